@@ -1,0 +1,10 @@
+"""Reading a reply the way a person would: pure functions, bytes in, ``ParsedMessage`` out.
+
+Owned by the reply-parsing work (issue 3). ``parse_message`` never raises: input that is not a
+message at all yields ``classification == "unreadable"`` with ``error`` set.
+"""
+
+from feedback.mail.result import Bounce, Classification, ParsedMessage
+from feedback.mail.parse import parse_message
+
+__all__ = ["Bounce", "Classification", "ParsedMessage", "parse_message"]

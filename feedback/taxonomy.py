@@ -1,0 +1,203 @@
+"""The reason taxonomy as data: outcomes and reason codes per request kind.
+
+The default ships in ``feedback/data/taxonomy.toml``; ``feedback.toml`` may extend or replace it
+under ``[taxonomy]``. Templates (numbered options), the classifier and reports all read the same
+objects, so "3" in a reply means what the request showed.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import tomllib
+from functools import cached_property
+from importlib import resources
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+
+KINDS = ("disposition", "winloss")
+
+
+class TaxonomyError(ValueError):
+    """An invalid taxonomy; the message says where and what, for the admin to fix."""
+
+
+class Reason(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    code: str = Field(pattern=r"^[a-z][a-z0-9_]*$")
+    label: str
+    description: str = ""
+    # language code -> cue phrases (lower case) the classifier looks for
+    phrases: dict[str, tuple[str, ...]] = Field(default_factory=dict)
+
+
+class Outcome(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    code: str = Field(pattern=r"^[a-z][a-z0-9_]*$")
+    label: str
+    reasons: tuple[Reason, ...] = ()
+    phrases: dict[str, tuple[str, ...]] = Field(default_factory=dict)
+
+
+class Option(BaseModel):
+    """One numbered quick-reply option shown in a request."""
+
+    model_config = ConfigDict(frozen=True)
+
+    number: int
+    outcome: str
+    reason: str
+    label: str
+
+
+class KindTaxonomy(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    label: str
+    question: str = ""
+    outcomes: tuple[Outcome, ...]
+
+    @model_validator(mode="after")
+    def _unique_codes(self) -> KindTaxonomy:
+        seen: set[str] = set()
+        for outcome in self.outcomes:
+            if outcome.code in seen:
+                raise ValueError(f"outcome code {outcome.code!r} appears twice")
+            seen.add(outcome.code)
+        reasons: set[str] = set()
+        for outcome in self.outcomes:
+            for reason in outcome.reasons:
+                if reason.code in reasons:
+                    raise ValueError(f"reason code {reason.code!r} appears under two outcomes")
+                reasons.add(reason.code)
+        return self
+
+    @cached_property
+    def options(self) -> tuple[Option, ...]:
+        """Reasons numbered 1..n in taxonomy order across outcomes."""
+        out: list[Option] = []
+        for outcome in self.outcomes:
+            for reason in outcome.reasons:
+                out.append(Option(number=len(out) + 1, outcome=outcome.code, reason=reason.code,
+                                  label=reason.label))
+        return tuple(out)
+
+    @cached_property
+    def outcome_codes(self) -> tuple[str, ...]:
+        return tuple(o.code for o in self.outcomes)
+
+    @cached_property
+    def reason_outcome(self) -> dict[str, str]:
+        """Reason code -> the outcome it implies."""
+        return {r.code: o.code for o in self.outcomes for r in o.reasons}
+
+    def outcome(self, code: str) -> Outcome:
+        for outcome in self.outcomes:
+            if outcome.code == code:
+                return outcome
+        raise KeyError(code)
+
+    def reason(self, code: str) -> Reason:
+        for outcome in self.outcomes:
+            for reason in outcome.reasons:
+                if reason.code == code:
+                    return reason
+        raise KeyError(code)
+
+    def option(self, number: int) -> Option | None:
+        if 1 <= number <= len(self.options):
+            return self.options[number - 1]
+        return None
+
+
+class Taxonomy(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    version: str = "custom"
+    kinds: dict[str, KindTaxonomy]
+
+    @model_validator(mode="after")
+    def _known_kinds(self) -> Taxonomy:
+        missing = [k for k in KINDS if k not in self.kinds]
+        if missing:
+            raise ValueError(f"taxonomy lacks kind(s) {', '.join(missing)}")
+        return self
+
+    def kind(self, kind: str) -> KindTaxonomy:
+        try:
+            return self.kinds[kind]
+        except KeyError:
+            raise TaxonomyError(f"unknown request kind {kind!r}; expected one of {', '.join(KINDS)}") from None
+
+    @cached_property
+    def fingerprint(self) -> str:
+        """Short content hash: a request stores it so a number is read against what it showed."""
+        blob = json.dumps(self.model_dump(mode="json"), sort_keys=True).encode()
+        return hashlib.sha256(blob).hexdigest()[:12]
+
+
+def _default_data() -> dict[str, Any]:
+    text = resources.files("feedback").joinpath("data/taxonomy.toml").read_text("utf-8")
+    return tomllib.loads(text)
+
+
+def _merge(base: dict[str, Any], override: dict[str, Any]) -> dict[str, Any]:
+    """Extend the default: outcomes and reasons are merged by code, other keys replaced."""
+    merged = json.loads(json.dumps(base))
+    if "version" in override:
+        merged["version"] = override["version"]
+    for kind, kdata in override.get("kinds", {}).items():
+        target = merged.setdefault("kinds", {}).setdefault(kind, {"label": kind, "outcomes": []})
+        for key, value in kdata.items():
+            if key != "outcomes":
+                target[key] = value
+        for odata in kdata.get("outcomes", []):
+            existing = next((o for o in target["outcomes"] if o["code"] == odata.get("code")), None)
+            if existing is None:
+                target["outcomes"].append(odata)
+                continue
+            for key, value in odata.items():
+                if key != "reasons":
+                    existing[key] = value
+            for rdata in odata.get("reasons", []):
+                old = next((r for r in existing.get("reasons", []) if r["code"] == rdata.get("code")), None)
+                if old is None:
+                    existing.setdefault("reasons", []).append(rdata)
+                else:
+                    old.update(rdata)
+    return merged
+
+
+def load_taxonomy(override: dict[str, Any] | None = None, *, source: str = "feedback.toml") -> Taxonomy:
+    """The default taxonomy, extended (``mode = "extend"``, default) or replaced by ``override``."""
+    data = _default_data()
+    if override:
+        override = dict(override)
+        mode = override.pop("mode", "extend")
+        if mode == "replace":
+            data = override
+        elif mode == "extend":
+            data = _merge(data, override)
+        else:
+            raise TaxonomyError(f"{source}: [taxonomy] mode must be 'extend' or 'replace', not {mode!r}")
+    try:
+        return Taxonomy.model_validate(data)
+    except ValidationError as exc:
+        problems = "; ".join(
+            f"taxonomy.{'.'.join(str(p) for p in err['loc'])}: {err['msg']}" for err in exc.errors()
+        )
+        raise TaxonomyError(f"{source}: invalid taxonomy: {problems}") from None
+
+
+DEFAULT_TAXONOMY: Taxonomy | None = None
+
+
+def default_taxonomy() -> Taxonomy:
+    """The shipped taxonomy (cached; it is immutable)."""
+    global DEFAULT_TAXONOMY
+    if DEFAULT_TAXONOMY is None:
+        DEFAULT_TAXONOMY = load_taxonomy()
+    return DEFAULT_TAXONOMY
