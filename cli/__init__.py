@@ -1,0 +1,1 @@
+"""The ``feedback`` command line (Typer). Sub-apps live in their own modules."""

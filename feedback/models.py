@@ -1,0 +1,253 @@
+"""SQLModel tables. Times are naive UTC (``utcnow``) so SQLite and PostgreSQL behave alike.
+
+Codes (kind, outcome, reason, status) are validated strings from the taxonomy or the enums
+below, never free text. Reasons live in a child table (one row per reason, with rank) so reports
+aggregate them the same way on both databases.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+from enum import StrEnum
+
+from sqlalchemy import Column, Index, LargeBinary, Text, UniqueConstraint
+from sqlmodel import Field, SQLModel
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC).replace(tzinfo=None)
+
+
+class Kind(StrEnum):
+    disposition = "disposition"
+    winloss = "winloss"
+
+
+class RequestStatus(StrEnum):
+    sent = "sent"  # mailed, waiting for an answer
+    answered = "answered"
+    clarifying = "clarifying"  # answered without an outcome; a clarification went out
+    review = "review"  # answered, a person must look
+    bounced = "bounced"
+    escalated = "escalated"  # unanswered after reminders; the manager was told
+    skipped = "skipped"  # not sent (daily cap, no rep address)
+
+
+class MessageStatus(StrEnum):
+    received = "received"  # stored, no job yet
+    queued = "queued"  # a parse job was enqueued
+    processed = "processed"  # became a response (or a bounce/auto-reply was handled)
+    ignored = "ignored"  # auto-reply: never feedback, never answered
+    quarantined = "quarantined"  # sender is not the request's rep
+    unmatched = "unmatched"  # no request found: waits for review
+    failed = "failed"  # permanently unreadable; `error` says why
+
+
+class ReviewType(StrEnum):
+    response = "response"
+    quarantined = "quarantined"
+    unmatched = "unmatched"
+
+
+class Rep(SQLModel, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    email: str = Field(index=True, unique=True, max_length=320)
+    name: str = ""
+    team: str | None = Field(default=None, index=True)
+    manager_email: str | None = None
+    language: str = "en"
+    crm_id: str | None = Field(default=None, index=True)
+    active: bool = True
+    created_at: datetime = Field(default_factory=utcnow)
+    updated_at: datetime = Field(default_factory=utcnow)
+
+
+class RepAlias(SQLModel, table=True):
+    """Other addresses a rep may reply from (a personal domain, a shared mailbox...)."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    rep_id: int = Field(foreign_key="rep.id", index=True)
+    email: str = Field(unique=True, max_length=320)
+
+
+class Lead(SQLModel, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    crm_id: str = Field(unique=True, max_length=64)
+    name: str = ""
+    email: str | None = None
+    title: str | None = None
+    company: str | None = None
+    campaign: str | None = Field(default=None, index=True)
+    source: str | None = Field(default=None, index=True)
+    segment: str | None = None
+    rep_id: int | None = Field(default=None, foreign_key="rep.id", index=True)
+    assigned_at: datetime | None = Field(default=None, index=True)
+    created_at: datetime = Field(default_factory=utcnow)
+    updated_at: datetime = Field(default_factory=utcnow)
+
+
+class Deal(SQLModel, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    crm_id: str = Field(unique=True, max_length=64)
+    name: str = ""
+    company: str | None = None
+    amount: float | None = None
+    currency: str = "USD"
+    stage: str | None = None  # the CRM's own stage name
+    result: str = Field(default="open", index=True)  # won | lost | open, mapped from stage
+    close_date: date | None = Field(default=None, index=True)
+    rep_id: int | None = Field(default=None, foreign_key="rep.id", index=True)
+    lead_id: int | None = Field(default=None, foreign_key="lead.id", index=True)
+    campaign: str | None = Field(default=None, index=True)
+    source: str | None = Field(default=None, index=True)
+    segment: str | None = None
+    created_at: datetime = Field(default_factory=utcnow)
+    updated_at: datetime = Field(default_factory=utcnow)
+
+
+class FeedbackRequest(SQLModel, table=True):
+    """One question to one rep about one lead or deal."""
+
+    __tablename__ = "feedback_request"
+    __table_args__ = (
+        UniqueConstraint("kind", "lead_id", name="uq_request_lead"),
+        UniqueConstraint("kind", "deal_id", name="uq_request_deal"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    kind: str = Field(index=True)
+    lead_id: int | None = Field(default=None, foreign_key="lead.id")
+    deal_id: int | None = Field(default=None, foreign_key="deal.id")
+    rep_id: int = Field(foreign_key="rep.id", index=True)
+    token: str | None = Field(default=None, unique=True, max_length=64)
+    message_id: str | None = Field(default=None, unique=True, max_length=255)
+    template: str = ""
+    template_version: str = ""
+    taxonomy_version: str = ""
+    status: str = Field(default=RequestStatus.sent, index=True)
+    created_at: datetime = Field(default_factory=utcnow)
+    sent_at: datetime | None = Field(default=None, index=True)
+    due_at: datetime | None = None
+    answered_at: datetime | None = None
+    expires_at: datetime | None = None
+    reminders_sent: int = 0
+    last_reminder_at: datetime | None = None
+    escalated_at: datetime | None = None
+    bounce_status: str | None = None
+
+
+class InboundMessage(SQLModel, table=True):
+    """A raw message exactly as received; kept until an explicit retention purge."""
+
+    __tablename__ = "inbound_message"
+    __table_args__ = (Index("ix_inbound_status_received", "status", "received_at"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    dedup_key: str = Field(unique=True, max_length=80)
+    message_id: str | None = Field(default=None, max_length=998)
+    mail_from: str = ""
+    rcpt_to: str = ""  # comma-separated envelope recipients
+    peer: str | None = None
+    size: int = 0
+    raw: bytes | None = Field(default=None, sa_column=Column(LargeBinary, nullable=True))
+    received_at: datetime = Field(default_factory=utcnow)
+    status: str = Field(default=MessageStatus.received)
+    classification: str | None = None  # reply | auto_reply | bounce | unreadable
+    error: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
+    request_id: int | None = Field(default=None, foreign_key="feedback_request.id", index=True)
+    from_addr: str | None = None
+    auth_results: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
+    enqueued_at: datetime | None = None
+    processed_at: datetime | None = None
+    attempts: int = 0
+    deliveries: int = 1  # how many times the same message arrived
+
+
+class Refusal(SQLModel, table=True):
+    """A message refused at the door (552 too big, ...): envelope and size, never a body."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    at: datetime = Field(default_factory=utcnow)
+    peer: str | None = None
+    mail_from: str = ""
+    rcpt_to: str = ""
+    size: int = 0
+    code: int = 0
+    reason: str = ""
+
+
+class Response(SQLModel, table=True):
+    """What a reply (or a reviewer) said about a request. One current response per request."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    request_id: int = Field(foreign_key="feedback_request.id", index=True)
+    inbound_message_id: int | None = Field(
+        default=None, foreign_key="inbound_message.id", unique=True
+    )  # one message never yields two responses
+    kind: str
+    outcome: str | None = Field(default=None, index=True)
+    competitor: str | None = Field(default=None, index=True)
+    reply_text: str = Field(default="", sa_column=Column(Text, nullable=False, server_default=""))
+    confidence: float = 0.0
+    needs_review: bool = False
+    is_current: bool = Field(default=True, index=True)
+    source: str = "reply"  # reply | review
+    created_at: datetime = Field(default_factory=utcnow)
+    corrected_by: str | None = None
+    language: str | None = None
+
+
+class ResponseReason(SQLModel, table=True):
+    __tablename__ = "response_reason"
+
+    id: int | None = Field(default=None, primary_key=True)
+    response_id: int = Field(foreign_key="response.id", index=True)
+    rank: int = 0  # 0 = primary
+    code: str = Field(index=True)
+
+
+class ReviewItem(SQLModel, table=True):
+    """One queue for people: doubtful responses, quarantined and unmatched messages."""
+
+    __tablename__ = "review_item"
+
+    id: int | None = Field(default=None, primary_key=True)
+    type: str = Field(index=True)
+    status: str = Field(default="open", index=True)  # open | resolved | dismissed
+    reason: str = ""
+    response_id: int | None = Field(default=None, foreign_key="response.id")
+    inbound_message_id: int | None = Field(default=None, foreign_key="inbound_message.id")
+    request_id: int | None = Field(default=None, foreign_key="feedback_request.id")
+    created_at: datetime = Field(default_factory=utcnow)
+    resolved_at: datetime | None = None
+    resolved_by: str | None = None
+
+
+class OutboundMail(SQLModel, table=True):
+    """Every mail the service sent: the audit trail and the per-address throttle."""
+
+    __tablename__ = "outbound_mail"
+    __table_args__ = (Index("ix_outbound_throttle", "to_addr", "purpose", "sent_at"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    purpose: str  # request | reminder | escalation | clarification | expired | digest | ack
+    to_addr: str
+    subject: str = ""
+    message_id: str = ""
+    request_id: int | None = Field(default=None, foreign_key="feedback_request.id", index=True)
+    sent_at: datetime = Field(default_factory=utcnow)
+
+
+class TemplateOverride(SQLModel, table=True):
+    """An admin's version of a shipped template; the newest version wins."""
+
+    __tablename__ = "template_override"
+    __table_args__ = (UniqueConstraint("name", "version", name="uq_template_version"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    name: str = Field(index=True)
+    version: int = 1
+    source: str = Field(sa_column=Column(Text, nullable=False))
+    created_at: datetime = Field(default_factory=utcnow)
+    created_by: str | None = None
+    active: bool = True

