@@ -1,39 +1,156 @@
-"""Placeholder parser; the reply-parsing work replaces it."""
+"""The parser: raw bytes in, ``ParsedMessage`` out, never an exception, bounded time.
+
+Pipeline: sanity check (is it a message at all?) -> MIME walk (``decode``) -> bounce, then
+auto-reply (``auto``) -> body choice (plain, else HTML via ``html``) -> quoted history
+(``quotes``) -> banners and signature (``signature``) -> language guess.
+Input past ``max_bytes`` is cut before parsing (with a warning) so a 25 MB message costs what a
+few MB do; every later stage has its own cap.
+"""
 
 from __future__ import annotations
 
 import email
+import re
 from email import policy
-from email.message import EmailMessage
-from email.utils import getaddresses, parseaddr
+from email.message import Message
 
+from feedback.mail import headers as h
+from feedback.mail.auto import auto_reply_reason, bounce_of
+from feedback.mail.decode import Walk, walk_message
+from feedback.mail.html import html_to_text
+from feedback.mail.language import guess_language
+from feedback.mail.quotes import extract_reply
 from feedback.mail.result import ParsedMessage
+from feedback.mail.signature import split_signature
+
+MAX_BYTES = 4 * 1024 * 1024
+MAX_REPLY_CHARS = 64 * 1024
+
+_HEADER_LINE = re.compile(rb"^(?:From [^\r\n]{0,200}\r?\n)?([!-9;-~]{1,76}):", re.MULTILINE)
+_KNOWN = frozenset(
+    b"from to cc subject date message-id received content-type mime-version return-path delivered-to "
+    b"in-reply-to references sender reply-to x-original-to auto-submitted".split()
+)
+_CID = re.compile(r"\[cid:[^\]\s]{1,200}\]")
+_BANNER = re.compile(
+    r"^\s*\[?(?:caution|warning|attention|external|notice|\[external\]|external email|external sender)"
+    r"\b.{0,300}\b(?:outside (?:of )?(?:the|your|our)? ?organi[sz]ation|external (?:sender|email)|"
+    r"originated (?:from )?outside|do not click|unless you recognize)",
+    re.IGNORECASE,
+)
+_BANNER_SHORT = re.compile(r"^\s*\[?(?:external|extern|externe|externo|caution: external)\]?\s*:?\s*$", re.IGNORECASE)
 
 
-def parse_message(raw: bytes) -> ParsedMessage:
-    """Decode ``raw`` and extract the reply; never raises."""
+def _not_a_message(raw: bytes) -> str | None:
+    """Why ``raw`` is not a message at all, or None when it has header fields."""
+    if not raw.strip():
+        return "empty input"
+    head = raw[:8192]
+    end = min((i for i in (head.find(b"\r\n\r\n"), head.find(b"\n\n")) if i >= 0), default=len(head))
+    head = head[:end]
+    if b"\x00" in head:
+        return "binary data, not an e-mail message"
+    names = {m.group(1).lower() for m in _HEADER_LINE.finditer(head)}
+    if not names & _KNOWN:
+        return "no e-mail header fields found"
+    return None
+
+
+def _clean_own_text(text: str) -> str:
+    """Drop external-sender banners and inline-image placeholders from the sender's text."""
+    text = _CID.sub("", text)
+    paragraphs = text.split("\n\n")
+    kept = [p for p in paragraphs if not (_BANNER.match(p.replace("\n", " ")) or _BANNER_SHORT.match(p))]
+    return "\n\n".join(kept).strip()
+
+
+def _body(walk: Walk) -> tuple[str, bool, bool]:
+    """(text, html_only, quote_markup_found) from the best body candidate."""
+    for part in walk.plain:
+        if part.text.strip():
+            return part.text, False, False
+    for part in walk.html:
+        if part.text.strip():
+            text, found = html_to_text(part.text)
+            return text, not walk.plain, found
+    return "", bool(walk.html) and not walk.plain, False
+
+
+def parse_message(raw: bytes, *, max_bytes: int = MAX_BYTES) -> ParsedMessage:
+    """Decode ``raw`` and extract the reply; never raises (the contract of this package)."""
     try:
-        msg = email.message_from_bytes(raw, policy=policy.default)
-        assert isinstance(msg, EmailMessage)
-        body = msg.get_body(preferencelist=("plain",))
-        text = body.get_content() if body is not None else ""
-        lines = []
-        for line in str(text).splitlines():
-            if line.startswith(">") or (line.startswith("On ") and line.rstrip().endswith("wrote:")):
-                break
-            lines.append(line)
-        name, addr = parseaddr(str(msg.get("From", "")))
-        rcpts = [a for _, a in getaddresses([str(v) for v in msg.get_all("To", [])])]
+        return _parse(raw, max_bytes=max_bytes)
+    except Exception as exc:  # noqa: BLE001 - last resort: the contract is "never raises"
+        return ParsedMessage(classification="unreadable", error=f"could not parse message: {type(exc).__name__}")
+    except RecursionError:
+        return ParsedMessage(classification="unreadable", error="message structure too deeply nested")
+
+
+def _parse(raw: bytes, *, max_bytes: int) -> ParsedMessage:
+    if not isinstance(raw, bytes | bytearray | memoryview):
+        return ParsedMessage(classification="unreadable", error="input is not bytes")
+    raw = bytes(raw)
+    why = _not_a_message(raw)
+    if why:
+        return ParsedMessage(classification="unreadable", error=why)
+    warnings: list[str] = []
+    if len(raw) > max_bytes:
+        warnings.append(f"message is {len(raw)} bytes: only the first {max_bytes} were read")
+        raw = raw[:max_bytes]
+    msg: Message = email.message_from_bytes(raw, policy=policy.compat32)
+    walk = walk_message(msg)
+    warnings.extend(dict.fromkeys(walk.warnings))
+    from_pairs = h.addresses(h.get_all(msg, "From"))
+    from_name, from_addr = from_pairs[0] if from_pairs else ("", None)
+    if not from_name and from_addr:
+        from_name = h.decode_value(h.get(msg, "From").split("<")[0]).strip().strip('"') or ""
+    subject = h.get(msg, "Subject")
+    rcpts: list[str] = []
+    for name in ("Delivered-To", "X-Original-To", "To", "Cc"):
+        for _, addr in h.addresses(h.get_all(msg, name)):
+            if addr not in rcpts:
+                rcpts.append(addr)
+    common = {
+        "message_id": h.first_message_id(h.get(msg, "Message-ID")),
+        "from_addr": from_addr,
+        "from_name": from_name or None,
+        "subject": subject or None,
+        "date": h.parse_date(h.get(msg, "Date")),
+        "recipients": tuple(rcpts),
+        "in_reply_to": h.message_ids(h.get(msg, "In-Reply-To")),
+        "references": h.message_ids(h.get(msg, "References")),
+        "attachments": walk.attachments,
+        "authentication_results": tuple(h.get_all(msg, "Authentication-Results")),
+    }
+    text, html_only, markup_quote = _body(walk)
+    bounce = bounce_of(msg, walk, from_addr, subject, text)
+    if bounce is not None:
+        return ParsedMessage(classification="bounce", bounce=bounce, warnings=tuple(warnings), **common)
+    reason = auto_reply_reason(msg, subject)
+    if reason is not None:
         return ParsedMessage(
-            classification="reply",
-            message_id=str(msg.get("Message-ID", "")).strip() or None,
-            from_addr=addr.lower() or None,
-            from_name=name or None,
-            subject=str(msg.get("Subject", "")) or None,
-            recipients=tuple(rcpts),
-            in_reply_to=tuple(str(msg.get("In-Reply-To", "")).split()),
-            references=tuple(str(msg.get("References", "")).split()),
-            reply_text="\n".join(lines).strip(),
+            classification="auto_reply", auto_reason=reason, html_only=html_only,
+            language=guess_language(text, h.get(msg, "Content-Language")),
+            warnings=tuple(warnings), **common,
         )
-    except Exception as exc:  # noqa: BLE001 - the contract is "never raises"
-        return ParsedMessage(classification="unreadable", error=f"not a readable message: {exc}")
+    if len(text) > MAX_REPLY_CHARS:
+        warnings.append(f"body longer than {MAX_REPLY_CHARS} characters: only its start was read")
+        text = text[:MAX_REPLY_CHARS]
+    extracted = extract_reply(text)
+    own = _clean_own_text(extracted.text)
+    reply, signature = split_signature(own, from_name or None)
+    error = None
+    if not text.strip():
+        error = "empty body: no text part with content"
+    elif not reply:
+        warnings.append("no text of the sender's own found (only quote or signature)")
+    return ParsedMessage(
+        classification="reply",
+        reply_text=reply,
+        signature=signature,
+        html_only=html_only,
+        language=guess_language(reply, h.get(msg, "Content-Language")),
+        error=error,
+        warnings=tuple(warnings),
+        **common,
+    )

@@ -1,0 +1,105 @@
+"""Reply-parser accuracy on the labelled corpus (a measurement script, not a test).
+
+    python bench/parse_accuracy.py [--corpus-dir DIR] [--show-failures]
+
+Builds the corpus into a temporary directory, parses every message with ``parse_message`` and
+prints: reply-text exact match (CRLF normalised, whitespace collapsed; inline replies compared by
+the rep's lines), mean difflib similarity, classification accuracy, and both broken down by
+client and by layout. Replies are compared only where the gold classification is ``reply``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import difflib
+import re
+import sys
+import tempfile
+import time
+from collections import defaultdict
+from pathlib import Path
+from typing import Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from _corpus import build_corpus  # noqa: E402
+
+from feedback.mail import parse_message  # noqa: E402
+
+_WS = re.compile(r"\s+")
+
+
+def normalise(text: str | None) -> str:
+    """Compare form: CRLF undone, whitespace collapsed (the corpus README's rule)."""
+    return _WS.sub(" ", (text or "").replace("\r\n", "\n")).strip()
+
+
+def _pct(n: int, d: int) -> str:
+    return f"{100.0 * n / d:5.1f}% ({n}/{d})" if d else "   n/a"
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--corpus-dir", default=None, help="directory with cases.jsonl and build_eml.py")
+    ap.add_argument("--show-failures", action="store_true", help="print a diff for each miss")
+    args = ap.parse_args()
+    with tempfile.TemporaryDirectory() as tmp:
+        labels = build_corpus(tmp, args.corpus_dir)
+        raws = {row["id"]: (Path(tmp) / row["file"]).read_bytes() for row in labels}
+    t0 = time.perf_counter()
+    parsed = {row["id"]: parse_message(raws[row["id"]]) for row in labels}
+    elapsed = time.perf_counter() - t0
+
+    cls_ok = 0
+    exact = 0
+    sims: list[float] = []
+    by: dict[str, dict[str, list[Any]]] = {"client": defaultdict(list), "layout": defaultdict(list)}
+    failures: list[tuple[dict[str, Any], str, str]] = []
+    for row in labels:
+        p = parsed[row["id"]]
+        gold_cls = row["gold"]["classification"]
+        ok_cls = p.classification == gold_cls
+        cls_ok += ok_cls
+        if not ok_cls:
+            failures.append((row, f"classification {gold_cls}", f"classification {p.classification}"))
+        if gold_cls != "reply":
+            for key in ("client", "layout"):
+                by[key][row[key]].append((ok_cls, None, None))
+            continue
+        want, got = normalise(row["expected_reply"]), normalise(p.reply_text)
+        hit = want == got
+        sim = difflib.SequenceMatcher(None, want, got).ratio()
+        exact += hit
+        sims.append(sim)
+        for key in ("client", "layout"):
+            by[key][row[key]].append((ok_cls, hit, sim))
+        if not hit:
+            failures.append((row, row["expected_reply"], p.reply_text or ""))
+
+    n_reply = len(sims)
+    print(f"messages: {len(labels)}  replies: {n_reply}  parse time: {elapsed * 1000:.1f} ms total")
+    print(f"reply text exact match : {_pct(exact, n_reply)}")
+    print(f"mean similarity        : {sum(sims) / max(1, n_reply):.4f}")
+    print(f"classification accuracy: {_pct(cls_ok, len(labels))}")
+    for key in ("client", "layout"):
+        print(f"\nby {key}:")
+        print(f"  {key:<20} {'n':>4} {'exact':>16} {'similarity':>11} {'classif.':>16}")
+        for name, rows in sorted(by[key].items()):
+            replies = [r for r in rows if r[1] is not None]
+            ex = sum(1 for r in replies if r[1])
+            sim = sum(r[2] for r in replies) / len(replies) if replies else float("nan")
+            print(
+                f"  {name:<20} {len(rows):>4} {_pct(ex, len(replies)):>16} {sim:>11.3f} "
+                f"{_pct(sum(1 for r in rows if r[0]), len(rows)):>16}"
+            )
+    if args.show_failures:
+        for row, want, got in failures:
+            print(f"\n--- {row['id']} ({row['client']}, {row['layout']}, {row['lang']})")
+            for line in difflib.unified_diff(want.split("\n"), got.split("\n"), "expected", "got", lineterm=""):
+                print("   " + line)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

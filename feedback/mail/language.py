@@ -1,0 +1,32 @@
+"""A cheap guess of the reply language: Content-Language, else stop-word counts."""
+
+from __future__ import annotations
+
+import re
+
+_STOPWORDS: dict[str, frozenset[str]] = {
+    "en": frozenset("the and is it to of we they was not but for with this that on in have".split()),
+    "de": frozenset("der die das und ist nicht ein eine wir sie für mit den dem zu auf kein keine".split()),
+    "fr": frozenset("le la les et est pas un une nous ils pour avec ce qui que du des au je".split()),
+    "es": frozenset("el la los las y es no un una nosotros para con que del por lo se ya".split()),
+    "it": frozenset("il lo gli e è non un una noi per con che del della sono ma".split()),
+    "nl": frozenset("de het een en is niet wij ze voor met dat van op zijn maar".split()),
+    "pt": frozenset("o os as e é não um uma nós para com que do da em mas".split()),
+}
+_WORDS = re.compile(r"[^\W\d_]+", re.UNICODE)
+
+
+def guess_language(text: str, content_language: str = "") -> str | None:
+    """Two-letter language code, or None when the text gives no signal."""
+    counts = dict.fromkeys(_STOPWORDS, 0)
+    for word in _WORDS.findall(text[:4000].lower()):
+        for lang, words in _STOPWORDS.items():
+            if word in words:
+                counts[lang] += 1
+    best = max(counts, key=lambda k: counts[k])
+    if counts[best] >= 2:
+        return best
+    tag = content_language.split(",")[0].strip().lower()[:2]
+    if tag.isalpha() and len(tag) == 2:
+        return tag
+    return best if counts[best] else None

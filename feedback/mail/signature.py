@@ -1,0 +1,175 @@
+"""Signature removal: split the sender's text into what they said and how they signed.
+
+Mechanisms, in order: the ``-- `` delimiter; mobile footers ("Sent from my iPhone" in many
+languages, "Get Outlook for iOS"); a sign-off line ("Thanks,", "Best regards", "Grüße",
+"Cordialement", ...) followed only by signature-like lines; and, without a sign-off, a trailing
+block that starts with the sender's own name (from the From header: full name, first name, a
+short form such as "Oli" or an initial) followed by contact lines and legal disclaimers.
+"Signature-like" means short lines without sentence punctuation, phone numbers, addresses, URLs,
+``|``-separated titles, or a disclaimer paragraph. Patterns are anchored and bounded.
+"""
+
+from __future__ import annotations
+
+import re
+
+_SIG_DELIM = re.compile(r"^(?:-- ?|--|—|__)$")
+_MOBILE_FOOTER = re.compile(
+    r"^\s*(?:"
+    r"(?:sent|envoy[ée]|enviado|inviato|verzonden|verstuurd|gesendet|wys[łl]ane|skickat|sendt|l[äa]hetetty)"
+    r"\b.{0,40}\b(?:iphone|ipad|android|mobile|phone|samsung|galaxy|blackberry|outlook|gmail|handy|"
+    r"smartphone|t[ée]l[ée]phone|m[óo]vil|celular|telefon|puhelimesta|iphonesta|iphone'a)\b.{0,40}"
+    r"|von meinem \S{1,20}(?: \S{1,20})? gesendet"
+    r"|(?:get|download|obtener|t[ée]l[ée]charger|scarica|baixe|hent|skaffa|lataa)\s+outlook\b.{0,60}"
+    r"|outlook\s+(?:f[üu]r|for|pour|para|per)\s+(?:ios|android)\b.{0,60}"
+    r")$",
+    re.IGNORECASE,
+)
+_SIGN_OFF_WORDS = (
+    r"thanks(?: again| so much| a lot)?|thank you(?: very much)?|many thanks|thx|tks|ty|cheers|best|"
+    r"all the best|best wishes|best regards|kind regards|warm regards|warmest regards|regards|"
+    r"with regards|br|sincerely|yours(?: truly| sincerely)?|talk soon|speak soon|take care|cordially|"
+    r"mit freundlichen gr[üu](?:ß|ss)en|freundliche gr[üu](?:ß|ss)e|viele gr[üu](?:ß|ss)e|"
+    r"beste gr[üu](?:ß|ss)e|liebe gr[üu](?:ß|ss)e|sch[öo]ne gr[üu](?:ß|ss)e|gr[üu](?:ß|ss)e|gru(?:ß|ss)|"
+    r"lg|vg|mfg|danke(?: dir| ihnen| sch[öo]n)?|vielen dank|"
+    r"merci(?: beaucoup| bien)?|cordialement|bien cordialement|bien à (?:vous|toi)|salutations|"
+    r"bonne (?:journ[ée]e|soir[ée]e)|amicalement|bises|"
+    r"gracias|muchas gracias|saludos(?: cordiales)?|un saludo|atentamente|un abrazo|abrazos|"
+    r"grazie(?: mille)?|cordiali saluti|saluti|distinti saluti|un saluto|"
+    r"met vriendelijke groet(?:en)?|vriendelijke groet(?:en)?|groet(?:en|jes)?|bedankt|dank je|"
+    r"obrigad[oa]|atenciosamente|abra[çc]os|cumprimentos|"
+    r"pozdrawiam|z powa[żz]aniem|dzi[ęe]kuj[ęe]|"
+    r"mvh|med vänliga hälsningar|vänliga hälsningar|hälsningar|med venlig hilsen|venlig hilsen|"
+    r"vennlig hilsen|hilsen|tack|tak|takk|ystävällisin terveisin|terveisin|kiitos"
+)
+_SIGN_OFF = re.compile(rf"^\s*(?:{_SIGN_OFF_WORDS})\s?[,.!;:—–-]{{0,3}}\s*$", re.IGNORECASE)
+_SIGN_OFF_NAMED = re.compile(rf"^\s*(?:{_SIGN_OFF_WORDS})\s?[,!—–-]{{1,2}}\s*(\S.{{0,40}})$", re.IGNORECASE)
+_CONTACT = re.compile(
+    r"(?:\+?\d[\d ()./-]{6,}\d|@|https?://|www\.|\.[a-z]{2,6}\b|\||\bT:|\bM:|\bP:|\bTel\b|\bPhone\b|"
+    r"\bMobile?\b|\bFax\b|☎|✆)",
+    re.IGNORECASE,
+)
+_DISCLAIMER = re.compile(
+    r"^\s*(?:confidential|this (?:e-?mail|message|communication)|the information (?:contained|in)|"
+    r"disclaimer|privileged|notice\s?:|legal notice|"
+    r".{0,60}\b(?:registered in|registered office|company (?:no|number|registration)|"
+    r"amtsgericht|handelsregister|gesch[äa]ftsf[üu]hr|sitz der gesellschaft|ust-?id|"
+    r"siret|rcs\b|capital social|si[èe]ge social|registro mercantil|cif\b)"
+    r"|diese (?:e-?mail|nachricht)|ce (?:message|courriel|e-?mail)|este (?:mensaje|correo)|"
+    r"questo messaggio|please consider the environment)",
+    re.IGNORECASE,
+)
+_SENTENCE_END = re.compile(r"[.!?…]\s*$")
+_WORD = re.compile(r"[^\W\d_][\w'’.-]*", re.UNICODE)
+MAX_SIG_LINES = 14
+
+
+def _name_forms(from_name: str | None) -> tuple[set[str], str]:
+    """Lower-cased words of the sender's name and the first name."""
+    if not from_name:
+        return set(), ""
+    name = from_name
+    if "," in name:  # "Doe, Jane"
+        last, _, first = name.partition(",")
+        name = f"{first} {last}"
+    words = [w.lower() for w in _WORD.findall(name)]
+    return set(words), (words[0] if words else "")
+
+
+def is_name_line(line: str, from_name: str | None) -> bool:
+    """A line that is (or starts with) the sender's name, a short form of it, or initials."""
+    s = line.strip()
+    if not s or len(s) > 60:
+        return False
+    head = re.split(r"\s[|·•,–—-]\s|,", s, maxsplit=1)[0].strip()
+    words = _WORD.findall(head)
+    if not words or len(words) > 4 or len(words) != len(head.split()):
+        return False
+    forms, first = _name_forms(from_name)
+    if forms:
+        low = [w.lower().rstrip(".") for w in words]
+        if all(w in forms for w in low):
+            return True
+        if len(low) == 1 and first and first.startswith(low[0]) and words[0][0].isupper():
+            return True  # "Oli" for Oliver, "H" for Hamish
+        if all(len(w) == 1 for w in low) and len(low) <= 3 and all(w.isupper() for w in words):
+            return "".join(low) in {"".join(x[0] for x in forms), first[:1]}
+        return False
+    return 2 <= len(words) <= 3 and all(w[0].isupper() for w in words) and not _SENTENCE_END.search(s)
+
+
+def _sig_like(line: str, from_name: str | None) -> bool:
+    s = line.strip()
+    if not s:
+        return True
+    if _CONTACT.search(s) or is_name_line(s, from_name):
+        return True
+    if len(s) > 60:
+        return False
+    if _SENTENCE_END.search(s) and len(s.split()) > 4:
+        return False
+    return len(s.split()) <= 7
+
+
+def _tail_is_signature(lines: list[str], start: int, from_name: str | None) -> bool:
+    """Whether lines[start:] are all signature-like (disclaimer paragraphs allowed)."""
+    nonblank = 0
+    in_disclaimer = False
+    for j in range(start, len(lines)):
+        s = lines[j].strip()
+        if not s:
+            in_disclaimer = False
+            continue
+        if in_disclaimer or _DISCLAIMER.match(s):
+            in_disclaimer = True
+            continue
+        nonblank += 1
+        if nonblank > MAX_SIG_LINES or not _sig_like(s, from_name):
+            return False
+    return True
+
+
+def split_signature(text: str, from_name: str | None = None) -> tuple[str, str | None]:
+    """(body, signature) of the sender's own text; signature None when none was found."""
+    lines = text.split("\n")
+    sig_parts: list[str] = []
+    # 1. "-- " delimiter (the last one that leaves some text above it)
+    for i, line in enumerate(lines):
+        if _SIG_DELIM.match(line.rstrip()) and any(x.strip() for x in lines[:i]):
+            sig_parts.append("\n".join(lines[i + 1 :]).strip("\n"))
+            lines = lines[:i]
+            break
+    # 2. mobile footers at the end
+    while lines and (not lines[-1].strip() or _MOBILE_FOOTER.match(lines[-1])):
+        if lines[-1].strip():
+            sig_parts.insert(0, lines[-1].strip())
+        lines.pop()
+    # 3. trailing disclaimer paragraphs
+    # 4. sign-off, or the sender's name, followed only by signature-like lines
+    content = [i for i, x in enumerate(lines) if x.strip()]
+    if len(content) > 1:
+        window = content[-(MAX_SIG_LINES + 12) :]
+        cut = None
+        for i in window:
+            if i == content[0]:
+                continue
+            s = lines[i]
+            starts_par = not lines[i - 1].strip()
+            if _SIGN_OFF.match(s) or (
+                _SIGN_OFF_NAMED.match(s) and is_name_line(_SIGN_OFF_NAMED.match(s).group(1), from_name)  # type: ignore[union-attr]
+            ):
+                if _tail_is_signature(lines, i + 1, from_name):
+                    cut = i
+                    break
+            elif starts_par and is_name_line(s, from_name) and _tail_is_signature(lines, i + 1, from_name):
+                cut = i
+                break
+            elif starts_par and _DISCLAIMER.match(s) and _tail_is_signature(lines, i, from_name):
+                cut = i
+                break
+        if cut is not None:
+            sig_parts.insert(0, "\n".join(lines[cut:]).strip("\n"))
+            lines = lines[:cut]
+    body = "\n".join(lines).strip()
+    signature = "\n".join(p for p in sig_parts if p.strip()).strip()
+    return body, (signature or None)
