@@ -23,9 +23,9 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from _corpus import build_corpus  # noqa: E402
+from _corpus import build_corpus
 
-from feedback.mail import parse_message  # noqa: E402
+from feedback.mail import parse_message
 
 _WS = re.compile(r"\s+")
 
@@ -96,7 +96,9 @@ def main() -> int:
     if args.show_failures:
         for row, want, got in failures:
             print(f"\n--- {row['id']} ({row['client']}, {row['layout']}, {row['lang']})")
-            for line in difflib.unified_diff(want.split("\n"), got.split("\n"), "expected", "got", lineterm=""):
+            for line in difflib.unified_diff(
+                want.split("\n"), got.split("\n"), "expected", "got", lineterm=""
+            ):
                 print("   " + line)
     return 0
 

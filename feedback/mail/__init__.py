@@ -4,7 +4,7 @@ Owned by the reply-parsing work (issue 3). ``parse_message`` never raises: input
 message at all yields ``classification == "unreadable"`` with ``error`` set.
 """
 
-from feedback.mail.result import Bounce, Classification, ParsedMessage
 from feedback.mail.parse import parse_message
+from feedback.mail.result import Bounce, Classification, ParsedMessage
 
 __all__ = ["Bounce", "Classification", "ParsedMessage", "parse_message"]

@@ -83,7 +83,7 @@ def _original(walk: Walk) -> tuple[str | None, tuple[str, ...]]:
     for text in walk.attached_headers:
         try:
             hdr_msgs.append(HeaderParser().parsestr(text[:65536], headersonly=True))
-        except Exception:  # noqa: BLE001 - garbled headers: nothing to learn
+        except Exception:
             continue
     for m in hdr_msgs:
         mid = h.first_message_id(h.get(m, "Message-ID"))
@@ -97,9 +97,10 @@ def bounce_of(msg: Message, walk: Walk, from_addr: str | None, subject: str, bod
     """The delivery-status notification this message is, or None if it is not a bounce."""
     is_report = walk.report_type == "delivery-status" or bool(walk.delivery_status)
     daemon = bool(from_addr and _DAEMON_FROM.match(from_addr))
-    if not is_report and not (daemon and (_BOUNCE_SUBJECT.match(subject) or not subject)):
-        if not (_BOUNCE_SUBJECT.match(subject) and (walk.attached_messages or walk.attached_headers)):
-            return None
+    says_failed = bool(_BOUNCE_SUBJECT.match(subject))
+    returned = bool(walk.attached_messages or walk.attached_headers)
+    if not (is_report or (daemon and (says_failed or not subject)) or (says_failed and returned)):
+        return None
     recipient = status = action = diagnostic = None
     for block in walk.delivery_status:
         f = _fields(block)

@@ -84,7 +84,7 @@ def decode_bytes(data: bytes, declared: str | None) -> tuple[str, str | None]:
     warning = f"charset {declared!r} did not decode the body" if declared else "no charset declared"
     try:
         guess = from_bytes(data[:65536]).best()
-    except Exception:  # noqa: BLE001 - detection is best effort
+    except Exception:
         guess = None
     if guess is not None and guess.encoding:
         try:
@@ -131,7 +131,7 @@ def unflow(text: str, *, delsp: bool) -> str:
 def _payload_bytes(part: Message) -> bytes:
     try:
         data = part.get_payload(decode=True)
-    except Exception:  # noqa: BLE001 - broken base64/qp: fall back to the raw payload
+    except Exception:
         data = None
     if isinstance(data, bytes):
         return data

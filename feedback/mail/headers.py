@@ -51,7 +51,7 @@ def decode_value(value: object) -> str:
         try:
             parts = decode_header(text)
             text = "".join(_decode_chunk(data, cs) for data, cs in parts)
-        except Exception:  # noqa: BLE001 - malformed encoded words: keep the raw text
+        except Exception:
             pass
     return _WS_RE.sub(" ", text).strip()
 
@@ -60,14 +60,14 @@ def get(msg: Message, name: str) -> str:
     """The decoded first value of header ``name`` ("" when absent or unreadable)."""
     try:
         return decode_value(msg.get(name))
-    except Exception:  # noqa: BLE001 - a broken header is an absent header
+    except Exception:
         return ""
 
 
 def get_all(msg: Message, name: str) -> list[str]:
     try:
         return [decode_value(v) for v in (msg.get_all(name) or [])]
-    except Exception:  # noqa: BLE001
+    except Exception:
         return []
 
 
@@ -75,7 +75,7 @@ def addresses(values: list[str]) -> list[tuple[str, str]]:
     """(display name, lower-cased address) pairs; entries without an ``@`` are dropped."""
     try:
         pairs = getaddresses(values)
-    except Exception:  # noqa: BLE001
+    except Exception:
         return []
     return [(name.strip(), addr.strip().lower()) for name, addr in pairs if "@" in addr]
 
@@ -98,5 +98,5 @@ def parse_date(value: str) -> datetime | None:
         return None
     try:
         return parsedate_to_datetime(value)
-    except Exception:  # noqa: BLE001 - unparseable dates are simply unknown
+    except Exception:
         return None

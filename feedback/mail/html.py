@@ -25,14 +25,56 @@ _QUOTE_SELECTORS = (
 )
 # markers after which everything is the forwarded/replied-to message (Outlook web/desktop)
 _CUT_SELECTORS = "div#appendonsend, div#divRplyFwdMsg, div#x_divRplyFwdMsg, div.OutlookMessageHeader"
-_SIGNATURE_SELECTORS = "div.gmail_signature, div#Signature, div.moz-signature, div#ms-outlook-mobile-signature"
+_SIGNATURE_SELECTORS = (
+    "div.gmail_signature, div#Signature, div.moz-signature, div#ms-outlook-mobile-signature"
+)
 
 _BLOCK = frozenset(
-    "address article aside blockquote center dd details div dl dt fieldset figcaption figure footer "
-    "form h1 h2 h3 h4 h5 h6 header hr li main nav ol p pre section summary table tbody thead tfoot "
-    "tr ul body html".split()
+    [
+        "address",
+        "article",
+        "aside",
+        "blockquote",
+        "center",
+        "dd",
+        "details",
+        "div",
+        "dl",
+        "dt",
+        "fieldset",
+        "figcaption",
+        "figure",
+        "footer",
+        "form",
+        "h1",
+        "h2",
+        "h3",
+        "h4",
+        "h5",
+        "h6",
+        "header",
+        "hr",
+        "li",
+        "main",
+        "nav",
+        "ol",
+        "p",
+        "pre",
+        "section",
+        "summary",
+        "table",
+        "tbody",
+        "thead",
+        "tfoot",
+        "tr",
+        "ul",
+        "body",
+        "html",
+    ]
 )
-_SKIP = frozenset("head style script title meta link template noscript svg object".split())
+_SKIP = frozenset(
+    ["head", "style", "script", "title", "meta", "link", "template", "noscript", "svg", "object"]
+)
 _WS = re.compile(r"[ \t\r\n\f]+")
 _BLANKS = re.compile(r"\n{3,}")
 
@@ -83,7 +125,9 @@ def _flatten(root: LexborNode) -> str:
         node, closing = stack.pop()
         tag = node.tag or ""
         if closing:
-            out.append("\n\n" if tag == "p" and "MsoNormal" not in (node.attributes.get("class") or "") else "\n")
+            out.append(
+                "\n\n" if tag == "p" and "MsoNormal" not in (node.attributes.get("class") or "") else "\n"
+            )
             continue
         count += 1
         if count > MAX_NODES:

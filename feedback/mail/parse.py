@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import email
 import re
+from dataclasses import replace
 from email import policy
 from email.message import Message
 
@@ -38,7 +39,9 @@ _BANNER = re.compile(
     r"originated (?:from )?outside|do not click|unless you recognize)",
     re.IGNORECASE,
 )
-_BANNER_SHORT = re.compile(r"^\s*\[?(?:external|extern|externe|externo|caution: external)\]?\s*:?\s*$", re.IGNORECASE)
+_BANNER_SHORT = re.compile(
+    r"^\s*\[?(?:external|extern|externe|externo|caution: external)\]?\s*:?\s*$", re.IGNORECASE
+)
 
 
 def _not_a_message(raw: bytes) -> str | None:
@@ -64,26 +67,27 @@ def _clean_own_text(text: str) -> str:
     return "\n\n".join(kept).strip()
 
 
-def _body(walk: Walk) -> tuple[str, bool, bool]:
-    """(text, html_only, quote_markup_found) from the best body candidate."""
+def _body(walk: Walk) -> tuple[str, bool]:
+    """(text, html_only) from the best body candidate: plain text, else HTML made text."""
     for part in walk.plain:
         if part.text.strip():
-            return part.text, False, False
+            return part.text, False
     for part in walk.html:
         if part.text.strip():
-            text, found = html_to_text(part.text)
-            return text, not walk.plain, found
-    return "", bool(walk.html) and not walk.plain, False
+            return html_to_text(part.text)[0], not walk.plain
+    return "", bool(walk.html) and not walk.plain
 
 
 def parse_message(raw: bytes, *, max_bytes: int = MAX_BYTES) -> ParsedMessage:
     """Decode ``raw`` and extract the reply; never raises (the contract of this package)."""
     try:
         return _parse(raw, max_bytes=max_bytes)
-    except Exception as exc:  # noqa: BLE001 - last resort: the contract is "never raises"
-        return ParsedMessage(classification="unreadable", error=f"could not parse message: {type(exc).__name__}")
     except RecursionError:
         return ParsedMessage(classification="unreadable", error="message structure too deeply nested")
+    except Exception as exc:
+        return ParsedMessage(
+            classification="unreadable", error=f"could not parse message: {type(exc).__name__}"
+        )
 
 
 def _parse(raw: bytes, *, max_bytes: int) -> ParsedMessage:
@@ -110,28 +114,32 @@ def _parse(raw: bytes, *, max_bytes: int) -> ParsedMessage:
         for _, addr in h.addresses(h.get_all(msg, name)):
             if addr not in rcpts:
                 rcpts.append(addr)
-    common = {
-        "message_id": h.first_message_id(h.get(msg, "Message-ID")),
-        "from_addr": from_addr,
-        "from_name": from_name or None,
-        "subject": subject or None,
-        "date": h.parse_date(h.get(msg, "Date")),
-        "recipients": tuple(rcpts),
-        "in_reply_to": h.message_ids(h.get(msg, "In-Reply-To")),
-        "references": h.message_ids(h.get(msg, "References")),
-        "attachments": walk.attachments,
-        "authentication_results": tuple(h.get_all(msg, "Authentication-Results")),
-    }
-    text, html_only, markup_quote = _body(walk)
+    base = ParsedMessage(
+        classification="reply",
+        message_id=h.first_message_id(h.get(msg, "Message-ID")),
+        from_addr=from_addr,
+        from_name=from_name or None,
+        subject=subject or None,
+        date=h.parse_date(h.get(msg, "Date")),
+        recipients=tuple(rcpts),
+        in_reply_to=h.message_ids(h.get(msg, "In-Reply-To")),
+        references=h.message_ids(h.get(msg, "References")),
+        attachments=walk.attachments,
+        authentication_results=tuple(h.get_all(msg, "Authentication-Results")),
+    )
+    text, html_only = _body(walk)
     bounce = bounce_of(msg, walk, from_addr, subject, text)
     if bounce is not None:
-        return ParsedMessage(classification="bounce", bounce=bounce, warnings=tuple(warnings), **common)
+        return replace(base, classification="bounce", bounce=bounce, warnings=tuple(warnings))
     reason = auto_reply_reason(msg, subject)
     if reason is not None:
-        return ParsedMessage(
-            classification="auto_reply", auto_reason=reason, html_only=html_only,
+        return replace(
+            base,
+            classification="auto_reply",
+            auto_reason=reason,
+            html_only=html_only,
             language=guess_language(text, h.get(msg, "Content-Language")),
-            warnings=tuple(warnings), **common,
+            warnings=tuple(warnings),
         )
     if len(text) > MAX_REPLY_CHARS:
         warnings.append(f"body longer than {MAX_REPLY_CHARS} characters: only its start was read")
@@ -144,13 +152,12 @@ def _parse(raw: bytes, *, max_bytes: int) -> ParsedMessage:
         error = "empty body: no text part with content"
     elif not reply:
         warnings.append("no text of the sender's own found (only quote or signature)")
-    return ParsedMessage(
-        classification="reply",
+    return replace(
+        base,
         reply_text=reply,
         signature=signature,
         html_only=html_only,
         language=guess_language(reply, h.get(msg, "Content-Language")),
         error=error,
         warnings=tuple(warnings),
-        **common,
     )

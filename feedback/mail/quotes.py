@@ -68,16 +68,47 @@ _RULE_RE = re.compile(r"^\s*_{10,}\s*$")
 # --- header blocks (Outlook "From:/Sent:/To:/Subject:" in any order and language) ----------------
 _HEADER_LABELS: dict[str, tuple[str, ...]] = {
     "from": ("from", "von", "de", "da", "van", "od", "från", "fra", "lähettäjä", "feladó", "от"),
-    "date": ("sent", "date", "gesendet", "datum", "envoyé", "enviado", "fecha", "inviato", "data",
-             "verzonden", "wysłano", "wysłane", "skickat", "sendt", "lähetetty", "dátum", "отправлено"),
+    "date": (
+        "sent",
+        "date",
+        "gesendet",
+        "datum",
+        "envoyé",
+        "enviado",
+        "fecha",
+        "inviato",
+        "data",
+        "verzonden",
+        "wysłano",
+        "wysłane",
+        "skickat",
+        "sendt",
+        "lähetetty",
+        "dátum",
+        "отправлено",
+    ),
     "to": ("to", "an", "à", "a", "para", "aan", "do", "till", "til", "vastaanottaja", "címzett", "кому"),
     "cc": ("cc", "kopie", "cci", "bcc", "kopia", "kopio", "копия"),
-    "subject": ("subject", "betreff", "objet", "asunto", "oggetto", "onderwerp", "assunto", "temat",
-                "ämne", "emne", "aihe", "tárgy", "тема"),
+    "subject": (
+        "subject",
+        "betreff",
+        "objet",
+        "asunto",
+        "oggetto",
+        "onderwerp",
+        "assunto",
+        "temat",
+        "ämne",
+        "emne",
+        "aihe",
+        "tárgy",
+        "тема",
+    ),
 }
 _LABEL_KIND = {label: kind for kind, labels in _HEADER_LABELS.items() for label in labels}
 _HEADER_LINE_RE = re.compile(
-    r"^\s*[*>]{0,2}\s*(" + "|".join(sorted((re.escape(x) for x in _LABEL_KIND), key=len, reverse=True))
+    r"^\s*[*>]{0,2}\s*("
+    + "|".join(sorted((re.escape(x) for x in _LABEL_KIND), key=len, reverse=True))
     + r")\s?:\*{0,2}(?:\s|$)",
     re.IGNORECASE,
 )
@@ -180,7 +211,7 @@ def _marker_at(lines: list[str], i: int) -> tuple[int, bool]:
     span = _attribution_span(lines, i)
     if span:
         nxt = _next_content(lines, i + span)
-        return span, nxt < len(lines) and not _QUOTE_RE.match(lines[nxt]) or nxt >= len(lines)
+        return span, (nxt < len(lines) and not _QUOTE_RE.match(lines[nxt])) or nxt >= len(lines)
     if _SEPARATOR_RE.match(line):
         return 1, True
     if _RULE_RE.match(line):

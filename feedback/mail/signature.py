@@ -161,10 +161,9 @@ def split_signature(text: str, from_name: str | None = None) -> tuple[str, str |
                 if _tail_is_signature(lines, i + 1, from_name):
                     cut = i
                     break
-            elif starts_par and is_name_line(s, from_name) and _tail_is_signature(lines, i + 1, from_name):
-                cut = i
-                break
-            elif starts_par and _DISCLAIMER.match(s) and _tail_is_signature(lines, i, from_name):
+            elif (
+                starts_par and is_name_line(s, from_name) and _tail_is_signature(lines, i + 1, from_name)
+            ) or (starts_par and _DISCLAIMER.match(s) and _tail_is_signature(lines, i, from_name)):
                 cut = i
                 break
         if cut is not None:
