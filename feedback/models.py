@@ -134,6 +134,7 @@ class FeedbackRequest(SQLModel, table=True):
     last_reminder_at: datetime | None = None
     escalated_at: datetime | None = None
     bounce_status: str | None = None
+    clarified_at: datetime | None = None  # a clarification mail asked about this request
 
 
 class InboundMessage(SQLModel, table=True):
@@ -251,3 +252,13 @@ class TemplateOverride(SQLModel, table=True):
     created_at: datetime = Field(default_factory=utcnow)
     created_by: str | None = None
     active: bool = True
+
+
+class TaxonomySnapshot(SQLModel, table=True):
+    """The taxonomy a request showed, by fingerprint, so "3" is read against what the rep saw."""
+
+    __tablename__ = "taxonomy_snapshot"
+
+    fingerprint: str = Field(primary_key=True, max_length=32)
+    data: str = Field(sa_column=Column(Text, nullable=False))
+    created_at: datetime = Field(default_factory=utcnow)

@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-30 22:35:41.470957
+Create Date: 2026-11-30 22:39:36.772481
 """
 
 from __future__ import annotations
@@ -49,6 +49,12 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f('ix_rep_email'), ['email'], unique=True)
         batch_op.create_index(batch_op.f('ix_rep_team'), ['team'], unique=False)
 
+    op.create_table('taxonomy_snapshot',
+    sa.Column('fingerprint', sqlmodel.sql.sqltypes.AutoString(length=32), nullable=False),
+    sa.Column('data', sa.Text(), nullable=False),
+    sa.Column('created_at', sqlmodel.sql.sqltypes.UTCDateTime(), nullable=False),
+    sa.PrimaryKeyConstraint('fingerprint')
+    )
     op.create_table('template_override',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('name', sqlmodel.sql.sqltypes.AutoString(), nullable=False),
@@ -149,6 +155,7 @@ def upgrade() -> None:
     sa.Column('last_reminder_at', sqlmodel.sql.sqltypes.UTCDateTime(), nullable=True),
     sa.Column('escalated_at', sqlmodel.sql.sqltypes.UTCDateTime(), nullable=True),
     sa.Column('bounce_status', sqlmodel.sql.sqltypes.AutoString(), nullable=True),
+    sa.Column('clarified_at', sqlmodel.sql.sqltypes.UTCDateTime(), nullable=True),
     sa.ForeignKeyConstraint(['deal_id'], ['deal.id'], ),
     sa.ForeignKeyConstraint(['lead_id'], ['lead.id'], ),
     sa.ForeignKeyConstraint(['rep_id'], ['rep.id'], ),
@@ -328,6 +335,7 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f('ix_template_override_name'))
 
     op.drop_table('template_override')
+    op.drop_table('taxonomy_snapshot')
     with op.batch_alter_table('rep', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_rep_team'))
         batch_op.drop_index(batch_op.f('ix_rep_email'))
