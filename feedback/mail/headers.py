@@ -56,17 +56,24 @@ def decode_value(value: object) -> str:
     return _WS_RE.sub(" ", text).strip()
 
 
+def _raw_values(msg: Message, name: str) -> list[str]:
+    """Raw values (with surrogate escapes intact: compat32 would turn 8-bit bytes into U+FFFD)."""
+    key = name.lower()
+    return [str(v) for k, v in msg.raw_items() if k.lower() == key]
+
+
 def get(msg: Message, name: str) -> str:
     """The decoded first value of header ``name`` ("" when absent or unreadable)."""
     try:
-        return decode_value(msg.get(name))
-    except Exception:
+        values = _raw_values(msg, name)
+        return decode_value(values[0]) if values else ""
+    except Exception:  # a broken header is an absent header
         return ""
 
 
 def get_all(msg: Message, name: str) -> list[str]:
     try:
-        return [decode_value(v) for v in (msg.get_all(name) or [])]
+        return [decode_value(v) for v in _raw_values(msg, name)]
     except Exception:
         return []
 

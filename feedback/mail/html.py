@@ -75,6 +75,7 @@ _BLOCK = frozenset(
 _SKIP = frozenset(
     ["head", "style", "script", "title", "meta", "link", "template", "noscript", "svg", "object"]
 )
+_QUOTE_MARK = "\u2063>\u2063"  # invisible separators around ">": its own line after flattening
 _WS = re.compile(r"[ \t\r\n\f]+")
 _BLANKS = re.compile(r"\n{3,}")
 
@@ -110,6 +111,7 @@ def html_to_text(html: str) -> tuple[str, bool]:
         _cut_from(cut)
     for node in root.css(_QUOTE_SELECTORS):
         found = True
+        node.insert_before(_QUOTE_MARK)  # tells the text pass a quote was here (inline replies)
         node.decompose()
     for node in root.css(_SIGNATURE_SELECTORS):
         node.insert_before("\n-- \n")
@@ -119,32 +121,45 @@ def html_to_text(html: str) -> tuple[str, bool]:
 def _flatten(root: LexborNode) -> str:
     """Walk the tree iteratively (no recursion limit on deep markup) and emit text."""
     out: list[str] = []
+    trailing = 2  # newlines at the end of ``out`` (2 = at the start of a paragraph)
+
+    def newlines(k: int) -> None:
+        nonlocal trailing
+        if trailing < k:
+            out.append("\n" * (k - trailing))
+            trailing = k
+
     stack: list[tuple[LexborNode, bool]] = [(root, False)]
     count = 0
     while stack:
         node, closing = stack.pop()
         tag = node.tag or ""
         if closing:
-            out.append(
-                "\n\n" if tag == "p" and "MsoNormal" not in (node.attributes.get("class") or "") else "\n"
-            )
+            newlines(2 if tag == "p" and "MsoNormal" not in (node.attributes.get("class") or "") else 1)
             continue
         count += 1
         if count > MAX_NODES:
             break
         if tag == "-text":
-            out.append(_WS.sub(" ", node.text_content or ""))
+            text = _WS.sub(" ", node.text_content or "")
+            if text.strip(" "):
+                if _QUOTE_MARK in text:
+                    newlines(1)
+                    out.append(">")
+                    trailing = 0
+                    newlines(1)
+                    continue
+                out.append(text)
+                trailing = 0
             continue
-        if tag.startswith("-") or tag in _SKIP:
+        if tag.startswith("-") or tag in _SKIP or tag == "img":
             continue
         if tag == "br":
             out.append("\n")
+            trailing += 1
             continue
-        if tag == "img":
-            continue
-        block = tag in _BLOCK
-        if block:
-            out.append("\n")
+        if tag in _BLOCK:
+            newlines(1)
             stack.append((node, True))
         children: list[LexborNode] = []
         child = node.child

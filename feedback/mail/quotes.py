@@ -36,8 +36,12 @@ _ATTR_PARTS: tuple[tuple[str, str], ...] = (
     (r"Em\b", r"\bescreveu\s?:"),  # pt
     (r"W\s+dniu\b", r"\b(?:pisze|napisał\(a\)|napisał|napisała)\s?:"),  # pl
     (r"(?:Den|På)\b", r"\bskrev\b[^:]{0,200}:"),  # sv/da/no
-    (r"", r"\bkirjoitti\s?:"),  # fi
-    (r"", r"\b(?:wrote|a écrit|escribió|ha scritto|escreveu)\s?:"),  # "Name <addr> wrote:"
+    (r"", r"\bkirjoitti\b.{0,200}:"),  # fi: "X kirjoitti 4.3.2024 klo 10.05:"
+    # "<date> <name> <addr> wrote:" without the leading word (Gmail in sv/da/no/pl, Outlook for Mac)
+    (
+        r"",
+        r"\b(?:wrote|a écrit|escribió|ha scritto|escreveu|skrev|schreef|pisze|napisał\(a\)|napisał)[^:]{0,200}:",
+    ),
 )
 _ATTR_RES = tuple(
     re.compile(rf"^\s*{start}.{{0,300}}?{end}\s*$" if start else rf"^.{{0,300}}?{end}\s*$", re.IGNORECASE)
