@@ -113,16 +113,21 @@ def test_attribution_languages_top_posted(attribution: str) -> None:
 
 # --- Outlook header blocks ----------------------------------------------------------------------------
 OUTLOOK_BLOCKS = {
-    "en": "From: Feedback <feedback@x.example>\nSent: Monday, March 4, 2024 10:05 AM\nTo: Dana <d@x.example>\n"
+    "en": "From: Feedback <feedback@x.example>\nSent: Monday, March 4, 2024 10:05 AM\n"
+    "To: Dana <d@x.example>\n"
     "Subject: What happened?",
     "en-reordered": "Sent: Monday, March 4, 2024 10:05 AM\nTo: Dana <d@x.example>\nFrom: Feedback "
     "<feedback@x.example>\nSubject: What happened?",
-    "en-bold": "*From:* Feedback <feedback@x.example>\n*Date:* Monday, March 4, 2024\n*To:* Dana\n*Subject:* x",
-    "de": "Von: Feedback <feedback@x.example>\nGesendet: Montag, 4. März 2024 10:05\nAn: Dana\nBetreff: Was ist?",
+    "en-bold": "*From:* Feedback <feedback@x.example>\n*Date:* Monday, March 4, 2024\n*To:* Dana\n"
+    "*Subject:* x",
+    "de": "Von: Feedback <feedback@x.example>\nGesendet: Montag, 4. März 2024 10:05\nAn: Dana\n"
+    "Betreff: Was ist?",
     "fr": "De : Feedback <feedback@x.example>\nEnvoyé : lundi 4 mars 2024 10:05\nÀ : Dana\nObjet : Qu'est",
-    "es": "De: Feedback <feedback@x.example>\nEnviado: lunes, 4 de marzo de 2024 10:05\nPara: Dana\nAsunto: Qué",
+    "es": "De: Feedback <feedback@x.example>\nEnviado: lunes, 4 de marzo de 2024 10:05\nPara: Dana\n"
+    "Asunto: Qué",
     "it": "Da: Feedback <feedback@x.example>\nInviato: lunedì 4 marzo 2024 10:05\nA: Dana\nOggetto: Cosa",
-    "nl": "Van: Feedback <feedback@x.example>\nVerzonden: maandag 4 maart 2024 10:05\nAan: Dana\nOnderwerp: Wat",
+    "nl": "Van: Feedback <feedback@x.example>\nVerzonden: maandag 4 maart 2024 10:05\nAan: Dana\n"
+    "Onderwerp: Wat",
     "pt": "De: Feedback <feedback@x.example>\nEnviado: segunda-feira, 4 de março de 2024 10:05\nPara: Dana\n"
     "Assunto: O que",
     "pl": "Od: Feedback <feedback@x.example>\nWysłane: poniedziałek, 4 marca 2024 10:05\nDo: Dana\nTemat: Co",
@@ -158,7 +163,8 @@ def test_separators(separator: str) -> None:
 
 
 def test_outlook_mobile_footer_and_rule() -> None:
-    body = f"in progress\n\nGet Outlook for iOS<https://aka.ms/o0ukef>\n{'_' * 32}\n{OUTLOOK_BLOCKS['en']}\n\n{REQUEST}"
+    footer = "Get Outlook for iOS<https://aka.ms/o0ukef>"
+    body = f"in progress\n\n{footer}\n{'_' * 32}\n{OUTLOOK_BLOCKS['en']}\n\n{REQUEST}"
     p = reply(body)
     assert_clean(p, "in progress")
     assert p.signature == "Get Outlook for iOS<https://aka.ms/o0ukef>"
@@ -241,7 +247,8 @@ def test_apple_mail_attribution_inside_quote() -> None:
 def test_html_gmail_quote_and_signature() -> None:
     html = (
         '<div dir="ltr">Accepted.<div>Demo on Friday.</div><br clear="all"><div><br></div>'
-        '<span class="gmail_signature_prefix">-- </span><br><div class="gmail_signature">Dana<br>AE</div></div>'
+        '<span class="gmail_signature_prefix">-- </span><br>'
+        '<div class="gmail_signature">Dana<br>AE</div></div>'
         '<br><div class="gmail_quote"><div class="gmail_attr">On Mon, Feedback wrote:<br></div>'
         '<blockquote class="gmail_quote"><p>Options:</p><p>- Rejected: not a fit, no budget, no need</p>'
         "</blockquote></div>"
@@ -266,7 +273,8 @@ def test_html_outlook_desktop_header_block_without_ids() -> None:
         '<div class="WordSection1"><p class="MsoNormal">Won.<o:p></o:p></p><p class="MsoNormal">Support.</p>'
         '<div style="border:none;border-top:solid #E1E1E1 1.0pt"><p class="MsoNormal"><b>From:</b> Feedback'
         "<br><b>Sent:</b> Monday<br><b>To:</b> Dana<br><b>Subject:</b> x</p></div>"
-        '<p class="MsoNormal">Options:</p><p class="MsoNormal">- Rejected: not a fit, no budget, no need</p></div>'
+        '<p class="MsoNormal">Options:</p>'
+        '<p class="MsoNormal">- Rejected: not a fit, no budget, no need</p></div>'
     )
     assert_clean(reply(html, ctype="text/html"), "Won.\nSupport.")
 
@@ -394,7 +402,8 @@ def test_auto_submitted_no_is_a_human_reply() -> None:
 def _dsn(action: str, status: str, original: str) -> bytes:
     return (
         "From: MAILER-DAEMON@mx.example (Mail Delivery System)\r\nTo: feedback+tok@feedback.example.test\r\n"
-        "Subject: Undelivered Mail Returned to Sender\r\nMessage-ID: <dsn1@mx.example>\r\nMIME-Version: 1.0\r\n"
+        "Subject: Undelivered Mail Returned to Sender\r\nMessage-ID: <dsn1@mx.example>\r\n"
+        "MIME-Version: 1.0\r\n"
         'Content-Type: multipart/report; report-type=delivery-status; boundary="B"\r\n\r\n'
         "--B\r\nContent-Type: text/plain\r\n\r\nI'm sorry to have to inform you...\r\n"
         "--B\r\nContent-Type: message/delivery-status\r\n\r\nReporting-MTA: dns; mx.example\r\n\r\n"
@@ -427,11 +436,11 @@ def test_delay_is_a_bounce_that_is_not_permanent() -> None:
 
 def test_non_standard_bounce_from_mailer_daemon() -> None:
     raw = (
-        "From: Mail Delivery Subsystem <mailer-daemon@googlemail.com>\r\nTo: feedback+tok@x.example\r\n"
-        "Subject: Delivery Status Notification (Failure)\r\nX-Failed-Recipients: rep@brightline.example\r\n"
-        "Content-Type: text/plain\r\n\r\nDelivery to the following recipient failed permanently:\r\n\r\n"
-        "     rep@brightline.example\r\n\r\n550 5.1.1 The email account does not exist.\r\n"
-    ).encode()
+        b"From: Mail Delivery Subsystem <mailer-daemon@googlemail.com>\r\nTo: feedback+tok@x.example\r\n"
+        b"Subject: Delivery Status Notification (Failure)\r\nX-Failed-Recipients: rep@brightline.example\r\n"
+        b"Content-Type: text/plain\r\n\r\nDelivery to the following recipient failed permanently:\r\n\r\n"
+        b"     rep@brightline.example\r\n\r\n550 5.1.1 The email account does not exist.\r\n"
+    )
     p = parse_message(raw)
     assert p.classification == "bounce" and p.bounce is not None
     assert p.bounce.recipient == "rep@brightline.example" and p.bounce.status == "5.1.1"
@@ -473,12 +482,14 @@ def test_format_flowed_is_undone() -> None:
 
 def test_attachments_counted_and_ignored() -> None:
     raw = (
-        "From: Dana <d@b.example>\r\nSubject: Re: x\r\nMIME-Version: 1.0\r\n"
-        'Content-Type: multipart/mixed; boundary="M"\r\n\r\n--M\r\nContent-Type: text/plain\r\n\r\nAccepted.\r\n'
-        '--M\r\nContent-Type: image/png\r\nContent-Disposition: inline; filename="a.png"\r\n'
-        "Content-Transfer-Encoding: base64\r\n\r\niVBORw0K\r\n"
-        '--M\r\nContent-Type: text/plain\r\nContent-Disposition: attachment; filename="notes.txt"\r\n\r\nno budget\r\n'
-        "--M--\r\n"
-    ).encode()
+        b"From: Dana <d@b.example>\r\nSubject: Re: x\r\nMIME-Version: 1.0\r\n"
+        b'Content-Type: multipart/mixed; boundary="M"\r\n\r\n--M\r\nContent-Type: text/plain\r\n\r\n'
+        b"Accepted.\r\n"
+        b'--M\r\nContent-Type: image/png\r\nContent-Disposition: inline; filename="a.png"\r\n'
+        b"Content-Transfer-Encoding: base64\r\n\r\niVBORw0K\r\n"
+        b'--M\r\nContent-Type: text/plain\r\nContent-Disposition: attachment; filename="notes.txt"\r\n'
+        b"\r\nno budget\r\n"
+        b"--M--\r\n"
+    )
     p = parse_message(raw)
     assert p.reply_text == "Accepted." and p.attachments == 2

@@ -40,7 +40,8 @@ _ATTR_PARTS: tuple[tuple[str, str], ...] = (
     # "<date> <name> <addr> wrote:" without the leading word (Gmail in sv/da/no/pl, Outlook for Mac)
     (
         r"",
-        r"\b(?:wrote|a écrit|escribió|ha scritto|escreveu|skrev|schreef|pisze|napisał\(a\)|napisał)[^:]{0,200}:",
+        r"\b(?:wrote|a écrit|escribió|ha scritto|escreveu|skrev|schreef|pisze|napisał\(a\)|napisał)"
+        r"[^:]{0,200}:",
     ),
 )
 _ATTR_RES = tuple(
