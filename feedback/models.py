@@ -10,6 +10,7 @@ from __future__ import annotations
 from datetime import UTC, date, datetime
 from enum import StrEnum
 
+from pydantic import NaiveDatetime
 from sqlalchemy import Column, Index, LargeBinary, Text, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
@@ -58,8 +59,8 @@ class Rep(SQLModel, table=True):
     language: str = "en"
     crm_id: str | None = Field(default=None, index=True)
     active: bool = True
-    created_at: datetime = Field(default_factory=utcnow)
-    updated_at: datetime = Field(default_factory=utcnow)
+    created_at: NaiveDatetime = Field(default_factory=utcnow)
+    updated_at: NaiveDatetime = Field(default_factory=utcnow)
 
 
 class RepAlias(SQLModel, table=True):
@@ -81,9 +82,9 @@ class Lead(SQLModel, table=True):
     source: str | None = Field(default=None, index=True)
     segment: str | None = None
     rep_id: int | None = Field(default=None, foreign_key="rep.id", index=True)
-    assigned_at: datetime | None = Field(default=None, index=True)
-    created_at: datetime = Field(default_factory=utcnow)
-    updated_at: datetime = Field(default_factory=utcnow)
+    assigned_at: NaiveDatetime | None = Field(default=None, index=True)
+    created_at: NaiveDatetime = Field(default_factory=utcnow)
+    updated_at: NaiveDatetime = Field(default_factory=utcnow)
 
 
 class Deal(SQLModel, table=True):
@@ -101,8 +102,8 @@ class Deal(SQLModel, table=True):
     campaign: str | None = Field(default=None, index=True)
     source: str | None = Field(default=None, index=True)
     segment: str | None = None
-    created_at: datetime = Field(default_factory=utcnow)
-    updated_at: datetime = Field(default_factory=utcnow)
+    created_at: NaiveDatetime = Field(default_factory=utcnow)
+    updated_at: NaiveDatetime = Field(default_factory=utcnow)
 
 
 class FeedbackRequest(SQLModel, table=True):
@@ -125,16 +126,16 @@ class FeedbackRequest(SQLModel, table=True):
     template_version: str = ""
     taxonomy_version: str = ""
     status: str = Field(default=RequestStatus.sent, index=True)
-    created_at: datetime = Field(default_factory=utcnow)
-    sent_at: datetime | None = Field(default=None, index=True)
-    due_at: datetime | None = None
-    answered_at: datetime | None = None
-    expires_at: datetime | None = None
+    created_at: NaiveDatetime = Field(default_factory=utcnow)
+    sent_at: NaiveDatetime | None = Field(default=None, index=True)
+    due_at: NaiveDatetime | None = None
+    answered_at: NaiveDatetime | None = None
+    expires_at: NaiveDatetime | None = None
     reminders_sent: int = 0
-    last_reminder_at: datetime | None = None
-    escalated_at: datetime | None = None
+    last_reminder_at: NaiveDatetime | None = None
+    escalated_at: NaiveDatetime | None = None
     bounce_status: str | None = None
-    clarified_at: datetime | None = None  # a clarification mail asked about this request
+    clarified_at: NaiveDatetime | None = None  # a clarification mail asked about this request
 
 
 class InboundMessage(SQLModel, table=True):
@@ -151,15 +152,15 @@ class InboundMessage(SQLModel, table=True):
     peer: str | None = None
     size: int = 0
     raw: bytes | None = Field(default=None, sa_column=Column(LargeBinary, nullable=True))
-    received_at: datetime = Field(default_factory=utcnow)
+    received_at: NaiveDatetime = Field(default_factory=utcnow)
     status: str = Field(default=MessageStatus.received)
     classification: str | None = None  # reply | auto_reply | bounce | unreadable
     error: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
     request_id: int | None = Field(default=None, foreign_key="feedback_request.id", index=True)
     from_addr: str | None = None
     auth_results: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
-    enqueued_at: datetime | None = None
-    processed_at: datetime | None = None
+    enqueued_at: NaiveDatetime | None = None
+    processed_at: NaiveDatetime | None = None
     attempts: int = 0
     deliveries: int = 1  # how many times the same message arrived
 
@@ -168,7 +169,7 @@ class Refusal(SQLModel, table=True):
     """A message refused at the door (552 too big, ...): envelope and size, never a body."""
 
     id: int | None = Field(default=None, primary_key=True)
-    at: datetime = Field(default_factory=utcnow)
+    at: NaiveDatetime = Field(default_factory=utcnow)
     peer: str | None = None
     mail_from: str = ""
     rcpt_to: str = ""
@@ -193,7 +194,7 @@ class Response(SQLModel, table=True):
     needs_review: bool = False
     is_current: bool = Field(default=True, index=True)
     source: str = "reply"  # reply | review
-    created_at: datetime = Field(default_factory=utcnow)
+    created_at: NaiveDatetime = Field(default_factory=utcnow)
     corrected_by: str | None = None
     language: str | None = None
 
@@ -219,8 +220,8 @@ class ReviewItem(SQLModel, table=True):
     response_id: int | None = Field(default=None, foreign_key="response.id")
     inbound_message_id: int | None = Field(default=None, foreign_key="inbound_message.id")
     request_id: int | None = Field(default=None, foreign_key="feedback_request.id")
-    created_at: datetime = Field(default_factory=utcnow)
-    resolved_at: datetime | None = None
+    created_at: NaiveDatetime = Field(default_factory=utcnow)
+    resolved_at: NaiveDatetime | None = None
     resolved_by: str | None = None
 
 
@@ -236,7 +237,7 @@ class OutboundMail(SQLModel, table=True):
     subject: str = ""
     message_id: str = ""
     request_id: int | None = Field(default=None, foreign_key="feedback_request.id", index=True)
-    sent_at: datetime = Field(default_factory=utcnow)
+    sent_at: NaiveDatetime = Field(default_factory=utcnow)
 
 
 class TemplateOverride(SQLModel, table=True):
@@ -249,7 +250,7 @@ class TemplateOverride(SQLModel, table=True):
     name: str = Field(index=True)
     version: int = 1
     source: str = Field(sa_column=Column(Text, nullable=False))
-    created_at: datetime = Field(default_factory=utcnow)
+    created_at: NaiveDatetime = Field(default_factory=utcnow)
     created_by: str | None = None
     active: bool = True
 
@@ -261,4 +262,4 @@ class TaxonomySnapshot(SQLModel, table=True):
 
     fingerprint: str = Field(primary_key=True, max_length=32)
     data: str = Field(sa_column=Column(Text, nullable=False))
-    created_at: datetime = Field(default_factory=utcnow)
+    created_at: NaiveDatetime = Field(default_factory=utcnow)

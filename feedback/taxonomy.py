@@ -9,9 +9,11 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 import tomllib
 from functools import cached_property
 from importlib import resources
+from pathlib import Path
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
@@ -31,6 +33,8 @@ class Reason(BaseModel):
     description: str = ""
     # language code -> cue phrases (lower case) the classifier looks for
     phrases: dict[str, tuple[str, ...]] = Field(default_factory=dict)
+    # used only when no other reason of its outcome is given ("working it" yields to "demo booked")
+    fallback: bool = False
 
 
 class Outcome(BaseModel):
@@ -40,6 +44,8 @@ class Outcome(BaseModel):
     label: str
     reasons: tuple[Reason, ...] = ()
     phrases: dict[str, tuple[str, ...]] = Field(default_factory=dict)
+    # weaker outcome cues ("chose us"): a plain outcome word outweighs them
+    hints: dict[str, tuple[str, ...]] = Field(default_factory=dict)
 
 
 class Option(BaseModel):
@@ -140,8 +146,7 @@ class Taxonomy(BaseModel):
 
 
 def _default_data() -> dict[str, Any]:
-    text = resources.files("feedback").joinpath("data/taxonomy.toml").read_text("utf-8")
-    return tomllib.loads(text)
+    return tomllib.loads(_default_text())
 
 
 def _merge(base: dict[str, Any], override: dict[str, Any]) -> dict[str, Any]:
@@ -171,8 +176,18 @@ def _merge(base: dict[str, Any], override: dict[str, Any]) -> dict[str, Any]:
     return merged
 
 
-def load_taxonomy(override: dict[str, Any] | None = None, *, source: str = "feedback.toml") -> Taxonomy:
-    """The default taxonomy, extended (``mode = "extend"``, default) or replaced by ``override``."""
+def load_taxonomy(
+    override: dict[str, Any] | None = None,
+    *,
+    source: str = "feedback.toml",
+    source_text: str | None = None,
+) -> Taxonomy:
+    """The default taxonomy, extended (``mode = "extend"``, default) or replaced by ``override``.
+
+    An invalid result raises :class:`TaxonomyError` naming the file, the line (found in
+    ``source_text``, or in the file ``source`` when it exists) and the problem, so the service
+    refuses to start with a message an admin can act on.
+    """
     data = _default_data()
     if override:
         override = dict(override)
@@ -182,14 +197,86 @@ def load_taxonomy(override: dict[str, Any] | None = None, *, source: str = "feed
         elif mode == "extend":
             data = _merge(data, override)
         else:
-            raise TaxonomyError(f"{source}: [taxonomy] mode must be 'extend' or 'replace', not {mode!r}")
+            line = _locate_line(_source_text(source, source_text), ("mode",), {"mode": mode})
+            where = f"{source}:{line}" if line else source
+            raise TaxonomyError(f"{where}: [taxonomy] mode must be 'extend' or 'replace', not {mode!r}")
     try:
         return Taxonomy.model_validate(data)
     except ValidationError as exc:
-        problems = "; ".join(
-            f"taxonomy.{'.'.join(str(p) for p in err['loc'])}: {err['msg']}" for err in exc.errors()
-        )
-        raise TaxonomyError(f"{source}: invalid taxonomy: {problems}") from None
+        text = _source_text(source, source_text) if override else _default_text()
+        name = source if override else "feedback/data/taxonomy.toml"
+        problems = []
+        for err in exc.errors():
+            loc = tuple(err["loc"])
+            line = _locate_line(text, loc, data)
+            where = f"line {line}: " if line else ""
+            problems.append(f"{where}taxonomy.{'.'.join(str(p) for p in loc)}: {err['msg']}")
+        raise TaxonomyError(f"{name}: invalid taxonomy: {'; '.join(problems)}") from None
+
+
+def parse_taxonomy_toml(text: str, *, source: str = "feedback.toml") -> Taxonomy:
+    """A taxonomy from TOML text holding a ``[taxonomy]`` table (or the taxonomy at top level)."""
+    try:
+        doc = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:  # its message already says "(at line N, column M)"
+        raise TaxonomyError(f"{source}: not valid TOML: {exc}") from None
+    override = doc.get("taxonomy", doc if "kinds" in doc else None)
+    return load_taxonomy(override, source=source, source_text=text)
+
+
+def _default_text() -> str:
+    return resources.files("feedback").joinpath("data/taxonomy.toml").read_text("utf-8")
+
+
+def _source_text(source: str, source_text: str | None) -> str | None:
+    if source_text is not None:
+        return source_text
+    try:
+        return Path(source).read_text("utf-8")
+    except (OSError, ValueError):
+        return None
+
+
+def _locate_line(text: str | None, loc: tuple[Any, ...], data: Any) -> int | None:
+    """Best-effort 1-based line of the TOML key a validation error points at.
+
+    Walks ``loc`` through the data; each entry with a ``code`` anchors the search at the line that
+    defines that code, then the last key named in ``loc`` is searched from there.
+    """
+    if not text:
+        return None
+    lines = text.splitlines()
+    start = 0
+    node = data
+    for part in loc:
+        if isinstance(node, dict) and part in node:
+            node = node[part]
+        elif isinstance(node, list | tuple) and isinstance(part, int) and part < len(node):
+            node = node[part]
+        else:
+            break
+        if isinstance(part, str) and part in KINDS:
+            found = _find(lines, re.compile(rf"\b{re.escape(part)}\b"), start)
+            start = found if found is not None else start
+        if isinstance(node, dict) and isinstance(node.get("code"), str):
+            pat = re.compile(rf"""code\s*=\s*["']{re.escape(node["code"])}["']""")
+            found = _find(lines, pat, start)
+            start = found if found is not None else start
+    keys = [p for p in loc if isinstance(p, str) and p not in KINDS and p != "kinds"]
+    if keys:
+        key = keys[-1]
+        pat = re.compile(rf"(^|[\s{{,.]){re.escape(key)}\s*[=.]|\[\[?[\w.]*\b{re.escape(key)}\]")
+        found = _find(lines, pat, start)
+        if found is not None and found - start < 40:
+            return found + 1
+    return start + 1 if start or loc else None
+
+
+def _find(lines: list[str], pattern: re.Pattern[str], start: int) -> int | None:
+    for i in range(start, len(lines)):
+        if pattern.search(lines[i]):
+            return i
+    return None
 
 
 DEFAULT_TAXONOMY: Taxonomy | None = None

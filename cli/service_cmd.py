@@ -1,0 +1,110 @@
+"""``feedback serve``, ``feedback worker``, ``feedback send``: running the loop."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import signal
+from typing import Annotated
+
+import typer
+
+from cli.common import ConfigOption, console, fail, get_settings, open_engine
+from feedback.outbound import transport_for
+from feedback.redis_embedded import EmbeddedRedisError
+
+
+def _logging(verbose: bool) -> None:
+    logging.basicConfig(level=logging.INFO if verbose else logging.WARNING,
+                        format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    logging.getLogger("alembic").setLevel(logging.WARNING)
+
+
+def serve(
+    config: ConfigOption = None,
+    worker: Annotated[bool, typer.Option("--worker/--no-worker", help="Also run a worker in this process.")] = True,
+    port: Annotated[int | None, typer.Option(help="SMTP port (default: smtp_port setting, 2525).")] = None,
+    verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Log every message.")] = False,
+) -> None:
+    """Run the SMTP ingest and a worker (embedded SQLite + Redis by default) until Ctrl-C/SIGTERM."""
+    from workers.service import serve_forever
+
+    _logging(verbose)
+    settings = get_settings(config, **({"smtp_port": port} if port is not None else {}))
+    try:
+        asyncio.run(serve_forever(settings, worker=worker))
+    except EmbeddedRedisError as exc:
+        fail(str(exc), hint="set FEEDBACK_REDIS_URL to a running Redis.")
+    except OSError as exc:
+        fail(f"cannot listen on {settings.smtp_host}:{settings.smtp_port}: {exc.strerror}",
+             hint="pick another port with --port or FEEDBACK_SMTP_PORT.")
+
+
+def worker(
+    config: ConfigOption = None,
+    burst: Annotated[bool, typer.Option(help="Process what is queued, then exit.")] = False,
+    verbose: Annotated[bool, typer.Option("--verbose", "-v")] = False,
+) -> None:
+    """Run a worker only (production: as many as you like, on any machine, with FEEDBACK_REDIS_URL)."""
+    from workers.service import redis_for
+    from workers.settings import build_worker, run_worker_forever
+
+    _logging(verbose)
+    settings = get_settings(config)
+    if settings.embedded_redis and not burst:
+        console.print("[yellow]No FEEDBACK_REDIS_URL: starting an embedded Redis; "
+                      "only workers in this process will see its queue.[/]")
+
+    async def main() -> None:
+        with open_engine(settings) as engine:
+            async with redis_for(settings) as url:
+                if burst:
+                    w = build_worker(settings, engine, url, burst=True, crons=False)
+                    await w.async_run()
+                    await w.close()
+                    return
+                stop = asyncio.Event()
+                loop = asyncio.get_running_loop()
+                for sig in (signal.SIGTERM, signal.SIGINT):
+                    loop.add_signal_handler(sig, stop.set)
+                await run_worker_forever(settings, engine, url, stop=stop)
+
+    asyncio.run(main())
+
+
+def send(
+    config: ConfigOption = None,
+    limit: Annotated[int | None, typer.Option(help="Send at most this many requests.")] = None,
+    followups: Annotated[bool, typer.Option("--followups/--no-followups",
+                                            help="Also send due reminders, escalations and clarifications.")] = True,
+) -> None:
+    """Create and send the due requests: a disposition request for each assigned lead without one,
+    a win/loss request for each closed deal without one (never about history before send_since)."""
+    from feedback.requesting import send_clarifications, send_due_requests, send_followups
+
+    settings = get_settings(config)
+    transport = transport_for(settings)
+
+    async def main() -> None:
+        with open_engine(settings) as engine:
+            with console.status("Sending requests..."):
+                result = await send_due_requests(engine, settings, transport, limit=limit)
+            console.print(f"[green]{result.sent}[/] request(s) sent"
+                          + (f", {result.skipped} held back by the daily cap" if result.skipped else "")
+                          + (f" to {settings.resolved_outbox}" if settings.outbound == "outbox" else "") + ".")
+            for err in result.errors:
+                console.print(f"[red]not sent:[/] {err}")
+            if followups:
+                counts = await send_followups(engine, settings, transport)
+                counts["clarifications"] = await send_clarifications(engine, settings, transport)
+                console.print(", ".join(f"{v} {k}" for k, v in counts.items()) + ".")
+            if result.errors:
+                raise typer.Exit(1)
+
+    asyncio.run(main())
+
+
+def register(app: typer.Typer) -> None:
+    app.command("serve")(serve)
+    app.command("worker")(worker)
+    app.command("send")(send)

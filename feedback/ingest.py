@@ -1,0 +1,289 @@
+"""The SMTP ingest (aiosmtpd): refuse what must be refused, store durably, then answer 250.
+
+Protocol outcomes are SMTP reply strings returned from handler hooks, never exceptions:
+
+- RCPT outside the reply domain, a tampered token or an unknown request: 550 5.1.1 saying which;
+  the database unavailable for that check: 451 4.3.0 (retry later), never 550.
+- DATA: the raw message and its envelope are committed (group commit, ``MessageStore``) before
+  the 250; the database unavailable: 451 4.3.0. Over the size limit: 552 5.3.4, recorded as a
+  refusal (envelope and size, no body).
+- Enqueueing the parse job happens after the 250, batched; if Redis is down the message is
+  still stored and the sweeper enqueues it later.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import ssl
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from aiosmtpd.smtp import SMTP, Envelope, Session
+from sqlalchemy import select
+from sqlalchemy.engine import Engine
+
+from feedback.models import FeedbackRequest, utcnow
+from feedback.settings import Settings
+from feedback.store import Incoming, MessageStore, StoreUnavailable, mark_enqueued, record_refusal
+from feedback.tokens import TokenError, token_from_address, verify_token
+
+log = logging.getLogger("feedback.ingest")
+
+EnqueueFn = Callable[[list[int]], Awaitable[list[int]]]
+
+
+class RequestLookupError(RuntimeError):
+    pass
+
+
+def request_exists(engine: Engine, request_id: int) -> bool:
+    try:
+        with engine.connect() as conn:
+            row = conn.execute(
+                select(FeedbackRequest.id).where(FeedbackRequest.id == request_id)  # type: ignore[arg-type]
+            ).first()
+    except Exception as exc:
+        raise RequestLookupError(str(exc)) from exc
+    return row is not None
+
+
+class Enqueuer:
+    """Collects stored message ids and enqueues them in batches after their 250."""
+
+    def __init__(self, engine: Engine, enqueue: EnqueueFn | None) -> None:
+        self.engine = engine
+        self.enqueue = enqueue
+        self._pending: list[int] = []
+        self._wake = asyncio.Event()
+        self._task: asyncio.Task[None] | None = None
+        self.idle = asyncio.Event()
+        self.idle.set()
+
+    def add(self, message_id: int) -> None:
+        if self.enqueue is None:
+            return
+        self._pending.append(message_id)
+        self.idle.clear()
+        self._wake.set()
+        if self._task is None:
+            self._task = asyncio.get_running_loop().create_task(self._run(), name="enqueuer")
+
+    async def _run(self) -> None:
+        assert self.enqueue is not None
+        while True:
+            await self._wake.wait()
+            self._wake.clear()
+            batch, self._pending = self._pending, []
+            if batch:
+                try:
+                    done = await self.enqueue(batch)
+                    await asyncio.to_thread(mark_enqueued, self.engine, done)
+                except Exception as exc:  # noqa: BLE001 - the sweeper picks these up later
+                    log.warning("enqueue deferred to the sweeper: %s", exc)
+            if not self._pending:
+                self.idle.set()
+
+    async def close(self) -> None:
+        if self._task is not None:
+            if self._pending:
+                self._wake.set()
+                try:
+                    await asyncio.wait_for(self.idle.wait(), 5)
+                except TimeoutError:
+                    pass
+            self._task.cancel()
+            try:
+                await self._task
+            except asyncio.CancelledError:
+                pass
+            self._task = None
+
+
+@dataclass
+class IngestStats:
+    accepted: int = 0
+    duplicates: int = 0
+    refused: int = 0
+    deferred: int = 0
+    in_flight: int = 0
+    timings: list[float] = field(default_factory=list)
+
+
+class IngestHandler:
+    """aiosmtpd handler hooks for the reply domain."""
+
+    def __init__(self, settings: Settings, engine: Engine, store: MessageStore, enqueuer: Enqueuer) -> None:
+        self.settings = settings
+        self.engine = engine
+        self.store = store
+        self.enqueuer = enqueuer
+        self.secret = settings.secret_bytes()
+        self.domain = settings.reply_domain
+        self.stats = IngestStats()
+        self.closing = False
+        self._drained = asyncio.Event()
+        self._drained.set()
+
+    async def handle_MAIL(self, server: SMTP, session: Session, envelope: Envelope, address: str,
+                          mail_options: list[str]) -> str:
+        if self.closing:
+            return "421 4.3.2 Service shutting down, please try again later"
+        envelope.mail_from = address
+        envelope.mail_options.extend(mail_options)
+        return "250 OK"
+
+    async def handle_RCPT(self, server: SMTP, session: Session, envelope: Envelope, address: str,
+                          rcpt_options: list[str]) -> str:
+        if len(envelope.rcpt_tos) >= self.settings.max_recipients:
+            return f"452 4.5.3 Too many recipients (at most {self.settings.max_recipients} per message)"
+        local, _, domain = address.rpartition("@")
+        if domain.lower() != self.domain:
+            return f"550 5.1.1 <{address}>: not a reply address of this service (domain {self.domain} only)"
+        base = local.lower().partition("+")[0]
+        token = token_from_address(address, local=self.settings.reply_local, domain=self.domain)
+        if token is None:
+            if base == self.settings.reply_local.lower():
+                envelope.rcpt_tos.append(address)  # bare address: matched later by headers
+                return "250 OK"
+            return (f"550 5.1.1 <{address}>: unknown mailbox; replies go to "
+                    f"{self.settings.reply_local}+TOKEN@{self.domain}")
+        try:
+            request_id = verify_token(token, self.secret)
+        except TokenError as exc:
+            return f"550 5.1.1 <{address}>: invalid reply token ({exc}); reply to the original request email"
+        try:
+            exists = await asyncio.to_thread(request_exists, self.engine, request_id)
+        except RequestLookupError:
+            return "451 4.3.0 Temporary lookup failure, please try again later"
+        if not exists:
+            return f"550 5.1.1 <{address}>: no such feedback request (it may have been deleted)"
+        envelope.rcpt_tos.append(address)
+        return "250 OK"
+
+    async def handle_DATA(self, server: SMTP, session: Session, envelope: Envelope) -> str:
+        started = time.perf_counter()
+        raw = envelope.original_content or b""
+        if isinstance(envelope.content, bytes) and not raw:
+            raw = envelope.content
+        peer = session.peer[0] if isinstance(session.peer, tuple) else str(session.peer)
+        item = Incoming(raw=bytes(raw), mail_from=envelope.mail_from or "", rcpt_to=tuple(envelope.rcpt_tos),
+                        peer=peer, received_at=utcnow())
+        self.stats.in_flight += 1
+        self._drained.clear()
+        try:
+            stored = await self.store.store(item)
+        except StoreUnavailable:
+            self.stats.deferred += 1
+            log.warning("deferred", extra={"peer": peer, "size": len(raw), "status": 451})
+            return "451 4.3.0 Message not stored (database unavailable), please try again later"
+        finally:
+            self.stats.in_flight -= 1
+            if self.stats.in_flight == 0:
+                self._drained.set()
+        elapsed = time.perf_counter() - started
+        if stored.duplicate:
+            self.stats.duplicates += 1
+        else:
+            self.stats.accepted += 1
+            self.enqueuer.add(stored.id)
+        log.info("stored", extra={"message": stored.id, "peer": peer, "size": len(raw), "status": 250,
+                                  "duplicate": stored.duplicate, "ms": round(elapsed * 1000, 2)})
+        return f"250 2.0.0 Ok: stored as #{stored.id}"
+
+    async def drain(self, timeout: float = 30.0) -> None:
+        """Wait for transactions in flight (used on shutdown)."""
+        try:
+            await asyncio.wait_for(self._drained.wait(), timeout)
+        except TimeoutError:
+            log.warning("shutdown with %d transaction(s) still in flight", self.stats.in_flight)
+
+
+class IngestSMTP(SMTP):
+    """aiosmtpd's SMTP with a longer line limit and an actionable, recorded 552."""
+
+    line_length_limit = 1024 * 1024  # an over-long line must not be refused permanently
+
+    def __init__(self, handler: IngestHandler, **kwargs: Any) -> None:
+        super().__init__(handler, **kwargs)
+        self.ingest = handler
+
+    async def push(self, status: str) -> None:
+        if status.startswith("552") and self.data_size_limit:
+            status = (f"552 5.3.4 Message exceeds the size limit of {self.data_size_limit} bytes; "
+                      "please reply without attachments")
+            env = self.envelope
+            if env is not None and not getattr(env, "_refusal_recorded", False):
+                env._refusal_recorded = True  # type: ignore[attr-defined]
+                peer = self.session.peer[0] if self.session and isinstance(self.session.peer, tuple) else None
+                self.ingest.stats.refused += 1
+                try:
+                    await asyncio.to_thread(
+                        record_refusal, self.ingest.engine, peer=peer, mail_from=env.mail_from or "",
+                        rcpt_to=list(env.rcpt_tos), size=self.data_size_limit + 1, code=552,
+                        reason="message too big",
+                    )
+                except Exception as exc:  # noqa: BLE001 - refusing is what matters
+                    log.warning("could not record refusal: %s", exc)
+        await super().push(status)
+
+
+def tls_context(settings: Settings) -> ssl.SSLContext | None:
+    if settings.tls_cert is None or settings.tls_key is None:
+        return None
+    ctx = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    ctx.load_cert_chain(str(settings.tls_cert), str(settings.tls_key))
+    return ctx
+
+
+class IngestServer:
+    """The listening SMTP server on the running loop (so the DB engine and pool live there)."""
+
+    def __init__(self, settings: Settings, engine: Engine, enqueue: EnqueueFn | None) -> None:
+        self.settings = settings
+        self.engine = engine
+        self.store = MessageStore(engine)
+        self.enqueuer = Enqueuer(engine, enqueue)
+        self.handler = IngestHandler(settings, engine, self.store, self.enqueuer)
+        self.server: asyncio.AbstractServer | None = None
+        self._connections = 0
+
+    def _factory(self) -> SMTP:
+        s = self.settings
+        return IngestSMTP(
+            self.handler,
+            data_size_limit=s.data_size_limit,
+            hostname=s.smtp_hostname or s.reply_domain,
+            ident="feedback ingest",
+            tls_context=tls_context(s),
+            timeout=s.smtp_idle_timeout,
+            enable_SMTPUTF8=True,
+        )
+
+    async def start(self, host: str | None = None, port: int | None = None) -> tuple[str, int]:
+        loop = asyncio.get_running_loop()
+        self.store.start()
+        self.server = await loop.create_server(
+            self._factory, host=host or self.settings.smtp_host,
+            port=self.settings.smtp_port if port is None else port,
+            backlog=self.settings.max_connections,
+        )
+        sock = self.server.sockets[0].getsockname()
+        return sock[0], sock[1]
+
+    async def stop(self) -> None:
+        """Stop listening, refuse new transactions (421), finish those in flight."""
+        self.handler.closing = True
+        if self.server is not None:
+            self.server.close()
+        await self.handler.drain()
+        await self.enqueuer.close()
+        await self.store.close()
+        if self.server is not None:
+            try:
+                await asyncio.wait_for(self.server.wait_closed(), 2)
+            except TimeoutError:
+                pass
+            self.server = None

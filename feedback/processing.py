@@ -1,0 +1,274 @@
+"""What a worker does with one stored message, in one transaction: the inbound half of the loop.
+
+load -> parse (pure) -> match its request -> check the sender -> classify (pure) -> store the
+response -> decide: answered / clarify / review. Idempotent: a message that already has an
+outcome is skipped, and a response is unique per message, so a job killed halfway and retried
+never yields two responses. Mails (expired-token notes, acknowledgements) go out after commit.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from dataclasses import dataclass, field
+from datetime import datetime
+from email.utils import parseaddr
+from typing import Any
+
+from sqlalchemy.engine import Engine
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import Session, col, select
+
+from feedback.analysis import AnalysisConfig, classify_parsed
+from feedback.classify import LearnedExamples
+from feedback.classify.learning import LearnedExample
+from feedback.mail import ParsedMessage, parse_message
+from feedback.models import (
+    FeedbackRequest,
+    InboundMessage,
+    MessageStatus,
+    OutboundMail,
+    Rep,
+    RepAlias,
+    RequestStatus,
+    Response,
+    ResponseReason,
+    ReviewItem,
+    ReviewType,
+    TaxonomySnapshot,
+    utcnow,
+)
+from feedback.settings import Settings
+from feedback.taxonomy import Taxonomy
+from feedback.tokens import TokenError, find_token, verify_token
+
+log = logging.getLogger("feedback.processing")
+
+FINAL = {MessageStatus.processed, MessageStatus.ignored, MessageStatus.quarantined, MessageStatus.unmatched,
+         MessageStatus.failed}
+
+
+@dataclass
+class Outcome:
+    """What processing decided, for logs, tests and follow-up mail."""
+
+    message_id: int
+    status: str
+    request_id: int | None = None
+    response_id: int | None = None
+    mail: list[tuple[str, dict[str, Any]]] = field(default_factory=list)  # (template purpose, context)
+    skipped: bool = False
+
+
+def snapshot_taxonomy(session: Session, taxonomy: Taxonomy) -> None:
+    """Keep the taxonomy a request showed (idempotent)."""
+    if session.get(TaxonomySnapshot, taxonomy.fingerprint) is None:
+        session.add(TaxonomySnapshot(fingerprint=taxonomy.fingerprint,
+                                     data=json.dumps(taxonomy.model_dump(mode="json"))))
+
+
+def taxonomy_for(session: Session, request: FeedbackRequest, current: Taxonomy) -> Taxonomy:
+    if not request.taxonomy_version or request.taxonomy_version == current.fingerprint:
+        return current
+    snap = session.get(TaxonomySnapshot, request.taxonomy_version)
+    if snap is None:
+        return current
+    return Taxonomy.model_validate(json.loads(snap.data))
+
+
+def match_request(session: Session, parsed: ParsedMessage, envelope_rcpts: list[str], settings: Settings,
+                  secret: bytes) -> tuple[FeedbackRequest | None, str]:
+    """The request a message answers: token (envelope, Delivered-To, To...), then thread headers."""
+    addresses = envelope_rcpts + list(parsed.recipients)
+    if parsed.bounce is not None:
+        addresses += list(parsed.bounce.original_recipients)
+    token = find_token(addresses, local=settings.reply_local, domain=settings.reply_domain)
+    if token:
+        try:
+            request = session.get(FeedbackRequest, verify_token(token, secret))
+            if request is not None:
+                return request, "token"
+        except TokenError:
+            pass
+    ids = [*parsed.in_reply_to, *reversed(parsed.references)]
+    if parsed.bounce is not None and parsed.bounce.original_message_id:
+        ids.insert(0, parsed.bounce.original_message_id)
+    ids = [i.strip() for i in ids if i.strip()]
+    if ids:
+        request = session.exec(select(FeedbackRequest).where(col(FeedbackRequest.message_id).in_(ids))).first()
+        if request is not None:
+            return request, "thread"
+        sent = session.exec(
+            select(OutboundMail).where(col(OutboundMail.message_id).in_(ids),
+                                       col(OutboundMail.request_id).is_not(None))
+        ).first()
+        if sent is not None and sent.request_id is not None:
+            return session.get(FeedbackRequest, sent.request_id), "thread"
+    return None, "none"
+
+
+def sender_allowed(session: Session, rep: Rep, from_addr: str | None) -> bool:
+    if not from_addr:
+        return False
+    addr = from_addr.lower()
+    if addr == rep.email.lower():
+        return True
+    alias = session.exec(select(RepAlias).where(RepAlias.rep_id == rep.id, RepAlias.email == addr)).first()
+    return alias is not None
+
+
+def trusted_auth_results(parsed: ParsedMessage, authserv_id: str | None) -> str | None:
+    """Authentication-Results values from our own MTA only (others may be forged upstream)."""
+    values = list(parsed.authentication_results)
+    if authserv_id:
+        values = [v for v in values if v.strip().split(";", 1)[0].strip().lower() == authserv_id.lower()]
+    return "\n".join(values) or None
+
+
+def load_learned(session: Session) -> LearnedExamples:
+    """Corrections made in review, as labelled examples for the classifier."""
+    rows = session.exec(
+        select(Response, FeedbackRequest)
+        .join(FeedbackRequest, col(FeedbackRequest.id) == col(Response.request_id))
+        .where(Response.source == "review", col(Response.is_current))
+    ).all()
+    examples: list[LearnedExample] = []
+    for response, request in rows:
+        reasons = session.exec(
+            select(ResponseReason.code).where(ResponseReason.response_id == response.id)
+            .order_by(col(ResponseReason.rank))
+        ).all()
+        if response.reply_text:
+            examples.append(LearnedExample(kind=request.kind, text=response.reply_text, outcome=response.outcome,
+                                           reasons=tuple(reasons), competitor=response.competitor))
+    return LearnedExamples(examples=tuple(examples))
+
+
+def store_response(session: Session, *, request: FeedbackRequest, message: InboundMessage | None, outcome: str | None,
+                   reasons: tuple[str, ...], competitor: str | None, reply_text: str, confidence: float,
+                   needs_review: bool, source: str, now: datetime, by: str | None = None,
+                   language: str | None = None) -> Response:
+    """Add the new current response of ``request``; earlier ones stay as history."""
+    for old in session.exec(
+        select(Response).where(Response.request_id == request.id, col(Response.is_current))
+    ).all():
+        old.is_current = False
+        session.add(old)
+    response = Response(
+        request_id=request.id or 0, inbound_message_id=message.id if message is not None else None,
+        kind=request.kind, outcome=outcome, competitor=competitor, reply_text=reply_text,
+        confidence=confidence, needs_review=needs_review, is_current=True, source=source, created_at=now,
+        corrected_by=by, language=language,
+    )
+    session.add(response)
+    session.flush()
+    for rank, code in enumerate(reasons):
+        session.add(ResponseReason(response_id=response.id or 0, rank=rank, code=code))
+    return response
+
+
+def process_message(engine: Engine, settings: Settings, message_id: int, *,
+                    learned: LearnedExamples | None = None, now: datetime | None = None) -> Outcome:
+    """Process one stored message. Database errors propagate (the job retries)."""
+    now = now or utcnow()
+    secret = settings.secret_bytes()
+    with Session(engine, expire_on_commit=False) as session:
+        message = session.get(InboundMessage, message_id, with_for_update=engine.dialect.name == "postgresql")
+        if message is None:
+            return Outcome(message_id, "missing", skipped=True)
+        if message.status in FINAL:
+            return Outcome(message_id, message.status, request_id=message.request_id, skipped=True)
+        message.attempts += 1
+        result = _process(session, settings, secret, message, learned, now)
+        message.status = result.status
+        message.processed_at = now
+        session.add(message)
+        try:
+            session.commit()
+        except IntegrityError:  # a concurrent attempt stored this message's response first
+            session.rollback()
+            return Outcome(message_id, MessageStatus.processed, skipped=True)
+        return result
+
+
+def _process(session: Session, settings: Settings, secret: bytes, message: InboundMessage,
+             learned: LearnedExamples | None, now: datetime) -> Outcome:
+    assert message.id is not None
+    if message.raw is None:
+        message.error = "raw message was purged before it was processed"
+        return Outcome(message.id, MessageStatus.failed)
+    parsed = parse_message(message.raw)
+    message.classification = parsed.classification
+    message.from_addr = parsed.from_addr or (parseaddr(message.mail_from)[1].lower() or None)
+    message.auth_results = trusted_auth_results(parsed, settings.authserv_id)
+    if parsed.classification == "unreadable":
+        message.error = parsed.error or "not a readable message"
+        return Outcome(message.id, MessageStatus.failed)
+
+    rcpts = [r for r in message.rcpt_to.split(",") if r]
+    request, how = match_request(session, parsed, rcpts, settings, secret)
+    message.request_id = request.id if request is not None else None
+    out = Outcome(message.id, MessageStatus.processed, request_id=message.request_id)
+
+    if parsed.classification == "auto_reply":
+        message.error = f"auto-reply ({parsed.auto_reason or 'auto headers'}): never answered"
+        out.status = MessageStatus.ignored
+        return out
+    if parsed.classification == "bounce":
+        bounce = parsed.bounce
+        if request is not None and bounce is not None and bounce.permanent:
+            request.status = RequestStatus.bounced
+            request.bounce_status = (bounce.status or "")[:32] or None
+            session.add(request)
+        message.error = f"bounce: {bounce.action if bounce else 'failed'} {bounce.status if bounce else ''}".strip()
+        return out
+
+    # a person's reply
+    if request is None:
+        out.status = MessageStatus.unmatched
+        message.error = "no request found (no token, no known In-Reply-To/References)"
+        session.add(ReviewItem(type=ReviewType.unmatched, inbound_message_id=message.id,
+                               reason="matches no request", created_at=now))
+        return out
+    rep = session.get(Rep, request.rep_id)
+    assert rep is not None
+    if not sender_allowed(session, rep, message.from_addr):
+        out.status = MessageStatus.quarantined
+        message.error = f"sender {message.from_addr} is not {rep.email} or one of the rep's aliases"
+        session.add(ReviewItem(type=ReviewType.quarantined, inbound_message_id=message.id, request_id=request.id,
+                               reason=message.error, created_at=now))
+        return out
+    if how == "token" and request.expires_at is not None and request.expires_at < now:
+        out.status = MessageStatus.ignored
+        message.error = "reply to an expired request token"
+        out.mail.append(("expired", {"request_id": request.id, "rep_email": rep.email,
+                                     "subject": parsed.subject or ""}))
+        return out
+
+    config = AnalysisConfig(taxonomy=taxonomy_for(session, request, settings.taxonomy),
+                            competitors=tuple(settings.competitors), reply_local=settings.reply_local,
+                            learned=learned)
+    cls = classify_parsed(parsed, kind=request.kind, config=config)
+    assert cls is not None
+    response = store_response(
+        session, request=request, message=message, outcome=cls.outcome, reasons=cls.reasons,
+        competitor=cls.competitor, reply_text=parsed.reply_text or "", confidence=cls.confidence,
+        needs_review=cls.needs_review, source="reply", now=now, language=parsed.language,
+    )
+    out.response_id = response.id
+    request.answered_at = request.answered_at or now
+    if cls.needs_review:
+        request.status = RequestStatus.review
+        session.add(ReviewItem(type=ReviewType.response, response_id=response.id, request_id=request.id,
+                               reason="; ".join(cls.explanation) or "ambiguous or contradictory reply",
+                               created_at=now))
+    elif cls.outcome is None:
+        request.status = RequestStatus.clarifying
+        request.clarified_at = None  # the clarification cron asks (one mail per rep per day)
+    else:
+        request.status = RequestStatus.answered
+        if settings.acknowledge:
+            out.mail.append(("acknowledgement", {"request_id": request.id, "rep_email": rep.email,
+                                                 "subject": parsed.subject or ""}))
+    session.add(request)
+    return out

@@ -1,0 +1,146 @@
+"""Durable storage of incoming messages with group commit.
+
+Concurrent SMTP sessions hand their messages to one ``MessageStore``; a writer task commits
+whatever has arrived since its last commit in a single transaction (one fsync for many
+messages), then resolves each session's future. Every 250 therefore still follows a durable
+commit containing its own message, but N sessions share one commit.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.engine import Engine
+
+from feedback.dedup import dedup_key
+from feedback.models import InboundMessage, MessageStatus, Refusal, utcnow
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True, slots=True)
+class Incoming:
+    raw: bytes
+    mail_from: str
+    rcpt_to: tuple[str, ...]
+    peer: str | None
+    received_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class Stored:
+    id: int
+    duplicate: bool  # the same message (by dedup key) was stored before
+
+
+class StoreUnavailable(RuntimeError):
+    """The database could not commit; the SMTP answer must be 451 so the sender retries."""
+
+
+def _insert(engine: Engine):  # type: ignore[no-untyped-def]
+    return postgresql.insert if engine.dialect.name == "postgresql" else sqlite.insert
+
+
+def store_batch(engine: Engine, batch: list[Incoming]) -> list[Stored]:
+    """Insert (or count a redelivery of) each message in one transaction; returns ids in order."""
+    insert = _insert(engine)
+    table = InboundMessage.__table__  # type: ignore[attr-defined]
+    out: list[Stored] = []
+    with engine.begin() as conn:
+        for item in batch:
+            key, message_id = dedup_key(item.raw)
+            stmt = insert(table).values(
+                dedup_key=key,
+                message_id=message_id,
+                mail_from=item.mail_from[:320],
+                rcpt_to=",".join(item.rcpt_to)[:2000],
+                peer=item.peer,
+                size=len(item.raw),
+                raw=item.raw,
+                received_at=item.received_at,
+                status=MessageStatus.received.value,
+                attempts=0,
+                deliveries=1,
+            )
+            stmt = stmt.on_conflict_do_update(
+                index_elements=["dedup_key"], set_={"deliveries": table.c.deliveries + 1}
+            ).returning(table.c.id, table.c.deliveries)
+            row = conn.execute(stmt).one()
+            out.append(Stored(id=int(row[0]), duplicate=int(row[1]) > 1))
+    return out
+
+
+def record_refusal(engine: Engine, *, peer: str | None, mail_from: str, rcpt_to: list[str], size: int,
+                   code: int, reason: str) -> None:
+    with engine.begin() as conn:
+        conn.execute(
+            Refusal.__table__.insert().values(  # type: ignore[attr-defined]
+                at=utcnow(), peer=peer, mail_from=mail_from[:320], rcpt_to=",".join(rcpt_to)[:2000],
+                size=size, code=code, reason=reason,
+            )
+        )
+
+
+def mark_enqueued(engine: Engine, ids: list[int]) -> None:
+    if not ids:
+        return
+    table = InboundMessage.__table__  # type: ignore[attr-defined]
+    with engine.begin() as conn:
+        conn.execute(
+            update(table)
+            .where(table.c.id.in_(ids), table.c.status == MessageStatus.received.value)
+            .values(status=MessageStatus.queued.value, enqueued_at=utcnow())
+        )
+
+
+class MessageStore:
+    """Group-committing writer shared by all SMTP sessions of one process."""
+
+    def __init__(self, engine: Engine, *, max_batch: int = 64) -> None:
+        self.engine = engine
+        self.max_batch = max_batch
+        self._queue: asyncio.Queue[tuple[Incoming, asyncio.Future[Stored]]] = asyncio.Queue()
+        self._task: asyncio.Task[None] | None = None
+
+    def start(self) -> None:
+        if self._task is None:
+            self._task = asyncio.get_running_loop().create_task(self._run(), name="message-store")
+
+    async def close(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            try:
+                await self._task
+            except asyncio.CancelledError:
+                pass
+            self._task = None
+
+    async def store(self, item: Incoming) -> Stored:
+        """Durably store ``item``; raises ``StoreUnavailable`` when the database cannot commit."""
+        self.start()
+        fut: asyncio.Future[Stored] = asyncio.get_running_loop().create_future()
+        await self._queue.put((item, fut))
+        return await fut
+
+    async def _run(self) -> None:
+        while True:
+            first = await self._queue.get()
+            batch = [first]
+            while len(batch) < self.max_batch and not self._queue.empty():
+                batch.append(self._queue.get_nowait())
+            try:
+                stored = await asyncio.to_thread(store_batch, self.engine, [item for item, _ in batch])
+            except Exception as exc:  # noqa: BLE001 - every failure means "retry later" to the sender
+                log.error("store failed for %d message(s): %s", len(batch), exc)
+                for _, fut in batch:
+                    if not fut.done():
+                        fut.set_exception(StoreUnavailable(str(exc)))
+                continue
+            for (_, fut), result in zip(batch, stored, strict=True):
+                if not fut.done():
+                    fut.set_result(result)

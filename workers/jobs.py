@@ -1,0 +1,92 @@
+"""arq jobs. Only ids cross the queue; dependencies travel in ``ctx`` (filled by ``startup``).
+
+Transient faults (database, network) raise ``Retry`` with backoff; a permanently unreadable
+message is marked failed by ``process_message`` and never retried.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from datetime import timedelta
+from typing import Any
+
+from arq import Retry
+from sqlalchemy import select, update
+from sqlalchemy.exc import OperationalError, SQLAlchemyError
+
+from feedback import processing, requesting
+from feedback.models import InboundMessage, MessageStatus, utcnow
+from feedback.queue import enqueue_messages
+from feedback.store import mark_enqueued
+
+log = logging.getLogger("feedback.worker")
+
+
+async def process_message(ctx: dict[str, Any], message_id: int) -> str:
+    """Parse, match, classify and store one message; send any follow-up mail after commit."""
+    engine, settings = ctx["engine"], ctx["settings"]
+    try:
+        outcome = await asyncio.to_thread(processing.process_message, engine, settings, message_id,
+                                          learned=ctx.get("learned"))
+    except (OperationalError, SQLAlchemyError) as exc:
+        tries = int(ctx.get("job_try", 1))
+        log.warning("message %s: database fault, retry %d: %s", message_id, tries, exc)
+        raise Retry(defer=min(2 ** tries, 60)) from exc
+    for template, info in outcome.mail:
+        try:
+            await requesting.send_notice(engine, settings, ctx["transport"], template=template,
+                                         request_id=info["request_id"], subject=info.get("subject", ""))
+        except Exception as exc:  # noqa: BLE001 - a notice is a courtesy; the response is stored
+            log.warning("message %s: %s mail not sent: %s", message_id, template, exc)
+    log.info("processed", extra={"message": message_id, "status": outcome.status,
+                                 "request": outcome.request_id, "skipped": outcome.skipped})
+    return str(outcome.status)
+
+
+def _stranded(engine: Any, older_than_s: float, limit: int) -> list[int]:
+    cutoff = utcnow() - timedelta(seconds=older_than_s)
+    table = InboundMessage.__table__  # type: ignore[attr-defined]
+    with engine.connect() as conn:
+        rows = conn.execute(
+            select(table.c.id).where(
+                table.c.status.in_([MessageStatus.received.value, MessageStatus.queued.value]),
+                table.c.received_at <= cutoff,
+            ).order_by(table.c.id).limit(limit)
+        ).all()
+    return [int(r[0]) for r in rows]
+
+
+async def sweep(ctx: dict[str, Any], older_than_s: float = 5.0, limit: int = 5000) -> int:
+    """Enqueue stored messages that have no job (Redis was down, a worker died mid-job)."""
+    engine, pool = ctx["engine"], ctx["redis"]
+    ids = await asyncio.to_thread(_stranded, engine, older_than_s, limit)
+    if not ids:
+        return 0
+    done = await enqueue_messages(pool, ids)
+    await asyncio.to_thread(mark_enqueued, engine, done)
+    if done:
+        log.info("sweeper enqueued %d stored message(s)", len(done))
+    return len(done)
+
+
+async def send_requests(ctx: dict[str, Any]) -> int:
+    result = await requesting.send_due_requests(ctx["engine"], ctx["settings"], ctx["transport"])
+    return result.sent
+
+
+async def followups(ctx: dict[str, Any]) -> dict[str, int]:
+    counts = await requesting.send_followups(ctx["engine"], ctx["settings"], ctx["transport"])
+    counts["clarifications"] = await requesting.send_clarifications(ctx["engine"], ctx["settings"], ctx["transport"])
+    return counts
+
+
+def requeue_failed(engine: Any) -> int:
+    """Put failed messages back to 'received' so the sweeper retries them (after a fix)."""
+    table = InboundMessage.__table__  # type: ignore[attr-defined]
+    with engine.begin() as conn:
+        res = conn.execute(
+            update(table).where(table.c.status == MessageStatus.failed.value)
+            .values(status=MessageStatus.received.value, error=None, received_at=utcnow() - timedelta(hours=1))
+        )
+    return int(res.rowcount or 0)
