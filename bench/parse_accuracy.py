@@ -12,11 +12,16 @@ from __future__ import annotations
 
 import argparse
 import difflib
+import email
 import re
 import sys
 import tempfile
 import time
+import warnings
 from collections import defaultdict
+from collections.abc import Callable
+from email import policy
+from email.message import EmailMessage
 from pathlib import Path
 from typing import Any
 
@@ -43,6 +48,9 @@ def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--corpus-dir", default=None, help="directory with cases.jsonl and build_eml.py")
     ap.add_argument("--show-failures", action="store_true", help="print a diff for each miss")
+    ap.add_argument(
+        "--baselines", action="store_true", help="also score existing libraries on the same messages"
+    )
     args = ap.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         labels = build_corpus(tmp, args.corpus_dir)
@@ -100,7 +108,91 @@ def main() -> int:
                 want.split("\n"), got.split("\n"), "expected", "got", lineterm=""
             ):
                 print("   " + line)
+    if args.baselines:
+        print_baselines(labels, raws)
     return 0
+
+
+def _stdlib_text(raw: bytes) -> str:
+    """The body as a baseline library would get it: stdlib decoding, HTML flattened by inscriptis."""
+    msg = email.message_from_bytes(raw, policy=policy.default)
+    assert isinstance(msg, EmailMessage)
+    body = msg.get_body(preferencelist=("plain", "html"))
+    if body is None:
+        return ""
+    text = str(body.get_content())
+    if body.get_content_type() == "text/html":
+        try:
+            from inscriptis import get_text
+
+            text = get_text(text)
+        except ImportError:
+            text = re.sub(r"<[^>]*>", " ", text)
+    return text
+
+
+def _baselines() -> dict[str, Callable[[str], str]]:
+    """Reply extractors of existing libraries that import here (quote removal only)."""
+    out: dict[str, Callable[[str], str]] = {}
+    try:
+        from email_reply_parser import EmailReplyParser
+
+        out["email_reply_parser"] = EmailReplyParser.parse_reply
+    except ImportError:
+        pass
+    try:
+        from mailparser_reply import EmailReplyParser as MPR
+
+        mpr = MPR(languages=["en", "de", "fr", "es"])
+        out["mail-parser-reply"] = mpr.parse_reply
+    except ImportError:
+        pass
+    try:
+        import quotequail
+
+        out["quotequail"] = lambda t: "\n".join(x for own, x in quotequail.quote(t) if own)
+    except ImportError:
+        pass
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            from talon import quotations
+
+        out["talon"] = quotations.extract_from_plain
+    except Exception as exc:
+        print(f"talon not scored: {type(exc).__name__}: {exc}")
+    return out
+
+
+def print_baselines(labels: list[dict[str, Any]], raws: dict[str, bytes]) -> None:
+    """Exact match and "no quoted request left" rate of each library, beside the product's."""
+    replies = [r for r in labels if r["gold"]["classification"] == "reply"]
+    texts = {r["id"]: _stdlib_text(raws[r["id"]]) for r in replies}
+    leak = re.compile(r"Revenue Operations\s*$|^>|Options ?:", re.MULTILINE)
+    print("\nbaselines (stdlib decoding; no signature removal, so exact match is expected to be low):")
+    print(f"  {'extractor':<20} {'exact':>16} {'similarity':>11} {'quote removed':>16}")
+    rows: list[tuple[str, Callable[[dict[str, Any]], str]]] = [
+        ("this parser", lambda r: parse_message(raws[r["id"]]).reply_text or "")
+    ]
+
+    def on_text(fn: Callable[[str], str]) -> Callable[[dict[str, Any]], str]:
+        return lambda r: fn(texts[r["id"]])
+
+    rows += [(name, on_text(fn)) for name, fn in _baselines().items()]
+    for name, extract in rows:
+        exact = clean = 0
+        sims = 0.0
+        for r in replies:
+            try:
+                got = extract(r) or ""
+            except Exception:
+                got = ""
+            want = normalise(r["expected_reply"])
+            exact += normalise(got) == want
+            sims += difflib.SequenceMatcher(None, want, normalise(got)).ratio()
+            clean += not leak.search(got)
+        n = len(replies)
+        print(f"  {name:<20} {_pct(exact, n):>16} {sims / n:>11.3f} {_pct(clean, n):>16}")
 
 
 if __name__ == "__main__":
