@@ -1,0 +1,87 @@
+"""Shared fixtures: settings on a temp data dir, a migrated database, a Redis URL.
+
+Backends: embedded by default (SQLite file + a private embedded Redis); when
+FEEDBACK_TEST_DATABASE_URL / FEEDBACK_TEST_REDIS_URL are set (CI's second run), against those:
+each test database gets its own schema-free database created and dropped here.
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import Engine, make_url
+
+from feedback.db import make_engine, upgrade
+from feedback.redis_embedded import EmbeddedRedis
+from feedback.settings import Settings, load_settings
+
+TEST_DB_URL = os.environ.get("FEEDBACK_TEST_DATABASE_URL")
+TEST_REDIS_URL = os.environ.get("FEEDBACK_TEST_REDIS_URL")
+
+
+@pytest.fixture
+def database_url(tmp_path: Path) -> Iterator[str]:
+    """A fresh, empty database: a SQLite file, or a new PostgreSQL database dropped afterwards."""
+    if not TEST_DB_URL:
+        yield f"sqlite:///{tmp_path / 'feedback.db'}"
+        return
+    admin_url = make_url(TEST_DB_URL).set(drivername="postgresql+psycopg")
+    name = f"fb_test_{uuid.uuid4().hex[:12]}"
+    admin = create_engine(admin_url, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    try:
+        yield admin_url.set(database=name).render_as_string(hide_password=False)
+    finally:
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
+@pytest.fixture
+def engine(database_url: str) -> Iterator[Engine]:
+    eng = make_engine(database_url)
+    upgrade(eng)
+    yield eng
+    eng.dispose()
+
+
+@pytest.fixture(scope="session")
+def redis_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """The shared test Redis (flushed per test by `clean_redis`), or a private embedded one."""
+    if TEST_REDIS_URL:
+        yield TEST_REDIS_URL
+        return
+    with EmbeddedRedis(tmp_path_factory.mktemp("redis")) as server:
+        yield server.url
+
+
+@pytest.fixture
+async def clean_redis(redis_url: str) -> str:
+    from feedback.queue import connect
+
+    pool = await connect(redis_url)
+    await pool.flushdb()
+    await pool.aclose()
+    return redis_url
+
+
+@pytest.fixture
+def settings(tmp_path: Path, database_url: str) -> Settings:
+    return load_settings(
+        {},
+        data_dir=tmp_path / "var",
+        database_url=database_url,
+        secret="test-secret",
+        reply_domain="feedback.example.test",
+        smtp_port=0,
+        job_timeout=10,
+        poll_delay=0.01,
+        competitors=[{"name": "Contoso Suite", "aliases": ["contoso"]},
+                     {"name": "Fabrikam Analytics", "aliases": ["fabrikam", "fab"]}],
+    )
