@@ -448,6 +448,10 @@ def _parse_any(value: str) -> datetime:
             hours, minutes = int(match.group(2)[1:]), int(match.group(3))
             zone = timezone(sign * timedelta(hours=hours, minutes=minutes))
         text = text[: match.start()].strip()
+        try:
+            return datetime.fromisoformat(text).replace(tzinfo=zone)
+        except ValueError:
+            pass
     for fmt in _DATETIME_FORMATS:
         try:
             parsed = datetime.strptime(text, fmt)

@@ -1,0 +1,148 @@
+"""``feedback reps``: list and edit reps, their managers and alias addresses."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+import typer
+from sqlmodel import col, select
+
+from cli.common import (
+    ConfigOption,
+    FormatOption,
+    OutputFormat,
+    console,
+    fail,
+    get_settings,
+    open_engine,
+    render_rows,
+)
+from feedback.db import session_scope
+from feedback.importing import (
+    ImportingError,
+    RepNotFound,
+    add_rep_alias,
+    deactivate_rep,
+    normalise_email,
+    upsert_rep,
+)
+from feedback.models import Rep, RepAlias
+
+app = typer.Typer(no_args_is_help=True)
+
+EmailArgument = Annotated[str, typer.Argument(help="The rep's email address.", show_default=False)]
+_LIST_HINT = "`feedback reps list --all` shows every rep."
+
+
+@app.command("list")
+def list_cmd(
+    team: Annotated[str | None, typer.Option("--team", "-t", help="Only this team.")] = None,
+    include_inactive: Annotated[bool, typer.Option("--all", help="Include deactivated reps.")] = False,
+    fmt: FormatOption = OutputFormat.table,
+    config: ConfigOption = None,
+) -> None:
+    """List reps with their team, manager, language and alias addresses."""
+    settings = get_settings(config)
+    with open_engine(settings) as engine, session_scope(engine) as session:
+        query = select(Rep).order_by(col(Rep.team), col(Rep.email))
+        if team:
+            query = query.where(Rep.team == team)
+        if not include_inactive:
+            query = query.where(col(Rep.active).is_(True))
+        reps = session.exec(query).all()
+        aliases: dict[int, list[str]] = {}
+        for alias in session.exec(select(RepAlias).order_by(col(RepAlias.email))).all():
+            aliases.setdefault(alias.rep_id, []).append(alias.email)
+        rows: list[dict[str, Any]] = [
+            {
+                "email": r.email,
+                "name": r.name,
+                "team": r.team,
+                "manager": r.manager_email,
+                "language": r.language,
+                "aliases": aliases.get(r.id or -1, []),
+                "active": r.active,
+            }
+            for r in reps
+        ]
+    if fmt is OutputFormat.csv:  # the import's form, so the listing can be re-imported
+        rows = [{**r, "aliases": ";".join(r["aliases"])} for r in rows]
+    if not rows and fmt is OutputFormat.table:
+        console.print(
+            "No reps"
+            + (f" in team {team!r}" if team else "")
+            + ". Import them with `feedback import reps FILE.csv`."
+        )
+        return
+    render_rows(rows, fmt=fmt, title="Reps")
+
+
+@app.command("add")
+def add_cmd(
+    email: EmailArgument,
+    name: Annotated[str | None, typer.Option("--name", help="Full name, as the CRM shows the owner.")] = None,
+    team: Annotated[str | None, typer.Option("--team", help="Team, for reports and filters.")] = None,
+    manager: Annotated[
+        str | None, typer.Option("--manager", help="Manager's email: unanswered requests escalate there.")
+    ] = None,
+    language: Annotated[
+        str | None, typer.Option("--language", help="Language of the mails to this rep (en, de, fr, es).")
+    ] = None,
+    config: ConfigOption = None,
+) -> None:
+    """Add a rep, or update the given fields of an existing one (and reactivate it)."""
+    settings = get_settings(config)
+    with open_engine(settings) as engine:
+        try:
+            with session_scope(engine) as session:
+                rep, created = upsert_rep(
+                    session=session,
+                    email=email,
+                    name=name,
+                    team=team,
+                    manager_email=manager,
+                    language=language,
+                )
+        except ImportingError as exc:
+            fail(str(exc))
+    console.print(f"{'Added' if created else 'Updated'} rep {rep.email}.", markup=False, highlight=False)
+
+
+@app.command("alias")
+def alias_cmd(
+    email: EmailArgument,
+    alias: Annotated[str, typer.Argument(help="Another address the rep replies from.", show_default=False)],
+    config: ConfigOption = None,
+) -> None:
+    """Accept replies from ALIAS as the rep's own (a personal domain, a shared mailbox...)."""
+    settings = get_settings(config)
+    with open_engine(settings) as engine:
+        try:
+            with session_scope(engine) as session:
+                added = add_rep_alias(session=session, email=email, alias=alias)
+        except RepNotFound as exc:
+            fail(str(exc), hint=_LIST_HINT)
+        except ImportingError as exc:
+            fail(str(exc))
+    address = normalise_email(alias)
+    message = (
+        f"{address} is now an alias of {email}." if added else f"{address} already was an alias of {email}."
+    )
+    console.print(message, markup=False, highlight=False)
+
+
+@app.command("deactivate")
+def deactivate_cmd(email: EmailArgument, config: ConfigOption = None) -> None:
+    """Stop sending requests to this rep; their history and answers stay in the reports."""
+    settings = get_settings(config)
+    with open_engine(settings) as engine:
+        try:
+            with session_scope(engine) as session:
+                changed = deactivate_rep(session=session, email=email)
+        except RepNotFound as exc:
+            fail(str(exc), hint=_LIST_HINT)
+    console.print(
+        f"Deactivated {email}." if changed else f"{email} was already inactive.",
+        markup=False,
+        highlight=False,
+    )
