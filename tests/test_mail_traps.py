@@ -105,6 +105,9 @@ def test_reply_line_starting_with_on_is_kept() -> None:
         "man. 4. mar. 2024 kl. 10:05 skrev Feedback <feedback@feedback.example.test>:",
         "Feedback <feedback@feedback.example.test> kirjoitti 4.3.2024 klo 10.05:",
         "ma 4.3.2024 klo 10.05 Feedback (feedback@feedback.example.test) kirjoitti:",
+        "2024-03-04 10:05 GMT+01:00 Feedback <feedback@feedback.example.test>:",
+        "4 марта 2024 г., 10:05 пользователь Feedback <feedback@feedback.example.test> написал:",
+        "2024年3月4日(月) 10:05 Feedback <feedback@feedback.example.test>:",
     ],
 )
 def test_attribution_languages_top_posted(attribution: str) -> None:
@@ -168,6 +171,12 @@ def test_outlook_mobile_footer_and_rule() -> None:
     p = reply(body)
     assert_clean(p, "in progress")
     assert p.signature == "Get Outlook for iOS<https://aka.ms/o0ukef>"
+
+
+def test_line_ending_in_an_address_without_quote_is_kept() -> None:
+    assert reply("Lost. Ask 2 people at sales@b.example:\nthey know.").reply_text == (
+        "Lost. Ask 2 people at sales@b.example:\nthey know."
+    )
 
 
 def test_single_to_line_in_reply_is_not_a_header_block() -> None:

@@ -40,7 +40,8 @@ _ATTR_PARTS: tuple[tuple[str, str], ...] = (
     # "<date> <name> <addr> wrote:" without the leading word (Gmail in sv/da/no/pl, Outlook for Mac)
     (
         r"",
-        r"\b(?:wrote|a écrit|escribió|ha scritto|escreveu|skrev|schreef|pisze|napisał\(a\)|napisał)"
+        r"\b(?:wrote|a écrit|escribió|ha scritto|escreveu|skrev|schreef|pisze|napisał\(a\)|napisał|"
+        r"написал\(а\)|написала|написал|napsal\(a\)|napsal|írta|yazdı)"
         r"[^:]{0,200}:",
     ),
 )
@@ -49,6 +50,8 @@ _ATTR_RES = tuple(
     for start, end in _ATTR_PARTS
 )
 # the unanchored-start patterns need an address, a date or a name-like prefix to count
+# "2014-10-17 11:28 GMT+03:00 Bob <bob@example.com>:" and CJK forms: only before ">" lines
+_WEAK_ATTR_RE = re.compile(r"^\s*\S.{0,300}?(?:@[\w.-]{1,100}>?\)?\s?[:：]|写道\s?[:：])\s*$")
 _ATTR_LOOSE_GUARD = re.compile(r"@|\d|^\s*\S+(?:\s+\S+){0,5}\s+\S+\s?:\s*$")
 
 # --- separators -----------------------------------------------------------------------------------
@@ -217,6 +220,10 @@ def _marker_at(lines: list[str], i: int) -> tuple[int, bool]:
     if span:
         nxt = _next_content(lines, i + span)
         return span, (nxt < len(lines) and not _QUOTE_RE.match(lines[nxt])) or nxt >= len(lines)
+    if len(line) <= MAX_LINE and _WEAK_ATTR_RE.match(line) and any(ch.isdigit() for ch in line):
+        nxt = _next_content(lines, i + 1)
+        if nxt < len(lines) and _QUOTE_RE.match(lines[nxt]):
+            return 1, False
     if _SEPARATOR_RE.match(line):
         return 1, True
     if _RULE_RE.match(line):
