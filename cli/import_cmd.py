@@ -57,12 +57,20 @@ def reps(
     fmt: FormatOption = OutputFormat.table,
     config: ConfigOption = None,
 ) -> None:
-    """Import reps (matched by email, so re-importing updates them).
+    """Import reps; a rep is matched by email, so re-importing updates it.
 
-    Columns understood, in any case and spacing: [bold]email[/] (required), name (or First Name +
-    Last Name, Full Name), team (or Role), manager_email (or Manager: an email or a rep's name),
-    language (en, de, fr, es...), aliases (other addresses the rep replies from, separated by ;),
-    User ID, Active. Salesforce user exports work as they are.
+    Salesforce user exports work as they are.
+    Columns understood (any case or spacing):
+
+    • [bold]email[/]: Email, User Email (required)
+    • name: Full Name, or First Name + Last Name
+    • team: Team, Role
+    • manager_email: Manager Email, Manager (an email or a rep's name)
+    • language: en, de, fr, es (en_US and German work too)
+    • aliases: other addresses the rep replies from, separated by ;
+    • User ID, Active
+
+    Aliases in the file are added, never removed.
     """
     _run("reps", file, dry_run=dry_run, fmt=fmt, config=config)
 
@@ -74,14 +82,24 @@ def leads(
     fmt: FormatOption = OutputFormat.table,
     config: ConfigOption = None,
 ) -> None:
-    """Import leads (matched by their CRM id, so re-importing updates them).
+    """Import leads; a lead is matched by its CRM id, so re-importing updates it.
 
-    Salesforce lead exports and HubSpot contact exports work as they are. Columns understood:
-    [bold]id[/] (Lead ID, Record ID; required), name (or First Name + Last Name), email, title
-    (Job Title), company (Company Name, Account Name), campaign (Primary Campaign Source, First
-    campaign), source (Lead Source, Original Source), segment, the owner (rep_email, Owner Email,
-    Lead Owner, Contact owner: a rep's email or exact name) and assigned_at (Assigned Date, Owner
-    assigned date, else Created Date / Create Date). Import reps first so owners resolve.
+    Salesforce lead and HubSpot contact exports work as they are.
+    Columns understood (any case or spacing):
+
+    • [bold]id[/]: Lead ID, Record ID (required)
+    • name: Name, or First Name + Last Name
+    • email, title (Job Title), company (Company Name, Account Name)
+    • campaign: Campaign, Primary Campaign Source, First campaign
+    • source: Lead Source, Original Source, Latest Source
+    • segment: Segment, Market Segment
+    • owner (a rep's email or exact name): rep_email, Owner Email,
+      HubSpot Owner email, Lead Owner, Contact owner
+    • assigned_at: Assigned Date, Owner assigned date,
+      else Created Date, Create Date
+
+    Import reps first so owners resolve. Dates without a zone are read in the
+    configured timezone.
     """
     _run("leads", file, dry_run=dry_run, fmt=fmt, config=config)
 
@@ -93,15 +111,23 @@ def deals(
     fmt: FormatOption = OutputFormat.table,
     config: ConfigOption = None,
 ) -> None:
-    """Import deals (matched by their CRM id, so re-importing updates them).
+    """Import deals; a deal is matched by its CRM id, so re-importing updates it.
 
-    Salesforce opportunity exports and HubSpot deal exports work as they are. Columns understood:
-    [bold]id[/] (Opportunity ID, Record ID; required), name (Opportunity Name, Deal Name),
-    company (Account Name), amount ("$12,500.00", "12.500,00 €"), currency, stage (Stage, Deal
-    Stage: won/lost/open through the crm_stages setting), close_date, the owner (Opportunity
-    Owner, Deal owner, Owner Email), lead_id (Converted Lead ID, Associated Contact IDs),
-    campaign, source, segment. A deal linked to an imported lead takes the lead's campaign,
-    source and segment where its own are empty. Import leads first.
+    Salesforce opportunity and HubSpot deal exports work as they are.
+    Columns understood (any case or spacing):
+
+    • [bold]id[/]: Opportunity ID, Record ID (required)
+    • name: Opportunity Name, Deal Name
+    • company: Account Name, Company Name
+    • amount: "$12,500.00", "12.500,00 €", "12500"; currency: Currency
+    • stage: Stage, Deal Stage (won/lost/open via the crm_stages setting)
+    • close_date: Close Date
+    • owner: rep_email, Owner Email, Opportunity Owner, Deal owner
+    • lead_id: Converted Lead ID, Associated Contact IDs
+    • campaign, source, segment: as for leads
+
+    A deal linked to an imported lead takes the lead's campaign, source,
+    segment and owner where its own are empty. Import leads first.
     """
     _run("deals", file, dry_run=dry_run, fmt=fmt, config=config)
 
