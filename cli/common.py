@@ -24,7 +24,9 @@ err_console = Console(stderr=True)
 
 ConfigOption = Annotated[
     Path | None,
-    typer.Option("--config", "-c", help="feedback.toml to read (default: $FEEDBACK_CONFIG or ./feedback.toml)."),
+    typer.Option(
+        "--config", "-c", help="feedback.toml to read (default: $FEEDBACK_CONFIG or ./feedback.toml)."
+    ),
 ]
 
 

@@ -26,8 +26,13 @@ from feedback.models import InboundMessage, MessageStatus, Rep
 from feedback.outbound import MaildirTransport
 from feedback.requesting import send_due_requests
 
-_DONE = [MessageStatus.processed, MessageStatus.ignored, MessageStatus.quarantined, MessageStatus.unmatched,
-         MessageStatus.failed]
+_DONE = [
+    MessageStatus.processed,
+    MessageStatus.ignored,
+    MessageStatus.quarantined,
+    MessageStatus.unmatched,
+    MessageStatus.failed,
+]
 _OURS = ("feedback.db", "feedback.db-wal", "feedback.db-shm", "outbox", "redis", "secret.key")
 
 
@@ -43,9 +48,12 @@ def _fresh(data_dir: Path) -> None:
 
 
 def demo(
-    data_dir: Annotated[Path, typer.Option(help="Fresh data directory for the demo (its old demo files are removed).")]
-    = Path("var/demo"),
-    timeout: Annotated[float, typer.Option(help="Give up waiting for the worker after this many seconds.")] = 90.0,
+    data_dir: Annotated[
+        Path, typer.Option(help="Fresh data directory for the demo (its old demo files are removed).")
+    ] = Path("var/demo"),
+    timeout: Annotated[
+        float, typer.Option(help="Give up waiting for the worker after this many seconds.")
+    ] = 90.0,
 ) -> None:
     """Run the whole loop once: import sample reps, leads and deals, send the requests to the outbox,
     start the service, answer every request over real SMTP as the reps, wait until every reply is
@@ -55,18 +63,29 @@ def demo(
     started = time.perf_counter()
     _fresh(data_dir)
     settings = get_settings(
-        sample_dir() / "feedback.toml", data_dir=data_dir, database_url=None, redis_url=None, outbound="outbox", outbox_dir=None,
-        smtp_host="127.0.0.1", send_since=datetime(2020, 1, 1), reply_domain="feedback.localhost",
+        sample_dir() / "feedback.toml",
+        data_dir=data_dir,
+        database_url=None,
+        redis_url=None,
+        outbound="outbox",
+        outbox_dir=None,
+        smtp_host="127.0.0.1",
+        send_since=datetime(2020, 1, 1),
+        reply_domain="feedback.localhost",
     )
     engine = make_engine(settings.resolved_database_url)
     upgrade(engine)
 
     with Session(engine) as session:
         for kind in ("reps", "leads", "deals"):
-            result = import_file(session=session, kind=kind, path=sample_dir() / f"{kind}.csv", settings=settings)
+            result = import_file(
+                session=session, kind=kind, path=sample_dir() / f"{kind}.csv", settings=settings
+            )
             session.commit()
-            console.print(f"Imported {kind}: {result.created} created"
-                          + (f", {len(result.errors)} refused" if result.errors else ""))
+            console.print(
+                f"Imported {kind}: {result.created} created"
+                + (f", {len(result.errors)} refused" if result.errors else "")
+            )
 
     async def main() -> tuple[int, int]:
         outbox = MaildirTransport(settings.resolved_outbox)
@@ -90,8 +109,12 @@ def demo(
                         raw = box.get_bytes(key)
                         req = message_from_bytes(raw, policy=policy.default)
                         rep = parseaddr(str(req["To"]))[1]
-                        reply, rcpt = build_reply(raw, text=next(cycle[request_kind(req)]),  # type: ignore[arg-type]
-                                                  sender_name=names.get(rep, rep), sender=rep)
+                        reply, rcpt = build_reply(
+                            raw,
+                            text=next(cycle[request_kind(req)]),  # type: ignore[arg-type]
+                            sender_name=names.get(rep, rep),
+                            sender=rep,
+                        )
                         await smtp.send_message(reply, sender=rep, recipients=[rcpt])
                         answered += 1
                         progress.advance(task)
@@ -111,25 +134,37 @@ def demo(
     except OSError as exc:
         fail(f"the demo could not start the service: {exc}")
     if done < answered:
-        fail(f"only {done} of {answered} replies were processed within {timeout:.0f}s",
-             hint="run `feedback status` against the demo data dir to see what is stuck.")
+        fail(
+            f"only {done} of {answered} replies were processed within {timeout:.0f}s",
+            hint="run `feedback status` against the demo data dir to see what is stuck.",
+        )
     _print_summary(engine, settings)
     engine.dispose()
-    console.print(f"[bold green]Demo finished[/] in {time.perf_counter() - started:.1f}s: "
-                  f"{answered} replies processed. Data in {data_dir}/ (try `FEEDBACK_DATA_DIR={data_dir} "
-                  "feedback report summary --format html --output summary.html`).")
+    console.print(
+        f"[bold green]Demo finished[/] in {time.perf_counter() - started:.1f}s: "
+        f"{answered} replies processed. Data in {data_dir}/ (try `FEEDBACK_DATA_DIR={data_dir} "
+        "feedback report summary --format html --output summary.html`)."
+    )
 
 
 def _count_done(engine: object) -> int:
     with Session(engine) as session:  # type: ignore[arg-type]
-        return int(session.exec(
-            select(func.count()).select_from(InboundMessage).where(col(InboundMessage.status).in_(_DONE))
-        ).one())
+        return int(
+            session.exec(
+                select(func.count()).select_from(InboundMessage).where(col(InboundMessage.status).in_(_DONE))
+            ).one()
+        )
 
 
 def _progress() -> Progress:
-    return Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
-                    console=console, transient=False)
+    return Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=console,
+        transient=False,
+    )
 
 
 def _print_summary(engine: object, settings: object) -> None:

@@ -15,14 +15,18 @@ from feedback.redis_embedded import EmbeddedRedisError
 
 
 def _logging(verbose: bool) -> None:
-    logging.basicConfig(level=logging.INFO if verbose else logging.WARNING,
-                        format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    logging.basicConfig(
+        level=logging.INFO if verbose else logging.WARNING,
+        format="%(asctime)s %(levelname)s %(name)s %(message)s",
+    )
     logging.getLogger("alembic").setLevel(logging.WARNING)
 
 
 def serve(
     config: ConfigOption = None,
-    worker: Annotated[bool, typer.Option("--worker/--no-worker", help="Also run a worker in this process.")] = True,
+    worker: Annotated[
+        bool, typer.Option("--worker/--no-worker", help="Also run a worker in this process.")
+    ] = True,
     port: Annotated[int | None, typer.Option(help="SMTP port (default: smtp_port setting, 2525).")] = None,
     verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Log every message.")] = False,
 ) -> None:
@@ -36,8 +40,10 @@ def serve(
     except EmbeddedRedisError as exc:
         fail(str(exc), hint="set FEEDBACK_REDIS_URL to a running Redis.")
     except OSError as exc:
-        fail(f"cannot listen on {settings.smtp_host}:{settings.smtp_port}: {exc.strerror}",
-             hint="pick another port with --port or FEEDBACK_SMTP_PORT.")
+        fail(
+            f"cannot listen on {settings.smtp_host}:{settings.smtp_port}: {exc.strerror}",
+            hint="pick another port with --port or FEEDBACK_SMTP_PORT.",
+        )
 
 
 def worker(
@@ -52,8 +58,10 @@ def worker(
     _logging(verbose)
     settings = get_settings(config)
     if settings.embedded_redis and not burst:
-        console.print("[yellow]No FEEDBACK_REDIS_URL: starting an embedded Redis; "
-                      "only workers in this process will see its queue.[/]")
+        console.print(
+            "[yellow]No FEEDBACK_REDIS_URL: starting an embedded Redis; "
+            "only workers in this process will see its queue.[/]"
+        )
 
     async def main() -> None:
         with open_engine(settings) as engine:
@@ -75,8 +83,12 @@ def worker(
 def send(
     config: ConfigOption = None,
     limit: Annotated[int | None, typer.Option(help="Send at most this many requests.")] = None,
-    followups: Annotated[bool, typer.Option("--followups/--no-followups",
-                                            help="Also send due reminders, escalations and clarifications.")] = True,
+    followups: Annotated[
+        bool,
+        typer.Option(
+            "--followups/--no-followups", help="Also send due reminders, escalations and clarifications."
+        ),
+    ] = True,
 ) -> None:
     """Create and send the due requests: a disposition request for each assigned lead without one,
     a win/loss request for each closed deal without one (never about history before send_since)."""
@@ -89,9 +101,12 @@ def send(
         with open_engine(settings) as engine:
             with console.status("Sending requests..."):
                 result = await send_due_requests(engine, settings, transport, limit=limit)
-            console.print(f"[green]{result.sent}[/] request(s) sent"
-                          + (f", {result.skipped} held back by the daily cap" if result.skipped else "")
-                          + (f" to {settings.resolved_outbox}" if settings.outbound == "outbox" else "") + ".")
+            console.print(
+                f"[green]{result.sent}[/] request(s) sent"
+                + (f", {result.skipped} held back by the daily cap" if result.skipped else "")
+                + (f" to {settings.resolved_outbox}" if settings.outbound == "outbox" else "")
+                + "."
+            )
             for err in result.errors:
                 console.print(f"[red]not sent:[/] {err}")
             if followups:

@@ -67,7 +67,9 @@ class Analysis:
         return out
 
 
-def classify_parsed(parsed: ParsedMessage, *, kind: str, config: AnalysisConfig) -> ClassificationResult | None:
+def classify_parsed(
+    parsed: ParsedMessage, *, kind: str, config: AnalysisConfig
+) -> ClassificationResult | None:
     """Classify a parsed reply's own text; auto-replies, bounces and unreadables get None."""
     if parsed.classification != "reply":
         return None
@@ -80,8 +82,9 @@ def classify_parsed(parsed: ParsedMessage, *, kind: str, config: AnalysisConfig)
     )
 
 
-def analyse(raw: bytes, *, kind: str, config: AnalysisConfig | None = None,
-            envelope_recipients: Sequence[str] = ()) -> Analysis:
+def analyse(
+    raw: bytes, *, kind: str, config: AnalysisConfig | None = None, envelope_recipients: Sequence[str] = ()
+) -> Analysis:
     """Parse and classify one raw message."""
     config = config or AnalysisConfig()
     parsed = parse_message(raw)

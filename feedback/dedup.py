@@ -20,7 +20,7 @@ def split_head(raw: bytes) -> tuple[bytes, bytes]:
     m = _HEADER_END.search(raw, 0, _MAX_HEADER_SCAN)
     if m is None:
         return raw[:_MAX_HEADER_SCAN], b""
-    return raw[: m.start()], raw[m.end():]
+    return raw[: m.start()], raw[m.end() :]
 
 
 def header_fields(head: bytes) -> dict[bytes, bytes]:

@@ -7,10 +7,10 @@ Pure helpers here (building a rep's reply to a request); the orchestration lives
 from __future__ import annotations
 
 import tomllib
+from datetime import UTC, datetime
 from email import message_from_bytes, policy
 from email.message import EmailMessage
 from email.utils import format_datetime, make_msgid, parseaddr
-from datetime import UTC, datetime
 from importlib import resources
 from pathlib import Path
 
@@ -47,5 +47,7 @@ def build_reply(request_raw: bytes, *, text: str, sender_name: str, sender: str)
     reply["Message-ID"] = make_msgid(domain=sender.rpartition("@")[2] or "example")
     reply["In-Reply-To"] = str(request["Message-ID"])
     reply["References"] = str(request["Message-ID"])
-    reply.set_content(f"{text}\n\nThanks,\n{first}\n\nOn {when}, Sales Feedback <{reply_to}> wrote:\n{quoted}\n")
+    reply.set_content(
+        f"{text}\n\nThanks,\n{first}\n\nOn {when}, Sales Feedback <{reply_to}> wrote:\n{quoted}\n"
+    )
     return reply, reply_to

@@ -14,6 +14,7 @@ Protocol outcomes are SMTP reply strings returned from handler hooks, never exce
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import ssl
 import time
@@ -42,9 +43,8 @@ class RequestLookupError(RuntimeError):
 def request_exists(engine: Engine, request_id: int) -> bool:
     try:
         with engine.connect() as conn:
-            row = conn.execute(
-                select(FeedbackRequest.id).where(FeedbackRequest.id == request_id)  # type: ignore[arg-type]
-            ).first()
+            table = FeedbackRequest.__table__  # type: ignore[attr-defined]
+            row = conn.execute(select(table.c.id).where(table.c.id == request_id)).first()
     except Exception as exc:
         raise RequestLookupError(str(exc)) from exc
     return row is not None
@@ -81,7 +81,7 @@ class Enqueuer:
                 try:
                     done = await self.enqueue(batch)
                     await asyncio.to_thread(mark_enqueued, self.engine, done)
-                except Exception as exc:  # noqa: BLE001 - the sweeper picks these up later
+                except Exception as exc:
                     log.warning("enqueue deferred to the sweeper: %s", exc)
             if not self._pending:
                 self.idle.set()
@@ -90,15 +90,11 @@ class Enqueuer:
         if self._task is not None:
             if self._pending:
                 self._wake.set()
-                try:
+                with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(self.idle.wait(), 5)
-                except TimeoutError:
-                    pass
             self._task.cancel()
-            try:
+            with contextlib.suppress(asyncio.CancelledError):
                 await self._task
-            except asyncio.CancelledError:
-                pass
             self._task = None
 
 
@@ -127,16 +123,18 @@ class IngestHandler:
         self._drained = asyncio.Event()
         self._drained.set()
 
-    async def handle_MAIL(self, server: SMTP, session: Session, envelope: Envelope, address: str,
-                          mail_options: list[str]) -> str:
+    async def handle_MAIL(
+        self, server: SMTP, session: Session, envelope: Envelope, address: str, mail_options: list[str]
+    ) -> str:
         if self.closing:
             return "421 4.3.2 Service shutting down, please try again later"
         envelope.mail_from = address
         envelope.mail_options.extend(mail_options)
         return "250 OK"
 
-    async def handle_RCPT(self, server: SMTP, session: Session, envelope: Envelope, address: str,
-                          rcpt_options: list[str]) -> str:
+    async def handle_RCPT(
+        self, server: SMTP, session: Session, envelope: Envelope, address: str, rcpt_options: list[str]
+    ) -> str:
         if len(envelope.rcpt_tos) >= self.settings.max_recipients:
             return f"452 4.5.3 Too many recipients (at most {self.settings.max_recipients} per message)"
         local, _, domain = address.rpartition("@")
@@ -148,8 +146,10 @@ class IngestHandler:
             if base == self.settings.reply_local.lower():
                 envelope.rcpt_tos.append(address)  # bare address: matched later by headers
                 return "250 OK"
-            return (f"550 5.1.1 <{address}>: unknown mailbox; replies go to "
-                    f"{self.settings.reply_local}+TOKEN@{self.domain}")
+            return (
+                f"550 5.1.1 <{address}>: unknown mailbox; replies go to "
+                f"{self.settings.reply_local}+TOKEN@{self.domain}"
+            )
         try:
             request_id = verify_token(token, self.secret)
         except TokenError as exc:
@@ -169,8 +169,13 @@ class IngestHandler:
         if isinstance(envelope.content, bytes) and not raw:
             raw = envelope.content
         peer = session.peer[0] if isinstance(session.peer, tuple) else str(session.peer)
-        item = Incoming(raw=bytes(raw), mail_from=envelope.mail_from or "", rcpt_to=tuple(envelope.rcpt_tos),
-                        peer=peer, received_at=utcnow())
+        item = Incoming(
+            raw=bytes(raw),
+            mail_from=envelope.mail_from or "",
+            rcpt_to=tuple(envelope.rcpt_tos),
+            peer=peer,
+            received_at=utcnow(),
+        )
         self.stats.in_flight += 1
         self._drained.clear()
         try:
@@ -189,8 +194,17 @@ class IngestHandler:
         else:
             self.stats.accepted += 1
             self.enqueuer.add(stored.id)
-        log.info("stored", extra={"message": stored.id, "peer": peer, "size": len(raw), "status": 250,
-                                  "duplicate": stored.duplicate, "ms": round(elapsed * 1000, 2)})
+        log.info(
+            "stored",
+            extra={
+                "message": stored.id,
+                "peer": peer,
+                "size": len(raw),
+                "status": 250,
+                "duplicate": stored.duplicate,
+                "ms": round(elapsed * 1000, 2),
+            },
+        )
         return f"250 2.0.0 Ok: stored as #{stored.id}"
 
     async def drain(self, timeout: float = 30.0) -> None:
@@ -210,10 +224,12 @@ class IngestSMTP(SMTP):
         super().__init__(handler, **kwargs)
         self.ingest = handler
 
-    async def push(self, status: str) -> None:
+    async def push(self, status: str) -> None:  # type: ignore[override]
         if status.startswith("552") and self.data_size_limit:
-            status = (f"552 5.3.4 Message exceeds the size limit of {self.data_size_limit} bytes; "
-                      "please reply without attachments")
+            status = (
+                f"552 5.3.4 Message exceeds the size limit of {self.data_size_limit} bytes; "
+                "please reply without attachments"
+            )
             env = self.envelope
             if env is not None and not getattr(env, "_refusal_recorded", False):
                 env._refusal_recorded = True  # type: ignore[attr-defined]
@@ -221,11 +237,16 @@ class IngestSMTP(SMTP):
                 self.ingest.stats.refused += 1
                 try:
                     await asyncio.to_thread(
-                        record_refusal, self.ingest.engine, peer=peer, mail_from=env.mail_from or "",
-                        rcpt_to=list(env.rcpt_tos), size=self.data_size_limit + 1, code=552,
+                        record_refusal,
+                        self.ingest.engine,
+                        peer=peer,
+                        mail_from=env.mail_from or "",
+                        rcpt_to=list(env.rcpt_tos),
+                        size=self.data_size_limit + 1,
+                        code=552,
                         reason="message too big",
                     )
-                except Exception as exc:  # noqa: BLE001 - refusing is what matters
+                except Exception as exc:
                     log.warning("could not record refusal: %s", exc)
         await super().push(status)
 
@@ -266,7 +287,8 @@ class IngestServer:
         loop = asyncio.get_running_loop()
         self.store.start()
         self.server = await loop.create_server(
-            self._factory, host=host or self.settings.smtp_host,
+            self._factory,
+            host=host or self.settings.smtp_host,
             port=self.settings.smtp_port if port is None else port,
             backlog=self.settings.max_connections,
         )
@@ -282,8 +304,6 @@ class IngestServer:
         await self.enqueuer.close()
         await self.store.close()
         if self.server is not None:
-            try:
+            with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self.server.wait_closed(), 2)
-            except TimeoutError:
-                pass
             self.server = None

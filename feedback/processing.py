@@ -44,8 +44,13 @@ from feedback.tokens import TokenError, find_token, verify_token
 
 log = logging.getLogger("feedback.processing")
 
-FINAL = {MessageStatus.processed, MessageStatus.ignored, MessageStatus.quarantined, MessageStatus.unmatched,
-         MessageStatus.failed}
+FINAL = {
+    MessageStatus.processed,
+    MessageStatus.ignored,
+    MessageStatus.quarantined,
+    MessageStatus.unmatched,
+    MessageStatus.failed,
+}
 
 
 @dataclass
@@ -60,13 +65,6 @@ class Outcome:
     skipped: bool = False
 
 
-def snapshot_taxonomy(session: Session, taxonomy: Taxonomy) -> None:
-    """Keep the taxonomy a request showed (idempotent)."""
-    if session.get(TaxonomySnapshot, taxonomy.fingerprint) is None:
-        session.add(TaxonomySnapshot(fingerprint=taxonomy.fingerprint,
-                                     data=json.dumps(taxonomy.model_dump(mode="json"))))
-
-
 def taxonomy_for(session: Session, request: FeedbackRequest, current: Taxonomy) -> Taxonomy:
     if not request.taxonomy_version or request.taxonomy_version == current.fingerprint:
         return current
@@ -76,8 +74,9 @@ def taxonomy_for(session: Session, request: FeedbackRequest, current: Taxonomy) 
     return Taxonomy.model_validate(json.loads(snap.data))
 
 
-def match_request(session: Session, parsed: ParsedMessage, envelope_rcpts: list[str], settings: Settings,
-                  secret: bytes) -> tuple[FeedbackRequest | None, str]:
+def match_request(
+    session: Session, parsed: ParsedMessage, envelope_rcpts: list[str], settings: Settings, secret: bytes
+) -> tuple[FeedbackRequest | None, str]:
     """The request a message answers: token (envelope, Delivered-To, To...), then thread headers."""
     addresses = envelope_rcpts + list(parsed.recipients)
     if parsed.bounce is not None:
@@ -95,12 +94,15 @@ def match_request(session: Session, parsed: ParsedMessage, envelope_rcpts: list[
         ids.insert(0, parsed.bounce.original_message_id)
     ids = [i.strip() for i in ids if i.strip()]
     if ids:
-        request = session.exec(select(FeedbackRequest).where(col(FeedbackRequest.message_id).in_(ids))).first()
+        request = session.exec(
+            select(FeedbackRequest).where(col(FeedbackRequest.message_id).in_(ids))
+        ).first()
         if request is not None:
             return request, "thread"
         sent = session.exec(
-            select(OutboundMail).where(col(OutboundMail.message_id).in_(ids),
-                                       col(OutboundMail.request_id).is_not(None))
+            select(OutboundMail).where(
+                col(OutboundMail.message_id).in_(ids), col(OutboundMail.request_id).is_not(None)
+            )
         ).first()
         if sent is not None and sent.request_id is not None:
             return session.get(FeedbackRequest, sent.request_id), "thread"
@@ -135,19 +137,39 @@ def load_learned(session: Session) -> LearnedExamples:
     examples: list[LearnedExample] = []
     for response, request in rows:
         reasons = session.exec(
-            select(ResponseReason.code).where(ResponseReason.response_id == response.id)
+            select(ResponseReason.code)
+            .where(ResponseReason.response_id == response.id)
             .order_by(col(ResponseReason.rank))
         ).all()
         if response.reply_text:
-            examples.append(LearnedExample(kind=request.kind, text=response.reply_text, outcome=response.outcome,
-                                           reasons=tuple(reasons), competitor=response.competitor))
+            examples.append(
+                LearnedExample(
+                    kind=request.kind,
+                    text=response.reply_text,
+                    outcome=response.outcome,
+                    reasons=tuple(reasons),
+                    competitor=response.competitor,
+                )
+            )
     return LearnedExamples(examples=tuple(examples))
 
 
-def store_response(session: Session, *, request: FeedbackRequest, message: InboundMessage | None, outcome: str | None,
-                   reasons: tuple[str, ...], competitor: str | None, reply_text: str, confidence: float,
-                   needs_review: bool, source: str, now: datetime, by: str | None = None,
-                   language: str | None = None) -> Response:
+def store_response(
+    session: Session,
+    *,
+    request: FeedbackRequest,
+    message: InboundMessage | None,
+    outcome: str | None,
+    reasons: tuple[str, ...],
+    competitor: str | None,
+    reply_text: str,
+    confidence: float,
+    needs_review: bool,
+    source: str,
+    now: datetime,
+    by: str | None = None,
+    language: str | None = None,
+) -> Response:
     """Add the new current response of ``request``; earlier ones stay as history."""
     for old in session.exec(
         select(Response).where(Response.request_id == request.id, col(Response.is_current))
@@ -155,10 +177,19 @@ def store_response(session: Session, *, request: FeedbackRequest, message: Inbou
         old.is_current = False
         session.add(old)
     response = Response(
-        request_id=request.id or 0, inbound_message_id=message.id if message is not None else None,
-        kind=request.kind, outcome=outcome, competitor=competitor, reply_text=reply_text,
-        confidence=confidence, needs_review=needs_review, is_current=True, source=source, created_at=now,
-        corrected_by=by, language=language,
+        request_id=request.id or 0,
+        inbound_message_id=message.id if message is not None else None,
+        kind=request.kind,
+        outcome=outcome,
+        competitor=competitor,
+        reply_text=reply_text,
+        confidence=confidence,
+        needs_review=needs_review,
+        is_current=True,
+        source=source,
+        created_at=now,
+        corrected_by=by,
+        language=language,
     )
     session.add(response)
     session.flush()
@@ -167,8 +198,14 @@ def store_response(session: Session, *, request: FeedbackRequest, message: Inbou
     return response
 
 
-def process_message(engine: Engine, settings: Settings, message_id: int, *,
-                    learned: LearnedExamples | None = None, now: datetime | None = None) -> Outcome:
+def process_message(
+    engine: Engine,
+    settings: Settings,
+    message_id: int,
+    *,
+    learned: LearnedExamples | None = None,
+    now: datetime | None = None,
+) -> Outcome:
     """Process one stored message. Database errors propagate (the job retries)."""
     now = now or utcnow()
     secret = settings.secret_bytes()
@@ -191,8 +228,14 @@ def process_message(engine: Engine, settings: Settings, message_id: int, *,
         return result
 
 
-def _process(session: Session, settings: Settings, secret: bytes, message: InboundMessage,
-             learned: LearnedExamples | None, now: datetime) -> Outcome:
+def _process(
+    session: Session,
+    settings: Settings,
+    secret: bytes,
+    message: InboundMessage,
+    learned: LearnedExamples | None,
+    now: datetime,
+) -> Outcome:
     assert message.id is not None
     if message.raw is None:
         message.error = "raw message was purged before it was processed"
@@ -220,55 +263,93 @@ def _process(session: Session, settings: Settings, secret: bytes, message: Inbou
             request.status = RequestStatus.bounced
             request.bounce_status = (bounce.status or "")[:32] or None
             session.add(request)
-        message.error = f"bounce: {bounce.action if bounce else 'failed'} {bounce.status if bounce else ''}".strip()
+        message.error = (
+            f"bounce: {bounce.action if bounce else 'failed'} {bounce.status if bounce else ''}".strip()
+        )
         return out
 
     # a person's reply
     if request is None:
         out.status = MessageStatus.unmatched
         message.error = "no request found (no token, no known In-Reply-To/References)"
-        session.add(ReviewItem(type=ReviewType.unmatched, inbound_message_id=message.id,
-                               reason="matches no request", created_at=now))
+        session.add(
+            ReviewItem(
+                type=ReviewType.unmatched,
+                inbound_message_id=message.id,
+                reason="matches no request",
+                created_at=now,
+            )
+        )
         return out
     rep = session.get(Rep, request.rep_id)
     assert rep is not None
     if not sender_allowed(session, rep, message.from_addr):
         out.status = MessageStatus.quarantined
         message.error = f"sender {message.from_addr} is not {rep.email} or one of the rep's aliases"
-        session.add(ReviewItem(type=ReviewType.quarantined, inbound_message_id=message.id, request_id=request.id,
-                               reason=message.error, created_at=now))
+        session.add(
+            ReviewItem(
+                type=ReviewType.quarantined,
+                inbound_message_id=message.id,
+                request_id=request.id,
+                reason=message.error,
+                created_at=now,
+            )
+        )
         return out
     if how == "token" and request.expires_at is not None and request.expires_at < now:
         out.status = MessageStatus.ignored
         message.error = "reply to an expired request token"
-        out.mail.append(("expired", {"request_id": request.id, "rep_email": rep.email,
-                                     "subject": parsed.subject or ""}))
+        out.mail.append(
+            ("expired", {"request_id": request.id, "rep_email": rep.email, "subject": parsed.subject or ""})
+        )
         return out
 
-    config = AnalysisConfig(taxonomy=taxonomy_for(session, request, settings.taxonomy),
-                            competitors=tuple(settings.competitors), reply_local=settings.reply_local,
-                            learned=learned)
+    config = AnalysisConfig(
+        taxonomy=taxonomy_for(session, request, settings.taxonomy),
+        competitors=tuple(settings.competitors),
+        reply_local=settings.reply_local,
+        learned=learned,
+    )
     cls = classify_parsed(parsed, kind=request.kind, config=config)
     assert cls is not None
     response = store_response(
-        session, request=request, message=message, outcome=cls.outcome, reasons=cls.reasons,
-        competitor=cls.competitor, reply_text=parsed.reply_text or "", confidence=cls.confidence,
-        needs_review=cls.needs_review, source="reply", now=now, language=parsed.language,
+        session,
+        request=request,
+        message=message,
+        outcome=cls.outcome,
+        reasons=cls.reasons,
+        competitor=cls.competitor,
+        reply_text=parsed.reply_text or "",
+        confidence=cls.confidence,
+        needs_review=cls.needs_review,
+        source="reply",
+        now=now,
+        language=parsed.language,
     )
     out.response_id = response.id
     request.answered_at = request.answered_at or now
     if cls.needs_review:
         request.status = RequestStatus.review
-        session.add(ReviewItem(type=ReviewType.response, response_id=response.id, request_id=request.id,
-                               reason="; ".join(cls.explanation) or "ambiguous or contradictory reply",
-                               created_at=now))
+        session.add(
+            ReviewItem(
+                type=ReviewType.response,
+                response_id=response.id,
+                request_id=request.id,
+                reason="; ".join(cls.explanation) or "ambiguous or contradictory reply",
+                created_at=now,
+            )
+        )
     elif cls.outcome is None:
         request.status = RequestStatus.clarifying
         request.clarified_at = None  # the clarification cron asks (one mail per rep per day)
     else:
         request.status = RequestStatus.answered
         if settings.acknowledge:
-            out.mail.append(("acknowledgement", {"request_id": request.id, "rep_email": rep.email,
-                                                 "subject": parsed.subject or ""}))
+            out.mail.append(
+                (
+                    "acknowledgement",
+                    {"request_id": request.id, "rep_email": rep.email, "subject": parsed.subject or ""},
+                )
+            )
     session.add(request)
     return out

@@ -26,8 +26,9 @@ def redis_settings(url: str, *, conn_retries: int = 5) -> RedisSettings:
         db = 0
         if parts.query.startswith("db="):
             db = int(parts.query[3:])
-        return RedisSettings(unix_socket_path=parts.path, database=db, conn_retries=conn_retries,
-                             conn_timeout=2)
+        return RedisSettings(
+            unix_socket_path=parts.path, database=db, conn_retries=conn_retries, conn_timeout=2
+        )
     settings = RedisSettings.from_dsn(url)
     settings.conn_retries = conn_retries
     settings.conn_timeout = 2

@@ -55,12 +55,33 @@ class EmbeddedRedis:
             pidfile.unlink(missing_ok=True)
         self.socket.unlink(missing_ok=True)
         args = [
-            _binary(), "--port", "0", "--unixsocket", str(self.socket), "--unixsocketperm", "700",
-            "--dir", str(self.dir), "--save", "", "--appendonly", "no", "--daemonize", "no",
-            "--pidfile", str(pidfile), "--logfile", str(self.dir / "redis.log"),
+            _binary(),
+            "--port",
+            "0",
+            "--unixsocket",
+            str(self.socket),
+            "--unixsocketperm",
+            "700",
+            "--dir",
+            str(self.dir),
+            "--save",
+            "",
+            "--appendonly",
+            "no",
+            "--daemonize",
+            "no",
+            "--pidfile",
+            str(pidfile),
+            "--logfile",
+            str(self.dir / "redis.log"),
         ]
-        self.process = subprocess.Popen(args, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
-                                        stderr=subprocess.DEVNULL, start_new_session=True)
+        self.process = subprocess.Popen(
+            args,
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            start_new_session=True,
+        )
         deadline = time.monotonic() + timeout
         while not self.socket.exists():
             if self.process.poll() is not None:

@@ -32,10 +32,10 @@ TEMPLATE_NAMES = (
 _BLOCKS = ("subject", "text", "html")
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]+")
 _HTML_FRAME = (
-    "<!doctype html><html><head><meta charset=\"utf-8\"></head>"
-    "<body style=\"font-family:system-ui,-apple-system,Segoe UI,sans-serif;font-size:15px;"
-    "line-height:1.45;color:#1f2937;max-width:640px\">\n{body}\n"
-    "<p style=\"color:#6b7280;font-size:12px;margin-top:24px\">Just hit reply: one sentence is "
+    '<!doctype html><html><head><meta charset="utf-8"></head>'
+    '<body style="font-family:system-ui,-apple-system,Segoe UI,sans-serif;font-size:15px;'
+    'line-height:1.45;color:#1f2937;max-width:640px">\n{body}\n'
+    '<p style="color:#6b7280;font-size:12px;margin-top:24px">Just hit reply: one sentence is '
     "plenty.</p></body></html>"
 )
 
@@ -75,8 +75,9 @@ class _Loader(BaseLoader):
 class Renderer:
     """Renders templates by name; build one per override set (cheap, caches compiled templates)."""
 
-    def __init__(self, overrides: Mapping[str, str] | None = None,
-                 versions: Mapping[str, str] | None = None) -> None:
+    def __init__(
+        self, overrides: Mapping[str, str] | None = None, versions: Mapping[str, str] | None = None
+    ) -> None:
         self.overrides = dict(overrides or {})
         self.versions = dict(versions or {})
         # the same source compiled twice: plain for subject/text, autoescaped for html

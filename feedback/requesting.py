@@ -8,6 +8,7 @@ history before ``send_since``), creates the request with its signed token, rende
 
 from __future__ import annotations
 
+import json
 import logging
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -26,15 +27,27 @@ from feedback.models import (
     OutboundMail,
     Rep,
     RequestStatus,
+    TaxonomySnapshot,
     TemplateOverride,
     utcnow,
 )
 from feedback.outbound import Transport, build_message, make_message_id
 from feedback.rendering import Renderer, option_groups
 from feedback.settings import Settings
+from feedback.taxonomy import Taxonomy
 from feedback.tokens import make_token, reply_address
 
 log = logging.getLogger(__name__)
+
+
+def snapshot_taxonomy(session: Session, taxonomy: Taxonomy) -> None:
+    """Keep the taxonomy requests show, by fingerprint, so numbers are read against it later."""
+    if session.get(TaxonomySnapshot, taxonomy.fingerprint) is None:
+        session.add(
+            TaxonomySnapshot(
+                fingerprint=taxonomy.fingerprint, data=json.dumps(taxonomy.model_dump(mode="json"))
+            )
+        )
 
 
 @dataclass
@@ -59,7 +72,12 @@ def first_name(rep: Rep) -> str:
 
 
 def rep_context(rep: Rep) -> dict[str, Any]:
-    return {"name": rep.name or rep.email, "first_name": first_name(rep), "email": rep.email, "team": rep.team}
+    return {
+        "name": rep.name or rep.email,
+        "first_name": first_name(rep),
+        "email": rep.email,
+        "team": rep.team,
+    }
 
 
 def _day(value: datetime | date | None) -> str:
@@ -95,7 +113,11 @@ def about(request: FeedbackRequest, session: Session) -> str:
     """A short human description of what a request asks about."""
     if request.lead_id is not None:
         lead = session.get(Lead, request.lead_id)
-        return f"lead {lead.name}" + (f" ({lead.company})" if lead and lead.company else "") if lead else "a lead"
+        return (
+            f"lead {lead.name}" + (f" ({lead.company})" if lead and lead.company else "")
+            if lead
+            else "a lead"
+        )
     deal = session.get(Deal, request.deal_id) if request.deal_id is not None else None
     return f"deal {deal.name}" if deal else "a deal"
 
@@ -112,16 +134,21 @@ def sent_today(session: Session, to_addr: str, purpose: str, now: datetime) -> i
     start = now - timedelta(days=1)
     return int(
         session.exec(
-            select(func.count()).select_from(OutboundMail).where(
-                OutboundMail.to_addr == to_addr, OutboundMail.purpose == purpose, OutboundMail.sent_at >= start
+            select(func.count())
+            .select_from(OutboundMail)
+            .where(
+                OutboundMail.to_addr == to_addr,
+                OutboundMail.purpose == purpose,
+                OutboundMail.sent_at >= start,
             )
         ).one()
     )
 
 
 def due_leads(session: Session, since: datetime) -> list[tuple[Lead, Rep]]:
-    asked = select(FeedbackRequest.lead_id).where(FeedbackRequest.kind == Kind.disposition,
-                                                   col(FeedbackRequest.lead_id).is_not(None))
+    asked = select(FeedbackRequest.lead_id).where(
+        FeedbackRequest.kind == Kind.disposition, col(FeedbackRequest.lead_id).is_not(None)
+    )
     rows = session.exec(
         select(Lead, Rep)
         .join(Rep, col(Rep.id) == col(Lead.rep_id))
@@ -132,20 +159,29 @@ def due_leads(session: Session, since: datetime) -> list[tuple[Lead, Rep]]:
 
 
 def due_deals(session: Session, since: datetime) -> list[tuple[Deal, Rep]]:
-    asked = select(FeedbackRequest.deal_id).where(FeedbackRequest.kind == Kind.winloss,
-                                                   col(FeedbackRequest.deal_id).is_not(None))
+    asked = select(FeedbackRequest.deal_id).where(
+        FeedbackRequest.kind == Kind.winloss, col(FeedbackRequest.deal_id).is_not(None)
+    )
     rows = session.exec(
         select(Deal, Rep)
         .join(Rep, col(Rep.id) == col(Deal.rep_id))
-        .where(col(Deal.result).in_(["won", "lost"]), col(Deal.close_date) >= since.date(), col(Rep.active),
-               col(Deal.id).not_in(asked))
+        .where(
+            col(Deal.result).in_(["won", "lost"]),
+            col(Deal.close_date) >= since.date(),
+            col(Rep.active),
+            col(Deal.id).not_in(asked),
+        )
         .order_by(col(Deal.close_date))
     ).all()
     return [(deal, rep) for deal, rep in rows]
 
 
 async def send_due_requests(
-    engine: Engine, settings: Settings, transport: Transport, *, now: datetime | None = None,
+    engine: Engine,
+    settings: Settings,
+    transport: Transport,
+    *,
+    now: datetime | None = None,
     limit: int | None = None,
 ) -> SendResult:
     """Create and send every due request. Each request is committed before its mail goes out."""
@@ -155,8 +191,11 @@ async def send_due_requests(
     result = SendResult()
     with Session(engine, expire_on_commit=False) as session:
         renderer = load_renderer(session)
+        snapshot_taxonomy(session, taxonomy)
         since = _since(settings, session)
-        todo: list[tuple[str, Lead | Deal, Rep]] = [("disposition", lead, rep) for lead, rep in due_leads(session, since)]
+        todo: list[tuple[str, Lead | Deal, Rep]] = [
+            ("disposition", lead, rep) for lead, rep in due_leads(session, since)
+        ]
         todo += [("winloss", deal, rep) for deal, rep in due_deals(session, since)]
         if limit is not None:
             todo = todo[:limit]
@@ -193,14 +232,32 @@ async def send_due_requests(
                 result.errors.append(f"{kind} request for {rep.email}: {exc}")
                 continue
             request.template, request.template_version = rendered.template, rendered.version
-            address = reply_address(request.token, local=settings.reply_local, domain=settings.reply_domain,
-                                    plus_addressing=settings.plus_addressing)
-            message = build_message(rendered=rendered, from_addr=address, from_name=settings.from_name,
-                                    to=rep.email, to_name=rep.name, message_id=request.message_id)
+            address = reply_address(
+                request.token,
+                local=settings.reply_local,
+                domain=settings.reply_domain,
+                plus_addressing=settings.plus_addressing,
+            )
+            message = build_message(
+                rendered=rendered,
+                from_addr=address,
+                from_name=settings.from_name,
+                to=rep.email,
+                to_name=rep.name,
+                message_id=request.message_id,
+            )
             request.sent_at = now
             request.due_at = now + timedelta(hours=settings.reminder_after_hours)
-            session.add(OutboundMail(purpose="request", to_addr=rep.email, subject=rendered.subject,
-                                     message_id=request.message_id, request_id=request.id, sent_at=now))
+            session.add(
+                OutboundMail(
+                    purpose="request",
+                    to_addr=rep.email,
+                    subject=rendered.subject,
+                    message_id=request.message_id,
+                    request_id=request.id,
+                    sent_at=now,
+                )
+            )
             session.commit()
             try:
                 await transport.send(message, envelope_from=address, recipients=[rep.email])
@@ -231,23 +288,42 @@ async def send_mail(
         return False
     rendered = renderer.render(template, context)
     if request is not None and request.token:
-        from_addr = reply_address(request.token, local=settings.reply_local, domain=settings.reply_domain,
-                                  plus_addressing=settings.plus_addressing)
+        from_addr = reply_address(
+            request.token,
+            local=settings.reply_local,
+            domain=settings.reply_domain,
+            plus_addressing=settings.plus_addressing,
+        )
     else:
         from_addr = f"{settings.reply_local}@{settings.reply_domain}"
     message_id = make_message_id(settings.reply_domain)
-    message = build_message(rendered=rendered, from_addr=from_addr, from_name=settings.from_name, to=to,
-                            message_id=message_id,
-                            in_reply_to=request.message_id if request is not None else None, purpose=purpose)
-    session.add(OutboundMail(purpose=purpose, to_addr=to, subject=rendered.subject, message_id=message_id,
-                             request_id=request.id if request is not None else None, sent_at=now))
+    message = build_message(
+        rendered=rendered,
+        from_addr=from_addr,
+        from_name=settings.from_name,
+        to=to,
+        message_id=message_id,
+        in_reply_to=request.message_id if request is not None else None,
+        purpose=purpose,
+    )
+    session.add(
+        OutboundMail(
+            purpose=purpose,
+            to_addr=to,
+            subject=rendered.subject,
+            message_id=message_id,
+            request_id=request.id if request is not None else None,
+            sent_at=now,
+        )
+    )
     session.commit()
     await transport.send(message, envelope_from=from_addr, recipients=[to])
     return True
 
 
-async def send_followups(engine: Engine, settings: Settings, transport: Transport, *,
-                         now: datetime | None = None) -> dict[str, int]:
+async def send_followups(
+    engine: Engine, settings: Settings, transport: Transport, *, now: datetime | None = None
+) -> dict[str, int]:
     """Remind reps of unanswered requests, then escalate to their manager."""
     now = now or utcnow()
     counts = {"reminders": 0, "escalations": 0}
@@ -266,24 +342,55 @@ async def send_followups(engine: Engine, settings: Settings, transport: Transpor
             last = request.last_reminder_at or request.sent_at
             desc = about(request, session)
             if request.reminders_sent < settings.max_reminders and now - last >= remind_gap:
-                ctx = {"rep": rep_context(rep), "about": desc, "options": option_groups(taxonomy.kind(request.kind)),
-                       "sender_name": settings.from_name, "original_subject": desc}
-                if await send_mail(session=session, settings=settings, transport=transport, renderer=renderer,
-                                   template="reminder", context=ctx, to=rep.email, purpose="reminder",
-                                   request=request, now=now, throttle=False):
+                ctx: dict[str, Any] = {
+                    "rep": rep_context(rep),
+                    "about": desc,
+                    "options": option_groups(taxonomy.kind(request.kind)),
+                    "sender_name": settings.from_name,
+                    "original_subject": desc,
+                }
+                if await send_mail(
+                    session=session,
+                    settings=settings,
+                    transport=transport,
+                    renderer=renderer,
+                    template="reminder",
+                    context=ctx,
+                    to=rep.email,
+                    purpose="reminder",
+                    request=request,
+                    now=now,
+                    throttle=False,
+                ):
                     request.reminders_sent += 1
                     request.last_reminder_at = now
                     session.add(request)
                     session.commit()
                     counts["reminders"] += 1
-            elif (request.reminders_sent >= settings.max_reminders
-                  and age >= timedelta(hours=settings.escalate_after_hours)):
+            elif request.reminders_sent >= settings.max_reminders and age >= timedelta(
+                hours=settings.escalate_after_hours
+            ):
                 if rep.manager_email:
-                    ctx = {"rep": rep_context(rep), "about": desc, "sent_on": _day(request.sent_at),
-                           "reminders": request.reminders_sent, "sender_name": settings.from_name}
-                    await send_mail(session=session, settings=settings, transport=transport, renderer=renderer,
-                                    template="escalation", context=ctx, to=rep.manager_email,
-                                    purpose="escalation", request=request, now=now, throttle=False)
+                    ctx = {
+                        "rep": rep_context(rep),
+                        "about": desc,
+                        "sent_on": _day(request.sent_at),
+                        "reminders": request.reminders_sent,
+                        "sender_name": settings.from_name,
+                    }
+                    await send_mail(
+                        session=session,
+                        settings=settings,
+                        transport=transport,
+                        renderer=renderer,
+                        template="escalation",
+                        context=ctx,
+                        to=rep.manager_email,
+                        purpose="escalation",
+                        request=request,
+                        now=now,
+                        throttle=False,
+                    )
                     counts["escalations"] += 1
                 request.status = RequestStatus.escalated
                 request.escalated_at = now
@@ -292,8 +399,9 @@ async def send_followups(engine: Engine, settings: Settings, transport: Transpor
     return counts
 
 
-async def send_clarifications(engine: Engine, settings: Settings, transport: Transport, *,
-                              now: datetime | None = None) -> int:
+async def send_clarifications(
+    engine: Engine, settings: Settings, transport: Transport, *, now: datetime | None = None
+) -> int:
     """One clarification mail per rep listing every unclear answer not yet asked about.
 
     Batching per rep keeps the per-address throttle (one such mail a day) from stalling anything.
@@ -305,7 +413,10 @@ async def send_clarifications(engine: Engine, settings: Settings, transport: Tra
         rows = session.exec(
             select(FeedbackRequest, Rep)
             .join(Rep, col(Rep.id) == col(FeedbackRequest.rep_id))
-            .where(FeedbackRequest.status == RequestStatus.clarifying, col(FeedbackRequest.clarified_at).is_(None))
+            .where(
+                FeedbackRequest.status == RequestStatus.clarifying,
+                col(FeedbackRequest.clarified_at).is_(None),
+            )
             .order_by(col(FeedbackRequest.rep_id), col(FeedbackRequest.id))
         ).all()
         by_rep: dict[int, list[tuple[FeedbackRequest, Rep]]] = {}
@@ -318,17 +429,39 @@ async def send_clarifications(engine: Engine, settings: Settings, transport: Tra
             for request, _ in items:
                 from feedback.models import Response
 
-                reply = session.exec(
-                    select(Response.reply_text).where(Response.request_id == request.id, col(Response.is_current))
-                ).first() or ""
+                reply = (
+                    session.exec(
+                        select(Response.reply_text).where(
+                            Response.request_id == request.id, col(Response.is_current)
+                        )
+                    ).first()
+                    or ""
+                )
                 excerpt = " ".join(reply.split())
-                entries.append({"about": about(request, session),
-                                "reply_excerpt": excerpt[:117] + "..." if len(excerpt) > 120 else excerpt})
-            ctx = {"rep": rep_context(rep), "items": entries, "sender_name": settings.from_name,
-                   "options": option_groups(settings.taxonomy.kind(first.kind))}
-            if await send_mail(session=session, settings=settings, transport=transport, renderer=renderer,
-                               template="clarification", context=ctx, to=rep.email, purpose="clarification",
-                               request=first, now=now):
+                entries.append(
+                    {
+                        "about": about(request, session),
+                        "reply_excerpt": excerpt[:117] + "..." if len(excerpt) > 120 else excerpt,
+                    }
+                )
+            ctx = {
+                "rep": rep_context(rep),
+                "items": entries,
+                "sender_name": settings.from_name,
+                "options": option_groups(settings.taxonomy.kind(first.kind)),
+            }
+            if await send_mail(
+                session=session,
+                settings=settings,
+                transport=transport,
+                renderer=renderer,
+                template="clarification",
+                context=ctx,
+                to=rep.email,
+                purpose="clarification",
+                request=first,
+                now=now,
+            ):
                 for request, _ in items:
                     request.clarified_at = now
                     session.add(request)
@@ -337,8 +470,16 @@ async def send_clarifications(engine: Engine, settings: Settings, transport: Tra
     return sent
 
 
-async def send_notice(engine: Engine, settings: Settings, transport: Transport, *, template: str,
-                      request_id: int, subject: str, now: datetime | None = None) -> bool:
+async def send_notice(
+    engine: Engine,
+    settings: Settings,
+    transport: Transport,
+    *,
+    template: str,
+    request_id: int,
+    subject: str,
+    now: datetime | None = None,
+) -> bool:
     """An expired-token note or an acknowledgement; throttled to one per address and kind a day."""
     now = now or utcnow()
     with Session(engine, expire_on_commit=False) as session:
@@ -350,27 +491,46 @@ async def send_notice(engine: Engine, settings: Settings, transport: Transport, 
             return False
         renderer = load_renderer(session)
         current = session.exec(
-            select(FeedbackRequest).where(FeedbackRequest.rep_id == rep.id, FeedbackRequest.kind == request.kind,
-                                          FeedbackRequest.status == RequestStatus.sent,
-                                          col(FeedbackRequest.expires_at) > now)
+            select(FeedbackRequest)
+            .where(
+                FeedbackRequest.rep_id == rep.id,
+                FeedbackRequest.kind == request.kind,
+                FeedbackRequest.status == RequestStatus.sent,
+                col(FeedbackRequest.expires_at) > now,
+            )
             .order_by(col(FeedbackRequest.sent_at).desc())
         ).first()
         response_summary = ""
         if template == "acknowledgement":
             from feedback.models import Response
 
-            resp = session.exec(select(Response).where(Response.request_id == request.id,
-                                                       col(Response.is_current))).first()
+            resp = session.exec(
+                select(Response).where(Response.request_id == request.id, col(Response.is_current))
+            ).first()
             if resp is not None:
                 response_summary = resp.outcome or "noted"
                 if resp.competitor:
                     response_summary += f", competitor {resp.competitor}"
-        ctx = {"rep": rep_context(rep), "sender_name": settings.from_name,
-               "original_subject": subject.removeprefix("Re: ").removeprefix("RE: ") or about(request, session),
-               "summary": response_summary,
-               "current": ({"about": about(current, session), "sent_on": _day(current.sent_at)}
-                           if current is not None else None)}
-        return await send_mail(session=session, settings=settings, transport=transport, renderer=renderer,
-                               template=template, context=ctx, to=rep.email, purpose=template,
-                               request=current if template == "expired" and current is not None else request,
-                               now=now)
+        ctx = {
+            "rep": rep_context(rep),
+            "sender_name": settings.from_name,
+            "original_subject": subject.removeprefix("Re: ").removeprefix("RE: ") or about(request, session),
+            "summary": response_summary,
+            "current": (
+                {"about": about(current, session), "sent_on": _day(current.sent_at)}
+                if current is not None
+                else None
+            ),
+        }
+        return await send_mail(
+            session=session,
+            settings=settings,
+            transport=transport,
+            renderer=renderer,
+            template=template,
+            context=ctx,
+            to=rep.email,
+            purpose=template,
+            request=current if template == "expired" and current is not None else request,
+            now=now,
+        )

@@ -161,7 +161,9 @@ class Settings(BaseSettings):
         self.secret_bytes()
         self.taxonomy  # noqa: B018 - validates the taxonomy override
         if self.outbound == "smtp" and not self.relay_url:
-            raise ConfigError("outbound = 'smtp' needs relay_url (e.g. smtp://user:pass@mx:587?starttls=true)")
+            raise ConfigError(
+                "outbound = 'smtp' needs relay_url (e.g. smtp://user:pass@mx:587?starttls=true)"
+            )
         if self.relay_url and urlsplit(self.relay_url).scheme not in {"smtp", "smtps"}:
             raise ConfigError(f"relay_url must start with smtp:// or smtps://, got {self.relay_url!r}")
         if (self.tls_cert is None) != (self.tls_key is None):

@@ -9,6 +9,7 @@ commit containing its own message, but N sessions share one commit.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from dataclasses import dataclass
 from datetime import datetime
@@ -75,13 +76,19 @@ def store_batch(engine: Engine, batch: list[Incoming]) -> list[Stored]:
     return out
 
 
-def record_refusal(engine: Engine, *, peer: str | None, mail_from: str, rcpt_to: list[str], size: int,
-                   code: int, reason: str) -> None:
+def record_refusal(
+    engine: Engine, *, peer: str | None, mail_from: str, rcpt_to: list[str], size: int, code: int, reason: str
+) -> None:
     with engine.begin() as conn:
         conn.execute(
             Refusal.__table__.insert().values(  # type: ignore[attr-defined]
-                at=utcnow(), peer=peer, mail_from=mail_from[:320], rcpt_to=",".join(rcpt_to)[:2000],
-                size=size, code=code, reason=reason,
+                at=utcnow(),
+                peer=peer,
+                mail_from=mail_from[:320],
+                rcpt_to=",".join(rcpt_to)[:2000],
+                size=size,
+                code=code,
+                reason=reason,
             )
         )
 
@@ -114,10 +121,8 @@ class MessageStore:
     async def close(self) -> None:
         if self._task is not None:
             self._task.cancel()
-            try:
+            with contextlib.suppress(asyncio.CancelledError):
                 await self._task
-            except asyncio.CancelledError:
-                pass
             self._task = None
 
     async def store(self, item: Incoming) -> Stored:
@@ -135,7 +140,7 @@ class MessageStore:
                 batch.append(self._queue.get_nowait())
             try:
                 stored = await asyncio.to_thread(store_batch, self.engine, [item for item, _ in batch])
-            except Exception as exc:  # noqa: BLE001 - every failure means "retry later" to the sender
+            except Exception as exc:
                 log.error("store failed for %d message(s): %s", len(batch), exc)
                 for _, fut in batch:
                     if not fut.done():

@@ -82,6 +82,8 @@ def settings(tmp_path: Path, database_url: str) -> Settings:
         smtp_port=0,
         job_timeout=10,
         poll_delay=0.01,
-        competitors=[{"name": "Contoso Suite", "aliases": ["contoso"]},
-                     {"name": "Fabrikam Analytics", "aliases": ["fabrikam", "fab"]}],
+        competitors=[
+            {"name": "Contoso Suite", "aliases": ["contoso"]},
+            {"name": "Fabrikam Analytics", "aliases": ["fabrikam", "fab"]},
+        ],
     )

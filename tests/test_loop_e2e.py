@@ -30,7 +30,9 @@ REPLIES = {
 def _import_samples(engine: Engine, settings: Settings) -> None:
     with Session(engine) as session:
         for kind in ("reps", "leads", "deals"):
-            result = import_file(session=session, kind=kind, path=sample_dir() / f"{kind}.csv", settings=settings)
+            result = import_file(
+                session=session, kind=kind, path=sample_dir() / f"{kind}.csv", settings=settings
+            )
             assert not result.errors
             session.commit()
 
@@ -81,17 +83,25 @@ async def test_loop_end_to_end(engine: Engine, settings: Settings, clean_redis: 
         statuses = {r.status for r in s.exec(select(FeedbackRequest)).all()}
         assert statuses == {RequestStatus.answered}
         for response in s.exec(select(Response)).all():
-            reasons = s.exec(select(ResponseReason.code).where(ResponseReason.response_id == response.id)
-                             .order_by(col(ResponseReason.rank))).all()
+            reasons = s.exec(
+                select(ResponseReason.code)
+                .where(ResponseReason.response_id == response.id)
+                .order_by(col(ResponseReason.rank))
+            ).all()
             if response.kind == "disposition":
                 assert (response.outcome, reasons[:1]) == ("rejected", ["no_budget"])
             else:
-                assert (response.outcome, reasons[:1], response.competitor) == ("lost", ["price"], "Contoso Suite")
+                assert (response.outcome, reasons[:1], response.competitor) == (
+                    "lost",
+                    ["price"],
+                    "Contoso Suite",
+                )
             assert "wrote:" not in response.reply_text
 
 
-async def test_reply_from_stranger_is_quarantined(engine: Engine, settings: Settings, clean_redis: str,
-                                                  tmp_path: Path) -> None:
+async def test_reply_from_stranger_is_quarantined(
+    engine: Engine, settings: Settings, clean_redis: str, tmp_path: Path
+) -> None:
     from datetime import datetime
 
     settings = settings.model_copy(update={"redis_url": clean_redis, "send_since": datetime(2020, 1, 1)})
@@ -102,7 +112,9 @@ async def test_reply_from_stranger_is_quarantined(engine: Engine, settings: Sett
     raw = box.get_bytes(next(iter(box.keys())))
     async with running_service(settings, port=0, engine=engine, migrate=False) as running:
         host, port = running.address
-        reply, rcpt = build_reply(raw, text="Won, great fit.", sender_name="Mallory", sender="mallory@evil.example")
+        reply, rcpt = build_reply(
+            raw, text="Won, great fit.", sender_name="Mallory", sender="mallory@evil.example"
+        )
         async with aiosmtplib.SMTP(hostname=host, port=port) as smtp:
             await smtp.send_message(reply, sender="mallory@evil.example", recipients=[rcpt])
 

@@ -27,20 +27,34 @@ async def process_message(ctx: dict[str, Any], message_id: int) -> str:
     """Parse, match, classify and store one message; send any follow-up mail after commit."""
     engine, settings = ctx["engine"], ctx["settings"]
     try:
-        outcome = await asyncio.to_thread(processing.process_message, engine, settings, message_id,
-                                          learned=ctx.get("learned"))
+        outcome = await asyncio.to_thread(
+            processing.process_message, engine, settings, message_id, learned=ctx.get("learned")
+        )
     except (OperationalError, SQLAlchemyError) as exc:
         tries = int(ctx.get("job_try", 1))
         log.warning("message %s: database fault, retry %d: %s", message_id, tries, exc)
-        raise Retry(defer=min(2 ** tries, 60)) from exc
+        raise Retry(defer=min(2**tries, 60)) from exc
     for template, info in outcome.mail:
         try:
-            await requesting.send_notice(engine, settings, ctx["transport"], template=template,
-                                         request_id=info["request_id"], subject=info.get("subject", ""))
-        except Exception as exc:  # noqa: BLE001 - a notice is a courtesy; the response is stored
+            await requesting.send_notice(
+                engine,
+                settings,
+                ctx["transport"],
+                template=template,
+                request_id=info["request_id"],
+                subject=info.get("subject", ""),
+            )
+        except Exception as exc:
             log.warning("message %s: %s mail not sent: %s", message_id, template, exc)
-    log.info("processed", extra={"message": message_id, "status": outcome.status,
-                                 "request": outcome.request_id, "skipped": outcome.skipped})
+    log.info(
+        "processed",
+        extra={
+            "message": message_id,
+            "status": outcome.status,
+            "request": outcome.request_id,
+            "skipped": outcome.skipped,
+        },
+    )
     return str(outcome.status)
 
 
@@ -49,10 +63,13 @@ def _stranded(engine: Any, older_than_s: float, limit: int) -> list[int]:
     table = InboundMessage.__table__  # type: ignore[attr-defined]
     with engine.connect() as conn:
         rows = conn.execute(
-            select(table.c.id).where(
+            select(table.c.id)
+            .where(
                 table.c.status.in_([MessageStatus.received.value, MessageStatus.queued.value]),
                 table.c.received_at <= cutoff,
-            ).order_by(table.c.id).limit(limit)
+            )
+            .order_by(table.c.id)
+            .limit(limit)
         ).all()
     return [int(r[0]) for r in rows]
 
@@ -77,7 +94,9 @@ async def send_requests(ctx: dict[str, Any]) -> int:
 
 async def followups(ctx: dict[str, Any]) -> dict[str, int]:
     counts = await requesting.send_followups(ctx["engine"], ctx["settings"], ctx["transport"])
-    counts["clarifications"] = await requesting.send_clarifications(ctx["engine"], ctx["settings"], ctx["transport"])
+    counts["clarifications"] = await requesting.send_clarifications(
+        ctx["engine"], ctx["settings"], ctx["transport"]
+    )
     return counts
 
 
@@ -86,7 +105,10 @@ def requeue_failed(engine: Any) -> int:
     table = InboundMessage.__table__  # type: ignore[attr-defined]
     with engine.begin() as conn:
         res = conn.execute(
-            update(table).where(table.c.status == MessageStatus.failed.value)
-            .values(status=MessageStatus.received.value, error=None, received_at=utcnow() - timedelta(hours=1))
+            update(table)
+            .where(table.c.status == MessageStatus.failed.value)
+            .values(
+                status=MessageStatus.received.value, error=None, received_at=utcnow() - timedelta(hours=1)
+            )
         )
     return int(res.rowcount or 0)

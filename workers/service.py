@@ -53,9 +53,15 @@ async def redis_for(settings: Settings) -> AsyncIterator[str]:
 
 
 @contextlib.asynccontextmanager
-async def running_service(settings: Settings, *, worker: bool = True, port: int | None = None,
-                          transport: Transport | None = None, engine: Engine | None = None,
-                          migrate: bool = True) -> AsyncIterator[Running]:
+async def running_service(
+    settings: Settings,
+    *,
+    worker: bool = True,
+    port: int | None = None,
+    transport: Transport | None = None,
+    engine: Engine | None = None,
+    migrate: bool = True,
+) -> AsyncIterator[Running]:
     """Start everything; leave the block to shut down in order."""
     own_engine = engine is None
     engine = engine or make_engine(settings.resolved_database_url)
@@ -72,8 +78,11 @@ async def running_service(settings: Settings, *, worker: bool = True, port: int 
         address = await ingest.start(port=port)
         log.info("SMTP ingest listening on %s:%d", *address)
         worker_task = (
-            asyncio.create_task(run_worker_forever(settings, engine, redis_url, stop=stop, transport=transport))
-            if worker else None
+            asyncio.create_task(
+                run_worker_forever(settings, engine, redis_url, stop=stop, transport=transport)
+            )
+            if worker
+            else None
         )
         try:
             yield Running(settings, engine, redis_url, ingest, address, pool, stop)
@@ -83,7 +92,7 @@ async def running_service(settings: Settings, *, worker: bool = True, port: int 
             if worker_task is not None:
                 try:
                     await asyncio.wait_for(worker_task, 15)
-                except (TimeoutError, Exception):  # noqa: BLE001
+                except (TimeoutError, Exception):
                     worker_task.cancel()
             await pool.aclose()
             if own_engine:
@@ -98,8 +107,12 @@ async def serve_forever(settings: Settings, *, worker: bool = True) -> None:
         loop.add_signal_handler(sig, stop_signal.set)
     async with running_service(settings, worker=worker) as running:
         host, port = running.address
-        print(f"feedback: SMTP ingest on {host}:{port} for *@{settings.reply_domain}; "
-              f"worker {'on' if worker else 'off'}; redis {'embedded' if settings.embedded_redis else 'external'}. "
-              "Ctrl-C to stop.", flush=True)
+        redis_kind = "embedded" if settings.embedded_redis else "external"
+        print(
+            f"feedback: SMTP ingest on {host}:{port} for *@{settings.reply_domain}; "
+            f"worker {'on' if worker else 'off'}; redis {redis_kind}. "
+            "Ctrl-C to stop.",
+            flush=True,
+        )
         await stop_signal.wait()
         print("feedback: shutting down (finishing transactions in flight)...", flush=True)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from typing import Any
 
@@ -20,8 +21,16 @@ from workers import jobs
 log = logging.getLogger("feedback.worker")
 
 
-def build_worker(settings: Settings, engine: Engine, redis_url: str, *, transport: Transport | None = None,
-                 burst: bool = False, handle_signals: bool = False, crons: bool = True) -> Worker:
+def build_worker(
+    settings: Settings,
+    engine: Engine,
+    redis_url: str,
+    *,
+    transport: Transport | None = None,
+    burst: bool = False,
+    handle_signals: bool = False,
+    crons: bool = True,
+) -> Worker:
     """An arq Worker whose ctx holds the engine, settings, transport and learned corrections.
 
     Tuned for throughput: arq's defaults (poll 0.5 s, 10 jobs) drain far fewer jobs per second
@@ -40,13 +49,17 @@ def build_worker(settings: Settings, engine: Engine, redis_url: str, *, transpor
         ctx["learned"] = await asyncio.to_thread(_learned)
         try:
             await jobs.sweep(ctx, older_than_s=0)
-        except Exception as exc:  # noqa: BLE001 - the cron sweeper tries again
+        except Exception as exc:
             log.warning("startup sweep failed: %s", exc)
 
-    cron_jobs = [
-        cron(jobs.sweep, second={0, 15, 30, 45}, run_at_startup=False, unique=True, timeout=120),
-        cron(jobs.followups, minute=set(range(0, 60, 5)), second=0, unique=True, timeout=600),
-    ] if crons else []
+    cron_jobs = (
+        [
+            cron(jobs.sweep, second={0, 15, 30, 45}, run_at_startup=False, unique=True, timeout=120),
+            cron(jobs.followups, minute=set(range(0, 60, 5)), second=0, unique=True, timeout=600),
+        ]
+        if crons
+        else []
+    )
     return Worker(
         functions=[func(jobs.process_message, name=PARSE_JOB, max_tries=settings.job_max_tries)],
         cron_jobs=cron_jobs,
@@ -65,8 +78,14 @@ def build_worker(settings: Settings, engine: Engine, redis_url: str, *, transpor
     )
 
 
-async def run_worker_forever(settings: Settings, engine: Engine, redis_url: str, *,
-                             stop: asyncio.Event, transport: Transport | None = None) -> None:
+async def run_worker_forever(
+    settings: Settings,
+    engine: Engine,
+    redis_url: str,
+    *,
+    stop: asyncio.Event,
+    transport: Transport | None = None,
+) -> None:
     """Run the worker; reconnect after Redis comes back (arq's own loop does not)."""
     delay = 0.5
     while not stop.is_set():
@@ -77,20 +96,14 @@ async def run_worker_forever(settings: Settings, engine: Engine, redis_url: str,
         if stopper in done:
             await worker.close()
             task.cancel()
-            try:
+            with contextlib.suppress(asyncio.CancelledError, Exception):
                 await task
-            except (asyncio.CancelledError, Exception):  # noqa: BLE001
-                pass
             return
         stopper.cancel()
         exc = task.exception() if not task.cancelled() else None
-        try:
+        with contextlib.suppress(Exception):
             await worker.close()
-        except Exception:  # noqa: BLE001
-            pass
         log.warning("worker stopped (%s); reconnecting in %.1fs", exc, delay)
-        try:
+        with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(stop.wait(), delay)
-        except TimeoutError:
-            pass
         delay = min(delay * 2, 10)
