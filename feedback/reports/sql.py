@@ -1,0 +1,241 @@
+"""SQL building blocks that read the same on SQLite and PostgreSQL.
+
+Every figure is aggregated in the database. The two places the dialects differ are wrapped here:
+the start of a week or month (``strftime``/``date`` on SQLite, ``date_trunc`` on PostgreSQL) and
+hours between two times (``julianday`` vs ``extract(epoch ...)``). Medians use window functions
+because SQLite has no ``median``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import (
+    Float,
+    Integer,
+    String,
+    and_,
+    case,
+    func,
+    literal,
+    literal_column,
+    or_,
+    select,
+)
+from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.ext.compiler import compiles
+from sqlalchemy.orm import Session
+from sqlalchemy.sql import ColumnElement
+from sqlalchemy.sql.compiler import SQLCompiler
+from sqlalchemy.sql.functions import FunctionElement
+from sqlalchemy.sql.selectable import Select, Subquery
+
+from feedback.models import Deal, FeedbackRequest, Lead, Rep, Response, ResponseReason
+from feedback.reports.filters import Filters
+
+REQ = FeedbackRequest.__table__  # type: ignore[attr-defined]
+RESP = Response.__table__  # type: ignore[attr-defined]
+REASON = ResponseReason.__table__  # type: ignore[attr-defined]
+LEAD = Lead.__table__  # type: ignore[attr-defined]
+DEAL = Deal.__table__  # type: ignore[attr-defined]
+REP = Rep.__table__  # type: ignore[attr-defined]
+
+NONE_LABEL = "(none)"
+
+Db = Engine | Connection | Session
+
+
+@contextmanager
+def connect(db: Db) -> Iterator[Connection]:
+    """A connection from whatever the caller holds: an engine, a connection or a session."""
+    if isinstance(db, Connection):
+        yield db
+    elif isinstance(db, Session):
+        yield db.connection()
+    else:
+        with db.connect() as conn:
+            yield conn
+
+
+def bind_time(column: Any, value: datetime) -> datetime:
+    """A naive-UTC bound in the form the column's type accepts (aware for timezone-aware columns)."""
+    if getattr(column.type, "timezone", False):
+        return value.replace(tzinfo=UTC)
+    return value
+
+
+# dialect-aware functions ---------------------------------------------------------------------
+
+
+class period_start(FunctionElement[str]):
+    """``period_start(unit, ts, offset_minutes)``: 'YYYY-MM-DD' of the week (Monday) or month start.
+
+    ``offset_minutes`` shifts UTC to the reporting time zone first, so a Monday 00:30 in Berlin
+    lands in that week and not the one before.
+    """
+
+    type = String()
+    name = "period_start"
+    inherit_cache = True
+
+
+@compiles(period_start, "sqlite")
+def _period_start_sqlite(element: period_start, compiler: SQLCompiler, **kw: Any) -> str:
+    unit, ts, offset = list(element.clauses)
+    shifted = f"datetime({compiler.process(ts, **kw)}, ({compiler.process(offset, **kw)}) || ' minutes')"
+    unit_sql = compiler.process(unit, **kw)
+    return (
+        f"(CASE WHEN {unit_sql} = 'month' THEN strftime('%Y-%m-01', {shifted}) "
+        f"ELSE date({shifted}, 'weekday 0', '-6 days') END)"
+    )
+
+
+@compiles(period_start, "postgresql")
+def _period_start_pg(element: period_start, compiler: SQLCompiler, **kw: Any) -> str:
+    unit, ts, offset = list(element.clauses)
+    ts_sql = compiler.process(ts, **kw)
+    if getattr(ts.type, "timezone", False):
+        ts_sql = f"({ts_sql} AT TIME ZONE 'UTC')"
+    return (
+        f"to_char(date_trunc({compiler.process(unit, **kw)}, "
+        f"{ts_sql} + make_interval(mins => {compiler.process(offset, **kw)})), 'YYYY-MM-DD')"
+    )
+
+
+class hours_between(FunctionElement[float]):
+    """``hours_between(start, end)`` as a float number of hours."""
+
+    type = Float()
+    name = "hours_between"
+    inherit_cache = True
+
+
+@compiles(hours_between, "sqlite")
+def _hours_sqlite(element: hours_between, compiler: SQLCompiler, **kw: Any) -> str:
+    start, end = (compiler.process(c, **kw) for c in element.clauses)
+    return f"((julianday({end}) - julianday({start})) * 24.0)"
+
+
+@compiles(hours_between, "postgresql")
+def _hours_pg(element: hours_between, compiler: SQLCompiler, **kw: Any) -> str:
+    start, end = (compiler.process(c, **kw) for c in element.clauses)
+    return f"(EXTRACT(EPOCH FROM ({end} - {start})) / 3600.0)"
+
+
+def period_of(unit: str, ts: ColumnElement[Any], offset_minutes: int) -> ColumnElement[str]:
+    """Rendered with literal unit and offset so GROUP BY sees one identical expression."""
+    if unit not in ("week", "month"):
+        raise ValueError(f"unknown period {unit!r}")
+    return period_start(
+        literal_column(f"'{unit}'", String()), ts, literal_column(str(int(offset_minutes)), Integer())
+    )
+
+
+# the request frame ---------------------------------------------------------------------------
+
+
+def frame(filters: Filters, *, kind: str | None = None, offset_minutes: int = 0) -> Subquery:
+    """One row per feedback request with everything reports group by, filters applied.
+
+    A request's time (``at``) is when it was sent (or created, if never sent); the date filters and
+    trend buckets use it. ``response_id`` is the current response, null when unanswered.
+    """
+    at = func.coalesce(REQ.c.sent_at, REQ.c.created_at)
+    answered_at = func.coalesce(REQ.c.answered_at, RESP.c.created_at)
+    campaign = func.coalesce(LEAD.c.campaign, DEAL.c.campaign, literal(NONE_LABEL))
+    source = func.coalesce(LEAD.c.source, DEAL.c.source, literal(NONE_LABEL))
+    segment = func.coalesce(LEAD.c.segment, DEAL.c.segment, literal(NONE_LABEL))
+    rep_label = func.coalesce(func.nullif(REP.c.name, ""), REP.c.email)
+    team = func.coalesce(REP.c.team, literal(NONE_LABEL))
+    cols: list[ColumnElement[Any]] = [
+        REQ.c.id.label("request_id"),
+        REQ.c.kind.label("kind"),
+        REQ.c.status.label("status"),
+        REQ.c.sent_at.label("sent_at"),
+        at.label("at"),
+        REQ.c.lead_id.label("lead_id"),
+        REQ.c.deal_id.label("deal_id"),
+        RESP.c.id.label("response_id"),
+        RESP.c.outcome.label("outcome"),
+        RESP.c.competitor.label("competitor"),
+        RESP.c.reply_text.label("reply_text"),
+        case((RESP.c.id.is_not(None), answered_at)).label("answered_at"),
+        case((RESP.c.id.is_not(None), hours_between(REQ.c.sent_at, answered_at))).label("hours"),
+        campaign.label("campaign"),
+        source.label("source"),
+        segment.label("segment"),
+        func.coalesce(LEAD.c.crm_id, DEAL.c.crm_id).label("crm_id"),
+        func.coalesce(DEAL.c.name, LEAD.c.company, LEAD.c.name).label("subject"),
+        REP.c.id.label("rep_id"),
+        rep_label.label("rep"),
+        REP.c.email.label("rep_email"),
+        team.label("team"),
+        DEAL.c.result.label("deal_result"),
+        DEAL.c.amount.label("amount"),
+        DEAL.c.lead_id.label("deal_lead_id"),
+        period_of("week", at, offset_minutes).label("week"),
+        period_of("month", at, offset_minutes).label("month"),
+    ]
+    join = (
+        REQ.join(REP, REP.c.id == REQ.c.rep_id)
+        .outerjoin(RESP, and_(RESP.c.request_id == REQ.c.id, RESP.c.is_current.is_(True)))
+        .outerjoin(LEAD, LEAD.c.id == REQ.c.lead_id)
+        .outerjoin(DEAL, DEAL.c.id == REQ.c.deal_id)
+    )
+    conds: list[ColumnElement[bool]] = []
+    for kind_code in {kind, filters.kind} - {None}:  # a report's own kind and --kind must both hold
+        conds.append(REQ.c.kind == kind_code)
+    if filters.since:
+        conds.append(at >= bind_time(REQ.c.created_at, filters.since))
+    if filters.until:
+        conds.append(at < bind_time(REQ.c.created_at, filters.until))
+    for values, expr in (
+        (filters.campaigns, campaign),
+        (filters.sources, source),
+        (filters.teams, team),
+        (filters.segments, segment),
+    ):
+        if values:
+            conds.append(func.lower(expr).in_([v.lower() for v in values]))
+    if filters.reps:
+        wanted = [v.lower() for v in filters.reps]
+        conds.append(
+            or_(
+                func.lower(REP.c.email).in_(wanted),
+                func.lower(REP.c.name).in_(wanted),
+                func.lower(func.coalesce(REP.c.crm_id, "")).in_(wanted),
+            )
+        )
+    return select(*cols).select_from(join).where(*conds).subquery("f")
+
+
+def count_if(cond: ColumnElement[bool]) -> ColumnElement[int]:
+    """``count(*) filter (where cond)`` in a form both databases accept."""
+    return func.coalesce(func.sum(case((cond, 1), else_=0)), 0)
+
+
+def median_by(source: Subquery, value: ColumnElement[Any], keys: Sequence[ColumnElement[Any]]) -> Select[Any]:
+    """Median of ``value`` per ``keys`` with row_number/count windows (SQLite has no median).
+
+    The result has the key columns (same names) and ``median``.
+    """
+    inner = (
+        select(
+            *keys,
+            value.label("v"),
+            func.row_number().over(partition_by=list(keys) or None, order_by=value).label("rn"),
+            func.count().over(partition_by=list(keys) or None).label("cnt"),
+        )
+        .select_from(source)
+        .where(value.is_not(None))
+        .subquery("m")
+    )
+    key_cols = [inner.c[k.key] for k in keys if k.key is not None]
+    return (
+        select(*key_cols, func.avg(inner.c.v).label("median"))
+        .where(inner.c.rn >= (inner.c.cnt + 1) // 2, inner.c.rn <= (inner.c.cnt + 2) // 2)
+        .group_by(*key_cols)
+    )
