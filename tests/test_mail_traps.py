@@ -502,3 +502,36 @@ def test_attachments_counted_and_ignored() -> None:
     )
     p = parse_message(raw)
     assert p.reply_text == "Accepted." and p.attachments == 2
+
+
+# --- more shapes seen in the wild ---------------------------------------------------------------------
+def test_unquoted_history_after_date_time_address_attribution() -> None:
+    body = (
+        "Lost on price.\n\nср, 30 апр. 2025 г. в 15:19, Feedback <feedback@x.example>:\n\nHi Dana, options..."
+    )
+    assert_clean(reply(body), "Lost on price.")
+
+
+def test_attribution_wrapped_before_the_address_then_unquoted_history() -> None:
+    body = "Won.\n\npe 20. lokakuuta 2017 klo 17.50 Feedback\n<feedback@x.example> kirjoitti:\n\nHi Dana"
+    assert_clean(reply(body), "Won.")
+
+
+def test_emoji_sign_off_and_rule_before_contact_block() -> None:
+    body = "Thanks for the update!\n\nCheers 🎉\nDana\n\n—————\nDana Whitfield\nAE\n📱 +1 555-0123\n"
+    p = reply(body)
+    assert p.reply_text == "Thanks for the update!"
+    assert p.signature is not None and p.signature.startswith("Cheers 🎉")
+
+
+def test_from_and_timestamps_inside_prose_are_not_quotes() -> None:
+    own = (
+        "Emails come from: john@example.com and from: jane@example.com\n\n"
+        "2024-01-15 14:30:25\n15.01.2024 14:30\nJan 15, 2024 at 14:30\n\nThose are just examples."
+    )
+    assert reply(own).reply_text == own
+
+
+def test_rule_before_prose_is_not_a_signature() -> None:
+    own = "Lost.\n\n___\n\nThe main reason was the missing SSO support.\nThey said so twice."
+    assert reply(own).reply_text == own

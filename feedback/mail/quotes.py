@@ -52,6 +52,7 @@ _ATTR_RES = tuple(
 # the unanchored-start patterns need an address, a date or a name-like prefix to count
 # "2014-10-17 11:28 GMT+03:00 Bob <bob@example.com>:" and CJK forms: only before ">" lines
 _WEAK_ATTR_RE = re.compile(r"^\s*\S.{0,300}?(?:@[\w.-]{1,100}>?\)?\s?[:：]|写道\s?[:：])\s*$")
+_TIME_RE = re.compile(r"\b\d{1,2}[:.]\d{2}\b")
 _ATTR_LOOSE_GUARD = re.compile(r"@|\d|^\s*\S+(?:\s+\S+){0,5}\s+\S+\s?:\s*$")
 
 # --- separators -----------------------------------------------------------------------------------
@@ -224,6 +225,8 @@ def _marker_at(lines: list[str], i: int) -> tuple[int, bool]:
         nxt = _next_content(lines, i + 1)
         if nxt < len(lines) and _QUOTE_RE.match(lines[nxt]):
             return 1, False
+        if _TIME_RE.search(line):  # a date and time before "<addr>:" is an attribution on its own
+            return 1, True
     if _SEPARATOR_RE.match(line):
         return 1, True
     if _RULE_RE.match(line):

@@ -13,7 +13,8 @@ from __future__ import annotations
 
 import re
 
-_SIG_DELIM = re.compile(r"^(?:-- ?|--|—|__)$")
+_SIG_DELIM = re.compile(r"^--\s?$")  # RFC 3676 "-- " (and a bare "--"): always a signature
+_SOFT_DELIM = re.compile(r"^\s*[-—–_=*~]{1,40}\s*$")  # a rule: a signature only if what follows is one
 _MOBILE_FOOTER = re.compile(
     r"^\s*(?:"
     r"(?:sent|envoy[ée]|enviado|inviato|verzonden|verstuurd|gesendet|wys[łl]ane|skickat|sendt|l[äa]hetetty)"
@@ -42,7 +43,9 @@ _SIGN_OFF_WORDS = (
     r"mvh|med vänliga hälsningar|vänliga hälsningar|hälsningar|med venlig hilsen|venlig hilsen|"
     r"vennlig hilsen|hilsen|tack|tak|takk|ystävällisin terveisin|terveisin|kiitos"
 )
-_SIGN_OFF = re.compile(rf"^\s*(?:{_SIGN_OFF_WORDS})\s?[,.!;:—–-]{{0,3}}\s*$", re.IGNORECASE)
+_SIGN_OFF = re.compile(
+    rf"^\s*(?:{_SIGN_OFF_WORDS})\s?[,.!;:—–-]{{0,3}}(?:\s?[^\w\s]{{1,4}})?\s*$", re.IGNORECASE
+)
 _SIGN_OFF_NAMED = re.compile(rf"^\s*(?:{_SIGN_OFF_WORDS})\s?[,!—–-]{{1,2}}\s*(\S.{{0,40}})$", re.IGNORECASE)
 _CONTACT = re.compile(
     r"(?:\+?\d[\d ()./-]{6,}\d|@|https?://|www\.|\.[a-z]{2,6}\b|\||\bT:|\bM:|\bP:|\bTel\b|\bPhone\b|"
@@ -59,6 +62,7 @@ _DISCLAIMER = re.compile(
     r"questo messaggio|please consider the environment)",
     re.IGNORECASE,
 )
+_ABBREV_END = re.compile(r"(?:^|\s)(?:[A-Z][a-z]{0,3}|[A-Z](?:\.[A-Z])+)\.$")
 _SENTENCE_END = re.compile(r"[.!?…]\s*$")
 _WORD = re.compile(r"[^\W\d_][\w'’.-]*", re.UNICODE)
 MAX_SIG_LINES = 14
@@ -104,11 +108,16 @@ def _sig_like(line: str, from_name: str | None) -> bool:
         return True
     if _CONTACT.search(s) or is_name_line(s, from_name):
         return True
-    if len(s) > 60:
+    if len(s) > 60 or s.endswith(":") or s.startswith("```"):
         return False
-    if _SENTENCE_END.search(s) and len(s.split()) > 4:
+    if _SENTENCE_END.search(s) and not _ABBREV_END.search(s):  # "Inc." and "Ltd." end titles
         return False
     return len(s.split()) <= 7
+
+
+def _has_identity(lines: list[str], start: int, from_name: str | None) -> bool:
+    """Whether a name or contact line follows: a bare rule before prose is not a signature."""
+    return any(_CONTACT.search(x) or is_name_line(x, from_name) for x in lines[start:] if x.strip())
 
 
 def _tail_is_signature(lines: list[str], start: int, from_name: str | None) -> bool:
@@ -161,9 +170,15 @@ def split_signature(text: str, from_name: str | None = None) -> tuple[str, str |
                 if _tail_is_signature(lines, i + 1, from_name):
                     cut = i
                     break
-            elif (
-                starts_par and is_name_line(s, from_name) and _tail_is_signature(lines, i + 1, from_name)
-            ) or (starts_par and _DISCLAIMER.match(s) and _tail_is_signature(lines, i, from_name)):
+            elif starts_par and (
+                (is_name_line(s, from_name) and _tail_is_signature(lines, i + 1, from_name))
+                or (
+                    _SOFT_DELIM.match(s)
+                    and _tail_is_signature(lines, i + 1, from_name)
+                    and _has_identity(lines, i + 1, from_name)
+                )
+                or (_DISCLAIMER.match(s) and _tail_is_signature(lines, i, from_name))
+            ):
                 cut = i
                 break
         if cut is not None:
