@@ -309,7 +309,7 @@ def line_chart(section: Section, chart: Chart, columns: Sequence[Column]) -> str
         return ""
     labels = {c.key: c.label for c in columns}
     width, height = 760, 280
-    left, right, top, bottom = 44, 16, 16, 56
+    left, right, top, bottom = 44, 40, 16, 56
     plot_w, plot_h = width - left - right, height - top - bottom
     n = len(rows)
 
