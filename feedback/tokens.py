@@ -49,6 +49,8 @@ def verify_token(token: str, secret: bytes) -> int:
         raw = base64.b32decode(tok + "=" * (-len(tok) % 8))
     except (binascii.Error, ValueError):
         raise TokenError("token is not base32") from None
+    if base64.b32encode(raw).decode("ascii").rstrip("=") != tok:
+        raise TokenError("token is not in canonical form")  # unused trailing bits were altered
     payload, mac = raw[:_ID_BYTES], raw[_ID_BYTES:]
     if not hmac.compare_digest(mac, _mac(secret, payload)):
         raise TokenError("token signature does not verify")

@@ -1,0 +1,260 @@
+"""The worker's decisions on stored messages, on a real database (no SMTP, no queue)."""
+
+from __future__ import annotations
+
+import asyncio
+import mailbox
+from datetime import datetime, timedelta
+from email.message import EmailMessage
+from pathlib import Path
+
+import pytest
+from sqlalchemy.engine import Engine
+from sqlmodel import Session, select
+
+from feedback.models import (
+    FeedbackRequest,
+    InboundMessage,
+    Lead,
+    OutboundMail,
+    Rep,
+    RepAlias,
+    RequestStatus,
+    Response,
+    ReviewItem,
+    utcnow,
+)
+from feedback.outbound import MaildirTransport
+from feedback.processing import load_learned, process_message
+from feedback.requesting import send_clarifications, send_due_requests, send_followups
+from feedback.settings import Settings
+from feedback.store import Incoming, store_batch
+
+
+@pytest.fixture
+def world(engine: Engine, settings: Settings, tmp_path: Path) -> dict[str, object]:
+    """One rep (with a manager and an alias) and one sent disposition request."""
+    with Session(engine) as s:
+        rep = Rep(
+            email="dana@brightline.example", name="Dana Whitfield", manager_email="boss@brightline.example"
+        )
+        s.add(rep)
+        s.commit()
+        s.add(RepAlias(rep_id=rep.id or 0, email="dana@home.example"))
+        s.add(
+            Lead(
+                crm_id="L1",
+                name="Peter Hoffmann",
+                company="Globex",
+                rep_id=rep.id,
+                assigned_at=utcnow() - timedelta(hours=1),
+            )
+        )
+        s.commit()
+    settings = settings.model_copy(update={"send_since": datetime(2020, 1, 1)})
+    transport = MaildirTransport(tmp_path / "outbox")
+    result = asyncio.run(send_due_requests(engine, settings, transport))
+    assert result.sent == 1
+    with Session(engine) as s:
+        request = s.exec(select(FeedbackRequest)).one()
+    return {"settings": settings, "request": request, "transport": transport, "outbox": tmp_path / "outbox"}
+
+
+def _reply(
+    request: FeedbackRequest,
+    settings: Settings,
+    text: str,
+    *,
+    sender: str = "dana@brightline.example",
+    headers: dict[str, str] | None = None,
+    token: bool = True,
+) -> bytes:
+    msg = EmailMessage()
+    msg["From"] = f"Dana <{sender}>"
+    msg["To"] = (
+        f"feedback+{request.token}@{settings.reply_domain}" if token else f"feedback@{settings.reply_domain}"
+    )
+    msg["Subject"] = "Re: What happened to lead Peter Hoffmann (Globex)?"
+    msg["Message-ID"] = f"<{abs(hash((text, sender)))}@brightline.example>"
+    msg["In-Reply-To"] = request.message_id or ""
+    for key, value in (headers or {}).items():
+        msg[key] = value
+    msg.set_content(f"{text}\n\nOn Mon, Feedback wrote:\n> 1. Meeting booked\n> 5. No budget\n")
+    return msg.as_bytes()
+
+
+def _store(engine: Engine, raw: bytes, rcpt: str) -> int:
+    return store_batch(
+        engine, [Incoming(raw=raw, mail_from="x@y", rcpt_to=(rcpt,), peer="127.0.0.1", received_at=utcnow())]
+    )[0].id
+
+
+def _rcpt(request: FeedbackRequest, settings: Settings) -> str:
+    return f"feedback+{request.token}@{settings.reply_domain}"
+
+
+def test_clear_reply_answers_the_request(engine: Engine, world: dict[str, object]) -> None:
+    settings, request = world["settings"], world["request"]
+    assert isinstance(settings, Settings) and isinstance(request, FeedbackRequest)
+    mid = _store(engine, _reply(request, settings, "Rejected, no budget."), _rcpt(request, settings))
+    out = process_message(engine, settings, mid)
+    assert out.status == "processed" and out.response_id is not None
+    again = process_message(engine, settings, mid)  # a retried job is a no-op
+    assert again.skipped
+    with Session(engine) as s:
+        assert len(s.exec(select(Response)).all()) == 1
+        assert s.get(FeedbackRequest, request.id).status == RequestStatus.answered  # type: ignore[union-attr]
+
+
+def test_redelivery_is_one_message_and_one_response(engine: Engine, world: dict[str, object]) -> None:
+    settings, request = world["settings"], world["request"]
+    assert isinstance(settings, Settings) and isinstance(request, FeedbackRequest)
+    raw = _reply(request, settings, "Accepted, meeting booked.")
+    first = _store(engine, raw, _rcpt(request, settings))
+    second = _store(
+        engine, b"Received: from relay2 by mx; Tue, 2 Jan 2024\r\n" + raw, _rcpt(request, settings)
+    )
+    assert first == second
+    process_message(engine, settings, first)
+    with Session(engine) as s:
+        message = s.get(InboundMessage, first)
+        assert message is not None and message.deliveries == 2
+        assert len(s.exec(select(Response)).all()) == 1
+
+
+def test_alias_sender_accepted_stranger_quarantined(engine: Engine, world: dict[str, object]) -> None:
+    settings, request = world["settings"], world["request"]
+    assert isinstance(settings, Settings) and isinstance(request, FeedbackRequest)
+    ok = _store(
+        engine, _reply(request, settings, "Duplicate.", sender="dana@home.example"), _rcpt(request, settings)
+    )
+    assert process_message(engine, settings, ok).status == "processed"
+    bad = _store(
+        engine, _reply(request, settings, "Won!", sender="eve@evil.example"), _rcpt(request, settings)
+    )
+    assert process_message(engine, settings, bad).status == "quarantined"
+    with Session(engine) as s:
+        items = s.exec(select(ReviewItem)).all()
+        assert [i.type for i in items] == ["quarantined"]
+
+
+def test_auto_reply_is_ignored_and_never_answered(engine: Engine, world: dict[str, object]) -> None:
+    settings, request = world["settings"], world["request"]
+    assert isinstance(settings, Settings) and isinstance(request, FeedbackRequest)
+    raw = _reply(
+        request, settings, "I am out of the office until Monday.", headers={"Auto-Submitted": "auto-replied"}
+    )
+    mid = _store(engine, raw, _rcpt(request, settings))
+    out = process_message(engine, settings, mid)
+    assert out.status == "ignored" and not out.mail
+    with Session(engine) as s:
+        assert s.exec(select(Response)).all() == []
+
+
+def test_thread_headers_match_when_the_token_is_lost(engine: Engine, world: dict[str, object]) -> None:
+    settings, request = world["settings"], world["request"]
+    assert isinstance(settings, Settings) and isinstance(request, FeedbackRequest)
+    raw = _reply(request, settings, "Not a fit.", token=False)
+    mid = _store(engine, raw, f"feedback@{settings.reply_domain}")
+    out = process_message(engine, settings, mid)
+    assert out.status == "processed" and out.request_id == request.id
+
+
+def test_unmatched_reply_waits_for_review(engine: Engine, world: dict[str, object]) -> None:
+    settings, request = world["settings"], world["request"]
+    assert isinstance(settings, Settings) and isinstance(request, FeedbackRequest)
+    raw = _reply(request, settings, "Not a fit.", token=False).replace(
+        (request.message_id or "").encode(), b"<unknown@elsewhere>"
+    )
+    mid = _store(engine, raw, f"feedback@{settings.reply_domain}")
+    assert process_message(engine, settings, mid).status == "unmatched"
+    with Session(engine) as s:
+        assert [i.type for i in s.exec(select(ReviewItem)).all()] == ["unmatched"]
+
+
+def test_expired_token_gets_a_polite_note_not_a_response(engine: Engine, world: dict[str, object]) -> None:
+    settings, request = world["settings"], world["request"]
+    assert isinstance(settings, Settings) and isinstance(request, FeedbackRequest)
+    mid = _store(engine, _reply(request, settings, "Accepted."), _rcpt(request, settings))
+    out = process_message(engine, settings, mid, now=utcnow() + timedelta(days=settings.token_ttl_days + 1))
+    assert out.status == "ignored" and out.mail and out.mail[0][0] == "expired"
+
+
+def test_unclear_replies_get_one_clarification_per_rep(engine: Engine, world: dict[str, object]) -> None:
+    settings, request, transport = world["settings"], world["request"], world["transport"]
+    assert isinstance(settings, Settings) and isinstance(request, FeedbackRequest)
+    assert isinstance(transport, MaildirTransport)
+    mid = _store(engine, _reply(request, settings, "Which lead is this?"), _rcpt(request, settings))
+    assert process_message(engine, settings, mid).status == "processed"
+    with Session(engine) as s:
+        assert s.get(FeedbackRequest, request.id).status == RequestStatus.clarifying  # type: ignore[union-attr]
+    assert asyncio.run(send_clarifications(engine, settings, transport)) == 1
+    assert asyncio.run(send_clarifications(engine, settings, transport)) == 0  # asked once only
+    box = mailbox.Maildir(world["outbox"], create=False)  # type: ignore[arg-type]
+    subjects = [str(box.get_message(k)["Subject"]) for k in box.keys()]
+    assert any("could not read" in s for s in subjects)
+
+
+def test_reminders_then_escalation_to_the_manager(engine: Engine, world: dict[str, object]) -> None:
+    settings, transport = world["settings"], world["transport"]
+    assert isinstance(settings, Settings) and isinstance(transport, MaildirTransport)
+    now = utcnow()
+    counts = [
+        asyncio.run(send_followups(engine, settings, transport, now=now + timedelta(hours=h)))
+        for h in (49, 98, 130)
+    ]
+    assert [c["reminders"] for c in counts] == [1, 1, 0]
+    assert counts[2]["escalations"] == 1
+    with Session(engine) as s:
+        to = [
+            m.to_addr for m in s.exec(select(OutboundMail).where(OutboundMail.purpose == "escalation")).all()
+        ]
+        assert to == ["boss@brightline.example"]
+        assert s.exec(select(FeedbackRequest)).one().status == RequestStatus.escalated
+
+
+def test_review_correction_becomes_a_learned_example(engine: Engine, world: dict[str, object]) -> None:
+    from typer.testing import CliRunner
+
+    from cli.main import app
+
+    settings, request = world["settings"], world["request"]
+    assert isinstance(settings, Settings) and isinstance(request, FeedbackRequest)
+    mid = _store(engine, _reply(request, settings, "Won but also lost, no idea."), _rcpt(request, settings))
+    process_message(engine, settings, mid)
+    with Session(engine) as s:
+        item = s.exec(select(ReviewItem)).first()
+        if item is None:  # the classifier was sure: put it in review by hand
+            response = s.exec(select(Response)).one()
+            item = ReviewItem(type="response", response_id=response.id, request_id=request.id)
+            s.add(item)
+            s.commit()
+        item_id = item.id
+    env = {
+        "FEEDBACK_DATABASE_URL": settings.resolved_database_url,
+        "FEEDBACK_SECRET": "test-secret",
+        "FEEDBACK_DATA_DIR": str(settings.data_dir),
+    }
+    result = CliRunner().invoke(
+        app,
+        [
+            "review",
+            "set",
+            str(item_id),
+            "--outcome",
+            "rejected",
+            "-r",
+            "no_budget",
+            "--by",
+            "ops@brightline.example",
+        ],
+        env=env,
+    )
+    assert result.exit_code == 0, result.output
+    bad = CliRunner().invoke(app, ["review", "set", str(item_id), "--outcome", "won"], env=env)
+    assert bad.exit_code != 0 and "not a disposition outcome" in bad.output
+    with Session(engine) as s:
+        learned = load_learned(s)
+        current = s.exec(select(Response).where(Response.is_current)).one()
+    assert current.source == "review" and current.corrected_by == "ops@brightline.example"
+    assert [(e.outcome, e.reasons) for e in learned.examples] == [("rejected", ("no_budget",))]
