@@ -249,9 +249,7 @@ def _locate_line(text: str | None, loc: tuple[Any, ...], data: Any) -> int | Non
     start = 0
     node = data
     for part in loc:
-        if isinstance(node, dict) and part in node:
-            node = node[part]
-        elif isinstance(node, list | tuple) and isinstance(part, int) and part < len(node):
+        if (isinstance(node, dict) and part in node) or (isinstance(node, list | tuple) and isinstance(part, int) and part < len(node)):
             node = node[part]
         else:
             break

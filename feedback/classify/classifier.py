@@ -1,11 +1,23 @@
-"""Placeholder classifier; the classification work replaces it."""
+"""The classifier: a rep's own words -> outcome, reasons, competitor, confidence, review flag.
+
+Pure and cheap: the lexicon is compiled once per taxonomy fingerprint and kind, so a call only
+folds, tokenises and walks the reply once. The steps are separate modules (normalise, matching,
+outcomes, reasons, numbers, competitors, doubt, learning); this one only composes them.
+"""
 
 from __future__ import annotations
 
-import re
 from collections.abc import Sequence
 
+from feedback.classify.competitors import find_competitor, matcher_for
+from feedback.classify.doubt import confidence, find_hedges
 from feedback.classify.learning import LearnedExamples
+from feedback.classify.lexicon import lexicon_for
+from feedback.classify.matching import find_hits
+from feedback.classify.normalise import WORD, fold, tokenize
+from feedback.classify.numbers import option_numbers
+from feedback.classify.outcomes import apply_corrections, vote
+from feedback.classify.reasons import pick_reasons
 from feedback.classify.result import ClassificationResult
 from feedback.competitors import Competitor
 from feedback.taxonomy import Taxonomy
@@ -19,29 +31,95 @@ def classify(
     competitors: Sequence[Competitor] = (),
     learned: LearnedExamples | None = None,
 ) -> ClassificationResult:
-    """Outcome, reasons and competitor stated in ``text`` (the reply only, never the quote)."""
+    """Outcome, reasons and competitor stated in ``text`` (the reply only, never the quote).
+
+    ``learned`` (corrections from review) is an explicit input so benchmarks can run without it.
+    """
     kt = taxonomy.kind(kind)
-    low = text.lower()
-    reasons: list[str] = []
-    m = re.search(r"(?<![\d.])#?(\d{1,2})(?!\d)", low)
-    if m and (opt := kt.option(int(m.group(1)))) is not None:
-        reasons.append(opt.reason)
-    for outcome in kt.outcomes:
-        for reason in outcome.reasons:
-            if reason.code not in reasons and reason.label.lower() in low:
-                reasons.append(reason.code)
-    outcome_code = kt.reason_outcome[reasons[0]] if reasons else None
-    if outcome_code is None:
-        outcome_code = next((o.code for o in kt.outcomes if o.code.replace("_", " ") in low), None)
-    competitor = None
-    for comp in competitors:
-        if any(a.lower() in low for a in (comp.name, *comp.aliases)):
-            competitor = comp.name
-            break
+    lex = lexicon_for(taxonomy, kind)
+    comps = tuple(competitors)
+    if learned is not None and learned.examples:
+        remembered = learned.recall(text, kind=kind)
+        if remembered is not None:
+            return remembered
+        lex = learned.lexicon(taxonomy, kind, lex)
+        comps = comps + learned.competitors(kind, comps)
+
+    folded = fold(text)
+    tokens = tokenize(folded)
+    matches = find_hits(tokens, lex)
+    notes: list[str] = [f"read {typed!r} as {fixed!r}" for typed, fixed in matches.repaired]
+
+    hits, replaced = apply_corrections(matches.hits, matches.first_word)
+    review = False
+    if replaced:
+        notes.append("self-correction: earlier statement replaced")
+        review = True
+
+    voted = vote(hits)
+    picked = pick_reasons(hits, voted.outcome, lex)
+    outcome = voted.outcome if voted.outcome is not None else (picked.anchor if picked.reasons else None)
+    reasons = picked.reasons
+    if voted.conflict:
+        notes.append("more than one outcome stated")
+        review = True
+    if picked.contradicts:
+        notes.append("a reason belongs to another outcome than the one stated")
+        review = True
+    if picked.ambiguous_only and voted.outcome is None:
+        notes.append("the reason fits several outcomes")
+        review = True
+
+    hedges = find_hedges(hits, tokens)
+    undecided = voted.undecided or (hedges.global_hedge and voted.outcome is None)
+    if undecided:
+        notes.append("undecided: the reply does not commit to an outcome")
+        outcome, reasons, review = None, (), True
+    elif hedges.global_hedge or hedges.local_hedge:
+        notes.append("hedged or asked back next to the answer")
+        review = True
+
+    numbers = option_numbers(text, len(kt.options))
+    from_number = number_agrees = False
+    if numbers:
+        opts = [o for n in numbers if (o := kt.option(n)) is not None]
+        num_reasons = tuple(dict.fromkeys(o.reason for o in opts))
+        if outcome is None and not reasons and not undecided:
+            outcome, reasons, from_number = opts[0].outcome, num_reasons, True
+            if len({o.outcome for o in opts}) > 1:
+                notes.append("option numbers of different outcomes")
+                review = True
+            notes.append(f"option number(s) {numbers}")
+        elif outcome is not None:
+            agrees = all(r in reasons or (not reasons and o.outcome == outcome) for r, o in zip(num_reasons, opts, strict=False))
+            if agrees:
+                number_agrees = True
+                reasons = reasons + tuple(r for r in num_reasons if r not in reasons)
+            else:
+                notes.append(f"option number(s) {numbers} disagree with the words; the words win")
+                review = True
+
+    words = [w for w, k in zip(tokens.words, tokens.kinds, strict=True) if k == WORD]
+    competitor, how = find_competitor(text, folded, words, matcher=matcher_for(comps), lex=lex)
+    if how:
+        notes.append(how)
+    if outcome is not None:
+        notes.insert(0, f"outcome {outcome}" + (f", reasons {', '.join(reasons)}" if reasons else ""))
+
     return ClassificationResult(
-        outcome=outcome_code,
+        outcome=outcome,
         reasons=tuple(reasons),
         competitor=competitor,
-        confidence=0.8 if outcome_code else 0.2,
-        needs_review=False,
+        confidence=confidence(
+            outcome=outcome,
+            reasons=len(reasons),
+            explicit=voted.outcome is not None,
+            from_hint_only=voted.from_hint_only,
+            from_number=from_number,
+            number_agrees=number_agrees,
+            repaired=len(matches.repaired),
+            needs_review=review,
+        ),
+        needs_review=review,
+        explanation=tuple(notes),
     )

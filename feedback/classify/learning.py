@@ -1,8 +1,39 @@
-"""Corrections made in review, as labelled examples the classifier may use (explicit input)."""
+"""Corrections made in review, as labelled examples the classifier uses on later replies.
+
+Kept as an explicit input (the worker loads it, ``feedback parse --learned`` may), so the classifier
+stays pure and benchmarks run without it. Two things are learned per kind:
+
+- words the default lexicon does not know, from corrected replies it got wrong ("zorbed" ->
+  rejected/not_a_fit): they become cue words of the corrected primary reason (or outcome) and go
+  through the same negation and clause handling as the shipped phrases. A word learned for two
+  different labels is dropped; capitalised words (names) are never learned.
+- exact replies: the same text (folded) later gets the corrected labels directly;
+- unlisted competitor names a reviewer typed become names to look for.
+"""
 
 from __future__ import annotations
 
+import re
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from feedback.classify.normalise import WORD, fold, tokenize
+from feedback.classify.result import ClassificationResult
+from feedback.competitors import Competitor
+
+if TYPE_CHECKING:
+    from feedback.classify.lexicon import KindLexicon
+    from feedback.taxonomy import Taxonomy
+
+_STOP = frozenset(
+    """der die das und ist nicht ein eine einen mit von zu den dem auch noch aber wir sie er es le la les et
+    est un une de des du pour avec pas que qui il elle nous ils on el los las y es una que en por con del
+    se lo al para como mas ya hi hello thanks regards ok team lead deal one""".split()
+)
+_CAPITALISED = re.compile(r"\b[A-ZÄÖÜÀ-Ý][\w'-]*")
+
+Row = tuple[str, str, str | None, Sequence[str], str | None]
 
 
 @dataclass(frozen=True, slots=True)
@@ -19,3 +50,87 @@ class LearnedExamples:
     """Immutable bag of corrections; build once per worker start / CLI call."""
 
     examples: tuple[LearnedExample, ...] = field(default_factory=tuple)
+    # compiled lexicons and recall tables, filled on first use (not part of equality)
+    _cache: dict[Any, Any] = field(default_factory=dict, compare=False, hash=False, repr=False)
+
+    @classmethod
+    def from_rows(cls, rows: Iterable[Row]) -> LearnedExamples:
+        """From ``(kind, text, outcome, reasons, competitor)`` rows, oldest first (later ones win)."""
+        return cls(
+            tuple(
+                LearnedExample(kind, text, outcome, tuple(reasons), competitor)
+                for kind, text, outcome, reasons, competitor in rows
+                if text and text.strip()
+            )
+        )
+
+    def for_kind(self, kind: str) -> tuple[LearnedExample, ...]:
+        return tuple(e for e in self.examples if e.kind == kind)
+
+    def recall(self, text: str, *, kind: str) -> ClassificationResult | None:
+        """The corrected labels of a reply with the same words, if one was reviewed."""
+        table = self._cache.get(("recall", kind))
+        if table is None:
+            table = {_key(e.text): e for e in self.for_kind(kind)}
+            self._cache[("recall", kind)] = table
+        ex = table.get(_key(text))
+        if ex is None:
+            return None
+        return ClassificationResult(
+            outcome=ex.outcome,
+            reasons=ex.reasons,
+            competitor=ex.competitor,
+            confidence=0.9,
+            needs_review=False,
+            explanation=("same words as a reviewed reply; its corrected labels",),
+        )
+
+    def lexicon(self, taxonomy: Taxonomy, kind: str, base: KindLexicon) -> KindLexicon:
+        """``base`` extended with words learned from corrected replies of ``kind``."""
+        key = ("lexicon", taxonomy.fingerprint, kind)
+        lex: KindLexicon | None = self._cache.get(key)
+        if lex is None:
+            lex = self._build(taxonomy, kind, base)
+            self._cache[key] = lex
+        return lex
+
+    def competitors(self, kind: str, configured: tuple[Competitor, ...]) -> tuple[Competitor, ...]:
+        """Competitor names reviewers entered that the configuration does not list."""
+        known = {c.name.casefold() for c in configured}
+        names = dict.fromkeys(
+            e.competitor for e in self.examples if e.competitor and e.competitor.casefold() not in known
+        )
+        return tuple(Competitor(name=n) for n in names if n)
+
+    def _build(self, taxonomy: Taxonomy, kind: str, base: KindLexicon) -> KindLexicon:
+        from feedback.classify.classifier import classify
+        from feedback.classify.lexicon import Target, build_lexicon
+        from feedback.classify.typos import COMMON_WORDS
+
+        labels: dict[str, Target | None] = {}
+        for ex in self.for_kind(kind):
+            got = classify(ex.text, kind=kind, taxonomy=taxonomy)
+            if got.outcome == ex.outcome and got.reasons[:1] == ex.reasons[:1]:
+                continue  # the shipped lexicon already reads it right: nothing to learn
+            if ex.reasons:
+                target = Target("reason", ex.reasons[0])
+            elif ex.outcome:
+                target = Target("outcome", ex.outcome, 2.0)
+            else:
+                continue
+            names = {m.group().casefold() for m in _CAPITALISED.finditer(ex.text)}
+            toks = tokenize(fold(ex.text))
+            for word, k in zip(toks.words, toks.kinds, strict=True):
+                if (k != WORD or len(word) < 2 or word.isdigit() or word in COMMON_WORDS or word in _STOP
+                        or word in names or base.is_known(word)):
+                    continue
+                if word in labels and labels[word] != target:
+                    labels[word] = None  # learned for two labels: not a reliable cue
+                else:
+                    labels[word] = target
+        extra = [(w, t) for w, t in labels.items() if t is not None]
+        return build_lexicon(base.kind, extra) if extra else base
+
+
+def _key(text: str) -> str:
+    return " ".join(fold(text).split())

@@ -1,0 +1,131 @@
+"""Which competitor a reply names: configured names and aliases, their typos, and unlisted names.
+
+Configured names match on whole words, any case; a word one or two edits from a configured name
+("contso") counts when it is not a common or cue word. An unlisted competitor is recognised from
+how reps say it ("went with X", "lost to X", "chose X", "a choisi X", "eligieron X", "X won") and
+reported as written. A competitor tied to such a phrase beats one merely mentioned.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+from functools import lru_cache
+
+from rapidfuzz.distance import DamerauLevenshtein
+
+from feedback.classify.lexicon import KindLexicon
+from feedback.classify.normalise import fold
+from feedback.classify.typos import COMMON_WORDS
+from feedback.competitors import Competitor
+
+_TRIGGER = re.compile(
+    r"(?i:\b(?:went|gone|going|go|gehen|sind)\s+with|\b(?:chose|choose|chosen|picked|selected|preferred)"
+    r"|\bsigned\s+with|\blost\s+(?:out\s+|it\s+|the\s+deal\s+)?to|\bswitched\s+to|\bmoved\s+to|\bging\s+an"
+    r"|\bentschieden\s+sich\s+f(?:ü|ue|u)r|\bsich\s+f(?:ü|ue|u)r|\ba\s+choisi|\bont\s+choisi|\bpartis\s+chez|\beligieron|\beligi[oó]"
+    r"|\bse\s+fueron\s+con|\bse\s+quedaron\s+con|\bperdimos\s+(?:contra|con|frente\s+a))\s+"
+)
+_WON = re.compile(r"\b([A-Z][\w&'-]*(?:\s+[A-Z][\w&'-]*){0,2})\s+(?:won|got\s+the\s+deal|won\s+the\s+deal|took\s+it)\b")
+_NAME = re.compile(r"[A-Z][\w&'.-]*(?:[ \t]+(?:[A-Z0-9][\w&'.-]*|&))*")
+_US = re.compile(r"(?i)(?:us|we|our|ourselves|uns|nous|nosotros)\b")
+_SENTENCE_END = re.compile(r"[.!?\n;]")
+_NOT_NAMES = frozenset(
+    """i we they our us the a an it he she their this that them you your my his her its one someone
+    monday tuesday wednesday thursday friday saturday sunday january february march april may june
+    july august september october november december q1 q2 q3 q4 ceo cfo cto cio coo vp it ops
+    der die das wir sie ils nous elle ellos nosotros""".split()
+)
+
+
+@dataclass(frozen=True, slots=True)
+class CompetitorMatcher:
+    """The configured competitors, compiled once per competitor list."""
+
+    pattern: re.Pattern[str] | None  # whole-word aliases on folded text
+    canonical: dict[str, str]  # folded alias -> configured name
+    fuzzy: tuple[tuple[str, str], ...]  # (folded alias word, configured name) typo targets
+
+
+@lru_cache(maxsize=64)
+def matcher_for(competitors: tuple[Competitor, ...]) -> CompetitorMatcher:
+    canonical: dict[str, str] = {}
+    fuzzy: list[tuple[str, str]] = []
+    for comp in competitors:
+        for alias in (comp.name, *comp.aliases):
+            key = " ".join(fold(alias).split())
+            if key:
+                canonical.setdefault(key, comp.name)
+                first = key.split()[0]
+                if len(first) >= 5 and first.isalpha():
+                    fuzzy.append((first, comp.name))
+    if not canonical:
+        return CompetitorMatcher(None, {}, ())
+    alts = sorted(canonical, key=len, reverse=True)
+    pattern = re.compile(r"(?<!\w)(" + "|".join(re.escape(a).replace(r"\ ", r"\s+") for a in alts) + r")(?!\w)")
+    return CompetitorMatcher(pattern, canonical, tuple(fuzzy))
+
+
+def find_competitor(
+    text: str, folded: str, words: Sequence[str], *, matcher: CompetitorMatcher, lex: KindLexicon
+) -> tuple[str | None, str]:
+    """(competitor, how it was found); the competitor tied to a choice phrase wins."""
+    # 1. a choice phrase: "went with X", "lost to X", "X won"
+    for m in _TRIGGER.finditer(text):
+        rest = text[m.end() :]
+        stop = _SENTENCE_END.search(rest)
+        span = rest[: stop.start()] if stop else rest
+        name = _listed_in(span[:60], matcher) or _name_after(span)
+        if name:
+            return name, f"chosen: {m.group().strip()!r} {name}"
+    for m in _WON.finditer(text):
+        name = _listed_in(m.group(1), matcher) or _clean(m.group(1))
+        if name:
+            return name, f"chosen: {name} won"
+    # 2. a configured competitor mentioned anywhere
+    if matcher.pattern is not None:
+        hit = matcher.pattern.search(folded)
+        if hit:
+            name = matcher.canonical[" ".join(hit.group(1).split())]
+            return name, f"named: {name}"
+    # 3. a misspelt configured competitor
+    for word in words:
+        if len(word) < 5 or not word.isalpha() or word in COMMON_WORDS or lex.is_known(word):
+            continue
+        for target, name in matcher.fuzzy:
+            limit = 1 if len(target) < 8 else 2
+            if word[0] == target[0] and DamerauLevenshtein.distance(word, target, score_cutoff=limit) <= limit:
+                return name, f"named (typo {word!r}): {name}"
+    return None, ""
+
+
+def _listed_in(span: str, matcher: CompetitorMatcher) -> str | None:
+    if matcher.pattern is None:
+        return None
+    hit = matcher.pattern.search(fold(span))
+    return matcher.canonical[" ".join(hit.group(1).split())] if hit else None
+
+
+def _name_after(span: str) -> str | None:
+    """A capitalised name right after the trigger, or after a dash or colon later in the sentence."""
+    stripped = span.lstrip()
+    if _US.match(stripped):
+        return None
+    head = re.sub(r"^(?:the|a|an|die|der|le|la|el)\s+", "", stripped, flags=re.IGNORECASE)
+    m = _NAME.match(head)
+    if m and (name := _clean(m.group())):
+        return name
+    for sep in re.finditer(r"\s[-–—:]\s*", span):
+        m = _NAME.match(span[sep.end() :])
+        if m and (name := _clean(m.group())):
+            return name
+    return None
+
+
+def _clean(name: str) -> str | None:
+    words = name.strip(" .,'-").split()
+    while words and words[0].lower() in _NOT_NAMES:
+        words = words[1:]
+    if not words or len(words) > 4:
+        return None
+    return " ".join(words)

@@ -1,0 +1,61 @@
+"""Doubt: hedges, questions and the confidence figure.
+
+Confidence is a rough calibration of how often a reply of this shape is classified right: a plain
+outcome word with a reason is high, a reason alone (outcome implied) a little lower, a bare option
+number lower still, nothing at all low; each repaired typo and any reason to doubt lowers it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from feedback.classify.matching import Hit
+from feedback.classify.normalise import Tokens
+from feedback.classify.outcomes import is_content
+
+
+@dataclass(frozen=True, slots=True)
+class Hedges:
+    global_hedge: bool  # "not sure", "hard to say": doubt about the whole answer
+    local_hedge: bool  # "I think", "maybe" or a question mark next to a stated outcome or reason
+
+
+def find_hedges(hits: Sequence[Hit], tokens: Tokens) -> Hedges:
+    questions = {tokens.sentence[i] - 1 for i, w in enumerate(tokens.words) if w == "?"}
+    content_sentences = {h.sentence for h in hits if is_content(h) and not h.negated}
+    global_hedge = any(h.has("global_hedge") and not h.negated for h in hits)
+    local = any(h.has("local_hedge") and h.sentence in content_sentences for h in hits)
+    local = local or bool(questions & content_sentences)
+    return Hedges(global_hedge, local)
+
+
+def confidence(
+    *,
+    outcome: str | None,
+    reasons: int,
+    explicit: bool,
+    from_hint_only: bool,
+    from_number: bool,
+    number_agrees: bool,
+    repaired: int,
+    needs_review: bool,
+) -> float:
+    if outcome is None and not reasons:
+        value = 0.3 if needs_review else 0.1
+    elif from_number and not explicit and not reasons:
+        value = 0.6
+    elif explicit:
+        value = 0.92 if reasons else 0.8
+    else:
+        value = 0.75 if reasons else 0.6
+    if from_hint_only:
+        value -= 0.15
+    if from_number and not reasons:
+        value = min(value, 0.65)
+    if number_agrees:
+        value += 0.05
+    value -= min(0.15, 0.05 * repaired)
+    if needs_review:
+        value = min(value, 0.45)
+    return round(max(0.0, min(1.0, value)), 3)

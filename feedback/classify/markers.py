@@ -1,0 +1,61 @@
+"""Language-level cue words that are not taxonomy codes: negation, doubt, correction, emphasis.
+
+These say how a reply talks about its reasons, so they hold for any taxonomy; they live in code,
+not in the taxonomy file. All entries are folded (see :func:`normalise.fold`) and may use the
+phrase syntax of the taxonomy (``*``, ``|``, ``...``).
+"""
+
+from __future__ import annotations
+
+# Single words that negate a cue starting up to NEGATION_WINDOW words later in the same clause.
+NEGATORS = frozenset(
+    {
+        "not", "no", "never", "none", "nor", "without", "neither", "hardly",  # en
+        "nicht", "kein", "keine", "keinen", "keiner", "ohne", "nie", "weder",  # de
+        "pas", "ne", "jamais", "aucun", "aucune", "sans", "ni",  # fr
+        "nunca", "sin", "tampoco", "ningun", "ninguna",  # es
+        # parity and precondition: "at the same price", "before booking a meeting"
+        "same", "equal", "similar", "comparable", "gleich", "gleichem", "gleichen", "meme", "mismo",
+        "misma", "before", "bevor", "avant", "antes",
+    }
+)  # fmt: skip
+# Two-word negators ("rather than reject", "instead of lost").
+NEGATOR_PAIRS = frozenset({("rather", "than"), ("instead", "of"), ("plutot", "que"), ("statt", "zu"), ("en", "vez")})
+NEGATION_WINDOW = 3
+
+# After a reason cue in the same clause, these say it was not the reason ("price was fine").
+POST_NEGATORS = (
+    "not the issue", "not the problem", "not the reason", "not a factor", "not an issue", "not a problem",
+    "not a concern", "not the deciding", "no issue", "no problem", "fine", "ok", "okay", "passed",
+    "at least level", "on par", "level with", "not what", "irrelevant", "never came up",
+    "kein problem", "kein thema", "nicht das problem", "pas le probleme", "pas un probleme",
+    "no fue el problema", "no era el problema",
+)  # fmt: skip
+
+# A sentence starting with one of these replaces what was said before it.
+CORRECTIONS = (
+    "scratch that", "wait", "correction", "wrong deal", "wrong lead", "wrong one", "i meant", "i mean",
+    "sorry", "actually", "update", "disregard", "ignore that", "ignore my", "my bad", "on second thought",
+    "let me correct", "korrektur", "en fait", "en realidad", "perdon", "correccion", "pardon",
+)  # fmt: skip
+
+# Doubt about the whole answer: with no plain outcome, the reply is undecided.
+GLOBAL_HEDGES = (
+    "not sure", "unsure", "hard to say", "either way", "can not say", "too early to tell", "not know yet",
+    "unclear", "no clue", "difficult to say", "weiss nicht", "unklar", "schwer zu sagen", "pas sur",
+    "difficile a dire", "no estoy seguro", "no se", "dificil de decir",
+)  # fmt: skip
+# Doubt next to a stated outcome or reason: keep the answer, ask a person to look.
+LOCAL_HEDGES = (
+    "maybe", "perhaps", "probably", "i think", "i guess", "i believe", "might", "possibly", "or so",
+    "vielleicht", "ich glaube", "wahrscheinlich", "peut etre", "je pense", "je crois", "probablement",
+    "quizas", "tal vez", "creo que", "probablemente",
+)  # fmt: skip
+
+# The reason after these (in the same sentence) is the primary one.
+PROMOTERS = (
+    "mainly", "mostly", "primarily", "main reason", "main thing", "first and foremost", "above all",
+    "biggest", "key reason", "deciding factor", "decisive", "big selling point", "came down to",
+    "hauptsachlich", "vor allem", "hauptgrund", "principalement", "surtout", "raison principale",
+    "sobre todo", "lo que mas", "principalmente", "razon principal",
+)  # fmt: skip

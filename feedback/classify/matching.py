@@ -1,0 +1,141 @@
+"""Find cue phrases in a tokenised reply and mark the negated ones.
+
+Negation is scoped: a negator counts only a few words before a cue and never across a clause
+break ("Not a duplicate btw - I checked" negates "duplicate" and nothing after the dash), and a
+post-negator ("price was fine", "weren't the issue") clears the reason cues before it in its clause.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from feedback.classify import markers
+from feedback.classify.lexicon import GAP_MAX, Element, KindLexicon, Target
+from feedback.classify.normalise import SENTENCE, WORD, Tokens
+from feedback.classify.typos import repair
+
+
+@dataclass(frozen=True, slots=True)
+class Hit:
+    """One matched phrase: token span, where it sits, what it says, whether it is negated."""
+
+    start: int
+    end: int  # exclusive
+    sentence: int
+    clause: int
+    phrase: str
+    targets: tuple[Target, ...]
+    negated: bool = False
+
+    def has(self, type_: str) -> bool:
+        return any(t.type == type_ for t in self.targets)
+
+
+@dataclass(frozen=True, slots=True)
+class Matches:
+    hits: tuple[Hit, ...]
+    repaired: tuple[tuple[str, str], ...]  # (as typed, read as)
+    first_word: tuple[bool, ...]  # per token: first word of its sentence
+
+
+def find_hits(tokens: Tokens, lex: KindLexicon) -> Matches:
+    words = list(tokens.words)
+    kinds = tokens.kinds
+    n = len(words)
+    first_word = [False] * n
+    repaired: list[tuple[str, str]] = []
+    prev_break = True
+    for i in range(n):
+        if kinds[i] != WORD:
+            prev_break = prev_break or kinds[i] == SENTENCE
+            continue
+        first_word[i] = prev_break
+        prev_break = False
+        fixed = repair(lex, words[i], sentence_start=first_word[i])
+        if fixed is not None:
+            repaired.append((words[i], fixed))
+            words[i] = fixed
+
+    raw: list[Hit] = []
+    i = 0
+    while i < n:
+        if kinds[i] != WORD:
+            i += 1
+            continue
+        best: tuple[tuple[int, int, int], int, int] | None = None
+        for idx in lex.lookup(words[i]):
+            phrase = lex.phrases[idx]
+            end = _match(phrase.elements, words, kinds, tokens.sentence, i)
+            if end < 0:
+                continue
+            matched = sum(1 for e in phrase.elements if not e.gap)
+            rank = (matched, phrase.exact_words, -(end - i))
+            if best is None or rank > best[0]:
+                best = (rank, idx, end)
+        if best is None:
+            i += 1
+            continue
+        _, idx, end = best
+        phrase = lex.phrases[idx]
+        negated = _pre_negated(words, kinds, i) and not phrase.targets[0].type.endswith(("hedge", "correction"))
+        raw.append(Hit(i, end, tokens.sentence[i], tokens.clause[i], phrase.text, phrase.targets, negated))
+        i = end
+
+    hits: list[Hit] = []
+    for k, hit in enumerate(raw):
+        if not hit.negated and hit.has("reason"):
+            for later in raw[k + 1 :]:
+                if later.clause != hit.clause:
+                    break
+                if later.has("post_negator") and not later.negated:
+                    hit = Hit(hit.start, hit.end, hit.sentence, hit.clause, hit.phrase, hit.targets, True)
+                    break
+        hits.append(hit)
+    return Matches(tuple(hits), tuple(repaired), tuple(first_word))
+
+
+def _match(elements: tuple[Element, ...], words: list[str], kinds: tuple[int, ...],
+           sentence: tuple[int, ...], i: int) -> int:
+    """End index (exclusive) of ``elements`` matched from word ``i``, or -1."""
+    pos = i
+    k = 0
+    n = len(words)
+    while k < len(elements):
+        el = elements[k]
+        if el.gap:
+            nxt = elements[k + 1]
+            skipped = 0
+            j = pos
+            while j < n and skipped <= GAP_MAX and sentence[j] == sentence[i]:
+                if kinds[j] == WORD:
+                    if nxt.accepts(words[j]):
+                        break
+                    if words[j] in markers.NEGATORS:
+                        return -1
+                    skipped += 1
+                j += 1
+            else:
+                return -1
+            if j >= n or kinds[j] != WORD or sentence[j] != sentence[i] or skipped > GAP_MAX:
+                return -1
+            pos = j + 1
+            k += 2
+            continue
+        if pos >= n or kinds[pos] != WORD or not el.accepts(words[pos]):
+            return -1
+        pos += 1
+        k += 1
+    return pos
+
+
+def _pre_negated(words: list[str], kinds: tuple[int, ...], start: int) -> bool:
+    seen = 0
+    j = start - 1
+    while j >= 0 and seen < markers.NEGATION_WINDOW and kinds[j] == WORD:
+        if words[j] in markers.NEGATORS:
+            return True
+        if j > 0 and kinds[j - 1] == WORD and (words[j - 1], words[j]) in markers.NEGATOR_PAIRS:
+            return True
+        seen += 1
+        j -= 1
+    return False

@@ -1,0 +1,95 @@
+"""Text folding and tokenising shared by the lexicon and the matcher.
+
+Phrases and replies go through the same folding (case, accents, contractions, hyphens), so a cue
+written once as "rejeté" or "don't need" matches "REJETE" or "dont need" without extra entries.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass
+
+WORD, CLAUSE, SENTENCE = 0, 1, 2
+
+_QUOTES = str.maketrans({"’": "'", "‘": "'", "`": "'", "´": "'", "“": '"', "”": '"', "–": "-", "—": "-"})
+# "n't" becomes a separate "not" so negation sees it; the irregular ones first.
+_CONTRACTIONS = (
+    (re.compile(r"\bwon't\b"), "will not"),
+    (re.compile(r"\bcan't\b"), "can not"),
+    (re.compile(r"\bcannot\b"), "can not"),
+    (re.compile(r"n't\b"), " not"),
+    (re.compile(r"\b(do|does|did|is|are|was|were|have|has|had|could|would|should|ai)nt\b"), r"\1 not"),
+)
+# A period followed by a lower-case word is an abbreviation or a lazy sentence end: a soft break.
+_SOFT_PERIOD = re.compile(r"\.(?=[ \t]+[a-z(])")
+_INWORD = re.compile(r"(?<=\w)[-/'](?=\w)")
+_TOKEN = re.compile(r"\w+|\n\s*\n|\n|[.!?;:,/()\[\]\-+&\"]")
+_SENTENCE_MARKS = frozenset({".", "!", "?", "\n", "/"})
+
+
+def fold(text: str) -> str:
+    """Lower-case, accent-free, contraction-expanded text (same length rules for cues and replies)."""
+    text = text.translate(_QUOTES)
+    text = _SOFT_PERIOD.sub(",", text)
+    text = unicodedata.normalize("NFKD", text)
+    text = "".join(ch for ch in text if not unicodedata.combining(ch)).casefold()
+    for pattern, repl in _CONTRACTIONS:
+        text = pattern.sub(repl, text)
+    return _INWORD.sub(" ", text)
+
+
+@dataclass(frozen=True, slots=True)
+class Tokens:
+    """A reply as words and breaks: ``kinds[i]`` is WORD, CLAUSE or SENTENCE."""
+
+    words: tuple[str, ...]
+    kinds: tuple[int, ...]
+    sentence: tuple[int, ...]  # sentence number of each token
+    clause: tuple[int, ...]  # clause number of each token
+
+
+def tokenize(folded: str) -> Tokens:
+    """Split folded text into words and clause/sentence break marks."""
+    words: list[str] = []
+    kinds: list[int] = []
+    sentence: list[int] = []
+    clause: list[int] = []
+    s = c = 0
+    for m in _TOKEN.finditer(folded):
+        tok = m.group()
+        if tok[0].isalnum() or tok[0] == "_":
+            kind = WORD
+        elif tok[0] == "\n":
+            tok = "\n"
+            kind = SENTENCE
+        else:
+            kind = SENTENCE if tok in _SENTENCE_MARKS else CLAUSE
+        if kind != WORD:
+            if kinds and kinds[-1] != WORD:  # collapse runs of breaks, keep the strongest
+                if kind > kinds[-1]:
+                    kinds[-1] = kind
+                    words[-1] = tok
+                continue
+            c += 1
+            if kind == SENTENCE:
+                s += 1
+        words.append(tok)
+        kinds.append(kind)
+        sentence.append(s)
+        clause.append(c)
+    return Tokens(tuple(words), tuple(kinds), tuple(sentence), tuple(clause))
+
+
+def phrase_words(phrase: str) -> list[str]:
+    """A cue phrase as folded words (its ``*``, ``|`` and ``...`` syntax kept intact)."""
+    folded = fold(phrase.replace("...", " \x00 "))
+    out: list[str] = []
+    for part in folded.split():
+        if part == "\x00":
+            out.append("...")
+            continue
+        # split on non-word characters but keep the phrase operators
+        for tok in re.findall(r"[\w*|]+", part):
+            out.append(tok)
+    return out

@@ -1,0 +1,63 @@
+"""The stated outcome: votes from outcome words and hints, with self-corrections applied.
+
+A plain outcome word ("Lost", "rejected") weighs 2, a hint ("they chose us") 1. Two outcomes of
+similar weight mean the rep has not decided (outcome None, review); a clear winner is kept, but a
+person is asked to look. A sentence that opens with a correction marker ("Actually scratch that",
+"Wait, sorry - wrong deal") drops what was said before it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from feedback.classify.matching import Hit
+
+
+@dataclass(frozen=True, slots=True)
+class OutcomeVote:
+    outcome: str | None
+    conflict: bool  # more than one outcome stated
+    undecided: bool  # ... with no clear winner
+    from_hint_only: bool
+
+
+def is_content(hit: Hit) -> bool:
+    return hit.has("outcome") or hit.has("hint") or hit.has("reason")
+
+
+def apply_corrections(hits: Sequence[Hit], first_word: Sequence[bool]) -> tuple[list[Hit], list[Hit]]:
+    """(hits after the last correction, content hits it replaced)."""
+    cut = -1
+    for k, hit in enumerate(hits):
+        if hit.has("correction") and first_word[hit.start]:
+            earlier = [h for h in hits[:k] if is_content(h) and not h.negated]
+            if earlier:
+                cut = k
+    if cut < 0:
+        return list(hits), []
+    dropped = [h for h in hits[:cut] if is_content(h) and not h.negated]
+    return list(hits[cut + 1 :]), dropped
+
+
+def vote(hits: Sequence[Hit]) -> OutcomeVote:
+    weights: dict[str, float] = {}
+    plain: set[str] = set()
+    for hit in hits:
+        if hit.negated:
+            continue
+        for t in hit.targets:
+            if t.type in ("outcome", "hint"):
+                weights[t.code] = weights.get(t.code, 0.0) + t.weight
+                if t.type == "outcome":
+                    plain.add(t.code)
+    if not weights:
+        return OutcomeVote(None, False, False, False)
+    ranked = sorted(weights.items(), key=lambda kv: -kv[1])
+    top, top_w = ranked[0]
+    if len(ranked) == 1:
+        return OutcomeVote(top, False, False, top not in plain)
+    second_w = ranked[1][1]
+    if top_w >= 2 * second_w:
+        return OutcomeVote(top, True, False, top not in plain)
+    return OutcomeVote(None, True, True, False)

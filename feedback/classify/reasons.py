@@ -1,0 +1,99 @@
+"""Reasons in the order the rep gives them, primary first, fitted to the outcome.
+
+- Order of mention, except that a reason right after an emphasis cue ("mainly", "main reason",
+  "first and foremost") moves to the front.
+- A reason the reply negates anywhere ("not price", "budget wasn't the issue") is never labelled.
+- A cue shared by reasons of several outcomes ("price": won/price_value, lost/price) takes the one
+  of the stated outcome; with no stated outcome, the first clear reason implies the outcome.
+- Fallback reasons ("working it", "competitor") yield to any other reason of their outcome.
+- A reason of another outcome than the stated one is kept only when it comes first (the rep's
+  main point contradicts the outcome: a person must look); later ones are context
+  ("lost on price ... the POC was great").
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from feedback.classify.lexicon import KindLexicon
+from feedback.classify.matching import Hit
+
+
+@dataclass(frozen=True, slots=True)
+class ReasonPick:
+    reasons: tuple[str, ...]
+    anchor: str | None  # the outcome the reasons were fitted to
+    contradicts: bool  # a kept reason belongs to another outcome than the stated one
+    ambiguous_only: bool  # the outcome rests on a cue shared by several outcomes
+
+
+def pick_reasons(hits: Sequence[Hit], outcome: str | None, lex: KindLexicon) -> ReasonPick:
+    negated: set[str] = set()
+    mentions: list[tuple[int, tuple[str, ...]]] = []  # (hit index, candidate codes)
+    for k, hit in enumerate(hits):
+        codes = tuple(dict.fromkeys(t.code for t in hit.targets if t.type == "reason"))
+        if not codes:
+            continue
+        if hit.negated:
+            negated.update(codes)
+        else:
+            mentions.append((k, codes))
+    promoted = _promoted(hits, [k for k, _ in mentions])
+    mentions = [(k, tuple(c for c in codes if c not in negated)) for k, codes in mentions]
+    mentions = [(k, codes) for k, codes in mentions if codes]
+    mentions.sort(key=lambda kc: (kc[0] not in promoted, kc[0]))
+    if not mentions:
+        return ReasonPick((), outcome, False, False)
+
+    ro = lex.reason_outcome
+    anchor = outcome
+    ambiguous_only = False
+    if anchor is None:
+        clear = [codes[0] for _, codes in mentions if len({ro[c] for c in codes}) == 1]
+        strong = [c for c in clear if c not in lex.fallback]
+        if strong or clear:
+            anchor = ro[(strong or clear)[0]]
+        else:
+            anchor = ro[mentions[0][1][0]]
+            ambiguous_only = True
+
+    ordered: list[str] = []
+    for _, codes in mentions:
+        fit = [c for c in codes if ro[c] == anchor]
+        code = fit[0] if fit else codes[0]
+        if code not in ordered:
+            ordered.append(code)
+
+    same = [c for c in ordered if ro[c] == anchor]
+    if any(c not in lex.fallback for c in same):
+        same = [c for c in same if c not in lex.fallback]
+    kept: list[str] = []
+    contradicts = False
+    if outcome is not None:
+        first_same = ordered.index(same[0]) if same else len(ordered)
+        for pos, code in enumerate(ordered):
+            if ro[code] == anchor:
+                if code in same:
+                    kept.append(code)
+            elif (pos < first_same) and (code not in lex.fallback or not same):
+                kept.append(code)
+                contradicts = True
+    else:
+        kept = same
+    return ReasonPick(tuple(kept), anchor, contradicts, ambiguous_only)
+
+
+def _promoted(hits: Sequence[Hit], reason_idx: list[int]) -> set[int]:
+    """Reason hits an emphasis cue points at: the next one in its sentence, else the one before."""
+    out: set[int] = set()
+    for k, hit in enumerate(hits):
+        if not hit.has("promoter") or hit.negated:
+            continue
+        after = [r for r in reason_idx if r > k and hits[r].sentence == hit.sentence]
+        before = [r for r in reason_idx if r < k and hits[r].sentence == hit.sentence]
+        if after:
+            out.add(after[0])
+        elif before:
+            out.add(before[-1])
+    return out
