@@ -52,7 +52,10 @@ def test_find_token_plus_and_bare_forms() -> None:
 
 
 def test_dedup_key_ignores_trace_headers_but_not_content() -> None:
-    body = b"From: a@x\r\nSubject: Re: x\r\nMessage-ID: <1@x>\r\nDate: Mon, 1 Jan 2024 00:00:00 +0000\r\n\r\nLost.\r\n"
+    body = (
+        b"From: a@x\r\nSubject: Re: x\r\nMessage-ID: <1@x>\r\n"
+        b"Date: Mon, 1 Jan 2024 00:00:00 +0000\r\n\r\nLost.\r\n"
+    )
     again = b"Received: from relay by mx; Tue\r\n" + body
     other = body.replace(b"Lost.", b"Won.")
     assert dedup_key(body) == dedup_key(again)
