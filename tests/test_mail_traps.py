@@ -535,3 +535,14 @@ def test_from_and_timestamps_inside_prose_are_not_quotes() -> None:
 def test_rule_before_prose_is_not_a_signature() -> None:
     own = "Lost.\n\n___\n\nThe main reason was the missing SSO support.\nThey said so twice."
     assert reply(own).reply_text == own
+
+
+def test_footer_prose_after_a_signature_rule_goes_to_signature() -> None:
+    body = (
+        "Recycle, they want to revisit in Q3.\n\nThanks,\n" + "_" * 20 + "\nDana Whitfield\nSales Ops\n"
+        "Direct: (+1) 415-555-0134\n" + "_" * 78 + "\n\nTo report an issue with our sales tools, please "
+        "write to the help desk, which is the only mailbox we monitor.\nPlease note this to avoid delays.\n"
+    )
+    p = reply(body)
+    assert p.reply_text == "Recycle, they want to revisit in Q3."
+    assert p.signature is not None and p.signature.endswith("avoid delays.")

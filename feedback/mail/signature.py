@@ -14,7 +14,7 @@ from __future__ import annotations
 import re
 
 _SIG_DELIM = re.compile(r"^--\s?$")  # RFC 3676 "-- " (and a bare "--"): always a signature
-_SOFT_DELIM = re.compile(r"^\s*[-—–_=*~]{1,40}\s*$")  # a rule: a signature only if what follows is one
+_SOFT_DELIM = re.compile(r"^\s*[-—–_=*~]{1,120}\s*$")  # a rule: a signature only if what follows is one
 _MOBILE_FOOTER = re.compile(
     r"^\s*(?:"
     r"(?:sent|envoy[ée]|enviado|inviato|verzonden|verstuurd|gesendet|wys[łl]ane|skickat|sendt|l[äa]hetetty)"
@@ -121,7 +121,11 @@ def _has_identity(lines: list[str], start: int, from_name: str | None) -> bool:
 
 
 def _tail_is_signature(lines: list[str], start: int, from_name: str | None) -> bool:
-    """Whether lines[start:] are all signature-like (disclaimer paragraphs allowed)."""
+    """Whether lines[start:] are all signature-like (disclaimer paragraphs allowed).
+
+    A rule line after some signature lines ends the check: what follows a signature's closing
+    rule is company footer (support addresses, legal text), whatever its wording.
+    """
     nonblank = 0
     in_disclaimer = False
     for j in range(start, len(lines)):
@@ -129,6 +133,8 @@ def _tail_is_signature(lines: list[str], start: int, from_name: str | None) -> b
         if not s:
             in_disclaimer = False
             continue
+        if nonblank and _SOFT_DELIM.match(s):
+            return True
         if in_disclaimer or _DISCLAIMER.match(s):
             in_disclaimer = True
             continue
