@@ -75,11 +75,11 @@ def find_competitor(
         rest = text[m.end() :]
         stop = _SENTENCE_END.search(rest)
         span = rest[: stop.start()] if stop else rest
-        name = _listed_in(span[:60], matcher) or _name_after(span)
+        name = _listed_in(span[:60], matcher) or _name_after(span, lex)
         if name:
             return name, f"chosen: {m.group().strip()!r} {name}"
     for m in _WON.finditer(text):
-        name = _listed_in(m.group(1), matcher) or _clean(m.group(1))
+        name = _listed_in(m.group(1), matcher) or _clean(m.group(1), lex, strict=True)
         if name:
             return name, f"chosen: {name} won"
     # 2. a configured competitor mentioned anywhere
@@ -106,26 +106,31 @@ def _listed_in(span: str, matcher: CompetitorMatcher) -> str | None:
     return matcher.canonical[" ".join(hit.group(1).split())] if hit else None
 
 
-def _name_after(span: str) -> str | None:
+def _name_after(span: str, lex: KindLexicon) -> str | None:
     """A capitalised name right after the trigger, or after a dash or colon later in the sentence."""
     stripped = span.lstrip()
     if _US.match(stripped):
         return None
     head = re.sub(r"^(?:the|a|an|die|der|le|la|el)\s+", "", stripped, flags=re.IGNORECASE)
     m = _NAME.match(head)
-    if m and (name := _clean(m.group())):
+    if m and (name := _clean(m.group(), lex)):
         return name
     for sep in re.finditer(r"\s[-–—:]\s*", span):
         m = _NAME.match(span[sep.end() :])
-        if m and (name := _clean(m.group())):
+        if m and (name := _clean(m.group(), lex)):
             return name
     return None
 
 
-def _clean(name: str) -> str | None:
+def _clean(name: str, lex: KindLexicon, *, strict: bool = False) -> str | None:
+    """The name as written, or None when it is a pronoun, a cue word ("Closed won") or, for the
+    looser "X won" pattern, any common word."""
     words = name.strip(" .,'-").split()
     while words and words[0].lower() in _NOT_NAMES:
         words = words[1:]
     if not words or len(words) > 4:
+        return None
+    folded = [fold(w).strip(" .,'-") for w in words]
+    if lex.is_known(folded[0]) or (strict and any(w in COMMON_WORDS or lex.is_known(w) for w in folded)):
         return None
     return " ".join(words)

@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from feedback.classify import markers
 from feedback.classify.matching import Hit
 from feedback.classify.normalise import Tokens
 from feedback.classify.outcomes import is_content
@@ -18,16 +19,27 @@ from feedback.classify.outcomes import is_content
 @dataclass(frozen=True, slots=True)
 class Hedges:
     global_hedge: bool  # "not sure", "hard to say": doubt about the whole answer
-    local_hedge: bool  # "I think", "maybe" or a question mark next to a stated outcome or reason
+    local_hedge: bool  # "I think", "maybe" in the clause of an outcome or reason, or asked as a question
 
 
 def find_hedges(hits: Sequence[Hit], tokens: Tokens) -> Hedges:
     questions = {tokens.sentence[i] - 1 for i, w in enumerate(tokens.words) if w == "?"}
     content_sentences = {h.sentence for h in hits if is_content(h) and not h.negated}
+    outcome_clauses = {h.clause for h in hits if (h.has("outcome") or h.has("hint")) and not h.negated}
+    reasons = [h for h in hits if h.has("reason") and not h.negated]
     global_hedge = any(h.has("global_hedge") and not h.negated for h in hits)
-    local = any(h.has("local_hedge") and h.sentence in content_sentences for h in hits)
+    local = any(
+        h.has("local_hedge")
+        and (h.clause in outcome_clauses or any(_near(h, r) for r in reasons))
+        for h in hits
+    )
     local = local or bool(questions & content_sentences)
     return Hedges(global_hedge, local)
+
+
+def _near(a: Hit, b: Hit) -> bool:
+    gap = a.start - b.end if a.start >= b.end else b.start - a.end
+    return a.clause == b.clause and gap <= markers.HEDGE_REACH
 
 
 def confidence(

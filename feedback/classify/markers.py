@@ -21,7 +21,10 @@ NEGATORS = frozenset(
 )  # fmt: skip
 # Two-word negators ("rather than reject", "instead of lost").
 NEGATOR_PAIRS = frozenset({("rather", "than"), ("instead", "of"), ("plutot", "que"), ("statt", "zu"), ("en", "vez")})
-NEGATION_WINDOW = 3
+NEGATION_WINDOW = 4
+# Negation does not reach across these ("the same day and we have a demo booked").
+SCOPE_STOPS = frozenset({"and", "but", "so", "then", "which", "because", "since", "while", "when", "as", "und",
+                         "aber", "et", "mais", "donc", "y", "pero", "porque"})
 
 # After a reason cue in the same clause, these say it was not the reason ("price was fine").
 POST_NEGATORS = (
@@ -45,14 +48,16 @@ GLOBAL_HEDGES = (
     "unclear", "no clue", "difficult to say", "weiss nicht", "unklar", "schwer zu sagen", "pas sur",
     "difficile a dire", "no estoy seguro", "no se", "dificil de decir",
 )  # fmt: skip
-# Doubt next to a stated outcome or reason: keep the answer, ask a person to look.
+# Doubt next to a stated outcome (same clause) or reason (within HEDGE_REACH words): keep the
+# answer, ask a person to look.
 LOCAL_HEDGES = (
-    "maybe", "perhaps", "probably", "i think", "i guess", "i believe", "might", "possibly", "or so",
+    "maybe", "perhaps", "probably", "i think", "i guess", "i believe", "possibly", "or so",
     "vielleicht", "ich glaube", "wahrscheinlich", "peut etre", "je pense", "je crois", "probablement",
     "quizas", "tal vez", "creo que", "probablemente",
 )  # fmt: skip
 
-# The reason after these (in the same sentence) is the primary one.
+# These make a reason the primary one: the reason before them in their clause ("product fit first
+# and foremost"), else the next one in their sentence ("mainly because our champion left").
 PROMOTERS = (
     "mainly", "mostly", "primarily", "main reason", "main thing", "first and foremost", "above all",
     "biggest", "key reason", "deciding factor", "decisive", "big selling point", "came down to",

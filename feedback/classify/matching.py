@@ -132,6 +132,8 @@ def _pre_negated(words: list[str], kinds: tuple[int, ...], start: int) -> bool:
     seen = 0
     j = start - 1
     while j >= 0 and seen < markers.NEGATION_WINDOW and kinds[j] == WORD:
+        if words[j] in markers.SCOPE_STOPS:
+            return False
         if words[j] in markers.NEGATORS:
             return True
         if j > 0 and kinds[j - 1] == WORD and (words[j - 1], words[j]) in markers.NEGATOR_PAIRS:

@@ -59,5 +59,6 @@ def vote(hits: Sequence[Hit]) -> OutcomeVote:
         return OutcomeVote(top, False, False, top not in plain)
     second_w = ranked[1][1]
     if top_w >= 2 * second_w:
-        return OutcomeVote(top, True, False, top not in plain)
+        # a hint against a plain word ("good lead ... recycle it") is not a contradiction
+        return OutcomeVote(top, ranked[1][0] in plain, False, top not in plain)
     return OutcomeVote(None, True, True, False)

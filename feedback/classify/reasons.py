@@ -2,7 +2,8 @@
 
 - Order of mention, except that a reason right after an emphasis cue ("mainly", "main reason",
   "first and foremost") moves to the front.
-- A reason the reply negates anywhere ("not price", "budget wasn't the issue") is never labelled.
+- A reason the reply negates ("not price", "budget wasn't the issue") is not labelled, nor is a
+  later mention of it ("It wasn't about price - we were more expensive than X").
 - A cue shared by reasons of several outcomes ("price": won/price_value, lost/price) takes the one
   of the stated outcome; with no stated outcome, the first clear reason implies the outcome.
 - Fallback reasons ("working it", "competitor") yield to any other reason of their outcome.
@@ -29,7 +30,7 @@ class ReasonPick:
 
 
 def pick_reasons(hits: Sequence[Hit], outcome: str | None, lex: KindLexicon) -> ReasonPick:
-    negated: set[str] = set()
+    negated: set[str] = set()  # once the rep says "not price", later price words are context
     mentions: list[tuple[int, tuple[str, ...]]] = []  # (hit index, candidate codes)
     for k, hit in enumerate(hits):
         codes = tuple(dict.fromkeys(t.code for t in hit.targets if t.type == "reason"))
@@ -37,11 +38,9 @@ def pick_reasons(hits: Sequence[Hit], outcome: str | None, lex: KindLexicon) -> 
             continue
         if hit.negated:
             negated.update(codes)
-        else:
-            mentions.append((k, codes))
+        elif kept := tuple(c for c in codes if c not in negated):
+            mentions.append((k, kept))
     promoted = _promoted(hits, [k for k, _ in mentions])
-    mentions = [(k, tuple(c for c in codes if c not in negated)) for k, codes in mentions]
-    mentions = [(k, codes) for k, codes in mentions if codes]
     mentions.sort(key=lambda kc: (kc[0] not in promoted, kc[0]))
     if not mentions:
         return ReasonPick((), outcome, False, False)
@@ -51,9 +50,8 @@ def pick_reasons(hits: Sequence[Hit], outcome: str | None, lex: KindLexicon) -> 
     ambiguous_only = False
     if anchor is None:
         clear = [codes[0] for _, codes in mentions if len({ro[c] for c in codes}) == 1]
-        strong = [c for c in clear if c not in lex.fallback]
-        if strong or clear:
-            anchor = ro[(strong or clear)[0]]
+        if clear:
+            anchor = ro[clear[0]]
         else:
             anchor = ro[mentions[0][1][0]]
             ambiguous_only = True
@@ -85,15 +83,17 @@ def pick_reasons(hits: Sequence[Hit], outcome: str | None, lex: KindLexicon) -> 
 
 
 def _promoted(hits: Sequence[Hit], reason_idx: list[int]) -> set[int]:
-    """Reason hits an emphasis cue points at: the next one in its sentence, else the one before."""
+    """Reason hits an emphasis cue points at: the one before it in its clause, else the next one in
+    its sentence, else the one before it in its sentence."""
     out: set[int] = set()
     for k, hit in enumerate(hits):
         if not hit.has("promoter") or hit.negated:
             continue
+        same_clause = [r for r in reason_idx if r < k and hits[r].clause == hit.clause]
         after = [r for r in reason_idx if r > k and hits[r].sentence == hit.sentence]
         before = [r for r in reason_idx if r < k and hits[r].sentence == hit.sentence]
-        if after:
-            out.add(after[0])
-        elif before:
-            out.add(before[-1])
+        for group, pick in ((same_clause, -1), (after, 0), (before, -1)):
+            if group:
+                out.add(group[pick])
+                break
     return out

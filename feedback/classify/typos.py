@@ -9,14 +9,24 @@ time.
 
 from __future__ import annotations
 
+from importlib import resources
+
 from rapidfuzz import process
 from rapidfuzz.distance import DamerauLevenshtein
 
 from feedback.classify.lexicon import KindLexicon
 
-# Frequent words that sit one edit away from a cue word and must not be "repaired".
-COMMON_WORDS = frozenset(
-    ["about", "above", "after", "again", "against", "all", "also", "always", "among", "an", "and", "another", "any", "anyone", "anything", "are", "around", "as", "ask", "asked", "at", "away", "back", "bad", "be", "because", "been", "before", "being", "below", "best", "better", "between", "big", "both", "bring", "brought", "but", "by", "call", "called", "calls", "came", "can", "case", "cause", "change", "check", "clear", "close", "closer", "come", "comes", "could", "couple", "course", "current", "day", "days", "deal", "deals", "did", "different", "do", "does", "doing", "done", "down", "during", "each", "early", "either", "else", "end", "enough", "even", "ever", "every", "few", "find", "first", "for", "found", "from", "full", "get", "gets", "getting", "give", "given", "go", "goes", "going", "good", "got", "great", "had", "has", "have", "having", "he", "hear", "heard", "help", "her", "here", "him", "his", "hold", "home", "how", "however", "if", "in", "into", "is", "it", "its", "just", "keep", "kept", "kind", "knew", "know", "known", "large", "last", "late", "later", "latter", "least", "left", "less", "let", "like", "likely", "little", "long", "look", "looked", "looking", "lot", "lots", "made", "main", "make", "makes", "making", "many", "may", "me", "mean", "meant", "might", "mind", "more", "most", "much", "must", "my", "need", "needed", "needs", "never", "new", "next", "nice", "no", "none", "nor", "not", "nothing", "now", "of", "off", "often", "old", "on", "once", "one", "only", "open", "or", "order", "other", "our", "out", "over", "own", "part", "past", "people", "per", "place", "plan", "plans", "point", "prices", "pride", "prize", "probably", "put", "quite", "rather", "read", "ready", "real", "really", "right", "said", "same", "saw", "say", "says", "see", "seem", "seen", "send", "sent", "set", "several", "shall", "she", "short", "should", "show", "side", "since", "small", "so", "some", "someone", "something", "soon", "sort", "spend", "spent", "start", "started", "state", "still", "stop", "stopped", "stuck", "such", "sure", "take", "taken", "team", "tell", "than", "thank", "thanks", "that", "the", "their", "them", "then", "there", "these", "they", "thing", "things", "think", "this", "those", "though", "thought", "through", "till", "time", "times", "to", "today", "told", "too", "took", "toward", "tried", "tries", "true", "try", "trying", "turn", "under", "until", "up", "upon", "us", "use", "used", "using", "very", "want", "wanted", "wants", "was", "way", "we", "week", "weeks", "well", "went", "were", "what", "when", "where", "whether", "which", "while", "who", "whole", "whom", "whose", "why", "will", "wish", "with", "within", "without", "word", "words", "work", "worked", "working", "works", "would", "year", "years", "yes", "yet", "you", "your", "bonus", "layer", "plot", "pilots", "valve", "values", "valued", "stack", "stick", "stock", "stuck", "spend", "speed", "spent", "slot", "slots", "taming", "trusts", "truth", "lacks", "locks", "locked", "looked", "loose", "loser", "close", "closed", "loses", "losing", "lost", "lose", "won", "own", "win", "wins", "wine", "wind", "window", "sign", "signs", "signal", "single", "shared", "share", "price", "prices", "spare", "spark", "agenda", "legacy", "legally", "legal", "budget", "budgets", "budgeted", "bounce", "bounced", "product", "products", "produce", "support", "supports", "service", "services", "serve", "served", "trial", "trials", "final", "finally", "finance", "financial", "integrate", "value", "students", "student", "vendor", "vendors", "agency", "agencies", "reason", "reasons", "season"]
+# Words one edit away from a cue word that must not be "repaired", on top of common_words.txt.
+_NEAR_CUES = """
+bonus layer plot pilots valve values valued stick stock stuck spend spent slot slots taming trusts
+truth lacks locks locked looked loose loser close closed loses losing own wine wind window sign
+signs signal single shared share spare spark agenda legacy legally prices pride prize produce
+serve served trial trials final finally finance financial season writing wrote three there
+"""
+COMMON_WORDS = frozenset(_NEAR_CUES.split()) | frozenset(
+    line.strip()
+    for line in resources.files("feedback.classify").joinpath("common_words.txt").read_text("utf-8").splitlines()
+    if line.strip() and not line.startswith("#")
 )
 
 
