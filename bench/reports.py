@@ -1,0 +1,218 @@
+"""Time every report on a large PostgreSQL dataset (target: each report under 2 s).
+
+Creates its own database next to ``--url`` (the admin connection), fills it with generate_series
+SQL (default 1,000,000 responses over 200 campaigns, 50 reps and two years, with their reason
+rows), times each report's queries (format-independent: the Report object, not its rendering),
+and drops the database. The baseline is the same run at schema revision 0001, before the report
+indexes of revision 0002, in the same process.
+
+    .venv/bin/python bench/reports.py [--url postgresql://postgres@127.0.0.1:5432/test] [--responses N]
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import sys
+import time
+import uuid
+from datetime import UTC, datetime
+from pathlib import Path
+
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import Engine, make_url
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from feedback.db import make_engine, upgrade
+from feedback.reports import REPORTS, Filters
+from feedback.settings import load_settings
+
+ANSWERED_PER_20 = 17  # 85 % of requests get an answer
+
+SEED_SQL = [
+    "SELECT setseed(0.42)",
+    """INSERT INTO rep (id, email, name, team, language, active, created_at, updated_at)
+       SELECT i, 'rep' || i || '@example.com', 'Rep ' || i, 'Team ' || (i % 5), 'en', true, now(), now()
+       FROM generate_series(1, 50) i""",
+    # leads: four in five requests are about a lead
+    """INSERT INTO lead (id, crm_id, name, company, campaign, source, segment, rep_id, assigned_at,
+                         created_at, updated_at)
+       SELECT i, 'L-' || i, 'Lead ' || i, 'Company ' || (i % 50000),
+              'Campaign ' || lpad(((i * 7919) % 200)::text, 3, '0'),
+              (ARRAY['webinar','ebook','ppc','event','partner','organic','outbound','referral'])[1 + (i % 8)],
+              (ARRAY['SMB','Mid-market','Enterprise'])[1 + (i % 3)],
+              1 + (i % 50),
+              :start + (random() * interval '730 days'), now(), now()
+       FROM generate_series(1, :leads) i""",
+    # deals: a deal for every third lead (the funnel's opportunities), won or lost in the CRM
+    """INSERT INTO deal (id, crm_id, name, amount, currency, stage, result, close_date, rep_id, lead_id,
+                         campaign, source, segment, created_at, updated_at)
+       SELECT j, 'D-' || j, 'Deal ' || j, round((1000 + random() * 99000)::numeric, 2), 'USD',
+              CASE WHEN random() < 0.35 THEN 'Closed Won' ELSE 'Closed Lost' END, 'open',
+              NULL, l.rep_id, l.id, l.campaign, l.source, l.segment, now(), now()
+       FROM generate_series(1, :deals) j JOIN lead l ON l.id = j * 3""",
+    "UPDATE deal SET result = CASE WHEN stage = 'Closed Won' THEN 'won' ELSE 'lost' END",
+    """INSERT INTO feedback_request (id, kind, lead_id, deal_id, rep_id, template, template_version,
+                                     taxonomy_version, status, created_at, sent_at, answered_at,
+                                     reminders_sent)
+       SELECT l.id, 'disposition', l.id, NULL, l.rep_id, '', '', '',
+              CASE WHEN l.id % 20 < :answered THEN 'answered'
+                   WHEN l.id % 2 = 0 THEN 'sent' ELSE 'escalated' END,
+              l.assigned_at, l.assigned_at + interval '5 minutes',
+              CASE WHEN l.id % 20 < :answered
+                   THEN l.assigned_at + interval '5 minutes' + random() * interval '96 hours' END,
+              0
+       FROM lead l""",
+    """INSERT INTO feedback_request (id, kind, lead_id, deal_id, rep_id, template, template_version,
+                                     taxonomy_version, status, created_at, sent_at, answered_at,
+                                     reminders_sent)
+       SELECT :leads + d.id, 'winloss', NULL, d.id, d.rep_id, '', '', '',
+              CASE WHEN d.id % 20 < :answered THEN 'answered' ELSE 'sent' END,
+              l.assigned_at + interval '30 days', l.assigned_at + interval '30 days',
+              CASE WHEN d.id % 20 < :answered
+                   THEN l.assigned_at + interval '30 days' + random() * interval '120 hours' END,
+              0
+       FROM deal d JOIN lead l ON l.id = d.lead_id""",
+    """INSERT INTO response (id, request_id, kind, outcome, competitor, reply_text, confidence,
+                             needs_review, is_current, source, created_at)
+       SELECT r.id, r.id, r.kind,
+              CASE WHEN r.kind = 'disposition'
+                   THEN (ARRAY['accepted','accepted','rejected','rejected','rejected','recycled',NULL])
+                        [1 + floor(random() * 7)::int]
+                   WHEN d.result = 'won' THEN (ARRAY['won','won','won','lost'])[1 + floor(random() * 4)::int]
+                   ELSE (ARRAY['lost','lost','no_decision','won'])[1 + floor(random() * 4)::int] END,
+              CASE WHEN random() < CASE WHEN r.kind = 'winloss' THEN 0.3 ELSE 0.02 END
+                   THEN (ARRAY['Contoso Suite','Fabrikam','Initech','Globex','Umbrella','Hooli','Acme CRM',
+                               'Stark Sales'])[1 + floor(random() * 8)::int] END,
+              'Reply ' || r.id, 0.9, false, true, 'reply', r.answered_at
+       FROM feedback_request r LEFT JOIN deal d ON d.id = r.deal_id
+       WHERE r.answered_at IS NOT NULL
+       ORDER BY r.id
+       LIMIT :responses""",
+    # primary reason for every answer with an outcome, a second one for two in five
+    """INSERT INTO response_reason (response_id, rank, code)
+       SELECT s.id, 0, s.codes[1 + floor(random() * array_length(s.codes, 1))::int]
+       FROM (SELECT id, CASE outcome
+               WHEN 'accepted' THEN ARRAY['meeting_booked','opportunity_created','in_progress']
+               WHEN 'rejected' THEN ARRAY['not_a_fit','no_budget','no_need','bad_data','wrong_contact',
+                                          'not_a_buyer','existing_customer','duplicate']
+               WHEN 'recycled' THEN ARRAY['bad_timing','unresponsive','early_research']
+               WHEN 'won' THEN ARRAY['product_fit','price_value','relationship','integration','support',
+                                     'time_to_value']
+               WHEN 'lost' THEN ARRAY['price','missing_feature','competitor','no_budget','champion_left',
+                                      'security_compliance']
+               ELSE ARRAY['status_quo','timing','budget_frozen','went_dark'] END AS codes
+             FROM response WHERE outcome IS NOT NULL) s""",
+    """INSERT INTO response_reason (response_id, rank, code)
+       SELECT response_id, 1, CASE code WHEN 'not_a_fit' THEN 'no_need' WHEN 'price' THEN 'missing_feature'
+                                        ELSE 'no_budget' END
+       FROM response_reason WHERE rank = 0 AND response_id % 5 < 2""",
+]
+
+SEQUENCES = ("rep", "lead", "deal", "feedback_request", "response", "response_reason")
+
+
+def seed(engine: Engine, responses: int) -> dict[str, int]:
+    total = responses * 20 // ANSWERED_PER_20 + 20
+    leads = total * 4 // 5
+    deals = min(total - leads, leads // 3)
+    start = datetime(2024, 1, 1, tzinfo=UTC)
+    params = {
+        "leads": leads,
+        "deals": deals,
+        "start": start,
+        "answered": ANSWERED_PER_20,
+        "responses": responses,
+    }
+    with engine.begin() as conn:
+        for sql in SEED_SQL:
+            stmt = text(sql)
+            conn.execute(stmt, {k: v for k, v in params.items() if f":{k}" in sql})
+        for table in SEQUENCES:
+            conn.execute(
+                text(f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), (SELECT max(id) FROM {table}))")
+            )
+    with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+        conn.execute(text("VACUUM ANALYZE"))
+        counts = {
+            t: int(conn.execute(text(f"SELECT count(*) FROM {t}")).scalar_one())
+            for t in ("lead", "deal", "feedback_request", "response", "response_reason")
+        }
+    return counts
+
+
+CASES: list[tuple[str, str, Filters]] = [
+    (name, "all time", Filters()) for name in REPORTS if name not in ("verbatims", "export")
+] + [
+    ("reasons", "--by campaign", Filters(by="campaign")),
+    ("summary", "--campaign, 6 months", Filters(campaigns=("Campaign 042",), since=datetime(2025, 7, 1))),
+    ("summary", "--rep, 3 months", Filters(reps=("rep7@example.com",), since=datetime(2025, 10, 1))),
+    ("verbatims", "--reason price, 200 rows", Filters(reasons=("price",))),
+    ("verbatims", "--competitor, 200 rows", Filters(competitors=("Globex",))),
+    ("export", "one month (CRM CSV)", Filters(since=datetime(2025, 6, 1), until=datetime(2025, 7, 1))),
+]
+
+
+def time_reports(engine: Engine, repeat: int) -> list[tuple[str, str, float]]:
+    settings = load_settings({}, timezone="Europe/Berlin")
+    now = datetime(2026, 1, 1, tzinfo=UTC)
+    out = []
+    for name, label, filters in CASES:
+        REPORTS[name](engine, filters, settings, now=now)  # warm the cache as a real second run would
+        times = []
+        for _ in range(repeat):
+            t0 = time.perf_counter()
+            REPORTS[name](engine, filters, settings, now=now)
+            times.append(time.perf_counter() - t0)
+        out.append((name, label, statistics.median(times)))
+    return out
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--url", default="postgresql://postgres@127.0.0.1:5432/test", help="admin connection")
+    parser.add_argument("--responses", type=int, default=1_000_000)
+    parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--no-baseline", action="store_true", help="skip the run at revision 0001")
+    args = parser.parse_args()
+
+    name = f"fb_bench_reports_{uuid.uuid4().hex[:8]}"
+    admin_url = make_url(args.url).set(drivername="postgresql+psycopg")
+    admin = create_engine(admin_url, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    engine = make_engine(admin_url.set(database=name).render_as_string(hide_password=False))
+    try:
+        upgrade(engine, "0001")
+        t0 = time.perf_counter()
+        counts = seed(engine, args.responses)
+        print(
+            f"seeded in {time.perf_counter() - t0:.1f} s: "
+            + ", ".join(f"{v:,} {k}" for k, v in counts.items())
+        )
+        has_0002 = any(
+            (Path(__file__).resolve().parents[1] / "feedback/migrations/versions").glob("0002_*.py")
+        )
+        baseline = None if args.no_baseline or not has_0002 else time_reports(engine, args.repeat)
+        t0 = time.perf_counter()
+        upgrade(engine)  # 0002 and later: the report indexes
+        with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+            conn.execute(text("ANALYZE"))
+        print(f"upgraded to head (report indexes) in {time.perf_counter() - t0:.1f} s")
+        after = time_reports(engine, args.repeat)
+        print(f"\n{'report':<16}{'filters':<28}{'rev 0001 s':>12}{'head s':>10}  target < 2 s")
+        for i, (rname, label, secs) in enumerate(after):
+            base = f"{baseline[i][2]:>12.3f}" if baseline else f"{'-':>12}"
+            print(f"{rname:<16}{label:<28}{base}{secs:>10.3f}  {'ok' if secs < 2 else 'SLOW'}")
+    finally:
+        engine.dispose()
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
+if __name__ == "__main__":
+    main()
