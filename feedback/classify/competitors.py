@@ -26,6 +26,11 @@ _TRIGGER = re.compile(
     r"|\bentschieden\s+sich\s+f(?:ü|ue|u)r|\bsich\s+f(?:ü|ue|u)r|\ba\s+choisi|\bont\s+choisi|\bpartis\s+chez|\beligieron|\beligi[oó]"
     r"|\bse\s+fueron\s+con|\bse\s+quedaron\s+con|\bperdimos\s+(?:contra|con|frente\s+a))\s+"
 )
+_TRIGGER_WORDS = frozenset(
+    """went gone going go gehen sind chose choose chosen picked selected preferred signed lost switched moved ging
+    entschieden sich choisi partis eligieron eligio se perdimos""".split()
+)
+_WON_WORDS = frozenset({"won", "deal", "took"})
 _WON = re.compile(r"\b([A-Z][\w&'-]*(?:\s+[A-Z][\w&'-]*){0,2})\s+(?:won|got\s+the\s+deal|won\s+the\s+deal|took\s+it)\b")
 _NAME = re.compile(r"[A-Z][\w&'.-]*(?:[ \t]+(?:[A-Z0-9][\w&'.-]*|&))*")
 _US = re.compile(r"(?i)(?:us|we|our|ourselves|uns|nous|nosotros)\b")
@@ -70,15 +75,16 @@ def find_competitor(
     text: str, folded: str, words: Sequence[str], *, matcher: CompetitorMatcher, lex: KindLexicon
 ) -> tuple[str | None, str]:
     """(competitor, how it was found); the competitor tied to a choice phrase wins."""
-    # 1. a choice phrase: "went with X", "lost to X", "X won"
-    for m in _TRIGGER.finditer(text):
+    # 1. a choice phrase: "went with X", "lost to X", "X won" (regexes only when a trigger word occurs)
+    present = _TRIGGER_WORDS.intersection(words)
+    for m in _TRIGGER.finditer(text) if present else ():
         rest = text[m.end() :]
         stop = _SENTENCE_END.search(rest)
         span = rest[: stop.start()] if stop else rest
         name = _listed_in(span[:60], matcher) or _name_after(span, lex)
         if name:
             return name, f"chosen: {m.group().strip()!r} {name}"
-    for m in _WON.finditer(text):
+    for m in _WON.finditer(text) if _WON_WORDS.intersection(words) else ():
         name = _listed_in(m.group(1), matcher) or _clean(m.group(1), lex, strict=True)
         if name:
             return name, f"chosen: {name} won"

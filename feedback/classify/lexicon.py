@@ -19,6 +19,7 @@ TargetType = Literal[
     "outcome", "hint", "reason", "post_negator", "correction", "global_hedge", "local_hedge", "promoter"
 ]
 GAP_MAX = 5
+_WORD_CACHE = 50_000  # per-lexicon memo of word lookups; bounded so odd input cannot grow it
 
 
 @dataclass(frozen=True, slots=True)
@@ -39,7 +40,7 @@ class Element:
     gap: bool = False
 
     def accepts(self, word: str) -> bool:
-        return word in self.exact or any(word.startswith(p) for p in self.prefixes)
+        return word in self.exact or (bool(self.prefixes) and word.startswith(self.prefixes))
 
 
 @dataclass(frozen=True, slots=True)
@@ -48,6 +49,8 @@ class Phrase:
     elements: tuple[Element, ...]
     targets: tuple[Target, ...]
     exact_words: int  # how many elements are exact words (ties prefer the more specific phrase)
+    types: frozenset[str]  # the target types, for quick tests
+    matched: int  # non-gap elements
 
 
 def parse_phrase(text: str) -> tuple[Element, ...]:
@@ -94,16 +97,30 @@ class KindLexicon:
     cue_words: frozenset[str] = frozenset()  # single-word reason cues
     typo_targets: tuple[str, ...] = ()  # words a misspelling may be repaired to
     typo_cache: dict[str, str | None] = field(default_factory=dict)
+    _lookups: dict[str, tuple[int, ...]] = field(default_factory=dict)
+    _known: dict[str, bool] = field(default_factory=dict)
 
-    def lookup(self, word: str) -> list[int]:
-        found = list(self.by_word.get(word, ()))
-        for n in self.prefix_lengths:
-            if len(word) >= n:
-                found.extend(self.by_prefix.get(word[:n], ()))
+    def lookup(self, word: str) -> tuple[int, ...]:
+        """Phrases that may start with ``word`` (cached: replies reuse a small vocabulary)."""
+        found = self._lookups.get(word)
+        if found is None:
+            ids = list(self.by_word.get(word, ()))
+            for n in self.prefix_lengths:
+                if len(word) >= n:
+                    ids.extend(self.by_prefix.get(word[:n], ()))
+            found = tuple(ids)
+            if len(self._lookups) < _WORD_CACHE:
+                self._lookups[word] = found
         return found
 
     def is_known(self, word: str) -> bool:
-        return word in self.vocabulary or any(word.startswith(p) for p in self.prefixes)
+        """Whether any phrase uses ``word`` (exactly or through a prefix)."""
+        known = self._known.get(word)
+        if known is None:
+            known = word in self.vocabulary or word.startswith(self.prefixes)
+            if len(self._known) < _WORD_CACHE:
+                self._known[word] = known
+        return known
 
 
 def build_lexicon(kind: KindTaxonomy, extra: Iterable[tuple[str, Target]] = ()) -> KindLexicon:
@@ -150,7 +167,10 @@ def build_lexicon(kind: KindTaxonomy, extra: Iterable[tuple[str, Target]] = ()) 
         elements = parse_phrase(text)
         idx = len(lex.phrases)
         exact_words = sum(1 for e in elements if e.exact and not e.prefixes)
-        lex.phrases.append(Phrase(text, elements, tuple(targets), exact_words))
+        lex.phrases.append(
+            Phrase(text, elements, tuple(targets), exact_words, frozenset(t.type for t in targets),
+                   sum(1 for e in elements if not e.gap))
+        )
         first = elements[0]
         for w in first.exact:
             lex.by_word.setdefault(w, []).append(idx)

@@ -29,7 +29,8 @@ SCOPE_STOPS = frozenset({"and", "but", "so", "then", "which", "because", "since"
 # After a reason cue in the same clause, these say it was not the reason ("price was fine").
 POST_NEGATORS = (
     "not the issue", "not the problem", "not the reason", "not a factor", "not an issue", "not a problem",
-    "not a concern", "not the deciding", "no issue", "no problem", "fine", "ok", "okay", "passed",
+    "not a concern", "not the deciding", "no issue", "no problem", "fine", "ok", "okay", "passed", "none",
+    "n a",
     "at least level", "on par", "level with", "not what", "irrelevant", "never came up",
     "kein problem", "kein thema", "nicht das problem", "pas le probleme", "pas un probleme",
     "no fue el problema", "no era el problema",
@@ -64,3 +65,10 @@ PROMOTERS = (
     "hauptsachlich", "vor allem", "hauptgrund", "principalement", "surtout", "raison principale",
     "sobre todo", "lo que mas", "principalmente", "razon principal",
 )  # fmt: skip
+
+# How many words a local hedge may stand from a reason cue to cast doubt on it ("maybe on price").
+HEDGE_REACH = 2
+
+# Praise before a reason ("they liked the price"): the reason counts only for a positive outcome.
+PRAISE = frozenset({"liked", "loved", "like", "love", "happy", "appreciated", "praised", "impressed", "enjoyed",
+                    "mochten", "gefiel", "aimaient", "apprecie", "gusto", "gustaba"})

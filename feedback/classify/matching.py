@@ -15,6 +15,9 @@ from feedback.classify.normalise import SENTENCE, WORD, Tokens
 from feedback.classify.typos import repair
 
 
+_NEGATABLE = frozenset({"outcome", "hint", "reason", "post_negator", "promoter"})
+
+
 @dataclass(frozen=True, slots=True)
 class Hit:
     """One matched phrase: token span, where it sits, what it says, whether it is negated."""
@@ -25,10 +28,12 @@ class Hit:
     clause: int
     phrase: str
     targets: tuple[Target, ...]
+    types: frozenset[str]
     negated: bool = False
+    praised: bool = False  # "they liked the price": a reason only for the positive outcome
 
     def has(self, type_: str) -> bool:
-        return any(t.type == type_ for t in self.targets)
+        return type_ in self.types
 
 
 @dataclass(frozen=True, slots=True)
@@ -63,13 +68,19 @@ def find_hits(tokens: Tokens, lex: KindLexicon) -> Matches:
             i += 1
             continue
         best: tuple[tuple[int, int, int], int, int] | None = None
+        nxt = words[i + 1] if i + 1 < n and kinds[i + 1] == WORD else None
         for idx in lex.lookup(words[i]):
             phrase = lex.phrases[idx]
-            end = _match(phrase.elements, words, kinds, tokens.sentence, i)
+            els = phrase.elements
+            if len(els) == 1:
+                end = i + 1
+            elif not els[1].gap and (nxt is None or not els[1].accepts(nxt)):
+                continue
+            else:
+                end = _match(els, words, kinds, tokens.sentence, i)
             if end < 0:
                 continue
-            matched = sum(1 for e in phrase.elements if not e.gap)
-            rank = (matched, phrase.exact_words, -(end - i))
+            rank = (phrase.matched, phrase.exact_words, -(end - i))
             if best is None or rank > best[0]:
                 best = (rank, idx, end)
         if best is None:
@@ -77,8 +88,12 @@ def find_hits(tokens: Tokens, lex: KindLexicon) -> Matches:
             continue
         _, idx, end = best
         phrase = lex.phrases[idx]
-        negated = _pre_negated(words, kinds, i) and not phrase.targets[0].type.endswith(("hedge", "correction"))
-        raw.append(Hit(i, end, tokens.sentence[i], tokens.clause[i], phrase.text, phrase.targets, negated))
+        negated = _pre_negated(words, kinds, i) and not phrase.types.isdisjoint(_NEGATABLE)
+        praised = "reason" in phrase.types and _preceded_by(words, kinds, i, markers.PRAISE)
+        raw.append(
+            Hit(i, end, tokens.sentence[i], tokens.clause[i], phrase.text, phrase.targets, phrase.types, negated,
+                praised)
+        )
         i = end
 
     hits: list[Hit] = []
@@ -88,7 +103,7 @@ def find_hits(tokens: Tokens, lex: KindLexicon) -> Matches:
                 if later.clause != hit.clause:
                     break
                 if later.has("post_negator") and not later.negated:
-                    hit = Hit(hit.start, hit.end, hit.sentence, hit.clause, hit.phrase, hit.targets, True)
+                    hit = Hit(hit.start, hit.end, hit.sentence, hit.clause, hit.phrase, hit.targets, hit.types, True)
                     break
         hits.append(hit)
     return Matches(tuple(hits), tuple(repaired), tuple(first_word))
@@ -110,7 +125,7 @@ def _match(elements: tuple[Element, ...], words: list[str], kinds: tuple[int, ..
                 if kinds[j] == WORD:
                     if nxt.accepts(words[j]):
                         break
-                    if words[j] in markers.NEGATORS:
+                    if words[j] in markers.NEGATORS or words[j] in markers.SCOPE_STOPS:
                         return -1
                     skipped += 1
                 j += 1
@@ -126,6 +141,16 @@ def _match(elements: tuple[Element, ...], words: list[str], kinds: tuple[int, ..
         pos += 1
         k += 1
     return pos
+
+
+def _preceded_by(words: list[str], kinds: tuple[int, ...], start: int, markers_: frozenset[str]) -> bool:
+    j = start - 1
+    stop = max(-1, start - 1 - markers.NEGATION_WINDOW)
+    while j > stop and kinds[j] == WORD and words[j] not in markers.SCOPE_STOPS:
+        if words[j] in markers_:
+            return True
+        j -= 1
+    return False
 
 
 def _pre_negated(words: list[str], kinds: tuple[int, ...], start: int) -> bool:

@@ -14,17 +14,25 @@ WORD, CLAUSE, SENTENCE = 0, 1, 2
 
 _QUOTES = str.maketrans({"’": "'", "‘": "'", "`": "'", "´": "'", "“": '"', "”": '"', "–": "-", "—": "-"})
 # "n't" becomes a separate "not" so negation sees it; the irregular ones first.
-_CONTRACTIONS = (
-    (re.compile(r"\bwon't\b"), "will not"),
-    (re.compile(r"\bcan't\b"), "can not"),
-    (re.compile(r"\bcannot\b"), "can not"),
-    (re.compile(r"n't\b"), " not"),
-    (re.compile(r"\b(do|does|did|is|are|was|were|have|has|had|could|would|should|ai)nt\b"), r"\1 not"),
-)
+_APOSTROPHE_NOT = re.compile(r"\b(?:(won)|(can))'t\b|n't\b")
+_BARE_NOT = re.compile(r"\b(?:(do|does|did|is|are|was|were|have|has|had|could|would|should|ai)nt|(can)not)\b")
+
+
+def _not(m: re.Match[str]) -> str:
+    if m.group(1):
+        return "will not"
+    return f"{m.group(2)} not" if m.group(2) else " not"
+
+
+def _bare_not(m: re.Match[str]) -> str:
+    return f"{m.group(1) or m.group(2)} not"
+
 # A period followed by a lower-case word is an abbreviation or a lazy sentence end: a soft break.
 _SOFT_PERIOD = re.compile(r"\.(?=[ \t]+[a-z(])")
 _INWORD = re.compile(r"(?<=\w)[-/'](?=\w)")
-_TOKEN = re.compile(r"\w+|\n\s*\n|\n|[.!?;:,/()\[\]\-+&\"]")
+# ":" is not a break: "Competitor: none", "Reason: price" read as one clause.
+_TOKEN = re.compile(r"\w+|\n\s*\n|\n|[.!?;,/()\[\]\-+&\"]")
+_COMBINING = re.compile(r"[\u0300-\u036f\u1ab0-\u1aff\u1dc0-\u1dff\u20d0-\u20ff\ufe20-\ufe2f]")
 _SENTENCE_MARKS = frozenset({".", "!", "?", "\n", "/"})
 
 
@@ -32,10 +40,12 @@ def fold(text: str) -> str:
     """Lower-case, accent-free, contraction-expanded text (same length rules for cues and replies)."""
     text = text.translate(_QUOTES)
     text = _SOFT_PERIOD.sub(",", text)
-    text = unicodedata.normalize("NFKD", text)
-    text = "".join(ch for ch in text if not unicodedata.combining(ch)).casefold()
-    for pattern, repl in _CONTRACTIONS:
-        text = pattern.sub(repl, text)
+    if not text.isascii():
+        text = _COMBINING.sub("", unicodedata.normalize("NFKD", text))
+    text = text.casefold()
+    if "'" in text:
+        text = _APOSTROPHE_NOT.sub(_not, text)
+    text = _BARE_NOT.sub(_bare_not, text)
     return _INWORD.sub(" ", text)
 
 

@@ -18,12 +18,15 @@ _JOINERS = frozenset({"and", "und", "et", "y", "e", "or", "oder", "ou", "o", "&"
 _BULLETS = frozenset({"-", "*", "•", "–", "—", ">"})
 _DASHES = frozenset({"-", "–", "—", ":", "=", "->", "=>"})
 _BARE = re.compile(r"#?(\d{1,2})[.,;:)!]*")
+_DIGIT = re.compile(r"\d")
 _STRIP = ".,;:!?)("
 
 
 def option_numbers(text: str, max_option: int) -> list[int]:
     """Option numbers stated in ``text``, in order, without repeats; only 1..max_option."""
     out: list[int] = []
+    if not _DIGIT.search(text):
+        return out
     for line in text.splitlines():
         tokens = line.split()
         accepted_at = -2  # index of the last accepted number in this line

@@ -6,6 +6,7 @@
   later mention of it ("It wasn't about price - we were more expensive than X").
 - A cue shared by reasons of several outcomes ("price": won/price_value, lost/price) takes the one
   of the stated outcome; with no stated outcome, the first clear reason implies the outcome.
+- Praise ("they liked the price") makes a reason only for the kind's positive (first) outcome.
 - Fallback reasons ("working it", "competitor") yield to any other reason of their outcome.
 - A reason of another outcome than the stated one is kept only when it comes first (the rep's
   main point contradicts the outcome: a person must look); later ones are context
@@ -32,6 +33,8 @@ class ReasonPick:
 def pick_reasons(hits: Sequence[Hit], outcome: str | None, lex: KindLexicon) -> ReasonPick:
     negated: set[str] = set()  # once the rep says "not price", later price words are context
     mentions: list[tuple[int, tuple[str, ...]]] = []  # (hit index, candidate codes)
+    positive = lex.kind.outcomes[0].code if lex.kind.outcomes else None
+    praised = {k for k, hit in enumerate(hits) if hit.praised}
     for k, hit in enumerate(hits):
         codes = tuple(dict.fromkeys(t.code for t in hit.targets if t.type == "reason"))
         if not codes:
@@ -49,7 +52,7 @@ def pick_reasons(hits: Sequence[Hit], outcome: str | None, lex: KindLexicon) -> 
     anchor = outcome
     ambiguous_only = False
     if anchor is None:
-        clear = [codes[0] for _, codes in mentions if len({ro[c] for c in codes}) == 1]
+        clear = [codes[0] for k, codes in mentions if len({ro[c] for c in codes}) == 1 and k not in praised]
         if clear:
             anchor = ro[clear[0]]
         else:
@@ -57,7 +60,9 @@ def pick_reasons(hits: Sequence[Hit], outcome: str | None, lex: KindLexicon) -> 
             ambiguous_only = True
 
     ordered: list[str] = []
-    for _, codes in mentions:
+    for k, codes in mentions:
+        if k in praised and anchor != positive:
+            continue
         fit = [c for c in codes if ro[c] == anchor]
         code = fit[0] if fit else codes[0]
         if code not in ordered:

@@ -32,28 +32,23 @@ COMMON_WORDS = frozenset(_NEAR_CUES.split()) | frozenset(
 
 def repair(lex: KindLexicon, word: str, *, sentence_start: bool) -> str | None:
     """The cue word ``word`` most likely misspells, or None."""
-    if not word.isalpha() or word in COMMON_WORDS or lex.is_known(word):
-        return None
-    n = len(word)
-    if n <= 4:
-        if not sentence_start or n < 3:
+    if len(word) <= 4:
+        if not sentence_start or len(word) < 3 or not word.isalpha() or word in COMMON_WORDS or lex.is_known(word):
             return None
         for target in lex.outcome_words:
-            if len(target) == n and _is_swap(word, target):
+            if len(target) == len(word) and _is_swap(word, target):
                 return target
         return None
-    key = word
-    cached = lex.typo_cache.get(key, "")
-    if cached != "":
-        return cached
+    cache = lex.typo_cache
+    if word in cache:
+        return cache[word]
     best: str | None = None
-    candidates = lex.typo_targets
-    if candidates:
-        found = process.extractOne(word, candidates, scorer=DamerauLevenshtein.distance, score_cutoff=1)
+    if word.isalpha() and word not in COMMON_WORDS and not lex.is_known(word) and lex.typo_targets:
+        found = process.extractOne(word, lex.typo_targets, scorer=DamerauLevenshtein.distance, score_cutoff=1)
         if found is not None and found[0][0] == word[0]:
             best = found[0]
-    if len(lex.typo_cache) < 20_000:
-        lex.typo_cache[key] = best
+    if len(cache) < 50_000:
+        cache[word] = best
     return best
 
 
