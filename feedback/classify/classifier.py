@@ -50,7 +50,7 @@ def classify(
     matches = find_hits(tokens, lex)
     notes: list[str] = [f"read {typed!r} as {fixed!r}" for typed, fixed in matches.repaired]
 
-    hits, replaced = apply_corrections(matches.hits, matches.first_word)
+    hits, replaced = apply_corrections(matches.hits, tokens.words, tokens.sentence, matches.first_word)
     review = False
     if replaced:
         notes.append("self-correction: earlier statement replaced")

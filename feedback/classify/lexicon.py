@@ -51,6 +51,7 @@ class Phrase:
     exact_words: int  # how many elements are exact words (ties prefer the more specific phrase)
     types: frozenset[str]  # the target types, for quick tests
     matched: int  # non-gap elements
+    gaps: int  # "..." elements: an adjacent phrase beats a gapped one of the same words
 
 
 def parse_phrase(text: str) -> tuple[Element, ...]:
@@ -169,7 +170,7 @@ def build_lexicon(kind: KindTaxonomy, extra: Iterable[tuple[str, Target]] = ()) 
         exact_words = sum(1 for e in elements if e.exact and not e.prefixes)
         lex.phrases.append(
             Phrase(text, elements, tuple(targets), exact_words, frozenset(t.type for t in targets),
-                   sum(1 for e in elements if not e.gap))
+                   sum(1 for e in elements if not e.gap), sum(1 for e in elements if e.gap))
         )
         first = elements[0]
         for w in first.exact:

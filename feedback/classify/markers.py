@@ -23,8 +23,7 @@ NEGATORS = frozenset(
 NEGATOR_PAIRS = frozenset({("rather", "than"), ("instead", "of"), ("plutot", "que"), ("statt", "zu"), ("en", "vez")})
 NEGATION_WINDOW = 4
 # Negation does not reach across these ("the same day and we have a demo booked").
-SCOPE_STOPS = frozenset({"and", "but", "so", "then", "which", "because", "since", "while", "when", "as", "und",
-                         "aber", "et", "mais", "donc", "y", "pero", "porque"})
+SCOPE_STOPS = frozenset({"and", "but", "so", "which", "und", "aber", "et", "mais", "donc", "y", "pero"})
 
 # After a reason cue in the same clause, these say it was not the reason ("price was fine").
 POST_NEGATORS = (
@@ -36,12 +35,14 @@ POST_NEGATORS = (
     "no fue el problema", "no era el problema",
 )  # fmt: skip
 
-# A sentence starting with one of these replaces what was said before it.
+# A sentence starting with one of these (after at most a few INTERJECTIONS) replaces what was said
+# before it, when it says something itself.
 CORRECTIONS = (
-    "scratch that", "wait", "correction", "wrong deal", "wrong lead", "wrong one", "i meant", "i mean",
-    "sorry", "actually", "update", "disregard", "ignore that", "ignore my", "my bad", "on second thought",
-    "let me correct", "korrektur", "en fait", "en realidad", "perdon", "correccion", "pardon",
+    "scratch that", "wait", "correction", "wrong deal", "wrong lead", "wrong one", "i meant", "actually no",
+    "no wait", "oops", "disregard", "ignore that", "ignore my", "my bad", "on second thought",
+    "let me correct", "korrektur", "moment", "en fait non", "correccion", "mejor dicho",
 )  # fmt: skip
+INTERJECTIONS = frozenset({"actually", "oh", "sorry", "no", "hmm", "ah", "ok", "okay", "um", "uh", "err", "so"})
 
 # Doubt about the whole answer: with no plain outcome, the reply is undecided.
 GLOBAL_HEDGES = (

@@ -67,7 +67,11 @@ def find_hits(tokens: Tokens, lex: KindLexicon) -> Matches:
         if kinds[i] != WORD:
             i += 1
             continue
-        best: tuple[tuple[int, int, int], int, int] | None = None
+        best_rank: tuple[int, int, int, int] | None = None
+        best_end = -1
+        targets: tuple[Target, ...] = ()
+        types: frozenset[str] = frozenset()
+        text = ""
         nxt = words[i + 1] if i + 1 < n and kinds[i + 1] == WORD else None
         for idx in lex.lookup(words[i]):
             phrase = lex.phrases[idx]
@@ -80,20 +84,19 @@ def find_hits(tokens: Tokens, lex: KindLexicon) -> Matches:
                 end = _match(els, words, kinds, tokens.sentence, i)
             if end < 0:
                 continue
-            rank = (phrase.matched, phrase.exact_words, -(end - i))
-            if best is None or rank > best[0]:
-                best = (rank, idx, end)
-        if best is None:
+            rank = (phrase.matched, phrase.exact_words, -phrase.gaps, -(end - i))
+            if best_rank is None or rank > best_rank:
+                best_rank, best_end, targets, types, text = rank, end, phrase.targets, phrase.types, phrase.text
+            elif rank == best_rank and end == best_end:  # same words, two phrases: keep both readings
+                targets = targets + tuple(t for t in phrase.targets if t not in targets)
+                types = types | phrase.types
+        if best_rank is None:
             i += 1
             continue
-        _, idx, end = best
-        phrase = lex.phrases[idx]
-        negated = _pre_negated(words, kinds, i) and not phrase.types.isdisjoint(_NEGATABLE)
-        praised = "reason" in phrase.types and _preceded_by(words, kinds, i, markers.PRAISE)
-        raw.append(
-            Hit(i, end, tokens.sentence[i], tokens.clause[i], phrase.text, phrase.targets, phrase.types, negated,
-                praised)
-        )
+        end = best_end
+        negated = _pre_negated(words, kinds, i) and not types.isdisjoint(_NEGATABLE)
+        praised = "reason" in types and _preceded_by(words, kinds, i, markers.PRAISE)
+        raw.append(Hit(i, end, tokens.sentence[i], tokens.clause[i], text, targets, types, negated, praised))
         i = end
 
     hits: list[Hit] = []

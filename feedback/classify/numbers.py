@@ -36,7 +36,7 @@ def option_numbers(text: str, max_option: int) -> list[int]:
             m = _BARE.fullmatch(tok)
             ok = False
             if m:
-                explicit = tok.startswith("#") or (i > 0 and tokens[i - 1].lower().rstrip(":") in _OPTION_WORDS)
+                explicit = tok.startswith("#") or (i > 0 and tokens[i - 1].lower().strip(":([") in _OPTION_WORDS)
                 if explicit:
                     ok = True
                 else:

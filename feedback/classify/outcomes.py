@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from feedback.classify import markers
 from feedback.classify.matching import Hit
 
 
@@ -26,18 +27,34 @@ def is_content(hit: Hit) -> bool:
     return hit.has("outcome") or hit.has("hint") or hit.has("reason")
 
 
-def apply_corrections(hits: Sequence[Hit], first_word: Sequence[bool]) -> tuple[list[Hit], list[Hit]]:
+def apply_corrections(
+    hits: Sequence[Hit], words: Sequence[str], sentence: Sequence[int], first_word: Sequence[bool]
+) -> tuple[list[Hit], list[Hit]]:
     """(hits after the last correction, content hits it replaced)."""
     cut = -1
     for k, hit in enumerate(hits):
-        if hit.has("correction") and first_word[hit.start]:
-            earlier = [h for h in hits[:k] if is_content(h) and not h.negated]
-            if earlier:
-                cut = k
+        if not hit.has("correction") or not _opens_sentence(hit.start, words, sentence, first_word):
+            continue
+        earlier = [h for h in hits[:k] if is_content(h) and not h.negated]
+        later = [h for h in hits[k + 1 :] if is_content(h) and not h.negated]
+        if earlier and later:
+            cut = k
     if cut < 0:
         return list(hits), []
     dropped = [h for h in hits[:cut] if is_content(h) and not h.negated]
     return list(hits[cut + 1 :]), dropped
+
+
+def _opens_sentence(start: int, words: Sequence[str], sentence: Sequence[int], first_word: Sequence[bool]) -> bool:
+    """The marker is the sentence's first word, or follows only interjections ("Actually, scratch that")."""
+    j = start
+    while j > 0 and not first_word[j]:
+        j -= 1
+        if sentence[j] != sentence[start]:
+            return False
+        if words[j].isalnum() and words[j] not in markers.INTERJECTIONS:
+            return False
+    return first_word[j]
 
 
 def vote(hits: Sequence[Hit]) -> OutcomeVote:
