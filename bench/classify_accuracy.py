@@ -26,9 +26,9 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from feedback.classify import classify  # noqa: E402
-from feedback.competitors import Competitor  # noqa: E402
-from feedback.taxonomy import default_taxonomy  # noqa: E402
+from feedback.classify import classify
+from feedback.competitors import Competitor
+from feedback.taxonomy import default_taxonomy
 
 DEFAULT_CORPUS_DIR = Path(__file__).resolve().parent.parent / "tests" / "corpus"
 
@@ -98,8 +98,14 @@ def run_gold_text(corpus_dir: Path) -> list[tuple[dict[str, Any], dict[str, Any]
         if case["gold"]["classification"] != "reply":
             continue
         r = classify(case["reply_text"], kind=case["kind"], taxonomy=taxonomy, competitors=CORPUS_COMPETITORS)
-        got = {"outcome": r.outcome, "reasons": list(r.reasons), "competitor": r.competitor,
-               "needs_review": r.needs_review, "explanation": list(r.explanation), "text": case["reply_text"]}
+        got = {
+            "outcome": r.outcome,
+            "reasons": list(r.reasons),
+            "competitor": r.competitor,
+            "needs_review": r.needs_review,
+            "explanation": list(r.explanation),
+            "text": case["reply_text"],
+        }
         out.append((case, case["gold"], got))
     return out
 
@@ -120,10 +126,14 @@ def run_eml(corpus_dir: Path) -> list[tuple[dict[str, Any], dict[str, Any], dict
             j = a.to_json(file=row["file"])
             if j["classification"] != "reply":
                 j["needs_review"] = False
-            got = {"outcome": j["outcome"], "reasons": j["reasons"], "competitor": j["competitor"],
-                   "needs_review": j["needs_review"],
-                   "explanation": list(a.result.explanation) if a.result else [j["classification"]],
-                   "text": j["reply_text"]}
+            got = {
+                "outcome": j["outcome"],
+                "reasons": j["reasons"],
+                "competitor": j["competitor"],
+                "needs_review": j["needs_review"],
+                "explanation": list(a.result.explanation) if a.result else [j["classification"]],
+                "text": j["reply_text"],
+            }
             out.append((row, row["gold"], got))
     return out
 
@@ -159,16 +169,36 @@ def main() -> None:
     for case, gold, got in results:
         for key in ("all", f"lang={case['lang']}", f"kind={case['kind']}"):
             groups[key].add(gold, got)
-        bad = (gold["outcome"] != got["outcome"] or gold["reasons"] != got["reasons"]
-               or gold["competitor"] != got["competitor"] or gold["needs_review"] != got["needs_review"])
+        bad = (
+            gold["outcome"] != got["outcome"]
+            or gold["reasons"] != got["reasons"]
+            or gold["competitor"] != got["competitor"]
+            or gold["needs_review"] != got["needs_review"]
+        )
         if args.show_failures and bad:
             print(f"--- {case['id']} ({case['lang']}, {case.get('client')})")
             print("    text:", (got["text"] or "").replace("\n", " / ")[:300])
-            print("    gold:", gold["outcome"], gold["reasons"], gold["competitor"], "review" if gold["needs_review"] else "")
-            print("    got: ", got["outcome"], got["reasons"], got["competitor"], "review" if got["needs_review"] else "")
+            print(
+                "    gold:",
+                gold["outcome"],
+                gold["reasons"],
+                gold["competitor"],
+                "review" if gold["needs_review"] else "",
+            )
+            print(
+                "    got: ",
+                got["outcome"],
+                got["reasons"],
+                got["competitor"],
+                "review" if got["needs_review"] else "",
+            )
             print("    why: ", "; ".join(got["explanation"]))
 
-    mode = "gold reply_text (classifier only)" if args.gold_text else ".eml through analyse() (parser + classifier)"
+    mode = (
+        "gold reply_text (classifier only)"
+        if args.gold_text
+        else ".eml through analyse() (parser + classifier)"
+    )
     print(f"classify accuracy over {mode}, replies only")
     cols = ["n", "outcome%", "primary%", "reasonF1", "comp%", "comp_named%", "review_P%", "review_R%"]
     print(f"{'group':<18}" + "".join(f"{c:>12}" for c in cols))

@@ -87,8 +87,9 @@ class KindTaxonomy(BaseModel):
         out: list[Option] = []
         for outcome in self.outcomes:
             for reason in outcome.reasons:
-                out.append(Option(number=len(out) + 1, outcome=outcome.code, reason=reason.code,
-                                  label=reason.label))
+                out.append(
+                    Option(number=len(out) + 1, outcome=outcome.code, reason=reason.code, label=reason.label)
+                )
         return tuple(out)
 
     @cached_property
@@ -136,7 +137,9 @@ class Taxonomy(BaseModel):
         try:
             return self.kinds[kind]
         except KeyError:
-            raise TaxonomyError(f"unknown request kind {kind!r}; expected one of {', '.join(KINDS)}") from None
+            raise TaxonomyError(
+                f"unknown request kind {kind!r}; expected one of {', '.join(KINDS)}"
+            ) from None
 
     @cached_property
     def fingerprint(self) -> str:
@@ -146,7 +149,8 @@ class Taxonomy(BaseModel):
 
 
 def _default_data() -> dict[str, Any]:
-    return tomllib.loads(_default_text())
+    data: dict[str, Any] = tomllib.loads(_default_text())
+    return data
 
 
 def _merge(base: dict[str, Any], override: dict[str, Any]) -> dict[str, Any]:
@@ -173,7 +177,8 @@ def _merge(base: dict[str, Any], override: dict[str, Any]) -> dict[str, Any]:
                     existing.setdefault("reasons", []).append(rdata)
                 else:
                     old.update(rdata)
-    return merged
+    out: dict[str, Any] = merged
+    return out
 
 
 def load_taxonomy(
@@ -249,7 +254,9 @@ def _locate_line(text: str | None, loc: tuple[Any, ...], data: Any) -> int | Non
     start = 0
     node = data
     for part in loc:
-        if (isinstance(node, dict) and part in node) or (isinstance(node, list | tuple) and isinstance(part, int) and part < len(node)):
+        if (isinstance(node, dict) and part in node) or (
+            isinstance(node, list | tuple) and isinstance(part, int) and part < len(node)
+        ):
             node = node[part]
         else:
             break

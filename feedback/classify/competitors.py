@@ -26,21 +26,25 @@ _TRIGGER = re.compile(
     r"|\bentschieden\s+sich\s+f(?:ü|ue|u)r|\bsich\s+f(?:ü|ue|u)r|\ba\s+choisi|\bont\s+choisi|\bpartis\s+chez|\beligieron|\beligi[oó]"
     r"|\bse\s+fueron\s+con|\bse\s+quedaron\s+con|\bperdimos\s+(?:contra|con|frente\s+a))\s+"
 )
-_TRIGGER_WORDS = frozenset(
-    """went gone going go gehen sind chose choose chosen picked selected preferred signed lost switched moved ging
-    entschieden sich choisi partis eligieron eligio se perdimos""".split()
-)
+_TRIGGER_WORDS_TEXT = """
+    went gone going go gehen sind chose choose chosen picked selected preferred signed lost switched
+    moved ging entschieden sich choisi partis eligieron eligio se perdimos
+"""
+_TRIGGER_WORDS = frozenset(_TRIGGER_WORDS_TEXT.split())
 _WON_WORDS = frozenset({"won", "deal", "took"})
-_WON = re.compile(r"\b([A-Z][\w&'-]*(?:\s+[A-Z][\w&'-]*){0,2})\s+(?:won|got\s+the\s+deal|won\s+the\s+deal|took\s+it)\b")
+_WON = re.compile(
+    r"\b([A-Z][\w&'-]*(?:\s+[A-Z][\w&'-]*){0,2})\s+(?:won|got\s+the\s+deal|won\s+the\s+deal|took\s+it)\b"
+)
 _NAME = re.compile(r"[A-Z][\w&'.-]*(?:[ \t]+(?:[A-Z0-9][\w&'.-]*|&))*")
 _US = re.compile(r"(?i)(?:us|we|our|ourselves|uns|nous|nosotros)\b")
 _SENTENCE_END = re.compile(r"[.!?\n;]")
-_NOT_NAMES = frozenset(
-    """i we they our us the a an it he she their this that them you your my his her its one someone
+_NOT_NAMES_TEXT = """
+    i we they our us the a an it he she their this that them you your my his her its one someone
     monday tuesday wednesday thursday friday saturday sunday january february march april may june
-    july august september october november december q1 q2 q3 q4 ceo cfo cto cio coo vp it ops
-    der die das wir sie ils nous elle ellos nosotros""".split()
-)
+    july august september october november december q1 q2 q3 q4 ceo cfo cto cio coo vp it ops der
+    die das wir sie ils nous elle ellos nosotros
+"""
+_NOT_NAMES = frozenset(_NOT_NAMES_TEXT.split())
 
 
 @dataclass(frozen=True, slots=True)
@@ -67,7 +71,9 @@ def matcher_for(competitors: tuple[Competitor, ...]) -> CompetitorMatcher:
     if not canonical:
         return CompetitorMatcher(None, {}, ())
     alts = sorted(canonical, key=len, reverse=True)
-    pattern = re.compile(r"(?<!\w)(" + "|".join(re.escape(a).replace(r"\ ", r"\s+") for a in alts) + r")(?!\w)")
+    pattern = re.compile(
+        r"(?<!\w)(" + "|".join(re.escape(a).replace(r"\ ", r"\s+") for a in alts) + r")(?!\w)"
+    )
     return CompetitorMatcher(pattern, canonical, tuple(fuzzy))
 
 
@@ -100,7 +106,10 @@ def find_competitor(
             continue
         for target, name in matcher.fuzzy:
             limit = 1 if len(target) < 8 else 2
-            if word[0] == target[0] and DamerauLevenshtein.distance(word, target, score_cutoff=limit) <= limit:
+            if (
+                word[0] == target[0]
+                and DamerauLevenshtein.distance(word, target, score_cutoff=limit) <= limit
+            ):
                 return name, f"named (typo {word!r}): {name}"
     return None, ""
 

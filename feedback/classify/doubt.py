@@ -29,8 +29,7 @@ def find_hedges(hits: Sequence[Hit], tokens: Tokens) -> Hedges:
     reasons = [h for h in hits if h.has("reason") and not h.negated]
     global_hedge = any(h.has("global_hedge") and not h.negated for h in hits)
     local = any(
-        h.has("local_hedge")
-        and (h.clause in outcome_clauses or any(_near(h, r) for r in reasons))
+        h.has("local_hedge") and (h.clause in outcome_clauses or any(_near(h, r) for r in reasons))
         for h in hits
     )
     local = local or bool(questions & content_sentences)

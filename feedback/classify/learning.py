@@ -26,11 +26,12 @@ if TYPE_CHECKING:
     from feedback.classify.lexicon import KindLexicon
     from feedback.taxonomy import Taxonomy
 
-_STOP = frozenset(
-    """der die das und ist nicht ein eine einen mit von zu den dem auch noch aber wir sie er es le la les et
-    est un une de des du pour avec pas que qui il elle nous ils on el los las y es una que en por con del
-    se lo al para como mas ya hi hello thanks regards ok team lead deal one""".split()
-)
+_STOP_TEXT = """
+    der die das und ist nicht ein eine einen mit von zu den dem auch noch aber wir sie er es le la
+    les et est un une de des du pour avec pas que qui il elle nous ils on el los las y es una que en
+    por con del se lo al para como mas ya hi hello thanks regards ok team lead deal one
+"""
+_STOP = frozenset(_STOP_TEXT.split())
 _CAPITALISED = re.compile(r"\b[A-ZÄÖÜÀ-Ý][\w'-]*")
 
 Row = tuple[str, str, str | None, Sequence[str], str | None]
@@ -121,8 +122,15 @@ class LearnedExamples:
             names = {m.group().casefold() for m in _CAPITALISED.finditer(ex.text)}
             toks = tokenize(fold(ex.text))
             for word, k in zip(toks.words, toks.kinds, strict=True):
-                if (k != WORD or len(word) < 2 or word.isdigit() or word in COMMON_WORDS or word in _STOP
-                        or word in names or base.is_known(word)):
+                if (
+                    k != WORD
+                    or len(word) < 2
+                    or word.isdigit()
+                    or word in COMMON_WORDS
+                    or word in _STOP
+                    or word in names
+                    or base.is_known(word)
+                ):
                     continue
                 if word in labels and labels[word] != target:
                     labels[word] = None  # learned for two labels: not a reliable cue

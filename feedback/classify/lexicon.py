@@ -169,8 +169,15 @@ def build_lexicon(kind: KindTaxonomy, extra: Iterable[tuple[str, Target]] = ()) 
         idx = len(lex.phrases)
         exact_words = sum(1 for e in elements if e.exact and not e.prefixes)
         lex.phrases.append(
-            Phrase(text, elements, tuple(targets), exact_words, frozenset(t.type for t in targets),
-                   sum(1 for e in elements if not e.gap), sum(1 for e in elements if e.gap))
+            Phrase(
+                text,
+                elements,
+                tuple(targets),
+                exact_words,
+                frozenset(t.type for t in targets),
+                sum(1 for e in elements if not e.gap),
+                sum(1 for e in elements if e.gap),
+            )
         )
         first = elements[0]
         for w in first.exact:

@@ -20,7 +20,9 @@ NEGATORS = frozenset(
     }
 )  # fmt: skip
 # Two-word negators ("rather than reject", "instead of lost").
-NEGATOR_PAIRS = frozenset({("rather", "than"), ("instead", "of"), ("plutot", "que"), ("statt", "zu"), ("en", "vez")})
+NEGATOR_PAIRS = frozenset(
+    {("rather", "than"), ("instead", "of"), ("plutot", "que"), ("statt", "zu"), ("en", "vez")}
+)
 NEGATION_WINDOW = 4
 # Negation does not reach across these ("the same day and we have a demo booked").
 SCOPE_STOPS = frozenset({"and", "but", "so", "which", "und", "aber", "et", "mais", "donc", "y", "pero"})
@@ -42,7 +44,9 @@ CORRECTIONS = (
     "no wait", "oops", "disregard", "ignore that", "ignore my", "my bad", "on second thought",
     "let me correct", "korrektur", "moment", "en fait non", "correccion", "mejor dicho",
 )  # fmt: skip
-INTERJECTIONS = frozenset({"actually", "oh", "sorry", "no", "hmm", "ah", "ok", "okay", "um", "uh", "err", "so"})
+INTERJECTIONS = frozenset(
+    {"actually", "oh", "sorry", "no", "hmm", "ah", "ok", "okay", "um", "uh", "err", "so"}
+)
 
 # Doubt about the whole answer: with no plain outcome, the reply is undecided.
 GLOBAL_HEDGES = (
@@ -71,5 +75,22 @@ PROMOTERS = (
 HEDGE_REACH = 2
 
 # Praise before a reason ("they liked the price"): the reason counts only for a positive outcome.
-PRAISE = frozenset({"liked", "loved", "like", "love", "happy", "appreciated", "praised", "impressed", "enjoyed",
-                    "mochten", "gefiel", "aimaient", "apprecie", "gusto", "gustaba"})
+PRAISE = frozenset(
+    {
+        "liked",
+        "loved",
+        "like",
+        "love",
+        "happy",
+        "appreciated",
+        "praised",
+        "impressed",
+        "enjoyed",
+        "mochten",
+        "gefiel",
+        "aimaient",
+        "apprecie",
+        "gusto",
+        "gustaba",
+    }
+)

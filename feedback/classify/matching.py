@@ -14,7 +14,6 @@ from feedback.classify.lexicon import GAP_MAX, Element, KindLexicon, Target
 from feedback.classify.normalise import SENTENCE, WORD, Tokens
 from feedback.classify.typos import repair
 
-
 _NEGATABLE = frozenset({"outcome", "hint", "reason", "post_negator", "promoter"})
 
 
@@ -86,7 +85,13 @@ def find_hits(tokens: Tokens, lex: KindLexicon) -> Matches:
                 continue
             rank = (phrase.matched, phrase.exact_words, -phrase.gaps, -(end - i))
             if best_rank is None or rank > best_rank:
-                best_rank, best_end, targets, types, text = rank, end, phrase.targets, phrase.types, phrase.text
+                best_rank, best_end, targets, types, text = (
+                    rank,
+                    end,
+                    phrase.targets,
+                    phrase.types,
+                    phrase.text,
+                )
             elif rank == best_rank and end == best_end:  # same words, two phrases: keep both readings
                 targets = targets + tuple(t for t in phrase.targets if t not in targets)
                 types = types | phrase.types
@@ -106,14 +111,17 @@ def find_hits(tokens: Tokens, lex: KindLexicon) -> Matches:
                 if later.clause != hit.clause:
                     break
                 if later.has("post_negator") and not later.negated:
-                    hit = Hit(hit.start, hit.end, hit.sentence, hit.clause, hit.phrase, hit.targets, hit.types, True)
+                    hit = Hit(
+                        hit.start, hit.end, hit.sentence, hit.clause, hit.phrase, hit.targets, hit.types, True
+                    )
                     break
         hits.append(hit)
     return Matches(tuple(hits), tuple(repaired), tuple(first_word))
 
 
-def _match(elements: tuple[Element, ...], words: list[str], kinds: tuple[int, ...],
-           sentence: tuple[int, ...], i: int) -> int:
+def _match(
+    elements: tuple[Element, ...], words: list[str], kinds: tuple[int, ...], sentence: tuple[int, ...], i: int
+) -> int:
     """End index (exclusive) of ``elements`` matched from word ``i``, or -1."""
     pos = i
     k = 0

@@ -27,6 +27,7 @@ def _not(m: re.Match[str]) -> str:
 def _bare_not(m: re.Match[str]) -> str:
     return f"{m.group(1) or m.group(2)} not"
 
+
 # A period followed by a lower-case word is an abbreviation or a lazy sentence end: a soft break.
 _SOFT_PERIOD = re.compile(r"\.(?=[ \t]+[a-z(])")
 _INWORD = re.compile(r"(?<=\w)[-/'](?=\w)")

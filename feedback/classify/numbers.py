@@ -12,8 +12,26 @@ from __future__ import annotations
 
 import re
 
-_OPTION_WORDS = frozenset({"option", "options", "opt", "opt.", "no.", "nr", "nr.", "number", "nummer", "num",
-                           "numero", "número", "numéro", "n°", "choice", "reason"})
+_OPTION_WORDS = frozenset(
+    {
+        "option",
+        "options",
+        "opt",
+        "opt.",
+        "no.",
+        "nr",
+        "nr.",
+        "number",
+        "nummer",
+        "num",
+        "numero",
+        "número",
+        "numéro",
+        "n°",
+        "choice",
+        "reason",
+    }
+)
 _JOINERS = frozenset({"and", "und", "et", "y", "e", "or", "oder", "ou", "o", "&", "+", ",", "/", "plus"})
 _BULLETS = frozenset({"-", "*", "•", "–", "—", ">"})
 _DASHES = frozenset({"-", "–", "—", ":", "=", "->", "=>"})
@@ -36,15 +54,20 @@ def option_numbers(text: str, max_option: int) -> list[int]:
             m = _BARE.fullmatch(tok)
             ok = False
             if m:
-                explicit = tok.startswith("#") or (i > 0 and tokens[i - 1].lower().strip(":([") in _OPTION_WORDS)
+                explicit = tok.startswith("#") or (
+                    i > 0 and tokens[i - 1].lower().strip(":([") in _OPTION_WORDS
+                )
                 if explicit:
                     ok = True
                 else:
                     prev = tokens[i - 1].lower() if i else ""
-                    if (i == 0 or (words_before == 0 and prev in _BULLETS)
-                            or (accepted_at == i - 1 and tokens[i - 1].endswith(","))
-                            or (accepted_at == i - 2 and prev in _JOINERS)
-                            or (0 < words_before <= 2 and (prev in _DASHES or prev.endswith((":", ","))))):
+                    if (
+                        i == 0
+                        or (words_before == 0 and prev in _BULLETS)
+                        or (accepted_at == i - 1 and tokens[i - 1].endswith(","))
+                        or (accepted_at == i - 2 and prev in _JOINERS)
+                        or (0 < words_before <= 2 and (prev in _DASHES or prev.endswith((":", ","))))
+                    ):
                         ok = _free_after(tokens, i, tok[-1])
                 if ok:
                     number = int(m.group(1))

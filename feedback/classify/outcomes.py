@@ -45,7 +45,9 @@ def apply_corrections(
     return list(hits[cut + 1 :]), dropped
 
 
-def _opens_sentence(start: int, words: Sequence[str], sentence: Sequence[int], first_word: Sequence[bool]) -> bool:
+def _opens_sentence(
+    start: int, words: Sequence[str], sentence: Sequence[int], first_word: Sequence[bool]
+) -> bool:
     """The marker is the sentence's first word, or follows only interjections ("Actually, scratch that")."""
     j = start
     while j > 0 and not first_word[j]:

@@ -41,8 +41,8 @@ def pick_reasons(hits: Sequence[Hit], outcome: str | None, lex: KindLexicon) -> 
             continue
         if hit.negated:
             negated.update(codes)
-        elif kept := tuple(c for c in codes if c not in negated):
-            mentions.append((k, kept))
+        elif live := tuple(c for c in codes if c not in negated):
+            mentions.append((k, live))
     promoted = _promoted(hits, [k for k, _ in mentions])
     mentions.sort(key=lambda kc: (kc[0] not in promoted, kc[0]))
     if not mentions:

@@ -25,7 +25,10 @@ serve served trial trials final finally finance financial season writing wrote t
 """
 COMMON_WORDS = frozenset(_NEAR_CUES.split()) | frozenset(
     line.strip()
-    for line in resources.files("feedback.classify").joinpath("common_words.txt").read_text("utf-8").splitlines()
+    for line in resources.files("feedback.classify")
+    .joinpath("common_words.txt")
+    .read_text("utf-8")
+    .splitlines()
     if line.strip() and not line.startswith("#")
 )
 
@@ -33,7 +36,13 @@ COMMON_WORDS = frozenset(_NEAR_CUES.split()) | frozenset(
 def repair(lex: KindLexicon, word: str, *, sentence_start: bool) -> str | None:
     """The cue word ``word`` most likely misspells, or None."""
     if len(word) <= 4:
-        if not sentence_start or len(word) < 3 or not word.isalpha() or word in COMMON_WORDS or lex.is_known(word):
+        if (
+            not sentence_start
+            or len(word) < 3
+            or not word.isalpha()
+            or word in COMMON_WORDS
+            or lex.is_known(word)
+        ):
             return None
         for target in lex.outcome_words:
             if len(target) == len(word) and _is_swap(word, target):
@@ -54,4 +63,9 @@ def repair(lex: KindLexicon, word: str, *, sentence_start: bool) -> str | None:
 
 def _is_swap(word: str, target: str) -> bool:
     diff = [i for i, (a, b) in enumerate(zip(word, target, strict=True)) if a != b]
-    return len(diff) == 2 and diff[1] == diff[0] + 1 and word[diff[0]] == target[diff[1]] and word[diff[1]] == target[diff[0]]
+    return (
+        len(diff) == 2
+        and diff[1] == diff[0] + 1
+        and word[diff[0]] == target[diff[1]]
+        and word[diff[1]] == target[diff[0]]
+    )
