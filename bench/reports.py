@@ -39,7 +39,7 @@ SEED_SQL = [
     """INSERT INTO lead (id, crm_id, name, company, campaign, source, segment, rep_id, assigned_at,
                          created_at, updated_at)
        SELECT i, 'L-' || i, 'Lead ' || i, 'Company ' || (i % 50000),
-              'Campaign ' || lpad(((i * 7919) % 200)::text, 3, '0'),
+              'Campaign ' || lpad(((i::bigint * 7919) % 200)::text, 3, '0'),
               (ARRAY['webinar','ebook','ppc','event','partner','organic','outbound','referral'])[1 + (i % 8)],
               (ARRAY['SMB','Mid-market','Enterprise'])[1 + (i % 3)],
               1 + (i % 50),
