@@ -16,13 +16,23 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 KINDS = ("disposition", "winloss")
 
 
 class TaxonomyError(ValueError):
     """An invalid taxonomy; the message says where and what, for the admin to fix."""
+
+
+def _check_phrases(value: dict[str, tuple[str, ...]]) -> dict[str, tuple[str, ...]]:
+    """Cue phrases are non-empty and use ``...`` only between words (see taxonomy.toml)."""
+    for lang, phrases in value.items():
+        for phrase in phrases:
+            text = phrase.strip()
+            if not text or text.startswith("...") or text.endswith("..."):
+                raise ValueError(f"phrases.{lang}: {phrase!r} is empty or starts/ends with '...'")
+    return value
 
 
 class Reason(BaseModel):
@@ -36,6 +46,8 @@ class Reason(BaseModel):
     # used only when no other reason of its outcome is given ("working it" yields to "demo booked")
     fallback: bool = False
 
+    _phrases_ok = field_validator("phrases")(_check_phrases)
+
 
 class Outcome(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
@@ -46,6 +58,8 @@ class Outcome(BaseModel):
     phrases: dict[str, tuple[str, ...]] = Field(default_factory=dict)
     # weaker outcome cues ("chose us"): a plain outcome word outweighs them
     hints: dict[str, tuple[str, ...]] = Field(default_factory=dict)
+
+    _phrases_ok = field_validator("phrases", "hints")(_check_phrases)
 
 
 class Option(BaseModel):

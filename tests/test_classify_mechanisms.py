@@ -1,0 +1,296 @@
+"""One test per classifier mechanism, on replies written for these tests (not the corpus), with a
+competitor list the corpus does not use."""
+
+from __future__ import annotations
+
+import pytest
+
+from feedback.classify import ClassificationResult, classify
+from feedback.classify.lexicon import lexicon_for
+from feedback.classify.numbers import option_numbers
+from feedback.competitors import Competitor
+from feedback.taxonomy import default_taxonomy
+
+T = default_taxonomy()
+COMPETITORS = (
+    Competitor(name="Northwind BI", aliases=("northwind", "nw")),
+    Competitor(name="Adventure Metrics", aliases=("adventure",)),
+    Competitor(name="Proseware", aliases=()),
+)
+D, W = "disposition", "winloss"
+
+
+def run(kind: str, text: str) -> ClassificationResult:
+    return classify(text, kind=kind, taxonomy=T, competitors=COMPETITORS)
+
+
+def check(
+    kind: str, text: str, outcome: str | None, reasons: list[str], review: bool = False
+) -> ClassificationResult:
+    r = run(kind, text)
+    assert (r.needs_review, r.outcome, list(r.reasons)) == (review, outcome, reasons), r.explanation
+    return r
+
+
+@pytest.mark.parametrize(
+    ("kind", "text", "outcome", "reasons"),
+    [
+        (D, "Budget wasn't the issue, they just have no need for it.", "rejected", ["no_need"]),
+        (D, "Not a duplicate - they have no budget though.", "rejected", ["no_budget"]),
+        (
+            D,
+            "Rejected. They're not a student, they're the CTO, but they have no budget.",
+            "rejected",
+            ["no_budget"],
+        ),
+        (D, "Accepted and working it, no meeting yet.", "accepted", ["in_progress"]),
+        (W, "Won. Not because of price - because of the support team.", "won", ["support"]),
+        (W, "Lost. Price was ok, they needed an on-prem option we don't have.", "lost", ["missing_feature"]),
+        (W, "Not lost on price, not lost on features: they went with Proseware.", "lost", ["competitor"]),
+        (
+            W,
+            "No decision. Security and legal weren't the issue, the project got postponed.",
+            "no_decision",
+            ["timing"],
+        ),
+    ],
+)
+def test_negation(kind: str, text: str, outcome: str, reasons: list[str]) -> None:
+    check(kind, text, outcome, reasons)
+
+
+@pytest.mark.parametrize(
+    ("kind", "text", "outcome", "reasons"),
+    [
+        (W, "They liked the price but went with Northwind for the integrations", "lost", ["competitor"]),
+        (W, "Won mainly on integrations, also price", "won", ["integration", "price_value"]),
+        (W, "Lost to Adventure, mostly on price but also features", "lost", ["price", "missing_feature"]),
+        (W, "Won. Support first and foremost, but the product fit too.", "won", ["support", "product_fit"]),
+        (W, "Lost on price. The POC went great and support was praised, didn't matter.", "lost", ["price"]),
+        (
+            D,
+            "So I'd recycle it as bad timing rather than reject, it's a good lead.",
+            "recycled",
+            ["bad_timing"],
+        ),
+    ],
+)
+def test_contrast_order_and_emphasis(kind: str, text: str, outcome: str, reasons: list[str]) -> None:
+    check(kind, text, outcome, reasons)
+
+
+@pytest.mark.parametrize(
+    ("kind", "text", "outcome", "reasons"),
+    [
+        (D, "no budget", "rejected", ["no_budget"]),  # a reason implies its outcome
+        (W, "Ghosted after the proposal", "no_decision", ["went_dark"]),
+        (W, "They decided to build in-house", "no_decision", ["status_quo"]),
+        (D, "Dupe of a lead Jenna already has", "rejected", ["duplicate"]),
+        (D, "dq - he's a student", "rejected", ["not_a_buyer"]),
+        (D, "no show x2, recycling", "recycled", ["unresponsive"]),
+        (D, "Nurture - not ready until next quarter", "recycled", ["bad_timing"]),
+        (W, "cl/lost, no budget", "lost", ["no_budget"]),
+        (W, "closed lost - too pricey", "lost", ["price"]),
+        (D, "rejcted, not intrested", "rejected", ["no_need"]),
+        (D, "recylced - no answr", "recycled", ["unresponsive"]),
+        (W, "lsot, cheeper elsewhere", "lost", ["price"]),
+        (W, "wno - fast implementation", "won", ["time_to_value"]),
+    ],
+)
+def test_shorthand_and_typos(kind: str, text: str, outcome: str, reasons: list[str]) -> None:
+    check(kind, text, outcome, reasons)
+
+
+def test_typo_repair_leaves_real_words_alone() -> None:
+    # "own", "lots", "writing", "spend" are one edit from cue words ("won", "lost", "waiting", "speed")
+    r = run(W, "They built their own thing, lots of writing and spend. Status quo.")
+    assert (r.outcome, r.reasons) == ("no_decision", ("status_quo",))
+    assert not any(note.startswith("read") for note in r.explanation)
+
+
+@pytest.mark.parametrize(
+    ("kind", "text", "outcome", "reasons"),
+    [
+        (D, "Abgelehnt – kein Budget vorhanden.", "rejected", ["no_budget"]),
+        (D, "Kein Interesse, sie sind mit ihrer aktuellen Lösung zufrieden.", "rejected", ["no_need"]),
+        (D, "Angenommen, Termin am Dienstag.", "accepted", ["meeting_booked"]),
+        (W, "Keine Entscheidung, Projekt verschoben.", "no_decision", ["timing"]),
+        (W, "Gewonnen! Die Integration in SAP war entscheidend.", "won", ["integration"]),
+        (D, "Recyclé : pas de réponse après plusieurs relances.", "recycled", ["unresponsive"]),
+        (D, "Rejeté : c'est un doublon.", "rejected", ["duplicate"]),
+        (W, "Sans décision : le projet est reporté à l'année prochaine.", "no_decision", ["timing"]),
+        (W, "Perdu, le client a choisi Proseware pour le prix.", "lost", ["price"]),
+        (D, "Rechazado, es un estudiante haciendo su tesis.", "rejected", ["not_a_buyer"]),
+        (D, "Aceptado, tenemos una reunión agendada para el jueves.", "accepted", ["meeting_booked"]),
+        (W, "Ganada por precio y soporte.", "won", ["price_value", "support"]),
+        (W, "Perdido. Eligieron Northwind por el precio.", "lost", ["price"]),
+    ],
+)
+def test_languages(kind: str, text: str, outcome: str, reasons: list[str]) -> None:
+    check(kind, text, outcome, reasons)
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("3", [3]),
+        ("#3", [3]),
+        ("option 3", [3]),
+        ("Accepted (option 2)", [2]),
+        ("3 - student", [3]),
+        ("3 and 7", [3, 7]),
+        ("3, 7", [3, 7]),
+        ("Rejected - 9", [9]),
+        ("Lost: 7", [7]),
+        ("Call at 2pm", []),
+        ("Meeting at 14:00 on the 14th", []),
+        ("Demo on 3/4", []),
+        ("$40k ARR, 20% discount", []),
+        ("3 users, 2 weeks", []),
+        ("Budget comes back in Q3, next quarter", []),
+        ("Demo at 2", []),
+        ("1. price\n2. features", []),
+        ("99", []),
+    ],
+)
+def test_option_numbers(text: str, expected: list[int]) -> None:
+    assert option_numbers(text, 14) == expected
+
+
+@pytest.mark.parametrize(
+    ("kind", "text", "outcome", "reasons", "review"),
+    [
+        (D, "9", "rejected", ["not_a_buyer"], False),
+        (D, "#12", "recycled", ["bad_timing"], False),
+        (D, "6 and 5", "rejected", ["no_need", "no_budget"], False),
+        (W, "4", "won", ["integration"], False),
+        (W, "7 - too expensive", "lost", ["price"], False),
+        (D, "Rejected - 9", "rejected", ["not_a_buyer"], False),
+        (D, "3 - student", "rejected", ["not_a_buyer"], True),  # words win over the number
+        (D, "Call booked for 2pm tomorrow", "accepted", ["meeting_booked"], False),
+        (
+            W,
+            "Won in Q3, 20% discount, $40k ARR. Fast implementation was key.",
+            "won",
+            ["time_to_value"],
+            False,
+        ),
+    ],
+)
+def test_numbers_against_words(kind: str, text: str, outcome: str, reasons: list[str], review: bool) -> None:
+    check(kind, text, outcome, reasons, review)
+
+
+def test_number_only_is_less_confident_than_words() -> None:
+    assert run(D, "9").confidence < run(D, "Rejected, student.").confidence
+
+
+@pytest.mark.parametrize(
+    ("kind", "text", "outcome", "reasons"),
+    [
+        (W, "Won! Wait, sorry - wrong deal. We lost this one to Northwind on price.", "lost", ["price"]),
+        (D, "Rejected. Wait no - recycle, she said to call back in the fall.", "recycled", ["bad_timing"]),
+        (D, "Accepted. Correction: rejected, wrong contact.", "rejected", ["wrong_contact"]),
+    ],
+)
+def test_self_correction_keeps_the_corrected_answer(
+    kind: str, text: str, outcome: str, reasons: list[str]
+) -> None:
+    check(kind, text, outcome, reasons, review=True)
+
+
+def test_interjections_and_apologies_are_not_corrections() -> None:
+    check(W, "lost. sorry for the late reply!", "lost", [])
+    check(D, "Accepted. Actually, the demo is booked for Monday.", "accepted", ["meeting_booked"])
+
+
+@pytest.mark.parametrize(
+    ("kind", "text"),
+    [
+        (D, "Which lead is this?"),
+        (D, "Not my lead, please reassign"),
+        (D, "idk, ask Jenna"),
+        (D, "Can you resend the details?"),
+        (W, "Let's discuss in our 1:1 on Thursday."),
+    ],
+)
+def test_non_answers(kind: str, text: str) -> None:
+    r = check(kind, text, None, [])
+    assert r.confidence <= 0.2
+
+
+@pytest.mark.parametrize(
+    ("kind", "text", "outcome", "reasons"),
+    [
+        (D, "reject? or recycle maybe, not sure yet", None, []),  # two outcomes, no winner
+        (W, "Not sure honestly, they said yes but nobody picks up now.", None, []),
+        (W, "Won, maybe on price? not sure", "won", ["price_value"]),
+        (D, "I think it's a dupe, maybe?", "rejected", ["duplicate"]),
+        (D, "Accepted. Not a fit though, tiny company.", "accepted", ["not_a_fit"]),  # reason vs outcome
+        (W, "Lost - they chose us for the integrations.", "lost", ["integration"]),
+        (
+            D,
+            "Recycled - existing customer and also not responding.",
+            "recycled",
+            ["existing_customer", "unresponsive"],
+        ),
+    ],
+)
+def test_doubt_sets_needs_review(kind: str, text: str, outcome: str | None, reasons: list[str]) -> None:
+    r = check(kind, text, outcome, reasons, review=True)
+    assert r.confidence <= 0.45
+
+
+def test_side_remark_hedge_does_not_set_review() -> None:
+    check(W, "No decision / went dark / Northwind was in the mix I think", "no_decision", ["went_dark"])
+
+
+def test_confidence_is_ordered_by_evidence() -> None:
+    full = run(W, "Lost on price.").confidence
+    outcome_only = run(W, "Lost.").confidence
+    reason_only = run(W, "too expensive").confidence
+    nothing = run(W, "see you at the offsite").confidence
+    assert full > outcome_only > nothing
+    assert full > reason_only > nothing
+
+
+@pytest.mark.parametrize(
+    ("kind", "text", "competitor"),
+    [
+        (W, "Lost to nw", "Northwind BI"),
+        (W, "Lost / price / northwnd", "Northwind BI"),  # typo of a configured name
+        (W, "Won vs ADVENTURE, better product", "Adventure Metrics"),
+        (W, "closed lost - went with Zephyr Analytics", "Zephyr Analytics"),  # unlisted, as written
+        (W, "Lost. They signed with Globex Dataworks for half the price.", "Globex Dataworks"),
+        (W, "Lost to a vendor we never see - Fourth Coffee. Local reseller.", "Fourth Coffee"),
+        (W, "Perdida - se fueron con Proseware.", "Proseware"),
+        (W, "Lost, no competitor, just no money", None),
+        (W, "Won, competitor: none", None),
+        (W, "Won. They chose us over the others.", None),
+        (W, "Closed won. Product fit.", None),
+        (D, "Accepted, they use Northwind today and want to switch.", "Northwind BI"),
+        (D, "Nothing wrong with the adventurous plan, accepted", None),  # word boundary
+    ],
+)
+def test_competitors(kind: str, text: str, competitor: str | None) -> None:
+    assert run(kind, text).competitor == competitor
+
+
+def test_competitor_none_is_not_a_reason() -> None:
+    check(W, "Won, competitor: none", "won", [])
+
+
+def test_lexicon_is_compiled_once_per_taxonomy() -> None:
+    assert lexicon_for(T, W) is lexicon_for(T, W)
+    assert lexicon_for(T, W) is not lexicon_for(T, D)
+
+
+def test_pure_and_deterministic() -> None:
+    text = "Lost to Northwind on price, mainly. Champion left too."
+    assert run(W, text) == run(W, text)
+
+
+def test_empty_and_junk_input() -> None:
+    for text in ("", "   ", "\x00\x01", "🙂🙂", "a" * 10000, "- / ( ) ! ?"):
+        r = run(D, text)
+        assert r.outcome is None and r.reasons == ()
