@@ -201,7 +201,10 @@ def main() -> None:
         upgrade(engine)  # 0002 and later: the report indexes
         with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
             conn.execute(text("ANALYZE"))
-        print(f"upgraded to head (report indexes) in {time.perf_counter() - t0:.1f} s")
+        print(
+            f"upgraded to head in {time.perf_counter() - t0:.1f} s"
+            + ("" if has_0002 else " (no 0002: no baseline)")
+        )
         after = time_reports(engine, args.repeat)
         print(f"\n{'report':<16}{'filters':<28}{'rev 0001 s':>12}{'head s':>10}  target < 2 s")
         for i, (rname, label, secs) in enumerate(after):
