@@ -94,3 +94,25 @@ PRAISE = frozenset(
         "gustaba",
     }
 )
+
+# A negated verb of meeting a requirement does not negate the reason after it: "we couldn't pass
+# their security review" states the reason.
+FAILURE_VERBS = frozenset(
+    {
+        "pass",
+        "meet",
+        "satisfy",
+        "clear",
+        "comply",
+        "match",
+        "offer",
+        "provide",
+        "deliver",
+        "handle",
+        "bestehen",
+        "erfullen",
+        "passer",
+        "cumplir",
+        "superar",
+    }
+)

@@ -30,6 +30,7 @@ class Hit:
     types: frozenset[str]
     negated: bool = False
     praised: bool = False  # "they liked the price": a reason only for the positive outcome
+    size: int = 1  # words the phrase names (not counting gaps): "existing customer" is 2
 
     def has(self, type_: str) -> bool:
         return type_ in self.types
@@ -101,7 +102,20 @@ def find_hits(tokens: Tokens, lex: KindLexicon) -> Matches:
         end = best_end
         negated = _pre_negated(words, kinds, i) and not types.isdisjoint(_NEGATABLE)
         praised = "reason" in types and _preceded_by(words, kinds, i, markers.PRAISE)
-        raw.append(Hit(i, end, tokens.sentence[i], tokens.clause[i], text, targets, types, negated, praised))
+        raw.append(
+            Hit(
+                i,
+                end,
+                tokens.sentence[i],
+                tokens.clause[i],
+                text,
+                targets,
+                types,
+                negated,
+                praised,
+                best_rank[0],
+            )
+        )
         i = end
 
     hits: list[Hit] = []
@@ -168,7 +182,7 @@ def _pre_negated(words: list[str], kinds: tuple[int, ...], start: int) -> bool:
     seen = 0
     j = start - 1
     while j >= 0 and seen < markers.NEGATION_WINDOW and kinds[j] == WORD:
-        if words[j] in markers.SCOPE_STOPS:
+        if words[j] in markers.SCOPE_STOPS or words[j] in markers.FAILURE_VERBS:
             return False
         if words[j] in markers.NEGATORS:
             return True

@@ -8,9 +8,10 @@
   of the stated outcome; with no stated outcome, the first clear reason implies the outcome.
 - Praise ("they liked the price") makes a reason only for the kind's positive (first) outcome.
 - Fallback reasons ("working it", "competitor") yield to any other reason of their outcome.
-- A reason of another outcome than the stated one is kept only when it comes first (the rep's
-  main point contradicts the outcome: a person must look); later ones are context
-  ("lost on price ... the POC was great").
+- A reason of another outcome than the stated one is kept (and a person must look) when no reason
+  of the stated outcome is given, or when it comes first and is named specifically (two or more
+  words: "Recycled - existing customer, not responding"); otherwise it is context ("lost on
+  price ... the POC was great", "they needed CPQ support and we lack it").
 """
 
 from __future__ import annotations
@@ -60,11 +61,14 @@ def pick_reasons(hits: Sequence[Hit], outcome: str | None, lex: KindLexicon) -> 
             ambiguous_only = True
 
     ordered: list[str] = []
+    specific: set[str] = set()  # named by a phrase of two or more words ("existing customer")
     for k, codes in mentions:
         if k in praised and anchor != positive:
             continue
         fit = [c for c in codes if ro[c] == anchor]
         code = fit[0] if fit else codes[0]
+        if hits[k].size >= 2:
+            specific.add(code)
         if code not in ordered:
             ordered.append(code)
 
@@ -79,7 +83,7 @@ def pick_reasons(hits: Sequence[Hit], outcome: str | None, lex: KindLexicon) -> 
             if ro[code] == anchor:
                 if code in same:
                     kept.append(code)
-            elif (pos < first_same) and (code not in lex.fallback or not same):
+            elif not same or (pos < first_same and code in specific and code not in lex.fallback):
                 kept.append(code)
                 contradicts = True
     else:
