@@ -16,7 +16,15 @@ from feedback.classify.normalise import phrase_words
 from feedback.taxonomy import KindTaxonomy, Taxonomy
 
 TargetType = Literal[
-    "outcome", "hint", "reason", "post_negator", "correction", "global_hedge", "local_hedge", "promoter"
+    "outcome",
+    "hint",
+    "reason",
+    "post_negator",
+    "correction",
+    "global_hedge",
+    "local_hedge",
+    "promoter",
+    "neutral",
 ]
 GAP_MAX = 5
 _WORD_CACHE = 50_000  # per-lexicon memo of word lookups; bounded so odd input cannot grow it
@@ -155,6 +163,7 @@ def build_lexicon(kind: KindTaxonomy, extra: Iterable[tuple[str, Target]] = ()) 
         ("global_hedge", markers.GLOBAL_HEDGES),
         ("local_hedge", markers.LOCAL_HEDGES),
         ("promoter", markers.PROMOTERS),
+        ("neutral", markers.NEUTRAL),
     ):
         for text in texts:
             add(text, Target(kind_name))  # type: ignore[arg-type]

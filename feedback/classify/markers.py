@@ -116,3 +116,10 @@ FAILURE_VERBS = frozenset(
         "superar",
     }
 )
+
+# Phrases that mean nothing for the taxonomy but contain cue words: matched first, they hide the
+# cue inside them ("picked up the phone" is no competitor choice, "demo form" no meeting).
+NEUTRAL = (
+    "picked up", "pick up", "picking up", "chose to", "selected for", "demo form", "demo request",
+    "contact form", "support ticket", "free trial", "time zone", "press release",
+)  # fmt: skip
