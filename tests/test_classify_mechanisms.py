@@ -294,3 +294,21 @@ def test_empty_and_junk_input() -> None:
     for text in ("", "   ", "\x00\x01", "🙂🙂", "a" * 10000, "- / ( ) ! ?"):
         r = run(D, text)
         assert r.outcome is None and r.reasons == ()
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Thanks for sending this over. I will take a look next week and get back to you.",
+        "Let me check with the team and come back to you.",
+        "Who assigned this to me? I cover EMEA only.",
+        "Please see my notes in Salesforce.",
+        "Not sure what you mean.",
+        "Sent from my phone, details later.",
+        "The webinar was great, thanks for organising it.",
+        "Will do",
+    ],
+)
+@pytest.mark.parametrize("kind", [D, W])
+def test_chatty_replies_invent_nothing(kind: str, text: str) -> None:
+    check(kind, text, None, [])

@@ -16,7 +16,7 @@ from feedback.classify.lexicon import lexicon_for
 from feedback.classify.matching import find_hits
 from feedback.classify.normalise import WORD, fold, tokenize
 from feedback.classify.numbers import option_numbers
-from feedback.classify.outcomes import apply_corrections, vote
+from feedback.classify.outcomes import apply_corrections, is_content, vote
 from feedback.classify.reasons import pick_reasons
 from feedback.classify.result import ClassificationResult
 from feedback.competitors import Competitor
@@ -71,11 +71,12 @@ def classify(
         review = True
 
     hedges = find_hedges(hits, tokens)
-    undecided = voted.undecided or (hedges.global_hedge and voted.outcome is None)
+    said_something = any(is_content(h) for h in hits)  # negated cues count: "haven't signed"
+    undecided = voted.undecided or (hedges.global_hedge and voted.outcome is None and said_something)
     if undecided:
         notes.append("undecided: the reply does not commit to an outcome")
         outcome, reasons, review = None, (), True
-    elif hedges.global_hedge or hedges.local_hedge:
+    elif (hedges.global_hedge and said_something) or hedges.local_hedge:
         notes.append("hedged or asked back next to the answer")
         review = True
 

@@ -121,5 +121,7 @@ FAILURE_VERBS = frozenset(
 # cue inside them ("picked up the phone" is no competitor choice, "demo form" no meeting).
 NEUTRAL = (
     "picked up", "pick up", "picking up", "chose to", "selected for", "demo form", "demo request",
-    "contact form", "support ticket", "free trial", "time zone", "press release",
+    "contact form", "support ticket", "free trial", "time zone", "press release", "get back to you",
+    "come back to you", "get back to u", "circle back with you", "check back with you", "get back to me",
+    "more later", "details later", "update later", "later today", "talk later",
 )  # fmt: skip
