@@ -312,3 +312,25 @@ def test_empty_and_junk_input() -> None:
 @pytest.mark.parametrize("kind", [D, W])
 def test_chatty_replies_invent_nothing(kind: str, text: str) -> None:
     check(kind, text, None, [])
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "champion " * 50_000,
+        "Went with " * 20_000,
+        "Lost to A B C D E F G " * 10_000,
+        "wait. lost. " * 20_000,
+        "mainly price " * 20_000,
+        "not sure maybe price? " * 5_000,
+        "3 and 7 and " * 5_000,
+        "x" * 1_000_000,
+    ],
+)
+def test_pathological_input_is_bounded(text: str) -> None:
+    import time
+
+    start = time.perf_counter()
+    r = run(W, text)
+    assert time.perf_counter() - start < 2.0  # a bound is the behaviour here: replies are short
+    assert 0.0 <= r.confidence <= 1.0

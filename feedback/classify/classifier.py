@@ -22,6 +22,8 @@ from feedback.classify.result import ClassificationResult
 from feedback.competitors import Competitor
 from feedback.taxonomy import Taxonomy
 
+MAX_CHARS = 20_000
+
 
 def classify(
     text: str,
@@ -45,10 +47,14 @@ def classify(
         lex = learned.lexicon(taxonomy, kind, lex)
         comps = comps + learned.competitors(kind, comps)
 
+    notes: list[str] = []
+    if len(text) > MAX_CHARS:  # a reply is a few sentences; bound the work on anything else
+        text = text[:MAX_CHARS]
+        notes.append(f"only the first {MAX_CHARS} characters were read")
     folded = fold(text)
     tokens = tokenize(folded)
     matches = find_hits(tokens, lex)
-    notes: list[str] = [f"read {typed!r} as {fixed!r}" for typed, fixed in matches.repaired]
+    notes.extend(f"read {typed!r} as {fixed!r}" for typed, fixed in matches.repaired)
 
     hits, replaced = apply_corrections(matches.hits, tokens.words, tokens.sentence, matches.first_word)
     review = False

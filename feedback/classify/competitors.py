@@ -37,6 +37,7 @@ _WON = re.compile(
 )
 _NAME = re.compile(r"[A-Z][\w&'.-]*(?:[ \t]+(?:[A-Z0-9][\w&'.-]*|&))*")
 _US = re.compile(r"(?i)(?:us|we|our|ourselves|uns|nous|nosotros)\b")
+_SPAN = 160  # how far after a choice phrase a name is looked for
 _SENTENCE_END = re.compile(r"[.!?\n;]")
 _NOT_NAMES_TEXT = """
     i we they our us the a an it he she their this that them you your my his her its one someone
@@ -84,9 +85,9 @@ def find_competitor(
     # 1. a choice phrase: "went with X", "lost to X", "X won" (regexes only when a trigger word occurs)
     present = _TRIGGER_WORDS.intersection(words)
     for m in _TRIGGER.finditer(text) if present else ():
-        rest = text[m.end() :]
-        stop = _SENTENCE_END.search(rest)
-        span = rest[: stop.start()] if stop else rest
+        end = min(len(text), m.end() + _SPAN)
+        stop = _SENTENCE_END.search(text, m.end(), end)
+        span = text[m.end() : stop.start() if stop else end]
         name = _listed_in(span[:60], matcher) or _name_after(span, lex)
         if name:
             return name, f"chosen: {m.group().strip()!r} {name}"

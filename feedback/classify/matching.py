@@ -118,18 +118,27 @@ def find_hits(tokens: Tokens, lex: KindLexicon) -> Matches:
         )
         i = end
 
+    # a post-negator clears the reason cues before it in its clause (one backward pass)
     hits: list[Hit] = []
-    for k, hit in enumerate(raw):
-        if not hit.negated and hit.has("reason"):
-            for later in raw[k + 1 :]:
-                if later.clause != hit.clause:
-                    break
-                if later.has("post_negator") and not later.negated:
-                    hit = Hit(
-                        hit.start, hit.end, hit.sentence, hit.clause, hit.phrase, hit.targets, hit.types, True
-                    )
-                    break
+    cleared_clause = -1
+    for hit in reversed(raw):
+        if hit.has("post_negator") and not hit.negated:
+            cleared_clause = hit.clause
+        elif hit.clause == cleared_clause and hit.has("reason") and not hit.negated:
+            hit = Hit(
+                hit.start,
+                hit.end,
+                hit.sentence,
+                hit.clause,
+                hit.phrase,
+                hit.targets,
+                hit.types,
+                True,
+                hit.praised,
+                hit.size,
+            )
         hits.append(hit)
+    hits.reverse()
     return Matches(tuple(hits), tuple(repaired), tuple(first_word))
 
 

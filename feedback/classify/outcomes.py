@@ -31,13 +31,17 @@ def apply_corrections(
     hits: Sequence[Hit], words: Sequence[str], sentence: Sequence[int], first_word: Sequence[bool]
 ) -> tuple[list[Hit], list[Hit]]:
     """(hits after the last correction, content hits it replaced)."""
+    content = [k for k, h in enumerate(hits) if is_content(h) and not h.negated]
+    if not content:
+        return list(hits), []
+    first, last = content[0], content[-1]
     cut = -1
     for k, hit in enumerate(hits):
-        if not hit.has("correction") or not _opens_sentence(hit.start, words, sentence, first_word):
-            continue
-        earlier = [h for h in hits[:k] if is_content(h) and not h.negated]
-        later = [h for h in hits[k + 1 :] if is_content(h) and not h.negated]
-        if earlier and later:
+        if (
+            first < k < last
+            and hit.has("correction")
+            and _opens_sentence(hit.start, words, sentence, first_word)
+        ):
             cut = k
     if cut < 0:
         return list(hits), []

@@ -16,6 +16,7 @@
 
 from __future__ import annotations
 
+from bisect import bisect_left
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -98,11 +99,13 @@ def _promoted(hits: Sequence[Hit], reason_idx: list[int]) -> set[int]:
     for k, hit in enumerate(hits):
         if not hit.has("promoter") or hit.negated:
             continue
-        same_clause = [r for r in reason_idx if r < k and hits[r].clause == hit.clause]
-        after = [r for r in reason_idx if r > k and hits[r].sentence == hit.sentence]
-        before = [r for r in reason_idx if r < k and hits[r].sentence == hit.sentence]
-        for group, pick in ((same_clause, -1), (after, 0), (before, -1)):
-            if group:
-                out.add(group[pick])
-                break
+        pos = bisect_left(reason_idx, k)
+        before = reason_idx[pos - 1] if pos > 0 else None
+        after = reason_idx[pos] if pos < len(reason_idx) else None
+        if before is not None and hits[before].clause == hit.clause:
+            out.add(before)
+        elif after is not None and hits[after].sentence == hit.sentence:
+            out.add(after)
+        elif before is not None and hits[before].sentence == hit.sentence:
+            out.add(before)
     return out
