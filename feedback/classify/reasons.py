@@ -38,7 +38,7 @@ def pick_reasons(hits: Sequence[Hit], outcome: str | None, lex: KindLexicon) -> 
     positive = lex.kind.outcomes[0].code if lex.kind.outcomes else None
     praised = {k for k, hit in enumerate(hits) if hit.praised}
     for k, hit in enumerate(hits):
-        codes = tuple(dict.fromkeys(t.code for t in hit.targets if t.type == "reason"))
+        codes = hit.codes
         if not codes:
             continue
         if hit.negated:
