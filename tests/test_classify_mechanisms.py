@@ -334,3 +334,66 @@ def test_pathological_input_is_bounded(text: str) -> None:
     r = run(W, text)
     assert time.perf_counter() - start < 2.0  # a bound is the behaviour here: replies are short
     assert 0.0 <= r.confidence <= 1.0
+
+
+@pytest.mark.parametrize(
+    ("kind", "text", "outcome", "reasons", "competitor"),
+    [
+        (W, "Outcome: Lost\nReason: price\nCompetitor: Northwind", "lost", ["price"], "Northwind BI"),
+        (W, "Won\nIntegration\nNone", "won", ["integration"], None),
+        (D, "- rejected\n- existing customer", "rejected", ["existing_customer"], None),
+        (W, "Lost 😞 Proseware was half the price", "lost", ["price"], "Proseware"),
+        (
+            W,
+            "Won!!! 🎉 The POC convinced them and support during the trial was top notch.",
+            "won",
+            ["time_to_value", "support"],
+            None,
+        ),
+        (
+            D,
+            "she's interested but only from Q3 onwards, they're mid-migration. recycle pls",
+            "recycled",
+            ["bad_timing"],
+            None,
+        ),
+        (
+            D,
+            "Accepted. Not a duplicate, not an existing customer. Demo booked for Tuesday.",
+            "accepted",
+            ["meeting_booked"],
+            None,
+        ),
+        (
+            W,
+            "Lost. Price wasn't great either but mainly the missing SSO.",
+            "lost",
+            ["missing_feature", "price"],
+            None,
+        ),
+        (
+            W,
+            "Lost, nothing to do with our product or pricing: they went with Proseware.",
+            "lost",
+            ["competitor"],
+            "Proseware",
+        ),
+        (D, "Mid-market company, demo booked.", "accepted", ["meeting_booked"], None),
+    ],
+)
+def test_messy_replies(
+    kind: str, text: str, outcome: str, reasons: list[str], competitor: str | None
+) -> None:
+    r = check(kind, text, outcome, reasons)
+    assert r.competitor == competitor
+
+
+def test_a_correction_replaces_only_what_it_restates() -> None:
+    r = check(
+        W,
+        "Lost to Northwind on price. Correction: on features, price was similar.",
+        "lost",
+        ["missing_feature"],
+        review=True,
+    )
+    assert r.competitor == "Northwind BI"

@@ -186,6 +186,7 @@ def build_lexicon(kind: KindTaxonomy, extra: Iterable[tuple[str, Target]] = ()) 
         ("local_hedge", markers.LOCAL_HEDGES),
         ("promoter", markers.PROMOTERS),
         ("neutral", markers.NEUTRAL),
+        ("pre_negator", markers.PRE_NEGATORS),
     ):
         for text in texts:
             add(text, Target(kind_name))  # type: ignore[arg-type]

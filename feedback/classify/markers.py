@@ -19,6 +19,13 @@ NEGATORS = frozenset(
         "misma", "before", "bevor", "avant", "antes",
     }
 )  # fmt: skip
+# Phrases that negate the cues after them in their clause ("nothing to do with our product or price").
+PRE_NEGATORS = (
+    "nothing to do with", "not about", "not because of", "not due to", "rather than", "instead of",
+    "regardless of", "despite", "in spite of", "other than", "not related to", "nichts mit", "rien a voir avec",
+    "nada que ver con", "no por",
+)  # fmt: skip
+PRE_NEGATOR_REACH = 4  # words after a pre-negator phrase that it still covers
 # Two-word negators ("rather than reject", "instead of lost").
 NEGATOR_PAIRS = frozenset(
     {("rather", "than"), ("instead", "of"), ("plutot", "que"), ("statt", "zu"), ("en", "vez")}
@@ -31,6 +38,7 @@ SCOPE_STOPS = frozenset({"and", "but", "so", "which", "und", "aber", "et", "mais
 POST_NEGATORS = (
     "not the issue", "not the problem", "not the reason", "not a factor", "not an issue", "not a problem",
     "not a concern", "not the deciding", "no issue", "no problem", "fine", "ok", "okay", "passed", "none",
+    "similar", "comparable", "the same", "about the same", "equal",
     "n a",
     "at least level", "on par", "level with", "not what", "irrelevant", "never came up",
     "kein problem", "kein thema", "nicht das problem", "pas le probleme", "pas un probleme",

@@ -132,6 +132,18 @@ def find_hits(tokens: Tokens, lex: KindLexicon) -> Matches:
         )
         i = end
 
+    # a pre-negator phrase clears the cues shortly after it in its clause (one forward pass)
+    negating_clause, negating_end = -1, -1
+    for k, hit in enumerate(raw):
+        if hit.has("pre_negator") and not hit.negated:
+            negating_clause, negating_end = hit.clause, hit.end
+        elif (
+            hit.clause == negating_clause
+            and hit.start - negating_end <= markers.PRE_NEGATOR_REACH
+            and not hit.negated
+            and not hit.types.isdisjoint(_NEGATABLE)
+        ):
+            raw[k] = hit._replace(negated=True)
     # a post-negator clears the reason cues before it in its clause (one backward pass)
     hits: list[Hit] = []
     cleared_clause = -1

@@ -11,6 +11,10 @@ import unicodedata
 from dataclasses import dataclass
 
 WORD, CLAUSE, SENTENCE = 0, 1, 2
+# Contrast words end a clause ("Price wasn't great but mainly the missing SSO").
+CONTRASTS = frozenset(
+    {"but", "however", "though", "although", "aber", "jedoch", "mais", "cependant", "pero", "sino"}
+)
 
 _QUOTES = str.maketrans({"’": "'", "‘": "'", "`": "'", "´": "'", "“": '"', "”": '"', "–": "-", "—": "-"})
 # "n't" becomes a separate "not" so negation sees it; the irregular ones first.
@@ -70,7 +74,7 @@ def tokenize(folded: str) -> Tokens:
     for m in _TOKEN.finditer(folded):
         tok = m.group()
         if tok[0].isalnum() or tok[0] == "_":
-            kind = WORD
+            kind = CLAUSE if tok in CONTRASTS else WORD
         elif tok[0] == "\n":
             tok = "\n"
             kind = SENTENCE

@@ -30,7 +30,7 @@ def is_content(hit: Hit) -> bool:
 def apply_corrections(
     hits: Sequence[Hit], words: Sequence[str], sentence: Sequence[int], first_word: Sequence[bool]
 ) -> tuple[list[Hit], list[Hit]]:
-    """(hits after the last correction, content hits it replaced)."""
+    """(hits left after the last correction, content hits it replaced)."""
     content = [k for k, h in enumerate(hits) if is_content(h) and not h.negated]
     if not content:
         return list(hits), []
@@ -45,8 +45,23 @@ def apply_corrections(
             cut = k
     if cut < 0:
         return list(hits), []
-    dropped = [h for h in hits[:cut] if is_content(h) and not h.negated]
-    return list(hits[cut + 1 :]), dropped
+    # the correction replaces what it restates: a new outcome replaces the old one, new reasons
+    # replace the old reasons ("Lost to X on price. Correction: on features" keeps "Lost")
+    after = list(hits[cut + 1 :])
+    restated_outcome = any((h.has("outcome") or h.has("hint")) and not h.negated for h in after)
+    restated_reasons = any(h.has("reason") and not h.negated for h in after)
+    kept: list[Hit] = []
+    dropped: list[Hit] = []
+    for h in hits[:cut]:
+        if not is_content(h):
+            continue
+        is_outcome = h.has("outcome") or h.has("hint")
+        if (is_outcome and restated_outcome) or (h.has("reason") and not is_outcome and restated_reasons):
+            if not h.negated:
+                dropped.append(h)
+        else:
+            kept.append(h)
+    return kept + after, dropped
 
 
 def _opens_sentence(
