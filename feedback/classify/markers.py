@@ -22,8 +22,8 @@ NEGATORS = frozenset(
 # Phrases that negate the cues after them in their clause ("nothing to do with our product or price").
 PRE_NEGATORS = (
     "nothing to do with", "not about", "not because of", "not due to", "rather than", "instead of",
-    "regardless of", "despite", "in spite of", "other than", "not related to", "nichts mit", "rien a voir avec",
-    "nada que ver con", "no por",
+    "regardless of", "despite", "in spite of", "other than", "not related to", "nichts mit",
+    "rien a voir avec", "nada que ver con", "no por",
 )  # fmt: skip
 PRE_NEGATOR_REACH = 4  # words after a pre-negator phrase that it still covers
 # Two-word negators ("rather than reject", "instead of lost").
