@@ -397,3 +397,7 @@ def test_a_correction_replaces_only_what_it_restates() -> None:
         review=True,
     )
     assert r.competitor == "Northwind BI"
+
+
+def test_a_negated_competitor_yields_to_the_one_named_next() -> None:
+    assert run(W, "Lost, not to Northwind, it was Proseware on price.").competitor == "Proseware"

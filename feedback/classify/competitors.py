@@ -37,6 +37,7 @@ _WON = re.compile(
 )
 _NAME = re.compile(r"[A-Z][\w&'.-]*(?:[ \t]+(?:[A-Z0-9][\w&'.-]*|&))*")
 _US = re.compile(r"(?i)(?:us|we|our|ourselves|uns|nous|nosotros)\b")
+_NEGATED_BEFORE = re.compile(r"\b(?:not|no|nicht|pas|rather than|instead of)\s+(?:to\s+|with\s+|by\s+)?$")
 _SPAN = 160  # how far after a choice phrase a name is looked for
 _SENTENCE_END = re.compile(r"[.!?\n;]")
 _NOT_NAMES_TEXT = """
@@ -97,10 +98,14 @@ def find_competitor(
             return name, f"chosen: {name} won"
     # 2. a configured competitor mentioned anywhere
     if matcher.pattern is not None:
-        hit = matcher.pattern.search(folded)
-        if hit:
+        negated: str | None = None
+        for hit in matcher.pattern.finditer(folded):
             name = matcher.canonical[" ".join(hit.group(1).split())]
-            return name, f"named: {name}"
+            if not _NEGATED_BEFORE.search(folded, max(0, hit.start() - 12), hit.start()):
+                return name, f"named: {name}"
+            negated = negated or name
+        if negated:  # "not Northwind" still names the competitor involved, if no other is named
+            return negated, f"named (negated): {negated}"
     # 3. a misspelt configured competitor
     for word in words:
         if len(word) < 5 or not word.isalpha() or word in COMMON_WORDS or lex.is_known(word):
