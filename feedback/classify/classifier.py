@@ -98,10 +98,7 @@ def classify(
                 review = True
             notes.append(f"option number(s) {numbers}")
         elif outcome is not None:
-            agrees = all(
-                r in reasons or (not reasons and o.outcome == outcome)
-                for r, o in zip(num_reasons, opts, strict=False)
-            )
+            agrees = all(o.reason in reasons or (not reasons and o.outcome == outcome) for o in opts)
             if agrees:
                 number_agrees = True
                 reasons = reasons + tuple(r for r in num_reasons if r not in reasons)

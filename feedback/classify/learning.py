@@ -1,13 +1,13 @@
 """Corrections made in review, as labelled examples the classifier uses on later replies.
 
 Kept as an explicit input (the worker loads it, ``feedback parse --learned`` may), so the classifier
-stays pure and benchmarks run without it. Two things are learned per kind:
+stays pure and benchmarks run without it. Three things are learned, per kind:
 
 - words the default lexicon does not know, from corrected replies it got wrong ("zorbed" ->
   rejected/not_a_fit): they become cue words of the corrected primary reason (or outcome) and go
   through the same negation and clause handling as the shipped phrases. A word learned for two
   different labels is dropped; capitalised words (names) are never learned.
-- exact replies: the same text (folded) later gets the corrected labels directly;
+- whole replies: the same words (folded) later get the corrected labels directly;
 - unlisted competitor names a reviewer typed become names to look for.
 """
 

@@ -108,9 +108,7 @@ class KindLexicon:
     typo_cache: dict[str, str | None] = field(default_factory=dict)
     _lookups: dict[str, tuple[int, ...]] = field(default_factory=dict)
     _known: dict[str, bool] = field(default_factory=dict)
-    _buckets: dict[str, tuple[tuple[int, ...], dict[str, tuple[int, ...]], tuple[int, ...]]] = field(
-        default_factory=dict
-    )
+    _buckets: dict[str, tuple[tuple[int, ...], dict[str, tuple[int, ...]]]] = field(default_factory=dict)
 
     def lookup(self, word: str) -> tuple[int, ...]:
         """Phrases that may start with ``word`` (cached: replies reuse a small vocabulary)."""
@@ -125,9 +123,9 @@ class KindLexicon:
                 self._lookups[word] = found
         return found
 
-    def candidates(self, word: str) -> tuple[tuple[int, ...], dict[str, tuple[int, ...]], tuple[int, ...]]:
-        """Phrases starting with ``word``, split for a quick look at the next word:
-        (one-word phrases and phrases with a gap or prefix second, by exact second word, none)."""
+    def candidates(self, word: str) -> tuple[tuple[int, ...], dict[str, tuple[int, ...]]]:
+        """Phrases starting with ``word``, split for a quick look at the next word: (one-word
+        phrases and those whose second place is a gap or a prefix, the others by second word)."""
         found = self._buckets.get(word)
         if found is None:
             loose: list[int] = []
@@ -139,7 +137,7 @@ class KindLexicon:
                 else:
                     for w in els[1].exact:
                         by_second.setdefault(w, []).append(idx)
-            found = (tuple(loose), {w: tuple(v) for w, v in by_second.items()}, ())
+            found = (tuple(loose), {w: tuple(v) for w, v in by_second.items()})
             if len(self._buckets) < _WORD_CACHE:
                 self._buckets[word] = found
         return found

@@ -81,7 +81,7 @@ def find_hits(tokens: Tokens, lex: KindLexicon) -> Matches:
         types: frozenset[str] = frozenset()
         text = ""
         nxt = words[i + 1] if i + 1 < n and kinds[i + 1] == WORD else None
-        loose, by_second, _ = lex.candidates(words[i])
+        loose, by_second = lex.candidates(words[i])
         pairs = by_second.get(nxt, ()) if nxt is not None and by_second else ()
         for idx in loose + pairs if pairs else loose:
             phrase = lex.phrases[idx]
