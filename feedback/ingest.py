@@ -16,6 +16,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import re
 import ssl
 import time
 from collections.abc import Awaitable, Callable
@@ -33,6 +34,10 @@ from feedback.tokens import TokenError, token_from_address, verify_token
 
 log = logging.getLogger("feedback.ingest")
 
+_MAIL_FROM = re.compile(r"FROM:\s*<([^>]*)>", re.IGNORECASE)
+_SIZE = re.compile(r"\bSIZE=(\d+)", re.IGNORECASE)
+KNOWN_REQUEST_TTL = 300.0  # seconds a request id found at RCPT is trusted without a lookup
+KNOWN_REQUEST_MAX = 100_000
 EnqueueFn = Callable[[list[int]], Awaitable[list[int]]]
 
 
@@ -53,9 +58,12 @@ def request_exists(engine: Engine, request_id: int) -> bool:
 class Enqueuer:
     """Collects stored message ids and enqueues them in batches after their 250."""
 
-    def __init__(self, engine: Engine, enqueue: EnqueueFn | None) -> None:
+    def __init__(
+        self, engine: Engine, enqueue: EnqueueFn | None, mark: Callable[[list[int]], None] | None = None
+    ) -> None:
         self.engine = engine
         self.enqueue = enqueue
+        self.mark = mark  # e.g. MessageStore.note_enqueued: marks ride along with the next commit
         self._pending: list[int] = []
         self._wake = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
@@ -80,7 +88,10 @@ class Enqueuer:
             if batch:
                 try:
                     done = await self.enqueue(batch)
-                    await asyncio.to_thread(mark_enqueued, self.engine, done)
+                    if self.mark is not None:
+                        self.mark(done)
+                    else:
+                        await asyncio.to_thread(mark_enqueued, self.engine, done)
                 except Exception as exc:
                     log.warning("enqueue deferred to the sweeper: %s", exc)
             if not self._pending:
@@ -122,6 +133,18 @@ class IngestHandler:
         self.closing = False
         self._drained = asyncio.Event()
         self._drained.set()
+        # request ids seen to exist recently: saves the RCPT lookup round trip (positive only; a
+        # request deleted meanwhile is accepted and ends in review as unmatched, nothing is lost)
+        self._known_ids: dict[int, float] = {}
+
+    def _known(self, request_id: int) -> bool:
+        seen = self._known_ids.get(request_id)
+        return seen is not None and time.monotonic() - seen < KNOWN_REQUEST_TTL
+
+    def _remember(self, request_id: int) -> None:
+        if len(self._known_ids) >= KNOWN_REQUEST_MAX:
+            self._known_ids.clear()
+        self._known_ids[request_id] = time.monotonic()
 
     async def handle_MAIL(
         self, server: SMTP, session: Session, envelope: Envelope, address: str, mail_options: list[str]
@@ -154,10 +177,15 @@ class IngestHandler:
             request_id = verify_token(token, self.secret)
         except TokenError as exc:
             return f"550 5.1.1 <{address}>: invalid reply token ({exc}); reply to the original request email"
-        try:
-            exists = await asyncio.to_thread(request_exists, self.engine, request_id)
-        except RequestLookupError:
-            return "451 4.3.0 Temporary lookup failure, please try again later"
+        if not self._known(request_id):
+            try:
+                exists = await asyncio.to_thread(request_exists, self.engine, request_id)
+            except RequestLookupError:
+                return "451 4.3.0 Temporary lookup failure, please try again later"
+            if exists:
+                self._remember(request_id)
+        else:
+            exists = True
         if not exists:
             return f"550 5.1.1 <{address}>: no such feedback request (it may have been deleted)"
         envelope.rcpt_tos.append(address)
@@ -197,7 +225,7 @@ class IngestHandler:
         log.info(
             "stored",
             extra={
-                "message": stored.id,
+                "message_id": stored.id,  # "message" is reserved by logging (KeyError)
                 "peer": peer,
                 "size": len(raw),
                 "status": 250,
@@ -223,6 +251,15 @@ class IngestSMTP(SMTP):
     def __init__(self, handler: IngestHandler, **kwargs: Any) -> None:
         super().__init__(handler, **kwargs)
         self.ingest = handler
+        self._mail_arg: str | None = None
+
+    async def smtp_MAIL(self, arg: str) -> None:
+        # a 552 for a declared SIZE comes before the envelope exists: keep the argument to record it
+        self._mail_arg = arg
+        try:
+            await super().smtp_MAIL(arg)
+        finally:
+            self._mail_arg = None
 
     async def push(self, status: str) -> None:  # type: ignore[override]
         if status.startswith("552") and self.data_size_limit:
@@ -235,14 +272,20 @@ class IngestSMTP(SMTP):
                 env._refusal_recorded = True  # type: ignore[attr-defined]
                 peer = self.session.peer[0] if self.session and isinstance(self.session.peer, tuple) else None
                 self.ingest.stats.refused += 1
+                mail_from, size = env.mail_from or "", self.data_size_limit + 1
+                if self._mail_arg is not None:  # refused at MAIL FROM:<addr> SIZE=n
+                    if m := _MAIL_FROM.search(self._mail_arg):
+                        mail_from = m.group(1)
+                    if m := _SIZE.search(self._mail_arg):
+                        size = int(m.group(1))
                 try:
                     await asyncio.to_thread(
                         record_refusal,
                         self.ingest.engine,
                         peer=peer,
-                        mail_from=env.mail_from or "",
+                        mail_from=mail_from,
                         rcpt_to=list(env.rcpt_tos),
-                        size=self.data_size_limit + 1,
+                        size=size,
                         code=552,
                         reason="message too big",
                     )
@@ -266,7 +309,7 @@ class IngestServer:
         self.settings = settings
         self.engine = engine
         self.store = MessageStore(engine)
-        self.enqueuer = Enqueuer(engine, enqueue)
+        self.enqueuer = Enqueuer(engine, enqueue, self.store.note_enqueued)
         self.handler = IngestHandler(settings, engine, self.store, self.enqueuer)
         self.server: asyncio.AbstractServer | None = None
         self._connections = 0

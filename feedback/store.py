@@ -11,12 +11,14 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Engine
+from sqlalchemy.sql.dml import Update
 
 from feedback.dedup import dedup_key
 from feedback.models import InboundMessage, MessageStatus, Refusal, utcnow
@@ -47,8 +49,12 @@ def _insert(engine: Engine):  # type: ignore[no-untyped-def]
     return postgresql.insert if engine.dialect.name == "postgresql" else sqlite.insert
 
 
-def store_batch(engine: Engine, batch: list[Incoming]) -> list[Stored]:
-    """Insert (or count a redelivery of) each message in one transaction; returns ids in order."""
+def store_batch(engine: Engine, batch: list[Incoming], *, enqueued: Sequence[int] = ()) -> list[Stored]:
+    """Insert (or count a redelivery of) each message in one transaction; returns ids in order.
+
+    ``enqueued``: ids whose parse job is now queued, marked in the same transaction (one commit,
+    one fsync, no second writer competing for SQLite's lock).
+    """
     insert = _insert(engine)
     table = InboundMessage.__table__  # type: ignore[attr-defined]
     out: list[Stored] = []
@@ -73,6 +79,8 @@ def store_batch(engine: Engine, batch: list[Incoming]) -> list[Stored]:
             ).returning(table.c.id, table.c.deliveries)
             row = conn.execute(stmt).one()
             out.append(Stored(id=int(row[0]), duplicate=int(row[1]) > 1))
+        if enqueued:
+            conn.execute(_mark_stmt(enqueued))
     return out
 
 
@@ -93,25 +101,37 @@ def record_refusal(
         )
 
 
+def _mark_stmt(ids: Sequence[int]) -> Update:
+    table = InboundMessage.__table__  # type: ignore[attr-defined]
+    return (
+        update(table)
+        .where(table.c.id.in_(list(ids)), table.c.status == MessageStatus.received.value)
+        .values(status=MessageStatus.queued.value, enqueued_at=utcnow())
+    )
+
+
 def mark_enqueued(engine: Engine, ids: list[int]) -> None:
     if not ids:
         return
-    table = InboundMessage.__table__  # type: ignore[attr-defined]
     with engine.begin() as conn:
-        conn.execute(
-            update(table)
-            .where(table.c.id.in_(ids), table.c.status == MessageStatus.received.value)
-            .values(status=MessageStatus.queued.value, enqueued_at=utcnow())
-        )
+        conn.execute(_mark_stmt(ids))
 
 
 class MessageStore:
-    """Group-committing writer shared by all SMTP sessions of one process."""
+    """Group-committing writer shared by all SMTP sessions of one process.
+
+    The writer is also the only place the ingest writes "queued" marks (``note_enqueued``): they
+    ride along in the next commit instead of a second transaction competing for the write lock.
+    A mark lost to a crash or a failed commit only leaves a message "received"; the sweeper
+    enqueues those again and arq's deterministic job ids refuse a second copy.
+    """
 
     def __init__(self, engine: Engine, *, max_batch: int = 64) -> None:
         self.engine = engine
         self.max_batch = max_batch
-        self._queue: asyncio.Queue[tuple[Incoming, asyncio.Future[Stored]]] = asyncio.Queue()
+        # None is a wake-up: "only marks to write"
+        self._queue: asyncio.Queue[tuple[Incoming, asyncio.Future[Stored]] | None] = asyncio.Queue()
+        self._marks: list[int] = []
         self._task: asyncio.Task[None] | None = None
 
     def start(self) -> None:
@@ -132,14 +152,29 @@ class MessageStore:
         await self._queue.put((item, fut))
         return await fut
 
+    def note_enqueued(self, ids: Sequence[int]) -> None:
+        """Mark ``ids`` as queued with the next commit (best effort, see the class doc)."""
+        if not ids:
+            return
+        self._marks.extend(ids)
+        if self._queue.empty():
+            self._queue.put_nowait(None)
+
     async def _run(self) -> None:
         while True:
             first = await self._queue.get()
-            batch = [first]
+            batch = [first] if first is not None else []
             while len(batch) < self.max_batch and not self._queue.empty():
-                batch.append(self._queue.get_nowait())
+                entry = self._queue.get_nowait()
+                if entry is not None:
+                    batch.append(entry)
+            marks, self._marks = self._marks, []
+            if not batch and not marks:
+                continue
             try:
-                stored = await asyncio.to_thread(store_batch, self.engine, [item for item, _ in batch])
+                stored = await asyncio.to_thread(
+                    store_batch, self.engine, [item for item, _ in batch], enqueued=marks
+                )
             except Exception as exc:
                 log.error("store failed for %d message(s): %s", len(batch), exc)
                 for _, fut in batch:
