@@ -401,3 +401,56 @@ def test_a_correction_replaces_only_what_it_restates() -> None:
 
 def test_a_negated_competitor_yields_to_the_one_named_next() -> None:
     assert run(W, "Lost, not to Northwind, it was Proseware on price.").competitor == "Proseware"
+
+
+@pytest.mark.parametrize(
+    ("kind", "text", "outcome", "reasons"),
+    [
+        (W, "Lost - $$$", "lost", ["price"]),
+        (W, "lost, pricing was too high", "lost", ["price"]),
+        (W, "Lost. They balked at the price.", "lost", ["price"]),
+        (W, "lost - sticker shock", "lost", ["price"]),
+        (W, "Lost, over their budget", "lost", ["price"]),
+        (W, "Lost: no SSO", "lost", ["missing_feature"]),
+        (W, "lost, not on our roadmap", "lost", ["missing_feature"]),
+        (W, "Won - strong relationship with the exec sponsor", "won", ["relationship"]),
+        (W, "won, fast onboarding", "won", ["time_to_value"]),
+        (W, "No decision, they decided to stay put", "no_decision", ["status_quo"]),
+        (W, "can't get hold of them anymore", "no_decision", ["went_dark"]),
+        (W, "Budget freeze across the company", "no_decision", ["budget_frozen"]),
+        (W, "deprioritised for this year", "no_decision", ["timing"]),
+        (W, "on the back burner till 2025", "no_decision", ["timing"]),
+        (W, "Lost - our main contact moved on", "lost", ["champion_left"]),
+        (W, "lost our champion in a reorg", "lost", ["champion_left"]),
+        (W, "failed infosec review", "lost", ["security_compliance"]),
+        (W, "Lost, couldn't get through procurement and legal", "lost", ["security_compliance"]),
+        (W, "Lost, budget not approved", "lost", ["no_budget"]),
+        (D, "discovery call set for Tue", "accepted", ["meeting_booked"]),
+        (D, "intro call on the books", "accepted", ["meeting_booked"]),
+        (D, "SQL'd, opp open in stage 1", "accepted", ["opportunity_created"]),
+        (D, "Left VM and sent an email, waiting", "accepted", ["in_progress"]),
+        (D, "B2C company, not our ICP", "rejected", ["not_a_fit"]),
+        (D, "SMB, too small", "rejected", ["not_a_fit"]),
+        (D, "can't afford us", "rejected", ["no_budget"]),
+        (D, "no interest at all", "rejected", ["no_need"]),
+        (D, "email bounced, invalid", "rejected", ["bad_data"]),
+        (D, "not the DM, referred me to her boss", "rejected", ["wrong_contact"]),
+        (D, "job seeker", "rejected", ["not_a_buyer"]),
+        (D, "current client, open opp already", "rejected", ["existing_customer"]),
+        (D, "already have this one", "rejected", ["duplicate"]),
+        (D, "follow up in January", "recycled", ["bad_timing"]),
+        (D, "check back in 6 months", "recycled", ["bad_timing"]),
+        (D, "can't reach him", "recycled", ["unresponsive"]),
+        (D, "no response to 5 emails", "recycled", ["unresponsive"]),
+        (D, "information gathering only", "recycled", ["early_research"]),
+        (D, "just benchmarking vendors", "recycled", ["early_research"]),
+        (D, "accepted, will work it", "accepted", ["in_progress"]),
+        (D, "Looks promising, demo on the calendar for next week", "accepted", ["meeting_booked"]),
+        (W, "Won on value", "won", ["price_value"]),
+        (W, "Won because we were cheaper", "won", ["price_value"]),
+        (W, "Lost because they were cheaper", "lost", ["price"]),
+    ],
+)
+def test_everyday_shorthand(kind: str, text: str, outcome: str, reasons: list[str]) -> None:
+    r = run(kind, text)
+    assert (r.outcome, list(r.reasons)) == (outcome, reasons), r.explanation

@@ -34,6 +34,7 @@ def _bare_not(m: re.Match[str]) -> str:
 
 # A period followed by a lower-case word is an abbreviation or a lazy sentence end: a soft break.
 _SOFT_PERIOD = re.compile(r"\.(?=[ \t]+[a-z(])")
+_MONEY_SIGNS = re.compile(r"[$€£]{2,}")
 _INWORD = re.compile(r"(?<=\w)[-/'](?=\w)")
 # ":" is not a break: "Competitor: none", "Reason: price" read as one clause.
 _TOKEN = re.compile(r"\w+|\n\s*\n|\n|[.!?;,/()\[\]\-+&\"]")
@@ -45,6 +46,8 @@ def fold(text: str) -> str:
     """Lower-case, accent-free, contraction-expanded text (same length rules for cues and replies)."""
     text = text.translate(_QUOTES)
     text = _SOFT_PERIOD.sub(",", text)
+    if "$$" in text or "€€" in text or "££" in text:  # "$$$" is shorthand for expensive
+        text = _MONEY_SIGNS.sub(" pricey ", text)
     if not text.isascii():
         text = _COMBINING.sub("", unicodedata.normalize("NFKD", text))
     text = text.casefold()
