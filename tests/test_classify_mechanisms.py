@@ -454,3 +454,13 @@ def test_a_negated_competitor_yields_to_the_one_named_next() -> None:
 def test_everyday_shorthand(kind: str, text: str, outcome: str, reasons: list[str]) -> None:
     r = run(kind, text)
     assert (r.outcome, list(r.reasons)) == (outcome, reasons), r.explanation
+
+
+def test_praise_counts_only_for_the_positive_outcome() -> None:
+    check(W, "Lost - great relationship though", "lost", [])
+    check(W, "Won - great relationship with their team", "won", ["relationship"])
+    check(D, "Looks like a bad fit, tiny company", "rejected", ["not_a_fit"])
+
+
+def test_a_hedge_in_the_sentence_of_the_outcome_sets_review() -> None:
+    check(W, "We won, I think", "won", [], review=True)

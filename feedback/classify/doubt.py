@@ -19,13 +19,13 @@ from feedback.classify.outcomes import is_content
 @dataclass(frozen=True, slots=True)
 class Hedges:
     global_hedge: bool  # "not sure", "hard to say": doubt about the whole answer
-    local_hedge: bool  # "I think", "maybe" in the clause of an outcome or reason, or asked as a question
+    local_hedge: bool  # "I think", "maybe" in the sentence of an outcome, next to a reason, or a question
 
 
 def find_hedges(hits: Sequence[Hit], tokens: Tokens) -> Hedges:
     questions = {tokens.sentence[i] - 1 for i, w in enumerate(tokens.words) if w == "?"}
     content_sentences = {h.sentence for h in hits if is_content(h) and not h.negated}
-    outcome_clauses = {h.clause for h in hits if (h.has("outcome") or h.has("hint")) and not h.negated}
+    outcome_sentences = {h.sentence for h in hits if (h.has("outcome") or h.has("hint")) and not h.negated}
     reasons: dict[int, list[Hit]] = {}  # by clause: a hedge only looks at its own clause
     for h in hits:
         if h.has("reason") and not h.negated:
@@ -33,7 +33,7 @@ def find_hedges(hits: Sequence[Hit], tokens: Tokens) -> Hedges:
     global_hedge = any(h.has("global_hedge") and not h.negated for h in hits)
     local = any(
         h.has("local_hedge")
-        and (h.clause in outcome_clauses or any(_near(h, r) for r in reasons.get(h.clause, ())))
+        and (h.sentence in outcome_sentences or any(_near(h, r) for r in reasons.get(h.clause, ())))
         for h in hits
     )
     local = local or bool(questions & content_sentences)

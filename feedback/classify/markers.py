@@ -62,7 +62,7 @@ GLOBAL_HEDGES = (
     "unclear", "no clue", "difficult to say", "weiss nicht", "unklar", "schwer zu sagen", "pas sur",
     "difficile a dire", "no estoy seguro", "no se", "dificil de decir",
 )  # fmt: skip
-# Doubt next to a stated outcome (same clause) or reason (within HEDGE_REACH words): keep the
+# Doubt next to a stated outcome (same sentence) or reason (within HEDGE_REACH words): keep the
 # answer, ask a person to look.
 LOCAL_HEDGES = (
     "maybe", "perhaps", "probably", "i think", "i guess", "i believe", "possibly", "or so",
@@ -85,23 +85,11 @@ HEDGE_REACH = 2
 # Praise before a reason ("they liked the price"): the reason counts only for a positive outcome.
 PRAISE = frozenset(
     {
-        "liked",
-        "loved",
-        "like",
-        "love",
-        "happy",
-        "appreciated",
-        "praised",
-        "impressed",
-        "enjoyed",
-        "mochten",
-        "gefiel",
-        "aimaient",
-        "apprecie",
-        "gusto",
-        "gustaba",
+        "liked", "loved", "love", "happy", "appreciated", "praised", "impressed", "enjoyed", "great", "good",
+        "strong", "excellent", "solid", "nice", "fantastic", "amazing", "mochten", "gefiel", "aimaient", "apprecie",
+        "gusto", "gustaba",
     }
-)
+)  # fmt: skip
 
 # A negated verb of meeting a requirement does not negate the reason after it: "we couldn't pass
 # their security review" states the reason.
