@@ -85,9 +85,9 @@ HEDGE_REACH = 2
 # Praise before a reason ("they liked the price"): the reason counts only for a positive outcome.
 PRAISE = frozenset(
     {
-        "liked", "loved", "love", "happy", "appreciated", "praised", "impressed", "enjoyed", "great", "good",
-        "strong", "excellent", "solid", "nice", "fantastic", "amazing", "mochten", "gefiel", "aimaient", "apprecie",
-        "gusto", "gustaba",
+        "liked", "loved", "love", "happy", "appreciated", "praised", "impressed", "enjoyed", "great",
+        "good", "strong", "excellent", "solid", "nice", "fantastic", "amazing", "mochten", "gefiel",
+        "aimaient", "apprecie", "gusto", "gustaba",
     }
 )  # fmt: skip
 
