@@ -168,7 +168,8 @@ def _default_data() -> dict[str, Any]:
 
 
 def _merge(base: dict[str, Any], override: dict[str, Any]) -> dict[str, Any]:
-    """Extend the default: outcomes and reasons are merged by code, other keys replaced."""
+    """Extend the default: outcomes and reasons are merged by code, cue phrases (``phrases``,
+    ``hints``) are added per language to the shipped ones, other keys are replaced."""
     merged = json.loads(json.dumps(base))
     if "version" in override:
         merged["version"] = override["version"]
@@ -184,15 +185,31 @@ def _merge(base: dict[str, Any], override: dict[str, Any]) -> dict[str, Any]:
                 continue
             for key, value in odata.items():
                 if key != "reasons":
-                    existing[key] = value
+                    _set_or_extend(existing, key, value)
             for rdata in odata.get("reasons", []):
                 old = next((r for r in existing.get("reasons", []) if r["code"] == rdata.get("code")), None)
                 if old is None:
                     existing.setdefault("reasons", []).append(rdata)
                 else:
-                    old.update(rdata)
+                    for key, value in rdata.items():
+                        _set_or_extend(old, key, value)
     out: dict[str, Any] = merged
     return out
+
+
+def _set_or_extend(target: dict[str, Any], key: str, value: Any) -> None:
+    """Replace ``target[key]``, except cue phrases, which are added per language."""
+    old = target.get(key)
+    if key in ("phrases", "hints") and isinstance(old, dict) and isinstance(value, dict):
+        merged = dict(old)
+        for lang, phrases in value.items():
+            if isinstance(phrases, list | tuple) and isinstance(merged.get(lang), list | tuple):
+                merged[lang] = [*merged[lang], *(p for p in phrases if p not in merged[lang])]
+            else:
+                merged[lang] = phrases
+        target[key] = merged
+    else:
+        target[key] = value
 
 
 def load_taxonomy(

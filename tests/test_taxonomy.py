@@ -205,3 +205,30 @@ def test_unknown_kind() -> None:
 
 def test_fingerprint_is_stable() -> None:
     assert load_taxonomy().fingerprint == default_taxonomy().fingerprint
+
+
+def test_extending_phrases_keeps_the_shipped_ones() -> None:
+    t = load_taxonomy(
+        {
+            "kinds": {
+                "disposition": {
+                    "outcomes": [
+                        {
+                            "code": "rejected",
+                            "reasons": [
+                                {
+                                    "code": "not_a_fit",
+                                    "label": "Not a fit",
+                                    "phrases": {"en": ["wrong vertical"], "it": ["non adatto"]},
+                                }
+                            ],
+                        }
+                    ]
+                }
+            }
+        }
+    )
+    reason = t.kind("disposition").reason("not_a_fit")
+    assert "wrong vertical" in reason.phrases["en"] and "not a fit" in reason.phrases["en"]
+    assert reason.phrases["it"] == ("non adatto",) and reason.phrases["de"]
+    assert classify("non adatto", kind="disposition", taxonomy=t).reasons == ("not_a_fit",)
