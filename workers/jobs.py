@@ -49,7 +49,7 @@ async def process_message(ctx: dict[str, Any], message_id: int) -> str:
     log.info(
         "processed",
         extra={
-            "message": message_id,
+            "message_id": message_id,
             "status": outcome.status,
             "request": outcome.request_id,
             "skipped": outcome.skipped,
