@@ -464,3 +464,22 @@ def test_praise_counts_only_for_the_positive_outcome() -> None:
 
 def test_a_hedge_in_the_sentence_of_the_outcome_sets_review() -> None:
     check(W, "We won, I think", "won", [], review=True)
+
+
+@pytest.mark.parametrize(
+    ("text", "competitor", "outcome"),
+    [
+        ("Won, beat Trey Research on price", "Trey Research", "won"),
+        ("Won against Alpine Ski House.", "Alpine Ski House", "won"),
+        ("Won vs. Coho Winery", "Coho Winery", "won"),
+        ("Won - they chose us over Wide World Importers", "Wide World Importers", "won"),
+        ("Lost to Wide World Importers.", "Wide World Importers", "lost"),
+        ("They chose Tailspin.", "Tailspin", "lost"),
+        ("They went with the Enterprise plan", None, None),  # a product tier, not a company
+        ("They picked Monday for the kickoff", None, None),  # a choice without a competitor
+        ("Lost - they moved to Stage 2 elsewhere", None, "lost"),
+    ],
+)
+def test_unlisted_competitors_from_phrasing(text: str, competitor: str | None, outcome: str | None) -> None:
+    r = run(W, text)
+    assert (r.competitor, r.outcome) == (competitor, outcome), r.explanation

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from feedback.classify import markers
 from feedback.classify.competitors import find_competitor, matcher_for
 from feedback.classify.doubt import confidence, find_hedges
 from feedback.classify.learning import LearnedExamples
@@ -56,7 +57,13 @@ def classify(
     matches = find_hits(tokens, lex)
     notes.extend(f"read {typed!r} as {fixed!r}" for typed, fixed in matches.repaired)
 
-    hits, replaced = apply_corrections(matches.hits, tokens.words, tokens.sentence, matches.first_word)
+    words = [w for w, k in zip(tokens.words, tokens.kinds, strict=True) if k == WORD]
+    competitor, how = find_competitor(text, folded, words, matcher=matcher_for(comps), lex=lex)
+    all_hits = matches.hits
+    if competitor is None:  # "they picked Monday for the kickoff" chose no competitor
+        all_hits = tuple(h for h in all_hits if h.phrase not in markers.CHOICE_PHRASES)
+
+    hits, replaced = apply_corrections(all_hits, tokens.words, tokens.sentence, matches.first_word)
     review = False
     if replaced:
         notes.append("self-correction: earlier statement replaced")
@@ -106,8 +113,6 @@ def classify(
                 notes.append(f"option number(s) {numbers} disagree with the words; the words win")
                 review = True
 
-    words = [w for w, k in zip(tokens.words, tokens.kinds, strict=True) if k == WORD]
-    competitor, how = find_competitor(text, folded, words, matcher=matcher_for(comps), lex=lex)
     if how:
         notes.append(how)
     if outcome is not None:

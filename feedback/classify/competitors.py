@@ -22,13 +22,14 @@ from feedback.competitors import Competitor
 
 _TRIGGER = re.compile(
     r"(?i:\b(?:went|gone|going|go|gehen|sind)\s+with|\b(?:chose|choose|chosen|picked|selected|preferred)"
-    r"|\bsigned\s+with|\blost\s+(?:out\s+|it\s+|the\s+deal\s+)?to|\bswitched\s+to|\bmoved\s+to|\bging\s+an"
+    r"|\bsigned\s+with|\blost\s+(?:out\s+|it\s+|the\s+deal\s+)?to|\bswitched\s+to|\bging\s+an"
+    r"|\bbeat|\bbeating|\b(?:won\s+)?against|\bvs\.?|\bversus|\bus\s+over"
     r"|\bentschieden\s+sich\s+f(?:ü|ue|u)r|\bsich\s+f(?:ü|ue|u)r|\ba\s+choisi|\bont\s+choisi|\bpartis\s+chez|\beligieron|\beligi[oó]"
     r"|\bse\s+fueron\s+con|\bse\s+quedaron\s+con|\bperdimos\s+(?:contra|con|frente\s+a))\s+"
 )
 _TRIGGER_WORDS_TEXT = """
     went gone going go gehen sind chose choose chosen picked selected preferred signed lost switched
-    moved ging entschieden sich choisi partis eligieron eligio se perdimos
+    ging entschieden sich choisi partis eligieron eligio se perdimos beat beating against vs versus us
 """
 _TRIGGER_WORDS = frozenset(_TRIGGER_WORDS_TEXT.split())
 _WON_WORDS = frozenset({"won", "deal", "took"})
@@ -47,6 +48,13 @@ _NOT_NAMES_TEXT = """
     die das wir sie ils nous elle ellos nosotros
 """
 _NOT_NAMES = frozenset(_NOT_NAMES_TEXT.split())
+# A capitalised word before one of these is a product tier or a step, not a company ("the
+# Enterprise plan", "Stage 2").
+_NOT_COMPANY_TEXT = """
+    plan plans tier tiers option options stage edition package packages version license licence bundle
+    route approach proposal quote offer contract module addon sku level phase step
+"""
+_NOT_COMPANY = frozenset(_NOT_COMPANY_TEXT.split())
 
 
 @dataclass(frozen=True, slots=True)
@@ -134,24 +142,30 @@ def _name_after(span: str, lex: KindLexicon) -> str | None:
         return None
     head = re.sub(r"^(?:the|a|an|die|der|le|la|el)\s+", "", stripped, flags=re.IGNORECASE)
     m = _NAME.match(head)
-    if m and (name := _clean(m.group(), lex)):
+    if m and (name := _clean(m.group(), lex, after=head[m.end() :])):
         return name
     for sep in re.finditer(r"\s[-–—:]\s*", span):
-        m = _NAME.match(span[sep.end() :])
-        if m and (name := _clean(m.group(), lex)):
+        rest = span[sep.end() :]
+        m = _NAME.match(rest)
+        if m and (name := _clean(m.group(), lex, after=rest[m.end() :])):
             return name
     return None
 
 
-def _clean(name: str, lex: KindLexicon, *, strict: bool = False) -> str | None:
-    """The name as written, or None when it is a pronoun, a cue word ("Closed won") or, for the
-    looser "X won" pattern, any common word."""
+def _clean(name: str, lex: KindLexicon, *, strict: bool = False, after: str = "") -> str | None:
+    """The name as written, or None when it is a pronoun, a cue word ("Closed won"), a product tier
+    or step ("Enterprise plan", "Stage 2") or, for the looser "X won" pattern, any common word."""
     words = name.strip(" .,'-").split()
     while words and words[0].lower() in _NOT_NAMES:
         words = words[1:]
     if not words or len(words) > 4:
         return None
     folded = [fold(w).strip(" .,'-") for w in words]
+    following = after.split(maxsplit=1)[:1]
+    if any(w in _NOT_COMPANY for w in folded) or (
+        following and fold(following[0]).strip(".,;:") in _NOT_COMPANY
+    ):
+        return None
     if lex.is_known(folded[0]) or (strict and any(w in COMMON_WORDS or lex.is_known(w) for w in folded)):
         return None
     return " ".join(words)

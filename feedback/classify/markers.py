@@ -121,3 +121,19 @@ NEUTRAL = (
     "come back to you", "get back to u", "circle back with you", "check back with you", "get back to me",
     "more later", "details later", "update later", "later today", "talk later",
 )  # fmt: skip
+
+# Choice phrases ("they chose X") point at a competitor only when one is named after them; with
+# no competitor found ("they picked Monday for the kickoff") their cues are ignored.
+CHOICE_PHRASES = frozenset(
+    {
+        "chose",
+        "picked",
+        "selected",
+        "preferred",
+        "went with",
+        "going with",
+        "gone with",
+        "signed with",
+        "switched to",
+    }
+)
