@@ -63,3 +63,22 @@ def test_without_learned_examples_nothing_changes() -> None:
     assert classify(text, kind="disposition", taxonomy=T) == classify(
         text, kind="disposition", taxonomy=T, learned=LearnedExamples()
     )
+
+
+def test_a_long_reply_teaches_a_word_only_when_seen_twice() -> None:
+    long_text = "Spoke with them twice, the whole thing is a blarg situation, they have other plans for now"
+    once = LearnedExamples.from_rows([("disposition", long_text, "rejected", ["no_need"], None)])
+    assert classify("blarg", kind="disposition", taxonomy=T, learned=once).outcome is None
+    twice = LearnedExamples.from_rows(
+        [
+            ("disposition", long_text, "rejected", ["no_need"], None),
+            (
+                "disposition",
+                "Another blarg one, they said the team has other plans again",
+                "rejected",
+                ["no_need"],
+                None,
+            ),
+        ]
+    )
+    assert classify("blarg", kind="disposition", taxonomy=T, learned=twice).reasons == ("no_need",)

@@ -5,8 +5,9 @@ stays pure and benchmarks run without it. Three things are learned, per kind:
 
 - words the default lexicon does not know, from corrected replies it got wrong ("zorbed" ->
   rejected/not_a_fit): they become cue words of the corrected primary reason (or outcome) and go
-  through the same negation and clause handling as the shipped phrases. A word learned for two
-  different labels is dropped; capitalised words (names) are never learned.
+  through the same negation and clause handling as the shipped phrases. A word is learned from one
+  correction of a short reply, or from two of longer ones; a word learned for two different labels
+  is dropped; capitalised words (names) are never learned.
 - whole replies: the same words (folded) later get the corrected labels directly;
 - unlisted competitor names a reviewer typed become names to look for.
 """
@@ -35,6 +36,9 @@ _STOP = frozenset(_STOP_TEXT.split())
 _CAPITALISED = re.compile(r"\b[A-ZÄÖÜÀ-Ý][\w'-]*")
 
 Row = tuple[str, str, str | None, Sequence[str], str | None]
+# A word is learned from one correction of a short reply ("zorbed - total mismatch"), or from two
+# corrections of longer ones: a long reply has many unknown words that are not the reason.
+SHORT_REPLY_WORDS = 8
 
 
 @dataclass(frozen=True, slots=True)
@@ -109,6 +113,7 @@ class LearnedExamples:
         from feedback.classify.typos import COMMON_WORDS
 
         labels: dict[str, Target | None] = {}
+        support: dict[str, int] = {}  # corrections a word was learned from (short ones count double)
         for ex in self.for_kind(kind):
             got = classify(ex.text, kind=kind, taxonomy=taxonomy)
             if got.outcome == ex.outcome and got.reasons[:1] == ex.reasons[:1]:
@@ -121,22 +126,25 @@ class LearnedExamples:
                 continue
             names = {m.group().casefold() for m in _CAPITALISED.finditer(ex.text)}
             toks = tokenize(fold(ex.text))
-            for word, k in zip(toks.words, toks.kinds, strict=True):
-                if (
-                    k != WORD
-                    or len(word) < 2
-                    or word.isdigit()
-                    or word in COMMON_WORDS
-                    or word in _STOP
-                    or word in names
-                    or base.is_known(word)
-                ):
-                    continue
+            novel = {
+                word
+                for word, k in zip(toks.words, toks.kinds, strict=True)
+                if k == WORD
+                and len(word) >= 2
+                and not word.isdigit()
+                and word not in COMMON_WORDS
+                and word not in _STOP
+                and word not in names
+                and not base.is_known(word)
+            }
+            short = sum(1 for k in toks.kinds if k == WORD) <= SHORT_REPLY_WORDS
+            for word in novel:
                 if word in labels and labels[word] != target:
                     labels[word] = None  # learned for two labels: not a reliable cue
                 else:
                     labels[word] = target
-        extra = [(w, t) for w, t in labels.items() if t is not None]
+                support[word] = support.get(word, 0) + (2 if short else 1)
+        extra = [(w, t) for w, t in labels.items() if t is not None and support[w] >= 2]
         return build_lexicon(base.kind, extra) if extra else base
 
 
