@@ -176,7 +176,8 @@ def build_lexicon(kind: KindTaxonomy, extra: Iterable[tuple[str, Target]] = ()) 
                 add(part, Target("reason", reason.code))
             for phrases in reason.phrases.values():
                 for p in phrases:
-                    add(p, Target("reason", reason.code))
+                    weak = p.startswith("~")  # a weak cue: only when nothing else of its outcome is said
+                    add(p.lstrip("~"), Target("reason", reason.code, 0.5 if weak else 1.0))
     for kind_name, texts in (
         ("post_negator", markers.POST_NEGATORS),
         ("correction", markers.CORRECTIONS),

@@ -7,7 +7,8 @@
 - A cue shared by reasons of several outcomes ("price": won/price_value, lost/price) takes the one
   of the stated outcome; with no stated outcome, the first clear reason implies the outcome.
 - Praise ("they liked the price") makes a reason only for the kind's positive (first) outcome.
-- Fallback reasons ("working it", "competitor") yield to any other reason of their outcome.
+- Fallback reasons ("working it", "competitor") and reasons named only by weak cues ("~check
+  back" in the taxonomy) yield to any other reason of their outcome.
 - A reason of another outcome than the stated one is kept (and a person must look) when no reason
   of the stated outcome is given, or when it comes first and is named specifically (two or more
   words: "Recycled - existing customer, not responding"); otherwise it is context ("lost on
@@ -63,6 +64,7 @@ def pick_reasons(hits: Sequence[Hit], outcome: str | None, lex: KindLexicon) -> 
 
     ordered: list[str] = []
     specific: set[str] = set()  # named by a phrase of two or more words ("existing customer")
+    strong: set[str] = set()  # named by at least one full-weight cue (not only "~check back")
     for k, codes in mentions:
         if k in praised and anchor != positive:
             continue
@@ -70,12 +72,15 @@ def pick_reasons(hits: Sequence[Hit], outcome: str | None, lex: KindLexicon) -> 
         code = fit[0] if fit else codes[0]
         if hits[k].size >= 2:
             specific.add(code)
+        if any(t.code == code and t.weight >= 1.0 for t in hits[k].targets):
+            strong.add(code)
         if code not in ordered:
             ordered.append(code)
 
+    yielding = lex.fallback | (set(ordered) - strong)  # give way to any other reason of their outcome
     same = [c for c in ordered if ro[c] == anchor]
-    if any(c not in lex.fallback for c in same):
-        same = [c for c in same if c not in lex.fallback]
+    if any(c not in yielding for c in same):
+        same = [c for c in same if c not in yielding]
     kept: list[str] = []
     contradicts = False
     if outcome is not None:
@@ -84,7 +89,7 @@ def pick_reasons(hits: Sequence[Hit], outcome: str | None, lex: KindLexicon) -> 
             if ro[code] == anchor:
                 if code in same:
                     kept.append(code)
-            elif not same or (pos < first_same and code in specific and code not in lex.fallback):
+            elif not same or (pos < first_same and code in specific and code not in yielding):
                 kept.append(code)
                 contradicts = True
     else:
