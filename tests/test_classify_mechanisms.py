@@ -483,3 +483,8 @@ def test_a_hedge_in_the_sentence_of_the_outcome_sets_review() -> None:
 def test_unlisted_competitors_from_phrasing(text: str, competitor: str | None, outcome: str | None) -> None:
     r = run(W, text)
     assert (r.competitor, r.outcome) == (competitor, outcome), r.explanation
+
+
+def test_weak_cues_yield_to_other_reasons_of_their_outcome() -> None:
+    check(D, "Just researching, let's check back in a few months", "recycled", ["early_research"])
+    check(D, "Recycle please, check back in a few months", "recycled", ["bad_timing"])
