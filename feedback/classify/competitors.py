@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import lru_cache
 
 from rapidfuzz.distance import DamerauLevenshtein
@@ -64,6 +64,7 @@ class CompetitorMatcher:
     pattern: re.Pattern[str] | None  # whole-word aliases on folded text
     canonical: dict[str, str]  # folded alias -> configured name
     fuzzy: tuple[tuple[str, str], ...]  # (folded alias word, configured name) typo targets
+    typo_cache: dict[str, str | None] = field(default_factory=dict, compare=False, hash=False)
 
 
 @lru_cache(maxsize=64)
@@ -115,17 +116,30 @@ def find_competitor(
         if negated:  # "not Northwind" still names the competitor involved, if no other is named
             return negated, f"named (negated): {negated}"
     # 3. a misspelt configured competitor
-    for word in words:
-        if len(word) < 5 or not word.isalpha() or word in COMMON_WORDS or lex.is_known(word):
-            continue
-        for target, name in matcher.fuzzy:
-            limit = 1 if len(target) < 8 else 2
-            if (
-                word[0] == target[0]
-                and DamerauLevenshtein.distance(word, target, score_cutoff=limit) <= limit
-            ):
+    if matcher.fuzzy:
+        for word in words:
+            if len(word) < 5 or word in COMMON_WORDS or not word.isalpha() or lex.is_known(word):
+                continue
+            name = _typo_of(matcher, word)
+            if name is not None:
                 return name, f"named (typo {word!r}): {name}"
     return None, ""
+
+
+def _typo_of(matcher: CompetitorMatcher, word: str) -> str | None:
+    """The configured name ``word`` misspells (memoised per competitor list)."""
+    cache = matcher.typo_cache
+    if word in cache:
+        return cache[word]
+    found: str | None = None
+    for target, name in matcher.fuzzy:
+        limit = 1 if len(target) < 8 else 2
+        if word[0] == target[0] and DamerauLevenshtein.distance(word, target, score_cutoff=limit) <= limit:
+            found = name
+            break
+    if len(cache) < 50_000:
+        cache[word] = found
+    return found
 
 
 def _listed_in(span: str, matcher: CompetitorMatcher) -> str | None:

@@ -45,7 +45,8 @@ _SENTENCE_MARKS = frozenset({".", "!", "?", "\n", "/"})
 def fold(text: str) -> str:
     """Lower-case, accent-free, contraction-expanded text (same length rules for cues and replies)."""
     text = text.translate(_QUOTES)
-    text = _SOFT_PERIOD.sub(",", text)
+    if ". " in text or ".\t" in text:
+        text = _SOFT_PERIOD.sub(",", text)
     if "$$" in text or "€€" in text or "££" in text:  # "$$$" is shorthand for expensive
         text = _MONEY_SIGNS.sub(" pricey ", text)
     if not text.isascii():
@@ -53,8 +54,11 @@ def fold(text: str) -> str:
     text = text.casefold()
     if "'" in text:
         text = _APOSTROPHE_NOT.sub(_not, text)
-    text = _BARE_NOT.sub(_bare_not, text)
-    return _INWORD.sub(" ", text)
+    if "nt" in text or "cannot" in text:
+        text = _BARE_NOT.sub(_bare_not, text)
+    if "-" in text or "/" in text or "'" in text:
+        text = _INWORD.sub(" ", text)
+    return text
 
 
 @dataclass(frozen=True, slots=True)
