@@ -488,3 +488,8 @@ def test_unlisted_competitors_from_phrasing(text: str, competitor: str | None, o
 def test_weak_cues_yield_to_other_reasons_of_their_outcome() -> None:
     check(D, "Just researching, let's check back in a few months", "recycled", ["early_research"])
     check(D, "Recycle please, check back in a few months", "recycled", ["bad_timing"])
+
+
+def test_a_request_is_not_doubt() -> None:
+    check(W, "Can you mark it as lost? Price.", "lost", ["price"])
+    check(W, "lost?", "lost", [], review=True)

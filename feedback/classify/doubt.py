@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 from feedback.classify import markers
 from feedback.classify.matching import Hit
-from feedback.classify.normalise import Tokens
+from feedback.classify.normalise import WORD, Tokens
 from feedback.classify.outcomes import is_content
 
 
@@ -24,6 +24,8 @@ class Hedges:
 
 def find_hedges(hits: Sequence[Hit], tokens: Tokens) -> Hedges:
     questions = {tokens.sentence[i] - 1 for i, w in enumerate(tokens.words) if w == "?"}
+    if questions:  # "Can you mark it as lost?" asks for an action, it does not doubt the answer
+        questions -= _requests(tokens)
     content_sentences = {h.sentence for h in hits if is_content(h) and not h.negated}
     outcome_sentences = {h.sentence for h in hits if (h.has("outcome") or h.has("hint")) and not h.negated}
     reasons: dict[int, list[Hit]] = {}  # by clause: a hedge only looks at its own clause
@@ -38,6 +40,21 @@ def find_hedges(hits: Sequence[Hit], tokens: Tokens) -> Hedges:
     )
     local = local or bool(questions & content_sentences)
     return Hedges(global_hedge, local)
+
+
+def _requests(tokens: Tokens) -> set[int]:
+    """Sentences that open like a request ("can you", "could you", "please")."""
+    out: set[int] = set()
+    prev_sentence = -1
+    words, kinds = tokens.words, tokens.kinds
+    for i, w in enumerate(words):
+        if kinds[i] != WORD or tokens.sentence[i] == prev_sentence:
+            continue
+        prev_sentence = tokens.sentence[i]
+        nxt = words[i + 1] if i + 1 < len(words) else ""
+        if w in markers.REQUEST_OPENERS or f"{w} {nxt}" in markers.REQUEST_OPENERS:
+            out.add(tokens.sentence[i])
+    return out
 
 
 def _near(a: Hit, b: Hit) -> bool:

@@ -137,3 +137,28 @@ CHOICE_PHRASES = frozenset(
         "switched to",
     }
 )
+
+# A question opening like this asks for an action ("Can you mark it as lost?"), not doubt.
+REQUEST_OPENERS = frozenset(
+    {
+        "can you",
+        "could you",
+        "would you",
+        "can we",
+        "could we",
+        "please",
+        "pls",
+        "plz",
+        "shall i",
+        "should i",
+        "do you",
+        "did you",
+        "kannst du",
+        "konnen sie",
+        "pouvez vous",
+        "peux tu",
+        "puedes",
+        "podrias",
+        "por favor",
+    }
+)
