@@ -244,7 +244,8 @@ def load_taxonomy(
         problems = []
         for err in exc.errors():
             loc = tuple(err["loc"])
-            line = _locate_line(text, loc, data)
+            # a missing key has no line of its own: point at the entry that lacks it
+            line = _locate_line(text, loc, data, entry_only=err["type"] == "missing")
             where = f"line {line}: " if line else ""
             problems.append(f"{where}taxonomy.{'.'.join(str(p) for p in loc)}: {err['msg']}")
         raise TaxonomyError(f"{name}: invalid taxonomy: {'; '.join(problems)}") from None
@@ -273,7 +274,9 @@ def _source_text(source: str, source_text: str | None) -> str | None:
         return None
 
 
-def _locate_line(text: str | None, loc: tuple[Any, ...], data: Any) -> int | None:
+def _locate_line(
+    text: str | None, loc: tuple[Any, ...], data: Any, *, entry_only: bool = False
+) -> int | None:
     """Best-effort 1-based line of the TOML key a validation error points at.
 
     Walks ``loc`` through the data; each entry with a ``code`` anchors the search at the line that
@@ -299,7 +302,7 @@ def _locate_line(text: str | None, loc: tuple[Any, ...], data: Any) -> int | Non
             found = _find(lines, pat, start)
             start = found if found is not None else start
     keys = [p for p in loc if isinstance(p, str) and p not in KINDS and p != "kinds"]
-    if keys:
+    if keys and not entry_only:
         key = keys[-1]
         pat = re.compile(rf"(^|[\s{{,.]){re.escape(key)}\s*[=.]|\[\[?[\w.]*\b{re.escape(key)}\]")
         found = _find(lines, pat, start)

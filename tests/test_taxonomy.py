@@ -232,3 +232,16 @@ def test_extending_phrases_keeps_the_shipped_ones() -> None:
     assert "wrong vertical" in reason.phrases["en"] and "not a fit" in reason.phrases["en"]
     assert reason.phrases["it"] == ("non adatto",) and reason.phrases["de"]
     assert classify("non adatto", kind="disposition", taxonomy=t).reasons == ("not_a_fit",)
+
+
+def test_missing_field_points_at_its_entry() -> None:
+    text = (
+        '[taxonomy]\n\n[[taxonomy.kinds.winloss.outcomes]]\ncode = "lost"\n\n'
+        '[[taxonomy.kinds.winloss.outcomes.reasons]]\ncode = "procurement"\n\n'
+        '[[taxonomy.kinds.winloss.outcomes.reasons]]\ncode = "legal_block"\nlabel = "Legal"\n'
+    )
+    with pytest.raises(
+        TaxonomyError,
+        match=r"line 7: taxonomy\.kinds\.winloss\.outcomes\.1\.reasons\.6\.label: Field required",
+    ):
+        parse_taxonomy_toml(text)
