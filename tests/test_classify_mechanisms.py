@@ -493,3 +493,36 @@ def test_weak_cues_yield_to_other_reasons_of_their_outcome() -> None:
 def test_a_request_is_not_doubt() -> None:
     check(W, "Can you mark it as lost? Price.", "lost", ["price"])
     check(W, "lost?", "lost", [], review=True)
+
+
+LONG_LOST = """Hi all,
+
+Sadly we lost Harbourview. I spent a lot of time with their finance team and the relationship was strong,
+but in the end procurement ran a pure price comparison and Northwind came in about 35% lower. Our product
+was rated higher on every feature in their scorecard, and their IT team liked our integration with NetSuite.
+None of that mattered against the price gap.
+
+Lessons learned: we need a cheaper entry tier for mid-market."""
+
+LONG_WON = """Great news - Orbital Freight signed yesterday!
+
+The main reason was time to value: we had their first dashboards live within a week of the pilot starting,
+while Proseware quoted a 3-month implementation. Their COO also mentioned our support team was very
+responsive during the trial. Price was roughly the same as Proseware so it didn't factor in much."""
+
+LONG_ACCEPTED = """Update on this one: we've had two calls, they're evaluating us against Northwind and a
+spreadsheet-based approach. I've opened an opportunity for Q3 and the next step is a technical deep-dive
+on the 14th at 10:00 with their data team."""
+
+
+@pytest.mark.parametrize(
+    ("kind", "text", "outcome", "reasons", "competitor"),
+    [
+        (W, LONG_LOST, "lost", ["price"], "Northwind BI"),  # praise of our side is context in a loss
+        (W, LONG_WON, "won", ["time_to_value", "support"], "Proseware"),
+        (D, LONG_ACCEPTED, "accepted", ["opportunity_created", "meeting_booked"], "Northwind BI"),
+    ],
+)
+def test_long_narratives(kind: str, text: str, outcome: str, reasons: list[str], competitor: str) -> None:
+    r = check(kind, text, outcome, reasons)
+    assert r.competitor == competitor

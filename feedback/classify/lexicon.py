@@ -186,6 +186,7 @@ def build_lexicon(kind: KindTaxonomy, extra: Iterable[tuple[str, Target]] = ()) 
         ("promoter", markers.PROMOTERS),
         ("neutral", markers.NEUTRAL),
         ("pre_negator", markers.PRE_NEGATORS),
+        ("post_praise", markers.POST_PRAISE),
     ):
         for text in texts:
             add(text, Target(kind_name))  # type: ignore[arg-type]
@@ -230,7 +231,15 @@ def build_lexicon(kind: KindTaxonomy, extra: Iterable[tuple[str, Target]] = ()) 
     lex.cue_words = frozenset(
         w for e, ts in single for w in e.exact if any(t.type == "reason" for t in ts) and len(w) >= 5
     )
-    lex.typo_targets = tuple(sorted(w for w in vocab if len(w) >= 5 and w.isalpha()))
+    cue_vocab = {
+        w
+        for p in lex.phrases
+        if not p.types.isdisjoint({"outcome", "hint", "reason"})
+        for e in p.elements
+        for w in e.exact
+    }
+    # typos are repaired only towards words of outcome and reason cues, never of markers
+    lex.typo_targets = tuple(sorted(w for w in cue_vocab if len(w) >= 5 and w.isalpha()))
     return lex
 
 

@@ -77,6 +77,8 @@ PROMOTERS = (
     "biggest", "key reason", "deciding factor", "decisive", "big selling point", "came down to",
     "hauptsachlich", "vor allem", "hauptgrund", "principalement", "surtout", "raison principale",
     "sobre todo", "lo que mas", "principalmente", "razon principal",
+    "i would say", "i d say", "mark it as", "marking it as", "marked as", "rejecting as", "recycling as",
+    "accepting as", "put it down to", "in the end", "at the end of the day", "bottom line", "ultimately",
 )  # fmt: skip
 
 # How many words a local hedge may stand from a reason cue to cast doubt on it ("maybe on price").
@@ -87,7 +89,7 @@ PRAISE = frozenset(
     {
         "liked", "loved", "love", "happy", "appreciated", "praised", "impressed", "enjoyed", "great",
         "good", "strong", "excellent", "solid", "nice", "fantastic", "amazing", "mochten", "gefiel",
-        "aimaient", "apprecie", "gusto", "gustaba",
+        "aimaient", "apprecie", "gusto", "gustaba", "higher", "better", "best", "superior", "ahead",
     }
 )  # fmt: skip
 
@@ -162,3 +164,10 @@ REQUEST_OPENERS = frozenset(
         "por favor",
     }
 )
+
+# After a reason cue in its clause, praise ("support was excellent", "rated higher"): the reason
+# counts only for the positive outcome, as with PRAISE before it.
+POST_PRAISE = (
+    "was|were|is|are great|strong|excellent|good|better|best|superior|solid|praised|liked|loved|impressive",
+    "rated higher", "came out ahead", "top notch", "was the best", "were the best",
+)  # fmt: skip

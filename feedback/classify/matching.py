@@ -144,14 +144,19 @@ def find_hits(tokens: Tokens, lex: KindLexicon) -> Matches:
             and not hit.types.isdisjoint(_NEGATABLE)
         ):
             raw[k] = hit._replace(negated=True)
-    # a post-negator clears the reason cues before it in its clause (one backward pass)
+    # a post-negator clears, post-praise marks, the reason cues before it in its clause (backward)
     hits: list[Hit] = []
-    cleared_clause = -1
+    cleared_clause = praised_clause = -1
     for hit in reversed(raw):
         if hit.has("post_negator") and not hit.negated:
             cleared_clause = hit.clause
-        elif hit.clause == cleared_clause and hit.has("reason") and not hit.negated:
-            hit = hit._replace(negated=True)
+        elif hit.has("post_praise") and not hit.negated:
+            praised_clause = hit.clause
+        elif hit.has("reason") and not hit.negated:
+            if hit.clause == cleared_clause:
+                hit = hit._replace(negated=True)
+            elif hit.clause == praised_clause:
+                hit = hit._replace(praised=True)
         hits.append(hit)
     hits.reverse()
     return Matches(tuple(hits), tuple(repaired), tuple(first_word))

@@ -22,6 +22,7 @@ bonus layer plot pilots valve values valued stick stock stuck spend spent slot s
 truth lacks locks locked looked loose loser close closed loses losing own wine wind window sign
 signs signal single shared share spare spark agenda legacy legally prices pride prize produce
 serve served trial trials final finally finance financial season writing wrote three there
+market markets marketing marked pricing priced stage staged
 """
 COMMON_WORDS = frozenset(_NEAR_CUES.split()) | frozenset(
     line.strip()
