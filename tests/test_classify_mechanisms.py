@@ -526,3 +526,18 @@ on the 14th at 10:00 with their data team."""
 def test_long_narratives(kind: str, text: str, outcome: str, reasons: list[str], competitor: str) -> None:
     r = check(kind, text, outcome, reasons)
     assert r.competitor == competitor
+
+
+@pytest.mark.parametrize(
+    ("kind", "text", "outcome", "reasons"),
+    [
+        # foreign cue words that are also English words must not fire on the English ones
+        (W, "Won. Their reporting needs were a perfect fit for our product.", "won", ["product_fit"]),
+        (D, "They run SQL Server and want dashboards, demo booked", "accepted", ["meeting_booked"]),
+        (W, "Lost on concurrent user pricing", "lost", ["price"]),
+        (D, "These people are students, rejected", "rejected", ["not_a_buyer"]),
+        (W, "Mid-market deal, lost on price", "lost", ["price"]),
+    ],
+)
+def test_no_cross_language_collisions(kind: str, text: str, outcome: str, reasons: list[str]) -> None:
+    check(kind, text, outcome, reasons)
