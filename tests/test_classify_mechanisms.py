@@ -541,3 +541,8 @@ def test_long_narratives(kind: str, text: str, outcome: str, reasons: list[str],
 )
 def test_no_cross_language_collisions(kind: str, text: str, outcome: str, reasons: list[str]) -> None:
     check(kind, text, outcome, reasons)
+
+
+def test_a_problem_worked_around_is_not_the_reason() -> None:
+    check(D, "The email bounced but I got him on the phone - not interested.", "rejected", ["no_need"])
+    check(D, "Wrong contact - I spoke with her, she is the receptionist.", "rejected", ["wrong_contact"])

@@ -187,6 +187,7 @@ def build_lexicon(kind: KindTaxonomy, extra: Iterable[tuple[str, Target]] = ()) 
         ("neutral", markers.NEUTRAL),
         ("pre_negator", markers.PRE_NEGATORS),
         ("post_praise", markers.POST_PRAISE),
+        ("workaround", markers.WORKAROUNDS),
     ):
         for text in texts:
             add(text, Target(kind_name))  # type: ignore[arg-type]

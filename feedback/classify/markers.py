@@ -171,3 +171,11 @@ POST_PRAISE = (
     "was|were|is|are great|strong|excellent|good|better|best|superior|solid|praised|liked|loved|impressive",
     "rated higher", "came out ahead", "top notch", "was the best", "were the best",
 )  # fmt: skip
+
+# A problem worked around after a contrast is not the reason: "The email bounced but I reached him
+# by phone - not interested" clears "bounced" (reason cues in earlier clauses of the sentence).
+WORKAROUNDS = (
+    "reached him|her|them", "got through", "got hold of", "spoke to|with", "talked to|with",
+    "got him|her|them on the phone", "found ... right|correct|new address|number|email", "called ... directly",
+    "erreicht", "gesprochen", "joint", "hable con",
+)  # fmt: skip

@@ -12,7 +12,7 @@ from typing import NamedTuple
 
 from feedback.classify import markers
 from feedback.classify.lexicon import GAP_MAX, Element, KindLexicon, Target
-from feedback.classify.normalise import SENTENCE, WORD, Tokens
+from feedback.classify.normalise import CONTRASTS, SENTENCE, WORD, Tokens
 from feedback.classify.typos import COMMON_WORDS, repair
 
 _NEGATABLE = frozenset({"outcome", "hint", "reason", "post_negator", "promoter"})
@@ -144,6 +144,20 @@ def find_hits(tokens: Tokens, lex: KindLexicon) -> Matches:
             and not hit.types.isdisjoint(_NEGATABLE)
         ):
             raw[k] = hit._replace(negated=True)
+    # a workaround after a contrast ("... bounced, but I reached him") clears the reason cues of
+    # earlier clauses in its sentence (one backward pass)
+    cleared_sentence = cleared_before = -1
+    for k in range(len(raw) - 1, -1, -1):
+        hit = raw[k]
+        if hit.has("workaround") and not hit.negated and _after_contrast(tokens, hit.start):
+            cleared_sentence, cleared_before = hit.sentence, hit.clause
+        elif (
+            hit.sentence == cleared_sentence
+            and hit.clause < cleared_before
+            and hit.has("reason")
+            and not hit.negated
+        ):
+            raw[k] = hit._replace(negated=True)
     # a post-negator clears, post-praise marks, the reason cues before it in its clause (backward)
     hits: list[Hit] = []
     cleared_clause = praised_clause = -1
@@ -160,6 +174,14 @@ def find_hits(tokens: Tokens, lex: KindLexicon) -> Matches:
         hits.append(hit)
     hits.reverse()
     return Matches(tuple(hits), tuple(repaired), tuple(first_word))
+
+
+def _after_contrast(tokens: Tokens, start: int) -> bool:
+    """Whether the clause holding token ``start`` opens with a contrast word ("but", "aber")."""
+    j = start - 1
+    while j >= 0 and tokens.kinds[j] == WORD:
+        j -= 1
+    return j >= 0 and tokens.words[j] in CONTRASTS
 
 
 def _match(
