@@ -176,6 +176,6 @@ POST_PRAISE = (
 # by phone - not interested" clears "bounced" (reason cues in earlier clauses of the sentence).
 WORKAROUNDS = (
     "reached him|her|them", "got through", "got hold of", "spoke to|with", "talked to|with",
-    "got him|her|them on the phone", "found ... right|correct|new address|number|email", "called ... directly",
-    "erreicht", "gesprochen", "joint", "hable con",
+    "got him|her|them on the phone", "found ... right|correct|new address|number|email",
+    "called ... directly", "erreicht", "gesprochen", "joint", "hable con",
 )  # fmt: skip
