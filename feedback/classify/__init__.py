@@ -4,7 +4,7 @@ Owned by the classification work (issue 4).
 """
 
 from feedback.classify.classifier import classify
-from feedback.classify.learning import LearnedExamples
+from feedback.classify.learning import LearnedExample, LearnedExamples
 from feedback.classify.result import ClassificationResult
 
-__all__ = ["ClassificationResult", "LearnedExamples", "classify"]
+__all__ = ["ClassificationResult", "LearnedExample", "LearnedExamples", "classify"]

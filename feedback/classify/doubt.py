@@ -75,7 +75,7 @@ def confidence(
 ) -> float:
     if outcome is None and not reasons:
         value = 0.3 if needs_review else 0.1
-    elif from_number and not explicit and not reasons:
+    elif from_number:  # only an option number: fine when typed on purpose, but numbers are cheap
         value = 0.6
     elif explicit:
         value = 0.92 if reasons else 0.8
@@ -83,8 +83,6 @@ def confidence(
         value = 0.75 if reasons else 0.6
     if from_hint_only:
         value -= 0.15
-    if from_number and not reasons:
-        value = min(value, 0.65)
     if number_agrees:
         value += 0.05
     value -= min(0.15, 0.05 * repaired)
