@@ -546,3 +546,32 @@ def test_no_cross_language_collisions(kind: str, text: str, outcome: str, reason
 def test_a_problem_worked_around_is_not_the_reason() -> None:
     check(D, "The email bounced but I got him on the phone - not interested.", "rejected", ["no_need"])
     check(D, "Wrong contact - I spoke with her, she is the receptionist.", "rejected", ["wrong_contact"])
+
+
+@pytest.mark.parametrize(
+    ("kind", "text", "outcome", "reasons", "review"),
+    [
+        (
+            W,
+            "Verloren. Der Preis war nicht das Problem, uns fehlte die SAP-Schnittstelle.",
+            "lost",
+            ["missing_feature"],
+            False,
+        ),
+        (
+            W,
+            "Perdida. No fue por el precio, sino por la falta de funcionalidades.",
+            "lost",
+            ["missing_feature"],
+            False,
+        ),
+        (D, "Abgelehnt. Kein Duplikat, aber kein Budget.", "rejected", ["no_budget"], False),
+        (D, "Rechazado... bueno, mejor dicho reciclar, no es el momento.", "recycled", ["bad_timing"], True),
+        (W, "Won. Well, actually no - lost to Northwind on price.", "lost", ["price"], True),
+        (W, "Gagné, surtout grâce à l'intégration.", "won", ["integration"], False),
+    ],
+)
+def test_negation_and_corrections_across_languages(
+    kind: str, text: str, outcome: str, reasons: list[str], review: bool
+) -> None:
+    check(kind, text, outcome, reasons, review)
