@@ -53,8 +53,8 @@ CORRECTIONS = (
     "let me correct", "korrektur", "moment", "en fait non", "correccion", "mejor dicho",
 )  # fmt: skip
 INTERJECTIONS = frozenset(
-    {"actually", "oh", "sorry", "no", "hmm", "ah", "ok", "okay", "um", "uh", "err", "so", "well", "bueno", "pues",
-     "alors", "bon", "naja", "also", "eh", "oops"}
+    {"actually", "oh", "sorry", "no", "hmm", "ah", "ok", "okay", "um", "uh", "err", "so", "well", "bueno",
+     "pues", "alors", "bon", "naja", "also", "eh", "oops"}
 )  # fmt: skip
 
 # Doubt about the whole answer: with no plain outcome, the reply is undecided.
