@@ -12,12 +12,17 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from sqlalchemy.sql.selectable import CTE
+
 from feedback.reports import queries as q
 from feedback.reports.filters import Filters
 from feedback.reports.model import Chart, Column, Rate, Report, Section
-from feedback.reports.sql import Db, connect, frame
+from feedback.reports.sql import Db, connect, fact_frame, frame, median_by
 from feedback.settings import Settings
 from feedback.taxonomy import Taxonomy, TaxonomyError
+
+FACT_MEASURES = ("kind", "outcome", "response_id", "sent_at", "status", "deal_result", "amount", "hours")
+"""Frame columns the grouped counts and medians read (besides the keys a report groups by)."""
 
 DIM_LABELS = {
     "campaign": "Campaign",
@@ -46,6 +51,13 @@ class Context:
 
     def frame(self, kind: str | None = None) -> Any:
         return frame(self.filters, kind=kind, offset_minutes=self.offset_minutes)
+
+    def facts(self, *columns: str) -> CTE:
+        """The frame as one narrow CTE (all kinds, the filters applied) for a one-statement report."""
+        return fact_frame(self.filters, offset_minutes=self.offset_minutes, columns=columns)
+
+    def all_outcomes(self) -> tuple[str, ...]:
+        return tuple(dict.fromkeys((*self.outcomes("disposition"), *self.outcomes("winloss"))))
 
     def outcome_label(self, kind: str, code: str | None) -> str:
         if code is None:
@@ -107,11 +119,11 @@ def _key(row: dict[str, Any], by: Sequence[str]) -> tuple[Any, ...]:
 # summary ---------------------------------------------------------------------------------------
 
 
-def _lead_table(ctx: Context, db: Any, f: Any, dim: str) -> Section:
+def _lead_table(ctx: Context, parts: dict[str, list[q.Row]], dim: str) -> Section:
     outcomes = ctx.outcomes("disposition")
-    vol = q.volume(db, f, [dim], outcomes=outcomes)
-    med = q.medians(db, f, [dim])
-    top = q.top_reason(db, f, [dim], exclude_outcomes=["accepted"])
+    vol = parts[f"vol_{dim}"]
+    med = q.median_map(parts[f"med_{dim}"], [dim])
+    top = q.top_map(parts[f"top_{dim}"], [dim])
     cols = [
         Column(dim, DIM_LABELS[dim]),
         Column("handed", "Leads", "int"),
@@ -148,9 +160,19 @@ def _lead_table(ctx: Context, db: Any, f: Any, dim: str) -> Section:
     )
 
 
-def _reason_section(ctx: Context, db: Any, f: Any, kind: str, *, key: str, title: str) -> Section:
-    counts = q.reason_counts(db, f)
-    totals = {(r["kind"], r["outcome"]): int(r["responses"]) for r in q.outcome_counts(db, f)}
+def _reason_parts(g: Any, rc: Any, kind: str) -> dict[str, Any]:
+    """The two parts :func:`_reason_section` reads, for one kind (grained by kind and outcome)."""
+    return {
+        f"reasons_{kind}": q.reason_counts_q(rc, where=[rc.c.kind == kind]),
+        f"outcomes_{kind}": q.outcome_counts_q(g, where=[g.c.kind == kind]),
+    }
+
+
+def _reason_section(
+    ctx: Context, parts: dict[str, list[q.Row]], kind: str, *, key: str, title: str
+) -> Section:
+    counts = parts[f"reasons_{kind}"]
+    totals = {(r["kind"], r["outcome"]): int(r["responses"]) for r in parts[f"outcomes_{kind}"]}
     # the database already ordered by count; put the taxonomy's outcomes in their own order
     ordered = sorted(
         (r for r in counts if r["kind"] == kind), key=lambda r: ctx.outcome_order(kind, r["outcome"])
@@ -181,9 +203,17 @@ def _reason_section(ctx: Context, db: Any, f: Any, kind: str, *, key: str, title
     )
 
 
-def _competitor_section(ctx: Context, db: Any, f: Any) -> Section:
-    stats = q.competitor_stats(db, f)
-    top = q.top_reason(db, f, ["competitor"], exclude_outcomes=["won", "accepted"])
+def _competitor_parts(g: Any, rc: Any) -> dict[str, Any]:
+    """The parts :func:`_competitor_section` reads (grained by kind, outcome and competitor)."""
+    return {
+        "competitors": q.competitor_stats_q(g),
+        "top_competitor": q.top_reason_q(rc, ["competitor"], exclude_outcomes=["won", "accepted"]),
+    }
+
+
+def _competitor_section(ctx: Context, parts: dict[str, list[q.Row]]) -> Section:
+    stats = parts["competitors"]
+    top = q.top_map(parts["top_competitor"], ["competitor"])
     out = []
     for r in stats:
         code = top.get((r["competitor"],))
@@ -237,13 +267,30 @@ KPI_COLUMNS = [Column("metric", "Figure"), Column("value", "Value")]
 def summary(db: Db, filters: Filters, settings: Settings, *, now: datetime | None = None) -> Report:
     """Lead acceptance and answer rates, outcomes and reasons by campaign/source, win/loss, competitors."""
     ctx = make_context(settings, filters, now)
+    disp, wl = ctx.outcomes("disposition"), ctx.outcomes("winloss")
+    f = ctx.facts("kind", "campaign", "source", "outcome", "competitor", *FACT_MEASURES)
+    grain = ["kind", "campaign", "source", "outcome", "competitor"]
+    g = q.grouped(f, grain, outcomes=ctx.all_outcomes())
+    rc = q.reason_grouped(f, grain)
+    is_lead, is_deal = g.c.kind == "disposition", g.c.kind == "winloss"
+    parts: dict[str, Any] = {
+        "lead": q.rollup(g, [], outcomes=disp, where=[is_lead]),
+        "deal": q.rollup(g, [], outcomes=wl, where=[is_deal]),
+        "median": median_by(f, f.c.hours, []),
+        **_reason_parts(g, rc, "disposition"),
+        **_reason_parts(g, rc, "winloss"),
+        **_competitor_parts(g, rc),
+    }
+    for dim in ("campaign", "source"):
+        parts[f"vol_{dim}"] = q.rollup(g, [dim], outcomes=disp, where=[is_lead])
+        parts[f"med_{dim}"] = median_by(f, f.c.hours, [f.c[dim]], where=[f.c.kind == "disposition"])
+        parts[f"top_{dim}"] = q.top_reason_q(
+            rc, [dim], exclude_outcomes=["accepted"], where=[rc.c.kind == "disposition"]
+        )
     with connect(db) as conn:
-        fl = ctx.frame("disposition")
-        fw = ctx.frame("winloss")
-        fa = ctx.frame()
-        lead = q.volume(conn, fl, [], outcomes=ctx.outcomes("disposition"))[0]
-        deal = q.volume(conn, fw, [], outcomes=ctx.outcomes("winloss"))[0]
-        med = q.medians(conn, fa, []).get((), None)
+        got = q.run_parts(conn, parts)
+        lead, deal = got["lead"][0], got["deal"][0]
+        med = q.median_map(got["median"], []).get((), None)
         kpis = [
             _kpi("Leads handed to sales", int(lead["requests"])),
             _kpi("Leads answered", Rate(int(lead["answered"]), int(lead["requests"]))),
@@ -259,21 +306,19 @@ def summary(db: Db, filters: Filters, settings: Settings, *, now: datetime | Non
         ]
         sections = [
             Section("overview", "Overview", KPI_COLUMNS, kpis, layout="kpis"),
-            _lead_table(ctx, conn, fl, "campaign"),
-            _lead_table(ctx, conn, fl, "source"),
+            _lead_table(ctx, got, "campaign"),
+            _lead_table(ctx, got, "source"),
             _reason_section(
-                ctx, conn, fl, "disposition", key="lead_reasons", title="Why leads are accepted or not"
+                ctx, got, "disposition", key="lead_reasons", title="Why leads are accepted or not"
             ),
-            _winloss_outcomes(ctx, conn, fw, deal),
-            _reason_section(
-                ctx, conn, fw, "winloss", key="winloss_reasons", title="Why deals are won and lost"
-            ),
-            _competitor_section(ctx, conn, fa),
+            _winloss_outcomes(ctx, deal),
+            _reason_section(ctx, got, "winloss", key="winloss_reasons", title="Why deals are won and lost"),
+            _competitor_section(ctx, got),
         ]
     return ctx.report("summary", "Feedback summary", sections)
 
 
-def _winloss_outcomes(ctx: Context, db: Any, f: Any, total: dict[str, Any]) -> Section:
+def _winloss_outcomes(ctx: Context, total: dict[str, Any]) -> Section:
     answered = int(total["answered"])
     out = [
         {
@@ -373,52 +418,57 @@ def reasons(db: Db, filters: Filters, settings: Settings, *, now: datetime | Non
     ctx = make_context(settings, filters, now)
     kinds = [filters.kind] if filters.kind else ["disposition", "winloss"]
     sections: list[Section] = []
+    dims = [filters.by] if filters.by else []
+    f = ctx.facts("kind", "outcome", *dims, *FACT_MEASURES)
+    g = q.grouped(f, ["kind", "outcome", *dims])
+    rc = q.reason_grouped(f, ["kind", "outcome", *dims])
+    parts: dict[str, Any] = {}
+    for kind in kinds:
+        parts[f"reasons_{kind}"] = q.reason_counts_q(rc, dims, where=[rc.c.kind == kind])
+        parts[f"outcomes_{kind}"] = q.outcome_counts_q(g, dims, where=[g.c.kind == kind])
     with connect(db) as conn:
-        for kind in kinds:
-            f = ctx.frame(kind)
-            title = "Lead dispositions" if kind == "disposition" else "Won and lost deals"
-            if not filters.by:
-                sections.append(
-                    _reason_section(ctx, conn, f, kind, key=f"{kind}_reasons", title=f"{title}: reasons")
-                )
-                continue
-            by = filters.by
-            counts = q.reason_counts(conn, f, [by])
-            totals = {(r[by], r["outcome"]): int(r["responses"]) for r in q.outcome_counts(conn, f, [by])}
-            out = [
-                {
-                    by: r[by],
-                    "outcome": ctx.outcome_label(kind, r["outcome"]),
-                    "reason": ctx.reason_label(kind, r["code"]),
-                    "mentions": int(r["mentions"]),
-                    "primary": int(r["primary"]),
-                    "share": Rate(int(r["mentions"]), totals.get((r[by], r["outcome"]), 0)),
-                }
-                for r in counts
-            ]
-            sections.append(
-                Section(
-                    f"{kind}_reasons_by_{by}",
-                    f"{title}: reasons by {by}",
-                    [
-                        Column(by, DIM_LABELS[by]),
-                        Column("outcome", "Outcome"),
-                        Column("reason", "Reason"),
-                        Column("mentions", "Mentions", "int"),
-                        Column("primary", "As main reason", "int"),
-                        Column("share", f"Share of the {by}'s answers with the outcome", "rate"),
-                    ],
-                    out,
-                )
+        got = q.run_parts(conn, parts)
+    for kind in kinds:
+        title = "Lead dispositions" if kind == "disposition" else "Won and lost deals"
+        if not filters.by:
+            sections.append(_reason_section(ctx, got, kind, key=f"{kind}_reasons", title=f"{title}: reasons"))
+            continue
+        by = filters.by
+        counts = got[f"reasons_{kind}"]
+        totals = {(r[by], r["outcome"]): int(r["responses"]) for r in got[f"outcomes_{kind}"]}
+        out = [
+            {
+                by: r[by],
+                "outcome": ctx.outcome_label(kind, r["outcome"]),
+                "reason": ctx.reason_label(kind, r["code"]),
+                "mentions": int(r["mentions"]),
+                "primary": int(r["primary"]),
+                "share": Rate(int(r["mentions"]), totals.get((r[by], r["outcome"]), 0)),
+            }
+            for r in counts
+        ]
+        sections.append(
+            Section(
+                f"{kind}_reasons_by_{by}",
+                f"{title}: reasons by {by}",
+                [
+                    Column(by, DIM_LABELS[by]),
+                    Column("outcome", "Outcome"),
+                    Column("reason", "Reason"),
+                    Column("mentions", "Mentions", "int"),
+                    Column("primary", "As main reason", "int"),
+                    Column("share", f"Share of the {by}'s answers with the outcome", "rate"),
+                ],
+                out,
             )
+        )
     return ctx.report("reasons", "Reasons", sections)
 
 
 # win/loss ----------------------------------------------------------------------------------------
 
 
-def _deal_table(ctx: Context, conn: Any, f: Any, dim: str) -> Section:
-    vol = q.volume(conn, f, [dim], outcomes=ctx.outcomes("winloss"))
+def _deal_table(ctx: Context, vol: list[q.Row], dim: str) -> Section:
     out = []
     for r in vol:
         won, lost = int(r["crm_won"]), int(r["crm_lost"])
@@ -457,9 +507,21 @@ def winloss(db: Db, filters: Filters, settings: Settings, *, now: datetime | Non
     """Win rate and amounts by campaign and source (CRM), reasons (reps), and where the two disagree."""
     ctx = make_context(settings, filters, now)
     limit = filters.limit or 50
+    dims = [filters.by] if filters.by else ["campaign", "source"]
+    wl = ctx.outcomes("winloss")
+    fx = ctx.facts("kind", "outcome", *dims, *FACT_MEASURES)
+    g = q.grouped(fx, ["kind", "outcome", *dims], outcomes=wl)
+    rc = q.reason_grouped(fx, ["kind", "outcome"])
+    is_deal = g.c.kind == "winloss"
+    parts: dict[str, Any] = {
+        "total": q.rollup(g, [], outcomes=wl, where=[is_deal]),
+        **{f"vol_{d}": q.rollup(g, [d], outcomes=wl, where=[is_deal]) for d in dims},
+        **_reason_parts(g, rc, "winloss"),
+    }
     with connect(db) as conn:
+        got = q.run_parts(conn, parts)
         f = ctx.frame("winloss")
-        total = q.volume(conn, f, [], outcomes=ctx.outcomes("winloss"))[0]
+        total = got["total"][0]
         won, lost = int(total["crm_won"]), int(total["crm_lost"])
         kpis = [
             _kpi("Closed deals asked about", int(total["requests"])),
@@ -469,13 +531,10 @@ def winloss(db: Db, filters: Filters, settings: Settings, *, now: datetime | Non
             _kpi("Reps answered", Rate(int(total["answered"]), int(total["requests"]))),
             _kpi("CRM and rep disagree", int(total["disagree"])),
         ]
-        dims = [filters.by] if filters.by else ["campaign", "source"]
         sections = [Section("overview", "Overview", KPI_COLUMNS, kpis, layout="kpis")]
-        sections += [_deal_table(ctx, conn, f, d) for d in dims]
+        sections += [_deal_table(ctx, got[f"vol_{d}"], d) for d in dims]
         sections.append(
-            _reason_section(
-                ctx, conn, f, "winloss", key="winloss_reasons", title="Why deals are won and lost"
-            )
+            _reason_section(ctx, got, "winloss", key="winloss_reasons", title="Why deals are won and lost")
         )
         flagged = q.disagreements(conn, f, limit=limit)
     sections.append(
@@ -517,10 +576,14 @@ def winloss(db: Db, filters: Filters, settings: Settings, *, now: datetime | Non
 def competitors(db: Db, filters: Filters, settings: Settings, *, now: datetime | None = None) -> Report:
     """Which competitors reps name, how often we win against each, and the reasons given."""
     ctx = make_context(settings, filters, now)
+    f = ctx.facts("kind", "outcome", "competitor", *FACT_MEASURES)
+    g = q.grouped(f, ["kind", "outcome", "competitor"])
+    rc = q.reason_grouped(f, ["kind", "outcome", "competitor"])
+    parts = {**_competitor_parts(g, rc), "counts": q.reason_counts_q(rc, ["competitor"])}
     with connect(db) as conn:
-        f = ctx.frame()
-        main = _competitor_section(ctx, conn, f)
-        counts = q.reason_counts(conn, f, ["competitor"])
+        got = q.run_parts(conn, parts)
+    main = _competitor_section(ctx, got)
+    counts = got["counts"]
     crossed = [
         {
             "competitor": r["competitor"],
@@ -557,39 +620,45 @@ def responsiveness(db: Db, filters: Filters, settings: Settings, *, now: datetim
     before = ctx.now - timedelta(hours=settings.reminder_after_hours)
     overdue_note = f"Overdue: sent over {settings.reminder_after_hours:g} hours ago and still unanswered."
     sections = []
+    f = ctx.facts("rep", "team", *FACT_MEASURES)
+    g = q.grouped(f, ["rep", "team"], before=before)
+    groupings = ((["rep", "team"], "By rep"), (["team"], "By team"))
+    parts: dict[str, Any] = {}
+    for by, _ in groupings:
+        parts[f"vol_{by[0]}"] = q.rollup(g, by)
+        parts[f"med_{by[0]}"] = median_by(f, f.c.hours, [f.c[k] for k in by])
     with connect(db) as conn:
-        f = ctx.frame()
-        for by, title in ((["rep", "team"], "By rep"), (["team"], "By team")):
-            vol = q.volume(conn, f, by)
-            med = q.medians(conn, f, by)
-            late = q.overdue(conn, f, by, before=before)
-            out = []
-            for r in vol:
-                key = _key(r, by)
-                out.append(
-                    {
-                        **{k: r[k] for k in by},
-                        "sent": int(r["sent"]),
-                        "answered": Rate(int(r["answered"]), int(r["sent"])),
-                        "median_hours": _hours(med.get(key)),
-                        "overdue": late.get(key, 0),
-                    }
-                )
-            sections.append(
-                Section(
-                    "by_" + by[0],
-                    title,
-                    [
-                        *[Column(k, DIM_LABELS[k]) for k in by],
-                        Column("sent", "Requests sent", "int"),
-                        Column("answered", "Answered", "rate"),
-                        Column("median_hours", "Median hours to answer", "hours"),
-                        Column("overdue", "Overdue", "int"),
-                    ],
-                    out,
-                    note=overdue_note,
-                )
+        got = q.run_parts(conn, parts)
+    for by, title in groupings:
+        vol = got[f"vol_{by[0]}"]
+        med = q.median_map(got[f"med_{by[0]}"], by)
+        out = []
+        for r in vol:
+            key = _key(r, by)
+            out.append(
+                {
+                    **{k: r[k] for k in by},
+                    "sent": int(r["sent"]),
+                    "answered": Rate(int(r["answered"]), int(r["sent"])),
+                    "median_hours": _hours(med.get(key)),
+                    "overdue": int(r["overdue"]),
+                }
             )
+        sections.append(
+            Section(
+                "by_" + by[0],
+                title,
+                [
+                    *[Column(k, DIM_LABELS[k]) for k in by],
+                    Column("sent", "Requests sent", "int"),
+                    Column("answered", "Answered", "rate"),
+                    Column("median_hours", "Median hours to answer", "hours"),
+                    Column("overdue", "Overdue", "int"),
+                ],
+                out,
+                note=overdue_note,
+            )
+        )
     return ctx.report("responsiveness", "Responsiveness", sections)
 
 
@@ -600,12 +669,18 @@ def trends(db: Db, filters: Filters, settings: Settings, *, now: datetime | None
     """Week by week (or month by month): answer, acceptance and win rates, and volumes."""
     ctx = make_context(settings, filters, now)
     period = filters.by if filters.by in ("week", "month") else filters.period
+    f = ctx.facts("kind", period, *FACT_MEASURES)
+    g = q.grouped(f, ["kind", period], outcomes=["accepted"])
+    parts = {
+        "leads": q.rollup(g, [period], outcomes=["accepted"], where=[g.c.kind == "disposition"]),
+        "deals": q.rollup(g, [period], where=[g.c.kind == "winloss"]),
+        "median": median_by(f, f.c.hours, [f.c[period]]),
+    }
     with connect(db) as conn:
-        fl = ctx.frame("disposition")
-        fw = ctx.frame("winloss")
-        leads = {r[period]: r for r in q.volume(conn, fl, [period], outcomes=["accepted"])}
-        deals = {r[period]: r for r in q.volume(conn, fw, [period])}
-        med = q.medians(conn, ctx.frame(), [period])
+        got = q.run_parts(conn, parts)
+        leads = {r[period]: r for r in got["leads"]}
+        deals = {r[period]: r for r in got["deals"]}
+        med = q.median_map(got["median"], [period])
     out = []
     for p in sorted(set(leads) | set(deals)):
         lr, dr = leads.get(p), deals.get(p)

@@ -11,10 +11,25 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import and_, case, func, select
+from sqlalchemy import (
+    BigInteger,
+    Float,
+    Integer,
+    Numeric,
+    String,
+    and_,
+    case,
+    cast,
+    func,
+    literal,
+    literal_column,
+    null,
+    select,
+    union_all,
+)
 from sqlalchemy.engine import Connection
 from sqlalchemy.sql import ColumnElement
-from sqlalchemy.sql.selectable import Select, Subquery
+from sqlalchemy.sql.selectable import CTE, FromClause, Select, Subquery
 
 from feedback.reports.sql import DEAL, REASON, bind_time, count_if, median_by
 
@@ -25,7 +40,7 @@ def rows(conn: Connection, query: Select[Any]) -> list[Row]:
     return [dict(r._mapping) for r in conn.execute(query)]
 
 
-def _dims(f: Subquery, by: Sequence[str]) -> list[ColumnElement[Any]]:
+def _dims(f: FromClause, by: Sequence[str]) -> list[ColumnElement[Any]]:
     return [f.c[name] for name in by]
 
 
@@ -290,4 +305,266 @@ def responses(
     for row in out:
         row["reasons"] = [row.pop(f"r{i}") for i in range(MAX_RANKS)]
         row["reasons"] = [c for c in row["reasons"] if c]
+    return out
+
+
+# one statement per report ----------------------------------------------------------------------
+#
+# A report's figures come from one SQL statement: the frame is a CTE (joined and filtered once),
+# a second CTE groups it at the finest grain the report needs, and every section is a small
+# roll-up of that. The parts are UNION ALLed into typed slots and split again by part name, so
+# the statement is the same on SQLite and PostgreSQL (no GROUPING SETS, no JSON).
+
+METRICS = (
+    "requests",
+    "sent",
+    "answered",
+    "decided",
+    "crm_won",
+    "crm_lost",
+    "won_amount",
+    "lost_amount",
+    "disagree",
+)
+FLOAT_METRICS = ("won_amount", "lost_amount")
+
+
+def _metric_cols(
+    f: FromClause, outcomes: Sequence[str], before: datetime | None = None
+) -> list[ColumnElement[Any]]:
+    """The per-row conditional counts :func:`volume` sums, for a grouped CTE."""
+    cols: list[ColumnElement[Any]] = [
+        func.count().label("requests"),
+        count_if(f.c.sent_at.is_not(None)).label("sent"),
+        count_if(f.c.response_id.is_not(None)).label("answered"),
+        count_if(f.c.outcome.is_not(None)).label("decided"),
+        count_if(f.c.deal_result == "won").label("crm_won"),
+        count_if(f.c.deal_result == "lost").label("crm_lost"),
+        func.coalesce(func.sum(case((f.c.deal_result == "won", f.c.amount), else_=0.0)), 0.0).label(
+            "won_amount"
+        ),
+        func.coalesce(func.sum(case((f.c.deal_result == "lost", f.c.amount), else_=0.0)), 0.0).label(
+            "lost_amount"
+        ),
+        count_if(
+            and_(
+                f.c.kind == "winloss",
+                (
+                    ((f.c.deal_result == "won") & f.c.outcome.in_(["lost", "no_decision"]))
+                    | ((f.c.deal_result == "lost") & (f.c.outcome == "won"))
+                ),
+            )
+        ).label("disagree"),
+    ]
+    for code in outcomes:
+        cols.append(count_if(f.c.outcome == code).label(f"n_{code}"))
+    if before is not None:
+        cols.append(
+            count_if(and_(f.c.status == "sent", f.c.sent_at < bind_time(f.c.sent_at, before))).label(
+                "overdue"
+            )
+        )
+    return cols
+
+
+def grouped(
+    f: FromClause,
+    keys: Sequence[str],
+    *,
+    outcomes: Sequence[str] = (),
+    before: datetime | None = None,
+    name: str = "g",
+) -> CTE:
+    """The frame grouped by ``keys`` with every count a volume needs (``overdue`` given ``before``)."""
+    kcols = [f.c[k] for k in keys]
+    return select(*kcols, *_metric_cols(f, outcomes, before)).group_by(*kcols).cte(name)
+
+
+def rollup(
+    g: FromClause,
+    by: Sequence[str],
+    *,
+    outcomes: Sequence[str] = (),
+    where: Sequence[ColumnElement[bool]] = (),
+) -> Select[Any]:
+    """:func:`volume`'s rows re-summed from a :func:`grouped` CTE (biggest group first)."""
+    keys = _dims(g, by)
+    metrics = [*METRICS, *[f"n_{o}" for o in outcomes], *(["overdue"] if "overdue" in g.c else [])]
+    cols: list[ColumnElement[Any]] = [
+        func.coalesce(func.sum(g.c[m]), 0.0 if m in FLOAT_METRICS else 0).label(m) for m in metrics
+    ]
+    query = select(*keys, *cols).select_from(g).where(*where)
+    if keys:
+        query = query.group_by(*keys).order_by(func.sum(g.c.requests).desc(), *keys)
+    return query
+
+
+def reason_grouped(f: FromClause, keys: Sequence[str], *, name: str = "rc") -> CTE:
+    """Reason rows of the frame's answers, counted per ``keys`` and code (mentions, as primary)."""
+    kcols = [f.c[k] for k in keys]
+    return (
+        select(
+            *kcols,
+            REASON.c.code.label("code"),
+            func.count().label("mentions"),
+            count_if(REASON.c.rank == 0).label("primary"),
+        )
+        .select_from(f.join(REASON, REASON.c.response_id == f.c.response_id))
+        .group_by(*kcols, REASON.c.code)
+        .cte(name)
+    )
+
+
+def reason_counts_q(
+    rc: FromClause, by: Sequence[str] = (), where: Sequence[ColumnElement[bool]] = ()
+) -> Select[Any]:
+    """:func:`reason_counts` from a :func:`reason_grouped` CTE holding kind and outcome."""
+    keys = _dims(rc, by)
+    mentions = func.sum(rc.c.mentions)
+    return (
+        select(
+            *keys,
+            rc.c.kind,
+            rc.c.outcome,
+            rc.c.code,
+            mentions.label("mentions"),
+            func.sum(rc.c.primary).label("primary"),
+        )
+        .where(*where)
+        .group_by(*keys, rc.c.kind, rc.c.outcome, rc.c.code)
+        .order_by(*keys, rc.c.kind, rc.c.outcome, mentions.desc(), rc.c.code)
+    )
+
+
+def outcome_counts_q(
+    g: FromClause, by: Sequence[str] = (), where: Sequence[ColumnElement[bool]] = ()
+) -> Select[Any]:
+    """:func:`outcome_counts` from a :func:`grouped` CTE holding kind and outcome."""
+    keys = _dims(g, by)
+    answered = func.sum(g.c.answered)
+    return (
+        select(*keys, g.c.kind, g.c.outcome, answered.label("responses"))
+        .where(*where)
+        .group_by(*keys, g.c.kind, g.c.outcome)
+        .having(answered > 0)
+        .order_by(*keys, g.c.kind, answered.desc())
+    )
+
+
+def top_reason_q(
+    rc: FromClause,
+    by: Sequence[str],
+    *,
+    exclude_outcomes: Sequence[str] = (),
+    where: Sequence[ColumnElement[bool]] = (),
+) -> Select[Any]:
+    """:func:`top_reason` from a :func:`reason_grouped` CTE holding ``by`` and outcome."""
+    keys = _dims(rc, by)
+    counted = (
+        select(*keys, rc.c.code, func.sum(rc.c.mentions).label("cnt"))
+        .where(
+            *where,
+            rc.c.outcome.is_not(None),
+            *([rc.c.outcome.not_in(list(exclude_outcomes))] if exclude_outcomes else []),
+        )
+        .group_by(*keys, rc.c.code)
+        .subquery("c")
+    )
+    ckeys = [counted.c[k] for k in by]
+    ranked = select(
+        *ckeys,
+        counted.c.code,
+        counted.c.cnt,
+        func.row_number()
+        .over(partition_by=ckeys or None, order_by=[counted.c.cnt.desc(), counted.c.code])
+        .label("rn"),
+    ).subquery("r")
+    return select(*[ranked.c[k] for k in by], ranked.c.code, ranked.c.cnt).where(ranked.c.rn == 1)
+
+
+def top_map(result: list[Row], by: Sequence[str]) -> dict[tuple[Any, ...], tuple[str, int]]:
+    return {tuple(r[k] for k in by): (str(r["code"]), int(r["cnt"])) for r in result}
+
+
+def median_map(result: list[Row], by: Sequence[str]) -> dict[tuple[Any, ...], float | None]:
+    return {
+        tuple(r[k] for k in by): (float(r["median"]) if r["median"] is not None else None) for r in result
+    }
+
+
+def competitor_stats_q(g: FromClause) -> Select[Any]:
+    """:func:`competitor_stats` from a :func:`grouped` CTE holding kind and competitor.
+
+    A competitor is only ever named in an answer, so every row of such a group is answered.
+    """
+    mentions = func.sum(g.c.answered)
+    return (
+        select(
+            g.c.competitor,
+            mentions.label("mentions"),
+            func.sum(case((g.c.kind == "winloss", g.c.answered), else_=0)).label("deals"),
+            func.sum(g.c.crm_won).label("won"),
+            func.sum(g.c.crm_lost).label("lost"),
+            func.coalesce(func.sum(g.c.lost_amount), 0.0).label("lost_amount"),
+        )
+        .where(g.c.competitor.is_not(None))
+        .group_by(g.c.competitor)
+        .having(mentions > 0)
+        .order_by(mentions.desc(), g.c.competitor)
+    )
+
+
+def _slot_kind(column: ColumnElement[Any]) -> str:
+    if isinstance(column.type, Integer):
+        return "i"
+    if isinstance(column.type, Float | Numeric):
+        return "x"
+    return "t"
+
+
+_SLOT_TYPES: dict[str, Any] = {"i": BigInteger(), "x": Float(), "t": String()}
+
+
+def run_parts(conn: Connection, parts: dict[str, Select[Any]]) -> dict[str, list[Row]]:
+    """Run several aggregate queries as one statement; each part's rows come back in its own order.
+
+    Each part keeps its ORDER BY as a ``row_number()`` and its columns are cast into shared typed
+    slots (text, integer, float) so the parts can be UNION ALLed on both databases.
+    """
+    layouts: dict[str, list[tuple[str, str]]] = {}
+    width = {"i": 0, "x": 0, "t": 0}
+    subs = {}
+    for name, query in parts.items():
+        order = list(query._order_by_clauses)
+        numbered = query.order_by(None).add_columns(
+            func.row_number().over(order_by=order or None).label("_ord")
+        )
+        sub = numbered.subquery(f"p_{name}")
+        used = {"i": 0, "x": 0, "t": 0}
+        layout = []
+        for col in sub.c:
+            if col.key == "_ord":
+                continue
+            kind = _slot_kind(col)
+            layout.append((col.key, f"{kind}{used[kind]}"))
+            used[kind] += 1
+        for kind in width:
+            width[kind] = max(width[kind], used[kind])
+        layouts[name] = layout
+        subs[name] = sub
+    selects = []
+    for name, sub in subs.items():
+        by_slot = {slot: key for key, slot in layouts[name]}
+        slots: list[ColumnElement[Any]] = []
+        for kind, n in width.items():
+            for i in range(n):
+                slot = f"{kind}{i}"
+                value = sub.c[by_slot[slot]] if slot in by_slot else null()
+                slots.append(cast(value, _SLOT_TYPES[kind]).label(slot))
+        selects.append(select(literal(name, String()).label("_part"), sub.c["_ord"].label("_ord"), *slots))
+    statement = union_all(*selects).order_by(literal_column("_part"), literal_column("_ord"))
+    out: dict[str, list[Row]] = {name: [] for name in parts}
+    for r in conn.execute(statement):
+        m = r._mapping
+        out[m["_part"]].append({key: m[slot] for key, slot in layouts[m["_part"]]})
     return out

@@ -8,7 +8,7 @@ because SQLite has no ``median``.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Collection, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from typing import Any
@@ -31,7 +31,7 @@ from sqlalchemy.orm import Session
 from sqlalchemy.sql import ColumnElement
 from sqlalchemy.sql.compiler import SQLCompiler
 from sqlalchemy.sql.functions import FunctionElement
-from sqlalchemy.sql.selectable import Select, Subquery
+from sqlalchemy.sql.selectable import CTE, FromClause, Select, Subquery
 
 from feedback.models import Deal, FeedbackRequest, Lead, Rep, Response, ResponseReason
 from feedback.reports.filters import Filters
@@ -153,12 +153,40 @@ def period_of(unit: str, ts: ColumnElement[Any], offset_minutes: int) -> ColumnE
 # the request frame ---------------------------------------------------------------------------
 
 
-def frame(filters: Filters, *, kind: str | None = None, offset_minutes: int = 0) -> Subquery:
+def frame(
+    filters: Filters,
+    *,
+    kind: str | None = None,
+    offset_minutes: int = 0,
+    columns: Collection[str] | None = None,
+) -> Subquery:
     """One row per feedback request with everything reports group by, filters applied.
 
     A request's time (``at``) is when it was sent (or created, if never sent); the date filters and
     trend buckets use it. ``response_id`` is the current response, null when unanswered.
+    ``columns`` keeps only those (see :func:`fact_frame`).
     """
+    return select_frame(filters, kind=kind, offset_minutes=offset_minutes, columns=columns).subquery("f")
+
+
+def fact_frame(filters: Filters, *, offset_minutes: int = 0, columns: Collection[str]) -> CTE:
+    """The frame as a CTE with only ``columns``: one join and scan per report statement.
+
+    Every part of a report's single statement reads it (PostgreSQL and SQLite both materialise a
+    CTE referenced more than once), so the four-table join runs once instead of once per figure.
+    Keeping it narrow keeps the materialised rows small.
+    """
+    return select_frame(filters, offset_minutes=offset_minutes, columns=columns).cte("f")
+
+
+def select_frame(
+    filters: Filters,
+    *,
+    kind: str | None = None,
+    offset_minutes: int = 0,
+    columns: Collection[str] | None = None,
+) -> Select[Any]:
+    """The frame's SELECT (see :func:`frame`)."""
     at = func.coalesce(REQ.c.sent_at, REQ.c.created_at)
     answered_at = func.coalesce(REQ.c.answered_at, RESP.c.created_at)
     campaign = func.coalesce(LEAD.c.campaign, DEAL.c.campaign, literal(NONE_LABEL))
@@ -195,6 +223,8 @@ def frame(filters: Filters, *, kind: str | None = None, offset_minutes: int = 0)
         period_of("week", at, offset_minutes).label("week"),
         period_of("month", at, offset_minutes).label("month"),
     ]
+    if columns is not None:
+        cols = [c for c in cols if c.key in columns]
     join = (
         REQ.join(REP, REP.c.id == REQ.c.rep_id)
         .outerjoin(RESP, and_(RESP.c.request_id == REQ.c.id, RESP.c.is_current.is_(True)))
@@ -225,7 +255,7 @@ def frame(filters: Filters, *, kind: str | None = None, offset_minutes: int = 0)
                 func.lower(func.coalesce(REP.c.crm_id, "")).in_(wanted),
             )
         )
-    return select(*cols).select_from(join).where(*conds).subquery("f")
+    return select(*cols).select_from(join).where(*conds)
 
 
 def count_if(cond: ColumnElement[bool]) -> ColumnElement[int]:
@@ -233,10 +263,15 @@ def count_if(cond: ColumnElement[bool]) -> ColumnElement[int]:
     return func.coalesce(func.sum(case((cond, 1), else_=0)), 0)
 
 
-def median_by(source: Subquery, value: ColumnElement[Any], keys: Sequence[ColumnElement[Any]]) -> Select[Any]:
+def median_by(
+    source: FromClause,
+    value: ColumnElement[Any],
+    keys: Sequence[ColumnElement[Any]],
+    where: Sequence[ColumnElement[bool]] = (),
+) -> Select[Any]:
     """Median of ``value`` per ``keys`` with row_number/count windows (SQLite has no median).
 
-    The result has the key columns (same names) and ``median``.
+    The result has the key columns (same names) and ``median``; ``where`` narrows the rows first.
     """
     inner = (
         select(
@@ -246,7 +281,7 @@ def median_by(source: Subquery, value: ColumnElement[Any], keys: Sequence[Column
             func.count().over(partition_by=list(keys) or None).label("cnt"),
         )
         .select_from(source)
-        .where(value.is_not(None))
+        .where(value.is_not(None), *where)
         .subquery("m")
     )
     key_cols = [inner.c[k.key] for k in keys if k.key is not None]
