@@ -22,6 +22,7 @@ from sqlmodel import Session, col, select
 from feedback.analysis import AnalysisConfig, classify_parsed
 from feedback.classify import LearnedExamples
 from feedback.classify.learning import LearnedExample
+from feedback.db import write_lock
 from feedback.mail import ParsedMessage, parse_message
 from feedback.models import (
     FeedbackRequest,
@@ -209,7 +210,7 @@ def process_message(
     """Process one stored message. Database errors propagate (the job retries)."""
     now = now or utcnow()
     secret = settings.secret_bytes()
-    with Session(engine, expire_on_commit=False) as session:
+    with write_lock(engine), Session(engine, expire_on_commit=False) as session:
         message = session.get(InboundMessage, message_id, with_for_update=engine.dialect.name == "postgresql")
         if message is None:
             return Outcome(message_id, "missing", skipped=True)

@@ -8,6 +8,7 @@ mapping given, so tests never touch ``os.environ``), ``feedback.toml`` (path fro
 
 from __future__ import annotations
 
+import json
 import os
 import secrets
 import tomllib
@@ -38,6 +39,9 @@ DEFAULT_STAGES: dict[str, str] = {
     "lost": "lost",
     "closed - no decision": "lost",
 }
+
+
+_TAXONOMY_CACHE: dict[str, Taxonomy] = {}
 
 
 class Settings(BaseSettings):
@@ -137,7 +141,13 @@ class Settings(BaseSettings):
 
     @property
     def taxonomy(self) -> Taxonomy:
-        return load_taxonomy(self.taxonomy_override, source=str(self.config_file or "feedback.toml"))
+        """The effective taxonomy, built once per distinct override (the worker asks per job)."""
+        source = str(self.config_file or "feedback.toml")
+        key = json.dumps(self.taxonomy_override, sort_keys=True, default=str) + "|" + source
+        taxonomy = _TAXONOMY_CACHE.get(key)
+        if taxonomy is None:
+            taxonomy = _TAXONOMY_CACHE[key] = load_taxonomy(self.taxonomy_override, source=source)
+        return taxonomy
 
     def secret_bytes(self) -> bytes:
         """The token key. Generated once into data_dir on the embedded default only."""
@@ -219,8 +229,6 @@ def load_settings(
 def _coerce_env(name: str, raw: str) -> Any:
     annotation = str(Settings.model_fields[name].annotation)
     if "list" in annotation or "dict" in annotation:
-        import json
-
         try:
             return json.loads(raw)
         except ValueError:

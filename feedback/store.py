@@ -20,6 +20,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Engine
 from sqlalchemy.sql.dml import Update
 
+from feedback.db import write_lock
 from feedback.dedup import dedup_key
 from feedback.models import InboundMessage, MessageStatus, Refusal, utcnow
 
@@ -58,7 +59,7 @@ def store_batch(engine: Engine, batch: list[Incoming], *, enqueued: Sequence[int
     insert = _insert(engine)
     table = InboundMessage.__table__  # type: ignore[attr-defined]
     out: list[Stored] = []
-    with engine.begin() as conn:
+    with write_lock(engine), engine.begin() as conn:
         for item in batch:
             key, message_id = dedup_key(item.raw)
             stmt = insert(table).values(
@@ -87,7 +88,7 @@ def store_batch(engine: Engine, batch: list[Incoming], *, enqueued: Sequence[int
 def record_refusal(
     engine: Engine, *, peer: str | None, mail_from: str, rcpt_to: list[str], size: int, code: int, reason: str
 ) -> None:
-    with engine.begin() as conn:
+    with write_lock(engine), engine.begin() as conn:
         conn.execute(
             Refusal.__table__.insert().values(  # type: ignore[attr-defined]
                 at=utcnow(),
@@ -113,7 +114,7 @@ def _mark_stmt(ids: Sequence[int]) -> Update:
 def mark_enqueued(engine: Engine, ids: list[int]) -> None:
     if not ids:
         return
-    with engine.begin() as conn:
+    with write_lock(engine), engine.begin() as conn:
         conn.execute(_mark_stmt(ids))
 
 
