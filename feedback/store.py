@@ -16,7 +16,6 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import update
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Engine
 from sqlalchemy.sql.dml import Update
 
@@ -46,8 +45,20 @@ class StoreUnavailable(RuntimeError):
     """The database could not commit; the SMTP answer must be 451 so the sender retries."""
 
 
-def _insert(engine: Engine):  # type: ignore[no-untyped-def]
-    return postgresql.insert if engine.dialect.name == "postgresql" else sqlite.insert
+_COLUMNS = (
+    "dedup_key", "message_id", "mail_from", "rcpt_to", "peer", "size", "raw", "received_at", "status",
+    "attempts", "deliveries",
+)  # fmt: skip
+
+
+def _upsert_sql(engine: Engine) -> str:
+    """One plain upsert statement per dialect: compiled once, not per message (hot path)."""
+    mark = "?" if engine.dialect.paramstyle == "qmark" else "%s"
+    return (
+        f"INSERT INTO inbound_message ({', '.join(_COLUMNS)}) VALUES ({', '.join([mark] * len(_COLUMNS))}) "
+        "ON CONFLICT (dedup_key) DO UPDATE SET deliveries = inbound_message.deliveries + 1 "
+        "RETURNING id, deliveries"
+    )
 
 
 def store_batch(engine: Engine, batch: list[Incoming], *, enqueued: Sequence[int] = ()) -> list[Stored]:
@@ -56,29 +67,18 @@ def store_batch(engine: Engine, batch: list[Incoming], *, enqueued: Sequence[int
     ``enqueued``: ids whose parse job is now queued, marked in the same transaction (one commit,
     one fsync, no second writer competing for SQLite's lock).
     """
-    insert = _insert(engine)
-    table = InboundMessage.__table__  # type: ignore[attr-defined]
+    sql = _upsert_sql(engine)
+    sqlite = engine.dialect.name == "sqlite"
     out: list[Stored] = []
     with write_lock(engine), engine.begin() as conn:
         for item in batch:
             key, message_id = dedup_key(item.raw)
-            stmt = insert(table).values(
-                dedup_key=key,
-                message_id=message_id,
-                mail_from=item.mail_from[:320],
-                rcpt_to=",".join(item.rcpt_to)[:2000],
-                peer=item.peer,
-                size=len(item.raw),
-                raw=item.raw,
-                received_at=item.received_at,
-                status=MessageStatus.received.value,
-                attempts=0,
-                deliveries=1,
-            )
-            stmt = stmt.on_conflict_do_update(
-                index_elements=["dedup_key"], set_={"deliveries": table.c.deliveries + 1}
-            ).returning(table.c.id, table.c.deliveries)
-            row = conn.execute(stmt).one()
+            received = item.received_at.strftime("%Y-%m-%d %H:%M:%S.%f") if sqlite else item.received_at
+            params = (
+                key, message_id, item.mail_from[:320], ",".join(item.rcpt_to)[:2000], item.peer,
+                len(item.raw), item.raw, received, MessageStatus.received.value, 0, 1,
+            )  # fmt: skip
+            row = conn.exec_driver_sql(sql, params).one()
             out.append(Stored(id=int(row[0]), duplicate=int(row[1]) > 1))
         if enqueued:
             conn.execute(_mark_stmt(enqueued))
