@@ -14,6 +14,7 @@ import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import update
 from sqlalchemy.engine import Engine
@@ -69,17 +70,32 @@ def store_batch(engine: Engine, batch: list[Incoming], *, enqueued: Sequence[int
     """
     sql = _upsert_sql(engine)
     sqlite = engine.dialect.name == "sqlite"
+    rows: list[tuple[object, ...]] = []
+    for item in batch:
+        key, message_id = dedup_key(item.raw)
+        received = item.received_at.strftime("%Y-%m-%d %H:%M:%S.%f") if sqlite else item.received_at
+        rows.append((
+            key, message_id, item.mail_from[:320], ",".join(item.rcpt_to)[:2000], item.peer,
+            len(item.raw), item.raw, received, MessageStatus.received.value, 0, 1,
+        ))  # fmt: skip
     out: list[Stored] = []
     with write_lock(engine), engine.begin() as conn:
-        for item in batch:
-            key, message_id = dedup_key(item.raw)
-            received = item.received_at.strftime("%Y-%m-%d %H:%M:%S.%f") if sqlite else item.received_at
-            params = (
-                key, message_id, item.mail_from[:320], ",".join(item.rcpt_to)[:2000], item.peer,
-                len(item.raw), item.raw, received, MessageStatus.received.value, 0, 1,
-            )  # fmt: skip
-            row = conn.exec_driver_sql(sql, params).one()
-            out.append(Stored(id=int(row[0]), duplicate=int(row[1]) > 1))
+        if sqlite:
+            for params in rows:
+                row = conn.exec_driver_sql(sql, params).one()
+                out.append(Stored(id=int(row[0]), duplicate=int(row[1]) > 1))
+        else:
+            # psycopg pipelines executemany: the whole batch costs one round trip, not one each
+            cursor: Any = conn.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
+            try:
+                cursor.executemany(sql, rows, returning=True)
+                while True:
+                    ident, deliveries = cursor.fetchone()
+                    out.append(Stored(id=int(ident), duplicate=int(deliveries) > 1))
+                    if not cursor.nextset():
+                        break
+            finally:
+                cursor.close()
         if enqueued:
             conn.execute(_mark_stmt(enqueued))
     return out
