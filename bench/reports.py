@@ -3,8 +3,9 @@
 Creates its own database next to ``--url`` (the admin connection), fills it with generate_series
 SQL (default 1,000,000 responses over 200 campaigns, 50 reps and two years, with their reason
 rows), times each report's queries (format-independent: the Report object, not its rendering),
-and drops the database. The baseline is the same run at schema revision 0001, before the report
-indexes of revision 0002, in the same process.
+and drops the database. Each report's time is printed beside a baseline run in the same process:
+one plain scan, ``SELECT count(*) FROM response`` (the ``x scan`` ratio); when a revision 0002
+exists the reports are also timed at revision 0001 first.
 
     .venv/bin/python bench/reports.py [--url postgresql://postgres@127.0.0.1:5432/test] [--responses N]
 """
@@ -154,6 +155,18 @@ CASES: list[tuple[str, str, Filters]] = [
 ]
 
 
+def time_baseline(engine: Engine, repeat: int) -> float:
+    """One plain scan, ``SELECT count(*) FROM response``: the floor every report is compared with."""
+    times = []
+    with engine.connect() as conn:
+        conn.execute(text("SELECT count(*) FROM response")).scalar_one()  # warm the cache
+        for _ in range(repeat):
+            t0 = time.perf_counter()
+            conn.execute(text("SELECT count(*) FROM response")).scalar_one()
+            times.append(time.perf_counter() - t0)
+    return statistics.median(times)
+
+
 def time_reports(engine: Engine, repeat: int) -> list[tuple[str, str, float]]:
     settings = load_settings({}, timezone="Europe/Berlin")
     now = datetime(2026, 1, 1, tzinfo=UTC)
@@ -205,11 +218,14 @@ def main() -> None:
             f"upgraded to head in {time.perf_counter() - t0:.1f} s"
             + ("" if has_0002 else " (no 0002: no baseline)")
         )
+        scan = time_baseline(engine, args.repeat)
         after = time_reports(engine, args.repeat)
-        print(f"\n{'report':<16}{'filters':<28}{'rev 0001 s':>12}{'head s':>10}  target < 2 s")
+        print(f"\nbaseline: SELECT count(*) FROM response (one scan) {scan:.3f} s")
+        print(f"\n{'report':<16}{'filters':<28}{'rev 0001 s':>12}{'head s':>10}{'x scan':>9}  target < 2 s")
         for i, (rname, label, secs) in enumerate(after):
             base = f"{baseline[i][2]:>12.3f}" if baseline else f"{'-':>12}"
-            print(f"{rname:<16}{label:<28}{base}{secs:>10.3f}  {'ok' if secs < 2 else 'SLOW'}")
+            ratio = secs / scan if scan else float("inf")
+            print(f"{rname:<16}{label:<28}{base}{secs:>10.3f}{ratio:>9.1f}  {'ok' if secs < 2 else 'SLOW'}")
     finally:
         engine.dispose()
         with admin.connect() as conn:
