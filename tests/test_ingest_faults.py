@@ -41,8 +41,9 @@ pytestmark = [
 
 
 @pytest.fixture
-def settings(tmp_path: Path) -> Settings:
-    return make_settings(tmp_path, job_timeout=1.0, poll_delay=0.05)
+def settings(tmp_path: Path, database_url: str) -> Settings:
+    """The suite's database (SQLite, or PostgreSQL in CI's second run); Redis is always private."""
+    return make_settings(tmp_path, database_url=database_url, job_timeout=1.0, poll_delay=0.05)
 
 
 @pytest.fixture
@@ -151,9 +152,9 @@ WORKER_SCRIPT = textwrap.dedent("""
     from feedback.settings import load_settings
     from workers.settings import build_worker
 
-    data_dir, redis_url, marker, secret = sys.argv[1:5]
+    data_dir, redis_url, marker, secret, database_url = sys.argv[1:6]
     settings = load_settings({}, data_dir=Path(data_dir), secret=secret, reply_domain="feedback.localhost",
-                             job_timeout=1.0, poll_delay=0.05)
+                             job_timeout=1.0, poll_delay=0.05, database_url=database_url)
 
     def hang(*args, **kwargs):
         Path(marker).write_text("in job")
@@ -181,6 +182,7 @@ def start_doomed_worker(settings: Settings, redis_url: str, marker: Path) -> sub
             redis_url,
             str(marker),
             settings.secret.get_secret_value(),
+            settings.resolved_database_url,
         ],
         env={**os.environ, "PYTHONPATH": str(root)},
         stdout=subprocess.DEVNULL,
@@ -215,24 +217,53 @@ async def test_worker_killed_mid_job_is_retried_once(
     assert_exactly_once(engine, 3)
 
 
-async def test_database_unreachable_at_accept_time_is_451(
-    engine: Engine, settings: Settings, tmp_path: Path
-) -> None:
-    mails = replies(engine, settings, 2)
-    engine.dispose()
-    db_dir = tmp_path / "db"
-    live = tmp_path / "feedback.db"
-    db_dir.mkdir()
-    for name in ("feedback.db", "feedback.db-wal", "feedback.db-shm"):
-        if (tmp_path / name).exists():
-            (tmp_path / name).rename(db_dir / name)
-    assert not live.exists()
-    down = make_engine(f"sqlite:///{db_dir / 'feedback.db'}")  # a fresh pool: no open connection
-    away = tmp_path / "db-away"
-    db_dir.rename(away)  # the database vanishes (unmounted volume, lost network share)
-    server = IngestServer(settings, down, None)
+class LoopbackProxy:
+    """A TCP proxy on loopback in front of PostgreSQL that a test can cut and restore."""
+
+    def __init__(self, target_host: str, target_port: int) -> None:
+        self.target = (target_host, target_port)
+        self.port = 0
+        self.server: asyncio.base_events.Server | None = None
+        self.pipes: set[asyncio.Task[None]] = set()
+
+    async def _pipe(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        try:
+            while data := await reader.read(65536):
+                writer.write(data)
+                await writer.drain()
+        except (ConnectionError, asyncio.CancelledError):
+            pass
+        finally:
+            writer.close()
+
+    async def _client(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        up_reader, up_writer = await asyncio.open_connection(*self.target)
+        for task in (self._pipe(reader, up_writer), self._pipe(up_reader, writer)):
+            t = asyncio.create_task(task)
+            self.pipes.add(t)
+            t.add_done_callback(self.pipes.discard)
+
+    async def start(self) -> None:
+        self.server = await asyncio.start_server(self._client, "127.0.0.1", self.port)
+        self.port = self.server.sockets[0].getsockname()[1]
+
+    async def cut(self) -> None:
+        """Refuse new connections and break the open ones."""
+        assert self.server is not None
+        self.server.close()
+        for task in list(self.pipes):
+            task.cancel()
+        await asyncio.gather(*self.pipes, return_exceptions=True)
+        self.server = None
+
+
+async def _assert_451_then_recover(
+    settings: Settings, engine: Engine, mails: list[tuple[str, str, bytes]], go_down: Any, come_back: Any
+) -> IngestServer:
+    server = IngestServer(settings, engine, None)
     _, port = await server.start(host="127.0.0.1", port=0)
     try:
+        await go_down()
         async with aiosmtplib.SMTP(hostname="127.0.0.1", port=port, timeout=20) as smtp:
             sender, rcpt, raw = mails[0]
             await smtp.mail(sender)
@@ -244,11 +275,53 @@ async def test_database_unreachable_at_accept_time_is_451(
                 await smtp.sendmail(sender, ["feedback@feedback.localhost"], raw)
             assert data_err.value.code == 451
             assert "database unavailable" in data_err.value.message
-        away.rename(db_dir)  # the database is back: the sender's retry succeeds
+        await come_back()  # the database is back: the sender's retry succeeds
         answers = await send_all(port, mails)
         assert all(a.startswith("2.0.0 Ok: stored") for a in answers)
     finally:
         await server.stop()
+    return server
+
+
+async def test_database_unreachable_at_accept_time_is_451(
+    engine: Engine, settings: Settings, tmp_path: Path
+) -> None:
+    from sqlalchemy.engine import make_url
+
+    mails = replies(engine, settings, 2)
+    url = make_url(settings.resolved_database_url)
+    if url.get_backend_name() == "postgresql":
+        proxy = LoopbackProxy(url.host or "127.0.0.1", url.port or 5432)
+        await proxy.start()
+        via_proxy = make_engine(
+            url.set(host="127.0.0.1", port=proxy.port).render_as_string(hide_password=False)
+        )
+        try:
+            server = await _assert_451_then_recover(settings, via_proxy, mails, proxy.cut, proxy.start)
+        finally:
+            via_proxy.dispose()
+        assert count(engine, InboundMessage) == 2
+        assert server.handler.stats.deferred == 1 and server.handler.stats.accepted == 2
+        return
+
+    engine.dispose()
+    db_dir = tmp_path / "db"
+    db_dir.mkdir()
+    for name in ("feedback.db", "feedback.db-wal", "feedback.db-shm"):
+        if (tmp_path / name).exists():
+            (tmp_path / name).rename(db_dir / name)
+    down = make_engine(f"sqlite:///{db_dir / 'feedback.db'}")  # a fresh pool: no open connection
+    away = tmp_path / "db-away"
+
+    async def vanish() -> None:
+        db_dir.rename(away)  # the database vanishes (unmounted volume, lost network share)
+
+    async def reappear() -> None:
+        away.rename(db_dir)
+
+    try:
+        server = await _assert_451_then_recover(settings, down, mails, vanish, reappear)
+    finally:
         down.dispose()
     check = make_engine(f"sqlite:///{db_dir / 'feedback.db'}")
     try:

@@ -101,8 +101,8 @@ async def wait_for(condition: Callable[[], bool], timeout: float = 20.0, what: s
 
 
 @pytest.fixture
-def settings(tmp_path: Path) -> Settings:
-    return make_settings(tmp_path, data_size_limit=64 * 1024, max_recipients=3)
+def settings(tmp_path: Path, database_url: str) -> Settings:
+    return make_settings(tmp_path, database_url=database_url, data_size_limit=64 * 1024, max_recipients=3)
 
 
 @pytest.fixture
