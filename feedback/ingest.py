@@ -24,10 +24,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from aiosmtpd.smtp import SMTP, Envelope, Session
-from sqlalchemy import select
 from sqlalchemy.engine import Engine
 
-from feedback.models import FeedbackRequest, utcnow
+from feedback.models import utcnow
 from feedback.settings import Settings
 from feedback.store import Incoming, MessageStore, StoreUnavailable, mark_enqueued, record_refusal
 from feedback.tokens import TokenError, token_from_address, verify_token
@@ -41,26 +40,22 @@ KNOWN_REQUEST_MAX = 100_000
 EnqueueFn = Callable[[list[int]], Awaitable[list[int]]]
 
 
-class RequestLookupError(RuntimeError):
-    pass
-
-
-def request_exists(engine: Engine, request_id: int) -> bool:
-    try:
-        with engine.connect() as conn:
-            table = FeedbackRequest.__table__  # type: ignore[attr-defined]
-            row = conn.execute(select(table.c.id).where(table.c.id == request_id)).first()
-    except Exception as exc:
-        raise RequestLookupError(str(exc)) from exc
-    return row is not None
-
-
 class Enqueuer:
     """Collects stored message ids and enqueues them in batches after their 250."""
 
     def __init__(
-        self, engine: Engine, enqueue: EnqueueFn | None, mark: Callable[[list[int]], None] | None = None
+        self,
+        engine: Engine,
+        enqueue: EnqueueFn | None,
+        mark: Callable[[list[int]], None] | None = None,
+        *,
+        linger: float = 0.02,
+        max_batch: int = 500,
     ) -> None:
+        # Enqueueing is not on the 250 path: lingering a few ms turns one Redis round trip per
+        # message into one per few hundred (the sweeper covers a crash in between).
+        self.linger = linger
+        self.max_batch = max_batch
         self.engine = engine
         self.enqueue = enqueue
         self.mark = mark  # e.g. MessageStore.note_enqueued: marks ride along with the next commit
@@ -83,6 +78,8 @@ class Enqueuer:
         assert self.enqueue is not None
         while True:
             await self._wake.wait()
+            if self.linger and len(self._pending) < self.max_batch:
+                await asyncio.sleep(self.linger)
             self._wake.clear()
             batch, self._pending = self._pending, []
             if batch:
@@ -179,8 +176,8 @@ class IngestHandler:
             return f"550 5.1.1 <{address}>: invalid reply token ({exc}); reply to the original request email"
         if not self._known(request_id):
             try:
-                exists = await asyncio.to_thread(request_exists, self.engine, request_id)
-            except RequestLookupError:
+                exists = await self.store.request_exists(request_id)
+            except StoreUnavailable:
                 return "451 4.3.0 Temporary lookup failure, please try again later"
             if exists:
                 self._remember(request_id)

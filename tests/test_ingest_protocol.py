@@ -243,7 +243,7 @@ async def test_stop_finishes_transaction_in_flight_then_421(
 ) -> None:
     ((rep, rcpt),) = make_requests(engine, settings, 1)
     entered, gate = threading.Event(), threading.Event()
-    real = feedback.store.store_batch
+    real = feedback.store._store_on
 
     def gated(*args: Any, **kwargs: Any) -> Any:
         entered.set()
@@ -251,7 +251,7 @@ async def test_stop_finishes_transaction_in_flight_then_421(
             raise RuntimeError("test gate never opened")
         return real(*args, **kwargs)
 
-    monkeypatch.setattr(feedback.store, "store_batch", gated)
+    monkeypatch.setattr(feedback.store, "_store_on", gated)
     ingest = IngestServer(settings, engine, None)
     host, port = await ingest.start(host="127.0.0.1", port=0)
     stopping: asyncio.Task[None] | None = None

@@ -78,6 +78,16 @@ def build_worker(
     )
 
 
+async def _close(worker: Worker) -> None:
+    """Close a worker; jobs cut short are retried later (arq cancels them, which surfaces here)."""
+    try:
+        await worker.close()
+    except asyncio.CancelledError:
+        current = asyncio.current_task()
+        if current is not None and current.cancelling():
+            raise  # we are being cancelled ourselves: let it through
+
+
 async def run_worker_forever(
     settings: Settings,
     engine: Engine,
@@ -94,7 +104,7 @@ async def run_worker_forever(
         stopper = asyncio.create_task(stop.wait())
         done, _ = await asyncio.wait({task, stopper}, return_when=asyncio.FIRST_COMPLETED)
         if stopper in done:
-            await worker.close()
+            await _close(worker)
             task.cancel()
             with contextlib.suppress(asyncio.CancelledError, Exception):
                 await task
@@ -102,7 +112,7 @@ async def run_worker_forever(
         stopper.cancel()
         exc = task.exception() if not task.cancelled() else None
         with contextlib.suppress(Exception):
-            await worker.close()
+            await _close(worker)
         log.warning("worker stopped (%s); reconnecting in %.1fs", exc, delay)
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(stop.wait(), delay)
