@@ -201,6 +201,8 @@ class IngestHandler:
             peer=peer,
             received_at=utcnow(),
         )
+        if isinstance(server, IngestSMTP):
+            server.message_handed_over()
         self.stats.in_flight += 1
         self._drained.clear()
         try:
@@ -249,6 +251,22 @@ class IngestSMTP(SMTP):
         super().__init__(handler, **kwargs)
         self.ingest = handler
         self._mail_arg: str | None = None
+        self._receiving = False
+
+    async def smtp_DATA(self, arg: str) -> None:
+        # tell the store a message is on its way, so a commit may wait a moment to include it
+        self._receiving = True
+        self.ingest.store.receiving += 1
+        try:
+            await super().smtp_DATA(arg)
+        finally:
+            self.message_handed_over()
+
+    def message_handed_over(self) -> None:
+        """The message of this session was handed over (or refused): no longer expected."""
+        if self._receiving:
+            self._receiving = False
+            self.ingest.store.receiving -= 1
 
     async def smtp_MAIL(self, arg: str) -> None:
         # a 552 for a declared SIZE comes before the envelope exists: keep the argument to record it
