@@ -83,6 +83,9 @@ def worker(
 def send(
     config: ConfigOption = None,
     limit: Annotated[int | None, typer.Option(help="Send at most this many requests.")] = None,
+    digest: Annotated[
+        bool, typer.Option("--digest", help="Also mail the weekly digest now (to digest_recipients).")
+    ] = False,
     followups: Annotated[
         bool,
         typer.Option(
@@ -113,6 +116,13 @@ def send(
                 counts = await send_followups(engine, settings, transport)
                 counts["clarifications"] = await send_clarifications(engine, settings, transport)
                 console.print(", ".join(f"{v} {k}" for k, v in counts.items()) + ".")
+            if digest:
+                from feedback.digest_mail import send_digest
+
+                if not settings.digest_recipients:
+                    fail("no digest_recipients configured", hint="set FEEDBACK_DIGEST_RECIPIENTS=a@x,b@y")
+                n = await send_digest(engine, settings, transport, force=True)
+                console.print(f"Digest sent to {n} address(es).")
             if result.errors:
                 raise typer.Exit(1)
 

@@ -100,6 +100,13 @@ async def followups(ctx: dict[str, Any]) -> dict[str, int]:
     return counts
 
 
+async def weekly_digest(ctx: dict[str, Any]) -> int:
+    """Mail the weekly summary to the configured marketing addresses."""
+    from feedback.digest_mail import send_digest
+
+    return await send_digest(ctx["engine"], ctx["settings"], ctx["transport"])
+
+
 def requeue_failed(engine: Any) -> int:
     """Put failed messages back to 'received' so the sweeper retries them (after a fix)."""
     table = InboundMessage.__table__  # type: ignore[attr-defined]

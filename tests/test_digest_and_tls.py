@@ -1,0 +1,84 @@
+"""The weekly digest goes out through the outbound path once; the ingest speaks STARTTLS."""
+
+from __future__ import annotations
+
+import asyncio
+import mailbox
+import shutil
+import ssl
+import subprocess
+from datetime import timedelta
+from pathlib import Path
+
+import aiosmtplib
+import pytest
+from sqlalchemy.engine import Engine
+from sqlmodel import Session, select
+
+from feedback.digest_mail import send_digest
+from feedback.ingest import IngestServer
+from feedback.models import OutboundMail, utcnow
+from feedback.outbound import MaildirTransport
+from feedback.settings import Settings
+
+
+def test_weekly_digest_is_mailed_once_per_week(engine: Engine, settings: Settings, tmp_path: Path) -> None:
+    settings = settings.model_copy(
+        update={"digest_recipients": ["cmo@brightline.example", "ops@brightline.example"]}
+    )
+    outbox = MaildirTransport(tmp_path / "outbox")
+    now = utcnow()
+    assert asyncio.run(send_digest(engine, settings, outbox, now=now)) == 2
+    assert asyncio.run(send_digest(engine, settings, outbox, now=now + timedelta(hours=1))) == 0  # throttled
+    assert asyncio.run(send_digest(engine, settings, outbox, now=now + timedelta(days=7))) == 2
+    box = mailbox.Maildir(tmp_path / "outbox", create=False)
+    messages = [box.get_message(k) for k in box.keys()]  # noqa: SIM118 - Maildir iterates messages
+    assert len(messages) == 4
+    first = messages[0]
+    assert first["Auto-Submitted"] == "auto-generated"
+    assert first.is_multipart() and "text/html" in first.as_string()
+    with Session(engine) as session:
+        purposes = {m.purpose for m in session.exec(select(OutboundMail)).all()}
+    assert purposes == {"digest"}
+
+
+def test_no_recipients_no_digest(engine: Engine, settings: Settings, tmp_path: Path) -> None:
+    assert asyncio.run(send_digest(engine, settings, MaildirTransport(tmp_path / "outbox"))) == 0
+
+
+@pytest.fixture
+def certificate(tmp_path: Path) -> tuple[Path, Path]:
+    if shutil.which("openssl") is None:
+        pytest.skip("no openssl binary to make a test certificate")
+    cert, key = tmp_path / "cert.pem", tmp_path / "key.pem"
+    subprocess.run(
+        ["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1", "-subj", "/CN=localhost",
+         "-keyout", str(key), "-out", str(cert)],
+        check=True, capture_output=True,
+    )  # fmt: skip
+    return cert, key
+
+
+async def test_starttls_when_a_certificate_is_configured(
+    engine: Engine, settings: Settings, certificate: tuple[Path, Path]
+) -> None:
+    cert, key = certificate
+    settings = settings.model_copy(update={"tls_cert": cert, "tls_key": key})
+    server = IngestServer(settings, engine, None)
+    host, port = await server.start(host="127.0.0.1", port=0)
+    try:
+        context = ssl.create_default_context()
+        context.check_hostname = False
+        context.verify_mode = ssl.CERT_NONE
+        async with aiosmtplib.SMTP(hostname=host, port=port, start_tls=False, tls_context=context) as smtp:
+            await smtp.ehlo()
+            assert smtp.supports_extension("starttls")
+            await smtp.starttls()
+            errors, answer = await smtp.sendmail(
+                "rep@brightline.example",
+                [f"feedback@{settings.reply_domain}"],
+                b"Subject: hi\r\n\r\nLost.\r\n",
+            )
+            assert errors == {} and "stored as #" in answer
+    finally:
+        await server.stop()
