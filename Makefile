@@ -44,6 +44,7 @@ bench: $(VENV)/.installed-bench ## accuracy and speed figures (see bench/)
 	$(BIN)/python bench/classify_accuracy.py
 	$(BIN)/python bench/parse_speed.py
 	$(BIN)/python bench/ingest.py
+	$(BIN)/python bench/ingest_memory.py
 
 clean:
 	rm -rf var/demo .pytest_cache .mypy_cache .ruff_cache

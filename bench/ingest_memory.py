@@ -1,0 +1,102 @@
+"""Peak memory of the ingest while it accepts one big message, beside raw aiosmtpd.
+
+    python bench/ingest_memory.py [--mb 24]
+
+Each server runs in its own child process (a fresh heap); the parent sends one message of
+``--mb`` MiB with aiosmtplib, then reads the child's peak RSS growth (VmHWM, reset through
+/proc/self/clear_refs just before the message). The issue's bar: the product grows by no more
+than a small multiple of the message.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import multiprocessing as mp
+import sys
+import tempfile
+from pathlib import Path
+
+import aiosmtplib
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+MiB = 1024 * 1024
+
+
+def _status(field: str) -> int:
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith(field + ":"):
+            return int(line.split()[1]) * 1024
+    return 0
+
+
+def _child(kind: str, conn: mp.connection.Connection) -> None:
+    from aiosmtpd.smtp import SMTP
+
+    from feedback.db import make_engine, upgrade
+    from feedback.ingest import IngestServer
+    from feedback.settings import load_settings
+
+    class Discard:
+        async def handle_DATA(self, server: object, session: object, envelope: object) -> str:
+            return "250 OK"
+
+    async def main() -> None:
+        loop = asyncio.get_running_loop()
+        if kind == "raw":
+            server = await loop.create_server(
+                lambda: SMTP(Discard(), data_size_limit=25 * MiB + MiB), "127.0.0.1", 0
+            )
+            port = server.sockets[0].getsockname()[1]
+        else:
+            data = Path(tempfile.mkdtemp())
+            settings = load_settings({}, data_dir=data, secret="bench", reply_domain="feedback.localhost")
+            engine = make_engine(settings.resolved_database_url)
+            upgrade(engine)
+            ingest = IngestServer(settings, engine, None)
+            _, port = await ingest.start(host="127.0.0.1", port=0)
+        Path("/proc/self/clear_refs").write_text("5")  # reset VmHWM to the current RSS
+        base = _status("VmRSS")
+        conn.send(port)
+        await loop.run_in_executor(None, conn.recv)  # "report"
+        conn.send((base, _status("VmHWM")))
+
+    asyncio.run(main())
+
+
+async def _send(port: int, size: int) -> None:
+    body = ("x" * 76 + "\r\n").encode() * (size // 78)
+    raw = b"From: rep@brightline.example\r\nTo: feedback@feedback.localhost\r\nSubject: big\r\n\r\n" + body
+    async with aiosmtplib.SMTP(hostname="127.0.0.1", port=port, timeout=120) as smtp:
+        await smtp.sendmail("rep@brightline.example", ["feedback@feedback.localhost"], raw)
+
+
+def measure(kind: str, size: int) -> int:
+    parent, child = mp.Pipe()
+    proc = mp.get_context("spawn").Process(target=_child, args=(kind, child))
+    proc.start()
+    port = parent.recv()
+    asyncio.run(_send(port, size))
+    parent.send("report")
+    base, peak = parent.recv()
+    proc.terminate()
+    proc.join()
+    return peak - base
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--mb", type=float, default=24.0, help="message size in MiB (limit is 25)")
+    args = parser.parse_args()
+    size = int(args.mb * MiB)
+    raw = measure("raw", size)
+    product = measure("product", size)
+    print(f"message {size / MiB:.1f} MiB")
+    print(f"raw aiosmtpd peak RSS growth : {raw / MiB:7.1f} MiB ({raw / size:.2f}x the message)")
+    print(f"product ingest peak growth   : {product / MiB:7.1f} MiB ({product / size:.2f}x the message)")
+    print(f"product / raw                : {product / max(raw, 1):.2f}")
+
+
+if __name__ == "__main__":
+    main()
