@@ -31,6 +31,12 @@ def _status(field: str) -> int:
     return 0
 
 
+def _reset_peak() -> int:
+    """Reset VmHWM to the current RSS and return that RSS."""
+    Path("/proc/self/clear_refs").write_text("5")
+    return _status("VmRSS")
+
+
 def _child(kind: str, conn: mp.connection.Connection) -> None:
     from aiosmtpd.smtp import SMTP
 
@@ -56,8 +62,7 @@ def _child(kind: str, conn: mp.connection.Connection) -> None:
             upgrade(engine)
             ingest = IngestServer(settings, engine, None)
             _, port = await ingest.start(host="127.0.0.1", port=0)
-        Path("/proc/self/clear_refs").write_text("5")  # reset VmHWM to the current RSS
-        base = _status("VmRSS")
+        base = _reset_peak()
         conn.send(port)
         await loop.run_in_executor(None, conn.recv)  # "report"
         conn.send((base, _status("VmHWM")))
@@ -86,7 +91,9 @@ def measure(kind: str, size: int) -> int:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--mb", type=float, default=24.0, help="message size in MiB (limit is 25)")
     args = parser.parse_args()
     size = int(args.mb * MiB)
