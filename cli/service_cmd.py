@@ -14,12 +14,10 @@ from feedback.outbound import transport_for
 from feedback.redis_embedded import EmbeddedRedisError
 
 
-def _logging(verbose: bool) -> None:
-    logging.basicConfig(
-        level=logging.INFO if verbose else logging.WARNING,
-        format="%(asctime)s %(levelname)s %(name)s %(message)s",
-    )
-    logging.getLogger("alembic").setLevel(logging.WARNING)
+def _logging(verbose: bool, json_logs: bool = False) -> None:
+    from feedback.logs import configure_logging
+
+    configure_logging(level=logging.INFO if verbose else logging.WARNING, json_lines=json_logs)
 
 
 def serve(
@@ -29,11 +27,12 @@ def serve(
     ] = True,
     port: Annotated[int | None, typer.Option(help="SMTP port (default: smtp_port setting, 2525).")] = None,
     verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Log every message.")] = False,
+    json_logs: Annotated[bool, typer.Option("--json-logs", help="One JSON object per log line.")] = False,
 ) -> None:
     """Run the SMTP ingest and a worker (embedded SQLite + Redis by default) until Ctrl-C/SIGTERM."""
     from workers.service import serve_forever
 
-    _logging(verbose)
+    _logging(verbose, json_logs)
     settings = get_settings(config, **({"smtp_port": port} if port is not None else {}))
     try:
         asyncio.run(serve_forever(settings, worker=worker))

@@ -136,3 +136,17 @@ def test_bad_toml_is_refused_with_the_line(tmp_path: Path) -> None:
     toml.write_text("[feedback]\nreply_domain = \n")
     with pytest.raises(ConfigError, match="line 2"):
         load_settings({}, config=toml)
+
+
+def test_structured_log_lines_carry_the_message_fields() -> None:
+    import json
+    import logging
+
+    from feedback.logs import JsonFormatter, KeyValueFormatter
+
+    record = logging.LogRecord("feedback.ingest", logging.INFO, __file__, 1, "stored", (), None)
+    for key, value in {"message_id": 7, "peer": "127.0.0.1", "size": 4096, "status": 250, "ms": 1.5}.items():
+        setattr(record, key, value)
+    line = json.loads(JsonFormatter().format(record))
+    assert line["event"] == "stored" and line["message_id"] == 7 and line["status"] == 250
+    assert "size=4096" in KeyValueFormatter("%(message)s").format(record)
