@@ -258,3 +258,35 @@ def test_review_correction_becomes_a_learned_example(engine: Engine, world: dict
         current = s.exec(select(Response).where(Response.is_current)).one()
     assert current.source == "review" and current.corrected_by == "ops@brightline.example"
     assert [(e.outcome, e.reasons) for e in learned.examples] == [("rejected", ("no_budget",))]
+
+
+def test_answer_to_the_clarification_completes_the_request(engine: Engine, world: dict[str, object]) -> None:
+    from feedback.demo import build_reply
+
+    settings, request, transport = world["settings"], world["request"], world["transport"]
+    assert isinstance(settings, Settings) and isinstance(request, FeedbackRequest)
+    assert isinstance(transport, MaildirTransport)
+    mid = _store(engine, _reply(request, settings, "Which lead is this?"), _rcpt(request, settings))
+    process_message(engine, settings, mid)
+    assert asyncio.run(send_clarifications(engine, settings, transport)) == 1
+    box = mailbox.Maildir(world["outbox"], create=False)  # type: ignore[arg-type]
+    clarification = next(
+        box.get_bytes(k)
+        for k in box.keys()  # noqa: SIM118 - Maildir iterates messages
+        if "could not read" in str(box.get_message(k)["Subject"])
+    )
+    assert b"1. Meeting booked" in clarification  # numbered options again
+    reply, rcpt = build_reply(
+        clarification,
+        text="Sorry - rejected, no budget.",
+        sender_name="Dana",
+        sender="dana@brightline.example",
+    )
+    answer = _store(engine, reply.as_bytes(), rcpt)
+    out = process_message(engine, settings, answer)
+    assert out.status == "processed" and out.request_id == request.id
+    with Session(engine) as s:
+        assert s.get(FeedbackRequest, request.id).status == RequestStatus.answered  # type: ignore[union-attr]
+        current = s.exec(select(Response).where(Response.is_current)).one()
+        assert current.outcome == "rejected"
+        assert len(s.exec(select(Response)).all()) == 2  # the unclear answer is kept as history
