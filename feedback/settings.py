@@ -79,7 +79,6 @@ class Settings(BaseSettings):
     outbound: Literal["outbox", "smtp"] = "outbox"
     outbox_dir: Path | None = Field(None, description="Maildir for outgoing mail; default data_dir/outbox.")
     relay_url: str | None = Field(None, description="smtp://user:pass@host:587?starttls=true")
-    batch_requests: bool = Field(False, description="One mail per rep per day for several requests.")
     daily_cap_per_rep: int = 20
     send_since: datetime | None = Field(None, description="No requests for history before this time.")
     acknowledge: bool = Field(False, description="Send an acknowledgement after a clear reply.")
