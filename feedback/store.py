@@ -256,8 +256,8 @@ class MessageStore:
                 entry = self._queue.get_nowait()
             except queue.Empty:
                 remaining = deadline - time.monotonic()
-                if self.receiving <= 0 or remaining <= 0:
-                    break
+                if not writes or self.receiving <= 0 or remaining <= 0:
+                    break  # lookups never wait: only commits gain from company
                 try:
                     entry = self._queue.get(timeout=remaining)
                 except queue.Empty:
