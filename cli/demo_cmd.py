@@ -55,9 +55,12 @@ def demo(
         float, typer.Option(help="Give up waiting for the worker after this many seconds.")
     ] = 90.0,
 ) -> None:
-    """Run the whole loop once: import sample reps, leads and deals, send the requests to the outbox,
-    start the service, answer every request over real SMTP as the reps, wait until every reply is
-    processed, print the feedback summary and stop."""
+    """Run the whole loop once on the embedded default, then print the summary.
+
+    Imports sample reps, leads and deals, sends the requests to the outbox, starts the service,
+    answers every request over real SMTP as the reps would, waits until every reply is processed,
+    prints the feedback summary and stops.
+    """
     from workers.service import running_service
 
     started = time.perf_counter()

@@ -92,8 +92,11 @@ def send(
         ),
     ] = True,
 ) -> None:
-    """Create and send the due requests: a disposition request for each assigned lead without one,
-    a win/loss request for each closed deal without one (never about history before send_since)."""
+    """Send the due requests, plus reminders, escalations and clarifications.
+
+    A disposition request goes out for each assigned lead without one and a win/loss request for
+    each closed deal without one; nothing is sent about history before send_since.
+    """
     from feedback.requesting import send_clarifications, send_due_requests, send_followups
 
     settings = get_settings(config)
