@@ -290,3 +290,21 @@ def test_answer_to_the_clarification_completes_the_request(engine: Engine, world
         current = s.exec(select(Response).where(Response.is_current)).one()
         assert current.outcome == "rejected"
         assert len(s.exec(select(Response)).all()) == 2  # the unclear answer is kept as history
+
+
+def test_authentication_results_kept_only_from_our_own_mta(engine: Engine, world: dict[str, object]) -> None:
+    settings, request = world["settings"], world["request"]
+    assert isinstance(settings, Settings) and isinstance(request, FeedbackRequest)
+    settings = settings.model_copy(update={"authserv_id": "mx.feedback.example.test"})
+    headers = {
+        "Authentication-Results": "mx.feedback.example.test; dmarc=pass header.from=brightline.example",
+    }
+    raw = _reply(request, settings, "Accepted, demo booked.", headers=headers)
+    forged = b"Authentication-Results: evil.example; dmarc=pass\r\n" + raw
+    mid = _store(engine, forged, _rcpt(request, settings))
+    process_message(engine, settings, mid)
+    with Session(engine) as s:
+        message = s.get(InboundMessage, mid)
+    assert message is not None and message.auth_results is not None
+    assert "dmarc=pass header.from=brightline.example" in message.auth_results
+    assert "evil.example" not in message.auth_results
