@@ -4,17 +4,23 @@ Creates its own database next to ``--url`` (the admin connection), fills it with
 SQL (default 1,000,000 responses over 200 campaigns, 50 reps and two years, with their reason
 rows), times each report's queries (format-independent: the Report object, not its rendering),
 and drops the database. Each report's time is printed beside a baseline run in the same process:
-one plain scan, ``SELECT count(*) FROM response`` (the ``x scan`` ratio); when a revision 0002
-exists the reports are also timed at revision 0001 first.
+one plain scan, ``SELECT count(*) FROM response`` (the ``x scan`` ratio). With ``--before REF``
+the reports are first timed with the code of git commit REF (extracted with ``git archive``, run
+in a subprocess) on the same data at revision 0001, before upgrading to head.
 
     .venv/bin/python bench/reports.py [--url postgresql://postgres@127.0.0.1:5432/test] [--responses N]
+        [--before f751931]
 """
 
 from __future__ import annotations
 
 import argparse
+import json
+import os
 import statistics
+import subprocess
 import sys
+import tempfile
 import time
 import uuid
 from datetime import UTC, datetime
@@ -23,12 +29,14 @@ from pathlib import Path
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import Engine, make_url
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+# --before runs this file again with another commit's code first on the path
+sys.path.insert(0, os.environ.get("BENCH_CODE_ROOT") or str(Path(__file__).resolve().parents[1]))
 
 from feedback.db import make_engine, upgrade
 from feedback.reports import REPORTS, Filters
 from feedback.settings import load_settings
 
+ROOT = Path(__file__).resolve().parents[1]
 ANSWERED_PER_20 = 17  # 85 % of requests get an answer
 
 SEED_SQL = [
@@ -182,6 +190,21 @@ def time_reports(engine: Engine, repeat: int) -> list[tuple[str, str, float]]:
     return out
 
 
+def time_before(ref: str, url: str, repeat: int) -> list[tuple[str, str, float]]:
+    """The reports timed with the code of git commit ``ref``, in a subprocess on database ``url``."""
+    with tempfile.TemporaryDirectory() as tree:
+        archive = subprocess.run(["git", "-C", str(ROOT), "archive", ref], check=True, capture_output=True)
+        subprocess.run(["tar", "-x", "-C", tree], input=archive.stdout, check=True)
+        out = subprocess.run(
+            [sys.executable, __file__, "--time-only", url, "--repeat", str(repeat)],
+            env={**os.environ, "BENCH_CODE_ROOT": tree},
+            check=True,
+            capture_output=True,
+            text=True,
+        )
+    return [(n, label, secs) for n, label, secs in json.loads(out.stdout)]
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -189,8 +212,16 @@ def main() -> None:
     parser.add_argument("--url", default="postgresql://postgres@127.0.0.1:5432/test", help="admin connection")
     parser.add_argument("--responses", type=int, default=1_000_000)
     parser.add_argument("--repeat", type=int, default=3)
-    parser.add_argument("--no-baseline", action="store_true", help="skip the run at revision 0001")
+    parser.add_argument(
+        "--before", metavar="REF", help="also time the reports with commit REF's code, at 0001"
+    )
+    parser.add_argument("--time-only", metavar="URL", help=argparse.SUPPRESS)  # --before's subprocess
     args = parser.parse_args()
+    if args.time_only:
+        engine = make_engine(args.time_only)
+        print(json.dumps(time_reports(engine, args.repeat)))
+        engine.dispose()
+        return
 
     name = f"fb_bench_reports_{uuid.uuid4().hex[:8]}"
     admin_url = make_url(args.url).set(drivername="postgresql+psycopg")
@@ -206,22 +237,17 @@ def main() -> None:
             f"seeded in {time.perf_counter() - t0:.1f} s: "
             + ", ".join(f"{v:,} {k}" for k, v in counts.items())
         )
-        has_0002 = any(
-            (Path(__file__).resolve().parents[1] / "feedback/migrations/versions").glob("0002_*.py")
-        )
-        baseline = None if args.no_baseline or not has_0002 else time_reports(engine, args.repeat)
+        db_url = engine.url.render_as_string(hide_password=False)
+        baseline = time_before(args.before, db_url, args.repeat) if args.before else None
         t0 = time.perf_counter()
-        upgrade(engine)  # 0002 and later: the report indexes
+        upgrade(engine)  # 0002 and later: report_fact, its backfill and triggers
         with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
             conn.execute(text("ANALYZE"))
-        print(
-            f"upgraded to head in {time.perf_counter() - t0:.1f} s"
-            + ("" if has_0002 else " (no 0002: no baseline)")
-        )
+        print(f"upgraded to head in {time.perf_counter() - t0:.1f} s")
         scan = time_baseline(engine, args.repeat)
         after = time_reports(engine, args.repeat)
         print(f"\nbaseline: SELECT count(*) FROM response (one scan) {scan:.3f} s")
-        print(f"\n{'report':<16}{'filters':<28}{'rev 0001 s':>12}{'head s':>10}{'x scan':>9}  target < 2 s")
+        print(f"\n{'report':<16}{'filters':<28}{'before s':>12}{'head s':>10}{'x scan':>9}  target < 2 s")
         for i, (rname, label, secs) in enumerate(after):
             base = f"{baseline[i][2]:>12.3f}" if baseline else f"{'-':>12}"
             ratio = secs / scan if scan else float("inf")

@@ -14,13 +14,14 @@ from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import (
+    Column,
+    DateTime,
     Float,
     Integer,
     String,
-    and_,
+    Table,
     case,
     func,
-    literal,
     literal_column,
     or_,
     select,
@@ -32,6 +33,7 @@ from sqlalchemy.sql import ColumnElement
 from sqlalchemy.sql.compiler import SQLCompiler
 from sqlalchemy.sql.functions import FunctionElement
 from sqlalchemy.sql.selectable import CTE, FromClause, Select, Subquery
+from sqlmodel import SQLModel
 
 from feedback.models import Deal, FeedbackRequest, Lead, Rep, Response, ResponseReason
 from feedback.reports.filters import Filters
@@ -42,6 +44,41 @@ REASON = ResponseReason.__table__  # type: ignore[attr-defined]
 LEAD = Lead.__table__  # type: ignore[attr-defined]
 DEAL = Deal.__table__  # type: ignore[attr-defined]
 REP = Rep.__table__  # type: ignore[attr-defined]
+
+# The reporting table (migration 0002 creates it, its view ``report_frame_v`` and the triggers
+# that keep it equal to the join). Not a SQLModel: nothing writes it but the triggers.
+FACT = Table(
+    "report_fact",
+    SQLModel.metadata,
+    Column("request_id", Integer, nullable=False, index=True),
+    Column("kind", String, index=True),
+    Column("status", String),
+    Column("sent_at", DateTime),
+    Column("at", DateTime, index=True),
+    Column("lead_id", Integer, index=True),
+    Column("deal_id", Integer, index=True),
+    Column("response_id", Integer),
+    Column("outcome", String),
+    Column("competitor", String),
+    Column("answered_at", DateTime),
+    Column("hours", Float),
+    Column("campaign", String),
+    Column("source", String),
+    Column("segment", String),
+    Column("crm_id", String),
+    Column("subject", String),
+    Column("rep_id", Integer, index=True),
+    Column("rep", String),
+    Column("rep_email", String),
+    Column("rep_name", String),
+    Column("rep_crm_id", String),
+    Column("team", String),
+    Column("deal_result", String),
+    Column("amount", Float),
+    Column("deal_lead_id", Integer),
+)
+# the frame's columns, in order (reply_text goes after competitor; week and month at the end)
+FACT_COLUMNS = [c.name for c in FACT.columns if c.name not in ("rep_name", "rep_crm_id")]
 
 NONE_LABEL = "(none)"
 
@@ -186,76 +223,51 @@ def select_frame(
     offset_minutes: int = 0,
     columns: Collection[str] | None = None,
 ) -> Select[Any]:
-    """The frame's SELECT (see :func:`frame`)."""
-    at = func.coalesce(REQ.c.sent_at, REQ.c.created_at)
-    answered_at = func.coalesce(REQ.c.answered_at, RESP.c.created_at)
-    campaign = func.coalesce(LEAD.c.campaign, DEAL.c.campaign, literal(NONE_LABEL))
-    source = func.coalesce(LEAD.c.source, DEAL.c.source, literal(NONE_LABEL))
-    segment = func.coalesce(LEAD.c.segment, DEAL.c.segment, literal(NONE_LABEL))
-    rep_label = func.coalesce(func.nullif(REP.c.name, ""), REP.c.email)
-    team = func.coalesce(REP.c.team, literal(NONE_LABEL))
-    cols: list[ColumnElement[Any]] = [
-        REQ.c.id.label("request_id"),
-        REQ.c.kind.label("kind"),
-        REQ.c.status.label("status"),
-        REQ.c.sent_at.label("sent_at"),
-        at.label("at"),
-        REQ.c.lead_id.label("lead_id"),
-        REQ.c.deal_id.label("deal_id"),
-        RESP.c.id.label("response_id"),
-        RESP.c.outcome.label("outcome"),
-        RESP.c.competitor.label("competitor"),
-        RESP.c.reply_text.label("reply_text"),
-        case((RESP.c.id.is_not(None), answered_at)).label("answered_at"),
-        case((RESP.c.id.is_not(None), hours_between(REQ.c.sent_at, answered_at))).label("hours"),
-        campaign.label("campaign"),
-        source.label("source"),
-        segment.label("segment"),
-        func.coalesce(LEAD.c.crm_id, DEAL.c.crm_id).label("crm_id"),
-        func.coalesce(DEAL.c.name, LEAD.c.company, LEAD.c.name).label("subject"),
-        REP.c.id.label("rep_id"),
-        rep_label.label("rep"),
-        REP.c.email.label("rep_email"),
-        team.label("team"),
-        DEAL.c.result.label("deal_result"),
-        DEAL.c.amount.label("amount"),
-        DEAL.c.lead_id.label("deal_lead_id"),
+    """The frame's SELECT (see :func:`frame`), read from ``report_fact``.
+
+    ``report_fact`` holds the request ⋈ rep ⋈ current response ⋈ lead/deal join per request,
+    kept exact by triggers (migration 0002); only the week/month (which depend on the report's
+    time-zone offset) and the reply text (joined by ``response_id`` when asked for) are added here.
+    """
+    at = FACT.c.at
+    with_text = columns is None or "reply_text" in columns
+    cols: list[ColumnElement[Any]] = [FACT.c[name].label(name) for name in FACT_COLUMNS]
+    if with_text:
+        cols.insert(FACT_COLUMNS.index("competitor") + 1, RESP.c.reply_text.label("reply_text"))
+    cols += [
         period_of("week", at, offset_minutes).label("week"),
         period_of("month", at, offset_minutes).label("month"),
     ]
     if columns is not None:
         cols = [c for c in cols if c.key in columns]
-    join = (
-        REQ.join(REP, REP.c.id == REQ.c.rep_id)
-        .outerjoin(RESP, and_(RESP.c.request_id == REQ.c.id, RESP.c.is_current.is_(True)))
-        .outerjoin(LEAD, LEAD.c.id == REQ.c.lead_id)
-        .outerjoin(DEAL, DEAL.c.id == REQ.c.deal_id)
-    )
+    source: FromClause = FACT
+    if with_text:
+        source = FACT.outerjoin(RESP, RESP.c.id == FACT.c.response_id)
     conds: list[ColumnElement[bool]] = []
     for kind_code in {kind, filters.kind} - {None}:  # a report's own kind and --kind must both hold
-        conds.append(REQ.c.kind == kind_code)
+        conds.append(FACT.c.kind == kind_code)
     if filters.since:
-        conds.append(at >= bind_time(REQ.c.created_at, filters.since))
+        conds.append(at >= bind_time(at, filters.since))
     if filters.until:
-        conds.append(at < bind_time(REQ.c.created_at, filters.until))
-    for values, expr in (
-        (filters.campaigns, campaign),
-        (filters.sources, source),
-        (filters.teams, team),
-        (filters.segments, segment),
+        conds.append(at < bind_time(at, filters.until))
+    for values, name in (
+        (filters.campaigns, "campaign"),
+        (filters.sources, "source"),
+        (filters.teams, "team"),
+        (filters.segments, "segment"),
     ):
         if values:
-            conds.append(func.lower(expr).in_([v.lower() for v in values]))
+            conds.append(func.lower(FACT.c[name]).in_([v.lower() for v in values]))
     if filters.reps:
         wanted = [v.lower() for v in filters.reps]
         conds.append(
             or_(
-                func.lower(REP.c.email).in_(wanted),
-                func.lower(REP.c.name).in_(wanted),
-                func.lower(func.coalesce(REP.c.crm_id, "")).in_(wanted),
+                func.lower(FACT.c.rep_email).in_(wanted),
+                func.lower(FACT.c.rep_name).in_(wanted),
+                func.lower(func.coalesce(FACT.c.rep_crm_id, "")).in_(wanted),
             )
         )
-    return select(*cols).select_from(join).where(*conds)
+    return select(*cols).select_from(source).where(*conds)
 
 
 def count_if(cond: ColumnElement[bool]) -> ColumnElement[int]:

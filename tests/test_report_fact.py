@@ -1,0 +1,197 @@
+"""report_fact stays equal to the join (report_frame_v) through every write path, on both backends.
+
+The triggers of migration 0002 recompute a request's fact row whenever the request, its response,
+its lead or deal, or its rep changes; rows here are written through the ORM and as plain SQL.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import inspect, text
+from sqlalchemy.engine import Connection, Engine
+from sqlmodel import Session, select
+
+from feedback.db import downgrade, make_engine, upgrade
+from feedback.models import Deal, FeedbackRequest, Lead, Rep, Response
+from feedback.reports.sql import FACT
+
+COLS = ", ".join(c.name for c in FACT.columns)
+T0 = datetime(2026, 3, 2, 9, 0)
+
+
+def _rows(conn: Connection, source: str) -> list[tuple[Any, ...]]:
+    found = [tuple(r) for r in conn.execute(text(f"SELECT {COLS} FROM {source}"))]
+    return sorted(found, key=repr)
+
+
+def assert_exact(engine: Engine) -> list[dict[str, Any]]:
+    """The fact equals the view; returns the fact rows as dicts."""
+    with engine.connect() as conn:
+        fact, view = _rows(conn, "report_fact"), _rows(conn, "report_frame_v")
+        assert fact == view
+        return [dict(r._mapping) for r in conn.execute(text(f"SELECT {COLS} FROM report_fact"))]
+
+
+def fact_of(engine: Engine, request_id: int) -> dict[str, Any]:
+    found = [r for r in assert_exact(engine) if r["request_id"] == request_id]
+    assert len(found) == 1, found
+    return found[0]
+
+
+def seed_parents(engine: Engine) -> dict[str, int]:
+    with Session(engine) as s:
+        r1 = Rep(email="ann@example.com", name="Ann", team="East", crm_id="U1")
+        r2 = Rep(email="bob@example.com", name="", team=None)
+        s.add_all([r1, r2])
+        s.flush()
+        l1 = Lead(crm_id="L-1", name="Lena", company="Acme", campaign="Webinar", source="ppc", rep_id=r1.id)
+        l2 = Lead(crm_id="L-2", name="Lou", campaign=None, source="event", rep_id=r2.id)
+        s.add_all([l1, l2])
+        s.flush()
+        d1 = Deal(crm_id="D-1", name="Acme deal", amount=1000.0, result="open", lead_id=l1.id, rep_id=r2.id)
+        s.add(d1)
+        s.commit()
+        return {"r1": r1.id or 0, "r2": r2.id or 0, "l1": l1.id or 0, "l2": l2.id or 0, "d1": d1.id or 0}
+
+
+def test_fact_follows_every_write(engine: Engine) -> None:
+    ids = seed_parents(engine)
+    assert assert_exact(engine) == []
+
+    # new requests (ORM), one never sent
+    with Session(engine) as s:
+        q1 = FeedbackRequest(
+            kind="disposition", lead_id=ids["l1"], rep_id=ids["r1"], created_at=T0, sent_at=T0
+        )
+        q2 = FeedbackRequest(kind="winloss", deal_id=ids["d1"], rep_id=ids["r2"], created_at=T0, sent_at=T0)
+        q3 = FeedbackRequest(
+            kind="disposition", lead_id=ids["l2"], rep_id=ids["r2"], status="skipped", created_at=T0
+        )
+        s.add_all([q1, q2, q3])
+        s.commit()
+        q1_id, q2_id, q3_id = q1.id or 0, q2.id or 0, q3.id or 0
+    row = fact_of(engine, q1_id)
+    assert (row["campaign"], row["source"], row["segment"], row["team"]) == (
+        "Webinar",
+        "ppc",
+        "(none)",
+        "East",
+    )
+    assert (row["response_id"], row["rep"], row["subject"], row["crm_id"]) == (None, "Ann", "Acme", "L-1")
+    assert fact_of(engine, q2_id)["subject"] == "Acme deal"
+    assert fact_of(engine, q2_id)["rep"] == "bob@example.com"
+    assert fact_of(engine, q3_id)["sent_at"] is None and fact_of(engine, q3_id)["at"] is not None
+
+    # an answer (plain SQL insert, as the test fixtures do) and the request's status
+    with engine.begin() as conn:
+        conn.execute(
+            text(
+                "INSERT INTO response (request_id, kind, outcome, competitor, reply_text, confidence,"
+                " needs_review, is_current, source, created_at)"
+                " VALUES (:r, 'disposition', 'accepted', NULL, 'ok', 0.9, :f, :t, 'reply', :at)"
+            ),
+            {"r": q1_id, "f": False, "t": True, "at": T0 + timedelta(hours=3)},
+        )
+        conn.execute(
+            text("UPDATE feedback_request SET status = 'answered', answered_at = :at WHERE id = :id"),
+            {"at": T0 + timedelta(hours=2), "id": q1_id},
+        )
+    row = fact_of(engine, q1_id)
+    assert (row["outcome"], row["status"]) == ("accepted", "answered")
+    assert row["response_id"] is not None and abs(row["hours"] - 2.0) < 1e-6
+
+    # a replaced answer: the old one stops being current, the new one is (the ORM flush order)
+    with Session(engine) as s:
+        old = s.exec(select(Response).where(Response.request_id == q1_id)).one()
+        old.is_current = False
+        s.add(old)
+        s.add(
+            Response(
+                request_id=q1_id,
+                kind="disposition",
+                outcome="rejected",
+                competitor="Globex",
+                source="review",
+                created_at=T0 + timedelta(hours=5),
+            )
+        )
+        s.commit()
+        old_id = old.id
+    row = fact_of(engine, q1_id)
+    assert (row["outcome"], row["competitor"]) == ("rejected", "Globex") and row["response_id"] != old_id
+
+    # a winloss answer, then CRM changes: lead campaign, deal result and amount, rep team and name
+    with Session(engine) as s:
+        s.add(Response(request_id=q2_id, kind="winloss", outcome="lost", created_at=T0 + timedelta(days=1)))
+        s.commit()
+    with engine.begin() as conn:
+        conn.execute(
+            text("UPDATE lead SET campaign = 'Ebook', segment = 'SMB' WHERE id = :id"), {"id": ids["l1"]}
+        )
+        conn.execute(text("UPDATE lead SET campaign = 'Webinar' WHERE id = :id"), {"id": ids["l2"]})
+        conn.execute(
+            text("UPDATE deal SET result = 'won', amount = 2500.5 WHERE id = :id"), {"id": ids["d1"]}
+        )
+    assert (fact_of(engine, q1_id)["campaign"], fact_of(engine, q1_id)["segment"]) == ("Ebook", "SMB")
+    assert fact_of(engine, q3_id)["campaign"] == "Webinar"
+    row = fact_of(engine, q2_id)
+    assert (row["deal_result"], row["amount"], row["deal_lead_id"]) == ("won", 2500.5, ids["l1"])
+    assert row["campaign"] == "(none)"  # the deal has no campaign of its own; the lead's is not its
+    with Session(engine) as s:
+        rep = s.get(Rep, ids["r2"])
+        assert rep is not None
+        rep.team, rep.name = "West", "Bob"
+        s.add(rep)
+        s.commit()
+    assert {fact_of(engine, q)["team"] for q in (q2_id, q3_id)} == {"West"}
+    assert fact_of(engine, q2_id)["rep"] == "Bob"
+    assert fact_of(engine, q1_id)["team"] == "East"
+
+    # a request moved to another rep; an unrelated column leaves the fact alone
+    with engine.begin() as conn:
+        conn.execute(
+            text("UPDATE feedback_request SET rep_id = :r WHERE id = :id"), {"r": ids["r1"], "id": q3_id}
+        )
+        conn.execute(text("UPDATE rep SET language = 'de'"))
+    assert fact_of(engine, q3_id)["team"] == "East"
+
+    # deletes: the current answer (the request is unanswered again), then the request
+    with engine.begin() as conn:
+        conn.execute(
+            text("DELETE FROM response WHERE request_id = :id AND is_current = :t"), {"id": q1_id, "t": True}
+        )
+    assert fact_of(engine, q1_id)["response_id"] is None
+    with engine.begin() as conn:
+        conn.execute(text("DELETE FROM response WHERE request_id = :id"), {"id": q1_id})
+        conn.execute(text("DELETE FROM feedback_request WHERE id = :id"), {"id": q1_id})
+    assert {r["request_id"] for r in assert_exact(engine)} == {q2_id, q3_id}
+
+
+def test_migration_backfills_and_downgrades(database_url: str) -> None:
+    engine = make_engine(database_url)
+    try:
+        upgrade(engine, "0001")
+        ids = seed_parents(engine)
+        with Session(engine) as s:
+            q = FeedbackRequest(
+                kind="disposition", lead_id=ids["l1"], rep_id=ids["r1"], created_at=T0, sent_at=T0
+            )
+            s.add(q)
+            s.flush()
+            s.add(Response(request_id=q.id or 0, kind="disposition", outcome="accepted", created_at=T0))
+            s.add(FeedbackRequest(kind="winloss", deal_id=ids["d1"], rep_id=ids["r2"], created_at=T0))
+            s.commit()
+        upgrade(engine)
+        rows = assert_exact(engine)
+        assert len(rows) == 2 and {r["outcome"] for r in rows} == {"accepted", None}
+        downgrade(engine, "0001")
+        assert "report_fact" not in inspect(engine).get_table_names()
+        with engine.begin() as conn:  # no trigger is left behind to write a missing table
+            conn.execute(text("UPDATE lead SET campaign = 'x'"))
+            conn.execute(text("UPDATE response SET outcome = 'rejected'"))
+        upgrade(engine)
+        assert {r["campaign"] for r in assert_exact(engine)} == {"x", "(none)"}
+    finally:
+        engine.dispose()
