@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import hmac
 import logging
 import re
 import ssl
@@ -23,7 +24,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from aiosmtpd.smtp import SMTP, Envelope, Session
+from aiosmtpd.smtp import SMTP, AuthResult, Envelope, LoginPassword, Session
 from sqlalchemy.engine import Engine
 
 from feedback.models import utcnow
@@ -277,7 +278,7 @@ class IngestSMTP(SMTP):
             self._mail_arg = None
 
     async def push(self, status: str) -> None:  # type: ignore[override]
-        if status.startswith("552") and self.data_size_limit:
+        if isinstance(status, str) and status.startswith("552") and self.data_size_limit:
             status = (
                 f"552 5.3.4 Message exceeds the size limit of {self.data_size_limit} bytes; "
                 "please reply without attachments"
@@ -329,8 +330,32 @@ class IngestServer:
         self.server: asyncio.AbstractServer | None = None
         self._connections = 0
 
+    def _authenticate(
+        self, server: SMTP, session: Session, envelope: Envelope, mechanism: str, auth_data: Any
+    ) -> AuthResult:
+        """The upstream relay's credentials (LOGIN or PLAIN), compared in constant time."""
+        s = self.settings
+        if (
+            not isinstance(auth_data, LoginPassword)
+            or s.smtp_auth_user is None
+            or s.smtp_auth_password is None
+        ):
+            return AuthResult(success=False, handled=False)
+        ok_user = hmac.compare_digest(auth_data.login, s.smtp_auth_user.encode())
+        ok_password = hmac.compare_digest(
+            auth_data.password, s.smtp_auth_password.get_secret_value().encode()
+        )
+        return AuthResult(success=ok_user and ok_password, handled=False)
+
     def _factory(self) -> SMTP:
         s = self.settings
+        auth: dict[str, Any] = {}
+        if s.smtp_auth_user:
+            auth = {
+                "authenticator": self._authenticate,
+                "auth_required": True,
+                "auth_require_tls": s.smtp_auth_require_tls,
+            }
         return IngestSMTP(
             self.handler,
             data_size_limit=s.data_size_limit,
@@ -339,6 +364,7 @@ class IngestServer:
             tls_context=tls_context(s),
             timeout=s.smtp_idle_timeout,
             enable_SMTPUTF8=True,
+            **auth,
         )
 
     async def start(self, host: str | None = None, port: int | None = None) -> tuple[str, int]:

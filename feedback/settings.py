@@ -74,6 +74,11 @@ class Settings(BaseSettings):
     tls_cert: Path | None = None
     tls_key: Path | None = None
     authserv_id: str | None = Field(None, description="Trust Authentication-Results only from this id.")
+    smtp_auth_user: str | None = Field(
+        None, description="Require SMTP AUTH from the upstream relay as this user."
+    )
+    smtp_auth_password: SecretStr | None = None
+    smtp_auth_require_tls: bool = Field(True, description="Offer AUTH only after STARTTLS.")
 
     # outbound
     outbound: Literal["outbox", "smtp"] = "outbox"
@@ -175,6 +180,13 @@ class Settings(BaseSettings):
             )
         if self.relay_url and urlsplit(self.relay_url).scheme not in {"smtp", "smtps"}:
             raise ConfigError(f"relay_url must start with smtp:// or smtps://, got {self.relay_url!r}")
+        if (self.smtp_auth_user is None) != (self.smtp_auth_password is None):
+            raise ConfigError("smtp_auth_user and smtp_auth_password must be set together for SMTP AUTH")
+        if self.smtp_auth_user and self.smtp_auth_require_tls and self.tls_cert is None:
+            raise ConfigError(
+                "SMTP AUTH is offered only after STARTTLS: set tls_cert/tls_key, or "
+                "smtp_auth_require_tls = false if the relay reaches the ingest over a trusted network"
+            )
         if (self.tls_cert is None) != (self.tls_key is None):
             raise ConfigError("tls_cert and tls_key must be set together for STARTTLS")
 

@@ -12,6 +12,7 @@ from pathlib import Path
 
 import aiosmtplib
 import pytest
+from pydantic import SecretStr
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
@@ -82,3 +83,39 @@ async def test_starttls_when_a_certificate_is_configured(
             assert errors == {} and "stored as #" in answer
     finally:
         await server.stop()
+
+
+# aiosmtpd warns that AUTH without TLS is unsafe: here the relay is on loopback, by choice
+@pytest.mark.filterwarnings("ignore:Requiring AUTH while not requiring TLS")
+async def test_smtp_auth_required_from_the_upstream_relay(engine: Engine, settings: Settings) -> None:
+    settings = settings.model_copy(
+        update={
+            "smtp_auth_user": "mx",
+            "smtp_auth_password": SecretStr("s3cret"),
+            "smtp_auth_require_tls": False,
+        }
+    )
+    server = IngestServer(settings, engine, None)
+    host, port = await server.start(host="127.0.0.1", port=0)
+    rcpt = [f"feedback@{settings.reply_domain}"]
+    body = b"Subject: x\r\n\r\nLost.\r\n"
+    try:
+        async with aiosmtplib.SMTP(hostname=host, port=port, start_tls=False) as smtp:
+            with pytest.raises(aiosmtplib.SMTPSenderRefused) as refused:
+                await smtp.sendmail("rep@brightline.example", rcpt, body)
+            assert refused.value.code == 530  # authentication required
+            with pytest.raises(aiosmtplib.SMTPAuthenticationError) as bad:
+                await smtp.login("mx", "wrong")
+            assert bad.value.code == 535
+            await smtp.login("mx", "s3cret")
+            errors, answer = await smtp.sendmail("rep@brightline.example", rcpt, body)
+            assert errors == {} and "stored as #" in answer
+    finally:
+        await server.stop()
+
+
+def test_auth_without_tls_is_refused_at_start(settings: Settings) -> None:
+    from feedback.settings import ConfigError
+
+    with pytest.raises(ConfigError, match="STARTTLS"):
+        settings.model_copy(update={"smtp_auth_user": "mx", "smtp_auth_password": SecretStr("x")}).check()
