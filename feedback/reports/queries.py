@@ -262,6 +262,7 @@ def responses(
             REASON.c.response_id.label("response_id"),
             *[func.max(case((REASON.c.rank == i, REASON.c.code))).label(f"r{i}") for i in range(MAX_RANKS)],
         )
+        .where(REASON.c.response_id.in_(select(f.c.response_id)))  # only the frame's answers
         .group_by(REASON.c.response_id)
         .subquery("rr")
     )

@@ -2,8 +2,8 @@
 
 Every figure is aggregated in the database. The two places the dialects differ are wrapped here:
 the start of a week or month (``strftime``/``date`` on SQLite, ``date_trunc`` on PostgreSQL) and
-hours between two times (``julianday`` vs ``extract(epoch ...)``). Medians use window functions
-because SQLite has no ``median``.
+hours between two times (``julianday`` vs ``extract(epoch ...)``). Medians are an
+ordered-set aggregate on PostgreSQL and a registered aggregate on SQLite (see ``median_of``).
 """
 
 from __future__ import annotations
@@ -102,14 +102,19 @@ def connect(db: Db) -> Iterator[Connection]:
 
 
 def _tune(conn: Connection) -> None:
-    """On PostgreSQL, let this transaction sort medians in memory and skip JIT compilation.
+    """Per connection: SQLite gets ``fb_median``; PostgreSQL sorts in memory, in parallel, no JIT.
 
-    Report queries are a few large scans; the default 4 MB ``work_mem`` spills the median windows
-    to disk and JIT adds a fixed cost to each. ``SET LOCAL`` ends with the transaction.
+    Report queries are a few large scans; the default 4 MB ``work_mem`` spills the median sorts to
+    disk, JIT adds a fixed cost to each, and the default parallel costs keep the frame scans and
+    the reason join on one core. ``SET LOCAL`` ends with the transaction.
     """
+    if conn.dialect.name == "sqlite":
+        conn.connection.driver_connection.create_aggregate("fb_median", 1, _Median)  # type: ignore[union-attr]
     if conn.dialect.name == "postgresql":
         conn.exec_driver_sql("SET LOCAL work_mem = '256MB'")
         conn.exec_driver_sql("SET LOCAL jit = off")
+        conn.exec_driver_sql("SET LOCAL parallel_tuple_cost = 0.001")
+        conn.exec_driver_sql("SET LOCAL parallel_setup_cost = 10")
 
 
 def bind_time(column: Any, value: datetime) -> datetime:
@@ -187,6 +192,72 @@ def period_of(unit: str, ts: ColumnElement[Any], offset_minutes: int) -> ColumnE
     )
 
 
+class median_of(FunctionElement[float]):
+    """``median_of(value)``: the median of a group, the mean of its two middle values when even.
+
+    PostgreSQL: one ordered-set aggregate returning both middle values (``percentile_disc`` at
+    0.5 is the lower one, at 0.5 + 1e-9 the upper one for groups under 10^9 rows), one sort of
+    the values per group. SQLite, which has no median: the aggregate ``fb_median`` registered by
+    :func:`connect`. Both equal ``avg`` of the middle rows by ``row_number``.
+    """
+
+    type = Float()
+    name = "median_of"
+    inherit_cache = True
+
+
+@compiles(median_of, "sqlite")
+def _median_sqlite(element: median_of, compiler: SQLCompiler, **kw: Any) -> str:
+    return f"fb_median({compiler.process(element.clauses, **kw)})"
+
+
+@compiles(median_of, "postgresql")
+def _median_pg(element: median_of, compiler: SQLCompiler, **kw: Any) -> str:
+    value = compiler.process(element.clauses, **kw)
+    middle = f"(percentile_disc(ARRAY[0.5, 0.500000001]::float8[]) WITHIN GROUP (ORDER BY {value}))"
+    return f"(({middle})[1] + ({middle})[2]) / 2"
+
+
+class bytewise(FunctionElement[str]):
+    """``bytewise(text)``: the same text, compared byte by byte (``COLLATE "C"`` on PostgreSQL).
+
+    Equality is the same under any deterministic collation, so groups are unchanged; sorting a
+    million rows under a linguistic collation costs several times more.
+    """
+
+    type = String()
+    name = "bytewise"
+    inherit_cache = True
+
+
+@compiles(bytewise)
+def _bytewise(element: bytewise, compiler: SQLCompiler, **kw: Any) -> str:
+    return compiler.process(element.clauses, **kw)
+
+
+@compiles(bytewise, "postgresql")
+def _bytewise_pg(element: bytewise, compiler: SQLCompiler, **kw: Any) -> str:
+    return f'({compiler.process(element.clauses, **kw)} COLLATE "C")'
+
+
+class _Median:
+    """SQLite's ``fb_median`` aggregate (same result as the mean of the middle rows in SQL)."""
+
+    def __init__(self) -> None:
+        self.values: list[float] = []
+
+    def step(self, value: float | None) -> None:
+        if value is not None:
+            self.values.append(value)
+
+    def finalize(self) -> float | None:
+        if not self.values:
+            return None
+        ordered = sorted(self.values)
+        n = len(ordered)
+        return (ordered[(n - 1) // 2] + ordered[n // 2]) / 2
+
+
 # the request frame ---------------------------------------------------------------------------
 
 
@@ -213,7 +284,8 @@ def fact_frame(filters: Filters, *, offset_minutes: int = 0, columns: Collection
     CTE referenced more than once), so the four-table join runs once instead of once per figure.
     Keeping it narrow keeps the materialised rows small.
     """
-    return select_frame(filters, offset_minutes=offset_minutes, columns=columns).cte("f")
+    cte = select_frame(filters, offset_minutes=offset_minutes, columns=columns).cte("f")
+    return cte.prefix_with("NOT MATERIALIZED", dialect="postgresql")
 
 
 def select_frame(
@@ -281,24 +353,11 @@ def median_by(
     keys: Sequence[ColumnElement[Any]],
     where: Sequence[ColumnElement[bool]] = (),
 ) -> Select[Any]:
-    """Median of ``value`` per ``keys`` with row_number/count windows (SQLite has no median).
+    """Median of ``value`` per ``keys`` (see :class:`median_of`).
 
     The result has the key columns (same names) and ``median``; ``where`` narrows the rows first.
     """
-    inner = (
-        select(
-            *keys,
-            value.label("v"),
-            func.row_number().over(partition_by=list(keys) or None, order_by=value).label("rn"),
-            func.count().over(partition_by=list(keys) or None).label("cnt"),
-        )
-        .select_from(source)
-        .where(value.is_not(None), *where)
-        .subquery("m")
+    query = (
+        select(*keys, median_of(value).label("median")).select_from(source).where(value.is_not(None), *where)
     )
-    key_cols = [inner.c[k.key] for k in keys if k.key is not None]
-    return (
-        select(*key_cols, func.avg(inner.c.v).label("median"))
-        .where(inner.c.rn >= (inner.c.cnt + 1) // 2, inner.c.rn <= (inner.c.cnt + 2) // 2)
-        .group_by(*key_cols)
-    )
+    return query.group_by(*keys) if keys else query
