@@ -131,9 +131,19 @@ class IngestHandler:
         self.closing = False
         self._drained = asyncio.Event()
         self._drained.set()
+        self._quiet = asyncio.Event()  # no session is receiving a message
+        self._quiet.set()
         # request ids seen to exist recently: saves the RCPT lookup round trip (positive only; a
         # request deleted meanwhile is accepted and ends in review as unmatched, nothing is lost)
         self._known_ids: dict[int, float] = {}
+
+    def receiving_changed(self, delta: int) -> None:
+        """A session started (+1) or finished (-1) receiving a message; the writer reads the count."""
+        self.store.receiving += delta
+        if self.store.receiving > 0:
+            self._quiet.clear()
+        else:
+            self._quiet.set()
 
     def _known(self, request_id: int) -> bool:
         seen = self._known_ids.get(request_id)
@@ -236,9 +246,11 @@ class IngestHandler:
         return f"250 2.0.0 Ok: stored as #{stored.id}"
 
     async def drain(self, timeout: float = 30.0) -> None:
-        """Wait for transactions in flight (used on shutdown)."""
+        """Wait for transactions in flight: messages being received or being stored (shutdown)."""
+        deadline = time.monotonic() + timeout
         try:
-            await asyncio.wait_for(self._drained.wait(), timeout)
+            await asyncio.wait_for(self._quiet.wait(), timeout)
+            await asyncio.wait_for(self._drained.wait(), max(deadline - time.monotonic(), 0.1))
         except TimeoutError:
             log.warning("shutdown with %d transaction(s) still in flight", self.stats.in_flight)
 
@@ -257,7 +269,7 @@ class IngestSMTP(SMTP):
     async def smtp_DATA(self, arg: str) -> None:
         # tell the store a message is on its way, so a commit may wait a moment to include it
         self._receiving = True
-        self.ingest.store.receiving += 1
+        self.ingest.receiving_changed(+1)
         try:
             await super().smtp_DATA(arg)
         finally:
@@ -267,7 +279,7 @@ class IngestSMTP(SMTP):
         """The message of this session was handed over (or refused): no longer expected."""
         if self._receiving:
             self._receiving = False
-            self.ingest.store.receiving -= 1
+            self.ingest.receiving_changed(-1)
 
     async def smtp_MAIL(self, arg: str) -> None:
         # a 552 for a declared SIZE comes before the envelope exists: keep the argument to record it

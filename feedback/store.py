@@ -198,6 +198,7 @@ class MessageStore:
         self._marks_lock = threading.Lock()
         self._thread: threading.Thread | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
+        self._closed = False
 
     def start(self) -> None:
         if self._thread is None:
@@ -206,6 +207,7 @@ class MessageStore:
             self._thread.start()
 
     async def close(self) -> None:
+        self._closed = True
         if self._thread is not None:
             self._queue.put(_STOP)
             await asyncio.to_thread(self._thread.join, 30)
@@ -213,6 +215,8 @@ class MessageStore:
 
     async def store(self, item: Incoming) -> Stored:
         """Durably store ``item``; raises ``StoreUnavailable`` when the database cannot commit."""
+        if self._closed:
+            raise StoreUnavailable("the ingest is shutting down")
         self.start()
         assert self._loop is not None
         fut: asyncio.Future[Stored] = self._loop.create_future()
@@ -221,6 +225,8 @@ class MessageStore:
 
     async def request_exists(self, request_id: int) -> bool:
         """Whether a request exists; ``StoreUnavailable`` when the database cannot answer."""
+        if self._closed:
+            raise StoreUnavailable("the ingest is shutting down")
         self.start()
         assert self._loop is not None
         fut: asyncio.Future[bool] = self._loop.create_future()
@@ -269,7 +275,7 @@ class MessageStore:
     ) -> tuple[list[Stored], set[int]]:
         with write_lock(self.engine), conn.begin():
             found = existing_requests(conn, [lk.request_id for lk in lookups])
-            stored = _store_on(conn, [w.item for w in writes], marks)
+            stored = _store_on(conn, [w.item for w in writes], marks) if writes or marks else []
         return stored, found
 
     def _run(self) -> None:
@@ -300,6 +306,23 @@ class MessageStore:
             assert self._loop is not None
             with contextlib.suppress(RuntimeError):  # the loop is closing
                 self._loop.call_soon_threadsafe(_settle, writes, lookups, result)
+        # anything that raced in behind the stop is refused (451: the sender retries), never hung
+        late_writes: list[_Write] = []
+        late_lookups: list[_Lookup] = []
+        while True:
+            try:
+                entry = self._queue.get_nowait()
+            except queue.Empty:
+                break
+            if isinstance(entry, _Write):
+                late_writes.append(entry)
+            elif isinstance(entry, _Lookup):
+                late_lookups.append(entry)
+        if (late_writes or late_lookups) and self._loop is not None:
+            with contextlib.suppress(RuntimeError):
+                self._loop.call_soon_threadsafe(
+                    _settle, late_writes, late_lookups, StoreUnavailable("the ingest is shutting down")
+                )
         if conn is not None:
             conn.close()
 

@@ -127,3 +127,20 @@ async def test_reply_from_stranger_is_quarantined(
     with Session(engine) as s:
         assert s.exec(select(Response)).all() == []
         assert s.exec(select(Rep)).first() is not None
+
+
+async def test_store_refuses_after_close_instead_of_hanging(engine: Engine) -> None:
+    from feedback.models import utcnow
+    from feedback.store import Incoming, MessageStore, StoreUnavailable
+
+    store = MessageStore(engine)
+    item = Incoming(raw=b"Subject: x\r\n\r\nWon.\r\n", mail_from="a@b", rcpt_to=("feedback@x",), peer=None,
+                    received_at=utcnow())  # fmt: skip
+    assert (await store.store(item)).id > 0
+    await store.close()
+    try:
+        await store.store(item)
+    except StoreUnavailable as exc:
+        assert "shutting down" in str(exc)
+    else:
+        raise AssertionError("a closed store accepted a message")
