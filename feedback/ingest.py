@@ -129,6 +129,7 @@ class IngestHandler:
         self.domain = settings.reply_domain
         self.stats = IngestStats()
         self.closing = False
+        self.connections = 0
         self._drained = asyncio.Event()
         self._drained.set()
         self._quiet = asyncio.Event()  # no session is receiving a message
@@ -265,6 +266,24 @@ class IngestSMTP(SMTP):
         self.ingest = handler
         self._mail_arg: str | None = None
         self._receiving = False
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        handler = self.ingest
+        handler.connections += 1
+        if handler.connections > handler.settings.max_connections:
+            # over the limit: say so and hang up before aiosmtpd starts a session
+            assert isinstance(transport, asyncio.WriteTransport)
+            transport.write(b"421 4.7.0 Too many connections, please try again later\r\n")
+            transport.close()
+            self._refused_connection = True
+            return
+        self._refused_connection = False
+        super().connection_made(transport)
+
+    def connection_lost(self, error: Exception | None) -> None:
+        self.ingest.connections -= 1
+        if not getattr(self, "_refused_connection", False):
+            super().connection_lost(error)
 
     async def smtp_DATA(self, arg: str) -> None:
         # tell the store a message is on its way, so a commit may wait a moment to include it

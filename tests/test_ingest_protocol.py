@@ -275,3 +275,24 @@ async def test_stop_finishes_transaction_in_flight_then_421(
         if stopping is None:
             await ingest.stop()
     assert count(engine, InboundMessage) == 1
+
+
+async def test_connections_over_the_limit_get_421(engine: Engine, tmp_path: Path, database_url: str) -> None:
+    settings = make_settings(tmp_path, database_url=database_url, max_connections=2)
+    ingest = IngestServer(settings, engine, None)
+    host, port = await ingest.start(host="127.0.0.1", port=0)
+    try:
+        async with client(host, port) as one, client(host, port) as two:
+            await one.ehlo()
+            await two.ehlo()
+            reader, writer = await asyncio.open_connection(host, port)
+            banner = await asyncio.wait_for(reader.readline(), 10)
+            assert banner.startswith(b"421 4.7.0") and b"Too many connections" in banner
+            writer.close()
+        # the sessions left: a new one is welcome again
+        await wait_for(lambda: ingest.handler.connections == 0, what="the connections to close")
+        async with client(host, port) as three:
+            code, _ = await three.ehlo()
+            assert code == 250
+    finally:
+        await ingest.stop()
