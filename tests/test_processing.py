@@ -308,3 +308,27 @@ def test_authentication_results_kept_only_from_our_own_mta(engine: Engine, world
     assert message is not None and message.auth_results is not None
     assert "dmarc=pass header.from=brightline.example" in message.auth_results
     assert "evil.example" not in message.auth_results
+
+
+def test_status_and_requeue_commands(engine: Engine, world: dict[str, object]) -> None:
+    import json
+
+    from typer.testing import CliRunner
+
+    from cli.main import app
+
+    settings, request = world["settings"], world["request"]
+    assert isinstance(settings, Settings) and isinstance(request, FeedbackRequest)
+    bad = _store(engine, b"\x00\x01\x02 not a message at all", _rcpt(request, settings))
+    assert process_message(engine, settings, bad).status == "failed"
+    env = {"FEEDBACK_DATABASE_URL": settings.resolved_database_url, "FEEDBACK_SECRET": "test-secret",
+           "FEEDBACK_DATA_DIR": str(settings.data_dir)}  # fmt: skip
+    runner = CliRunner()
+    status = runner.invoke(app, ["status", "--format", "json"], env=env)
+    assert status.exit_code == 0, status.output
+    rows = {r["metric"]: r["value"] for r in json.loads(status.output)}
+    assert rows["messages failed"] == 1 and rows["oldest unprocessed"] == "none"
+    requeued = runner.invoke(app, ["requeue"], env=env)
+    assert requeued.exit_code == 0 and "1 failed message" in requeued.output
+    with Session(engine) as s:
+        assert s.get(InboundMessage, bad).status == "received"  # type: ignore[union-attr]
