@@ -22,17 +22,12 @@ from cli.common import console, fail, get_settings
 from feedback.db import make_engine, upgrade
 from feedback.demo import build_reply, request_kind, sample_dir, sample_replies
 from feedback.importing import import_file
-from feedback.models import InboundMessage, MessageStatus, Rep
+from feedback.models import InboundMessage, Rep
 from feedback.outbound import MaildirTransport
+from feedback.processing import FINAL
 from feedback.requesting import send_due_requests
 
-_DONE = [
-    MessageStatus.processed,
-    MessageStatus.ignored,
-    MessageStatus.quarantined,
-    MessageStatus.unmatched,
-    MessageStatus.failed,
-]
+_DONE = [str(status) for status in FINAL]  # a message with one of these needs nothing more
 _OURS = ("feedback.db", "feedback.db-wal", "feedback.db-shm", "outbox", "redis", "secret.key")
 
 

@@ -21,7 +21,7 @@ import re
 import ssl
 import time
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from aiosmtpd.smtp import SMTP, AuthResult, Envelope, LoginPassword, Session
@@ -114,7 +114,6 @@ class IngestStats:
     refused: int = 0
     deferred: int = 0
     in_flight: int = 0
-    timings: list[float] = field(default_factory=list)
 
 
 class IngestHandler:

@@ -66,13 +66,21 @@ class Outcome:
     skipped: bool = False
 
 
+_SNAPSHOTS: dict[str, Taxonomy] = {}  # fingerprint -> taxonomy: snapshots never change
+
+
 def taxonomy_for(session: Session, request: FeedbackRequest, current: Taxonomy) -> Taxonomy:
-    if not request.taxonomy_version or request.taxonomy_version == current.fingerprint:
+    """The taxonomy the request showed (its snapshot), validated once per process."""
+    version = request.taxonomy_version
+    if not version or version == current.fingerprint:
         return current
-    snap = session.get(TaxonomySnapshot, request.taxonomy_version)
+    if version in _SNAPSHOTS:
+        return _SNAPSHOTS[version]
+    snap = session.get(TaxonomySnapshot, version)
     if snap is None:
         return current
-    return Taxonomy.model_validate(json.loads(snap.data))
+    taxonomy = _SNAPSHOTS[version] = Taxonomy.model_validate(json.loads(snap.data))
+    return taxonomy
 
 
 def match_request(

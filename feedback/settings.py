@@ -42,6 +42,7 @@ DEFAULT_STAGES: dict[str, str] = {
 
 
 _TAXONOMY_CACHE: dict[str, Taxonomy] = {}
+_SECRET_CACHE: dict[Path, bytes] = {}
 
 
 class Settings(BaseSettings):
@@ -162,13 +163,17 @@ class Settings(BaseSettings):
                 "FEEDBACK_SECRET is not set: with a production database the token signing secret "
                 "must be configured (e.g. `export FEEDBACK_SECRET=$(openssl rand -hex 32)`)."
             )
-        path = self.data_dir / "secret.key"
+        path = (self.data_dir / "secret.key").resolve()
+        cached = _SECRET_CACHE.get(path)
+        if cached is not None:  # the worker asks per job: read the file once per process
+            return cached
         if not path.exists():
             path.parent.mkdir(parents=True, exist_ok=True)
             fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
             with os.fdopen(fd, "w") as fh:
                 fh.write(secrets.token_hex(32))
-        return path.read_text().strip().encode()
+        secret = _SECRET_CACHE[path] = path.read_text().strip().encode()
+        return secret
 
     def check(self) -> None:
         """Refuse settings that cannot work, at start, with what to do."""
