@@ -1,7 +1,9 @@
-"""report_fact stays equal to the join (report_frame_v) through every write path, on both backends.
+"""The report facts stay equal to their joins through every write path, on both backends.
 
-The triggers of migration 0002 recompute a request's fact row whenever the request, its response,
-its lead or deal, or its rep changes; rows here are written through the ORM and as plain SQL.
+report_fact equals report_frame_v (migration 0002's triggers recompute a request's row whenever
+the request, its response, its lead or deal, or its rep changes); report_reason_fact equals
+report_reason_frame_v (0003's triggers follow report_fact and response_reason). Rows here are
+written through the ORM and as plain SQL.
 """
 
 from __future__ import annotations
@@ -14,24 +16,41 @@ from sqlalchemy.engine import Connection, Engine
 from sqlmodel import Session, select
 
 from feedback.db import downgrade, make_engine, upgrade
-from feedback.models import Deal, FeedbackRequest, Lead, Rep, Response
-from feedback.reports.sql import FACT
+from feedback.models import Deal, FeedbackRequest, Lead, Rep, Response, ResponseReason
+from feedback.reports.sql import FACT, REASON_FACT
 
 COLS = ", ".join(c.name for c in FACT.columns)
+REASON_COLS = ", ".join(c.name for c in REASON_FACT.columns)
 T0 = datetime(2026, 3, 2, 9, 0)
 
 
-def _rows(conn: Connection, source: str) -> list[tuple[Any, ...]]:
-    found = [tuple(r) for r in conn.execute(text(f"SELECT {COLS} FROM {source}"))]
+def _rows(conn: Connection, source: str, cols: str = COLS) -> list[tuple[Any, ...]]:
+    found = [tuple(r) for r in conn.execute(text(f"SELECT {cols} FROM {source}"))]
     return sorted(found, key=repr)
 
 
 def assert_exact(engine: Engine) -> list[dict[str, Any]]:
-    """The fact equals the view; returns the fact rows as dicts."""
+    """Both facts equal their views; returns the fact rows as dicts."""
     with engine.connect() as conn:
         fact, view = _rows(conn, "report_fact"), _rows(conn, "report_frame_v")
         assert fact == view
+        reasons = _rows(conn, "report_reason_fact", REASON_COLS)
+        assert reasons == _rows(conn, "report_reason_frame_v", REASON_COLS)
         return [dict(r._mapping) for r in conn.execute(text(f"SELECT {COLS} FROM report_fact"))]
+
+
+def reasons_of(engine: Engine, request_id: int) -> list[tuple[int, str, str | None, str]]:
+    """(rank, code, outcome, campaign) of the request's reason fact rows, checked against the view."""
+    assert_exact(engine)
+    with engine.connect() as conn:
+        found = conn.execute(
+            text(
+                "SELECT rank, code, outcome, campaign FROM report_reason_fact"
+                " WHERE request_id = :id ORDER BY rank, code"
+            ),
+            {"id": request_id},
+        )
+        return [tuple(r) for r in found]  # type: ignore[misc]
 
 
 def fact_of(engine: Engine, request_id: int) -> dict[str, Any]:
@@ -169,6 +188,67 @@ def test_fact_follows_every_write(engine: Engine) -> None:
     assert {r["request_id"] for r in assert_exact(engine)} == {q2_id, q3_id}
 
 
+def test_reason_fact_follows_every_write(engine: Engine) -> None:
+    ids = seed_parents(engine)
+    with Session(engine) as s:
+        req = FeedbackRequest(
+            kind="disposition", lead_id=ids["l1"], rep_id=ids["r1"], created_at=T0, sent_at=T0
+        )
+        s.add(req)
+        s.flush()
+        first = Response(request_id=req.id or 0, kind="disposition", outcome="rejected", created_at=T0)
+        s.add(first)
+        s.flush()
+        s.add_all(
+            [
+                ResponseReason(response_id=first.id or 0, rank=0, code="no_budget"),
+                ResponseReason(response_id=first.id or 0, rank=1, code="bad_timing"),
+            ]
+        )
+        s.commit()
+        rid, first_id = req.id or 0, first.id or 0
+    assert reasons_of(engine, rid) == [
+        (0, "no_budget", "rejected", "Webinar"),
+        (1, "bad_timing", "rejected", "Webinar"),
+    ]
+
+    # a reason edited and one removed (plain SQL, as a reviewer's correction writes them)
+    with engine.begin() as conn:
+        conn.execute(text("UPDATE response_reason SET code = 'no_need' WHERE rank = 1"))
+    assert reasons_of(engine, rid)[1] == (1, "no_need", "rejected", "Webinar")
+    with engine.begin() as conn:
+        conn.execute(text("DELETE FROM response_reason WHERE rank = 0"))
+    assert reasons_of(engine, rid) == [(1, "no_need", "rejected", "Webinar")]
+
+    # the lead moves campaign, the answer's outcome changes: the reason rows follow the fact row
+    with engine.begin() as conn:
+        conn.execute(text("UPDATE lead SET campaign = 'Ebook' WHERE id = :id"), {"id": ids["l1"]})
+        conn.execute(text("UPDATE response SET outcome = 'recycled' WHERE id = :id"), {"id": first_id})
+    assert reasons_of(engine, rid) == [(1, "no_need", "recycled", "Ebook")]
+
+    # a replacing answer: only the current answer's reasons count; a reason added to the old
+    # answer afterwards is not reported either
+    with Session(engine) as s:
+        old = s.get(Response, first_id)
+        assert old is not None
+        old.is_current = False
+        s.add(old)
+        new = Response(request_id=rid, kind="disposition", outcome="accepted", created_at=T0)
+        s.add(new)
+        s.flush()
+        s.add(ResponseReason(response_id=new.id or 0, rank=0, code="meeting_booked"))
+        s.add(ResponseReason(response_id=first_id, rank=2, code="duplicate"))
+        s.commit()
+    assert reasons_of(engine, rid) == [(0, "meeting_booked", "accepted", "Ebook")]
+
+    # the request goes: its answers' reason rows go with it
+    with engine.begin() as conn:
+        conn.execute(text("DELETE FROM response_reason"))
+        conn.execute(text("DELETE FROM response"))
+        conn.execute(text("DELETE FROM feedback_request"))
+    assert reasons_of(engine, rid) == []
+
+
 def test_migration_backfills_and_downgrades(database_url: str) -> None:
     engine = make_engine(database_url)
     try:
@@ -180,18 +260,26 @@ def test_migration_backfills_and_downgrades(database_url: str) -> None:
             )
             s.add(q)
             s.flush()
-            s.add(Response(request_id=q.id or 0, kind="disposition", outcome="accepted", created_at=T0))
+            answer = Response(request_id=q.id or 0, kind="disposition", outcome="accepted", created_at=T0)
+            s.add(answer)
+            s.flush()
+            s.add(ResponseReason(response_id=answer.id or 0, rank=0, code="meeting_booked"))
             s.add(FeedbackRequest(kind="winloss", deal_id=ids["d1"], rep_id=ids["r2"], created_at=T0))
             s.commit()
+            qid = q.id or 0
         upgrade(engine)
         rows = assert_exact(engine)
         assert len(rows) == 2 and {r["outcome"] for r in rows} == {"accepted", None}
+        assert reasons_of(engine, qid) == [(0, "meeting_booked", "accepted", "Webinar")]
         downgrade(engine, "0001")
-        assert "report_fact" not in inspect(engine).get_table_names()
+        tables = inspect(engine).get_table_names()
+        assert "report_fact" not in tables and "report_reason_fact" not in tables
         with engine.begin() as conn:  # no trigger is left behind to write a missing table
             conn.execute(text("UPDATE lead SET campaign = 'x'"))
             conn.execute(text("UPDATE response SET outcome = 'rejected'"))
+            conn.execute(text("UPDATE response_reason SET code = 'no_need'"))
         upgrade(engine)
+        assert reasons_of(engine, qid) == [(0, "no_need", "rejected", "x")]
         assert {r["campaign"] for r in assert_exact(engine)} == {"x", "(none)"}
     finally:
         engine.dispose()

@@ -17,7 +17,7 @@ from sqlalchemy.sql.selectable import CTE
 from feedback.reports import queries as q
 from feedback.reports.filters import Filters
 from feedback.reports.model import Chart, Column, Rate, Report, Section
-from feedback.reports.sql import Db, connect, fact_frame, frame, median_by
+from feedback.reports.sql import Db, connect, fact_frame, frame, median_by, reason_frame
 from feedback.settings import Settings
 from feedback.taxonomy import Taxonomy, TaxonomyError
 
@@ -55,6 +55,10 @@ class Context:
     def facts(self, *columns: str) -> CTE:
         """The frame as one narrow CTE (all kinds, the filters applied) for a one-statement report."""
         return fact_frame(self.filters, offset_minutes=self.offset_minutes, columns=columns)
+
+    def reasons(self, *columns: str) -> CTE:
+        """The reasons of :meth:`facts`'s answers (``code``, ``rank`` and ``columns``), filtered alike."""
+        return reason_frame(self.filters, offset_minutes=self.offset_minutes, columns=columns)
 
     def all_outcomes(self) -> tuple[str, ...]:
         return tuple(dict.fromkeys((*self.outcomes("disposition"), *self.outcomes("winloss"))))
@@ -163,8 +167,8 @@ def _lead_table(ctx: Context, parts: dict[str, list[q.Row]], dim: str) -> Sectio
 def _reason_parts(g: Any, rc: Any, kind: str) -> dict[str, Any]:
     """The two parts :func:`_reason_section` reads, for one kind (grained by kind and outcome)."""
     return {
-        f"reasons_{kind}": q.reason_counts_q(rc, where=[rc.c.kind == kind]),
-        f"outcomes_{kind}": q.outcome_counts_q(g, where=[g.c.kind == kind]),
+        f"reasons_{kind}": q.reason_counts(rc, where=[rc.c.kind == kind]),
+        f"outcomes_{kind}": q.outcome_counts(g, where=[g.c.kind == kind]),
     }
 
 
@@ -206,8 +210,8 @@ def _reason_section(
 def _competitor_parts(g: Any, rc: Any) -> dict[str, Any]:
     """The parts :func:`_competitor_section` reads (grained by kind, outcome and competitor)."""
     return {
-        "competitors": q.competitor_stats_q(g),
-        "top_competitor": q.top_reason_q(rc, ["competitor"], exclude_outcomes=["won", "accepted"]),
+        "competitors": q.competitor_stats(g),
+        "top_competitor": q.top_reason(rc, ["competitor"], exclude_outcomes=["won", "accepted"]),
     }
 
 
@@ -270,8 +274,8 @@ def summary(db: Db, filters: Filters, settings: Settings, *, now: datetime | Non
     disp, wl = ctx.outcomes("disposition"), ctx.outcomes("winloss")
     f = ctx.facts("kind", "campaign", "source", "outcome", "competitor", *FACT_MEASURES)
     grain = ["kind", "campaign", "source", "outcome", "competitor"]
-    g = q.grouped(f, grain, outcomes=ctx.all_outcomes())
-    rc = q.reason_grouped(f, grain)
+    g = q.grouped(f, grain)
+    rc = q.reason_grouped(ctx.reasons(*grain), grain)
     is_lead, is_deal = g.c.kind == "disposition", g.c.kind == "winloss"
     parts: dict[str, Any] = {
         "lead": q.rollup(g, [], outcomes=disp, where=[is_lead]),
@@ -284,7 +288,7 @@ def summary(db: Db, filters: Filters, settings: Settings, *, now: datetime | Non
     for dim in ("campaign", "source"):
         parts[f"vol_{dim}"] = q.rollup(g, [dim], outcomes=disp, where=[is_lead])
         parts[f"med_{dim}"] = median_by(f, f.c.hours, [f.c[dim]], where=[f.c.kind == "disposition"])
-        parts[f"top_{dim}"] = q.top_reason_q(
+        parts[f"top_{dim}"] = q.top_reason(
             rc, [dim], exclude_outcomes=["accepted"], where=[rc.c.kind == "disposition"]
         )
     with connect(db) as conn:
@@ -420,12 +424,12 @@ def reasons(db: Db, filters: Filters, settings: Settings, *, now: datetime | Non
     sections: list[Section] = []
     dims = [filters.by] if filters.by else []
     f = ctx.facts("kind", "outcome", *dims, *FACT_MEASURES)
-    g = q.grouped(f, ["kind", "outcome", *dims])
-    rc = q.reason_grouped(f, ["kind", "outcome", *dims])
+    g = q.grouped(f, dims)
+    rc = q.reason_grouped(ctx.reasons("kind", "outcome", *dims), ["kind", "outcome", *dims])
     parts: dict[str, Any] = {}
     for kind in kinds:
-        parts[f"reasons_{kind}"] = q.reason_counts_q(rc, dims, where=[rc.c.kind == kind])
-        parts[f"outcomes_{kind}"] = q.outcome_counts_q(g, dims, where=[g.c.kind == kind])
+        parts[f"reasons_{kind}"] = q.reason_counts(rc, dims, where=[rc.c.kind == kind])
+        parts[f"outcomes_{kind}"] = q.outcome_counts(g, dims, where=[g.c.kind == kind])
     with connect(db) as conn:
         got = q.run_parts(conn, parts)
     for kind in kinds:
@@ -510,8 +514,8 @@ def winloss(db: Db, filters: Filters, settings: Settings, *, now: datetime | Non
     dims = [filters.by] if filters.by else ["campaign", "source"]
     wl = ctx.outcomes("winloss")
     fx = ctx.facts("kind", "outcome", *dims, *FACT_MEASURES)
-    g = q.grouped(fx, ["kind", "outcome", *dims], outcomes=wl)
-    rc = q.reason_grouped(fx, ["kind", "outcome"])
+    g = q.grouped(fx, dims)
+    rc = q.reason_grouped(ctx.reasons("kind", "outcome"), ["kind", "outcome"])
     is_deal = g.c.kind == "winloss"
     parts: dict[str, Any] = {
         "total": q.rollup(g, [], outcomes=wl, where=[is_deal]),
@@ -577,9 +581,9 @@ def competitors(db: Db, filters: Filters, settings: Settings, *, now: datetime |
     """Which competitors reps name, how often we win against each, and the reasons given."""
     ctx = make_context(settings, filters, now)
     f = ctx.facts("kind", "outcome", "competitor", *FACT_MEASURES)
-    g = q.grouped(f, ["kind", "outcome", "competitor"])
-    rc = q.reason_grouped(f, ["kind", "outcome", "competitor"])
-    parts = {**_competitor_parts(g, rc), "counts": q.reason_counts_q(rc, ["competitor"])}
+    g = q.grouped(f, ["competitor"])
+    rc = q.reason_grouped(ctx.reasons("kind", "outcome", "competitor"), ["kind", "outcome", "competitor"])
+    parts = {**_competitor_parts(g, rc), "counts": q.reason_counts(rc, ["competitor"])}
     with connect(db) as conn:
         got = q.run_parts(conn, parts)
     main = _competitor_section(ctx, got)
@@ -670,7 +674,7 @@ def trends(db: Db, filters: Filters, settings: Settings, *, now: datetime | None
     ctx = make_context(settings, filters, now)
     period = filters.by if filters.by in ("week", "month") else filters.period
     f = ctx.facts("kind", period, *FACT_MEASURES)
-    g = q.grouped(f, ["kind", period], outcomes=["accepted"])
+    g = q.grouped(f, [period])
     parts = {
         "leads": q.rollup(g, [period], outcomes=["accepted"], where=[g.c.kind == "disposition"]),
         "deals": q.rollup(g, [period], where=[g.c.kind == "winloss"]),

@@ -31,7 +31,7 @@ from sqlalchemy.engine import Connection
 from sqlalchemy.sql import ColumnElement
 from sqlalchemy.sql.selectable import CTE, FromClause, Select, Subquery
 
-from feedback.reports.sql import DEAL, REASON, bind_time, count_if, median_by
+from feedback.reports.sql import DEAL, REASON, bind_time, count_if
 
 Row = dict[str, Any]
 
@@ -42,129 +42,6 @@ def rows(conn: Connection, query: Select[Any]) -> list[Row]:
 
 def _dims(f: FromClause, by: Sequence[str]) -> list[ColumnElement[Any]]:
     return [f.c[name] for name in by]
-
-
-def volume(conn: Connection, f: Subquery, by: Sequence[str], *, outcomes: Sequence[str] = ()) -> list[Row]:
-    """Per group: requests, answered, answered with an outcome, one count per outcome, CRM results.
-
-    ``n_<outcome>`` columns come from the taxonomy so a custom outcome gets its own column.
-    """
-    keys = _dims(f, by)
-    answered = f.c.response_id.is_not(None)
-    cols: list[ColumnElement[Any]] = [
-        *keys,
-        func.count().label("requests"),
-        count_if(f.c.sent_at.is_not(None)).label("sent"),
-        count_if(answered).label("answered"),
-        count_if(f.c.outcome.is_not(None)).label("decided"),
-        count_if(f.c.deal_result == "won").label("crm_won"),
-        count_if(f.c.deal_result == "lost").label("crm_lost"),
-        func.coalesce(func.sum(case((f.c.deal_result == "won", f.c.amount), else_=0.0)), 0.0).label(
-            "won_amount"
-        ),
-        func.coalesce(func.sum(case((f.c.deal_result == "lost", f.c.amount), else_=0.0)), 0.0).label(
-            "lost_amount"
-        ),
-        count_if(
-            and_(
-                f.c.kind == "winloss",
-                (
-                    ((f.c.deal_result == "won") & f.c.outcome.in_(["lost", "no_decision"]))
-                    | ((f.c.deal_result == "lost") & (f.c.outcome == "won"))
-                ),
-            )
-        ).label("disagree"),
-    ]
-    for code in outcomes:
-        cols.append(count_if(f.c.outcome == code).label(f"n_{code}"))
-    query = select(*cols).select_from(f)
-    if keys:
-        query = query.group_by(*keys).order_by(func.count().desc(), *keys)
-    return rows(conn, query)
-
-
-def medians(conn: Connection, f: Subquery, by: Sequence[str]) -> dict[tuple[Any, ...], float | None]:
-    """Median hours from request to answer per group (window functions, both databases)."""
-    keys = _dims(f, by)
-    result = rows(conn, median_by(f, f.c.hours, keys))
-    return {
-        tuple(r[k] for k in by): (float(r["median"]) if r["median"] is not None else None) for r in result
-    }
-
-
-def overdue(
-    conn: Connection, f: Subquery, by: Sequence[str], *, before: datetime
-) -> dict[tuple[Any, ...], int]:
-    """Requests still waiting (status sent) that went out before ``before``."""
-    keys = _dims(f, by)
-    query = (
-        select(*keys, func.count().label("overdue"))
-        .select_from(f)
-        .where(f.c.status == "sent", f.c.sent_at < bind_time(f.c.sent_at, before))
-    )
-    if keys:
-        query = query.group_by(*keys)
-    return {tuple(r[k] for k in by): int(r["overdue"]) for r in rows(conn, query)}
-
-
-def reason_counts(conn: Connection, f: Subquery, by: Sequence[str] = ()) -> list[Row]:
-    """Per group, outcome and reason code: responses naming it (any rank) and as the primary reason."""
-    keys = _dims(f, by)
-    query = (
-        select(
-            *keys,
-            f.c.kind,
-            f.c.outcome,
-            REASON.c.code,
-            func.count().label("mentions"),
-            count_if(REASON.c.rank == 0).label("primary"),
-        )
-        .select_from(f.join(REASON, REASON.c.response_id == f.c.response_id))
-        .group_by(*keys, f.c.kind, f.c.outcome, REASON.c.code)
-        .order_by(*keys, f.c.kind, f.c.outcome, func.count().desc(), REASON.c.code)
-    )
-    return rows(conn, query)
-
-
-def outcome_counts(conn: Connection, f: Subquery, by: Sequence[str] = ()) -> list[Row]:
-    """Per group, kind and outcome: answered responses (the denominators of reason shares)."""
-    keys = _dims(f, by)
-    query = (
-        select(*keys, f.c.kind, f.c.outcome, func.count().label("responses"))
-        .select_from(f)
-        .where(f.c.response_id.is_not(None))
-        .group_by(*keys, f.c.kind, f.c.outcome)
-        .order_by(*keys, f.c.kind, func.count().desc())
-    )
-    return rows(conn, query)
-
-
-def top_reason(
-    conn: Connection, f: Subquery, by: Sequence[str], *, exclude_outcomes: Sequence[str] = ()
-) -> dict[tuple[Any, ...], tuple[str, int]]:
-    """The most named reason per group (ties broken by code), ranked with a window in SQL."""
-    keys = _dims(f, by)
-    counted = (
-        select(*keys, REASON.c.code.label("code"), func.count().label("cnt"))
-        .select_from(f.join(REASON, REASON.c.response_id == f.c.response_id))
-        .where(
-            f.c.outcome.is_not(None),
-            *([f.c.outcome.not_in(list(exclude_outcomes))] if exclude_outcomes else []),
-        )
-        .group_by(*keys, REASON.c.code)
-        .subquery("c")
-    )
-    ckeys = [counted.c[k] for k in by]
-    ranked = select(
-        *ckeys,
-        counted.c.code,
-        counted.c.cnt,
-        func.row_number()
-        .over(partition_by=ckeys or None, order_by=[counted.c.cnt.desc(), counted.c.code])
-        .label("rn"),
-    ).subquery("r")
-    query = select(*[ranked.c[k] for k in by], ranked.c.code, ranked.c.cnt).where(ranked.c.rn == 1)
-    return {tuple(r[k] for k in by): (str(r["code"]), int(r["cnt"])) for r in rows(conn, query)}
 
 
 def funnel(conn: Connection, f: Subquery, by: Sequence[str] = ()) -> list[Row]:
@@ -193,27 +70,6 @@ def funnel(conn: Connection, f: Subquery, by: Sequence[str] = ()) -> list[Row]:
     )
     if keys:
         query = query.group_by(*keys).order_by(func.count().desc(), *keys)
-    return rows(conn, query)
-
-
-def competitor_stats(conn: Connection, f: Subquery) -> list[Row]:
-    """Per competitor named: mentions, and the CRM result of the deals it was named in."""
-    query = (
-        select(
-            f.c.competitor,
-            func.count().label("mentions"),
-            count_if(f.c.kind == "winloss").label("deals"),
-            count_if(f.c.deal_result == "won").label("won"),
-            count_if(f.c.deal_result == "lost").label("lost"),
-            func.coalesce(func.sum(case((f.c.deal_result == "lost", f.c.amount), else_=0.0)), 0.0).label(
-                "lost_amount"
-            ),
-        )
-        .select_from(f)
-        .where(f.c.competitor.is_not(None), f.c.response_id.is_not(None))
-        .group_by(f.c.competitor)
-        .order_by(func.count().desc(), f.c.competitor)
-    )
     return rows(conn, query)
 
 
@@ -316,69 +172,67 @@ def responses(
 # roll-up of that. The parts are UNION ALLed into typed slots and split again by part name, so
 # the statement is the same on SQLite and PostgreSQL (no GROUPING SETS, no JSON).
 
-METRICS = (
-    "requests",
-    "sent",
-    "answered",
-    "decided",
-    "crm_won",
-    "crm_lost",
-    "won_amount",
-    "lost_amount",
-    "disagree",
-)
-FLOAT_METRICS = ("won_amount", "lost_amount")
-
-
-def _metric_cols(
-    f: FromClause, outcomes: Sequence[str], before: datetime | None = None
-) -> list[ColumnElement[Any]]:
-    """The per-row conditional counts :func:`volume` sums, for a grouped CTE."""
-    cols: list[ColumnElement[Any]] = [
-        func.count().label("requests"),
-        count_if(f.c.sent_at.is_not(None)).label("sent"),
-        count_if(f.c.response_id.is_not(None)).label("answered"),
-        count_if(f.c.outcome.is_not(None)).label("decided"),
-        count_if(f.c.deal_result == "won").label("crm_won"),
-        count_if(f.c.deal_result == "lost").label("crm_lost"),
-        func.coalesce(func.sum(case((f.c.deal_result == "won", f.c.amount), else_=0.0)), 0.0).label(
-            "won_amount"
-        ),
-        func.coalesce(func.sum(case((f.c.deal_result == "lost", f.c.amount), else_=0.0)), 0.0).label(
-            "lost_amount"
-        ),
-        count_if(
-            and_(
-                f.c.kind == "winloss",
-                (
-                    ((f.c.deal_result == "won") & f.c.outcome.in_(["lost", "no_decision"]))
-                    | ((f.c.deal_result == "lost") & (f.c.outcome == "won"))
-                ),
-            )
-        ).label("disagree"),
-    ]
-    for code in outcomes:
-        cols.append(count_if(f.c.outcome == code).label(f"n_{code}"))
-    if before is not None:
-        cols.append(
-            count_if(and_(f.c.status == "sent", f.c.sent_at < bind_time(f.c.sent_at, before))).label(
-                "overdue"
-            )
-        )
-    return cols
+GRAIN = ("kind", "outcome", "deal_result")
+"""Always in a :func:`grouped` CTE's keys: every outcome and CRM figure is then a sum over groups."""
 
 
 def grouped(
     f: FromClause,
     keys: Sequence[str],
     *,
-    outcomes: Sequence[str] = (),
     before: datetime | None = None,
     name: str = "g",
 ) -> CTE:
-    """The frame grouped by ``keys`` with every count a volume needs (``overdue`` given ``before``)."""
-    kcols = [f.c[k] for k in keys]
-    return select(*kcols, *_metric_cols(f, outcomes, before)).group_by(*kcols).cte(name)
+    """The frame grouped by ``keys`` (plus :data:`GRAIN`): requests, sent, answered, amount.
+
+    Four plain aggregates per row is what makes the one scan of a million facts cheap; the
+    conditional figures (outcome counts, CRM won/lost, disagreements) are sums over the few
+    thousand groups, in :func:`metrics`. ``overdue`` (sent before ``before``, still unanswered)
+    is counted when ``before`` is given.
+    """
+    kcols = [f.c[k] for k in dict.fromkeys([*keys, *GRAIN])]
+    cols: list[ColumnElement[Any]] = [
+        func.count().label("requests"),
+        func.count(f.c.sent_at).label("sent"),
+        func.count(f.c.response_id).label("answered"),
+        func.sum(f.c.amount).label("amount"),
+    ]
+    if before is not None:
+        overdue = and_(f.c.status == "sent", f.c.sent_at < bind_time(f.c.sent_at, before))
+        cols.append(count_if(overdue).label("overdue"))
+    return select(*kcols, *cols).group_by(*kcols).cte(name)
+
+
+def metrics(g: FromClause, outcomes: Sequence[str] = ()) -> dict[str, ColumnElement[Any]]:
+    """Every volume figure as a sum over :func:`grouped` rows (``n_<outcome>`` per outcome given)."""
+
+    def where(cond: ColumnElement[bool], value: ColumnElement[Any] = g.c.requests) -> ColumnElement[Any]:
+        return func.sum(case((cond, value), else_=0))
+
+    won, lost = g.c.deal_result == "won", g.c.deal_result == "lost"
+    disagree = and_(
+        g.c.kind == "winloss",
+        (won & g.c.outcome.in_(["lost", "no_decision"])) | (lost & (g.c.outcome == "won")),
+    )
+    counts = {
+        "requests": func.sum(g.c.requests),
+        "sent": func.sum(g.c.sent),
+        "answered": func.sum(g.c.answered),
+        "decided": where(g.c.outcome.is_not(None)),
+        "crm_won": where(won),
+        "crm_lost": where(lost),
+        "disagree": where(disagree),
+        **{f"n_{code}": where(g.c.outcome == code) for code in outcomes},
+        **({"overdue": func.sum(g.c.overdue)} if "overdue" in g.c else {}),
+    }
+    amounts = {
+        "won_amount": where(won, func.coalesce(g.c.amount, 0.0)),
+        "lost_amount": where(lost, func.coalesce(g.c.amount, 0.0)),
+    }
+    return {
+        **{k: func.coalesce(v, 0) for k, v in counts.items()},
+        **{k: func.coalesce(v, 0.0) for k, v in amounts.items()},
+    }
 
 
 def rollup(
@@ -388,38 +242,37 @@ def rollup(
     outcomes: Sequence[str] = (),
     where: Sequence[ColumnElement[bool]] = (),
 ) -> Select[Any]:
-    """:func:`volume`'s rows re-summed from a :func:`grouped` CTE (biggest group first)."""
+    """Per ``by``: requests, sent, answered, outcome counts, CRM results, summed from :func:`grouped`."""
     keys = _dims(g, by)
-    metrics = [*METRICS, *[f"n_{o}" for o in outcomes], *(["overdue"] if "overdue" in g.c else [])]
-    cols: list[ColumnElement[Any]] = [
-        func.coalesce(func.sum(g.c[m]), 0.0 if m in FLOAT_METRICS else 0).label(m) for m in metrics
-    ]
-    query = select(*keys, *cols).select_from(g).where(*where)
+    figures = [expr.label(name) for name, expr in metrics(g, outcomes).items()]
+    query = select(*keys, *figures).select_from(g).where(*where)
     if keys:
         query = query.group_by(*keys).order_by(func.sum(g.c.requests).desc(), *keys)
     return query
 
 
-def reason_grouped(f: FromClause, keys: Sequence[str], *, name: str = "rc") -> CTE:
-    """Reason rows of the frame's answers, counted per ``keys`` and code (mentions, as primary)."""
-    kcols = [f.c[k] for k in keys]
+def reason_grouped(rf: FromClause, keys: Sequence[str], *, name: str = "rc") -> CTE:
+    """The reasons of a :func:`~feedback.reports.sql.reason_frame` counted per ``keys`` and code.
+
+    ``mentions`` counts answers naming the code (any rank), ``primary`` those giving it first.
+    """
+    kcols = [rf.c[k] for k in keys]
     return (
         select(
             *kcols,
-            REASON.c.code.label("code"),
+            rf.c.code.label("code"),
             func.count().label("mentions"),
-            count_if(REASON.c.rank == 0).label("primary"),
+            count_if(rf.c.rank == 0).label("primary"),
         )
-        .select_from(f.join(REASON, REASON.c.response_id == f.c.response_id))
-        .group_by(*kcols, REASON.c.code)
+        .group_by(*kcols, rf.c.code)
         .cte(name)
     )
 
 
-def reason_counts_q(
+def reason_counts(
     rc: FromClause, by: Sequence[str] = (), where: Sequence[ColumnElement[bool]] = ()
 ) -> Select[Any]:
-    """:func:`reason_counts` from a :func:`reason_grouped` CTE holding kind and outcome."""
+    """Per ``by``, kind, outcome and code: mentions and as primary, from a :func:`reason_grouped` CTE."""
     keys = _dims(rc, by)
     mentions = func.sum(rc.c.mentions)
     return (
@@ -437,10 +290,10 @@ def reason_counts_q(
     )
 
 
-def outcome_counts_q(
+def outcome_counts(
     g: FromClause, by: Sequence[str] = (), where: Sequence[ColumnElement[bool]] = ()
 ) -> Select[Any]:
-    """:func:`outcome_counts` from a :func:`grouped` CTE holding kind and outcome."""
+    """Per ``by``, kind and outcome: answered responses (the denominators of reason shares)."""
     keys = _dims(g, by)
     answered = func.sum(g.c.answered)
     return (
@@ -452,14 +305,14 @@ def outcome_counts_q(
     )
 
 
-def top_reason_q(
+def top_reason(
     rc: FromClause,
     by: Sequence[str],
     *,
     exclude_outcomes: Sequence[str] = (),
     where: Sequence[ColumnElement[bool]] = (),
 ) -> Select[Any]:
-    """:func:`top_reason` from a :func:`reason_grouped` CTE holding ``by`` and outcome."""
+    """The most named reason per ``by`` (ties broken by code), from a :func:`reason_grouped` CTE."""
     keys = _dims(rc, by)
     counted = (
         select(*keys, rc.c.code, func.sum(rc.c.mentions).label("cnt"))
@@ -493,20 +346,22 @@ def median_map(result: list[Row], by: Sequence[str]) -> dict[tuple[Any, ...], fl
     }
 
 
-def competitor_stats_q(g: FromClause) -> Select[Any]:
-    """:func:`competitor_stats` from a :func:`grouped` CTE holding kind and competitor.
+def competitor_stats(g: FromClause) -> Select[Any]:
+    """Per competitor named: mentions, and the CRM result of the deals it was named in.
 
-    A competitor is only ever named in an answer, so every row of such a group is answered.
+    From a :func:`grouped` CTE holding ``competitor``. A competitor is only ever named in an
+    answer, so every row of such a group is answered.
     """
-    mentions = func.sum(g.c.answered)
+    figures = metrics(g)
+    mentions = figures["answered"]
     return (
         select(
             g.c.competitor,
             mentions.label("mentions"),
             func.sum(case((g.c.kind == "winloss", g.c.answered), else_=0)).label("deals"),
-            func.sum(g.c.crm_won).label("won"),
-            func.sum(g.c.crm_lost).label("lost"),
-            func.coalesce(func.sum(g.c.lost_amount), 0.0).label("lost_amount"),
+            figures["crm_won"].label("won"),
+            figures["crm_lost"].label("lost"),
+            figures["lost_amount"].label("lost_amount"),
         )
         .where(g.c.competitor.is_not(None))
         .group_by(g.c.competitor)

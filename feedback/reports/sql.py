@@ -20,7 +20,6 @@ from sqlalchemy import (
     Integer,
     String,
     Table,
-    case,
     func,
     literal_column,
     or_,
@@ -51,7 +50,7 @@ FACT = Table(
     "report_fact",
     SQLModel.metadata,
     Column("request_id", Integer, nullable=False, index=True),
-    Column("kind", String, index=True),
+    Column("kind", String),
     Column("status", String),
     Column("sent_at", DateTime),
     Column("at", DateTime, index=True),
@@ -77,8 +76,35 @@ FACT = Table(
     Column("amount", Float),
     Column("deal_lead_id", Integer),
 )
-# the frame's columns, in order (reply_text goes after competitor; week and month at the end)
+# the frame's columns, in order (reply_text goes after competitor; week and month at the end);
+# rep_name and rep_crm_id are only filtered on
 FACT_COLUMNS = [c.name for c in FACT.columns if c.name not in ("rep_name", "rep_crm_id")]
+
+# One row per reason of a current answer with its request's filter and grouping columns
+# (migration 0003, kept by triggers on report_fact and response_reason). Reason reports read it
+# instead of joining report_fact to response_reason.
+REASON_FACT = Table(
+    "report_reason_fact",
+    SQLModel.metadata,
+    Column("reason_id", Integer, nullable=False, index=True),
+    Column("rank", Integer, nullable=False),
+    Column("code", String, nullable=False),
+    Column("request_id", Integer, nullable=False, index=True),
+    Column("response_id", Integer, nullable=False),
+    Column("kind", String),
+    Column("at", DateTime, index=True),
+    Column("outcome", String),
+    Column("competitor", String),
+    Column("campaign", String),
+    Column("source", String),
+    Column("segment", String),
+    Column("rep_id", Integer),
+    Column("rep", String),
+    Column("rep_email", String),
+    Column("rep_name", String),
+    Column("rep_crm_id", String),
+    Column("team", String),
+)
 
 NONE_LABEL = "(none)"
 
@@ -278,14 +304,25 @@ def frame(
 
 
 def fact_frame(filters: Filters, *, offset_minutes: int = 0, columns: Collection[str]) -> CTE:
-    """The frame as a CTE with only ``columns``: one join and scan per report statement.
+    """The frame as a CTE with only ``columns``, for a report's single statement.
 
-    Every part of a report's single statement reads it (PostgreSQL and SQLite both materialise a
-    CTE referenced more than once), so the four-table join runs once instead of once per figure.
-    Keeping it narrow keeps the materialised rows small.
+    ``NOT MATERIALIZED`` on PostgreSQL: each part that reads it scans ``report_fact`` with its
+    own (parallel) plan, cheaper than writing a million rows to a tuplestore first.
     """
     cte = select_frame(filters, offset_minutes=offset_minutes, columns=columns).cte("f")
     return cte.prefix_with("NOT MATERIALIZED", dialect="postgresql")
+
+
+def reason_frame(filters: Filters, *, offset_minutes: int = 0, columns: Collection[str]) -> CTE:
+    """The reasons of the frame's answers, one row per reason (``code``, ``rank``) with ``columns``.
+
+    Read from ``report_reason_fact`` with the frame's filters, so it holds exactly the reasons of
+    the answers :func:`fact_frame` holds.
+    """
+    query = select_frame(
+        filters, offset_minutes=offset_minutes, columns={*columns, "code", "rank"}, table=REASON_FACT
+    )
+    return query.cte("rf").prefix_with("NOT MATERIALIZED", dialect="postgresql")
 
 
 def select_frame(
@@ -294,16 +331,23 @@ def select_frame(
     kind: str | None = None,
     offset_minutes: int = 0,
     columns: Collection[str] | None = None,
+    table: Table = FACT,
 ) -> Select[Any]:
-    """The frame's SELECT (see :func:`frame`), read from ``report_fact``.
+    """The frame's SELECT (see :func:`frame`), read from ``report_fact`` (or ``report_reason_fact``).
 
     ``report_fact`` holds the request ⋈ rep ⋈ current response ⋈ lead/deal join per request,
     kept exact by triggers (migration 0002); only the week/month (which depend on the report's
     time-zone offset) and the reply text (joined by ``response_id`` when asked for) are added here.
+    The filters name columns both tables have.
     """
-    at = FACT.c.at
-    with_text = columns is None or "reply_text" in columns
-    cols: list[ColumnElement[Any]] = [FACT.c[name].label(name) for name in FACT_COLUMNS]
+    at = table.c.at
+    names = (
+        FACT_COLUMNS
+        if table is FACT
+        else [c.name for c in table.columns if c.name not in ("rep_name", "rep_crm_id")]
+    )
+    with_text = table is FACT and (columns is None or "reply_text" in columns)
+    cols: list[ColumnElement[Any]] = [table.c[name].label(name) for name in names]
     if with_text:
         cols.insert(FACT_COLUMNS.index("competitor") + 1, RESP.c.reply_text.label("reply_text"))
     cols += [
@@ -312,12 +356,12 @@ def select_frame(
     ]
     if columns is not None:
         cols = [c for c in cols if c.key in columns]
-    source: FromClause = FACT
+    source: FromClause = table
     if with_text:
-        source = FACT.outerjoin(RESP, RESP.c.id == FACT.c.response_id)
+        source = table.outerjoin(RESP, RESP.c.id == table.c.response_id)
     conds: list[ColumnElement[bool]] = []
     for kind_code in {kind, filters.kind} - {None}:  # a report's own kind and --kind must both hold
-        conds.append(FACT.c.kind == kind_code)
+        conds.append(table.c.kind == kind_code)
     if filters.since:
         conds.append(at >= bind_time(at, filters.since))
     if filters.until:
@@ -329,22 +373,23 @@ def select_frame(
         (filters.segments, "segment"),
     ):
         if values:
-            conds.append(func.lower(FACT.c[name]).in_([v.lower() for v in values]))
+            conds.append(func.lower(table.c[name]).in_([v.lower() for v in values]))
     if filters.reps:
         wanted = [v.lower() for v in filters.reps]
         conds.append(
             or_(
-                func.lower(FACT.c.rep_email).in_(wanted),
-                func.lower(FACT.c.rep_name).in_(wanted),
-                func.lower(func.coalesce(FACT.c.rep_crm_id, "")).in_(wanted),
+                func.lower(table.c.rep_email).in_(wanted),
+                func.lower(table.c.rep_name).in_(wanted),
+                func.lower(func.coalesce(table.c.rep_crm_id, "")).in_(wanted),
             )
         )
     return select(*cols).select_from(source).where(*conds)
 
 
 def count_if(cond: ColumnElement[bool]) -> ColumnElement[int]:
-    """``count(*) filter (where cond)`` in a form both databases accept."""
-    return func.coalesce(func.sum(case((cond, 1), else_=0)), 0)
+    """``count(*) FILTER (WHERE cond)``: both databases have it (SQLite since 3.30), and on
+    PostgreSQL it costs a quarter less than ``sum(CASE ...)`` over a million rows."""
+    return func.count().filter(cond)
 
 
 def median_by(
@@ -356,8 +401,14 @@ def median_by(
     """Median of ``value`` per ``keys`` (see :class:`median_of`).
 
     The result has the key columns (same names) and ``median``; ``where`` narrows the rows first.
+    Text keys are grouped :class:`bytewise`: an ordered-set aggregate cannot hash, so PostgreSQL
+    sorts the rows by the keys, and under the database's collation that sort costs 4x more.
     """
+    grouping = [bytewise(k) if isinstance(k.type, String) else k for k in keys]
+    labelled = [g.label(k.key) if g is not k else k for g, k in zip(grouping, keys, strict=True)]
     query = (
-        select(*keys, median_of(value).label("median")).select_from(source).where(value.is_not(None), *where)
+        select(*labelled, median_of(value).label("median"))
+        .select_from(source)
+        .where(value.is_not(None), *where)
     )
-    return query.group_by(*keys) if keys else query
+    return query.group_by(*grouping) if keys else query
