@@ -17,7 +17,7 @@ from sqlalchemy.sql.selectable import CTE
 from feedback.reports import queries as q
 from feedback.reports.filters import Filters
 from feedback.reports.model import Chart, Column, Rate, Report, Section
-from feedback.reports.sql import Db, connect, fact_frame, frame, median_by, reason_frame
+from feedback.reports.sql import Db, connect, dialect_of, fact_frame, frame, median_by, reason_frame
 from feedback.settings import Settings
 from feedback.taxonomy import Taxonomy, TaxonomyError
 
@@ -42,6 +42,7 @@ class Context:
     now: datetime  # naive UTC
     tz: ZoneInfo
     taxonomy: Taxonomy
+    dialect: str  # the database's, for the one figure written per dialect (medians)
 
     @property
     def offset_minutes(self) -> int:
@@ -104,12 +105,12 @@ class Context:
         )
 
 
-def make_context(settings: Settings, filters: Filters, now: datetime | None = None) -> Context:
+def make_context(db: Db, settings: Settings, filters: Filters, now: datetime | None = None) -> Context:
     if now is None:
         now = datetime.now(UTC)
     if now.tzinfo is not None:
         now = now.astimezone(UTC).replace(tzinfo=None)
-    return Context(settings, filters, now, ZoneInfo(settings.timezone), settings.taxonomy)
+    return Context(settings, filters, now, ZoneInfo(settings.timezone), settings.taxonomy, dialect_of(db))
 
 
 def _hours(value: float | None) -> float | None:
@@ -270,7 +271,7 @@ KPI_COLUMNS = [Column("metric", "Figure"), Column("value", "Value")]
 
 def summary(db: Db, filters: Filters, settings: Settings, *, now: datetime | None = None) -> Report:
     """Lead acceptance and answer rates, outcomes and reasons by campaign/source, win/loss, competitors."""
-    ctx = make_context(settings, filters, now)
+    ctx = make_context(db, settings, filters, now)
     disp, wl = ctx.outcomes("disposition"), ctx.outcomes("winloss")
     f = ctx.facts("kind", "campaign", "source", "outcome", "competitor", *FACT_MEASURES)
     grain = ["kind", "campaign", "source", "outcome", "competitor"]
@@ -280,14 +281,16 @@ def summary(db: Db, filters: Filters, settings: Settings, *, now: datetime | Non
     parts: dict[str, Any] = {
         "lead": q.rollup(g, [], outcomes=disp, where=[is_lead]),
         "deal": q.rollup(g, [], outcomes=wl, where=[is_deal]),
-        "median": median_by(f, f.c.hours, []),
+        "median": median_by(f, f.c.hours, [], dialect=ctx.dialect),
         **_reason_parts(g, rc, "disposition"),
         **_reason_parts(g, rc, "winloss"),
         **_competitor_parts(g, rc),
     }
     for dim in ("campaign", "source"):
         parts[f"vol_{dim}"] = q.rollup(g, [dim], outcomes=disp, where=[is_lead])
-        parts[f"med_{dim}"] = median_by(f, f.c.hours, [f.c[dim]], where=[f.c.kind == "disposition"])
+        parts[f"med_{dim}"] = median_by(
+            f, f.c.hours, [f.c[dim]], where=[f.c.kind == "disposition"], dialect=ctx.dialect
+        )
         parts[f"top_{dim}"] = q.top_reason(
             rc, [dim], exclude_outcomes=["accepted"], where=[rc.c.kind == "disposition"]
         )
@@ -349,7 +352,7 @@ def _winloss_outcomes(ctx: Context, total: dict[str, Any]) -> Section:
 
 def funnel(db: Db, filters: Filters, settings: Settings, *, now: datetime | None = None) -> Report:
     """From lead to revenue: handed → answered → accepted → opportunity → won, overall and per group."""
-    ctx = make_context(settings, filters, now)
+    ctx = make_context(db, settings, filters, now)
     by = filters.by or "campaign"
     stages = [
         ("handed", "Leads handed"),
@@ -419,7 +422,7 @@ def funnel(db: Db, filters: Filters, settings: Settings, *, now: datetime | None
 
 def reasons(db: Db, filters: Filters, settings: Settings, *, now: datetime | None = None) -> Report:
     """Why: each outcome's reasons, optionally crossed with campaign, source, segment, rep, team or period."""
-    ctx = make_context(settings, filters, now)
+    ctx = make_context(db, settings, filters, now)
     kinds = [filters.kind] if filters.kind else ["disposition", "winloss"]
     sections: list[Section] = []
     dims = [filters.by] if filters.by else []
@@ -509,7 +512,7 @@ def _deal_table(ctx: Context, vol: list[q.Row], dim: str) -> Section:
 
 def winloss(db: Db, filters: Filters, settings: Settings, *, now: datetime | None = None) -> Report:
     """Win rate and amounts by campaign and source (CRM), reasons (reps), and where the two disagree."""
-    ctx = make_context(settings, filters, now)
+    ctx = make_context(db, settings, filters, now)
     limit = filters.limit or 50
     dims = [filters.by] if filters.by else ["campaign", "source"]
     wl = ctx.outcomes("winloss")
@@ -579,7 +582,7 @@ def winloss(db: Db, filters: Filters, settings: Settings, *, now: datetime | Non
 
 def competitors(db: Db, filters: Filters, settings: Settings, *, now: datetime | None = None) -> Report:
     """Which competitors reps name, how often we win against each, and the reasons given."""
-    ctx = make_context(settings, filters, now)
+    ctx = make_context(db, settings, filters, now)
     f = ctx.facts("kind", "outcome", "competitor", *FACT_MEASURES)
     g = q.grouped(f, ["competitor"])
     rc = q.reason_grouped(ctx.reasons("kind", "outcome", "competitor"), ["kind", "outcome", "competitor"])
@@ -620,7 +623,7 @@ def competitors(db: Db, filters: Filters, settings: Settings, *, now: datetime |
 
 def responsiveness(db: Db, filters: Filters, settings: Settings, *, now: datetime | None = None) -> Report:
     """How fast and how completely sales answers: per rep and per team, with requests overdue."""
-    ctx = make_context(settings, filters, now)
+    ctx = make_context(db, settings, filters, now)
     before = ctx.now - timedelta(hours=settings.reminder_after_hours)
     overdue_note = f"Overdue: sent over {settings.reminder_after_hours:g} hours ago and still unanswered."
     sections = []
@@ -630,7 +633,7 @@ def responsiveness(db: Db, filters: Filters, settings: Settings, *, now: datetim
     parts: dict[str, Any] = {}
     for by, _ in groupings:
         parts[f"vol_{by[0]}"] = q.rollup(g, by)
-        parts[f"med_{by[0]}"] = median_by(f, f.c.hours, [f.c[k] for k in by])
+        parts[f"med_{by[0]}"] = median_by(f, f.c.hours, [f.c[k] for k in by], dialect=ctx.dialect)
     with connect(db) as conn:
         got = q.run_parts(conn, parts)
     for by, title in groupings:
@@ -671,14 +674,14 @@ def responsiveness(db: Db, filters: Filters, settings: Settings, *, now: datetim
 
 def trends(db: Db, filters: Filters, settings: Settings, *, now: datetime | None = None) -> Report:
     """Week by week (or month by month): answer, acceptance and win rates, and volumes."""
-    ctx = make_context(settings, filters, now)
+    ctx = make_context(db, settings, filters, now)
     period = filters.by if filters.by in ("week", "month") else filters.period
     f = ctx.facts("kind", period, *FACT_MEASURES)
     g = q.grouped(f, [period])
     parts = {
         "leads": q.rollup(g, [period], outcomes=["accepted"], where=[g.c.kind == "disposition"]),
         "deals": q.rollup(g, [period], where=[g.c.kind == "winloss"]),
-        "median": median_by(f, f.c.hours, [f.c[period]]),
+        "median": median_by(f, f.c.hours, [f.c[period]], dialect=ctx.dialect),
     }
     with connect(db) as conn:
         got = q.run_parts(conn, parts)
@@ -725,7 +728,7 @@ def trends(db: Db, filters: Filters, settings: Settings, *, now: datetime | None
 
 def verbatims(db: Db, filters: Filters, settings: Settings, *, now: datetime | None = None) -> Report:
     """The reps' own words, newest first, filtered by reason, outcome, campaign or competitor."""
-    ctx = make_context(settings, filters, now)
+    ctx = make_context(db, settings, filters, now)
     with connect(db) as conn:
         found = q.responses(
             conn,
@@ -775,7 +778,7 @@ def verbatims(db: Db, filters: Filters, settings: Settings, *, now: datetime | N
 
 def export(db: Db, filters: Filters, settings: Settings, *, now: datetime | None = None) -> Report:
     """Every current answer keyed by the CRM's lead or deal id, for import back into the CRM."""
-    ctx = make_context(settings, filters, now)
+    ctx = make_context(db, settings, filters, now)
     with connect(db) as conn:
         found = q.responses(
             conn,

@@ -1,9 +1,10 @@
 """SQL building blocks that read the same on SQLite and PostgreSQL.
 
-Every figure is aggregated in the database. The two places the dialects differ are wrapped here:
-the start of a week or month (``strftime``/``date`` on SQLite, ``date_trunc`` on PostgreSQL) and
-hours between two times (``julianday`` vs ``extract(epoch ...)``). Medians are an
-ordered-set aggregate on PostgreSQL and a registered aggregate on SQLite (see ``median_of``).
+Every figure is aggregated in the database. The places the dialects differ are wrapped here:
+the start of a week or month (``strftime``/``date`` on SQLite, ``date_trunc`` on PostgreSQL),
+hours between two times (``julianday`` vs ``extract(epoch ...)``) and medians (an ordered-set
+aggregate on PostgreSQL, ``row_number``/``count`` windows on SQLite, which has no median; see
+:func:`median_by`). Both give the same numbers on the same data (tests/test_reports_figures.py).
 """
 
 from __future__ import annotations
@@ -128,14 +129,12 @@ def connect(db: Db) -> Iterator[Connection]:
 
 
 def _tune(conn: Connection) -> None:
-    """Per connection: SQLite gets ``fb_median``; PostgreSQL sorts in memory, in parallel, no JIT.
+    """Per connection on PostgreSQL: sort in memory, in parallel, without JIT.
 
     Report queries are a few large scans; the default 4 MB ``work_mem`` spills the median sorts to
-    disk, JIT adds a fixed cost to each, and the default parallel costs keep the frame scans and
-    the reason join on one core. ``SET LOCAL`` ends with the transaction.
+    disk, JIT adds a fixed cost to each, and the default parallel costs keep the frame scans on
+    one core. ``SET LOCAL`` ends with the transaction.
     """
-    if conn.dialect.name == "sqlite":
-        conn.connection.driver_connection.create_aggregate("fb_median", 1, _Median)  # type: ignore[union-attr]
     if conn.dialect.name == "postgresql":
         conn.exec_driver_sql("SET LOCAL work_mem = '256MB'")
         conn.exec_driver_sql("SET LOCAL jit = off")
@@ -219,22 +218,16 @@ def period_of(unit: str, ts: ColumnElement[Any], offset_minutes: int) -> ColumnE
 
 
 class median_of(FunctionElement[float]):
-    """``median_of(value)``: the median of a group, the mean of its two middle values when even.
+    """``median_of(value)`` on PostgreSQL: the mean of a group's two middle values.
 
-    PostgreSQL: one ordered-set aggregate returning both middle values (``percentile_disc`` at
-    0.5 is the lower one, at 0.5 + 1e-9 the upper one for groups under 10^9 rows), one sort of
-    the values per group. SQLite, which has no median: the aggregate ``fb_median`` registered by
-    :func:`connect`. Both equal ``avg`` of the middle rows by ``row_number``.
+    One ordered-set aggregate returns both (``percentile_disc`` at 0.5 is the lower one, at
+    0.5 + 1e-9 the upper one for groups under 10^9 rows) from one sort of the group's values.
+    Other databases get the window form in :func:`median_by`.
     """
 
     type = Float()
     name = "median_of"
     inherit_cache = True
-
-
-@compiles(median_of, "sqlite")
-def _median_sqlite(element: median_of, compiler: SQLCompiler, **kw: Any) -> str:
-    return f"fb_median({compiler.process(element.clauses, **kw)})"
 
 
 @compiles(median_of, "postgresql")
@@ -264,24 +257,6 @@ def _bytewise(element: bytewise, compiler: SQLCompiler, **kw: Any) -> str:
 @compiles(bytewise, "postgresql")
 def _bytewise_pg(element: bytewise, compiler: SQLCompiler, **kw: Any) -> str:
     return f'({compiler.process(element.clauses, **kw)} COLLATE "C")'
-
-
-class _Median:
-    """SQLite's ``fb_median`` aggregate (same result as the mean of the middle rows in SQL)."""
-
-    def __init__(self) -> None:
-        self.values: list[float] = []
-
-    def step(self, value: float | None) -> None:
-        if value is not None:
-            self.values.append(value)
-
-    def finalize(self) -> float | None:
-        if not self.values:
-            return None
-        ordered = sorted(self.values)
-        n = len(ordered)
-        return (ordered[(n - 1) // 2] + ordered[n // 2]) / 2
 
 
 # the request frame ---------------------------------------------------------------------------
@@ -392,23 +367,54 @@ def count_if(cond: ColumnElement[bool]) -> ColumnElement[int]:
     return func.count().filter(cond)
 
 
+def dialect_of(db: Db) -> str:
+    """The database's dialect name ("sqlite", "postgresql") from an engine, connection or session."""
+    if isinstance(db, Session):
+        return db.get_bind().dialect.name
+    return db.dialect.name
+
+
 def median_by(
     source: FromClause,
     value: ColumnElement[Any],
     keys: Sequence[ColumnElement[Any]],
     where: Sequence[ColumnElement[bool]] = (),
+    *,
+    dialect: str,
 ) -> Select[Any]:
-    """Median of ``value`` per ``keys`` (see :class:`median_of`).
+    """Median of ``value`` per ``keys``: the middle value, or the mean of the two middle ones.
 
     The result has the key columns (same names) and ``median``; ``where`` narrows the rows first.
-    Text keys are grouped :class:`bytewise`: an ordered-set aggregate cannot hash, so PostgreSQL
-    sorts the rows by the keys, and under the database's collation that sort costs 4x more.
+    PostgreSQL: the ordered-set aggregate :class:`median_of`, text keys grouped
+    :class:`bytewise` (it cannot hash, so it sorts by the keys, and the database's collation
+    makes that sort 4x dearer; migration 0004's indexes hand it the rows in this order).
+    SQLite, which has no median: ``row_number`` and ``count`` windows per group, then the mean
+    of the rows numbered (n+1) div 2 and (n+2) div 2 (one row when n is odd).
     """
-    grouping = [bytewise(k) if isinstance(k.type, String) else k for k in keys]
-    labelled = [g.label(k.key) if g is not k else k for g, k in zip(grouping, keys, strict=True)]
-    query = (
-        select(*labelled, median_of(value).label("median"))
+    if dialect == "postgresql":
+        grouping = [bytewise(k) if isinstance(k.type, String) else k for k in keys]
+        labelled = [g.label(k.key) if g is not k else k for g, k in zip(grouping, keys, strict=True)]
+        query = (
+            select(*labelled, median_of(value).label("median"))
+            .select_from(source)
+            .where(value.is_not(None), *where)
+        )
+        return query.group_by(*grouping) if keys else query
+    partition = list(keys) or None
+    numbered = (
+        select(
+            *keys,
+            value.label("v"),
+            func.row_number().over(partition_by=partition, order_by=value).label("rn"),
+            func.count().over(partition_by=partition).label("n"),
+        )
         .select_from(source)
         .where(value.is_not(None), *where)
+        .subquery("m")
     )
-    return query.group_by(*grouping) if keys else query
+    key_cols = [numbered.c[k.key] for k in keys if k.key is not None]
+    n = numbered.c.n
+    query = select(*key_cols, func.avg(numbered.c.v).label("median")).where(
+        numbered.c.rn.in_([(n + 1) // 2, (n + 2) // 2])
+    )
+    return query.group_by(*key_cols) if key_cols else query

@@ -33,9 +33,7 @@ MEDIAN_INDEXES = {
 def upgrade() -> None:
     postgres = op.get_bind().dialect.name == "postgresql"
     for name, columns in MEDIAN_INDEXES.items():
-        parts = [
-            c.rstrip("*") + (' COLLATE "C"' if postgres and c.endswith("*") else "") for c in columns
-        ]
+        parts = [c.rstrip("*") + (' COLLATE "C"' if postgres and c.endswith("*") else "") for c in columns]
         op.execute(f"CREATE INDEX {name} ON report_fact ({', '.join(parts)})")
     op.drop_index("ix_report_fact_kind", "report_fact")
 
