@@ -117,8 +117,8 @@ class FeedbackRequest(SQLModel, table=True):
 
     id: int | None = Field(default=None, primary_key=True)
     kind: str = Field(index=True)
-    lead_id: int | None = Field(default=None, foreign_key="lead.id")
-    deal_id: int | None = Field(default=None, foreign_key="deal.id")
+    lead_id: int | None = Field(default=None, foreign_key="lead.id", index=True)
+    deal_id: int | None = Field(default=None, foreign_key="deal.id", index=True)
     rep_id: int = Field(foreign_key="rep.id", index=True)
     token: str | None = Field(default=None, unique=True, max_length=64)
     message_id: str | None = Field(default=None, unique=True, max_length=255)
