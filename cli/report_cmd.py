@@ -6,9 +6,12 @@ table, CSV, JSON, Markdown or a self-contained HTML page with charts (``--format
 
 from __future__ import annotations
 
+import inspect
+from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 from zoneinfo import ZoneInfo
 
 import typer
@@ -109,171 +112,108 @@ def _run(
     console.print(f"Wrote {report.title.lower()} ({fmt.value}) to [bold]{output}[/].", highlight=False)
 
 
-@app.command("summary")
-def summary_cmd(
-    fmt: FormatOption = OutputFormat.table,
-    output: OutputOption = None,
-    since: SinceOption = None,
-    until: UntilOption = None,
-    campaign: CampaignOption = None,
-    source: SourceOption = None,
-    rep: RepOption = None,
-    team: TeamOption = None,
-    kind: KindOption = None,
-    config: ConfigOption = None,
-) -> None:
-    """The whole loop on one page: how many leads sales accepts and answers, by campaign and source,
-    why leads are turned down, why deals are won and lost, and which competitors come up."""
-    _run("summary", **locals())
+# Each report's command: the common filters plus its own options, its default format and its help.
+# The commands are built from this table so that a filter is declared once for every report.
+COMMON: list[tuple[str, object, object]] = [
+    ("fmt", FormatOption, OutputFormat.table),
+    ("output", OutputOption, None),
+    ("since", SinceOption, None),
+    ("until", UntilOption, None),
+    ("campaign", CampaignOption, None),
+    ("source", SourceOption, None),
+    ("rep", RepOption, None),
+    ("team", TeamOption, None),
+    ("kind", KindOption, None),
+]
+EXTRA: dict[str, tuple[object, object]] = {
+    "by": (ByOption, None),
+    "period": (PeriodOption, "week"),
+    "reason": (ReasonOption, None),
+    "competitor": (CompetitorOption, None),
+    "outcome": (OutcomeOption, None),
+    "limit": (LimitOption, None),
+}
 
 
-@app.command("funnel")
-def funnel_cmd(
-    fmt: FormatOption = OutputFormat.table,
-    output: OutputOption = None,
-    since: SinceOption = None,
-    until: UntilOption = None,
-    campaign: CampaignOption = None,
-    source: SourceOption = None,
-    rep: RepOption = None,
-    team: TeamOption = None,
-    by: ByOption = None,
-    config: ConfigOption = None,
-) -> None:
-    """Leads handed to sales → answered → accepted → opportunity → won, overall and per campaign
-    (or per --by). Shows where each campaign's leads drop out."""
-    _run("funnel", kind=None, **locals())
+@dataclass(frozen=True)
+class Spec:
+    help: str
+    extra: tuple[str, ...] = ()
+    fmt: OutputFormat = OutputFormat.table
+    kind: str | None = None  # the one kind the report is about, if it is about one
 
 
-@app.command("reasons")
-def reasons_cmd(
-    fmt: FormatOption = OutputFormat.table,
-    output: OutputOption = None,
-    since: SinceOption = None,
-    until: UntilOption = None,
-    campaign: CampaignOption = None,
-    source: SourceOption = None,
-    rep: RepOption = None,
-    team: TeamOption = None,
-    kind: KindOption = None,
-    by: ByOption = None,
-    config: ConfigOption = None,
-) -> None:
-    """Why leads are accepted, rejected or recycled and why deals are won or lost, reason by reason;
-    with --by, per campaign, source, segment, rep, team, week or month."""
-    _run("reasons", **locals())
+SPECS = {
+    "summary": Spec(
+        "The whole loop on one page: how many leads sales accepts and answers, by campaign and "
+        "source, why leads are turned down, why deals are won and lost, and which competitors come up."
+    ),
+    "funnel": Spec(
+        "Leads handed to sales → answered → accepted → opportunity → won, overall and per campaign "
+        "(or per --by). Shows where each campaign's leads drop out.",
+        ("by",),
+        kind="disposition",
+    ),
+    "reasons": Spec(
+        "Why leads are accepted, rejected or recycled and why deals are won or lost, reason by "
+        "reason; with --by, per campaign, source, segment, rep, team, week or month.",
+        ("by",),
+    ),
+    "winloss": Spec(
+        "Win rate and amounts by campaign and source (from the CRM), the reasons reps give, and the "
+        'deals where the CRM and the rep disagree (won in the CRM, "lost" per the rep).',
+        ("by", "limit"),
+        kind="winloss",
+    ),
+    "competitors": Spec(
+        "Which competitors reps name, how often we win against each, and the reasons given.",
+        ("competitor",),
+    ),
+    "responsiveness": Spec(
+        "How completely and how fast each rep and team answers, and how many requests are overdue."
+    ),
+    "trends": Spec(
+        "Answer, acceptance and win rates week by week (or --period month), with volumes.", ("period",)
+    ),
+    "verbatims": Spec(
+        "What the reps actually wrote, newest first (200 unless --limit), with the CRM id of each "
+        "lead or deal; filter by --reason, --competitor, --outcome or campaign.",
+        ("reason", "competitor", "outcome", "limit"),
+    ),
+    "export": Spec(
+        "Every answer keyed by the CRM's lead or deal id, as CSV for import back into the CRM: "
+        "outcome, reasons, competitor and the rep's words.",
+        ("reason", "competitor", "outcome", "limit"),
+        fmt=OutputFormat.csv,
+    ),
+}
 
 
-@app.command("winloss")
-def winloss_cmd(
-    fmt: FormatOption = OutputFormat.table,
-    output: OutputOption = None,
-    since: SinceOption = None,
-    until: UntilOption = None,
-    campaign: CampaignOption = None,
-    source: SourceOption = None,
-    rep: RepOption = None,
-    team: TeamOption = None,
-    by: ByOption = None,
-    limit: LimitOption = None,
-    config: ConfigOption = None,
-) -> None:
-    """Win rate and amounts by campaign and source (from the CRM), the reasons reps give, and the
-    deals where the CRM and the rep disagree (won in the CRM, "lost" per the rep)."""
-    _run("winloss", kind=None, **locals())
+def _command(name: str, spec: Spec) -> Callable[..., None]:
+    """The Typer command for report ``name``: a function whose signature lists its options."""
+    options = [(n, t, spec.fmt if n == "fmt" else d) for n, t, d in COMMON]
+    options += [(n, *EXTRA[n]) for n in spec.extra]
+    options.append(("config", ConfigOption, None))
+    params = [
+        inspect.Parameter(n, inspect.Parameter.KEYWORD_ONLY, default=d, annotation=t) for n, t, d in options
+    ]
+
+    def command(**values: Any) -> None:
+        kind = values.get("kind")
+        if spec.kind is not None and kind not in (None, spec.kind):
+            fail(
+                f"the {name} report is about {spec.kind} requests only: --kind {kind} leaves nothing.",
+                hint=f"drop --kind, or use --kind {spec.kind}.",
+                code=2,
+            )
+        _run(name, **values)
+
+    command.__signature__ = inspect.Signature(params)  # type: ignore[attr-defined]
+    command.__annotations__ = {p.name: p.annotation for p in params}
+    command.__name__ = command.__qualname__ = f"{name}_cmd"
+    command.__doc__ = spec.help
+    return command
 
 
-@app.command("competitors")
-def competitors_cmd(
-    fmt: FormatOption = OutputFormat.table,
-    output: OutputOption = None,
-    since: SinceOption = None,
-    until: UntilOption = None,
-    campaign: CampaignOption = None,
-    source: SourceOption = None,
-    rep: RepOption = None,
-    team: TeamOption = None,
-    kind: KindOption = None,
-    competitor: CompetitorOption = None,
-    config: ConfigOption = None,
-) -> None:
-    """Which competitors reps name, how often we win against each, and the reasons given."""
-    _run("competitors", **locals())
-
-
-@app.command("responsiveness")
-def responsiveness_cmd(
-    fmt: FormatOption = OutputFormat.table,
-    output: OutputOption = None,
-    since: SinceOption = None,
-    until: UntilOption = None,
-    campaign: CampaignOption = None,
-    source: SourceOption = None,
-    rep: RepOption = None,
-    team: TeamOption = None,
-    kind: KindOption = None,
-    config: ConfigOption = None,
-) -> None:
-    """How completely and how fast each rep and team answers, and how many requests are overdue."""
-    _run("responsiveness", **locals())
-
-
-@app.command("trends")
-def trends_cmd(
-    fmt: FormatOption = OutputFormat.table,
-    output: OutputOption = None,
-    since: SinceOption = None,
-    until: UntilOption = None,
-    campaign: CampaignOption = None,
-    source: SourceOption = None,
-    rep: RepOption = None,
-    team: TeamOption = None,
-    period: PeriodOption = "week",
-    config: ConfigOption = None,
-) -> None:
-    """Answer, acceptance and win rates week by week (or --period month), with volumes."""
-    _run("trends", kind=None, **locals())
-
-
-@app.command("verbatims")
-def verbatims_cmd(
-    fmt: FormatOption = OutputFormat.table,
-    output: OutputOption = None,
-    since: SinceOption = None,
-    until: UntilOption = None,
-    campaign: CampaignOption = None,
-    source: SourceOption = None,
-    rep: RepOption = None,
-    team: TeamOption = None,
-    kind: KindOption = None,
-    reason: ReasonOption = None,
-    competitor: CompetitorOption = None,
-    outcome: OutcomeOption = None,
-    limit: LimitOption = None,
-    config: ConfigOption = None,
-) -> None:
-    """What the reps actually wrote, newest first (200 unless --limit), with the CRM id of each
-    lead or deal; filter by --reason, --competitor, --outcome or campaign."""
-    _run("verbatims", **locals())
-
-
-@app.command("export")
-def export_cmd(
-    fmt: FormatOption = OutputFormat.csv,
-    output: OutputOption = None,
-    since: SinceOption = None,
-    until: UntilOption = None,
-    campaign: CampaignOption = None,
-    source: SourceOption = None,
-    rep: RepOption = None,
-    team: TeamOption = None,
-    kind: KindOption = None,
-    reason: ReasonOption = None,
-    competitor: CompetitorOption = None,
-    outcome: OutcomeOption = None,
-    limit: LimitOption = None,
-    config: ConfigOption = None,
-) -> None:
-    """Every answer keyed by the CRM's lead or deal id, as CSV for import back into the CRM:
-    outcome, reasons, competitor and the rep's words."""
-    _run("export", **locals())
+for _name, _spec in SPECS.items():
+    app.command(_name)(_command(_name, _spec))

@@ -114,6 +114,29 @@ def test_cli_writes_every_format(engine: Engine, tmp_path: Path) -> None:
     assert result.exit_code == 0 and result.stdout.startswith("crm_lead_id,crm_deal_id")
 
 
+@pytest.mark.parametrize("name", sorted(REPORTS))
+def test_cli_every_report_takes_every_filter(engine: Engine, name: str) -> None:
+    from cli.main import app
+
+    env = {"FEEDBACK_DATABASE_URL": str(engine.url), "FEEDBACK_SECRET": "x" * 32}
+    kind = {"winloss": "winloss"}.get(name, "disposition")
+    filters = ["--since", "2025-01-01", "--until", "2026-12-31", "--campaign", "Ebook", "--source", "ppc"]
+    filters += ["--rep", "nobody@example.com", "--team", "East", "--kind", kind, "-f", "json"]
+    result = CliRunner().invoke(app, ["report", name, *filters], env=env)
+    assert result.exit_code == 0, result.output
+    described = json.loads(result.stdout)["filters"]
+    assert described["campaigns"] == ["Ebook"] and described["kind"] == kind
+
+
+def test_cli_refuses_a_kind_the_report_is_not_about(engine: Engine) -> None:
+    from cli.main import app
+
+    env = {"FEEDBACK_DATABASE_URL": str(engine.url), "FEEDBACK_SECRET": "x" * 32}
+    result = CliRunner().invoke(app, ["report", "funnel", "--kind", "winloss"], env=env)
+    assert result.exit_code == 2
+    assert "about disposition requests only" in result.output and "--kind disposition" in result.output
+
+
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 
 
