@@ -803,45 +803,29 @@ def import_leads(
     result = ImportResult(kind="leads")
     index = _RepIndex(session)
     existing = _existing(session, Lead, table, columns)
-    for raw in table.rows:
-        try:
-            if raw.problem:
-                raise InvalidValue(raw.problem)
-            row = _Row(raw.values, columns)
-            crm_id = row.get("crm_id")
-            if not crm_id:
-                raise InvalidValue("no lead id")
-            values = _attribution(row)
-            if row.has("name") or row.has("first_name") or row.has("last_name"):
-                values["name"] = row.get("name") or " ".join(
-                    p for p in (row.get("first_name"), row.get("last_name")) if p
-                )
-            if row.has("email"):
-                values["email"] = row.get("email").lower() or None
-            for name in ("title", "company"):
-                if row.has(name):
-                    values[name] = row.opt(name)
-            owner = _owner(row, index)
-            if owner is not None:
-                values["rep_id"] = owner.id
-            elif row.has("rep") or row.has("rep_email"):
-                values["rep_id"] = None
-            if row.has("assigned_at"):
-                value = row.get("assigned_at")
-                values["assigned_at"] = parse_datetime(value, tz=tz) if value else None
-            lead = existing.get(crm_id)
-            created = lead is None
-            if lead is None:
-                lead = existing[crm_id] = Lead(crm_id=crm_id)
-            changed = _apply(lead, values)
-            if created or changed:
-                session.add(lead)
-            _count(result, created=created, changed=changed)
-        except ImportingError as exc:
-            result.errors.append(RowError(raw.line, str(exc)))
-        if on_row:
-            on_row()
-    session.flush()
+
+    def values_of(row: _Row, line: int) -> dict[str, object]:
+        values = _attribution(row)
+        if row.has("name") or row.has("first_name") or row.has("last_name"):
+            values["name"] = row.get("name") or " ".join(
+                p for p in (row.get("first_name"), row.get("last_name")) if p
+            )
+        if row.has("email"):
+            values["email"] = row.get("email").lower() or None
+        for name in ("title", "company"):
+            if row.has(name):
+                values[name] = row.opt(name)
+        owner = _owner(row, index)
+        if owner is not None:
+            values["rep_id"] = owner.id
+        elif row.has("rep") or row.has("rep_email"):
+            values["rep_id"] = None
+        if row.has("assigned_at"):
+            value = row.get("assigned_at")
+            values["assigned_at"] = parse_datetime(value, tz=tz) if value else None
+        return values
+
+    _upsert_by_crm_id(session, table, columns, Lead, existing, result, values_of, on_row=on_row)
     return result
 
 
@@ -874,6 +858,70 @@ def import_deals(
         if part
     }
     leads = {lead.crm_id: lead for lead in _in_chunks(session, Lead, sorted(lead_ids))}
+
+    def values_of(row: _Row, line: int) -> dict[str, object]:
+        values = _attribution(row)
+        for name in ("name", "company"):
+            if row.has(name):
+                values[name] = row.get(name) if name == "name" else row.opt(name)
+        if row.has("amount"):
+            amount, currency = parse_amount(row.get("amount"))
+            values["amount"] = amount
+            if currency and not row.get("currency"):
+                values["currency"] = currency
+        if row.get("currency"):
+            values["currency"] = row.get("currency").upper()
+        if row.has("stage"):
+            values["stage"] = row.opt("stage")
+            values["result"] = map_stage(row.get("stage"), settings.crm_stages)
+        if row.has("close_date"):
+            value = row.get("close_date")
+            values["close_date"] = parse_date(value, tz=tz) if value else None
+        owner = _owner(row, index)
+        if owner is not None:
+            values["rep_id"] = owner.id
+
+        lead: Lead | None = None
+        if row.has("lead_id"):
+            wanted = [p for p in re.split(r"[;,\s]+", row.get("lead_id")) if p]
+            lead = next((leads[p] for p in wanted if p in leads), None)
+            values["lead_id"] = lead.id if lead else None
+            if wanted and lead is None:
+                result.warnings.append(
+                    RowError(
+                        line,
+                        f"lead {', '.join(wanted)} not found: deal imported without its lead "
+                        "(import leads first)",
+                    )
+                )
+        if lead is not None:
+            for name in ("campaign", "source", "segment", "company"):
+                if not values.get(name) and getattr(lead, name):
+                    values[name] = getattr(lead, name)
+            if owner is None and lead.rep_id is not None:
+                values["rep_id"] = lead.rep_id
+        return values
+
+    _upsert_by_crm_id(session, table, columns, Deal, existing, result, values_of, on_row=on_row)
+    return result
+
+
+def _upsert_by_crm_id(
+    session: Session,
+    table: CsvTable,
+    columns: Mapping[str, list[str]],
+    model: type[_M],
+    existing: dict[str, _M],
+    result: ImportResult,
+    values_of: Callable[[_Row, int], dict[str, object]],
+    *,
+    on_row: Callable[[], None] | None,
+) -> None:
+    """The row loop leads and deals share: read each row's values, then create or update by CRM id.
+
+    A row that cannot be read is reported with its line and skipped; the rest go on.
+    """
+    noun = model.__tablename__
     for raw in table.rows:
         try:
             if raw.problem:
@@ -881,62 +929,21 @@ def import_deals(
             row = _Row(raw.values, columns)
             crm_id = row.get("crm_id")
             if not crm_id:
-                raise InvalidValue("no deal id")
-            values = _attribution(row)
-            for name in ("name", "company"):
-                if row.has(name):
-                    values[name] = row.get(name) if name == "name" else row.opt(name)
-            if row.has("amount"):
-                amount, currency = parse_amount(row.get("amount"))
-                values["amount"] = amount
-                if currency and not row.get("currency"):
-                    values["currency"] = currency
-            if row.get("currency"):
-                values["currency"] = row.get("currency").upper()
-            if row.has("stage"):
-                values["stage"] = row.opt("stage")
-                values["result"] = map_stage(row.get("stage"), settings.crm_stages)
-            if row.has("close_date"):
-                value = row.get("close_date")
-                values["close_date"] = parse_date(value, tz=tz) if value else None
-            owner = _owner(row, index)
-            if owner is not None:
-                values["rep_id"] = owner.id
-
-            lead: Lead | None = None
-            if row.has("lead_id"):
-                wanted = [p for p in re.split(r"[;,\s]+", row.get("lead_id")) if p]
-                lead = next((leads[p] for p in wanted if p in leads), None)
-                values["lead_id"] = lead.id if lead else None
-                if wanted and lead is None:
-                    result.warnings.append(
-                        RowError(
-                            raw.line,
-                            f"lead {', '.join(wanted)} not found: deal imported without its lead "
-                            "(import leads first)",
-                        )
-                    )
-            if lead is not None:
-                for name in ("campaign", "source", "segment", "company"):
-                    if not values.get(name) and getattr(lead, name):
-                        values[name] = getattr(lead, name)
-                if owner is None and lead.rep_id is not None:
-                    values["rep_id"] = lead.rep_id
-
-            deal = existing.get(crm_id)
-            created = deal is None
-            if deal is None:
-                deal = existing[crm_id] = Deal(crm_id=crm_id)
-            changed = _apply(deal, values)
+                raise InvalidValue(f"no {noun} id")
+            values = values_of(row, raw.line)
+            item = existing.get(crm_id)
+            created = item is None
+            if item is None:
+                item = existing[crm_id] = model(crm_id=crm_id)
+            changed = _apply(item, values)
             if created or changed:
-                session.add(deal)
+                session.add(item)
             _count(result, created=created, changed=changed)
         except ImportingError as exc:
             result.errors.append(RowError(raw.line, str(exc)))
         if on_row:
             on_row()
     session.flush()
-    return result
 
 
 # --- one entry point for the CLI and the demo ------------------------------------------------
