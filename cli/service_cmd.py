@@ -109,6 +109,7 @@ def send(
             console.print(
                 f"[green]{result.sent}[/] request(s) sent"
                 + (f", {result.skipped} held back by the daily cap" if result.skipped else "")
+                + (f", {result.already} already asked by another sender" if result.already else "")
                 + (f" to {settings.resolved_outbox}" if settings.outbound == "outbox" else "")
                 + "."
             )

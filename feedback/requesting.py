@@ -17,6 +17,7 @@ from typing import Any
 
 from sqlalchemy import func
 from sqlalchemy.engine import Engine
+from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
 from feedback.models import (
@@ -53,7 +54,8 @@ def snapshot_taxonomy(session: Session, taxonomy: Taxonomy) -> None:
 @dataclass
 class SendResult:
     sent: int = 0
-    skipped: int = 0
+    skipped: int = 0  # held back by the daily cap
+    already: int = 0  # requested meanwhile by another sender (the worker's cron, `feedback send`)
     errors: list[str] = field(default_factory=list)
 
 
@@ -213,7 +215,12 @@ async def send_due_requests(
                 created_at=now,
             )
             session.add(request)
-            session.flush()  # assigns the id the token signs
+            try:
+                session.flush()  # assigns the id the token signs
+            except IntegrityError:  # another sender (the cron, `feedback send`) asked first
+                session.rollback()
+                result.already += 1
+                continue
             assert request.id is not None
             request.token = make_token(request.id, secret)
             request.message_id = make_message_id(settings.reply_domain)

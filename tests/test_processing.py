@@ -332,3 +332,62 @@ def test_status_and_requeue_commands(engine: Engine, world: dict[str, object]) -
     assert requeued.exit_code == 0 and "1 failed message" in requeued.output
     with Session(engine) as s:
         assert s.get(InboundMessage, bad).status == "received"  # type: ignore[union-attr]
+
+
+def test_worker_cron_sends_due_requests(engine: Engine, settings: Settings, tmp_path: Path) -> None:
+    """The worker's send job asks about a newly assigned lead; the cron exists only with auto_send."""
+    from workers import jobs
+    from workers.settings import build_worker
+
+    with Session(engine) as s:
+        rep = Rep(email="ann@brightline.example", name="Ann")
+        s.add(rep)
+        s.commit()
+        s.add(Lead(crm_id="L9", name="Lena", rep_id=rep.id, assigned_at=utcnow() - timedelta(minutes=5)))
+        s.commit()
+    settings = settings.model_copy(update={"send_since": datetime(2020, 1, 1)})
+    ctx = {"engine": engine, "settings": settings, "transport": MaildirTransport(tmp_path / "outbox")}
+    assert asyncio.run(jobs.send_requests(ctx)) == 1
+    assert asyncio.run(jobs.send_requests(ctx)) == 0  # asked once only
+    assert len(mailbox.Maildir(str(tmp_path / "outbox"))) == 1
+
+    def cron_names(worker: object) -> set[str]:
+        return {c.name for c in worker.cron_jobs}  # type: ignore[attr-defined]
+
+    on = build_worker(settings, engine, "redis://127.0.0.1:1/0")
+    off = build_worker(settings.model_copy(update={"auto_send": False}), engine, "redis://127.0.0.1:1/0")
+    assert "cron:send_requests" in cron_names(on) and "cron:send_requests" not in cron_names(off)
+    assert "cron:followups" in cron_names(off)
+
+
+def test_a_lead_requested_meanwhile_is_counted_not_fatal(
+    engine: Engine, settings: Settings, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Two senders racing (the cron and `feedback send`): the loser skips that lead and goes on."""
+    import feedback.requesting as requesting
+
+    with Session(engine) as s:
+        rep = Rep(email="ann@brightline.example", name="Ann")
+        s.add(rep)
+        s.commit()
+        at = utcnow() - timedelta(minutes=5)
+        s.add_all([Lead(crm_id=f"L{i}", name=f"Lead {i}", rep_id=rep.id, assigned_at=at) for i in (1, 2)])
+        s.commit()
+    settings = settings.model_copy(update={"send_since": datetime(2020, 1, 1)})
+    transport = MaildirTransport(tmp_path / "outbox")
+    stale = requesting.due_leads
+
+    def due_as_seen_before_the_other_sender(session: Session, since: datetime) -> list[tuple[Lead, Rep]]:
+        found = stale(session, since)
+        session.commit()  # SQLite admits one writer: let the other sender in between
+        with Session(engine) as other:  # the other sender asks about the first lead now
+            lead, rep = found[0]
+            other.add(FeedbackRequest(kind="disposition", lead_id=lead.id, rep_id=rep.id or 0))
+            other.commit()
+        return found
+
+    monkeypatch.setattr(requesting, "due_leads", due_as_seen_before_the_other_sender)
+    result = asyncio.run(send_due_requests(engine, settings, transport))
+    assert (result.sent, result.already, result.errors) == (1, 1, [])
+    with Session(engine) as s:
+        assert len(s.exec(select(FeedbackRequest)).all()) == 2

@@ -88,7 +88,12 @@ async def sweep(ctx: dict[str, Any], older_than_s: float = 5.0, limit: int = 500
 
 
 async def send_requests(ctx: dict[str, Any]) -> int:
+    """Cron: a request for each lead assigned and deal closed that has none (``auto_send``)."""
     result = await requesting.send_due_requests(ctx["engine"], ctx["settings"], ctx["transport"])
+    if result.sent or result.skipped:
+        log.info("sent %d request(s), %d held back by the daily cap", result.sent, result.skipped)
+    for error in result.errors:
+        log.warning("request not sent: %s", error)
     return result.sent
 
 

@@ -56,6 +56,12 @@ def build_worker(
         [
             cron(jobs.sweep, second={0, 15, 30, 45}, run_at_startup=False, unique=True, timeout=120),
             cron(jobs.followups, minute=set(range(0, 60, 5)), second=0, unique=True, timeout=600),
+            # new leads and closed deals: two minutes after each follow-up round
+            *(
+                [cron(jobs.send_requests, minute=set(range(2, 60, 5)), second=0, unique=True, timeout=600)]
+                if settings.auto_send
+                else []
+            ),
             # Mondays 08:00 UTC; send_digest itself refuses a second digest within six days
             cron(jobs.weekly_digest, weekday=0, hour=8, minute=0, second=0, unique=True, timeout=600),
         ]
