@@ -16,7 +16,16 @@ from zoneinfo import ZoneInfo
 
 import typer
 
-from cli.common import ConfigOption, FormatOption, OutputFormat, console, fail, get_settings, open_engine
+from cli.common import (
+    ConfigOption,
+    FormatOption,
+    OutputFormat,
+    console,
+    err_console,
+    fail,
+    get_settings,
+    open_engine,
+)
 from feedback.reports import REPORTS, FilterError, Filters, parse_when, render_report
 
 app = typer.Typer(no_args_is_help=True)
@@ -102,8 +111,8 @@ def _run(
         )
     except (FilterError, ValueError) as exc:
         fail(str(exc), hint="see `feedback report --help` for the accepted values.")
-    with open_engine(settings) as engine:
-        report = REPORTS[name](engine, filters, settings)
+    with open_engine(settings) as engine, err_console.status(f"Computing the {name} report..."):
+        report = REPORTS[name](engine, filters, settings)  # a second or two on millions of answers
     if output is None:
         render_report(report, fmt=fmt)
         return
