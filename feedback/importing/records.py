@@ -1,0 +1,531 @@
+"""Upserting reps, leads and deals from rows in the caller's session (no commit: one
+transaction per file, a dry run is a rollback)."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from pathlib import Path
+from typing import Literal, TypeVar
+
+from sqlmodel import Session, SQLModel, col, select
+
+from feedback.importing.cells import (
+    map_stage,
+    name_key,
+    normalise_email,
+    parse_amount,
+    parse_bool,
+    parse_date,
+    parse_datetime,
+    parse_language,
+    settings_timezone,
+)
+from feedback.importing.columns import COLUMNS, KEY_FIELD, MappedRow, map_columns
+from feedback.importing.csvfile import CsvRow, CsvTable, read_csv_file
+from feedback.importing.errors import (
+    AliasTaken,
+    FileRefused,
+    ImportingError,
+    ImportResult,
+    InvalidValue,
+    RepNotFound,
+    RowError,
+)
+from feedback.models import Deal, Lead, Rep, RepAlias, utcnow
+from feedback.settings import Settings
+
+Kind = Literal["reps", "leads", "deals"]
+KINDS: tuple[Kind, ...] = ("reps", "leads", "deals")
+
+
+class _RepIndex:
+    """Every rep by address (primary and alias), by name and by CRM id, kept current as we go."""
+
+    def __init__(self, session: Session) -> None:
+        self.by_email: dict[str, Rep] = {}
+        self.alias_owner: dict[str, int] = {}
+        self.by_name: dict[str, list[Rep]] = {}
+        self.by_crm_id: dict[str, Rep] = {}
+        reps = session.exec(select(Rep)).all()
+        by_id = {r.id: r for r in reps}
+        for rep in reps:
+            self.add(rep)
+        for alias in session.exec(select(RepAlias)).all():
+            self.alias_owner[alias.email] = alias.rep_id
+            if alias.rep_id in by_id:
+                self.by_email.setdefault(alias.email, by_id[alias.rep_id])
+
+    def add(self, rep: Rep) -> None:
+        self.by_email[rep.email] = rep
+        if rep.name:
+            bucket = self.by_name.setdefault(name_key(rep.name), [])
+            if rep not in bucket:
+                bucket.append(rep)
+        if rep.crm_id:
+            self.by_crm_id[rep.crm_id] = rep
+
+    def resolve(self, value: str) -> Rep:
+        """An owner cell (email, else exact name, else CRM user id) -> the rep."""
+        if "@" in value:
+            rep = self.by_email.get(value.strip().strip("<>").lower())
+            if rep is not None:
+                return rep
+            raise RepNotFound(f"owner {value!r} is not a known rep (import reps first)")
+        matches = self.by_name.get(name_key(value), [])
+        if len(matches) == 1:
+            return matches[0]
+        if len(matches) > 1:
+            raise RepNotFound(f"owner {value!r} matches {len(matches)} reps; use the owner's email")
+        rep = self.by_crm_id.get(value.strip())
+        if rep is not None:
+            return rep
+        raise RepNotFound(f"owner {value!r} is not a known rep (import reps first)")
+
+
+def find_rep(*, session: Session, email: str) -> Rep:
+    """The rep with this primary or alias address."""
+    address = email.strip().lower()
+    rep = session.exec(select(Rep).where(Rep.email == address)).first()
+    if rep is None:
+        alias = session.exec(select(RepAlias).where(RepAlias.email == address)).first()
+        rep = session.get(Rep, alias.rep_id) if alias else None
+    if rep is None:
+        raise RepNotFound(f"no rep with the address {email!r}")
+    return rep
+
+
+def upsert_rep(
+    *,
+    session: Session,
+    email: str,
+    name: str | None = None,
+    team: str | None = None,
+    manager_email: str | None = None,
+    language: str | None = None,
+) -> tuple[Rep, bool]:
+    """Create the rep or update the fields given (None = leave as is); reactivates. -> (rep, created)."""
+    address = normalise_email(email)
+    if session.exec(select(RepAlias).where(RepAlias.email == address)).first():
+        raise AliasTaken(f"{address} is already an alias address of another rep")
+    rep = session.exec(select(Rep).where(Rep.email == address)).first()
+    created = rep is None
+    if rep is None:
+        rep = Rep(email=address)
+    values: dict[str, object] = {"active": True}
+    if name is not None:
+        values["name"] = name.strip()
+    if team is not None:
+        values["team"] = team.strip() or None
+    if manager_email is not None:
+        values["manager_email"] = normalise_email(manager_email) if manager_email.strip() else None
+    if language is not None:
+        values["language"] = parse_language(language)
+    if _apply(rep, values) or created:
+        session.add(rep)
+        session.flush()
+    return rep, created
+
+
+def add_rep_alias(*, session: Session, email: str, alias: str) -> bool:
+    """Let the rep also reply from ``alias``. -> False when it already was their alias."""
+    rep = find_rep(session=session, email=email)
+    address = normalise_email(alias)
+    if address == rep.email:
+        raise AliasTaken(f"{address} is the rep's own address")
+    if session.exec(select(Rep).where(Rep.email == address)).first():
+        raise AliasTaken(f"{address} is another rep's address")
+    existing = session.exec(select(RepAlias).where(RepAlias.email == address)).first()
+    if existing is not None:
+        if existing.rep_id == rep.id:
+            return False
+        raise AliasTaken(f"{address} is already an alias of another rep")
+    assert rep.id is not None
+    session.add(RepAlias(rep_id=rep.id, email=address))
+    session.flush()
+    return True
+
+
+def deactivate_rep(*, session: Session, email: str) -> bool:
+    """Stop asking this rep (history stays). -> False when already inactive."""
+    rep = find_rep(session=session, email=email)
+    if not rep.active:
+        return False
+    rep.active = False
+    rep.updated_at = utcnow()
+    session.add(rep)
+    session.flush()
+    return True
+
+
+def import_reps(
+    *,
+    session: Session,
+    rows: CsvTable | Iterable[Mapping[str, str]],
+    settings: Settings | None = None,
+    on_row: Callable[[], None] | None = None,
+) -> ImportResult:
+    """Upsert reps by email (lower-cased); aliases in the file are added, never removed."""
+    table = _as_table(rows)
+    columns = _checked_columns(table, "reps")
+    result = ImportResult(kind="reps")
+    index = _RepIndex(session)
+    # managers may be named rather than addressed, and may appear later in the file
+    file_names: dict[str, str] = {}
+    for raw in table.rows:
+        row = MappedRow(raw.values, columns)
+        name = row.get("name") or " ".join(p for p in (row.get("first_name"), row.get("last_name")) if p)
+        if name and "@" in row.get("email"):
+            file_names.setdefault(name_key(name), row.get("email").lower())
+
+    for raw in table.rows:
+        try:
+            if raw.problem:
+                raise InvalidValue(raw.problem)
+            _import_rep_row(session, MappedRow(raw.values, columns), index, file_names, result, raw.line)
+        except ImportingError as exc:
+            result.errors.append(RowError(raw.line, str(exc)))
+        if on_row:
+            on_row()
+    return result
+
+
+def _import_rep_row(
+    session: Session,
+    row: MappedRow,
+    index: _RepIndex,
+    file_names: Mapping[str, str],
+    result: ImportResult,
+    line: int,
+) -> None:
+    if not row.get("email"):
+        raise InvalidValue("no email address")
+    email = normalise_email(row.get("email"))
+    if email in index.alias_owner:
+        raise AliasTaken(f"{email} is already an alias address of another rep")
+    values: dict[str, object] = {}
+    if row.has("name") or row.has("first_name") or row.has("last_name"):
+        name = row.get("name") or " ".join(p for p in (row.get("first_name"), row.get("last_name")) if p)
+        if name:
+            values["name"] = name
+    if row.has("team"):
+        values["team"] = row.opt("team")
+    if row.has("manager"):
+        manager = row.get("manager")
+        if not manager:
+            values["manager_email"] = None
+        elif "@" in manager:
+            values["manager_email"] = normalise_email(manager)
+        else:
+            found = file_names.get(name_key(manager))
+            if found is None:
+                matches = index.by_name.get(name_key(manager), [])
+                if len(matches) != 1:
+                    raise InvalidValue(f"manager {manager!r} is not a known rep: give the manager's email")
+                found = matches[0].email
+            values["manager_email"] = found
+        if values["manager_email"] == email:
+            raise InvalidValue("a rep cannot be their own manager")
+    if row.has("language") and row.get("language"):
+        values["language"] = parse_language(row.get("language"))
+    if row.has("crm_id") and row.get("crm_id"):
+        values["crm_id"] = row.get("crm_id")
+    if row.has("active") and row.get("active"):
+        values["active"] = parse_bool(row.get("active"))
+
+    aliases: list[str] = []
+    for part in re.split(r"[;,\s]+", row.get("aliases")):
+        if not part:
+            continue
+        alias = normalise_email(part)
+        if alias == email or alias in aliases:
+            continue
+        owner = index.by_email.get(alias)
+        if owner is not None and owner.email != email:
+            raise AliasTaken(f"alias {alias} already belongs to {owner.email}")
+        aliases.append(alias)
+
+    rep = index.by_email.get(email)  # a primary address: aliases were refused above
+    created = rep is None
+    if rep is None:
+        rep = Rep(email=email)
+    changed = _apply(rep, values)
+    if created or changed:
+        session.add(rep)
+        session.flush()
+    assert rep.id is not None
+    for alias in aliases:
+        if index.alias_owner.get(alias) != rep.id:
+            session.add(RepAlias(rep_id=rep.id, email=alias))
+            index.alias_owner[alias] = rep.id
+            index.by_email[alias] = rep
+            changed = True
+    index.add(rep)
+    _count(result, created=created, changed=changed)
+
+
+# --- leads -----------------------------------------------------------------------------------
+
+
+def import_leads(
+    *,
+    session: Session,
+    rows: CsvTable | Iterable[Mapping[str, str]],
+    settings: Settings | None = None,
+    on_row: Callable[[], None] | None = None,
+) -> ImportResult:
+    """Upsert leads by CRM id. The owner column may hold a rep's email or exact name."""
+    settings = settings or Settings()
+    tz = settings_timezone(settings)
+    table = _as_table(rows)
+    columns = _checked_columns(table, "leads")
+    result = ImportResult(kind="leads")
+    index = _RepIndex(session)
+    existing = _existing(session, Lead, table, columns)
+
+    def values_of(row: MappedRow, line: int) -> dict[str, object]:
+        values = _attribution(row)
+        if row.has("name") or row.has("first_name") or row.has("last_name"):
+            values["name"] = row.get("name") or " ".join(
+                p for p in (row.get("first_name"), row.get("last_name")) if p
+            )
+        if row.has("email"):
+            values["email"] = row.get("email").lower() or None
+        for name in ("title", "company"):
+            if row.has(name):
+                values[name] = row.opt(name)
+        owner = _owner(row, index)
+        if owner is not None:
+            values["rep_id"] = owner.id
+        elif row.has("rep") or row.has("rep_email"):
+            values["rep_id"] = None
+        if row.has("assigned_at"):
+            value = row.get("assigned_at")
+            values["assigned_at"] = parse_datetime(value, tz=tz) if value else None
+        return values
+
+    _upsert_by_crm_id(session, table, columns, Lead, existing, result, values_of, on_row=on_row)
+    return result
+
+
+# --- deals -----------------------------------------------------------------------------------
+
+
+def import_deals(
+    *,
+    session: Session,
+    rows: CsvTable | Iterable[Mapping[str, str]],
+    settings: Settings | None = None,
+    on_row: Callable[[], None] | None = None,
+) -> ImportResult:
+    """Upsert deals by CRM id; won/lost from the stage, and attribution from the lead they came from.
+
+    The lead (by its CRM id) gives the deal its campaign, source, segment and, failing an owner
+    column, its rep, wherever the deal's own cell is empty, so the funnel runs lead -> won.
+    """
+    settings = settings or Settings()
+    tz = settings_timezone(settings)
+    table = _as_table(rows)
+    columns = _checked_columns(table, "deals")
+    result = ImportResult(kind="deals")
+    index = _RepIndex(session)
+    existing = _existing(session, Deal, table, columns)
+    lead_ids = {
+        part
+        for raw in table.rows
+        for part in re.split(r"[;,\s]+", MappedRow(raw.values, columns).get("lead_id"))
+        if part
+    }
+    leads = {lead.crm_id: lead for lead in _in_chunks(session, Lead, sorted(lead_ids))}
+
+    def values_of(row: MappedRow, line: int) -> dict[str, object]:
+        values = _attribution(row)
+        for name in ("name", "company"):
+            if row.has(name):
+                values[name] = row.get(name) if name == "name" else row.opt(name)
+        if row.has("amount"):
+            amount, currency = parse_amount(row.get("amount"))
+            values["amount"] = amount
+            if currency and not row.get("currency"):
+                values["currency"] = currency
+        if row.get("currency"):
+            values["currency"] = row.get("currency").upper()
+        if row.has("stage"):
+            values["stage"] = row.opt("stage")
+            values["result"] = map_stage(row.get("stage"), settings.crm_stages)
+        if row.has("close_date"):
+            value = row.get("close_date")
+            values["close_date"] = parse_date(value, tz=tz) if value else None
+        owner = _owner(row, index)
+        if owner is not None:
+            values["rep_id"] = owner.id
+
+        lead: Lead | None = None
+        if row.has("lead_id"):
+            wanted = [p for p in re.split(r"[;,\s]+", row.get("lead_id")) if p]
+            lead = next((leads[p] for p in wanted if p in leads), None)
+            values["lead_id"] = lead.id if lead else None
+            if wanted and lead is None:
+                result.warnings.append(
+                    RowError(
+                        line,
+                        f"lead {', '.join(wanted)} not found: deal imported without its lead "
+                        "(import leads first)",
+                    )
+                )
+        if lead is not None:
+            for name in ("campaign", "source", "segment", "company"):
+                if not values.get(name) and getattr(lead, name):
+                    values[name] = getattr(lead, name)
+            if owner is None and lead.rep_id is not None:
+                values["rep_id"] = lead.rep_id
+        return values
+
+    _upsert_by_crm_id(session, table, columns, Deal, existing, result, values_of, on_row=on_row)
+    return result
+
+
+def _upsert_by_crm_id(
+    session: Session,
+    table: CsvTable,
+    columns: Mapping[str, list[str]],
+    model: type[_M],
+    existing: dict[str, _M],
+    result: ImportResult,
+    values_of: Callable[[MappedRow, int], dict[str, object]],
+    *,
+    on_row: Callable[[], None] | None,
+) -> None:
+    """The row loop leads and deals share: read each row's values, then create or update by CRM id.
+
+    A row that cannot be read is reported with its line and skipped; the rest go on.
+    """
+    noun = model.__tablename__
+    for raw in table.rows:
+        try:
+            if raw.problem:
+                raise InvalidValue(raw.problem)
+            row = MappedRow(raw.values, columns)
+            crm_id = row.get("crm_id")
+            if not crm_id:
+                raise InvalidValue(f"no {noun} id")
+            values = values_of(row, raw.line)
+            item = existing.get(crm_id)
+            created = item is None
+            if item is None:
+                item = existing[crm_id] = model(crm_id=crm_id)
+            changed = _apply(item, values)
+            if created or changed:
+                session.add(item)
+            _count(result, created=created, changed=changed)
+        except ImportingError as exc:
+            result.errors.append(RowError(raw.line, str(exc)))
+        if on_row:
+            on_row()
+    session.flush()
+
+
+# --- one entry point for the CLI and the demo ------------------------------------------------
+
+_IMPORTERS: dict[str, Callable[..., ImportResult]] = {
+    "reps": import_reps,
+    "leads": import_leads,
+    "deals": import_deals,
+}
+
+
+def import_file(
+    *,
+    session: Session,
+    kind: str,
+    path: Path,
+    settings: Settings | None = None,
+    on_row: Callable[[], None] | None = None,
+) -> ImportResult:
+    """Read ``path`` and import it as ``kind`` (reps | leads | deals); raises FileRefused."""
+    if kind not in _IMPORTERS:
+        raise ImportingError(f"unknown import kind {kind!r}: use one of {', '.join(KINDS)}")
+    table = read_csv_file(path)
+    return _IMPORTERS[kind](session=session, rows=table, settings=settings, on_row=on_row)
+
+
+# --- helpers ---------------------------------------------------------------------------------
+
+
+def _as_table(rows: CsvTable | Iterable[Mapping[str, str]]) -> CsvTable:
+    """Accept read_csv's table or plain dicts (e.g. from csv.DictReader; lines counted from 2)."""
+    if isinstance(rows, CsvTable):
+        return rows
+    listed = [CsvRow(line=i, values=dict(r)) for i, r in enumerate(rows, start=2)]
+    headers = list(dict.fromkeys(h for r in listed for h in r.values))
+    return CsvTable(headers=headers, rows=listed)
+
+
+def _checked_columns(table: CsvTable, kind: str) -> dict[str, list[str]]:
+    columns = map_columns(table.headers, kind)
+    key = KEY_FIELD[kind]
+    if key not in columns:
+        accepted = ", ".join(f'"{a}"' for a in COLUMNS[kind][key][:4])
+        shown = ", ".join(table.headers[:6]) + (" ..." if len(table.headers) > 6 else "")
+        raise FileRefused(
+            f"no recognisable {kind} header: need a column such as {accepted}; the first line has: {shown}"
+        )
+    return columns
+
+
+_M = TypeVar("_M", Lead, Deal)
+
+
+def _existing(
+    session: Session, model: type[_M], table: CsvTable, columns: Mapping[str, list[str]]
+) -> dict[str, _M]:
+    ids = sorted({MappedRow(r.values, columns).get("crm_id") for r in table.rows} - {""})
+    return {obj.crm_id: obj for obj in _in_chunks(session, model, ids)}
+
+
+def _in_chunks(session: Session, model: type[_M], ids: Sequence[str]) -> list[_M]:
+    found: list[_M] = []
+    for start in range(0, len(ids), 500):
+        chunk = ids[start : start + 500]
+        found.extend(session.exec(select(model).where(col(model.crm_id).in_(chunk))).all())
+    return found
+
+
+def _attribution(row: MappedRow) -> dict[str, object]:
+    return {name: row.opt(name) for name in ("campaign", "source", "segment") if row.has(name)}
+
+
+def _owner(row: MappedRow, index: _RepIndex) -> Rep | None:
+    """Owner email first, then the owner column (email, exact name, or CRM user id)."""
+    candidates = [v for v in (row.get("rep_email"), row.get("rep")) if v]
+    if not candidates:
+        return None
+    problem: RepNotFound | None = None
+    for value in candidates:
+        try:
+            return index.resolve(value)
+        except RepNotFound as exc:
+            problem = problem or exc
+    assert problem is not None
+    raise problem
+
+
+def _apply(obj: SQLModel, values: Mapping[str, object]) -> bool:
+    """Set changed fields only, so re-importing the same file reports rows as unchanged."""
+    changed = False
+    for name, value in values.items():
+        if getattr(obj, name) != value:
+            setattr(obj, name, value)
+            changed = True
+    if changed and hasattr(obj, "updated_at"):
+        obj.updated_at = utcnow()
+    return changed
+
+
+def _count(result: ImportResult, *, created: bool, changed: bool) -> None:
+    if created:
+        result.created += 1
+    elif changed:
+        result.updated += 1
+    else:
+        result.unchanged += 1
