@@ -21,15 +21,21 @@ from feedback.classify.typos import COMMON_WORDS
 from feedback.competitors import Competitor
 
 _TRIGGER = re.compile(
-    r"(?i:\b(?:went|gone|going|go|gehen|sind)\s+with|\b(?:chose|choose|chosen|picked|selected|preferred)"
-    r"|\bsigned\s+with|\blost\s+(?:out\s+|it\s+|the\s+deal\s+)?to|\bswitched\s+to|\bging\s+an"
+    r"(?i:\b(?:went|gone|going|go|gehen|sind)\s+(?:with|w/)|\b(?:chose|choose|chosen|picked|selected|preferred)"
+    r"|\b(?:went|opted|decided|settled|moved|switching|switched|awarded|gave\s+it)\s+(?:for|on|to)"
+    r"|\bbeaten\s+by|\bsigned\s+with|\blost\s+(?:out\s+|it\s+|the\s+deal\s+)?to|\bswitched\s+to|\bging\s+an"
     r"|\bbeat|\bbeating|\b(?:won\s+)?against|\bvs\.?|\bversus|\bus\s+over"
-    r"|\bentschieden\s+sich\s+f(?:ü|ue|u)r|\bsich\s+f(?:ü|ue|u)r|\ba\s+choisi|\bont\s+choisi|\bpartis\s+chez|\beligieron|\beligi[oó]"
-    r"|\bse\s+fueron\s+con|\bse\s+quedaron\s+con|\bperdimos\s+(?:contra|con|frente\s+a))\s+"
+    r"|\bentschieden\s+sich\s+f(?:ü|ue|u)r|\bsich\s+f(?:ü|ue|u)r|\bverloren\s+(?:an|gegen)"
+    r"|\ba\s+choisi|\bont\s+choisi|\bpartis\s+chez|\bface\s+(?:à|a)|\bau\s+profit\s+de"
+    r"|\b(?:ont|a)\s+(?:préféré|prefere|retenu|opté\s+pour|opte\s+pour)"
+    r"|\beligieron|\beligi[oó]|\boptaron\s+por|\bprefirieron|\bescogieron|\bse\s+decidieron\s+por"
+    r"|\bse\s+fueron\s+con|\bse\s+quedaron\s+con|\b(?:perdimos|perdido|perdida)\s+(?:contra|con|frente\s+a|ante))\s+"
 )
 _TRIGGER_WORDS_TEXT = """
     went gone going go gehen sind chose choose chosen picked selected preferred signed lost switched
     ging entschieden sich choisi partis eligieron eligio se perdimos beat beating against vs versus us
+    opted decided settled moved switching awarded gave beaten verloren face profit prefere retenu opte
+    optaron prefirieron escogieron decidieron perdido perdida
 """
 _TRIGGER_WORDS = frozenset(_TRIGGER_WORDS_TEXT.split())
 _WON_WORDS = frozenset({"won", "deal", "took"})
@@ -39,6 +45,12 @@ _WON = re.compile(
 _NAME = re.compile(r"[A-Z][\w&'.-]*(?:[ \t]+(?:[A-Z0-9][\w&'.-]*|&))*")
 _US = re.compile(r"(?i)(?:us|we|our|ourselves|uns|nous|nosotros)\b")
 _NEGATED_BEFORE = re.compile(r"\b(?:not|no|nicht|pas|rather than|instead of)\s+(?:to\s+|with\s+|by\s+)?$")
+# Where a name may stand later in the sentence: after a dash or colon ("- Lucerne Insights"), or
+# after a comma or parenthesis that follows a generic noun ("their incumbent vendor, Qlik").
+_APPOSITION = re.compile(
+    r"\s[-–—:]\s*|(?i:vendor|provider|competitor|tool|platform|solution|player|company|supplier|incumbent"
+    r"|startup|alternative|one|anbieter|wettbewerber|concurrent|fournisseur|proveedor|competidor)s?\s*[,(]\s*"
+)
 _SPAN = 160  # how far after a choice phrase a name is looked for
 _SENTENCE_END = re.compile(r"[.!?\n;]")
 _NOT_NAMES_TEXT = """
@@ -158,7 +170,7 @@ def _name_after(span: str, lex: KindLexicon) -> str | None:
     m = _NAME.match(head)
     if m and (name := _clean(m.group(), lex, after=head[m.end() :])):
         return name
-    for sep in re.finditer(r"\s[-–—:]\s*", span):
+    for sep in _APPOSITION.finditer(span):
         rest = span[sep.end() :]
         m = _NAME.match(rest)
         if m and (name := _clean(m.group(), lex, after=rest[m.end() :])):

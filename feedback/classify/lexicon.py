@@ -188,6 +188,8 @@ def build_lexicon(kind: KindTaxonomy, extra: Iterable[tuple[str, Target]] = ()) 
         ("pre_negator", markers.PRE_NEGATORS),
         ("post_praise", markers.POST_PRAISE),
         ("workaround", markers.WORKAROUNDS),
+        ("post_criticism", markers.POST_CRITICISM),
+        ("pre_criticism", markers.PRE_CRITICISM),
     ):
         for text in texts:
             add(text, Target(kind_name))  # type: ignore[arg-type]

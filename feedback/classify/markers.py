@@ -62,6 +62,11 @@ GLOBAL_HEDGES = (
     "not sure", "unsure", "hard to say", "either way", "can not say", "too early to tell", "not know yet",
     "unclear", "no clue", "difficult to say", "weiss nicht", "unklar", "schwer zu sagen", "pas sur",
     "difficile a dire", "no estoy seguro", "no se", "dificil de decir",
+    "hard to tell", "difficult to tell", "tough to say", "tough to tell", "can not tell",
+    "not certain", "uncertain", "who knows", "too soon to tell", "too early to say", "remains to be seen",
+    "nicht sicher", "unsicher", "wer weiss",
+    "ne sais pas", "pas certain", "incertain", "difficile de dire", "on verra",
+    "no lo se", "no estoy segura", "quien sabe", "no esta claro", "dificil de saber",
 )  # fmt: skip
 # Doubt next to a stated outcome (same sentence) or reason (within HEDGE_REACH words): keep the
 # answer, ask a person to look.
@@ -69,6 +74,12 @@ LOCAL_HEDGES = (
     "maybe", "perhaps", "probably", "i think", "i guess", "i believe", "possibly", "or so",
     "vielleicht", "ich glaube", "wahrscheinlich", "peut etre", "je pense", "je crois", "probablement",
     "quizas", "tal vez", "creo que", "probablemente",
+    "might be", "likely", "i suspect", "i assume",
+    "assuming", "presumably", "hopefully", "fingers crossed", "not confirmed", "unconfirmed",
+    "i reckon", "kinda", "sort of", "kind of",
+    "eventuell", "evtl", "moglicherweise", "vermutlich", "ich denke", "ich vermute",
+    "sans doute", "a priori", "possiblement", "je suppose",
+    "puede que", "a lo mejor", "posiblemente", "supongo", "quiza",
 )  # fmt: skip
 
 # These make a reason the primary one: the reason before them in their clause ("product fit first
@@ -113,8 +124,13 @@ FAILURE_VERBS = frozenset(
         "passer",
         "cumplir",
         "superar",
+        # more verbs of meeting a bar, in all four languages
+        "get", "through", "qualify", "survive", "met", "cleared",
+        "bestanden", "erfullt", "geschafft", "passe", "reussi", "valide", "respecte", "respecter",
+        "pasamos", "pasar", "paso", "pasaron", "superamos", "supero", "superaron", "cumplimos", "cumplia",
+        "aprobamos", "aprobar", "aprobo",
     }
-)
+)  # fmt: skip
 
 # Phrases that mean nothing for the taxonomy but contain cue words: matched first, they hide the
 # cue inside them ("picked up the phone" is no competitor choice, "demo form" no meeting).
@@ -123,6 +139,11 @@ NEUTRAL = (
     "contact form", "support ticket", "free trial", "time zone", "press release", "get back to you",
     "come back to you", "get back to u", "circle back with you", "check back with you", "get back to me",
     "more later", "details later", "update later", "later today", "talk later",
+    "might be worth", "could be worth", "may be worth",
+    # doubt about why, not about what: "Won! Not sure why" is a plain answer
+    "not sure why", "unsure why", "no idea why", "not know why", "not sure what happened",
+    "no idea what happened", "weiss nicht warum", "weiss nicht wieso", "ne sais pas pourquoi",
+    "sais pas pourquoi", "no se por que", "no se porque", "ni idea de por que",
 )  # fmt: skip
 
 # Choice phrases ("they chose X") point at a competitor only when one is named after them; with
@@ -180,3 +201,29 @@ WORKAROUNDS = (
     "got him|her|them on the phone", "found ... right|correct|new address|number|email",
     "called ... directly", "erreicht", "gesprochen", "joint", "hable con",
 )  # fmt: skip
+
+# After a reason cue in its clause, criticism ("price was the killer", "pricing was a blocker"), or
+# before it ("issue with the price"): a cue shared by several outcomes ("price": won/price_value,
+# lost/price) keeps only its readings for the other outcomes than the positive one.
+POST_CRITICISM = (
+    "killer", "the killer", "deal breaker", "dealbreaker", "deal killer", "a blocker", "the blocker",
+    "blocker", "sticking point", "the issue", "an issue", "the problem", "a problem", "too high", "too steep",
+    "hurt us", "killed us", "killed it", "killed the deal", "a concern", "an obstacle",
+    "zu hoch", "das problem", "ein problem", "k o kriterium", "le probleme", "un probleme", "trop eleve",
+    "bloquant", "redhibitoire", "el problema", "un problema", "demasiado alto", "un obstaculo",
+)  # fmt: skip
+PRE_CRITICISM = (
+    "an issue with", "a problem with", "an issue about", "a concern about", "issue with", "issues with",
+    "problem with", "problems with", "concerns about", "concern about",
+    "concerns over", "worried about", "pushback on", "objection to", "objections to", "balked at",
+    "struggled with", "problem mit", "probleme mit", "probleme de", "probleme avec", "problema con",
+    "problemas con",
+)  # fmt: skip
+CRITICISM_REACH = 3  # words after a pre-criticism phrase that it still covers
+# Single-word post-negators that are adjectives: before a noun they describe it ("references from
+# similar clients", "a fine product"), they do not clear a reason.
+ATTRIBUTIVE = frozenset({"similar", "comparable", "equal", "fine", "ok", "okay"})
+# Words that may follow such an adjective when it is still said of the reason ("similar to X").
+ATTRIBUTIVE_FOLLOWERS = frozenset(
+    {"to", "with", "across", "for", "between", "on", "in", "overall", "too", "as", "and", "really", "anyway"}
+)

@@ -15,6 +15,8 @@ from feedback.classify.lexicon import GAP_MAX, Element, KindLexicon, Target
 from feedback.classify.normalise import CONTRASTS, SENTENCE, WORD, Tokens
 from feedback.classify.typos import COMMON_WORDS, repair
 
+# Clause breaks a "..." gap does not cross (";" and contrast words end what a phrase may span).
+_GAP_STOPS = frozenset({";"}) | CONTRASTS
 _NEGATABLE = frozenset({"outcome", "hint", "reason", "post_negator", "promoter"})
 
 
@@ -158,22 +160,51 @@ def find_hits(tokens: Tokens, lex: KindLexicon) -> Matches:
             and not hit.negated
         ):
             raw[k] = hit._replace(negated=True)
-    # a post-negator clears, post-praise marks, the reason cues before it in its clause (backward)
+    # criticism before a reason cue ("issue with the price") keeps its negative readings (forward)
+    critic_clause, critic_end = -1, -1
+    for k, hit in enumerate(raw):
+        if hit.has("pre_criticism"):
+            critic_clause, critic_end = hit.clause, hit.end
+        elif hit.codes and hit.clause == critic_clause and hit.start - critic_end <= markers.CRITICISM_REACH:
+            raw[k] = _criticised(hit, lex)
+    # a post-negator clears, post-praise marks, post-criticism narrows, the reason cues before it in
+    # its clause (backward)
     hits: list[Hit] = []
-    cleared_clause = praised_clause = -1
+    cleared_clause = praised_clause = criticised_clause = -1
     for hit in reversed(raw):
-        if hit.has("post_negator") and not hit.negated:
+        if hit.has("post_negator") and not hit.negated and not _attributive(hit, words, kinds):
             cleared_clause = hit.clause
         elif hit.has("post_praise") and not hit.negated:
             praised_clause = hit.clause
+        elif hit.has("post_criticism") and not hit.negated:
+            criticised_clause = hit.clause
         elif hit.has("reason") and not hit.negated:
             if hit.clause == cleared_clause:
                 hit = hit._replace(negated=True)
             elif hit.clause == praised_clause:
                 hit = hit._replace(praised=True)
+            elif hit.clause == criticised_clause:
+                hit = _criticised(hit, lex)
         hits.append(hit)
     hits.reverse()
     return Matches(tuple(hits), tuple(repaired), tuple(first_word))
+
+
+def _attributive(hit: Hit, words: list[str], kinds: tuple[int, ...]) -> bool:
+    """A one-word post-negator used before a noun ("similar clients", "a fine product")."""
+    if hit.end - hit.start != 1 or words[hit.start] not in markers.ATTRIBUTIVE or hit.end >= len(words):
+        return False
+    return kinds[hit.end] == WORD and words[hit.end] not in markers.ATTRIBUTIVE_FOLLOWERS
+
+
+def _criticised(hit: Hit, lex: KindLexicon) -> Hit:
+    """A criticised cue shared by several outcomes keeps only its readings for the other outcomes
+    than the positive one ("price was the killer" is lost/price, not won/price_value)."""
+    if len(hit.codes) < 2 or not lex.kind.outcomes:
+        return hit
+    positive = lex.kind.outcomes[0].code
+    kept = tuple(c for c in hit.codes if lex.reason_outcome[c] != positive)
+    return hit._replace(codes=kept) if kept and len(kept) < len(hit.codes) else hit
 
 
 def _after_contrast(tokens: Tokens, start: int) -> bool:
@@ -204,6 +235,8 @@ def _match(
                     if words[j] in markers.NEGATORS or words[j] in markers.SCOPE_STOPS:
                         return -1
                     skipped += 1
+                elif words[j] in _GAP_STOPS:  # "won on support; pricing ...", "X but Y"
+                    return -1
                 j += 1
             else:
                 return -1

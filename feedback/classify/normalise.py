@@ -35,6 +35,22 @@ def _bare_not(m: re.Match[str]) -> str:
 # A period followed by a lower-case word is an abbreviation or a lazy sentence end: a soft break.
 _SOFT_PERIOD = re.compile(r"\.(?=[ \t]+[a-z(])")
 _MONEY_SIGNS = re.compile(r"[$€£]{2,}")
+# ... but after "no", "zero", "kein", "sin" it is money itself: "no $$" = "no money".
+_NO_MONEY = re.compile(r"(?i)\b(no|zero|without|little|not enough|kein|keine|sin|sans|pas de)\s*[$€£]{2,}")
+# Shorthand written with a slash, read before the slash becomes a break: "went w/ Contoso",
+# "w/o", "b/c".
+_SLASH_SHORTHAND = re.compile(r"(?<![\w/])(w/o(?![\w/])|b/c(?![\w/])|w/(?=\s|\w\w))")
+_SLASH_WORDS = {"w/o": "without ", "b/c": "because ", "w/": "with "}
+# Single-word shorthand reps type, read as the word it stands for (after folding).
+ABBREVIATIONS = {
+    "tmrw": "tomorrow", "tmr": "tomorrow", "tmrow": "tomorrow", "tmw": "tomorrow", "2moro": "tomorrow",
+    "2morrow": "tomorrow", "tomo": "tomorrow", "wk": "week", "wks": "weeks", "nxt": "next",
+    "appt": "appointment", "appts": "appointments", "mtgs": "meetings", "dept": "department",
+    "depts": "departments", "mgr": "manager", "mgmt": "management", "yr": "year", "yrs": "years",
+    "qtr": "quarter", "qtrs": "quarters", "thru": "through", "abt": "about", "ppl": "people",
+    "cust": "customer", "custs": "customers", "convo": "conversation", "convos": "conversations",
+    "prolly": "probably", "msg": "message", "govt": "government", "cuz": "because", "coz": "because",
+}  # fmt: skip
 _INWORD = re.compile(r"(?<=\w)[-/'](?=\w)")
 # ":" is not a break: "Competitor: none", "Reason: price" read as one clause.
 _TOKEN = re.compile(r"\w+|\n\s*\n|\n|[.!?;,/()\[\]\-+&\"]")
@@ -48,10 +64,12 @@ def fold(text: str) -> str:
     if ". " in text or ".\t" in text:
         text = _SOFT_PERIOD.sub(",", text)
     if "$$" in text or "€€" in text or "££" in text:  # "$$$" is shorthand for expensive
-        text = _MONEY_SIGNS.sub(" pricey ", text)
+        text = _MONEY_SIGNS.sub(" pricey ", _NO_MONEY.sub(r"\1 money ", text))
     if not text.isascii():
         text = _COMBINING.sub("", unicodedata.normalize("NFKD", text))
     text = text.casefold()
+    if "/" in text:
+        text = _SLASH_SHORTHAND.sub(lambda m: _SLASH_WORDS[m.group(1)], text)
     if "'" in text:
         text = _APOSTROPHE_NOT.sub(_not, text)
     if "nt" in text or "cannot" in text:
@@ -82,6 +100,7 @@ def tokenize(folded: str) -> Tokens:
         tok = m.group()
         if tok[0].isalnum() or tok[0] == "_":
             kind = CLAUSE if tok in CONTRASTS else WORD
+            tok = ABBREVIATIONS.get(tok, tok)
         elif tok[0] == "\n":
             tok = "\n"
             kind = SENTENCE

@@ -55,9 +55,13 @@ def pick_reasons(hits: Sequence[Hit], outcome: str | None, lex: KindLexicon) -> 
     anchor = outcome
     ambiguous_only = False
     if anchor is None:
-        clear = [codes[0] for k, codes in mentions if len({ro[c] for c in codes}) == 1 and k not in praised]
+        clear = [
+            (k, codes[0]) for k, codes in mentions if len({ro[c] for c in codes}) == 1 and k not in praised
+        ]
+        # a weak cue ("~on hold") does not pick the outcome when a full cue is given
+        firm = [c for k, c in clear if _full_weight(hits[k], c)]
         if clear:
-            anchor = ro[clear[0]]
+            anchor = ro[(firm or [c for _, c in clear])[0]]
         else:
             anchor = ro[mentions[0][1][0]]
             ambiguous_only = True
@@ -72,7 +76,7 @@ def pick_reasons(hits: Sequence[Hit], outcome: str | None, lex: KindLexicon) -> 
         code = fit[0] if fit else codes[0]
         if hits[k].size >= 2:
             specific.add(code)
-        if any(t.code == code and t.weight >= 1.0 for t in hits[k].targets):
+        if _full_weight(hits[k], code):
             strong.add(code)
         if code not in ordered:
             ordered.append(code)
@@ -95,6 +99,10 @@ def pick_reasons(hits: Sequence[Hit], outcome: str | None, lex: KindLexicon) -> 
     else:
         kept = same
     return ReasonPick(tuple(kept), anchor, contradicts, ambiguous_only)
+
+
+def _full_weight(hit: Hit, code: str) -> bool:
+    return any(t.code == code and t.weight >= 1.0 for t in hit.targets)
 
 
 def _promoted(hits: Sequence[Hit], reason_idx: list[int]) -> set[int]:

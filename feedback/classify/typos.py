@@ -24,13 +24,36 @@ signs signal single shared share spare spark agenda legacy legally prices pride 
 serve served trial trials final finally finance financial season writing wrote three there
 market markets marketing marked pricing priced stage staged
 """
-COMMON_WORDS = frozenset(_NEAR_CUES.split()) | frozenset(
-    line.strip()
-    for line in resources.files("feedback.classify")
-    .joinpath("common_words.txt")
-    .read_text("utf-8")
-    .splitlines()
-    if line.strip() and not line.startswith("#")
+# Common German, French and Spanish words of five letters or more (folded): common_words.txt is
+# English, and a foreign word one edit from an English cue is no typo ("Lösung" is not "losing").
+_FOREIGN = """
+losung losungen leider aktuell aktuelle aktuellen bereits wieder nochmal schon sollen wollen konnen
+mussen haben hatten hatte werden wurde wurden waren immer einen einem einer eines diese dieser dieses
+unsere unser unseren ihrer ihren ihrem keine keinen nicht nichts etwas jetzt danach vorher gerade
+kunde kunden firma unternehmen projekt angebot termin anfrage lizenz lizenzen preis preise kosten
+zeitpunkt entscheidung entschieden geschaftsfuhrer abteilung leiter meldet melden sagen gesagt
+fragen gefragt rufen angerufen schreiben geschrieben zusammen zwischen wahrend nachdem obwohl deshalb
+daher wegen trotzdem vielen danke gruss grusse besten freundlichen
+votre notre leurs elles cette aussi encore toujours depuis avant apres pendant parce
+comme entre leur nous vous avons avait avaient etait etaient seront serait client clients societe
+projet besoin offre contrat devis prix equipe directeur reponse retour merci bonne journee cordialement
+semaine prochaine mois annee aujourd demain quand alors donc mais toute toutes autres autre plutot
+nuestro nuestra nuestros nuestras ellos ellas tienen tenemos tenian hemos habia estan estaba estamos
+porque cuando donde desde hasta despues antes entre sobre tambien todavia ahora luego mucho muchas
+muchos empresa cliente clientes proyecto oferta contrato precio equipo director respuesta gracias
+saludos semana proximo proxima mañana manana siempre nunca quieren queria pueden puede llamada
+"""
+COMMON_WORDS = (
+    frozenset(_NEAR_CUES.split())
+    | frozenset(_FOREIGN.split())
+    | frozenset(
+        line.strip()
+        for line in resources.files("feedback.classify")
+        .joinpath("common_words.txt")
+        .read_text("utf-8")
+        .splitlines()
+        if line.strip() and not line.startswith("#")
+    )
 )
 
 
