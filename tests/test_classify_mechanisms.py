@@ -575,3 +575,83 @@ def test_negation_and_corrections_across_languages(
     kind: str, text: str, outcome: str, reasons: list[str], review: bool
 ) -> None:
     check(kind, text, outcome, reasons, review)
+
+
+# --- held-out work (bench/heldout/): general mechanisms added after measuring unseen replies ---
+
+
+def test_slash_shorthand_and_abbreviations_are_read_as_words() -> None:
+    from feedback.classify.normalise import WORD, fold, tokenize
+
+    toks = tokenize(fold("Went w/ them, mtg tmrw, nxt wk w/o fail b/c"))
+    words = [w for w, k in zip(toks.words, toks.kinds, strict=True) if k == WORD]
+    assert words == ["went", "with", "them", "mtg", "tomorrow", "next", "week", "without", "fail", "because"]
+    assert "with" not in fold("w/e")  # "whatever" is no "with"
+    r = check(W, "they went w/ Northwind", "lost", ["competitor"])
+    assert r.competitor == "Northwind BI"
+
+
+def test_money_signs_after_no_mean_money() -> None:
+    check(D, "no $$ at all", "rejected", ["no_budget"])
+    check(W, "Lost, way too $$$", "lost", ["price"])
+
+
+def test_an_attributive_adjective_is_no_post_negator() -> None:
+    check(W, "Won - strong references from comparable companies", "won", ["relationship"])
+    check(W, "Won on support; pricing was similar.", "won", ["support"])
+
+
+def test_criticism_picks_the_negative_reading_of_a_shared_cue() -> None:
+    check(W, "Pricing was a dealbreaker.", "lost", ["price"])
+    check(W, "They had an issue with the cost.", "lost", ["price"])
+    check(W, "The price was great.", "won", ["price_value"], review=True)  # praise: the positive reading
+
+
+def test_doubt_about_why_is_no_doubt_about_the_answer() -> None:
+    check(W, "Lost, not sure why.", "lost", [])
+    check(W, "Might be a loss, still chasing them for an answer.", "lost", [], review=True)
+
+
+def test_failure_verbs_in_other_languages_state_the_reason() -> None:
+    check(W, "No pasamos la revisión de seguridad.", "lost", ["security_compliance"])
+    check(W, "Die Sicherheitsprüfung haben wir nicht bestanden.", "lost", ["security_compliance"])
+
+
+def test_foreign_words_are_not_repaired_into_english_cues() -> None:
+    r = check(W, "Keine Entscheidung - sie bleiben bei der alten Lösung.", "no_decision", ["status_quo"])
+    assert not any("read" in note for note in r.explanation)
+
+
+def test_a_weak_cue_does_not_pick_the_outcome_over_a_full_cue() -> None:
+    check(D, "Check back later - it's a duplicate of Monday's lead.", "rejected", ["duplicate"])
+
+
+@pytest.mark.parametrize(
+    ("text", "competitor"),
+    [
+        ("Lost, they went with a smaller vendor, Lucerne Data.", "Lucerne Data"),
+        ("Perdu face à Lucerne.", "Lucerne"),
+        ("Verloren gegen Lucerne Data, leider.", "Lucerne Data"),
+        ("Optaron por Lucerne.", "Lucerne"),
+    ],
+)
+def test_more_choice_phrases_and_appositions_name_a_competitor(text: str, competitor: str) -> None:
+    r = run(W, text)
+    assert (r.outcome, r.competitor) == ("lost", competitor), r.explanation
+
+
+@pytest.mark.parametrize(
+    ("kind", "text", "outcome", "reasons"),
+    [
+        (D, "No le interesa para nada.", "rejected", ["no_need"]),
+        (D, "Interesado, pero no hasta el año que viene.", "recycled", ["bad_timing"]),
+        (D, "Ils n'ont pas les fonds.", "rejected", ["no_budget"]),
+        (D, "Sitzt im Marketing, hat keine Entscheidungsbefugnis.", "rejected", ["wrong_contact"]),
+        (W, "Il nous manque le module RH.", "lost", ["missing_feature"]),
+        (W, "Uns fehlte die Schnittstelle zu DATEV.", "lost", ["missing_feature"]),
+        (W, "They slashed the budget for new tools.", "no_decision", ["budget_frozen"]),
+        (W, "Our champ moved to another company, deal fell through.", "lost", ["champion_left"]),
+    ],
+)
+def test_vocabulary_beyond_the_corpus(kind: str, text: str, outcome: str, reasons: list[str]) -> None:
+    check(kind, text, outcome, reasons)
