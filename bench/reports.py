@@ -6,7 +6,8 @@ rows), times each report's queries (format-independent: the Report object, not i
 and drops the database. Each report's time is printed beside a baseline run in the same process:
 one plain scan, ``SELECT count(*) FROM response`` (the ``x scan`` ratio). With ``--before REF``
 the reports are first timed with the code of git commit REF (extracted with ``git archive``, run
-in a subprocess) on the same data at revision 0001, before upgrading to head.
+in a subprocess) on the same data, upgraded to REF's own newest migration, before upgrading to
+this tree's head.
 
     .venv/bin/python bench/reports.py [--url postgresql://postgres@127.0.0.1:5432/test] [--responses N]
         [--before f751931]
@@ -215,7 +216,7 @@ def main() -> None:
     parser.add_argument("--responses", type=int, default=1_000_000)
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument(
-        "--before", metavar="REF", help="also time the reports with commit REF's code, at 0001"
+        "--before", metavar="REF", help="also time the reports with commit REF's code and schema first"
     )
     parser.add_argument(
         "--keep",
@@ -229,6 +230,9 @@ def main() -> None:
     args = parser.parse_args()
     if args.time_only:
         engine = make_engine(args.time_only)
+        upgrade(engine)  # REF's migrations, REF's head (its code is first on the path)
+        with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+            conn.execute(text("VACUUM ANALYZE"))
         print(json.dumps(time_reports(engine, args.repeat)))
         engine.dispose()
         return
