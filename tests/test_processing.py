@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import mailbox
+import threading
 from datetime import datetime, timedelta
 from email.message import EmailMessage
 from pathlib import Path
@@ -346,10 +347,20 @@ def test_worker_cron_sends_due_requests(engine: Engine, settings: Settings, tmp_
         s.add(Lead(crm_id="L9", name="Lena", rep_id=rep.id, assigned_at=utcnow() - timedelta(minutes=5)))
         s.commit()
     settings = settings.model_copy(update={"send_since": datetime(2020, 1, 1)})
-    ctx = {"engine": engine, "settings": settings, "transport": MaildirTransport(tmp_path / "outbox")}
+    sent_from: list[int] = []
+
+    class Recording(MaildirTransport):
+        async def send(self, message: EmailMessage, *, envelope_from: str, recipients: list[str]) -> None:
+            sent_from.append(threading.get_ident())
+            await super().send(message, envelope_from=envelope_from, recipients=recipients)
+
+    ctx = {"engine": engine, "settings": settings, "transport": Recording(tmp_path / "outbox")}
     assert asyncio.run(jobs.send_requests(ctx)) == 1
     assert asyncio.run(jobs.send_requests(ctx)) == 0  # asked once only
     assert len(mailbox.Maildir(str(tmp_path / "outbox"))) == 1
+    # the round ran off the job loop's thread: a long one stalls neither jobs nor the ingest
+    assert sent_from and threading.get_ident() not in sent_from
+    assert asyncio.run(jobs.followups(ctx)) == {"reminders": 0, "escalations": 0, "clarifications": 0}
 
     def cron_names(worker: object) -> set[str]:
         return {c.name for c in worker.cron_jobs}  # type: ignore[attr-defined]

@@ -8,8 +8,9 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Callable, Coroutine
 from datetime import timedelta
-from typing import Any
+from typing import Any, TypeVar
 
 from arq import Retry
 from sqlalchemy import select, update
@@ -87,9 +88,24 @@ async def sweep(ctx: dict[str, Any], older_than_s: float = 5.0, limit: int = 500
     return len(done)
 
 
+T = TypeVar("T")
+
+
+async def _off_loop(run: Callable[[], Coroutine[Any, Any, T]]) -> T:
+    """Run a mail round on its own event loop in a thread.
+
+    The sending routines interleave blocking database work with awaits; after a large import a
+    round can take minutes, and on this loop it would stall the other jobs and, under
+    ``feedback serve``, the SMTP ingest sharing it. The transports hold no connection between
+    sends, so a loop of their own is safe.
+    """
+    return await asyncio.to_thread(lambda: asyncio.run(run()))
+
+
 async def send_requests(ctx: dict[str, Any]) -> int:
     """Cron: a request for each lead assigned and deal closed that has none (``auto_send``)."""
-    result = await requesting.send_due_requests(ctx["engine"], ctx["settings"], ctx["transport"])
+    engine, settings, transport = ctx["engine"], ctx["settings"], ctx["transport"]
+    result = await _off_loop(lambda: requesting.send_due_requests(engine, settings, transport))
     if result.sent or result.skipped:
         log.info("sent %d request(s), %d held back by the daily cap", result.sent, result.skipped)
     for error in result.errors:
@@ -98,18 +114,23 @@ async def send_requests(ctx: dict[str, Any]) -> int:
 
 
 async def followups(ctx: dict[str, Any]) -> dict[str, int]:
-    counts = await requesting.send_followups(ctx["engine"], ctx["settings"], ctx["transport"])
-    counts["clarifications"] = await requesting.send_clarifications(
-        ctx["engine"], ctx["settings"], ctx["transport"]
-    )
-    return counts
+    """Cron: reminders, escalations to managers, then one clarification mail per rep."""
+    engine, settings, transport = ctx["engine"], ctx["settings"], ctx["transport"]
+
+    async def round_() -> dict[str, int]:
+        counts = await requesting.send_followups(engine, settings, transport)
+        counts["clarifications"] = await requesting.send_clarifications(engine, settings, transport)
+        return counts
+
+    return await _off_loop(round_)
 
 
 async def weekly_digest(ctx: dict[str, Any]) -> int:
     """Mail the weekly summary to the configured marketing addresses."""
     from feedback.digest_mail import send_digest
 
-    return await send_digest(ctx["engine"], ctx["settings"], ctx["transport"])
+    engine, settings, transport = ctx["engine"], ctx["settings"], ctx["transport"]
+    return await _off_loop(lambda: send_digest(engine, settings, transport))
 
 
 def requeue_failed(engine: Any) -> int:
