@@ -91,6 +91,10 @@ def send(
             "--followups/--no-followups", help="Also send due reminders, escalations and clarifications."
         ),
     ] = True,
+    dry_run: Annotated[
+        bool,
+        typer.Option("--dry-run", help="List the requests that would go out; store and send nothing."),
+    ] = False,
 ) -> None:
     """Send the due requests, plus reminders, escalations and clarifications.
 
@@ -104,6 +108,13 @@ def send(
 
     async def main() -> None:
         with open_engine(settings) as engine:
+            if dry_run:
+                with console.status("Rendering the due requests..."):
+                    result = await send_due_requests(engine, settings, transport, limit=limit, dry_run=True)
+                _print_planned(result.planned, result.skipped)
+                for err in result.errors:
+                    console.print(f"[red]would fail:[/] {err}")
+                raise typer.Exit(1 if result.errors else 0)
             with console.status("Sending requests..."):
                 result = await send_due_requests(engine, settings, transport, limit=limit)
             console.print(
@@ -130,6 +141,20 @@ def send(
                 raise typer.Exit(1)
 
     asyncio.run(main())
+
+
+def _print_planned(planned: list[dict[str, str]], held_back: int) -> None:
+    from rich.table import Table
+
+    table = Table(title=f"Dry run: {len(planned)} request(s) would be sent", title_justify="left")
+    for name in ("to", "kind", "subject"):
+        table.add_column(name)
+    for row in planned:
+        table.add_row(row["to"], row["kind"], row["subject"])
+    console.print(table)
+    if held_back:
+        console.print(f"{held_back} more held back by the daily cap (next day).")
+    console.print("Nothing was stored or sent; reminders and clarifications were not looked at.")
 
 
 def register(app: typer.Typer) -> None:

@@ -57,6 +57,7 @@ class SendResult:
     skipped: int = 0  # held back by the daily cap
     already: int = 0  # requested meanwhile by another sender (the worker's cron, `feedback send`)
     errors: list[str] = field(default_factory=list)
+    planned: list[dict[str, str]] = field(default_factory=list)  # a dry run's mails: to, kind, subject
 
 
 def load_renderer(session: Session) -> Renderer:
@@ -185,8 +186,13 @@ async def send_due_requests(
     *,
     now: datetime | None = None,
     limit: int | None = None,
+    dry_run: bool = False,
 ) -> SendResult:
-    """Create and send every due request. Each request is committed before its mail goes out."""
+    """Create and send every due request. Each request is committed before its mail goes out.
+
+    ``dry_run`` renders every mail and applies the daily cap, lists them in ``planned`` and then
+    rolls everything back: nothing is stored or sent.
+    """
     now = now or utcnow()
     secret = settings.secret_bytes()
     taxonomy = settings.taxonomy
@@ -255,24 +261,35 @@ async def send_due_requests(
             )
             request.sent_at = now
             request.due_at = now + timedelta(hours=settings.reminder_after_hours)
-            session.add(
-                OutboundMail(
-                    purpose="request",
-                    to_addr=rep.email,
-                    subject=rendered.subject,
-                    message_id=request.message_id,
-                    request_id=request.id,
-                    sent_at=now,
-                )
+            outbound = OutboundMail(
+                purpose="request",
+                to_addr=rep.email,
+                subject=rendered.subject,
+                message_id=request.message_id,
+                request_id=request.id,
+                sent_at=now,
             )
-            session.commit()
+            session.add(outbound)
+            if dry_run:
+                session.flush()  # counted by the daily cap of the rows that follow
+                result.planned.append({"to": rep.email, "kind": kind, "subject": rendered.subject})
+                continue
+            session.commit()  # the token exists before anyone can reply to it
             try:
                 await transport.send(message, envelope_from=address, recipients=[rep.email])
-            except Exception as exc:  # the request stays; `feedback send --retry` may resend later
+            except Exception as exc:
+                # the mail did not go: withdraw the request so the lead or deal is due again and
+                # the next round (the worker's cron, `feedback send`) tries again
                 log.warning("send failed", extra={"request_id": request.id, "error": str(exc)})
-                result.errors.append(f"request {request.id} to {rep.email}: {exc}")
+                result.errors.append(f"{kind} request to {rep.email}: {exc} (tried again next round)")
+                session.delete(outbound)
+                session.flush()  # the mail row first: it points at the request
+                session.delete(request)
+                session.commit()
                 continue
             result.sent += 1
+        if dry_run:
+            session.rollback()
     return result
 
 

@@ -402,3 +402,65 @@ def test_a_lead_requested_meanwhile_is_counted_not_fatal(
     assert (result.sent, result.already, result.errors) == (1, 1, [])
     with Session(engine) as s:
         assert len(s.exec(select(FeedbackRequest)).all()) == 2
+
+
+def test_a_request_whose_mail_fails_is_tried_again_next_round(
+    engine: Engine, settings: Settings, tmp_path: Path
+) -> None:
+    """The relay refuses: no request is left claiming it was sent, and the next round sends it."""
+
+    class Refusing(MaildirTransport):
+        async def send(self, message: EmailMessage, *, envelope_from: str, recipients: list[str]) -> None:
+            raise ConnectionRefusedError("relay down")
+
+    with Session(engine) as s:
+        rep = Rep(email="ann@brightline.example", name="Ann")
+        s.add(rep)
+        s.commit()
+        s.add(Lead(crm_id="L7", name="Lena", rep_id=rep.id, assigned_at=utcnow() - timedelta(minutes=5)))
+        s.commit()
+    settings = settings.model_copy(update={"send_since": datetime(2020, 1, 1)})
+    failed = asyncio.run(send_due_requests(engine, settings, Refusing(tmp_path / "outbox")))
+    assert failed.sent == 0 and len(failed.errors) == 1 and "relay down" in failed.errors[0]
+    with Session(engine) as s:
+        assert s.exec(select(FeedbackRequest)).all() == []
+        assert s.exec(select(OutboundMail)).all() == []  # a failure does not count against the cap
+    retried = asyncio.run(send_due_requests(engine, settings, MaildirTransport(tmp_path / "outbox")))
+    assert (retried.sent, retried.errors) == (1, [])
+    with Session(engine) as s:
+        request = s.exec(select(FeedbackRequest)).one()
+        assert request.status == RequestStatus.sent and request.token
+
+
+def test_send_dry_run_lists_and_stores_nothing(engine: Engine, settings: Settings, tmp_path: Path) -> None:
+    with Session(engine) as s:
+        rep = Rep(email="ann@brightline.example", name="Ann")
+        s.add(rep)
+        s.commit()
+        at = utcnow() - timedelta(minutes=5)
+        s.add_all([Lead(crm_id=f"L{i}", name=f"Lead {i}", rep_id=rep.id, assigned_at=at) for i in (1, 2)])
+        s.commit()
+    settings = settings.model_copy(update={"send_since": datetime(2020, 1, 1), "daily_cap_per_rep": 1})
+    outbox = tmp_path / "outbox"
+    dry = asyncio.run(send_due_requests(engine, settings, MaildirTransport(outbox), dry_run=True))
+    assert (dry.sent, dry.skipped, [p["to"] for p in dry.planned]) == (0, 1, ["ann@brightline.example"])
+    assert dry.planned[0]["subject"].startswith("What happened to lead Lead 1")
+    with Session(engine) as s:
+        assert s.exec(select(FeedbackRequest)).all() == [] and s.exec(select(OutboundMail)).all() == []
+    assert not outbox.exists() or len(mailbox.Maildir(str(outbox))) == 0
+
+    from typer.testing import CliRunner
+
+    from cli.main import app
+
+    env = {
+        "FEEDBACK_DATABASE_URL": str(engine.url.render_as_string(hide_password=False)),
+        "FEEDBACK_SECRET": "test-secret",
+        "FEEDBACK_SEND_SINCE": "2020-01-01T00:00:00",
+        "FEEDBACK_OUTBOX_DIR": str(outbox),
+    }
+    result = CliRunner().invoke(app, ["send", "--dry-run"], env=env)
+    assert result.exit_code == 0, result.output
+    assert "2 request(s) would be sent" in result.output and "Nothing was stored or sent" in result.output
+    with Session(engine) as s:
+        assert s.exec(select(FeedbackRequest)).all() == []
