@@ -655,3 +655,38 @@ def test_more_choice_phrases_and_appositions_name_a_competitor(text: str, compet
 )
 def test_vocabulary_beyond_the_corpus(kind: str, text: str, outcome: str, reasons: list[str]) -> None:
     check(kind, text, outcome, reasons)
+
+
+@pytest.mark.parametrize(
+    ("text", "outcome", "reasons"),
+    [
+        # the rival's strength is our weakness on a loss
+        ("Lost to Northwind, their dashboards looked slicker.", "lost", ["missing_feature"]),
+        ("Closed lost. The other vendor was cheaper than us.", "lost", ["price"]),
+        ("We lost - Adventure had a better onboarding team.", "lost", ["competitor"]),
+        ("Their reporting was stronger.", "lost", ["missing_feature"]),
+        # ... but not when it is said of us, or the buyer only wanted it
+        ("Won - our dashboards were better than theirs.", "won", ["product_fit"]),
+        ("Won, their finance lead loved the dashboards.", "won", ["product_fit"]),
+        ("Lost, they wanted better mobile reporting.", "lost", ["missing_feature"]),
+    ],
+)
+def test_praise_of_a_rival_reads_against_us(text: str, outcome: str, reasons: list[str]) -> None:
+    check(W, text, outcome, reasons)
+
+
+@pytest.mark.parametrize(
+    ("kind", "text"),
+    [
+        (D, "Might turn into something, might not. Early days with them."),
+        (W, "Honestly a coin flip at this point."),
+        (D, "Vielleicht ja, vielleicht nein."),
+        (W, "Peut-être que oui, peut-être que non."),
+    ],
+)
+def test_a_hedge_alone_is_undecided_and_reviewed(kind: str, text: str) -> None:
+    check(kind, text, None, [], review=True)
+
+
+def test_doubt_about_the_request_is_no_hedge() -> None:
+    check(D, "Not sure which company this is, can you resend?", None, [])

@@ -19,6 +19,7 @@ from feedback.classify.normalise import WORD, fold, tokenize
 from feedback.classify.numbers import option_numbers
 from feedback.classify.outcomes import apply_corrections, is_content, vote
 from feedback.classify.reasons import pick_reasons
+from feedback.classify.rivals import mark_rivals, rival_names
 from feedback.classify.result import ClassificationResult
 from feedback.competitors import Competitor
 from feedback.taxonomy import Taxonomy
@@ -59,7 +60,7 @@ def classify(
 
     words = [w for w, k in zip(tokens.words, tokens.kinds, strict=True) if k == WORD]
     competitor, how = find_competitor(text, folded, words, matcher=matcher_for(comps), lex=lex)
-    all_hits = matches.hits
+    all_hits = mark_rivals(matches.hits, tokens, rival_names(competitor, comps))
     if competitor is None:  # "they picked Monday for the kickoff" chose no competitor
         all_hits = tuple(h for h in all_hits if h.phrase not in markers.CHOICE_PHRASES)
 
@@ -85,7 +86,8 @@ def classify(
 
     hedges = find_hedges(hits, tokens)
     said_something = any(is_content(h) for h in hits)  # negated cues count: "haven't signed"
-    undecided = voted.undecided or (hedges.global_hedge and voted.outcome is None and said_something)
+    # a hedge with no plain outcome is undecided, even alone ("could be good, could be nothing")
+    undecided = voted.undecided or (hedges.global_hedge and voted.outcome is None)
     if undecided:
         notes.append("undecided: the reply does not commit to an outcome")
         outcome, reasons, review = None, (), True

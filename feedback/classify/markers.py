@@ -67,6 +67,14 @@ GLOBAL_HEDGES = (
     "nicht sicher", "unsicher", "wer weiss",
     "ne sais pas", "pas certain", "incertain", "difficile de dire", "on verra",
     "no lo se", "no estoy segura", "quien sabe", "no esta claro", "dificil de saber",
+    # two alternatives left open: "could be good, could be nothing", "might work, might not"
+    "could be ... could be", "might be ... might be", "might ... might not", 
+    "could go ... could go", "maybe yes maybe no", "maybe maybe not", "either or", "toss up", "coin flip",
+    "fifty fifty", "50 50", "on the fence", "jury is out", "jury s out", "jury still out", "time will tell",
+    "wait and see", "dunno", "do not know", "no way to tell",
+    "vielleicht ... vielleicht", "kann sein ... kann", "keine ahnung", "mal sehen", "weiss ich nicht",
+    "abwarten", "peut etre ... peut etre", "je ne sais pas", "aucune idee", "on ne sait pas", "a voir",
+    "puede que ... puede que", "quizas ... quizas", "ni idea", "ya veremos", "veremos",
 )  # fmt: skip
 # Doubt next to a stated outcome (same sentence) or reason (within HEDGE_REACH words): keep the
 # answer, ask a person to look.
@@ -144,6 +152,10 @@ NEUTRAL = (
     "not sure why", "unsure why", "no idea why", "not know why", "not sure what happened",
     "no idea what happened", "weiss nicht warum", "weiss nicht wieso", "ne sais pas pourquoi",
     "sais pas pourquoi", "no se por que", "no se porque", "ni idea de por que",
+    # doubt about the request, not about the answer: "Not sure what you mean", "not sure which lead"
+    "not sure what|which|who|where|whose", "unsure what|which|who|where", "do not know what|which|who|where",
+    "weiss nicht was|welche|welcher|wer|wo", "ne sais pas quel|quelle|qui|ce|de quel|de quoi|ou",
+    "no se que|cual|quien|donde|de que",
 )  # fmt: skip
 
 # Choice phrases ("they chose X") point at a competitor only when one is named after them; with
@@ -227,3 +239,45 @@ ATTRIBUTIVE = frozenset({"similar", "comparable", "equal", "fine", "ok", "okay"}
 ATTRIBUTIVE_FOLLOWERS = frozenset(
     {"to", "with", "across", "for", "between", "on", "in", "overall", "too", "as", "and", "really", "anyway"}
 )
+
+# Rival superiority (see rivals.py): a third-person subject ...
+RIVALS = frozenset(
+    {
+        "they", "their", "theirs", "them", "competitor", "competitors", "competition", "incumbent", "other",
+        "others", "rival", "rivals", "alternative",
+        "deren", "ihre", "ihr", "ihren", "konkurrenz", "wettbewerber", "mitbewerber", "andere", "anderen",
+        "leur", "leurs", "ils", "concurrent", "concurrents", "concurrence", "autre",
+        "su", "sus", "ellos", "competidor", "competidores", "competencia", "otro", "otra", "tenian",
+        "ofrecian", "eran",
+    }
+)  # fmt: skip
+# ... before one of these in its clause: the rival is praised or compared favourably.
+COMPARATIVES = frozenset(
+    {
+        "better", "best", "stronger", "strongest", "nicer", "superior", "cheaper", "cheapest", "slicker",
+        "richer", "faster", "easier", "more", "ahead", "higher", "prettier", "cleaner", "smoother",
+        "broader", "deeper", "lower", "great", "excellent", "strong", "solid", "nice", "fantastic",
+        "amazing", "outstanding", "impressive", "sharper", "modern", "mature",
+        "besser", "bessere", "besseren", "besseres", "gunstiger", "billiger", "starker", "schoner", "mehr",
+        "einfacher", "schneller", "uberlegen",
+        "meilleur", "meilleure", "meilleurs", "meilleures", "plus", "superieur", "superieure", "superieurs",
+        "mejor", "mejores", "mas", "superior", "superiores", "barato", "baratos",
+    }
+)  # fmt: skip
+# Words of our side: a clause holding one (except right after THAN: "cheaper than us") is not
+# about a rival.
+FIRST_PERSON = frozenset(
+    {
+        "we", "our", "ours", "us", "wir", "unser", "unsere", "unseren", "unserer", "uns", "nous", "notre",
+        "nos", "nosotros", "nuestro", "nuestra", "nuestros", "nuestras",
+    }
+)  # fmt: skip
+THAN = frozenset({"than", "als", "que", "de"})
+# The buyer's wants: "they wanted better reporting" is a need, not a rival's strength.
+WANTS = frozenset(
+    {
+        "want", "wanted", "wants", "need", "needed", "needs", "require", "required", "requires", "asked",
+        "expected", "expect", "looking", "brauchten", "brauchen", "wollten", "wollen", "benotigten",
+        "voulaient", "veulent", "cherchaient", "querian", "quieren", "necesitaban", "necesitan", "buscaban",
+    }
+)  # fmt: skip

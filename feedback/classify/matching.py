@@ -38,6 +38,7 @@ class Hit(NamedTuple):
     praised: bool = False  # "they liked the price": a reason only for the positive outcome
     size: int = 1  # words the phrase names (not counting gaps): "existing customer" is 2
     codes: tuple[str, ...] = ()  # the reason codes among the targets, in order
+    rival: bool = False  # praise or a comparison said of a rival ("their UI was nicer"): see rivals
 
     def has(self, type_: str) -> bool:
         return type_ in self.types

@@ -6,7 +6,9 @@
   later mention of it ("It wasn't about price - we were more expensive than X").
 - A cue shared by reasons of several outcomes ("price": won/price_value, lost/price) takes the one
   of the stated outcome; with no stated outcome, the first clear reason implies the outcome.
-- Praise ("they liked the price") makes a reason only for the kind's positive (first) outcome.
+- Praise ("they liked the price") makes a reason only for the kind's positive (first) outcome,
+  unless it is said of a rival ("their UI was nicer", see ``rivals``): then, on any other outcome,
+  it reads against us.
 - Fallback reasons ("working it", "competitor") and reasons named only by weak cues ("~check
   back" in the taxonomy) yield to any other reason of their outcome.
 - A reason of another outcome than the stated one is kept (and a person must look) when no reason
@@ -54,9 +56,13 @@ def pick_reasons(hits: Sequence[Hit], outcome: str | None, lex: KindLexicon) -> 
     ro = lex.reason_outcome
     anchor = outcome
     ambiguous_only = False
+    rivals = {k: _rival_codes(codes, outcome, positive, lex) for k, codes in mentions if hits[k].rival}
     if anchor is None:
+        read = [(k, rivals.get(k) or codes) for k, codes in mentions]
         clear = [
-            (k, codes[0]) for k, codes in mentions if len({ro[c] for c in codes}) == 1 and k not in praised
+            (k, codes[0])
+            for k, codes in read
+            if len({ro[c] for c in codes}) == 1 and (k not in praised or rivals.get(k))
         ]
         # a weak cue ("~on hold") does not pick the outcome when a full cue is given
         firm = [c for k, c in clear if _full_weight(hits[k], c)]
@@ -66,6 +72,9 @@ def pick_reasons(hits: Sequence[Hit], outcome: str | None, lex: KindLexicon) -> 
             anchor = ro[mentions[0][1][0]]
             ambiguous_only = True
 
+    if anchor != positive and rivals:  # the rival's strength is our weakness
+        mentions = [(k, rivals.get(k) or codes) for k, codes in mentions]
+        praised -= {k for k, codes in rivals.items() if codes}
     ordered: list[str] = []
     specific: set[str] = set()  # named by a phrase of two or more words ("existing customer")
     strong: set[str] = set()  # named by at least one full-weight cue (not only "~check back")
@@ -76,7 +85,7 @@ def pick_reasons(hits: Sequence[Hit], outcome: str | None, lex: KindLexicon) -> 
         code = fit[0] if fit else codes[0]
         if hits[k].size >= 2:
             specific.add(code)
-        if _full_weight(hits[k], code):
+        if _full_weight(hits[k], code) or (k in rivals and anchor != positive):  # a comparison is specific
             strong.add(code)
         if code not in ordered:
             ordered.append(code)
@@ -99,6 +108,20 @@ def pick_reasons(hits: Sequence[Hit], outcome: str | None, lex: KindLexicon) -> 
     else:
         kept = same
     return ReasonPick(tuple(kept), anchor, contradicts, ambiguous_only)
+
+
+def _rival_codes(
+    codes: tuple[str, ...], outcome: str | None, positive: str | None, lex: KindLexicon
+) -> tuple[str, ...]:
+    """What a cue praised of a rival says against us: its non-positive readings, else the fallback
+    reason of the stated outcome (of any non-positive outcome when none is stated)."""
+    ro = lex.reason_outcome
+    against = tuple(c for c in codes if ro[c] != positive)
+    if against:
+        return against
+    return tuple(
+        c for c in ro if c in lex.fallback and ro[c] != positive and (outcome is None or ro[c] == outcome)
+    )
 
 
 def _full_weight(hit: Hit, code: str) -> bool:

@@ -1,0 +1,71 @@
+"""Superiority said of the other side: "their dashboards were better", "X was cheaper".
+
+Praise normally counts only for the kind's positive outcome ("support was excellent" is why we
+won). When the praise or comparison is said of a rival instead (a third-person subject such as
+"they", "their", "the other vendor", "the incumbent", or a competitor's name, before the
+comparative in the same clause, with no "we/our" in it except after "than"), it is the rival's
+strength and so, on any other outcome than the positive one, our weakness: the cue keeps its
+non-positive readings ("their dashboards were better" is lost/missing_feature, "they were
+cheaper" lost/price), and a cue with only positive readings ("their support was better") falls
+to the fallback reason of that outcome (lost/competitor). Wants and needs ("they wanted better
+reporting") are the buyer speaking, not a rival.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from functools import lru_cache
+
+from feedback.classify import markers
+from feedback.classify.matching import Hit
+from feedback.classify.normalise import WORD, Tokens, fold
+from feedback.competitors import Competitor
+
+
+def rival_names(found: str | None, competitors: tuple[Competitor, ...]) -> frozenset[str]:
+    """Folded first words of the competitor found and of every configured name and alias."""
+    configured = _configured_names(competitors)
+    if not found:
+        return configured
+    first = fold(found).replace("'", " ").split()[:1]
+    return configured | frozenset(first) if first and first[0] not in configured else configured
+
+
+@lru_cache(maxsize=64)
+def _configured_names(competitors: tuple[Competitor, ...]) -> frozenset[str]:
+    out: set[str] = set()
+    for alias in (a for c in competitors for a in (c.name, *c.aliases)):
+        out.update(fold(alias).replace("'", " ").split()[:1])
+    return frozenset(out)
+
+
+def mark_rivals(hits: Sequence[Hit], tokens: Tokens, names: Iterable[str] = ()) -> tuple[Hit, ...]:
+    """``hits`` with ``rival`` set on reason cues whose clause praises or compares a rival."""
+    if not any(h.codes for h in hits):
+        return tuple(hits)
+    rival_words = markers.RIVALS | frozenset(names)
+    words, kinds, clause = tokens.words, tokens.kinds, tokens.clause
+    # per clause: the first rival subject, the first comparative after it, and whether the clause
+    # speaks of us or of the buyer's wants (both rule the rival reading out)
+    subject: dict[int, int] = {}
+    compared: set[int] = set()
+    excluded: set[int] = set()
+    for i, w in enumerate(words):
+        if kinds[i] != WORD:
+            continue
+        c = clause[i]
+        if w in markers.FIRST_PERSON:
+            if not (i > 0 and words[i - 1] in markers.THAN):
+                excluded.add(c)
+        elif w in markers.WANTS:
+            excluded.add(c)
+        elif w in rival_words:
+            subject.setdefault(c, i)
+        elif w in markers.COMPARATIVES and c in subject:
+            compared.add(c)
+    rival = compared - excluded
+    if not rival:
+        return tuple(hits)
+    return tuple(
+        h._replace(rival=True) if h.codes and not h.negated and h.clause in rival else h for h in hits
+    )
