@@ -19,8 +19,8 @@ from feedback.classify.normalise import WORD, fold, tokenize
 from feedback.classify.numbers import option_numbers
 from feedback.classify.outcomes import apply_corrections, is_content, vote
 from feedback.classify.reasons import pick_reasons
-from feedback.classify.rivals import mark_rivals, rival_names
 from feedback.classify.result import ClassificationResult
+from feedback.classify.rivals import mark_rivals, rival_names
 from feedback.competitors import Competitor
 from feedback.taxonomy import Taxonomy
 

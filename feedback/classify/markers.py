@@ -68,7 +68,7 @@ GLOBAL_HEDGES = (
     "ne sais pas", "pas certain", "incertain", "difficile de dire", "on verra",
     "no lo se", "no estoy segura", "quien sabe", "no esta claro", "dificil de saber",
     # two alternatives left open: "could be good, could be nothing", "might work, might not"
-    "could be ... could be", "might be ... might be", "might ... might not", 
+    "could be ... could be", "might be ... might be", "might ... might not",
     "could go ... could go", "maybe yes maybe no", "maybe maybe not", "either or", "toss up", "coin flip",
     "fifty fifty", "50 50", "on the fence", "jury is out", "jury s out", "jury still out", "time will tell",
     "wait and see", "dunno", "do not know", "no way to tell",
@@ -261,7 +261,7 @@ COMPARATIVES = frozenset(
         "besser", "bessere", "besseren", "besseres", "gunstiger", "billiger", "starker", "schoner", "mehr",
         "einfacher", "schneller", "uberlegen",
         "meilleur", "meilleure", "meilleurs", "meilleures", "plus", "superieur", "superieure", "superieurs",
-        "mejor", "mejores", "mas", "superior", "superiores", "barato", "baratos",
+        "mejor", "mejores", "mas", "superiores", "barato", "baratos",
     }
 )  # fmt: skip
 # Words of our side: a clause holding one (except right after THAN: "cheaper than us") is not
