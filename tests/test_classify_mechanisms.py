@@ -690,3 +690,18 @@ def test_a_hedge_alone_is_undecided_and_reviewed(kind: str, text: str) -> None:
 
 def test_doubt_about_the_request_is_no_hedge() -> None:
     check(D, "Not sure which company this is, can you resend?", None, [])
+
+
+@pytest.mark.parametrize(
+    ("kind", "text", "outcome", "reasons"),
+    [
+        (W, "Lost. We don't hold a FedRAMP certification.", "lost", ["security_compliance"]),
+        (W, "Verloren wegen fehlender SOC-2-Zertifizierung.", "lost", ["security_compliance"]),
+        (D, "A twelve person dental practice.", "rejected", ["not_a_fit"]),
+        (D, "Only operates in Iceland, no local presence for us there.", "rejected", ["not_a_fit"]),
+    ],
+)
+def test_lacking_a_certification_and_describing_the_lead(
+    kind: str, text: str, outcome: str, reasons: list[str]
+) -> None:
+    check(kind, text, outcome, reasons)
