@@ -126,10 +126,14 @@ def send(
             )
             for err in result.errors:
                 console.print(f"[red]not sent:[/] {err}")
+            refused = 0
             if followups:
                 counts = await send_followups(engine, settings, transport)
                 counts["clarifications"] = await send_clarifications(engine, settings, transport)
+                refused = counts.pop("failed", 0)
                 console.print(", ".join(f"{v} {k}" for k, v in counts.items()) + ".")
+                if refused:
+                    console.print(f"[red]{refused} follow-up mail(s) refused[/]: retried next round.")
             if digest:
                 from feedback.digest_mail import send_digest
 
@@ -137,8 +141,8 @@ def send(
                     fail("no digest_recipients configured", hint="set FEEDBACK_DIGEST_RECIPIENTS=a@x,b@y")
                 n = await send_digest(engine, settings, transport, force=True)
                 console.print(f"Digest sent to {n} address(es).")
-            if result.errors:
-                raise typer.Exit(1)
+            if result.errors or refused:
+                raise typer.Exit(1)  # the relay refused something: worth a look at its log
 
     asyncio.run(main())
 

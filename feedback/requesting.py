@@ -51,6 +51,10 @@ def snapshot_taxonomy(session: Session, taxonomy: Taxonomy) -> None:
         )
 
 
+class MailNotSent(RuntimeError):
+    """The transport refused a service mail; nothing records it as sent, a later round retries."""
+
+
 @dataclass
 class SendResult:
     sent: int = 0
@@ -330,18 +334,22 @@ async def send_mail(
         in_reply_to=request.message_id if request is not None else None,
         purpose=purpose,
     )
-    session.add(
-        OutboundMail(
-            purpose=purpose,
-            to_addr=to,
-            subject=rendered.subject,
-            message_id=message_id,
-            request_id=request.id if request is not None else None,
-            sent_at=now,
-        )
+    outbound = OutboundMail(
+        purpose=purpose,
+        to_addr=to,
+        subject=rendered.subject,
+        message_id=message_id,
+        request_id=request.id if request is not None else None,
+        sent_at=now,
     )
+    session.add(outbound)
     session.commit()
-    await transport.send(message, envelope_from=from_addr, recipients=[to])
+    try:
+        await transport.send(message, envelope_from=from_addr, recipients=[to])
+    except Exception as exc:
+        session.delete(outbound)  # not sent: it must not count against the throttle
+        session.commit()
+        raise MailNotSent(f"{purpose} mail to {to}: {exc}") from exc
     return True
 
 
@@ -350,7 +358,7 @@ async def send_followups(
 ) -> dict[str, int]:
     """Remind reps of unanswered requests, then escalate to their manager."""
     now = now or utcnow()
-    counts = {"reminders": 0, "escalations": 0}
+    counts = {"reminders": 0, "escalations": 0, "failed": 0}
     taxonomy = settings.taxonomy
     with Session(engine, expire_on_commit=False) as session:
         renderer = load_renderer(session)
@@ -373,19 +381,25 @@ async def send_followups(
                     "sender_name": settings.from_name,
                     "original_subject": desc,
                 }
-                if await send_mail(
-                    session=session,
-                    settings=settings,
-                    transport=transport,
-                    renderer=renderer,
-                    template="reminder",
-                    context=ctx,
-                    to=rep.email,
-                    purpose="reminder",
-                    request=request,
-                    now=now,
-                    throttle=False,
-                ):
+                try:
+                    sent = await send_mail(
+                        session=session,
+                        settings=settings,
+                        transport=transport,
+                        renderer=renderer,
+                        template="reminder",
+                        context=ctx,
+                        to=rep.email,
+                        purpose="reminder",
+                        request=request,
+                        now=now,
+                        throttle=False,
+                    )
+                except MailNotSent as exc:  # one refused mail does not stop the round
+                    log.warning("%s (tried again next round)", exc)
+                    counts["failed"] += 1
+                    continue
+                if sent:
                     request.reminders_sent += 1
                     request.last_reminder_at = now
                     session.add(request)
@@ -402,19 +416,24 @@ async def send_followups(
                         "reminders": request.reminders_sent,
                         "sender_name": settings.from_name,
                     }
-                    await send_mail(
-                        session=session,
-                        settings=settings,
-                        transport=transport,
-                        renderer=renderer,
-                        template="escalation",
-                        context=ctx,
-                        to=rep.manager_email,
-                        purpose="escalation",
-                        request=request,
-                        now=now,
-                        throttle=False,
-                    )
+                    try:
+                        await send_mail(
+                            session=session,
+                            settings=settings,
+                            transport=transport,
+                            renderer=renderer,
+                            template="escalation",
+                            context=ctx,
+                            to=rep.manager_email,
+                            purpose="escalation",
+                            request=request,
+                            now=now,
+                            throttle=False,
+                        )
+                    except MailNotSent as exc:
+                        log.warning("%s (tried again next round)", exc)
+                        counts["failed"] += 1
+                        continue
                     counts["escalations"] += 1
                 request.status = RequestStatus.escalated
                 request.escalated_at = now
@@ -474,18 +493,23 @@ async def send_clarifications(
                 "sender_name": settings.from_name,
                 "options": option_groups(settings.taxonomy.kind(first.kind)),
             }
-            if await send_mail(
-                session=session,
-                settings=settings,
-                transport=transport,
-                renderer=renderer,
-                template="clarification",
-                context=ctx,
-                to=rep.email,
-                purpose="clarification",
-                request=first,
-                now=now,
-            ):
+            try:
+                sent_one = await send_mail(
+                    session=session,
+                    settings=settings,
+                    transport=transport,
+                    renderer=renderer,
+                    template="clarification",
+                    context=ctx,
+                    to=rep.email,
+                    purpose="clarification",
+                    request=first,
+                    now=now,
+                )
+            except MailNotSent as exc:  # one refused mail does not stop the round
+                log.warning("%s (tried again next round)", exc)
+                continue
+            if sent_one:
                 for request, _ in items:
                     request.clarified_at = now
                     session.add(request)

@@ -214,6 +214,26 @@ def test_reminders_then_escalation_to_the_manager(engine: Engine, world: dict[st
         assert s.exec(select(FeedbackRequest)).one().status == RequestStatus.escalated
 
 
+def test_a_refused_reminder_is_retried_and_does_not_stop_the_round(
+    engine: Engine, world: dict[str, object], tmp_path: Path
+) -> None:
+    settings, transport = world["settings"], world["transport"]
+    assert isinstance(settings, Settings) and isinstance(transport, MaildirTransport)
+
+    class Refusing(MaildirTransport):
+        async def send(self, message: EmailMessage, *, envelope_from: str, recipients: list[str]) -> None:
+            raise ConnectionRefusedError("relay down")
+
+    later = utcnow() + timedelta(hours=49)
+    counts = asyncio.run(send_followups(engine, settings, Refusing(tmp_path / "x"), now=later))
+    assert (counts["reminders"], counts["failed"]) == (0, 1)
+    with Session(engine) as s:
+        assert s.exec(select(OutboundMail).where(OutboundMail.purpose == "reminder")).all() == []
+        assert s.exec(select(FeedbackRequest)).one().reminders_sent == 0
+    counts = asyncio.run(send_followups(engine, settings, transport, now=later + timedelta(minutes=5)))
+    assert (counts["reminders"], counts["failed"]) == (1, 0)
+
+
 def test_review_correction_becomes_a_learned_example(engine: Engine, world: dict[str, object]) -> None:
     from typer.testing import CliRunner
 
@@ -360,7 +380,12 @@ def test_worker_cron_sends_due_requests(engine: Engine, settings: Settings, tmp_
     assert len(mailbox.Maildir(str(tmp_path / "outbox"))) == 1
     # the round ran off the job loop's thread: a long one stalls neither jobs nor the ingest
     assert sent_from and threading.get_ident() not in sent_from
-    assert asyncio.run(jobs.followups(ctx)) == {"reminders": 0, "escalations": 0, "clarifications": 0}
+    assert asyncio.run(jobs.followups(ctx)) == {
+        "reminders": 0,
+        "escalations": 0,
+        "failed": 0,
+        "clarifications": 0,
+    }
 
     def cron_names(worker: object) -> set[str]:
         return {c.name for c in worker.cron_jobs}  # type: ignore[attr-defined]
