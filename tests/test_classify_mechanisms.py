@@ -705,3 +705,34 @@ def test_lacking_a_certification_and_describing_the_lead(
     kind: str, text: str, outcome: str, reasons: list[str]
 ) -> None:
     check(kind, text, outcome, reasons)
+
+
+@pytest.mark.parametrize(
+    ("text", "outcome", "reasons", "competitor"),
+    [
+        # a win whose subject is the other side is our loss, in four languages and with "has"
+        ("Proseware won this one.", "lost", ["competitor"], "Proseware"),
+        ("Northwind BI has won it on price.", "lost", ["price"], "Northwind BI"),
+        ("The incumbent won again.", "lost", ["competitor"], None),
+        ("Proseware hat gewonnen, zu teuer fuer uns.", "lost", ["price"], "Proseware"),
+        ("Proseware a gagné.", "lost", ["competitor"], "Proseware"),
+        # ... but not our own win against them
+        ("We won against Proseware.", "won", [], "Proseware"),
+        ("Won - beat Northwind on price.", "won", ["price_value"], "Northwind BI"),
+    ],
+)
+def test_a_rival_win_is_our_loss(text: str, outcome: str, reasons: list[str], competitor: str | None) -> None:
+    r = check(W, text, outcome, reasons)
+    assert r.competitor == competitor, r.explanation
+
+
+def test_words_of_a_competitor_name_are_no_cues() -> None:
+    """'Tailspin Security' is no security reason, 'Litware Analytics' no reporting gap."""
+    named = (Competitor(name="Tailspin Security"), Competitor(name="Litware Analytics"))
+    for text, reasons in (
+        ("Lost to Tailspin Security.", ["competitor"]),
+        ("Lost to Litware Analytics, they were cheaper.", ["price"]),
+        ("Lost to Tailspin, their security review was stricter than ours.", ["security_compliance"]),
+    ):
+        r = classify(text, kind=W, taxonomy=T, competitors=named)
+        assert (r.outcome, list(r.reasons)) == ("lost", reasons), r.explanation

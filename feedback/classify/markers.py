@@ -241,6 +241,9 @@ ATTRIBUTIVE_FOLLOWERS = frozenset(
 )
 
 # Rival superiority (see rivals.py): a third-person subject ...
+# the reason code for losing to a competitor (the default taxonomy's lost/competitor); a taxonomy
+# without it gets no "Contoso won" -> lost reading
+LOST_TO_RIVAL = "competitor"
 RIVALS = frozenset(
     {
         "they", "their", "theirs", "them", "competitor", "competitors", "competition", "incumbent", "other",

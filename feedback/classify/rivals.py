@@ -17,6 +17,7 @@ from collections.abc import Iterable, Sequence
 from functools import lru_cache
 
 from feedback.classify import markers
+from feedback.classify.lexicon import Target
 from feedback.classify.matching import Hit
 from feedback.classify.normalise import WORD, Tokens, fold
 from feedback.competitors import Competitor
@@ -69,3 +70,87 @@ def mark_rivals(hits: Sequence[Hit], tokens: Tokens, names: Iterable[str] = ()) 
     return tuple(
         h._replace(rival=True) if h.codes and not h.negated and h.clause in rival else h for h in hits
     )
+
+
+# between a subject and its verb: "Contoso has won", "Contoso a gagné", "Contoso hat gewonnen"
+_BETWEEN = frozenset(
+    {
+        "has", "have", "had", "just", "eventually", "ultimately", "finally", "already", "clearly",
+        "hat", "haben", "hatte", "am", "ende", "schliesslich", "letztlich",
+        "a", "ont", "avait", "finalement", "ha", "han", "habia", "finalmente",
+    }
+)  # fmt: skip
+# nouns that name the other side as a subject; pronouns ("they won") are left alone: the buyer
+# is "they" as often as the rival is
+_RIVAL_NOUNS = frozenset(
+    {
+        "competitor", "competition", "incumbent", "rival", "konkurrenz", "wettbewerber", "mitbewerber",
+        "konkurrent", "concurrent", "concurrence", "competidor", "competencia",
+    }
+)  # fmt: skip
+
+
+def rival_name_words(found: str | None, competitors: tuple[Competitor, ...]) -> frozenset[tuple[str, ...]]:
+    """Folded word sequences of the competitor found and of every configured name and alias."""
+    names = [found] if found else []
+    names += [a for c in competitors for a in (c.name, *c.aliases)]
+    return frozenset(seq for n in names if (seq := tuple(fold(n).replace("'", " ").split())))
+
+
+def rival_wins(
+    hits: Sequence[Hit],
+    tokens: Tokens,
+    names: Iterable[tuple[str, ...]],
+    *,
+    positive: str,
+    lost: str,
+    lost_reason: str,
+) -> tuple[Hit, ...]:
+    """A win whose subject is the other side is our loss: "Contoso won", "the incumbent won it".
+
+    The positive outcome word right after a competitor's name (or a noun such as "competitor",
+    "incumbent"), auxiliaries and adverbs aside, states ``lost`` with ``lost_reason`` (the kind's
+    reason for losing to a competitor) instead. "We won against Contoso" keeps its win.
+    """
+    seqs = tuple(names)
+    words = tokens.words
+    out = []
+    for h in hits:
+        said = [t for t in h.targets if t.type == "outcome" and t.code == positive]
+        if not said or h.negated or not _after_rival(words, h.start, seqs):
+            out.append(h)
+            continue
+        weight = max(t.weight for t in said)
+        targets = (Target("outcome", lost, weight), Target("reason", lost_reason))
+        rest = tuple(t for t in h.targets if not (t.type == "outcome" and t.code == positive))
+        out.append(
+            h._replace(
+                targets=targets + rest,
+                types=h.types | {"outcome", "reason"},
+                codes=(lost_reason, *h.codes),
+            )
+        )
+    return tuple(out)
+
+
+def _after_rival(words: Sequence[str], start: int, names: Sequence[tuple[str, ...]]) -> bool:
+    i = start
+    while i > 0 and words[i - 1] in _BETWEEN:
+        i -= 1
+    if i > 0 and words[i - 1] in _RIVAL_NOUNS:
+        return True
+    return any(len(seq) <= i and tuple(words[i - len(seq) : i]) == seq for seq in names)
+
+
+def drop_name_cues(hits: Sequence[Hit], tokens: Tokens, names: Iterable[tuple[str, ...]]) -> tuple[Hit, ...]:
+    """Cues inside a competitor's name say nothing: "Lost to Northwind Security" is no security reason."""
+    words = tokens.words
+    spans = [
+        (i, i + len(seq))
+        for seq in names
+        for i in range(len(words) - len(seq) + 1)
+        if words[i] == seq[0] and tuple(words[i : i + len(seq)]) == seq
+    ]
+    if not spans:
+        return tuple(hits)
+    return tuple(h for h in hits if not any(a <= h.start and h.end <= b for a, b in spans))
