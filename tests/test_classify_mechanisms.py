@@ -736,3 +736,21 @@ def test_words_of_a_competitor_name_are_no_cues() -> None:
     ):
         r = classify(text, kind=W, taxonomy=T, competitors=named)
         assert (r.outcome, list(r.reasons)) == ("lost", reasons), r.explanation
+
+
+@pytest.mark.parametrize(
+    ("text", "reasons"),
+    [
+        # activity (the accepted outcome's fallback) is no verdict when a rejection reason is given
+        ("Had a call with her - they only sell to consumers, not our market.", ["not_a_fit"]),
+        ("Left two voicemails; turns out he is the wrong contact.", ["wrong_contact"]),
+        # "twice" alone is no duplicate
+        ("Pinged him twice, they have no budget.", ["no_budget"]),
+    ],
+)
+def test_activity_is_no_verdict(text: str, reasons: list[str]) -> None:
+    check(D, text, "rejected", reasons)
+
+
+def test_activity_alone_still_means_in_progress() -> None:
+    check(D, "Spoke to her, will follow up.", "accepted", ["in_progress"])

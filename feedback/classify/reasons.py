@@ -10,7 +10,9 @@
   unless it is said of a rival ("their UI was nicer", see ``rivals``): then, on any other outcome,
   it reads against us.
 - Fallback reasons ("working it", "competitor") and reasons named only by weak cues ("~check
-  back" in the taxonomy) yield to any other reason of their outcome.
+  back" in the taxonomy) yield to any other reason of their outcome; with no outcome word, the
+  positive outcome's fallback (activity, "spoke to them") does not pick the outcome over another
+  reason.
 - A reason of another outcome than the stated one is kept (and a person must look) when no reason
   of the stated outcome is given, or when it comes first and is named specifically (two or more
   words: "Recycled - existing customer, not responding"); otherwise it is context ("lost on
@@ -64,10 +66,13 @@ def pick_reasons(hits: Sequence[Hit], outcome: str | None, lex: KindLexicon) -> 
             for k, codes in read
             if len({ro[c] for c in codes}) == 1 and (k not in praised or rivals.get(k))
         ]
-        # a weak cue ("~on hold") does not pick the outcome when a full cue is given
+        # a weak cue ("~on hold") does not pick the outcome when a full cue is given, nor does the
+        # positive outcome's fallback when another reason is: activity ("spoke to them", "working
+        # it") is no verdict, "not our market" is
         firm = [c for k, c in clear if _full_weight(hits[k], c)]
+        verdicts = [c for c in firm if not (c in lex.fallback and ro[c] == positive)]
         if clear:
-            anchor = ro[(firm or [c for _, c in clear])[0]]
+            anchor = ro[(verdicts or firm or [c for _, c in clear])[0]]
         else:
             anchor = ro[mentions[0][1][0]]
             ambiguous_only = True
