@@ -39,9 +39,10 @@ $(VENV)/.installed-bench: $(STAMP)
 	$(BIN)/pip install --quiet -e '.[dev,bench]' || $(BIN)/pip install --quiet email-reply-parser psutil
 	touch $@
 
-bench: $(VENV)/.installed-bench ## accuracy and speed figures (see bench/)
+bench: $(VENV)/.installed-bench ## accuracy and speed figures (see bench/; reports: bench/reports.py, needs PostgreSQL)
 	$(BIN)/python bench/parse_accuracy.py
 	$(BIN)/python bench/classify_accuracy.py
+	$(BIN)/python bench/heldout_accuracy.py
 	$(BIN)/python bench/parse_speed.py
 	$(BIN)/python bench/ingest.py
 	$(BIN)/python bench/ingest_memory.py
