@@ -754,3 +754,23 @@ def test_activity_is_no_verdict(text: str, reasons: list[str]) -> None:
 
 def test_activity_alone_still_means_in_progress() -> None:
     check(D, "Spoke to her, will follow up.", "accepted", ["in_progress"])
+
+
+@pytest.mark.parametrize(
+    ("text", "outcome", "reasons"),
+    [
+        # signing with a rival is our loss in every language; signing with us our win
+        ("Firmó con Proseware el lunes.", "lost", ["competitor"]),
+        ("Le client a signé chez Proseware.", "lost", ["competitor"]),
+        ("Au final ils ont signé avec nous.", "won", []),
+        ("Firmaron con nosotros ayer.", "won", []),
+        # "got the deal" is a win unless the other side got it
+        ("Got the deal - the CFO loved the rollout plan.", "won", []),
+        ("Proseware pitched a cheaper plan and they got the deal.", "lost", ["price"]),
+        # a clearly lower price is a reason on either side; the stated outcome picks it
+        ("Gewonnen - wir waren deutlich günstiger.", "won", ["price_value"]),
+    ],
+)
+def test_who_signed_and_who_got_the_deal(text: str, outcome: str, reasons: list[str]) -> None:
+    r = run(W, text)
+    assert (r.outcome, list(r.reasons)) == (outcome, reasons), r.explanation

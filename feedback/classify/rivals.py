@@ -80,8 +80,11 @@ _BETWEEN = frozenset(
         "a", "ont", "avait", "finalement", "ha", "han", "habia", "finalmente",
     }
 )  # fmt: skip
-# nouns that name the other side as a subject; pronouns ("they won") are left alone: the buyer
-# is "they" as often as the rival is
+# "they" names the rival only before a verb a vendor does ("they got the deal", "they won it"):
+# the buyer is "they" too, before the buyer's verbs ("they signed", "they bought")
+_PRONOUNS = frozenset({"they", "ils", "ellos"})
+_VENDOR_WINS = frozenset({"won", "win", "wins", "got", "gagne", "remporte", "ganaron", "gano"})
+# nouns that name the other side as a subject
 _RIVAL_NOUNS = frozenset(
     {
         "competitor", "competition", "incumbent", "rival", "konkurrenz", "wettbewerber", "mitbewerber",
@@ -109,15 +112,18 @@ def rival_wins(
     """A win whose subject is the other side is our loss: "Contoso won", "the incumbent won it".
 
     The positive outcome word right after a competitor's name (or a noun such as "competitor",
-    "incumbent"), auxiliaries and adverbs aside, states ``lost`` with ``lost_reason`` (the kind's
-    reason for losing to a competitor) instead. "We won against Contoso" keeps its win.
+    "incumbent"; or "they" before a vendor's verb: "Relecloud had the better relationship, they
+    got the deal"), auxiliaries and adverbs aside, states ``lost`` with
+    ``lost_reason`` (the kind's reason for losing to a competitor) instead. "We won against
+    Contoso" keeps its win.
     """
     seqs = tuple(names)
     words = tokens.words
     out = []
     for h in hits:
         said = [t for t in h.targets if t.type == "outcome" and t.code == positive]
-        if not said or h.negated or not _after_rival(words, h.start, seqs):
+        vendor_verb = words[h.start] in _VENDOR_WINS
+        if not said or h.negated or not _after_rival(words, h.start, seqs, pronoun=vendor_verb):
             out.append(h)
             continue
         weight = max(t.weight for t in said)
@@ -133,11 +139,13 @@ def rival_wins(
     return tuple(out)
 
 
-def _after_rival(words: Sequence[str], start: int, names: Sequence[tuple[str, ...]]) -> bool:
+def _after_rival(
+    words: Sequence[str], start: int, names: Sequence[tuple[str, ...]], *, pronoun: bool = False
+) -> bool:
     i = start
     while i > 0 and words[i - 1] in _BETWEEN:
         i -= 1
-    if i > 0 and words[i - 1] in _RIVAL_NOUNS:
+    if i > 0 and (words[i - 1] in _RIVAL_NOUNS or (pronoun and words[i - 1] in _PRONOUNS)):
         return True
     return any(len(seq) <= i and tuple(words[i - len(seq) : i]) == seq for seq in names)
 
