@@ -13,6 +13,7 @@ import logging
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
+from functools import partial
 from typing import Any
 
 from sqlalchemy import func
@@ -353,6 +354,17 @@ async def send_mail(
     return True
 
 
+async def _try_mail(counts: dict[str, int] | None, **mail: Any) -> bool | None:
+    """:func:`send_mail`, with a refusal logged and counted (None) instead of ending the round."""
+    try:
+        return await send_mail(**mail)
+    except MailNotSent as exc:
+        log.warning("%s (tried again next round)", exc)
+        if counts is not None:
+            counts["failed"] += 1
+        return None
+
+
 async def send_followups(
     engine: Engine, settings: Settings, transport: Transport, *, now: datetime | None = None
 ) -> dict[str, int]:
@@ -362,6 +374,15 @@ async def send_followups(
     taxonomy = settings.taxonomy
     with Session(engine, expire_on_commit=False) as session:
         renderer = load_renderer(session)
+        mail = partial(
+            _try_mail,
+            counts,
+            session=session,
+            settings=settings,
+            transport=transport,
+            renderer=renderer,
+            now=now,
+        )
         open_requests = session.exec(
             select(FeedbackRequest, Rep)
             .join(Rep, col(Rep.id) == col(FeedbackRequest.rep_id))
@@ -381,25 +402,15 @@ async def send_followups(
                     "sender_name": settings.from_name,
                     "original_subject": desc,
                 }
-                try:
-                    sent = await send_mail(
-                        session=session,
-                        settings=settings,
-                        transport=transport,
-                        renderer=renderer,
-                        template="reminder",
-                        context=ctx,
-                        to=rep.email,
-                        purpose="reminder",
-                        request=request,
-                        now=now,
-                        throttle=False,
-                    )
-                except MailNotSent as exc:  # one refused mail does not stop the round
-                    log.warning("%s (tried again next round)", exc)
-                    counts["failed"] += 1
-                    continue
-                if sent:
+                sent = await mail(
+                    template="reminder",
+                    context=ctx,
+                    to=rep.email,
+                    purpose="reminder",
+                    request=request,
+                    throttle=False,
+                )
+                if sent:  # None: refused, tried again next round
                     request.reminders_sent += 1
                     request.last_reminder_at = now
                     session.add(request)
@@ -416,23 +427,15 @@ async def send_followups(
                         "reminders": request.reminders_sent,
                         "sender_name": settings.from_name,
                     }
-                    try:
-                        await send_mail(
-                            session=session,
-                            settings=settings,
-                            transport=transport,
-                            renderer=renderer,
-                            template="escalation",
-                            context=ctx,
-                            to=rep.manager_email,
-                            purpose="escalation",
-                            request=request,
-                            now=now,
-                            throttle=False,
-                        )
-                    except MailNotSent as exc:
-                        log.warning("%s (tried again next round)", exc)
-                        counts["failed"] += 1
+                    sent = await mail(
+                        template="escalation",
+                        context=ctx,
+                        to=rep.manager_email,
+                        purpose="escalation",
+                        request=request,
+                        throttle=False,
+                    )
+                    if sent is None:
                         continue
                     counts["escalations"] += 1
                 request.status = RequestStatus.escalated
@@ -493,22 +496,19 @@ async def send_clarifications(
                 "sender_name": settings.from_name,
                 "options": option_groups(settings.taxonomy.kind(first.kind)),
             }
-            try:
-                sent_one = await send_mail(
-                    session=session,
-                    settings=settings,
-                    transport=transport,
-                    renderer=renderer,
-                    template="clarification",
-                    context=ctx,
-                    to=rep.email,
-                    purpose="clarification",
-                    request=first,
-                    now=now,
-                )
-            except MailNotSent as exc:  # one refused mail does not stop the round
-                log.warning("%s (tried again next round)", exc)
-                continue
+            sent_one = await _try_mail(
+                None,
+                session=session,
+                settings=settings,
+                transport=transport,
+                renderer=renderer,
+                template="clarification",
+                context=ctx,
+                to=rep.email,
+                purpose="clarification",
+                request=first,
+                now=now,
+            )
             if sent_one:
                 for request, _ in items:
                     request.clarified_at = now

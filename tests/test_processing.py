@@ -355,17 +355,23 @@ def test_status_and_requeue_commands(engine: Engine, world: dict[str, object]) -
         assert s.get(InboundMessage, bad).status == "received"  # type: ignore[union-attr]
 
 
+def _rep_with_leads(engine: Engine, *crm_ids: str) -> None:
+    """Rep Ann with leads assigned five minutes ago and no request yet."""
+    with Session(engine) as s:
+        rep = Rep(email="ann@brightline.example", name="Ann")
+        s.add(rep)
+        s.commit()
+        at = utcnow() - timedelta(minutes=5)
+        s.add_all([Lead(crm_id=c, name=f"Lead {c}", rep_id=rep.id, assigned_at=at) for c in crm_ids])
+        s.commit()
+
+
 def test_worker_cron_sends_due_requests(engine: Engine, settings: Settings, tmp_path: Path) -> None:
     """The worker's send job asks about a newly assigned lead; the cron exists only with auto_send."""
     from workers import jobs
     from workers.settings import build_worker
 
-    with Session(engine) as s:
-        rep = Rep(email="ann@brightline.example", name="Ann")
-        s.add(rep)
-        s.commit()
-        s.add(Lead(crm_id="L9", name="Lena", rep_id=rep.id, assigned_at=utcnow() - timedelta(minutes=5)))
-        s.commit()
+    _rep_with_leads(engine, "L9")
     settings = settings.model_copy(update={"send_since": datetime(2020, 1, 1)})
     sent_from: list[int] = []
 
@@ -402,13 +408,7 @@ def test_a_lead_requested_meanwhile_is_counted_not_fatal(
     """Two senders racing (the cron and `feedback send`): the loser skips that lead and goes on."""
     import feedback.requesting as requesting
 
-    with Session(engine) as s:
-        rep = Rep(email="ann@brightline.example", name="Ann")
-        s.add(rep)
-        s.commit()
-        at = utcnow() - timedelta(minutes=5)
-        s.add_all([Lead(crm_id=f"L{i}", name=f"Lead {i}", rep_id=rep.id, assigned_at=at) for i in (1, 2)])
-        s.commit()
+    _rep_with_leads(engine, "L1", "L2")
     settings = settings.model_copy(update={"send_since": datetime(2020, 1, 1)})
     transport = MaildirTransport(tmp_path / "outbox")
     stale = requesting.due_leads
@@ -438,12 +438,7 @@ def test_a_request_whose_mail_fails_is_tried_again_next_round(
         async def send(self, message: EmailMessage, *, envelope_from: str, recipients: list[str]) -> None:
             raise ConnectionRefusedError("relay down")
 
-    with Session(engine) as s:
-        rep = Rep(email="ann@brightline.example", name="Ann")
-        s.add(rep)
-        s.commit()
-        s.add(Lead(crm_id="L7", name="Lena", rep_id=rep.id, assigned_at=utcnow() - timedelta(minutes=5)))
-        s.commit()
+    _rep_with_leads(engine, "L7")
     settings = settings.model_copy(update={"send_since": datetime(2020, 1, 1)})
     failed = asyncio.run(send_due_requests(engine, settings, Refusing(tmp_path / "outbox")))
     assert failed.sent == 0 and len(failed.errors) == 1 and "relay down" in failed.errors[0]
@@ -458,18 +453,12 @@ def test_a_request_whose_mail_fails_is_tried_again_next_round(
 
 
 def test_send_dry_run_lists_and_stores_nothing(engine: Engine, settings: Settings, tmp_path: Path) -> None:
-    with Session(engine) as s:
-        rep = Rep(email="ann@brightline.example", name="Ann")
-        s.add(rep)
-        s.commit()
-        at = utcnow() - timedelta(minutes=5)
-        s.add_all([Lead(crm_id=f"L{i}", name=f"Lead {i}", rep_id=rep.id, assigned_at=at) for i in (1, 2)])
-        s.commit()
+    _rep_with_leads(engine, "L1", "L2")
     settings = settings.model_copy(update={"send_since": datetime(2020, 1, 1), "daily_cap_per_rep": 1})
     outbox = tmp_path / "outbox"
     dry = asyncio.run(send_due_requests(engine, settings, MaildirTransport(outbox), dry_run=True))
     assert (dry.sent, dry.skipped, [p["to"] for p in dry.planned]) == (0, 1, ["ann@brightline.example"])
-    assert dry.planned[0]["subject"].startswith("What happened to lead Lead 1")
+    assert dry.planned[0]["subject"].startswith("What happened to lead Lead L1")
     with Session(engine) as s:
         assert s.exec(select(FeedbackRequest)).all() == [] and s.exec(select(OutboundMail)).all() == []
     assert not outbox.exists() or len(mailbox.Maildir(str(outbox))) == 0
