@@ -106,6 +106,7 @@ class KindLexicon:
     cue_words: frozenset[str] = frozenset()  # single-word reason cues
     typo_targets: tuple[str, ...] = ()  # words a misspelling may be repaired to
     typo_cache: dict[str, str | None] = field(default_factory=dict)
+    umlaut_cache: dict[str, str | None] = field(default_factory=dict)
     _lookups: dict[str, tuple[int, ...]] = field(default_factory=dict)
     _known: dict[str, bool] = field(default_factory=dict)
     _buckets: dict[str, tuple[tuple[int, ...], dict[str, tuple[int, ...]]]] = field(default_factory=dict)

@@ -13,7 +13,7 @@ from typing import NamedTuple
 from feedback.classify import markers
 from feedback.classify.lexicon import GAP_MAX, Element, KindLexicon, Target
 from feedback.classify.normalise import CONTRASTS, SENTENCE, WORD, Tokens
-from feedback.classify.typos import COMMON_WORDS, repair
+from feedback.classify.typos import COMMON_WORDS, repair, umlaut_spelling
 
 # Clause breaks a "..." gap does not cross (";" and contrast words end what a phrase may span).
 _GAP_STOPS = frozenset({";"}) | CONTRASTS
@@ -66,6 +66,10 @@ def find_hits(tokens: Tokens, lex: KindLexicon) -> Matches:
         prev_break = False
         w = words[i]
         if w in lex.vocabulary or w in COMMON_WORDS:
+            continue
+        spelled = umlaut_spelling(lex, w)
+        if spelled is not None:
+            words[i] = spelled
             continue
         fixed = repair(lex, w, sentence_start=first_word[i])
         if fixed is not None:

@@ -85,6 +85,26 @@ def repair(lex: KindLexicon, word: str, *, sentence_start: bool) -> str | None:
     return best
 
 
+_UMLAUT_SPELLINGS = (("ae", "a"), ("oe", "o"), ("ue", "u"))
+
+
+def umlaut_spelling(lex: KindLexicon, word: str) -> str | None:
+    """German typed without umlauts ("zurueck", "naechste", "fuer") as the folded umlaut word
+    ("zuruck", "nachste", "fur"), when that is a word the lexicon knows; no typo, so no penalty."""
+    if len(word) < 3 or ("ae" not in word and "oe" not in word and "ue" not in word):
+        return None
+    cache = lex.umlaut_cache
+    if word in cache:
+        return cache[word]
+    folded = word
+    for typed, umlaut in _UMLAUT_SPELLINGS:
+        folded = folded.replace(typed, umlaut)
+    found = folded if folded != word and lex.is_known(folded) else None
+    if len(cache) < 50_000:
+        cache[word] = found
+    return found
+
+
 def _is_swap(word: str, target: str) -> bool:
     diff = [i for i, (a, b) in enumerate(zip(word, target, strict=True)) if a != b]
     return (
