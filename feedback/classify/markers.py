@@ -75,6 +75,15 @@ GLOBAL_HEDGES = (
     "vielleicht ... vielleicht", "kann sein ... kann", "keine ahnung", "mal sehen", "weiss ich nicht",
     "abwarten", "peut etre ... peut etre", "je ne sais pas", "aucune idee", "on ne sait pas", "a voir",
     "puede que ... puede que", "quizas ... quizas", "ni idea", "ya veremos", "veremos",
+    # more in de/fr/es: colloquial "no idea", "can't judge", "could go both ways"
+    "schwer einzuschatzen", "schwer abzuschatzen", "schwierig zu sagen", "kann ich nicht sagen",
+    "kann man nicht sagen", "lasst sich nicht sagen", "noch unklar", "beide richtungen", "so oder so",
+    "steht in den sternen", "wird sich zeigen", "mal schauen", "weiss ich noch nicht", "weiss noch nicht",
+    "ungewiss", "kein plan", "keinen plan", "fraglich",
+    "je sais pas", "sais pas trop", "j en sais rien", "n en sais rien", "pas clair", "deux sens",
+    "difficile a savoir", "rien n est sur", "on ne sait jamais", "pas evident a dire",
+    "no lo tengo claro", "no lo veo claro", "no tengo claro", "no sabria decir", "dificil saber",
+    "igual si igual no", "lo mismo ... lo mismo", "vete a saber", "a saber", "esta en el aire",
 )  # fmt: skip
 # Doubt next to a stated outcome (same sentence) or reason (within HEDGE_REACH words): keep the
 # answer, ask a person to look.
@@ -88,6 +97,12 @@ LOCAL_HEDGES = (
     "eventuell", "evtl", "moglicherweise", "vermutlich", "ich denke", "ich vermute",
     "sans doute", "a priori", "possiblement", "je suppose",
     "puede que", "a lo mejor", "posiblemente", "supongo", "quiza",
+    "ich glaub", "glaube ich", "denke ich", "ich schatze", "schatze ich", "wohl", "vllt", "vlt",
+    "anscheinend", "scheinbar", "womoglich", "sieht so aus", "noch nicht unterschrieben", "noch nicht fix",
+    "il me semble", "j imagine", "apparemment", "on dirait", "je dirais", "a mon avis", "pas confirme",
+    "rien n est signe", "pas encore signe", "sous reserve",
+    "parece que", "diria que", "seguramente", "me imagino", "sospecho", "me parece", "capaz que",
+    "sin confirmar", "no confirmado", "falta la firma",
 )  # fmt: skip
 
 # These make a reason the primary one: the reason before them in their clause ("product fit first
@@ -99,6 +114,9 @@ PROMOTERS = (
     "sobre todo", "lo que mas", "principalmente", "razon principal",
     "i would say", "i d say", "mark it as", "marking it as", "marked as", "rejecting as", "recycling as",
     "accepting as", "put it down to", "in the end", "at the end of the day", "bottom line", "ultimately",
+    "ausschlaggebend", "entscheidend", "den ausschlag", "letztlich", "letztendlich", "am ende",
+    "fait la difference", "fait pencher la balance", "a tout joue", "decisif", "determinant", "au final",
+    "fue clave", "decisivo", "determinante", "lo que mas peso", "al final", "inclino la balanza",
 )  # fmt: skip
 
 # How many words a local hedge may stand from a reason cue to cast doubt on it ("maybe on price").
