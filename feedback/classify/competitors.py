@@ -30,13 +30,16 @@ _TRIGGER = re.compile(
     r"|\b(?:ont|a)\s+(?:préféré|prefere|retenu|opté\s+pour|opte\s+pour)"
     r"|\beligieron|\beligi[oó]|\boptaron\s+por|\bprefirieron|\bescogieron|\bse\s+decidieron\s+por"
     r"|\bsign[ée]\s+(?:avec|chez)|\bfirm(?:aron|[oó])\s+con"
-    r"|\bse\s+fueron\s+con|\bse\s+quedaron\s+con|\b(?:perdimos|perdido|perdida)\s+(?:contra|con|frente\s+a|ante))\s+"
+    r"|\bse\s+fueron\s+con|\bse\s+quedaron\s+con|\b(?:perdimos|perdido|perdida)\s+(?:contra|con|frente\s+a|ante)"
+    r"|\bnos\s+gan(?:[oó]|aron)|\bapostaron\s+por|\bse\s+(?:decantaron|inclinaron)\s+por|\bse\s+pasaron\s+a"
+    r"|\bsont\s+partis\s+(?:chez|sur|avec)|\bpass[ée]s?\s+chez)\s+"
 )
 _TRIGGER_WORDS_TEXT = """
     went gone going go gehen sind chose choose chosen picked selected preferred signed lost switched
     ging entschieden sich choisi partis eligieron eligio se perdimos beat beating against vs versus us
     opted decided settled moved switching awarded gave beaten verloren face profit prefere retenu opte
     optaron prefirieron escogieron decidieron perdido perdida signe signé firmaron firmo firmó
+    nos apostaron decantaron inclinaron pasaron sont passe passé passes passés
 """
 _TRIGGER_WORDS = frozenset(_TRIGGER_WORDS_TEXT.split())
 _WON_WORDS = frozenset({"won", "deal", "took"})

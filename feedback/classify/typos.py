@@ -42,6 +42,18 @@ nuestro nuestra nuestros nuestras ellos ellas tienen tenemos tenian hemos habia 
 porque cuando donde desde hasta despues antes entre sobre tambien todavia ahora luego mucho muchas
 muchos empresa cliente clientes proyecto oferta contrato precio equipo director respuesta gracias
 saludos semana proximo proxima mañana manana siempre nunca quieren queria pueden puede llamada
+directo directa directamente salia salio decidio decidieron decidir hicimos hicieron tuvimos tuvieron
+estaban estuvo fueron dijeron dijo queda quedan quedaron llamar escribir enviar mandar hablar hablamos
+tambien bastante demasiado ninguno alguna alguno algunos todos todas mismo misma mismos otras otros
+nadie ademas aunque mientras contra frente sobre durante segun pronto tarde ayer semanas meses
+jamais toujours encore avait avons avez etaient serait pourrait faire fallait voulait veulent peuvent
+doivent depuis pendant malgre contre chose choses personne personnes aucun aucune quelque plusieurs
+ensuite enfin bientot hier semaines matin soir reunion appele appeler ecrire envoye envoyer parler
+wirklich eigentlich erstmal einfach schnell leider vielleicht bisher wieder sonst damit dafur dabei
+darum davon deren denen dessen welche welcher welches solche manche niemand jemand nochmal bitte
+gestern morgen heute woche wochen monat monate jahre stunde stunden anrufen melden schicken geschickt
+gesprochen sprechen machen gemacht kommen kommt gehen geht sehen gesehen wissen wollte sollte konnte
+musste wurden worden zwischen nachste nachsten nachstes letzte letzten letztes
 """
 COMMON_WORDS = (
     frozenset(_NEAR_CUES.split())
