@@ -774,3 +774,32 @@ def test_activity_alone_still_means_in_progress() -> None:
 def test_who_signed_and_who_got_the_deal(text: str, outcome: str, reasons: list[str]) -> None:
     r = run(W, text)
     assert (r.outcome, list(r.reasons)) == (outcome, reasons), r.explanation
+
+
+def test_german_without_umlauts_reads_as_the_umlaut_word() -> None:
+    r = check(D, "Ruft uebermorgen zurueck, ich bleib dran.", "accepted", ["in_progress"])
+    assert not any("read" in note for note in r.explanation)
+    check(W, "Das Vorhaben wurde auf naechstes Quartal geschoben.", "no_decision", ["timing"])
+
+
+def test_german_separable_verbs_and_compounds() -> None:
+    check(D, "Der Einkaufsleiter meldet sich seit drei Wochen einfach nicht.", "recycled", ["unresponsive"])
+    check(D, "Adresse gibts nicht, die Mail kommt sofort zurück.", "rejected", ["bad_data"])
+    check(W, "Verloren, unsere Fürsprecherin ist zur Konkurrenz gewechselt.", "lost", ["champion_left"])
+    check(
+        W,
+        "Gewonnen, wir konnten direkt an ihr Warenwirtschaftssystem angebunden werden.",
+        "won",
+        ["integration"],
+    )
+
+
+def test_colloquial_spanish_and_french_reasons() -> None:
+    check(D, "Andan sin plata este año, imposible.", "rejected", ["no_budget"])
+    check(W, "Perdu, le budget n'était tout simplement pas là.", "lost", ["no_budget"])
+    check(W, "Ganado, se conecta a su ERP sin desarrollos.", "won", ["integration"])
+
+
+def test_more_hedges_in_german_spanish_and_french() -> None:
+    check(W, "Schwer einzuschätzen, kann so oder so ausgehen.", None, [], review=True)
+    check(D, "No lo tengo claro, la verdad.", None, [], review=True)
