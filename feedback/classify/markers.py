@@ -115,8 +115,7 @@ PROMOTERS = (
     "i would say", "i d say", "mark it as", "marking it as", "marked as", "rejecting as", "recycling as",
     "accepting as", "put it down to", "in the end", "at the end of the day", "bottom line", "ultimately",
     "ausschlaggebend", "entscheidend", "den ausschlag", "letztlich", "letztendlich", "am ende",
-    "fait la difference", "fait pencher la balance", "a tout joue", "decisif", "determinant", "au final",
-    "fue clave", "decisivo", "determinante", "lo que mas peso", "al final", "inclino la balanza",
+    "decisif", "determinant", "au final", "decisivo", "determinante", "lo que mas peso", "al final",
 )  # fmt: skip
 
 # How many words a local hedge may stand from a reason cue to cast doubt on it ("maybe on price").
