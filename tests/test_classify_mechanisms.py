@@ -803,3 +803,24 @@ def test_colloquial_spanish_and_french_reasons() -> None:
 def test_more_hedges_in_german_spanish_and_french() -> None:
     check(W, "Schwer einzuschätzen, kann so oder so ausgehen.", None, [], review=True)
     check(D, "No lo tengo claro, la verdad.", None, [], review=True)
+
+
+@pytest.mark.parametrize(
+    ("text", "outcome", "competitor"),
+    [
+        # the other side got or took it: our loss, also for an unlisted two-word name
+        ("Litware Cloud got the nod.", "lost", "Litware Cloud"),
+        ("proseware took it", "lost", "Proseware"),
+        # we took it: our win; the buyer's team is no competitor
+        ("We took it, the whole team signed off.", "won", None),
+        ("Sales Team won this one!", "won", None),
+    ],
+)
+def test_who_took_it(text: str, outcome: str, competitor: str | None) -> None:
+    r = run(W, text)
+    assert (r.outcome, r.competitor) == (outcome, competitor), r.explanation
+
+
+def test_an_option_list_typed_without_spaces() -> None:
+    assert option_numbers("7,9", 16) == [7, 9]
+    assert option_numbers("1,500 users", 16) == [] and option_numbers("1,50 Euro", 16) == []

@@ -42,9 +42,10 @@ _TRIGGER_WORDS_TEXT = """
     nos apostaron decantaron inclinaron pasaron sont passe passé passes passés
 """
 _TRIGGER_WORDS = frozenset(_TRIGGER_WORDS_TEXT.split())
-_WON_WORDS = frozenset({"won", "deal", "took"})
+_WON_WORDS = frozenset({"won", "deal", "took", "got"})
 _WON = re.compile(
-    r"\b([A-Z][\w&'-]*(?:\s+[A-Z][\w&'-]*){0,2})\s+(?:won|got\s+the\s+deal|won\s+the\s+deal|took\s+it)\b"
+    r"\b([A-Z][\w&'-]*(?:\s+[A-Z][\w&'-]*){0,2})\s+"
+    r"(?:won|got\s+the\s+(?:deal|nod|business|contract)|won\s+the\s+deal|took\s+(?:it|the\s+deal))\b"
 )
 _NAME = re.compile(r"[A-Z][\w&'.-]*(?:[ \t]+(?:[A-Z0-9][\w&'.-]*|&))*")
 _US = re.compile(r"(?i)(?:us|we|our|ourselves|uns|nous|nosotros)\b")
@@ -62,6 +63,7 @@ _NOT_NAMES_TEXT = """
     monday tuesday wednesday thursday friday saturday sunday january february march april may june
     july august september october november december q1 q2 q3 q4 ceo cfo cto cio coo vp it ops der
     die das wir sie ils nous elle ellos nosotros
+    everyone everybody nobody team sales customer client prospect buyer account
 """
 _NOT_NAMES = frozenset(_NOT_NAMES_TEXT.split())
 # A capitalised word before one of these is a product tier or a step, not a company ("the
@@ -184,7 +186,7 @@ def _name_after(span: str, lex: KindLexicon) -> str | None:
 
 def _clean(name: str, lex: KindLexicon, *, strict: bool = False, after: str = "") -> str | None:
     """The name as written, or None when it is a pronoun, a cue word ("Closed won"), a product tier
-    or step ("Enterprise plan", "Stage 2") or, for the looser "X won" pattern, any common word."""
+    or step ("Enterprise plan", "Stage 2") or, for the looser "X won" pattern, only common words."""
     words = name.strip(" .,'-").split()
     while words and words[0].lower() in _NOT_NAMES:
         words = words[1:]
@@ -196,6 +198,8 @@ def _clean(name: str, lex: KindLexicon, *, strict: bool = False, after: str = ""
         following and fold(following[0]).strip(".,;:") in _NOT_COMPANY
     ):
         return None
-    if lex.is_known(folded[0]) or (strict and any(w in COMMON_WORDS or lex.is_known(w) for w in folded)):
+    # the loose "X won" pattern wants at least one word that is no common word ("Power BI", not
+    # "Everyone" or "Sales Team")
+    if lex.is_known(folded[0]) or (strict and all(w in COMMON_WORDS or lex.is_known(w) for w in folded)):
         return None
     return " ".join(words)

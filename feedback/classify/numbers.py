@@ -46,7 +46,7 @@ def option_numbers(text: str, max_option: int) -> list[int]:
     if not _DIGIT.search(text):
         return out
     for line in text.splitlines():
-        tokens = line.split()
+        tokens = [part for tok in line.split() for part in _split_list(tok, max_option)]
         accepted_at = -2  # index of the last accepted number in this line
         words_before = 0
         for i, tok in enumerate(tokens):
@@ -78,6 +78,20 @@ def option_numbers(text: str, max_option: int) -> list[int]:
             if low.strip(_STRIP) and low not in _BULLETS and low not in _DASHES:
                 words_before += 1
     return out
+
+
+_NUMBER_LIST = re.compile(r"\d{1,2}(?:,\d{1,2})+,?")
+
+
+def _split_list(tok: str, max_option: int) -> list[str]:
+    """ "7,9" as "7," "9": a list typed without spaces, when every part is an option number (so
+    "1,500" and a decimal "1,50" stay one token)."""
+    if not _NUMBER_LIST.fullmatch(tok):
+        return [tok]
+    parts = [p for p in tok.split(",") if p]
+    if not all(1 <= int(p) <= max_option for p in parts):
+        return [tok]
+    return [p + "," for p in parts[:-1]] + [parts[-1] + ("," if tok.endswith(",") else "")]
 
 
 def _free_after(tokens: list[str], i: int, last: str) -> bool:

@@ -83,7 +83,7 @@ _BETWEEN = frozenset(
 # "they" names the rival only before a verb a vendor does ("they got the deal", "they won it"):
 # the buyer is "they" too, before the buyer's verbs ("they signed", "they bought")
 _PRONOUNS = frozenset({"they", "ils", "ellos"})
-_VENDOR_WINS = frozenset({"won", "win", "wins", "got", "gagne", "remporte", "ganaron", "gano"})
+_VENDOR_WINS = frozenset({"won", "win", "wins", "got", "took", "gagne", "remporte", "ganaron", "gano"})
 # nouns that name the other side as a subject
 _RIVAL_NOUNS = frozenset(
     {

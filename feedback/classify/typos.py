@@ -54,6 +54,12 @@ darum davon deren denen dessen welche welcher welches solche manche niemand jema
 gestern morgen heute woche wochen monat monate jahre stunde stunden anrufen melden schicken geschickt
 gesprochen sprechen machen gemacht kommen kommt gehen geht sehen gesehen wissen wollte sollte konnte
 musste wurden worden zwischen nachste nachsten nachstes letzte letzten letztes
+stark starke starken telefon telefonat klingelt richtig wichtig ziemlich genau besser gleich wenig
+weniger mehr ganze ganzen grosse grossen kleine kleinen neuen neues gerne meinung frage fragen sache
+leute person personen stelle stellen seite seiten punkt punkte grund grunde stand status thema themen
+appel appels telephone numero courriel message messages suivi relance relances rendez sujet raison
+tarif tarifs budget affaire affaires dossier dossiers reponse personne semaine
+telefono correo mensaje mensajes seguimiento llamadas reunion asunto razon motivo tarifa negocio
 """
 COMMON_WORDS = (
     frozenset(_NEAR_CUES.split())
