@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import csv
-import io
 import json
 import sys
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated, Any, NoReturn
+from typing import Annotated, Any, NoReturn, TextIO
 
 import typer
 from rich.console import Console
@@ -82,7 +81,7 @@ def render_rows(
     fmt: OutputFormat,
     title: str = "",
     columns: Sequence[str] | None = None,
-    out: io.TextIOBase | None = None,
+    out: TextIO | None = None,
 ) -> None:
     """Print a listing in any of the five formats (html: a minimal self-contained table)."""
     cols = list(columns or (rows[0].keys() if rows else []))

@@ -109,7 +109,7 @@ def demo(
                         rep = parseaddr(str(req["To"]))[1]
                         reply, rcpt = build_reply(
                             raw,
-                            text=next(cycle[request_kind(req)]),  # type: ignore[arg-type]
+                            text=next(cycle[request_kind(req)]),
                             sender_name=names.get(rep, rep),
                             sender=rep,
                         )

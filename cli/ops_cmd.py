@@ -26,7 +26,7 @@ _UNPROCESSED = [MessageStatus.received, MessageStatus.queued]
 
 
 async def _queue_depth(url: str) -> int | None:
-    from feedback.queue import QUEUE_NAME, connect
+    from feedback.queue import QUEUE_NAME, close_pool, connect
 
     try:
         pool = await connect(url, conn_retries=0)
@@ -35,7 +35,7 @@ async def _queue_depth(url: str) -> int | None:
     try:
         return int(await pool.zcard(QUEUE_NAME))
     finally:
-        await pool.aclose()
+        await close_pool(pool)
 
 
 def status(config: ConfigOption = None, fmt: FormatOption = OutputFormat.table) -> None:
@@ -43,9 +43,7 @@ def status(config: ConfigOption = None, fmt: FormatOption = OutputFormat.table) 
     settings = get_settings(config)
     with open_engine(settings) as engine, Session(engine) as session:
         counts = dict(
-            session.exec(
-                select(InboundMessage.status, func.count()).group_by(InboundMessage.status)  # type: ignore[call-overload]
-            ).all()
+            session.exec(select(InboundMessage.status, func.count()).group_by(InboundMessage.status)).all()
         )
         oldest = session.exec(
             select(func.min(InboundMessage.received_at)).where(col(InboundMessage.status).in_(_UNPROCESSED))

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import sys
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
@@ -68,7 +68,7 @@ def parse(
         try:
             raw = sys.stdin.buffer.read() if name == "-" else path.read_bytes()
         except OSError as exc:
-            out = {
+            out: dict[str, Any] = {
                 "file": name,
                 "classification": "unreadable",
                 "error": f"cannot read file: {exc.strerror}",

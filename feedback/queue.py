@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterable
+from typing import Any
 from urllib.parse import urlsplit
 
 from arq.connections import ArqRedis, RedisSettings, create_pool
@@ -43,6 +44,12 @@ async def connect(url: str, *, conn_retries: int = 5) -> ArqRedis:
 
 def job_id(message_id: int) -> str:
     return f"parse:{message_id}"
+
+
+async def close_pool(pool: ArqRedis) -> None:
+    """Close a pool (redis-py 5's ``aclose``; arq's type stubs predate it)."""
+    closing: Any = pool
+    await closing.aclose()
 
 
 async def enqueue_messages(pool: ArqRedis, message_ids: Iterable[int]) -> list[int]:

@@ -20,7 +20,7 @@ from sqlalchemy.engine import Engine
 from feedback.db import make_engine, upgrade
 from feedback.ingest import IngestServer
 from feedback.outbound import Transport
-from feedback.queue import connect, enqueue_messages
+from feedback.queue import close_pool, connect, enqueue_messages
 from feedback.redis_embedded import EmbeddedRedis
 from feedback.settings import Settings
 from workers.settings import run_worker_forever
@@ -94,7 +94,7 @@ async def running_service(
                     await asyncio.wait_for(worker_task, 15)
                 except (TimeoutError, Exception):
                     worker_task.cancel()
-            await pool.aclose()
+            await close_pool(pool)
             if own_engine:
                 engine.dispose()
 
