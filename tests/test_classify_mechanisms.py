@@ -824,3 +824,21 @@ def test_who_took_it(text: str, outcome: str, competitor: str | None) -> None:
 def test_an_option_list_typed_without_spaces() -> None:
     assert option_numbers("7,9", 16) == [7, 9]
     assert option_numbers("1,500 users", 16) == [] and option_numbers("1,50 Euro", 16) == []
+
+
+@pytest.mark.parametrize(
+    ("text", "outcome", "competitor"),
+    [
+        # the buyer chose a rival, no outcome word: our loss
+        ("They went to Litware in the end.", "lost", "Litware"),
+        ("Litware hat den Zuschlag bekommen.", "lost", "Litware"),
+        ("Proseware l'emporte.", "lost", "Proseware"),
+        ("Litware got it", "lost", "Litware"),
+        # they chose us over a rival: no loss, and no competitor reason
+        ("Won - the board picked us over Litware.", "won", "Litware"),
+    ],
+)
+def test_a_chosen_rival_is_our_loss(text: str, outcome: str, competitor: str) -> None:
+    r = run(W, text)
+    assert (r.outcome, r.competitor) == (outcome, competitor), r.explanation
+    assert (r.reasons == ("competitor",)) == (outcome == "lost"), r.explanation

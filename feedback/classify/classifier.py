@@ -20,7 +20,14 @@ from feedback.classify.numbers import option_numbers
 from feedback.classify.outcomes import apply_corrections, is_content, vote
 from feedback.classify.reasons import pick_reasons
 from feedback.classify.result import ClassificationResult
-from feedback.classify.rivals import drop_name_cues, mark_rivals, rival_name_words, rival_names, rival_wins
+from feedback.classify.rivals import (
+    drop_name_cues,
+    mark_rivals,
+    rival_chosen,
+    rival_name_words,
+    rival_names,
+    rival_wins,
+)
 from feedback.competitors import Competitor
 from feedback.taxonomy import Taxonomy
 
@@ -60,11 +67,13 @@ def classify(
 
     words = [w for w, k in zip(tokens.words, tokens.kinds, strict=True) if k == WORD]
     competitor, how = find_competitor(text, folded, words, matcher=matcher_for(comps), lex=lex)
+    lost = kt.reason_outcome.get(markers.LOST_TO_RIVAL)
     name_words = rival_name_words(competitor, comps)
     all_hits = drop_name_cues(matches.hits, tokens, name_words)
     all_hits = mark_rivals(all_hits, tokens, rival_names(competitor, comps))
-    lost = kt.reason_outcome.get(markers.LOST_TO_RIVAL)
     if lost is not None and kt.outcome_codes and lost != kt.outcome_codes[0]:
+        if how.startswith("chosen:"):  # "went to Woodgrove", "Sisense got it": the rival was chosen
+            all_hits = rival_chosen(all_hits, tokens, lost=lost, lost_reason=markers.LOST_TO_RIVAL)
         all_hits = rival_wins(
             all_hits,
             tokens,
@@ -73,7 +82,8 @@ def classify(
             lost=lost,
             lost_reason=markers.LOST_TO_RIVAL,
         )
-    if competitor is None:  # "they picked Monday for the kickoff" chose no competitor
+    # "they picked Monday for the kickoff" chose no competitor; "they picked us over X" chose us
+    if competitor is None or how.startswith("against:"):
         all_hits = tuple(h for h in all_hits if h.phrase not in markers.CHOICE_PHRASES)
 
     hits, replaced = apply_corrections(all_hits, tokens.words, tokens.sentence, matches.first_word)

@@ -42,10 +42,16 @@ _TRIGGER_WORDS_TEXT = """
     nos apostaron decantaron inclinaron pasaron sont passe passé passes passés
 """
 _TRIGGER_WORDS = frozenset(_TRIGGER_WORDS_TEXT.split())
-_WON_WORDS = frozenset({"won", "deal", "took", "got"})
+# choice phrases that name the rival we beat or stood against, not the one the buyer chose
+_FOR_US = frozenset({"beat", "beating", "won", "against", "vs", "vs.", "versus", "us", "face"})
+_WON_WORDS = frozenset(
+    {"won", "deal", "took", "got", "zuschlag", "auftrag", "gewonnen", "emporte", "remporte"}
+)
 _WON = re.compile(
     r"\b([A-Z][\w&'-]*(?:\s+[A-Z][\w&'-]*){0,2})\s+"
-    r"(?:won|got\s+the\s+(?:deal|nod|business|contract)|won\s+the\s+deal|took\s+(?:it|the\s+deal))\b"
+    r"(?:won|got\s+(?:it|the\s+(?:deal|nod|business|contract))|won\s+the\s+deal|took\s+(?:it|the\s+deal)"
+    r"|(?i:(?:hat|haben)\s+(?:den\s+)?(?:zuschlag|auftrag)\s+(?:bekommen|erhalten)|hat\s+gewonnen"
+    r"|l'emporte|a\s+(?:remporté|remporte|gagné|gagne)))\b"
 )
 _NAME = re.compile(r"[A-Z][\w&'.-]*(?:[ \t]+(?:[A-Z0-9][\w&'.-]*|&))*")
 _US = re.compile(r"(?i)(?:us|we|our|ourselves|uns|nous|nosotros)\b")
@@ -118,7 +124,10 @@ def find_competitor(
         span = text[m.end() : stop.start() if stop else end]
         name = _listed_in(span[:60], matcher) or _name_after(span, lex)
         if name:
-            return name, f"chosen: {m.group().strip()!r} {name}"
+            trigger = " ".join(m.group().split()).lower()
+            for_us = trigger.split()[0] in _FOR_US or _US.match(span.lstrip()) is not None
+            kind = "against" if for_us else "chosen"  # "picked us over X" chose us
+            return name, f"{kind}: {m.group().strip()!r} {name}"
     for m in _WON.finditer(text) if _WON_WORDS.intersection(words) else ():
         name = _listed_in(m.group(1), matcher) or _clean(m.group(1), lex, strict=True)
         if name:

@@ -77,7 +77,7 @@ _BETWEEN = frozenset(
     {
         "has", "have", "had", "just", "eventually", "ultimately", "finally", "already", "clearly",
         "hat", "haben", "hatte", "am", "ende", "schliesslich", "letztlich",
-        "a", "ont", "avait", "finalement", "ha", "han", "habia", "finalmente",
+        "a", "ont", "avait", "finalement", "ha", "han", "habia", "finalmente", "l", "le", "la", "den",
     }
 )  # fmt: skip
 # "they" names the rival only before a verb a vendor does ("they got the deal", "they won it"):
@@ -122,7 +122,7 @@ def rival_wins(
     out = []
     for h in hits:
         said = [t for t in h.targets if t.type == "outcome" and t.code == positive]
-        vendor_verb = words[h.start] in _VENDOR_WINS
+        vendor_verb = h.start < len(words) and words[h.start] in _VENDOR_WINS
         if not said or h.negated or not _after_rival(words, h.start, seqs, pronoun=vendor_verb):
             out.append(h)
             continue
@@ -148,6 +148,25 @@ def _after_rival(
     if i > 0 and (words[i - 1] in _RIVAL_NOUNS or (pronoun and words[i - 1] in _PRONOUNS)):
         return True
     return any(len(seq) <= i and tuple(words[i - len(seq) : i]) == seq for seq in names)
+
+
+def rival_chosen(hits: Sequence[Hit], tokens: Tokens, *, lost: str, lost_reason: str) -> tuple[Hit, ...]:
+    """The buyer chose a rival ("went to Woodgrove", "Sisense got it"): a hint of ``lost`` with the
+    ``lost_reason``, unless a cue already says so; a plain outcome word still outweighs it."""
+    if any(not h.negated and any(t.code in (lost, lost_reason) for t in h.targets) for h in hits):
+        return tuple(hits)
+    end = len(tokens.words)
+    chosen = Hit(
+        start=end,
+        end=end,
+        sentence=tokens.sentence[-1] if end else 0,
+        clause=tokens.clause[-1] if end else 0,
+        phrase="(a rival was chosen)",
+        targets=(Target("hint", lost, 1.0), Target("reason", lost_reason)),
+        types=frozenset({"hint", "reason"}),
+        codes=(lost_reason,),
+    )
+    return (*hits, chosen)
 
 
 def drop_name_cues(hits: Sequence[Hit], tokens: Tokens, names: Iterable[tuple[str, ...]]) -> tuple[Hit, ...]:
