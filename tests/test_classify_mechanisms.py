@@ -842,3 +842,17 @@ def test_a_chosen_rival_is_our_loss(text: str, outcome: str, competitor: str) ->
     r = run(W, text)
     assert (r.outcome, r.competitor) == (outcome, competitor), r.explanation
     assert (r.reasons == ("competitor",)) == (outcome == "lost"), r.explanation
+
+
+def test_an_option_list_separated_by_spaces() -> None:
+    assert option_numbers("2 3", 16) == [2, 3] and option_numbers("3 7 9", 16) == [3, 7, 9]
+    assert option_numbers("2 weeks", 16) == [] and option_numbers("call me at 2 3pm", 16) == []
+
+
+def test_another_form_of_a_cue_word_is_no_typo() -> None:
+    """'chase' (will chase) is not the cue 'chased' (chased them, nothing)."""
+    lex = lexicon_for(T, D)
+    from feedback.classify.typos import repair
+
+    assert repair(lex, "chase", sentence_start=False) is None
+    assert repair(lex, "chsaed", sentence_start=False) == "chased"

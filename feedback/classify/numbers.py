@@ -47,6 +47,8 @@ def option_numbers(text: str, max_option: int) -> list[int]:
         return out
     for line in text.splitlines():
         tokens = [part for tok in line.split() for part in _split_list(tok, max_option)]
+        if len(tokens) > 1 and all(_only_option(t, max_option) for t in tokens):
+            tokens = [t if t.endswith(",") else t + "," for t in tokens[:-1]] + tokens[-1:]  # "2 3"
         accepted_at = -2  # index of the last accepted number in this line
         words_before = 0
         for i, tok in enumerate(tokens):
@@ -81,6 +83,11 @@ def option_numbers(text: str, max_option: int) -> list[int]:
 
 
 _NUMBER_LIST = re.compile(r"\d{1,2}(?:,\d{1,2})+,?")
+
+
+def _only_option(tok: str, max_option: int) -> bool:
+    m = _BARE.fullmatch(tok.rstrip(","))
+    return m is not None and not tok.startswith("#") and 1 <= int(m.group(1)) <= max_option
 
 
 def _split_list(tok: str, max_option: int) -> list[str]:

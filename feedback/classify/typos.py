@@ -60,6 +60,7 @@ leute person personen stelle stellen seite seiten punkt punkte grund grunde stan
 appel appels telephone numero courriel message messages suivi relance relances rendez sujet raison
 tarif tarifs budget affaire affaires dossier dossiers reponse personne semaine
 telefono correo mensaje mensajes seguimiento llamadas reunion asunto razon motivo tarifa negocio
+intentado intentamos intente intento intentar probado probamos mitten mittag probier probieren
 """
 COMMON_WORDS = (
     frozenset(_NEAR_CUES.split())
@@ -96,7 +97,9 @@ def repair(lex: KindLexicon, word: str, *, sentence_start: bool) -> str | None:
     best: str | None = None
     if word.isalpha() and word not in COMMON_WORDS and not lex.is_known(word) and lex.typo_targets:
         found = process.extractOne(word, lex.typo_targets, scorer=DamerauLevenshtein.distance, score_cutoff=1)
-        if found is not None and found[0][0] == word[0]:
+        # a cue that only adds an ending is another form of the word, not its typo ("chase" is
+        # not "chased", "probier" not "probiert")
+        if found is not None and found[0][0] == word[0] and not found[0].startswith(word):
             best = found[0]
     if len(cache) < 50_000:
         cache[word] = best
