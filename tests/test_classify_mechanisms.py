@@ -856,3 +856,17 @@ def test_another_form_of_a_cue_word_is_no_typo() -> None:
 
     assert repair(lex, "chase", sentence_start=False) is None
     assert repair(lex, "chsaed", sentence_start=False) == "chased"
+
+
+@pytest.mark.parametrize(
+    ("text", "outcome", "reasons", "review"),
+    [
+        # not knowing why is no doubt about what happened
+        ("Closed won. Dunno why, ask the AE.", "won", [], False),
+        # "cerramos" is a win, "cerrado perdido" a loss, not both
+        ("Cerramos ayer, el precio fue decisivo.", "won", ["price_value"], False),
+        ("Cerrado perdido: precio.", "lost", ["price"], False),
+    ],
+)
+def test_plain_answers_are_not_reviewed(text: str, outcome: str, reasons: list[str], review: bool) -> None:
+    check(W, text, outcome, reasons, review)

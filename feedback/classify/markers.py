@@ -167,8 +167,9 @@ NEUTRAL = (
     "might be worth", "could be worth", "may be worth",
     # doubt about why, not about what: "Won! Not sure why" is a plain answer
     "not sure why", "unsure why", "no idea why", "not know why", "not sure what happened",
-    "no idea what happened", "weiss nicht warum", "weiss nicht wieso", "ne sais pas pourquoi",
-    "sais pas pourquoi", "no se por que", "no se porque", "ni idea de por que",
+    "no idea what happened", "dunno why", "don t know why", "do not know why", "not clear why",
+    "no clue why", "god knows why", "who knows why", "weiss nicht warum", "weiss nicht wieso",
+    "ne sais pas pourquoi", "sais pas pourquoi", "no se por que", "no se porque", "ni idea de por que",
     # doubt about the request, not about the answer: "Not sure what you mean", "not sure which lead"
     "not sure what|which|who|where|whose", "unsure what|which|who|where", "do not know what|which|who|where",
     "weiss nicht was|welche|welcher|wer|wo", "ne sais pas quel|quelle|qui|ce|de quel|de quoi|ou",
