@@ -870,3 +870,19 @@ def test_another_form_of_a_cue_word_is_no_typo() -> None:
 )
 def test_plain_answers_are_not_reviewed(text: str, outcome: str, reasons: list[str], review: bool) -> None:
     check(W, text, outcome, reasons, review)
+
+
+@pytest.mark.parametrize(
+    ("kind", "text", "outcome", "reasons"),
+    [
+        # attempts listed, then nothing: unresponsive
+        (D, "two calls, a voicemail and four emails - silence.", "recycled", ["unresponsive"]),
+        # a date moved is timing; a vendor moved to is a competitor
+        (W, "Budget approval moved to Q3, they parked the project.", "no_decision", ["timing"]),
+        (W, "Rollout moved out again, revisit next spring.", "no_decision", ["timing"]),
+        (W, "They moved to Proseware.", "lost", ["competitor"]),
+    ],
+)
+def test_attempts_and_moved_dates(kind: str, text: str, outcome: str, reasons: list[str]) -> None:
+    r = run(kind, text)
+    assert (r.outcome, list(r.reasons)) == (outcome, reasons), r.explanation
