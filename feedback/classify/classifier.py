@@ -25,7 +25,6 @@ from feedback.classify.rivals import (
     mark_rivals,
     rival_chosen,
     rival_name_words,
-    rival_names,
     rival_wins,
 )
 from feedback.competitors import Competitor
@@ -66,13 +65,13 @@ def classify(
     notes.extend(f"read {typed!r} as {fixed!r}" for typed, fixed in matches.repaired)
 
     words = [w for w, k in zip(tokens.words, tokens.kinds, strict=True) if k == WORD]
-    competitor, how = find_competitor(text, folded, words, matcher=matcher_for(comps), lex=lex)
+    competitor, how, choice = find_competitor(text, folded, words, matcher=matcher_for(comps), lex=lex)
     lost = kt.reason_outcome.get(markers.LOST_TO_RIVAL)
     name_words = rival_name_words(competitor, comps)
     all_hits = drop_name_cues(matches.hits, tokens, name_words)
-    all_hits = mark_rivals(all_hits, tokens, rival_names(competitor, comps))
+    all_hits = mark_rivals(all_hits, tokens, name_words)
     if lost is not None and kt.outcome_codes and lost != kt.outcome_codes[0]:
-        if how.startswith("chosen:"):  # "went to Woodgrove", "Sisense got it": the rival was chosen
+        if choice == "rival":  # "went to Woodgrove", "Sisense got it": the buyer chose the rival
             all_hits = rival_chosen(all_hits, tokens, lost=lost, lost_reason=markers.LOST_TO_RIVAL)
         all_hits = rival_wins(
             all_hits,
@@ -83,7 +82,7 @@ def classify(
             lost_reason=markers.LOST_TO_RIVAL,
         )
     # "they picked Monday for the kickoff" chose no competitor; "they picked us over X" chose us
-    if competitor is None or how.startswith("against:"):
+    if competitor is None or choice == "us":
         all_hits = tuple(h for h in all_hits if h.phrase not in markers.CHOICE_PHRASES)
 
     hits, replaced = apply_corrections(all_hits, tokens.words, tokens.sentence, matches.first_word)

@@ -12,6 +12,7 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
+from typing import Literal, NamedTuple
 
 from rapidfuzz.distance import DamerauLevenshtein
 
@@ -112,10 +113,20 @@ def matcher_for(competitors: tuple[Competitor, ...]) -> CompetitorMatcher:
     return CompetitorMatcher(pattern, canonical, tuple(fuzzy))
 
 
+class Found(NamedTuple):
+    """The competitor a reply names, how it was found (for the explanation), and whom a choice
+    phrase favoured: "rival" ("went with X", "X won"), "us" ("beat X", "picked us over X"), or
+    None when the name merely stands in the reply."""
+
+    name: str | None
+    how: str = ""
+    choice: Literal["rival", "us"] | None = None
+
+
 def find_competitor(
     text: str, folded: str, words: Sequence[str], *, matcher: CompetitorMatcher, lex: KindLexicon
-) -> tuple[str | None, str]:
-    """(competitor, how it was found); the competitor tied to a choice phrase wins."""
+) -> Found:
+    """The competitor named; the one tied to a choice phrase wins."""
     # 1. a choice phrase: "went with X", "lost to X", "X won" (regexes only when a trigger word occurs)
     present = _TRIGGER_WORDS.intersection(words)
     for m in _TRIGGER.finditer(text) if present else ():
@@ -124,24 +135,23 @@ def find_competitor(
         span = text[m.end() : stop.start() if stop else end]
         name = _listed_in(span[:60], matcher) or _name_after(span, lex)
         if name:
-            trigger = " ".join(m.group().split()).lower()
-            for_us = trigger.split()[0] in _FOR_US or _US.match(span.lstrip()) is not None
-            kind = "against" if for_us else "chosen"  # "picked us over X" chose us
-            return name, f"{kind}: {m.group().strip()!r} {name}"
+            first = m.group().split()[0].lower()
+            for_us = first in _FOR_US or _US.match(span.lstrip()) is not None  # "picked us over X"
+            return Found(name, f"chosen: {m.group().strip()!r} {name}", "us" if for_us else "rival")
     for m in _WON.finditer(text) if _WON_WORDS.intersection(words) else ():
         name = _listed_in(m.group(1), matcher) or _clean(m.group(1), lex, strict=True)
         if name:
-            return name, f"chosen: {name} won"
+            return Found(name, f"chosen: {name} won", "rival")
     # 2. a configured competitor mentioned anywhere
     if matcher.pattern is not None:
         negated: str | None = None
         for hit in matcher.pattern.finditer(folded):
             name = matcher.canonical[" ".join(hit.group(1).split())]
             if not _NEGATED_BEFORE.search(folded, max(0, hit.start() - 12), hit.start()):
-                return name, f"named: {name}"
+                return Found(name, f"named: {name}")
             negated = negated or name
         if negated:  # "not Northwind" still names the competitor involved, if no other is named
-            return negated, f"named (negated): {negated}"
+            return Found(negated, f"named (negated): {negated}")
     # 3. a misspelt configured competitor
     if matcher.fuzzy:
         for word in words:
@@ -149,8 +159,8 @@ def find_competitor(
                 continue
             name = _typo_of(matcher, word)
             if name is not None:
-                return name, f"named (typo {word!r}): {name}"
-    return None, ""
+                return Found(name, f"named (typo {word!r}): {name}")
+    return Found(None)
 
 
 def _typo_of(matcher: CompetitorMatcher, word: str) -> str | None:

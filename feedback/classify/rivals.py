@@ -23,28 +23,14 @@ from feedback.classify.normalise import WORD, Tokens, fold
 from feedback.competitors import Competitor
 
 
-def rival_names(found: str | None, competitors: tuple[Competitor, ...]) -> frozenset[str]:
-    """Folded first words of the competitor found and of every configured name and alias."""
-    configured = _configured_names(competitors)
-    if not found:
-        return configured
-    first = fold(found).replace("'", " ").split()[:1]
-    return configured | frozenset(first) if first and first[0] not in configured else configured
-
-
-@lru_cache(maxsize=64)
-def _configured_names(competitors: tuple[Competitor, ...]) -> frozenset[str]:
-    out: set[str] = set()
-    for alias in (a for c in competitors for a in (c.name, *c.aliases)):
-        out.update(fold(alias).replace("'", " ").split()[:1])
-    return frozenset(out)
-
-
-def mark_rivals(hits: Sequence[Hit], tokens: Tokens, names: Iterable[str] = ()) -> tuple[Hit, ...]:
-    """``hits`` with ``rival`` set on reason cues whose clause praises or compares a rival."""
+def mark_rivals(
+    hits: Sequence[Hit], tokens: Tokens, names: Iterable[tuple[str, ...]] = ()
+) -> tuple[Hit, ...]:
+    """``hits`` with ``rival`` set on reason cues whose clause praises or compares a rival (a
+    competitor's name counts from its first word)."""
     if not any(h.codes for h in hits):
         return tuple(hits)
-    rival_words = markers.RIVALS | frozenset(names)
+    rival_words = markers.RIVALS | frozenset(seq[0] for seq in names)
     words, kinds, clause = tokens.words, tokens.kinds, tokens.clause
     # per clause: the first rival subject, the first comparative after it, and whether the clause
     # speaks of us or of the buyer's wants (both rule the rival reading out)
@@ -95,9 +81,19 @@ _RIVAL_NOUNS = frozenset(
 
 def rival_name_words(found: str | None, competitors: tuple[Competitor, ...]) -> frozenset[tuple[str, ...]]:
     """Folded word sequences of the competitor found and of every configured name and alias."""
-    names = [found] if found else []
-    names += [a for c in competitors for a in (c.name, *c.aliases)]
-    return frozenset(seq for n in names if (seq := tuple(fold(n).replace("'", " ").split())))
+    configured = _configured_name_words(competitors)
+    seq = _name_words(found) if found else ()
+    return configured | {seq} if seq and seq not in configured else configured
+
+
+@lru_cache(maxsize=64)
+def _configured_name_words(competitors: tuple[Competitor, ...]) -> frozenset[tuple[str, ...]]:
+    """Per competitor list, not per reply: folding every alias for every reply is wasted work."""
+    return frozenset(seq for c in competitors for a in (c.name, *c.aliases) if (seq := _name_words(a)))
+
+
+def _name_words(name: str) -> tuple[str, ...]:
+    return tuple(fold(name).replace("'", " ").split())
 
 
 def rival_wins(
