@@ -213,23 +213,23 @@ class MessageStore:
             await asyncio.to_thread(self._thread.join, 30)
             self._thread = None
 
-    async def store(self, item: Incoming) -> Stored:
-        """Durably store ``item``; raises ``StoreUnavailable`` when the database cannot commit."""
+    def _future(self) -> asyncio.Future[Any]:
+        """A future the writer thread resolves; refused once the store is closing."""
         if self._closed:
             raise StoreUnavailable("the ingest is shutting down")
         self.start()
         assert self._loop is not None
-        fut: asyncio.Future[Stored] = self._loop.create_future()
+        return self._loop.create_future()
+
+    async def store(self, item: Incoming) -> Stored:
+        """Durably store ``item``; raises ``StoreUnavailable`` when the database cannot commit."""
+        fut: asyncio.Future[Stored] = self._future()
         self._queue.put(_Write(item, fut))
         return await fut
 
     async def request_exists(self, request_id: int) -> bool:
         """Whether a request exists; ``StoreUnavailable`` when the database cannot answer."""
-        if self._closed:
-            raise StoreUnavailable("the ingest is shutting down")
-        self.start()
-        assert self._loop is not None
-        fut: asyncio.Future[bool] = self._loop.create_future()
+        fut: asyncio.Future[bool] = self._future()
         self._queue.put(_Lookup(request_id, fut))
         return await fut
 

@@ -61,9 +61,6 @@ class Context:
         """The reasons of :meth:`facts`'s answers (``code``, ``rank`` and ``columns``), filtered alike."""
         return reason_frame(self.filters, offset_minutes=self.offset_minutes, columns=columns)
 
-    def all_outcomes(self) -> tuple[str, ...]:
-        return tuple(dict.fromkeys((*self.outcomes("disposition"), *self.outcomes("winloss"))))
-
     def outcome_label(self, kind: str, code: str | None) -> str:
         if code is None:
             return "(no outcome)"

@@ -1,8 +1,9 @@
-"""Query builders: each returns aggregated rows as dicts, computed by the database.
+"""Query builders: aggregated rows as dicts, computed by the database.
 
 No printing and no Python-side counting: every count, sum, rate denominator and median comes out
-of one SQL statement that runs unchanged on SQLite and PostgreSQL. Callers pass a ``Subquery``
-from :func:`feedback.reports.sql.frame`, so filters are applied once, the same way everywhere.
+of SQL that runs unchanged on SQLite and PostgreSQL. Builders read the filtered frame of
+:mod:`feedback.reports.sql` (``frame``, ``fact_frame``, ``reason_frame``), so filters are applied
+once, the same way everywhere; most build parts of a report's single statement (``run_parts``).
 """
 
 from __future__ import annotations

@@ -77,9 +77,15 @@ FACT = Table(
     Column("amount", Float),
     Column("deal_lead_id", Integer),
 )
-# the frame's columns, in order (reply_text goes after competitor; week and month at the end);
-# rep_name and rep_crm_id are only filtered on
-FACT_COLUMNS = [c.name for c in FACT.columns if c.name not in ("rep_name", "rep_crm_id")]
+
+
+def _frame_columns(table: Table) -> list[str]:
+    """A fact table's frame columns, in order; rep_name and rep_crm_id are only filtered on."""
+    return [c.name for c in table.columns if c.name not in ("rep_name", "rep_crm_id")]
+
+
+# the frame's columns (reply_text goes after competitor; week and month at the end)
+FACT_COLUMNS = _frame_columns(FACT)
 
 # One row per reason of a current answer with its request's filter and grouping columns
 # (migration 0003, kept by triggers on report_fact and response_reason). Reason reports read it
@@ -316,11 +322,7 @@ def select_frame(
     The filters name columns both tables have.
     """
     at = table.c.at
-    names = (
-        FACT_COLUMNS
-        if table is FACT
-        else [c.name for c in table.columns if c.name not in ("rep_name", "rep_crm_id")]
-    )
+    names = _frame_columns(table)
     with_text = table is FACT and (columns is None or "reply_text" in columns)
     cols: list[ColumnElement[Any]] = [table.c[name].label(name) for name in names]
     if with_text:
@@ -385,9 +387,9 @@ def median_by(
     """Median of ``value`` per ``keys``: the middle value, or the mean of the two middle ones.
 
     The result has the key columns (same names) and ``median``; ``where`` narrows the rows first.
-    PostgreSQL: the ordered-set aggregate :class:`median_of`, text keys grouped
-    :class:`bytewise` (it cannot hash, so it sorts by the keys, and the database's collation
-    makes that sort 4x dearer; migration 0004's indexes hand it the rows in this order).
+    PostgreSQL: the ordered-set aggregate :class:`median_of`, which cannot hash and so needs its
+    rows sorted by the keys; text keys are grouped :class:`bytewise`, the order of migration
+    0004's ``COLLATE "C"`` indexes, so an index-only scan hands the rows over already sorted.
     SQLite, which has no median: ``row_number`` and ``count`` windows per group, then the mean
     of the rows numbered (n+1) div 2 and (n+2) div 2 (one row when n is odd).
     """
