@@ -111,7 +111,8 @@ def send(
             if dry_run:
                 with console.status("Rendering the due requests..."):
                     result = await send_due_requests(engine, settings, transport, limit=limit, dry_run=True)
-                _print_planned(result.planned, result.skipped)
+                _print_planned(result.planned)
+                _print_held(result.held)
                 for err in result.errors:
                     console.print(f"[red]would fail:[/] {err}")
                 raise typer.Exit(1 if result.errors else 0)
@@ -119,11 +120,11 @@ def send(
                 result = await send_due_requests(engine, settings, transport, limit=limit)
             console.print(
                 f"[green]{result.sent}[/] request(s) sent"
-                + (f", {result.skipped} held back by the daily cap" if result.skipped else "")
                 + (f", {result.already} already asked by another sender" if result.already else "")
                 + (f" to {settings.resolved_outbox}" if settings.outbound == "outbox" else "")
                 + "."
             )
+            _print_held(result.held)
             for err in result.errors:
                 console.print(f"[red]not sent:[/] {err}")
             refused = 0
@@ -147,7 +148,18 @@ def send(
     asyncio.run(main())
 
 
-def _print_planned(planned: list[dict[str, str]], held_back: int) -> None:
+def _print_held(held: dict[str, int]) -> None:
+    """Every lead or deal `send` did not ask about, by reason, with what controls it."""
+    from feedback.requesting import HELD_BACK
+
+    if not held:
+        return
+    console.print(f"{sum(held.values())} lead(s)/deal(s) held back:")
+    for reason, n in sorted(held.items(), key=lambda kv: -kv[1]):
+        console.print(f"  {n:>6}  {HELD_BACK[reason]}")
+
+
+def _print_planned(planned: list[dict[str, str]]) -> None:
     from rich.table import Table
 
     table = Table(title=f"Dry run: {len(planned)} request(s) would be sent", title_justify="left")
@@ -156,8 +168,6 @@ def _print_planned(planned: list[dict[str, str]], held_back: int) -> None:
     for row in planned:
         table.add_row(row["to"], row["kind"], row["subject"])
     console.print(table)
-    if held_back:
-        console.print(f"{held_back} more held back by the daily cap (next day).")
     console.print("Nothing was stored or sent; reminders and clarifications were not looked at.")
 
 

@@ -56,7 +56,8 @@ def _sample_context(settings: Any, name: str) -> dict[str, Any]:
         "sent_on": "November 2, 2026",
         "reminders": 2,
         "summary": "accepted",
-        "items": [{"about": "lead Peter Hoffmann (Globex)", "reply_excerpt": "hmm"}],
+        "reply_excerpt": "hmm, let me check",
+        "items": [{"about": "lead Peter Hoffmann (Globex)", "reply_excerpt": "hmm, let me check"}],
         "current": None,
     }
 

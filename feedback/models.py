@@ -30,7 +30,8 @@ class RequestStatus(StrEnum):
     clarifying = "clarifying"  # answered without an outcome; a clarification went out
     review = "review"  # answered, a person must look
     bounced = "bounced"
-    escalated = "escalated"  # unanswered after reminders; the manager was told
+    escalated = "escalated"  # unanswered after reminders; the manager was told (and may answer)
+    expired = "expired"  # no usable answer before its token expired: final
     skipped = "skipped"  # not sent (daily cap, no rep address)
 
 
@@ -193,9 +194,10 @@ class Response(SQLModel, table=True):
     confidence: float = 0.0
     needs_review: bool = False
     is_current: bool = Field(default=True, index=True)
-    source: str = "reply"  # reply | review
+    source: str = "reply"  # reply (the rep's or their manager's mail) | review
     created_at: NaiveDatetime = Field(default_factory=utcnow)
     corrected_by: str | None = None
+    answered_by: str | None = None  # the address the answer came from: the rep, an alias, a manager
     language: str | None = None
 
 

@@ -23,6 +23,7 @@ from feedback.analysis import AnalysisConfig, classify_parsed
 from feedback.classify import LearnedExamples
 from feedback.classify.learning import LearnedExample
 from feedback.db import write_lock
+from feedback.lifecycle import WAITING, move
 from feedback.mail import ParsedMessage, parse_message
 from feedback.models import (
     FeedbackRequest,
@@ -118,14 +119,21 @@ def match_request(
     return None, "none"
 
 
-def sender_allowed(session: Session, rep: Rep, from_addr: str | None) -> bool:
+def allowed_sender(session: Session, rep: Rep, request: FeedbackRequest, from_addr: str | None) -> str | None:
+    """Who the sender is to this request ("rep", "alias", "manager"), or None: quarantine.
+
+    The rep's manager may answer once the request was escalated to them: the escalation mail
+    asks them to.
+    """
     if not from_addr:
-        return False
+        return None
     addr = from_addr.lower()
     if addr == rep.email.lower():
-        return True
+        return "rep"
+    if request.escalated_at is not None and rep.manager_email and addr == rep.manager_email.lower():
+        return "manager"
     alias = session.exec(select(RepAlias).where(RepAlias.rep_id == rep.id, RepAlias.email == addr)).first()
-    return alias is not None
+    return "alias" if alias is not None else None
 
 
 def trusted_auth_results(parsed: ParsedMessage, authserv_id: str | None) -> str | None:
@@ -178,6 +186,7 @@ def store_response(
     now: datetime,
     by: str | None = None,
     language: str | None = None,
+    answered_by: str | None = None,
 ) -> Response:
     """Add the new current response of ``request``; earlier ones stay as history."""
     for old in session.exec(
@@ -199,6 +208,7 @@ def store_response(
         created_at=now,
         corrected_by=by,
         language=language,
+        answered_by=answered_by,
     )
     session.add(response)
     session.flush()
@@ -215,26 +225,75 @@ def process_message(
     learned: LearnedExamples | None = None,
     now: datetime | None = None,
 ) -> Outcome:
-    """Process one stored message. Database errors propagate (the job retries)."""
+    """Process one stored message. Database errors propagate (the job retries).
+
+    The attempt is counted in a commit of its own before the work, so a message whose processing
+    keeps raising (a bug, a poison message) cannot be retried forever: after
+    ``settings.job_max_tries`` attempts it ends ``failed`` with its last error.
+    """
     now = now or utcnow()
+    skipped = _begin_attempt(engine, message_id, max_attempts=settings.job_max_tries, now=now)
+    if skipped is not None:
+        return skipped
     secret = settings.secret_bytes()
+    try:
+        with write_lock(engine), Session(engine, expire_on_commit=False) as session:
+            message = session.get(
+                InboundMessage, message_id, with_for_update=engine.dialect.name == "postgresql"
+            )
+            if message is None:
+                return Outcome(message_id, "missing", skipped=True)
+            if message.status in FINAL:
+                return Outcome(message_id, message.status, request_id=message.request_id, skipped=True)
+            message.error = None  # a failed earlier attempt's error is not this outcome's
+            result = _process(session, settings, secret, message, learned, now)
+            message.status = result.status
+            message.processed_at = now
+            session.add(message)
+            try:
+                session.commit()
+            except IntegrityError:  # a concurrent attempt stored this message's response first
+                session.rollback()
+                return Outcome(message_id, MessageStatus.processed, skipped=True)
+            return result
+    except Exception as exc:
+        _record_error(engine, message_id, f"{type(exc).__name__}: {exc}")
+        raise
+
+
+def _begin_attempt(engine: Engine, message_id: int, *, max_attempts: int, now: datetime) -> Outcome | None:
+    """Count an attempt (own commit); an Outcome when there is nothing (more) to try."""
     with write_lock(engine), Session(engine, expire_on_commit=False) as session:
-        message = session.get(InboundMessage, message_id, with_for_update=engine.dialect.name == "postgresql")
+        message = session.get(InboundMessage, message_id)
         if message is None:
             return Outcome(message_id, "missing", skipped=True)
         if message.status in FINAL:
             return Outcome(message_id, message.status, request_id=message.request_id, skipped=True)
-        message.attempts += 1
-        result = _process(session, settings, secret, message, learned, now)
-        message.status = result.status
-        message.processed_at = now
-        session.add(message)
-        try:
+        if message.attempts >= max_attempts:
+            message.status = MessageStatus.failed
+            message.error = f"gave up after {message.attempts} attempts; last error: {message.error or '?'}"
+            message.processed_at = now
+            session.add(message)
             session.commit()
-        except IntegrityError:  # a concurrent attempt stored this message's response first
-            session.rollback()
-            return Outcome(message_id, MessageStatus.processed, skipped=True)
-        return result
+            log.error("message %s failed: %s", message_id, message.error)
+            return Outcome(message_id, MessageStatus.failed)
+        message.attempts += 1
+        session.add(message)
+        session.commit()
+    return None
+
+
+def _record_error(engine: Engine, message_id: int, error: str) -> None:
+    """Keep the last error of a failed attempt (best effort: the database may be what failed)."""
+    try:
+        with write_lock(engine), Session(engine) as session:
+            message = session.get(InboundMessage, message_id)
+            if message is not None and message.status not in FINAL:
+                message.error = error[:2000]
+                session.add(message)
+                session.commit()
+    except Exception:  # the database is down: the job's retry will record a later error
+        log.debug("could not record the error of message %s", message_id, exc_info=True)
 
 
 def _process(
@@ -268,8 +327,8 @@ def _process(
         return out
     if parsed.classification == "bounce":
         bounce = parsed.bounce
-        if request is not None and bounce is not None and bounce.permanent:
-            request.status = RequestStatus.bounced
+        if request is not None and bounce is not None and bounce.permanent and request.status in WAITING:
+            move(request, RequestStatus.bounced, now=now)
             request.bounce_status = (bounce.status or "")[:32] or None
             session.add(request)
         message.error = (
@@ -292,9 +351,12 @@ def _process(
         return out
     rep = session.get(Rep, request.rep_id)
     assert rep is not None
-    if not sender_allowed(session, rep, message.from_addr):
+    sender_role = allowed_sender(session, rep, request, message.from_addr)
+    if sender_role is None:
         out.status = MessageStatus.quarantined
-        message.error = f"sender {message.from_addr} is not {rep.email} or one of the rep's aliases"
+        message.error = f"sender {message.from_addr} is not {rep.email}, one of the rep's aliases" + (
+            " or their manager" if request.escalated_at is not None else ""
+        )
         session.add(
             ReviewItem(
                 type=ReviewType.quarantined,
@@ -305,7 +367,9 @@ def _process(
             )
         )
         return out
-    if how == "token" and request.expires_at is not None and request.expires_at < now:
+    if request.status == RequestStatus.expired or (
+        how == "token" and request.expires_at is not None and request.expires_at < now
+    ):
         out.status = MessageStatus.ignored
         message.error = "reply to an expired request token"
         out.mail.append(
@@ -334,11 +398,12 @@ def _process(
         source="reply",
         now=now,
         language=parsed.language,
+        answered_by=message.from_addr,
     )
     out.response_id = response.id
-    request.answered_at = request.answered_at or now
+    request.answered_at = request.answered_at or now  # first reply: time to answer counts to it
     if cls.needs_review:
-        request.status = RequestStatus.review
+        move(request, RequestStatus.review, now=now)
         session.add(
             ReviewItem(
                 type=ReviewType.response,
@@ -349,10 +414,9 @@ def _process(
             )
         )
     elif cls.outcome is None:
-        request.status = RequestStatus.clarifying
-        request.clarified_at = None  # the clarification cron asks (one mail per rep per day)
+        move(request, RequestStatus.clarifying, now=now)  # the follow-up round asks about it
     else:
-        request.status = RequestStatus.answered
+        move(request, RequestStatus.answered, now=now)
         if settings.acknowledge:
             out.mail.append(
                 (

@@ -21,6 +21,13 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
+from feedback.lifecycle import (
+    escalation_due,
+    expire_overdue,
+    mark_clarification_sent,
+    move,
+    remind_due,
+)
 from feedback.models import (
     Deal,
     FeedbackRequest,
@@ -29,6 +36,7 @@ from feedback.models import (
     OutboundMail,
     Rep,
     RequestStatus,
+    Response,
     TaxonomySnapshot,
     TemplateOverride,
     utcnow,
@@ -56,10 +64,23 @@ class MailNotSent(RuntimeError):
     """The transport refused a service mail; nothing records it as sent, a later round retries."""
 
 
+#: why a lead or deal gets no request, and what controls it (printed by ``feedback send``)
+HELD_BACK = {
+    "daily_cap": "daily cap per rep reached; the rest go next round (setting daily_cap_per_rep)",
+    "before_send_since": "assigned or closed before send_since (setting send_since; default: first import)",
+    "no_owner": "no owner rep in the CRM export (import with an owner column)",
+    "inactive_rep": "the owner rep is inactive (feedback reps list; re-import reps to activate)",
+    "no_rep_email": "the owner rep has no email address (feedback reps add)",
+    "no_date": "no assignment date (leads) or close date (deals) in the CRM export",
+    "unrenderable": "the mail could not be built (see the errors; fix the record or template)",
+}
+
+
 @dataclass
 class SendResult:
     sent: int = 0
     skipped: int = 0  # held back by the daily cap
+    held: dict[str, int] = field(default_factory=dict)  # HELD_BACK reason -> leads and deals
     already: int = 0  # requested meanwhile by another sender (the worker's cron, `feedback send`)
     errors: list[str] = field(default_factory=list)
     planned: list[dict[str, str]] = field(default_factory=list)  # a dry run's mails: to, kind, subject
@@ -117,6 +138,10 @@ def deal_context(deal: Deal) -> dict[str, Any]:
     }
 
 
+def _crm_id(item: Lead | Deal) -> str:
+    return f"{'lead' if isinstance(item, Lead) else 'deal'} {item.crm_id}"
+
+
 def about(request: FeedbackRequest, session: Session) -> str:
     """A short human description of what a request asks about."""
     if request.lead_id is not None:
@@ -153,20 +178,73 @@ def sent_today(session: Session, to_addr: str, purpose: str, now: datetime) -> i
     )
 
 
-def due_leads(session: Session, since: datetime) -> list[tuple[Lead, Rep]]:
+def held_back(session: Session, since: datetime) -> dict[str, int]:
+    """Leads and deals without a request that ``send`` will not ask about, by reason.
+
+    Only the reasons that hold a lead or deal back for good (until data or settings change); the
+    daily cap is counted by the send loop itself.
+    """
+    lead_asked = select(FeedbackRequest.lead_id).where(
+        FeedbackRequest.kind == Kind.disposition, col(FeedbackRequest.lead_id).is_not(None)
+    )
+    deal_asked = select(FeedbackRequest.deal_id).where(
+        FeedbackRequest.kind == Kind.winloss, col(FeedbackRequest.deal_id).is_not(None)
+    )
+    lead_owner = select(Rep.id).where(col(Rep.id) == col(Lead.rep_id)).correlate(Lead)
+    deal_owner = select(Rep.id).where(col(Rep.id) == col(Deal.rep_id)).correlate(Deal)
+    unasked_lead = col(Lead.id).not_in(lead_asked)
+    unasked_deal = col(Deal.id).not_in(deal_asked) & col(Deal.result).in_(["won", "lost"])
+
+    def count(query: Any) -> int:
+        return int(session.exec(query).one())
+
+    def leads(*conds: Any) -> Any:
+        return select(func.count()).select_from(Lead).where(unasked_lead, *conds)
+
+    def deals(*conds: Any) -> Any:
+        return select(func.count()).select_from(Deal).where(unasked_deal, *conds)
+
+    def with_rep(model: Any, *conds: Any) -> Any:
+        return (
+            select(func.count())
+            .select_from(model)
+            .join(Rep, col(Rep.id) == model.rep_id)
+            .where(unasked_lead if model is Lead else unasked_deal, *conds)
+        )
+
+    held = {
+        "no_owner": count(leads(~lead_owner.exists())) + count(deals(~deal_owner.exists())),
+        "inactive_rep": count(with_rep(Lead, ~col(Rep.active))) + count(with_rep(Deal, ~col(Rep.active))),
+        "no_rep_email": count(with_rep(Lead, col(Rep.active), Rep.email == ""))
+        + count(with_rep(Deal, col(Rep.active), Rep.email == "")),
+        "no_date": count(with_rep(Lead, col(Rep.active), col(Lead.assigned_at).is_(None)))
+        + count(with_rep(Deal, col(Rep.active), col(Deal.close_date).is_(None))),
+        "before_send_since": count(with_rep(Lead, col(Rep.active), col(Lead.assigned_at) < since))
+        + count(with_rep(Deal, col(Rep.active), col(Deal.close_date) < since.date())),
+    }
+    return {k: v for k, v in held.items() if v}
+
+
+def due_leads(session: Session, since: datetime, now: datetime) -> list[tuple[Lead, Rep]]:
     asked = select(FeedbackRequest.lead_id).where(
         FeedbackRequest.kind == Kind.disposition, col(FeedbackRequest.lead_id).is_not(None)
     )
     rows = session.exec(
         select(Lead, Rep)
         .join(Rep, col(Rep.id) == col(Lead.rep_id))
-        .where(col(Lead.assigned_at) >= since, col(Rep.active), col(Lead.id).not_in(asked))
+        .where(
+            col(Lead.assigned_at) >= since,
+            col(Lead.assigned_at) <= now,  # a row dated in the future is due when its time comes
+            col(Rep.active),
+            Rep.email != "",
+            col(Lead.id).not_in(asked),
+        )
         .order_by(col(Lead.assigned_at))
     ).all()
     return [(lead, rep) for lead, rep in rows]
 
 
-def due_deals(session: Session, since: datetime) -> list[tuple[Deal, Rep]]:
+def due_deals(session: Session, since: datetime, now: datetime) -> list[tuple[Deal, Rep]]:
     asked = select(FeedbackRequest.deal_id).where(
         FeedbackRequest.kind == Kind.winloss, col(FeedbackRequest.deal_id).is_not(None)
     )
@@ -176,7 +254,9 @@ def due_deals(session: Session, since: datetime) -> list[tuple[Deal, Rep]]:
         .where(
             col(Deal.result).in_(["won", "lost"]),
             col(Deal.close_date) >= since.date(),
+            col(Deal.close_date) <= now.date(),
             col(Rep.active),
+            Rep.email != "",
             col(Deal.id).not_in(asked),
         )
         .order_by(col(Deal.close_date))
@@ -207,14 +287,16 @@ async def send_due_requests(
         snapshot_taxonomy(session, taxonomy)
         since = _since(settings, session)
         todo: list[tuple[str, Lead | Deal, Rep]] = [
-            ("disposition", lead, rep) for lead, rep in due_leads(session, since)
+            ("disposition", lead, rep) for lead, rep in due_leads(session, since, now)
         ]
-        todo += [("winloss", deal, rep) for deal, rep in due_deals(session, since)]
+        todo += [("winloss", deal, rep) for deal, rep in due_deals(session, since, now)]
+        result.held = held_back(session, since)
         if limit is not None:
             todo = todo[:limit]
         for kind, item, rep in todo:
             if sent_today(session, rep.email, "request", now) >= settings.daily_cap_per_rep:
                 result.skipped += 1
+                result.held["daily_cap"] = result.held.get("daily_cap", 0) + 1
                 continue
             request = FeedbackRequest(
                 kind=kind,
@@ -243,27 +325,29 @@ async def send_due_requests(
                 "lead": lead_context(item) if isinstance(item, Lead) else {},
                 "deal": deal_context(item) if isinstance(item, Deal) else {},
             }
-            try:
-                rendered = renderer.render(f"{kind}_request", context)
-            except Exception as exc:
-                session.rollback()
-                result.errors.append(f"{kind} request for {rep.email}: {exc}")
-                continue
-            request.template, request.template_version = rendered.template, rendered.version
             address = reply_address(
                 request.token,
                 local=settings.reply_local,
                 domain=settings.reply_domain,
                 plus_addressing=settings.plus_addressing,
             )
-            message = build_message(
-                rendered=rendered,
-                from_addr=address,
-                from_name=settings.from_name,
-                to=rep.email,
-                to_name=rep.name,
-                message_id=request.message_id,
-            )
+            try:  # one bad record or template skips its request, never the round
+                rendered = renderer.render(f"{kind}_request", context)
+                message = build_message(
+                    rendered=rendered,
+                    from_addr=address,
+                    from_name=settings.from_name,
+                    to=rep.email,
+                    to_name=rep.name,
+                    message_id=request.message_id,
+                )
+            except Exception as exc:
+                session.rollback()
+                log.warning("request not built", extra={"rep": rep.email, "kind": kind, "error": str(exc)})
+                result.errors.append(f"{kind} request for {rep.email} ({_crm_id(item)}) not built: {exc}")
+                result.held["unrenderable"] = result.held.get("unrenderable", 0) + 1
+                continue
+            request.template, request.template_version = rendered.template, rendered.version
             request.sent_at = now
             request.due_at = now + timedelta(hours=settings.reminder_after_hours)
             outbound = OutboundMail(
@@ -315,6 +399,38 @@ async def send_mail(
     """Render and send one service mail, logged for the throttle. False when throttled."""
     if throttle and sent_today(session, to, purpose, now) >= 1:
         return False
+    try:
+        return await _build_and_send(
+            session=session,
+            settings=settings,
+            transport=transport,
+            renderer=renderer,
+            template=template,
+            context=context,
+            to=to,
+            purpose=purpose,
+            request=request,
+            now=now,
+        )
+    except MailNotSent:
+        raise
+    except Exception as exc:  # a template or record that cannot become a mail: never the round
+        raise MailNotSent(f"{purpose} mail to {to} could not be built: {exc}") from exc
+
+
+async def _build_and_send(
+    *,
+    session: Session,
+    settings: Settings,
+    transport: Transport,
+    renderer: Renderer,
+    template: str,
+    context: Mapping[str, Any],
+    to: str,
+    purpose: str,
+    request: FeedbackRequest | None,
+    now: datetime,
+) -> bool:
     rendered = renderer.render(template, context)
     if request is not None and request.token:
         from_addr = reply_address(
@@ -368,11 +484,16 @@ async def _try_mail(counts: dict[str, int] | None, **mail: Any) -> bool | None:
 async def send_followups(
     engine: Engine, settings: Settings, transport: Transport, *, now: datetime | None = None
 ) -> dict[str, int]:
-    """Remind reps of unanswered requests, then escalate to their manager."""
+    """Remind reps of unanswered questions, then escalate to their manager, then expire.
+
+    Requests waiting on a clarification follow the same clock, counted from the clarification.
+    """
     now = now or utcnow()
-    counts = {"reminders": 0, "escalations": 0, "failed": 0}
+    counts = {"reminders": 0, "escalations": 0, "expired": 0, "failed": 0}
     taxonomy = settings.taxonomy
     with Session(engine, expire_on_commit=False) as session:
+        counts["expired"] = expire_overdue(session, now=now)
+        session.commit()
         renderer = load_renderer(session)
         mail = partial(
             _try_mail,
@@ -386,15 +507,17 @@ async def send_followups(
         open_requests = session.exec(
             select(FeedbackRequest, Rep)
             .join(Rep, col(Rep.id) == col(FeedbackRequest.rep_id))
-            .where(FeedbackRequest.status == RequestStatus.sent, col(FeedbackRequest.sent_at).is_not(None))
+            .where(
+                col(FeedbackRequest.status).in_([RequestStatus.sent, RequestStatus.clarifying]),
+                col(FeedbackRequest.sent_at).is_not(None),
+            )
+            .order_by(col(FeedbackRequest.id))
         ).all()
         remind_gap = timedelta(hours=settings.reminder_after_hours)
+        escalate_after = timedelta(hours=settings.escalate_after_hours)
         for request, rep in open_requests:
-            assert request.sent_at is not None
-            age = now - request.sent_at
-            last = request.last_reminder_at or request.sent_at
             desc = about(request, session)
-            if request.reminders_sent < settings.max_reminders and now - last >= remind_gap:
+            if remind_due(request, now=now, gap=remind_gap, max_reminders=settings.max_reminders):
                 ctx: dict[str, Any] = {
                     "rep": rep_context(rep),
                     "about": desc,
@@ -416,9 +539,7 @@ async def send_followups(
                     session.add(request)
                     session.commit()
                     counts["reminders"] += 1
-            elif request.reminders_sent >= settings.max_reminders and age >= timedelta(
-                hours=settings.escalate_after_hours
-            ):
+            elif escalation_due(request, now=now, after=escalate_after, max_reminders=settings.max_reminders):
                 if rep.manager_email:
                     ctx = {
                         "rep": rep_context(rep),
@@ -438,19 +559,25 @@ async def send_followups(
                     if sent is None:
                         continue
                     counts["escalations"] += 1
-                request.status = RequestStatus.escalated
-                request.escalated_at = now
+                move(request, RequestStatus.escalated, now=now)
                 session.add(request)
                 session.commit()
     return counts
 
 
+def _excerpt(text: str, limit: int = 200) -> str:
+    flat = " ".join(text.split())
+    return flat[: limit - 3] + "..." if len(flat) > limit else flat
+
+
 async def send_clarifications(
     engine: Engine, settings: Settings, transport: Transport, *, now: datetime | None = None
 ) -> int:
-    """One clarification mail per rep listing every unclear answer not yet asked about.
+    """One clarification mail per unclear answer, from that request's own reply address.
 
-    Batching per rep keeps the per-address throttle (one such mail a day) from stalling anything.
+    Never several requests in one mail: a reply could not say which answer belongs to which, and
+    it would be filed under one request only. At most ``clarifications_per_rep_per_day`` go to one
+    rep in 24 hours (no mail storms after a bulk import); the rest go in a later round.
     """
     now = now or utcnow()
     sent = 0
@@ -465,36 +592,22 @@ async def send_clarifications(
             )
             .order_by(col(FeedbackRequest.rep_id), col(FeedbackRequest.id))
         ).all()
-        by_rep: dict[int, list[tuple[FeedbackRequest, Rep]]] = {}
         for request, rep in rows:
-            by_rep.setdefault(rep.id or 0, []).append((request, rep))
-        for items in by_rep.values():
-            rep = items[0][1]
-            first = items[0][0]
-            entries = []
-            for request, _ in items:
-                from feedback.models import Response
-
-                reply = (
-                    session.exec(
-                        select(Response.reply_text).where(
-                            Response.request_id == request.id, col(Response.is_current)
-                        )
-                    ).first()
-                    or ""
-                )
-                excerpt = " ".join(reply.split())
-                entries.append(
-                    {
-                        "about": about(request, session),
-                        "reply_excerpt": excerpt[:117] + "..." if len(excerpt) > 120 else excerpt,
-                    }
-                )
+            if (
+                sent_today(session, rep.email, "clarification", now)
+                >= settings.clarifications_per_rep_per_day
+            ):
+                continue
+            reply = session.exec(
+                select(Response.reply_text).where(Response.request_id == request.id, col(Response.is_current))
+            ).first()
+            item = {"about": about(request, session), "reply_excerpt": _excerpt(reply or "")}
             ctx = {
                 "rep": rep_context(rep),
-                "items": entries,
+                **item,
+                "items": [item],  # admin overrides written for the old many-item mail still render
                 "sender_name": settings.from_name,
-                "options": option_groups(settings.taxonomy.kind(first.kind)),
+                "options": option_groups(settings.taxonomy.kind(request.kind)),
             }
             sent_one = await _try_mail(
                 None,
@@ -506,13 +619,13 @@ async def send_clarifications(
                 context=ctx,
                 to=rep.email,
                 purpose="clarification",
-                request=first,
+                request=request,
                 now=now,
+                throttle=False,
             )
             if sent_one:
-                for request, _ in items:
-                    request.clarified_at = now
-                    session.add(request)
+                mark_clarification_sent(request, now=now, ttl_days=settings.token_ttl_days)
+                session.add(request)
                 session.commit()
                 sent += 1
     return sent
@@ -550,8 +663,6 @@ async def send_notice(
         ).first()
         response_summary = ""
         if template == "acknowledgement":
-            from feedback.models import Response
-
             resp = session.exec(
                 select(Response).where(Response.request_id == request.id, col(Response.is_current))
             ).first()

@@ -86,6 +86,9 @@ class Settings(BaseSettings):
     outbox_dir: Path | None = Field(None, description="Maildir for outgoing mail; default data_dir/outbox.")
     relay_url: str | None = Field(None, description="smtp://user:pass@host:587?starttls=true")
     daily_cap_per_rep: int = 20
+    clarifications_per_rep_per_day: int = Field(
+        5, ge=1, description="Clarification mails (one per unclear answer) to one rep in 24 hours."
+    )
     auto_send: bool = Field(
         True, description="The worker sends due requests every 5 minutes (false: only `feedback send`)."
     )

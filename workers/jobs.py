@@ -9,7 +9,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Callable, Coroutine
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any, TypeVar
 
 from arq import Retry
@@ -24,12 +24,23 @@ from feedback.store import mark_enqueued
 log = logging.getLogger("feedback.worker")
 
 
+def _now(ctx: dict[str, Any]) -> datetime:
+    """The worker's clock (the system's, or a simulated one in the demo and tests)."""
+    clock: Callable[[], datetime] = ctx.get("clock", utcnow)
+    return clock()
+
+
 async def process_message(ctx: dict[str, Any], message_id: int) -> str:
     """Parse, match, classify and store one message; send any follow-up mail after commit."""
     engine, settings = ctx["engine"], ctx["settings"]
     try:
         outcome = await asyncio.to_thread(
-            processing.process_message, engine, settings, message_id, learned=ctx.get("learned")
+            processing.process_message,
+            engine,
+            settings,
+            message_id,
+            learned=ctx.get("learned"),
+            now=_now(ctx),
         )
     except (OperationalError, SQLAlchemyError) as exc:
         tries = int(ctx.get("job_try", 1))
@@ -44,6 +55,7 @@ async def process_message(ctx: dict[str, Any], message_id: int) -> str:
                 template=template,
                 request_id=info["request_id"],
                 subject=info.get("subject", ""),
+                now=_now(ctx),
             )
         except Exception as exc:
             log.warning("message %s: %s mail not sent: %s", message_id, template, exc)
@@ -105,9 +117,11 @@ async def _off_loop(run: Callable[[], Coroutine[Any, Any, T]]) -> T:
 async def send_requests(ctx: dict[str, Any]) -> int:
     """Cron: a request for each lead assigned and deal closed that has none (``auto_send``)."""
     engine, settings, transport = ctx["engine"], ctx["settings"], ctx["transport"]
-    result = await _off_loop(lambda: requesting.send_due_requests(engine, settings, transport))
-    if result.sent or result.skipped:
-        log.info("sent %d request(s), %d held back by the daily cap", result.sent, result.skipped)
+    now = _now(ctx)
+    result = await _off_loop(lambda: requesting.send_due_requests(engine, settings, transport, now=now))
+    if result.sent or result.held:
+        held = ", ".join(f"{n} {reason}" for reason, n in result.held.items())
+        log.info("sent %d request(s); held back: %s", result.sent, held or "none")
     for error in result.errors:
         log.warning("request not sent: %s", error)
     return result.sent
@@ -117,9 +131,11 @@ async def followups(ctx: dict[str, Any]) -> dict[str, int]:
     """Cron: reminders, escalations to managers, then one clarification mail per rep."""
     engine, settings, transport = ctx["engine"], ctx["settings"], ctx["transport"]
 
+    now = _now(ctx)
+
     async def round_() -> dict[str, int]:
-        counts = await requesting.send_followups(engine, settings, transport)
-        counts["clarifications"] = await requesting.send_clarifications(engine, settings, transport)
+        counts = await requesting.send_followups(engine, settings, transport, now=now)
+        counts["clarifications"] = await requesting.send_clarifications(engine, settings, transport, now=now)
         return counts
 
     return await _off_loop(round_)

@@ -11,14 +11,16 @@ import asyncio
 import contextlib
 import logging
 import signal
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
+from datetime import datetime
 
 from arq.connections import ArqRedis
 from sqlalchemy.engine import Engine
 
 from feedback.db import make_engine, upgrade
 from feedback.ingest import IngestServer
+from feedback.models import utcnow
 from feedback.outbound import Transport
 from feedback.queue import close_pool, connect, enqueue_messages
 from feedback.redis_embedded import EmbeddedRedis
@@ -61,6 +63,7 @@ async def running_service(
     transport: Transport | None = None,
     engine: Engine | None = None,
     migrate: bool = True,
+    clock: Callable[[], datetime] = utcnow,
 ) -> AsyncIterator[Running]:
     """Start everything; leave the block to shut down in order."""
     own_engine = engine is None
@@ -79,7 +82,7 @@ async def running_service(
         log.info("SMTP ingest listening on %s:%d", *address)
         worker_task = (
             asyncio.create_task(
-                run_worker_forever(settings, engine, redis_url, stop=stop, transport=transport)
+                run_worker_forever(settings, engine, redis_url, stop=stop, transport=transport, clock=clock)
             )
             if worker
             else None

@@ -5,6 +5,8 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+from collections.abc import Callable
+from datetime import datetime
 from typing import Any
 
 from arq import cron
@@ -12,6 +14,7 @@ from arq.worker import Worker, func
 from sqlalchemy.engine import Engine
 
 from feedback.db import session_scope
+from feedback.models import utcnow
 from feedback.outbound import Transport, transport_for
 from feedback.processing import load_learned
 from feedback.queue import PARSE_JOB, QUEUE_NAME, redis_settings
@@ -30,6 +33,7 @@ def build_worker(
     burst: bool = False,
     handle_signals: bool = False,
     crons: bool = True,
+    clock: Callable[[], datetime] = utcnow,
 ) -> Worker:
     """An arq Worker whose ctx holds the engine, settings, transport and learned corrections.
 
@@ -41,6 +45,7 @@ def build_worker(
         ctx["engine"] = engine
         ctx["settings"] = settings
         ctx["transport"] = transport or transport_for(settings)
+        ctx["clock"] = clock  # jobs ask it the time: the demo and tests simulate weeks in seconds
 
         def _learned() -> Any:
             with session_scope(engine) as session:
@@ -103,11 +108,12 @@ async def run_worker_forever(
     *,
     stop: asyncio.Event,
     transport: Transport | None = None,
+    clock: Callable[[], datetime] = utcnow,
 ) -> None:
     """Run the worker; reconnect after Redis comes back (arq's own loop does not)."""
     delay = 0.5
     while not stop.is_set():
-        worker = build_worker(settings, engine, redis_url, transport=transport)
+        worker = build_worker(settings, engine, redis_url, transport=transport, clock=clock)
         task = asyncio.create_task(worker.async_run())
         stopper = asyncio.create_task(stop.wait())
         done, _ = await asyncio.wait({task, stopper}, return_when=asyncio.FIRST_COMPLETED)

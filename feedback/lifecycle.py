@@ -1,0 +1,113 @@
+"""The states of a request and the only code that moves a request between them.
+
+A request is a question to one rep about one lead or deal. Every state has a way out::
+
+    sent ──reply with outcome──► answered            (final until a correction or a later reply)
+      │  ──reply, no outcome──► clarifying ──(clarification mail, reminders)──┐
+      │  ──reply in doubt─────► review ──(a person decides)──► answered       │
+      │  ──permanent bounce───► bounced                                        │
+      │  ──reminders unanswered► escalated ──(manager or rep answers)──► answered
+      └──────────────── past expires_at, no usable answer ──► expired ◄───────┘
+
+``clarifying`` and ``escalated`` follow the same reminder / escalation / expiry clock as ``sent``
+(the clock restarts when a clarification goes out: it is a new question). ``review`` waits for a
+person (``feedback review``), never for the clock: a reviewer's queue is not a deadline.
+Transitions check the state they leave, so a late cron round cannot, say, expire an answered
+request. Functions change the object and leave the commit to the caller's transaction, so a
+state change and the rows that justify it (a response, a mail log) commit together.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from sqlmodel import Session, col, select
+
+from feedback.models import FeedbackRequest, RequestStatus
+
+S = RequestStatus
+
+#: states a reply, a reviewer or the clock can move a request out of, and where to
+TRANSITIONS: dict[RequestStatus, frozenset[RequestStatus]] = {
+    S.sent: frozenset({S.answered, S.clarifying, S.review, S.bounced, S.escalated, S.expired}),
+    S.clarifying: frozenset({S.answered, S.clarifying, S.review, S.bounced, S.escalated, S.expired}),
+    S.escalated: frozenset({S.answered, S.clarifying, S.review, S.bounced, S.expired}),
+    S.review: frozenset({S.answered, S.clarifying, S.review}),
+    # a later reply to an answered request replaces its answer (history kept)
+    S.answered: frozenset({S.answered, S.clarifying, S.review}),
+    S.bounced: frozenset({S.answered, S.clarifying, S.review}),  # the rep answered after all
+    S.expired: frozenset(),
+    S.skipped: frozenset(),
+}
+
+#: waiting on the rep (or their manager): the reminder, escalation and expiry clock runs
+WAITING = (S.sent, S.clarifying, S.escalated)
+#: a usable answer exists, or nobody will ever answer
+FINAL = (S.answered, S.bounced, S.expired)
+
+
+class TransitionError(RuntimeError):
+    """A move the lifecycle does not allow (a bug in the caller, never a user's mistake)."""
+
+
+def move(request: FeedbackRequest, to: RequestStatus, *, now: datetime) -> None:
+    """Move ``request`` to ``to``, refusing moves the table above does not allow."""
+    current = RequestStatus(request.status)
+    if to not in TRANSITIONS[current]:
+        raise TransitionError(f"request {request.id}: {current} -> {to} is not a transition")
+    request.status = to
+    if to is S.answered:
+        request.answered_at = request.answered_at or now
+    elif to is S.escalated:
+        request.escalated_at = now
+    elif to is S.clarifying:
+        request.clarified_at = None  # not asked yet: the next follow-up round asks
+        request.reminders_sent = 0  # a clarification is a new question with its own reminders
+        request.last_reminder_at = None
+
+
+def mark_clarification_sent(request: FeedbackRequest, *, now: datetime, ttl_days: int) -> None:
+    """The clarification went out: its clock starts now, and its token lives long enough to answer."""
+    request.clarified_at = now
+    floor = now + timedelta(days=ttl_days)
+    if request.expires_at is None or request.expires_at < floor:
+        request.expires_at = floor
+
+
+def waiting_since(request: FeedbackRequest) -> datetime | None:
+    """When the question the rep owes an answer to was last asked."""
+    if request.status == S.clarifying:
+        return request.clarified_at  # None: the clarification has not gone out yet
+    return request.sent_at
+
+
+def remind_due(request: FeedbackRequest, *, now: datetime, gap: timedelta, max_reminders: int) -> bool:
+    """A reminder is due: waiting, asked ``gap`` ago (or reminded that long ago), reminders left."""
+    since = waiting_since(request)
+    if request.status not in (S.sent, S.clarifying) or since is None:
+        return False
+    last = max(since, request.last_reminder_at or since)
+    return request.reminders_sent < max_reminders and now - last >= gap
+
+
+def escalation_due(request: FeedbackRequest, *, now: datetime, after: timedelta, max_reminders: int) -> bool:
+    """Reminders ran out and the question is ``after`` old: the manager hears of it."""
+    since = waiting_since(request)
+    if request.status not in (S.sent, S.clarifying) or since is None:
+        return False
+    return request.reminders_sent >= max_reminders and now - since >= after
+
+
+def expire_overdue(session: Session, *, now: datetime) -> int:
+    """Every request still waiting past its ``expires_at`` ends ``expired``. Returns how many."""
+    rows = session.exec(
+        select(FeedbackRequest).where(
+            col(FeedbackRequest.status).in_([s.value for s in WAITING]),
+            col(FeedbackRequest.expires_at).is_not(None),
+            col(FeedbackRequest.expires_at) < now,
+        )
+    ).all()
+    for request in rows:
+        move(request, S.expired, now=now)
+        session.add(request)
+    return len(rows)

@@ -1,0 +1,363 @@
+"""Every state a request or a message can take, and how each one ends (controllable clock).
+
+Also: one clarification per unclear answer, from that request's own address; a manager may
+answer an escalated request; ``send`` says why it held leads and deals back.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import mailbox
+from datetime import date, datetime, timedelta
+from email.message import EmailMessage
+from pathlib import Path
+
+import pytest
+from sqlalchemy.engine import Engine
+from sqlmodel import Session, select
+
+from feedback import processing
+from feedback.lifecycle import FINAL, TRANSITIONS, TransitionError, move
+from feedback.models import (
+    Deal,
+    FeedbackRequest,
+    InboundMessage,
+    Lead,
+    MessageStatus,
+    Rep,
+    RequestStatus,
+    Response,
+)
+from feedback.outbound import MaildirTransport
+from feedback.processing import process_message
+from feedback.requesting import send_clarifications, send_due_requests, send_followups
+from feedback.settings import Settings
+from feedback.store import Incoming, store_batch
+
+T0 = datetime(2026, 3, 2, 9, 0)
+
+
+@pytest.fixture
+def loop_world(engine: Engine, settings: Settings, tmp_path: Path) -> dict[str, object]:
+    """One rep with a manager, two leads and a closed deal, all requested at T0."""
+    with Session(engine) as s:
+        rep = Rep(
+            email="dana@brightline.example", name="Dana Whitfield", manager_email="boss@brightline.example"
+        )
+        s.add(rep)
+        s.commit()
+        for i in (1, 2):
+            s.add(Lead(crm_id=f"L{i}", name=f"Lead {i}", company=f"Co {i}", rep_id=rep.id, assigned_at=T0))
+        s.add(
+            Deal(
+                crm_id="D1",
+                name="Globex platform",
+                rep_id=rep.id,
+                result="won",
+                close_date=T0.date(),
+                amount=1000,
+            )
+        )
+        s.commit()
+    settings = settings.model_copy(update={"send_since": datetime(2020, 1, 1), "token_ttl_days": 30})
+    transport = MaildirTransport(tmp_path / "outbox")
+    assert asyncio.run(send_due_requests(engine, settings, transport, now=T0)).sent == 3
+    return {"settings": settings, "transport": transport, "outbox": tmp_path / "outbox"}
+
+
+def _requests(engine: Engine) -> dict[str, FeedbackRequest]:
+    with Session(engine) as s:
+        out = {}
+        for r in s.exec(select(FeedbackRequest)).all():
+            if r.lead_id is not None:
+                out[s.get(Lead, r.lead_id).crm_id] = r  # type: ignore[union-attr]
+            else:
+                out[s.get(Deal, r.deal_id).crm_id] = r  # type: ignore[union-attr]
+        return out
+
+
+def _status(engine: Engine, request_id: int | None) -> str:
+    with Session(engine) as s:
+        return s.get(FeedbackRequest, request_id).status  # type: ignore[union-attr]
+
+
+def _reply(
+    settings: Settings, request: FeedbackRequest, text: str, *, sender: str = "dana@brightline.example"
+) -> tuple[bytes, str]:
+    rcpt = f"feedback+{request.token}@{settings.reply_domain}"
+    msg = EmailMessage()
+    msg["From"] = sender
+    msg["To"] = rcpt
+    msg["Subject"] = "Re: your question"
+    msg["Message-ID"] = f"<{abs(hash((text, sender, request.id)))}@brightline.example>"
+    msg.set_content(text + "\n")
+    return msg.as_bytes(), rcpt
+
+
+def _answer(
+    engine: Engine,
+    settings: Settings,
+    request: FeedbackRequest,
+    text: str,
+    *,
+    now: datetime,
+    sender: str = "dana@brightline.example",
+) -> processing.Outcome:
+    raw, rcpt = _reply(settings, request, text, sender=sender)
+    mid = store_batch(
+        engine, [Incoming(raw=raw, mail_from=sender, rcpt_to=(rcpt,), peer="127.0.0.1", received_at=now)]
+    )[0].id
+    return process_message(engine, settings, mid, now=now)
+
+
+def _mails(outbox: object) -> list[EmailMessage]:
+    box = mailbox.Maildir(outbox, create=False)  # type: ignore[arg-type]
+    return [box.get_message(k) for k in sorted(box.keys())]  # type: ignore[misc]
+
+
+def _text(msg: object) -> str:
+    assert isinstance(msg, mailbox.MaildirMessage)
+    for part in msg.walk():
+        if part.get_content_type() == "text/plain":
+            payload = part.get_payload(decode=True)
+            assert isinstance(payload, bytes)
+            return payload.decode()
+    return ""
+
+
+def test_each_unclear_answer_gets_its_own_clarification_from_its_own_address(
+    engine: Engine, loop_world: dict[str, object]
+) -> None:
+    settings, transport = loop_world["settings"], loop_world["transport"]
+    assert isinstance(settings, Settings) and isinstance(transport, MaildirTransport)
+    reqs = _requests(engine)
+    now = T0 + timedelta(hours=2)
+    for key in ("L1", "L2", "D1"):
+        assert (
+            _answer(engine, settings, reqs[key], "let me check with the team", now=now).status == "processed"
+        )
+        assert _status(engine, reqs[key].id) == RequestStatus.clarifying
+
+    assert asyncio.run(send_clarifications(engine, settings, transport, now=now)) == 3
+    clarifications = [
+        m for m in _mails(loop_world["outbox"]) if str(m["Subject"]).startswith("Quick follow-up")
+    ]
+    assert len(clarifications) == 3
+    by_from = {str(m["From"]): m for m in clarifications}
+    for key in ("L1", "L2", "D1"):
+        mail = next(m for f, m in by_from.items() if str(reqs[key].token) in f)
+        body = _text(mail)
+        if key == "D1":
+            assert "Globex platform" in str(mail["Subject"]) and "Went dark" in body
+            assert "Meeting" not in body  # only the win/loss options
+        else:
+            assert f"Lead {key[1]}" in str(mail["Subject"]) and "Meeting booked" in body
+            assert "Went dark" not in body
+
+    # the rep answers the second lead's clarification: that request, and only it, is answered
+    later = now + timedelta(hours=3)
+    assert _answer(engine, settings, reqs["L2"], "Rejected, no budget.", now=later).status == "processed"
+    assert _status(engine, reqs["L2"].id) == RequestStatus.answered
+    assert _status(engine, reqs["L1"].id) == RequestStatus.clarifying
+    assert _status(engine, reqs["D1"].id) == RequestStatus.clarifying
+    with Session(engine) as s:
+        current = s.exec(
+            select(Response).where(Response.is_current, Response.request_id == reqs["L2"].id)
+        ).one()
+        assert current.outcome == "rejected"
+
+
+def test_clarifications_per_rep_are_capped_per_day_and_the_rest_follow(
+    engine: Engine, loop_world: dict[str, object]
+) -> None:
+    settings, transport = loop_world["settings"], loop_world["transport"]
+    assert isinstance(settings, Settings) and isinstance(transport, MaildirTransport)
+    settings = settings.model_copy(update={"clarifications_per_rep_per_day": 2})
+    reqs = _requests(engine)
+    now = T0 + timedelta(hours=1)
+    for key in ("L1", "L2", "D1"):
+        _answer(engine, settings, reqs[key], "hmm", now=now)
+    assert asyncio.run(send_clarifications(engine, settings, transport, now=now)) == 2
+    assert asyncio.run(send_clarifications(engine, settings, transport, now=now + timedelta(hours=1))) == 0
+    assert asyncio.run(send_clarifications(engine, settings, transport, now=now + timedelta(hours=25))) == 1
+
+
+def _run_clock(
+    engine: Engine, settings: Settings, transport: MaildirTransport, start: datetime, days: int
+) -> dict[str, int]:
+    totals: dict[str, int] = {}
+    for hour in range(0, days * 24, 6):
+        now = start + timedelta(hours=hour)
+        counts = asyncio.run(send_followups(engine, settings, transport, now=now))
+        counts["clarifications"] = asyncio.run(send_clarifications(engine, settings, transport, now=now))
+        for k, v in counts.items():
+            totals[k] = totals.get(k, 0) + v
+    return totals
+
+
+def test_a_request_waiting_on_clarification_is_reminded_escalated_and_expires(
+    engine: Engine, loop_world: dict[str, object]
+) -> None:
+    settings, transport = loop_world["settings"], loop_world["transport"]
+    assert isinstance(settings, Settings) and isinstance(transport, MaildirTransport)
+    reqs = _requests(engine)
+    _answer(engine, settings, reqs["L1"], "let me check with the team", now=T0 + timedelta(hours=1))
+    totals = _run_clock(engine, settings, transport, T0 + timedelta(hours=1), days=45)
+    assert totals["clarifications"] == 1
+    with Session(engine) as s:
+        r = s.get(FeedbackRequest, reqs["L1"].id)
+        assert r is not None and r.status == RequestStatus.expired and r.escalated_at is not None
+        assert r.clarified_at is not None
+    assert totals["escalations"] == 3  # L1 after its clarification, L2 and D1 unanswered
+    assert all(_status(engine, r.id) == RequestStatus.expired for r in reqs.values())
+
+
+def test_every_request_state_ends(engine: Engine, loop_world: dict[str, object]) -> None:
+    """Walk: each waiting state reaches a final one by the clock alone; review by a person."""
+    settings, transport = loop_world["settings"], loop_world["transport"]
+    assert isinstance(settings, Settings) and isinstance(transport, MaildirTransport)
+    reqs = _requests(engine)
+    now = T0 + timedelta(hours=1)
+    _answer(engine, settings, reqs["L1"], "let me check with the team", now=now)  # -> clarifying
+    _answer(engine, settings, reqs["L2"], "Rejected, no budget.", now=now)  # -> answered
+    assert {_status(engine, r.id) for r in reqs.values()} == {
+        RequestStatus.clarifying,
+        RequestStatus.answered,
+        RequestStatus.sent,
+    }
+    _run_clock(engine, settings, transport, now, days=45)
+    assert {k: _status(engine, r.id) for k, r in reqs.items()} == {
+        "L1": RequestStatus.expired,
+        "L2": RequestStatus.answered,
+        "D1": RequestStatus.expired,
+    }
+    # every state has a way out; the final ones are only left by a new answer or none at all
+    for state, targets in TRANSITIONS.items():
+        if state in FINAL or state is RequestStatus.skipped:
+            assert RequestStatus.sent not in targets
+        else:
+            assert targets & set(FINAL), f"{state} has no way to a final state"
+    # review is left by a person deciding, never by the clock
+    assert RequestStatus.answered in TRANSITIONS[RequestStatus.review]
+    assert RequestStatus.expired not in TRANSITIONS[RequestStatus.review]
+    with Session(engine) as s:
+        expired = s.get(FeedbackRequest, reqs["D1"].id)
+        assert expired is not None
+        with pytest.raises(TransitionError):
+            move(expired, RequestStatus.answered, now=now)
+
+
+def test_a_reply_to_an_expired_request_is_not_recorded(engine: Engine, loop_world: dict[str, object]) -> None:
+    settings, transport = loop_world["settings"], loop_world["transport"]
+    assert isinstance(settings, Settings) and isinstance(transport, MaildirTransport)
+    reqs = _requests(engine)
+    late = T0 + timedelta(days=31)
+    asyncio.run(send_followups(engine, settings, transport, now=late))
+    assert _status(engine, reqs["D1"].id) == RequestStatus.expired
+    out = _answer(engine, settings, reqs["D1"], "Won on price", now=late)
+    assert out.status == "ignored" and out.mail[0][0] == "expired"
+    assert _status(engine, reqs["D1"].id) == RequestStatus.expired
+
+
+def test_the_manager_may_answer_once_escalated(engine: Engine, loop_world: dict[str, object]) -> None:
+    settings, transport = loop_world["settings"], loop_world["transport"]
+    assert isinstance(settings, Settings) and isinstance(transport, MaildirTransport)
+    reqs = _requests(engine)
+    boss = "Boss <BOSS@brightline.example>"
+    early = _answer(
+        engine, settings, reqs["L1"], "Rejected, no budget.", now=T0 + timedelta(hours=2), sender=boss
+    )
+    assert early.status == "quarantined"  # not escalated yet: the manager was never asked
+    for h in (49, 98, 130):
+        asyncio.run(send_followups(engine, settings, transport, now=T0 + timedelta(hours=h)))
+    assert _status(engine, reqs["L2"].id) == RequestStatus.escalated
+    out = _answer(
+        engine, settings, reqs["L2"], "Rejected, wrong contact.", now=T0 + timedelta(hours=131), sender=boss
+    )
+    assert out.status == "processed"
+    assert _status(engine, reqs["L2"].id) == RequestStatus.answered
+    with Session(engine) as s:
+        resp = s.exec(select(Response).where(Response.request_id == reqs["L2"].id)).one()
+        assert resp.answered_by == "boss@brightline.example" and resp.outcome == "rejected"
+    stranger = _answer(
+        engine, settings, reqs["D1"], "Won on price", now=T0 + timedelta(hours=132), sender="eve@evil.example"
+    )
+    assert stranger.status == "quarantined"
+
+
+def test_a_message_that_keeps_raising_ends_failed_after_n_attempts(
+    engine: Engine, loop_world: dict[str, object], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    settings = loop_world["settings"]
+    assert isinstance(settings, Settings)
+    settings = settings.model_copy(update={"job_max_tries": 3})
+    reqs = _requests(engine)
+    raw, rcpt = _reply(settings, reqs["L1"], "Accepted")
+    mid = store_batch(
+        engine, [Incoming(raw=raw, mail_from="x@y", rcpt_to=(rcpt,), peer=None, received_at=T0)]
+    )[0].id
+
+    def poison(raw: bytes) -> object:
+        raise RuntimeError("parser bug")
+
+    monkeypatch.setattr(processing, "parse_message", poison)
+    for _ in range(3):
+        with pytest.raises(RuntimeError):
+            process_message(engine, settings, mid, now=T0)
+    out = process_message(engine, settings, mid, now=T0)  # the sweeper's next try gives up
+    assert out.status == MessageStatus.failed
+    with Session(engine) as s:
+        msg = s.get(InboundMessage, mid)
+        assert msg is not None and msg.status == MessageStatus.failed and msg.attempts == 3
+        assert "parser bug" in (msg.error or "")
+
+
+def test_send_says_why_it_held_leads_and_deals_back(
+    engine: Engine, settings: Settings, tmp_path: Path
+) -> None:
+    with Session(engine) as s:
+        active = Rep(email="a@x.example", name="A")
+        gone = Rep(email="g@x.example", name="G", active=False)
+        s.add(active)
+        s.add(gone)
+        s.commit()
+        s.add(Lead(crm_id="old", rep_id=active.id, assigned_at=datetime(2019, 5, 1)))
+        s.add(Lead(crm_id="orphan", assigned_at=T0))
+        s.add(Lead(crm_id="gone", rep_id=gone.id, assigned_at=T0))
+        s.add(Lead(crm_id="nodate", rep_id=active.id))
+        s.add(Deal(crm_id="d-old", rep_id=active.id, result="lost", close_date=date(2019, 5, 1)))
+        s.add(Lead(crm_id="new1", rep_id=active.id, assigned_at=T0))
+        s.add(Lead(crm_id="new2", rep_id=active.id, assigned_at=T0))
+        s.commit()
+    settings = settings.model_copy(update={"send_since": datetime(2020, 1, 1), "daily_cap_per_rep": 1})
+    result = asyncio.run(send_due_requests(engine, settings, MaildirTransport(tmp_path / "o"), now=T0))
+    assert result.sent == 1
+    assert result.held == {
+        "before_send_since": 2,
+        "no_owner": 1,
+        "inactive_rep": 1,
+        "no_date": 1,
+        "daily_cap": 1,
+    }
+
+
+def test_one_record_that_cannot_become_a_mail_skips_only_itself(
+    engine: Engine, settings: Settings, tmp_path: Path
+) -> None:
+    with Session(engine) as s:
+        bad = Rep(email="bad@x.example", name="Evil\r\nBcc: victim@x.example")
+        good = Rep(email="good@x.example", name="Good")
+        s.add(bad)
+        s.add(good)
+        s.commit()
+        s.add(Lead(crm_id="L-bad", rep_id=bad.id, assigned_at=T0))
+        s.add(Lead(crm_id="L-good", rep_id=good.id, assigned_at=T0 + timedelta(minutes=1)))
+        s.commit()
+    settings = settings.model_copy(update={"send_since": datetime(2020, 1, 1)})
+    outbox = tmp_path / "o"
+    result = asyncio.run(send_due_requests(engine, settings, MaildirTransport(outbox), now=T0))
+    assert result.sent == 1 and result.held.get("unrenderable") == 1
+    assert len(result.errors) == 1 and "bad@x.example" in result.errors[0]
+    mails = _mails(outbox)
+    assert [str(m["To"]) for m in mails] == ["Good <good@x.example>"]
+    assert all("victim" not in str(m) for m in mails)
