@@ -254,19 +254,27 @@ def test_migration_backfills_and_downgrades(database_url: str) -> None:
     try:
         upgrade(engine, "0001")
         ids = seed_parents(engine)
-        with Session(engine) as s:
-            q = FeedbackRequest(
-                kind="disposition", lead_id=ids["l1"], rep_id=ids["r1"], created_at=T0, sent_at=T0
-            )
-            s.add(q)
-            s.flush()
-            answer = Response(request_id=q.id or 0, kind="disposition", outcome="accepted", created_at=T0)
-            s.add(answer)
-            s.flush()
-            s.add(ResponseReason(response_id=answer.id or 0, rank=0, code="meeting_booked"))
-            s.add(FeedbackRequest(kind="winloss", deal_id=ids["d1"], rep_id=ids["r2"], created_at=T0))
-            s.commit()
-            qid = q.id or 0
+        # Core inserts naming only 0001's columns: the models may have grown columns since
+        with engine.begin() as conn:
+
+            def insert(model: Any, **values: Any) -> int:
+                table = model.__table__
+                return int(conn.execute(table.insert().values(**values).returning(table.c.id)).scalar_one())
+
+            common = {"status": "sent", "template": "", "template_version": "", "taxonomy_version": ""}
+            qid = insert(
+                FeedbackRequest, kind="disposition", lead_id=ids["l1"], rep_id=ids["r1"], created_at=T0,
+                sent_at=T0, reminders_sent=0, **common,
+            )  # fmt: skip
+            answer = insert(
+                Response, request_id=qid, kind="disposition", outcome="accepted", created_at=T0,
+                reply_text="", confidence=0.0, needs_review=False, is_current=True, source="reply",
+            )  # fmt: skip
+            insert(ResponseReason, response_id=answer, rank=0, code="meeting_booked")
+            insert(
+                FeedbackRequest, kind="winloss", deal_id=ids["d1"], rep_id=ids["r2"], created_at=T0,
+                reminders_sent=0, **common,
+            )  # fmt: skip
         upgrade(engine)
         rows = assert_exact(engine)
         assert len(rows) == 2 and {r["outcome"] for r in rows} == {"accepted", None}

@@ -351,7 +351,7 @@ def test_one_record_that_cannot_become_a_mail_skips_only_itself(
         s.add(good)
         s.commit()
         s.add(Lead(crm_id="L-bad", rep_id=bad.id, assigned_at=T0))
-        s.add(Lead(crm_id="L-good", rep_id=good.id, assigned_at=T0 + timedelta(minutes=1)))
+        s.add(Lead(crm_id="L-good", rep_id=good.id, assigned_at=T0 - timedelta(minutes=1)))
         s.commit()
     settings = settings.model_copy(update={"send_since": datetime(2020, 1, 1)})
     outbox = tmp_path / "o"

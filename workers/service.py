@@ -64,6 +64,7 @@ async def running_service(
     engine: Engine | None = None,
     migrate: bool = True,
     clock: Callable[[], datetime] = utcnow,
+    crons: bool = True,
 ) -> AsyncIterator[Running]:
     """Start everything; leave the block to shut down in order."""
     own_engine = engine is None
@@ -82,7 +83,9 @@ async def running_service(
         log.info("SMTP ingest listening on %s:%d", *address)
         worker_task = (
             asyncio.create_task(
-                run_worker_forever(settings, engine, redis_url, stop=stop, transport=transport, clock=clock)
+                run_worker_forever(
+                    settings, engine, redis_url, stop=stop, transport=transport, clock=clock, crons=crons
+                )
             )
             if worker
             else None

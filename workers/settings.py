@@ -109,11 +109,12 @@ async def run_worker_forever(
     stop: asyncio.Event,
     transport: Transport | None = None,
     clock: Callable[[], datetime] = utcnow,
+    crons: bool = True,
 ) -> None:
     """Run the worker; reconnect after Redis comes back (arq's own loop does not)."""
     delay = 0.5
     while not stop.is_set():
-        worker = build_worker(settings, engine, redis_url, transport=transport, clock=clock)
+        worker = build_worker(settings, engine, redis_url, transport=transport, clock=clock, crons=crons)
         task = asyncio.create_task(worker.async_run())
         stopper = asyncio.create_task(stop.wait())
         done, _ = await asyncio.wait({task, stopper}, return_when=asyncio.FIRST_COMPLETED)
