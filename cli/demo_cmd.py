@@ -258,9 +258,9 @@ class Replay:
         elif b.way == "unclear":
             self.at(request.sent_at + timedelta(hours=3), lambda: self.reply(rid, "request", UNCLEAR))
             self.at(request.sent_at + timedelta(hours=30), lambda: self.reply(rid, "clarification", b.answer))
-        elif b.way == "manager":  # the escalation comes after two reminders and 120 hours
+        elif b.way == "manager":  # the escalation: two reminders and 40 business hours later
             self.at(
-                request.sent_at + timedelta(hours=124 + b.delay_hours),
+                request.sent_at + timedelta(days=7, hours=b.delay_hours),
                 lambda: self.reply(rid, "escalation", b.answer),
             )
 
@@ -279,7 +279,7 @@ class Replay:
             ).first()
             message_id = mail.message_id if mail else None
         if message_id is None or request.status == RequestStatus.expired:
-            if tries < 8 and request.status != RequestStatus.expired:
+            if tries < 12 and request.status != RequestStatus.expired:
                 self.at(self.clock.at + ROUND, lambda: self.reply(request_id, to_mail, text, tries + 1))
             return
         raw = self._outbox_mail(message_id)

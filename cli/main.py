@@ -29,6 +29,7 @@ _GROUPS: list[tuple[str, str | None, str]] = [
     ("cli.templates_cmd", "templates", "Show, edit and test the email templates."),
     ("cli.taxonomy_cmd", "taxonomy", "Show and validate the reason taxonomy."),
     ("cli.reps_cmd", "reps", "List and edit reps, their managers and alias addresses."),
+    ("cli.requests_cmd", "requests", "See single requests and act on them: resend, cancel, reassign."),
     ("cli.competitors_cmd", "competitors", "Show the configured competitor list."),
     ("cli.service_cmd", None, ""),
     ("cli.parse_cmd", None, ""),

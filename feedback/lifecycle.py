@@ -19,6 +19,7 @@ state change and the rows that justify it (a response, a mail log) commit togeth
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime, timedelta
 
 from sqlmodel import Session, col, select
@@ -37,13 +38,23 @@ TRANSITIONS: dict[RequestStatus, frozenset[RequestStatus]] = {
     S.answered: frozenset({S.answered, S.clarifying, S.review}),
     S.bounced: frozenset({S.answered, S.clarifying, S.review}),  # the rep answered after all
     S.expired: frozenset(),
+    S.cancelled: frozenset(),
     S.skipped: frozenset(),
 }
+for _state in (S.sent, S.clarifying, S.escalated, S.review):
+    TRANSITIONS[_state] |= {S.cancelled}  # an admin may withdraw any open request
 
 #: waiting on the rep (or their manager): the reminder, escalation and expiry clock runs
 WAITING = (S.sent, S.clarifying, S.escalated)
 #: a usable answer exists, or nobody will ever answer
-FINAL = (S.answered, S.bounced, S.expired)
+FINAL = (S.answered, S.bounced, S.expired, S.cancelled)
+
+#: hours between two moments: wall-clock by default, business hours with a work calendar
+Elapsed = Callable[[datetime, datetime], float]
+
+
+def wall_hours(start: datetime, end: datetime) -> float:
+    return (end - start).total_seconds() / 3600
 
 
 class TransitionError(RuntimeError):
@@ -66,6 +77,18 @@ def move(request: FeedbackRequest, to: RequestStatus, *, now: datetime) -> None:
         request.last_reminder_at = None
 
 
+def hand_over(request: FeedbackRequest, *, now: datetime) -> None:
+    """The request now asks another rep (its rep left): a fresh question with its own clock."""
+    if request.status not in WAITING:
+        raise TransitionError(f"request {request.id}: {request.status} is not open, nothing to hand over")
+    request.status = S.sent
+    request.escalated_at = None
+    request.clarified_at = None
+    request.reminders_sent = 0
+    request.last_reminder_at = None
+    request.sent_at = now
+
+
 def mark_clarification_sent(request: FeedbackRequest, *, now: datetime, ttl_days: int) -> None:
     """The clarification went out: its clock starts now, and its token lives long enough to answer."""
     request.clarified_at = now
@@ -81,21 +104,35 @@ def waiting_since(request: FeedbackRequest) -> datetime | None:
     return request.sent_at
 
 
-def remind_due(request: FeedbackRequest, *, now: datetime, gap: timedelta, max_reminders: int) -> bool:
-    """A reminder is due: waiting, asked ``gap`` ago (or reminded that long ago), reminders left."""
+def remind_due(
+    request: FeedbackRequest,
+    *,
+    now: datetime,
+    gap_hours: float,
+    max_reminders: int,
+    elapsed: Elapsed = wall_hours,
+) -> bool:
+    """A reminder is due: waiting, asked ``gap_hours`` ago (or reminded that long ago), reminders left."""
     since = waiting_since(request)
     if request.status not in (S.sent, S.clarifying) or since is None:
         return False
     last = max(since, request.last_reminder_at or since)
-    return request.reminders_sent < max_reminders and now - last >= gap
+    return request.reminders_sent < max_reminders and elapsed(last, now) >= gap_hours
 
 
-def escalation_due(request: FeedbackRequest, *, now: datetime, after: timedelta, max_reminders: int) -> bool:
-    """Reminders ran out and the question is ``after`` old: the manager hears of it."""
+def escalation_due(
+    request: FeedbackRequest,
+    *,
+    now: datetime,
+    after_hours: float,
+    max_reminders: int,
+    elapsed: Elapsed = wall_hours,
+) -> bool:
+    """Reminders ran out and the question is ``after_hours`` old: the manager hears of it."""
     since = waiting_since(request)
     if request.status not in (S.sent, S.clarifying) or since is None:
         return False
-    return request.reminders_sent >= max_reminders and now - since >= after
+    return request.reminders_sent >= max_reminders and elapsed(since, now) >= after_hours
 
 
 def expire_overdue(session: Session, *, now: datetime) -> int:

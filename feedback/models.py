@@ -32,6 +32,7 @@ class RequestStatus(StrEnum):
     bounced = "bounced"
     escalated = "escalated"  # unanswered after reminders; the manager was told (and may answer)
     expired = "expired"  # no usable answer before its token expired: final
+    cancelled = "cancelled"  # an admin withdrew it (`feedback requests cancel`): final
     skipped = "skipped"  # not sent (daily cap, no rep address)
 
 
@@ -58,6 +59,8 @@ class Rep(SQLModel, table=True):
     team: str | None = Field(default=None, index=True)
     manager_email: str | None = None
     language: str = "en"
+    timezone: str | None = None  # IANA zone; None: the team's, then the service's
+    away_until: NaiveDatetime | None = None  # out of office: no reminders or escalations before
     crm_id: str | None = Field(default=None, index=True)
     active: bool = True
     created_at: NaiveDatetime = Field(default_factory=utcnow)
@@ -137,6 +140,7 @@ class FeedbackRequest(SQLModel, table=True):
     escalated_at: NaiveDatetime | None = None
     bounce_status: str | None = None
     clarified_at: NaiveDatetime | None = None  # a clarification mail asked about this request
+    note: str | None = Field(default=None, sa_column=Column(Text, nullable=True))  # why cancelled
 
 
 class InboundMessage(SQLModel, table=True):

@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 import logging
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, date, datetime, time, timedelta
 from email.utils import parseaddr
 from typing import Any
 
@@ -20,11 +20,13 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
 from feedback.analysis import AnalysisConfig, classify_parsed
+from feedback.calendars import rep_calendar
 from feedback.classify import LearnedExamples
 from feedback.classify.learning import LearnedExample
 from feedback.db import write_lock
 from feedback.lifecycle import WAITING, move
 from feedback.mail import ParsedMessage, parse_message
+from feedback.mail.absence import return_date
 from feedback.models import (
     FeedbackRequest,
     InboundMessage,
@@ -169,6 +171,22 @@ def load_learned(session: Session) -> LearnedExamples:
                 )
             )
     return LearnedExamples(examples=tuple(examples))
+
+
+def mark_away(rep: Rep, back_on: date | None, *, now: datetime, settings: Settings) -> datetime:
+    """An out-of-office from the rep: no reminders or escalation until they are back.
+
+    Back on the announced day (its start in the rep's time zone), else ``away_default_days`` from
+    now. A later out-of-office extends an absence, never shortens one still running.
+    """
+    if back_on is not None:
+        zone = rep_calendar(rep, settings).zone
+        until = datetime.combine(back_on, time(0), tzinfo=zone).astimezone(UTC).replace(tzinfo=None)
+    else:
+        until = now + timedelta(days=settings.away_default_days)
+    if until > now and (rep.away_until is None or rep.away_until < now or until > rep.away_until):
+        rep.away_until = until
+    return rep.away_until or until
 
 
 def store_response(
@@ -324,6 +342,15 @@ def _process(
     if parsed.classification == "auto_reply":
         message.error = f"auto-reply ({parsed.auto_reason or 'auto headers'}): never answered"
         out.status = MessageStatus.ignored
+        if request is not None:
+            rep = session.get(Rep, request.rep_id)
+            role = allowed_sender(session, rep, request, message.from_addr) if rep is not None else None
+            if rep is not None and role in ("rep", "alias"):
+                written = parsed.date or now
+                back_on = return_date(parsed.auto_text or "", written=written)
+                until = mark_away(rep, back_on, now=now, settings=settings)
+                message.error += f"; follow-ups wait until {until:%Y-%m-%d %H:%M} UTC"
+                session.add(rep)
         return out
     if parsed.classification == "bounce":
         bounce = parsed.bounce
@@ -367,7 +394,7 @@ def _process(
             )
         )
         return out
-    if request.status == RequestStatus.expired or (
+    if request.status in (RequestStatus.expired, RequestStatus.cancelled) or (
         how == "token" and request.expires_at is not None and request.expires_at < now
     ):
         out.status = MessageStatus.ignored

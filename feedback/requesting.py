@@ -21,6 +21,7 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
+from feedback.calendars import elapsed_for, manager_calendar, outside_hours, rep_calendar
 from feedback.lifecycle import (
     escalation_due,
     expire_overdue,
@@ -73,6 +74,7 @@ HELD_BACK = {
     "no_rep_email": "the owner rep has no email address (feedback reps add)",
     "no_date": "no assignment date (leads) or close date (deals) in the CRM export",
     "unrenderable": "the mail could not be built (see the errors; fix the record or template)",
+    "outside_working_hours": "outside the rep's working hours: sent when they start (working_hours/_days)",
 }
 
 
@@ -135,6 +137,17 @@ def deal_context(deal: Deal) -> dict[str, Any]:
         "result": deal.result,
         "closed_on": _day(deal.close_date),
         "crm_id": deal.crm_id,
+    }
+
+
+def request_context(kind: str, item: Lead | Deal, rep: Rep, settings: Settings) -> dict[str, Any]:
+    """What a request template sees about its lead or deal and its rep."""
+    return {
+        "rep": rep_context(rep),
+        "options": option_groups(settings.taxonomy.kind(kind)),
+        "sender_name": settings.from_name,
+        "lead": lead_context(item) if isinstance(item, Lead) else {},
+        "deal": deal_context(item) if isinstance(item, Deal) else {},
     }
 
 
@@ -294,6 +307,9 @@ async def send_due_requests(
         if limit is not None:
             todo = todo[:limit]
         for kind, item, rep in todo:
+            if outside_hours(rep_calendar(rep, settings), now, settings):
+                result.held["outside_working_hours"] = result.held.get("outside_working_hours", 0) + 1
+                continue
             if sent_today(session, rep.email, "request", now) >= settings.daily_cap_per_rep:
                 result.skipped += 1
                 result.held["daily_cap"] = result.held.get("daily_cap", 0) + 1
@@ -318,13 +334,7 @@ async def send_due_requests(
             request.token = make_token(request.id, secret)
             request.message_id = make_message_id(settings.reply_domain)
             request.expires_at = now + timedelta(days=settings.token_ttl_days)
-            context: dict[str, Any] = {
-                "rep": rep_context(rep),
-                "options": option_groups(taxonomy.kind(kind)),
-                "sender_name": settings.from_name,
-                "lead": lead_context(item) if isinstance(item, Lead) else {},
-                "deal": deal_context(item) if isinstance(item, Deal) else {},
-            }
+            context = request_context(kind, item, rep, settings)
             address = reply_address(
                 request.token,
                 local=settings.reply_local,
@@ -489,7 +499,7 @@ async def send_followups(
     Requests waiting on a clarification follow the same clock, counted from the clarification.
     """
     now = now or utcnow()
-    counts = {"reminders": 0, "escalations": 0, "expired": 0, "failed": 0}
+    counts = {"reminders": 0, "escalations": 0, "expired": 0, "deferred": 0, "failed": 0}
     taxonomy = settings.taxonomy
     with Session(engine, expire_on_commit=False) as session:
         counts["expired"] = expire_overdue(session, now=now)
@@ -513,11 +523,22 @@ async def send_followups(
             )
             .order_by(col(FeedbackRequest.id))
         ).all()
-        remind_gap = timedelta(hours=settings.reminder_after_hours)
-        escalate_after = timedelta(hours=settings.escalate_after_hours)
         for request, rep in open_requests:
+            if rep.away_until is not None and now < rep.away_until:
+                counts["deferred"] += 1  # out of office: the clock waits for their return
+                continue
+            cal = rep_calendar(rep, settings)
+            elapsed = elapsed_for(cal, settings)
             desc = about(request, session)
-            if remind_due(request, now=now, gap=remind_gap, max_reminders=settings.max_reminders):
+            if remind_due(
+                request,
+                now=now,
+                gap_hours=settings.reminder_after_hours,
+                max_reminders=settings.max_reminders,
+                elapsed=elapsed,
+            ):
+                if outside_hours(cal, now, settings):
+                    continue  # not at 3 a.m.: the next round inside their hours sends it
                 ctx: dict[str, Any] = {
                     "rep": rep_context(rep),
                     "about": desc,
@@ -539,7 +560,17 @@ async def send_followups(
                     session.add(request)
                     session.commit()
                     counts["reminders"] += 1
-            elif escalation_due(request, now=now, after=escalate_after, max_reminders=settings.max_reminders):
+            elif escalation_due(
+                request,
+                now=now,
+                after_hours=settings.escalate_after_hours,
+                max_reminders=settings.max_reminders,
+                elapsed=elapsed,
+            ):
+                if rep.manager_email and outside_hours(
+                    manager_calendar(session, rep, settings), now, settings
+                ):
+                    continue
                 if rep.manager_email:
                     ctx = {
                         "rep": rep_context(rep),
@@ -592,11 +623,11 @@ async def send_clarifications(
             )
             .order_by(col(FeedbackRequest.rep_id), col(FeedbackRequest.id))
         ).all()
+        cap = settings.clarifications_per_rep_per_day
         for request, rep in rows:
-            if (
-                sent_today(session, rep.email, "clarification", now)
-                >= settings.clarifications_per_rep_per_day
-            ):
+            if outside_hours(rep_calendar(rep, settings), now, settings):
+                continue
+            if cap <= sent_today(session, rep.email, "clarification", now):
                 continue
             reply = session.exec(
                 select(Response.reply_text).where(Response.request_id == request.id, col(Response.is_current))

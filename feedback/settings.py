@@ -13,7 +13,7 @@ import os
 import secrets
 import tomllib
 from collections.abc import Mapping
-from datetime import datetime
+from datetime import date, datetime
 from pathlib import Path
 from typing import Any, Literal
 from urllib.parse import urlsplit
@@ -95,10 +95,25 @@ class Settings(BaseSettings):
     send_since: datetime | None = Field(None, description="No requests for history before this time.")
     acknowledge: bool = Field(False, description="Send an acknowledgement after a clear reply.")
 
-    # follow-up
-    reminder_after_hours: float = 48.0
+    # follow-up: delays count business hours of the recipient's calendar (business_time = true)
+    business_time: bool = Field(
+        True, description="Count follow-up delays in working hours and mail only inside them."
+    )
+    reminder_after_hours: float = Field(16.0, description="Hours (business hours) before a reminder.")
     max_reminders: int = 2
-    escalate_after_hours: float = 120.0
+    escalate_after_hours: float = Field(
+        40.0, description="Hours (business hours) after the request before the manager is told."
+    )
+    working_days: list[int] = Field(default_factory=lambda: [0, 1, 2, 3, 4], description="Mon=0 ... Sun=6.")
+    working_hours: str = Field("09:00-17:00", description="Local working hours, HH:MM-HH:MM.")
+    holiday_country: str | None = Field(None, description="ISO country code whose public holidays are off.")
+    holidays: list[date] = Field(default_factory=list, description="Extra days off (company holidays).")
+    team_timezones: dict[str, str] = Field(
+        default_factory=dict, description="Time zone per team, for reps without their own."
+    )
+    away_default_days: int = Field(
+        7, ge=1, description="Days an out-of-office without a return date defers follow-ups."
+    )
 
     # worker
     job_timeout: float = 60.0
@@ -114,6 +129,21 @@ class Settings(BaseSettings):
     # classification config (from feedback.toml)
     competitors: list[Competitor] = Field(default_factory=list)
     taxonomy_override: dict[str, Any] | None = None
+
+    @field_validator("working_hours")
+    @classmethod
+    def _hours_shape(cls, value: str) -> str:
+        from feedback.business_time import parse_hours
+
+        parse_hours(value)
+        return value
+
+    @field_validator("working_days")
+    @classmethod
+    def _days_range(cls, value: list[int]) -> list[int]:
+        if not value or any(d not in range(7) for d in value):
+            raise ValueError("working_days: weekday numbers 0 (Monday) to 6 (Sunday), at least one")
+        return value
 
     @field_validator("reply_domain")
     @classmethod

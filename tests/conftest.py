@@ -82,6 +82,10 @@ def settings(tmp_path: Path, database_url: str) -> Settings:
         smtp_port=0,
         job_timeout=10,
         poll_delay=0.01,
+        # wall-clock follow-ups unless a test brings its own calendar (tests/test_followup_calendar.py)
+        business_time=False,
+        reminder_after_hours=48,
+        escalate_after_hours=120,
         competitors=[
             {"name": "Contoso Suite", "aliases": ["contoso"]},
             {"name": "Fabrikam Analytics", "aliases": ["fabrikam", "fab"]},

@@ -330,9 +330,9 @@ def test_chatty_replies_invent_nothing(kind: str, text: str) -> None:
 def test_pathological_input_is_bounded(text: str) -> None:
     import time
 
-    start = time.perf_counter()
+    start = time.thread_time()  # CPU time: a loaded machine does not make it fail
     r = run(W, text)
-    assert time.perf_counter() - start < 2.0  # a bound is the behaviour here: replies are short
+    assert time.thread_time() - start < 2.0  # a bound is the behaviour here: replies are short
     assert 0.0 <= r.confidence <= 1.0
 
 

@@ -390,6 +390,7 @@ def test_worker_cron_sends_due_requests(engine: Engine, settings: Settings, tmp_
         "reminders": 0,
         "escalations": 0,
         "expired": 0,
+        "deferred": 0,
         "failed": 0,
         "clarifications": 0,
     }
@@ -475,6 +476,7 @@ def test_send_dry_run_lists_and_stores_nothing(engine: Engine, settings: Setting
         "FEEDBACK_SECRET": "test-secret",
         "FEEDBACK_SEND_SINCE": "2020-01-01T00:00:00",
         "FEEDBACK_OUTBOX_DIR": str(outbox),
+        "FEEDBACK_BUSINESS_TIME": "false",  # the test runs at any hour, on any day
     }
     result = CliRunner().invoke(app, ["send", "--dry-run"], env=env)
     assert result.exit_code == 0, result.output

@@ -16,6 +16,7 @@ from email import policy
 from email.message import Message
 
 from feedback.mail import headers as h
+from feedback.mail.absence import MAX_CHARS as AUTO_TEXT_CHARS
 from feedback.mail.auto import auto_reply_reason, bounce_of
 from feedback.mail.decode import Walk, walk_message
 from feedback.mail.html import html_to_text
@@ -137,6 +138,7 @@ def _parse(raw: bytes, *, max_bytes: int) -> ParsedMessage:
             base,
             classification="auto_reply",
             auto_reason=reason,
+            auto_text=f"{subject}\n{text}"[:AUTO_TEXT_CHARS],
             html_only=html_only,
             language=guess_language(text, h.get(msg, "Content-Language")),
             warnings=tuple(warnings),
