@@ -53,6 +53,13 @@ _ATTR_RES = tuple(
 # "2014-10-17 11:28 GMT+03:00 Bob <bob@example.com>:" and CJK forms: only before ">" lines
 _WEAK_ATTR_RE = re.compile(r"^\s*\S.{0,300}?(?:@[\w.-]{1,100}>?\)?\s?[:：]|写道\s?[:：])\s*$")
 _TIME_RE = re.compile(r"\b\d{1,2}[:.]\d{2}\b")
+# what an attribution line opens with: a start word of one of the languages above, or a date
+_START_WORDS = r"(?:On|Am|Le|El|Il|Op|Em|W\s+dniu|Den|På|Dne|В|Il giorno)"
+_ATTR_START_RE = re.compile(rf"^\s*(?:{_START_WORDS}\b|\d{{1,4}}[-./]\d{{1,2}}|\d{{1,2}}\s+\w+\.?\s+\d{{2,4}})")
+# where a reply sentence ends and an attribution begins on the same line
+_INLINE_START_RE = re.compile(rf"(?<=[.!?)])\s+(?={_START_WORDS}\b)")
+# an address or a digit (a date, a time) makes a "<...> wrote:" line an attribution by itself
+_STRONG_GUARD = re.compile(r"@|\d")
 _ATTR_LOOSE_GUARD = re.compile(r"@|\d|^\s*\S+(?:\s+\S+){0,5}\s+\S+\s?:\s*$")
 
 # --- separators -----------------------------------------------------------------------------------
@@ -171,27 +178,59 @@ def header_block_at(lines: list[str], i: int) -> int:
     return 0
 
 
-def is_attribution(line: str) -> bool:
-    """True for "On <date>, <name> wrote:" style lines in the supported languages."""
+def attribution_strength(line: str) -> int:
+    """2: an attribution line; 1: only "<words> wrote:" (an attribution if a quote follows, else
+    it may be the reply's own sentence: "As Tom wrote:"); 0: not one."""
     if len(line) > MAX_LINE or ":" not in line:
-        return False
+        return 0
     s = line.strip()
     if not s.endswith(":"):
-        return False
+        return 0
+    weak = False
     for start, rx in zip(_ATTR_PARTS, _ATTR_RES, strict=True):
-        if rx.match(s) and (start[0] or _ATTR_LOOSE_GUARD.search(s)):
-            return True
-    return False
+        if not rx.match(s):
+            continue
+        if start[0] or _STRONG_GUARD.search(s):
+            return 2
+        if _ATTR_LOOSE_GUARD.search(s):
+            weak = True
+    return 1 if weak else 0
+
+
+def is_attribution(line: str) -> bool:
+    """True for "On <date>, <name> wrote:" style lines in the supported languages."""
+    return attribution_strength(line) > 0
+
+
+def split_attribution(line: str) -> tuple[str, str] | None:
+    """(reply, attribution) when a line holds both: "Sounds good. On Wed, ... wrote:"."""
+    if len(line) > MAX_LINE or not line.rstrip().endswith(":"):
+        return None
+    for m in _INLINE_START_RE.finditer(line):
+        before, rest = line[: m.start()].rstrip(), line[m.start() :].strip()
+        if before.strip() and attribution_strength(rest) == 2 and _ATTR_START_RE.match(rest):
+            return before, rest
+    return None
 
 
 def _attribution_span(lines: list[str], i: int) -> int:
-    """1 or 2 if an attribution starts at line ``i`` (Gmail wraps it over two lines), else 0."""
+    """1 or 2 if an attribution starts at line ``i`` (Gmail wraps it over two lines), else 0.
+
+    Two lines are joined only when the first opens like an attribution (a start word such as
+    "On"/"Am"/"Le", or a date) and the second is not an attribution of its own: a reply line
+    directly above the attribution is the reply, never part of the attribution.
+    """
     line = lines[i]
     if _QUOTE_RE.match(line) or not line.strip():
         return 0
     if is_attribution(line):
         return 1
     if i + 1 < len(lines) and lines[i + 1].strip() and not _QUOTE_RE.match(lines[i + 1]):
+        nxt = lines[i + 1]
+        wrapped_at_address = line.rstrip().endswith("<") or nxt.lstrip().startswith("<")
+        opens = _ATTR_START_RE.match(line) or (wrapped_at_address and _STRONG_GUARD.search(line))
+        if not opens or (_ATTR_START_RE.match(nxt) and is_attribution(nxt)):
+            return 0
         joined = line.rstrip() + " " + lines[i + 1].strip()
         if len(line) <= MAX_LINE and is_attribution(joined):
             return 2
@@ -220,7 +259,10 @@ def _marker_at(lines: list[str], i: int) -> tuple[int, bool]:
     span = _attribution_span(lines, i)
     if span:
         nxt = _next_content(lines, i + span)
-        return span, (nxt < len(lines) and not _QUOTE_RE.match(lines[nxt])) or nxt >= len(lines)
+        quoted_next = nxt < len(lines) and bool(_QUOTE_RE.match(lines[nxt]))
+        if span == 1 and attribution_strength(line) == 1 and not quoted_next:
+            return 0, False  # "As Tom wrote:" in the reply itself: no quote follows it
+        return span, not quoted_next
     if len(line) <= MAX_LINE and _WEAK_ATTR_RE.match(line) and any(ch.isdigit() for ch in line):
         nxt = _next_content(lines, i + 1)
         if nxt < len(lines) and _QUOTE_RE.match(lines[nxt]):
@@ -257,6 +299,10 @@ def extract_reply(text: str) -> Extracted:
                 fragment += 1
             i += 1
             continue
+        split = split_attribution(line) if not _QUOTE_RE.match(line) else None
+        if split is not None:  # "Sounds good. On Wed, ... wrote:": the reply, then the marker
+            own.append((fragment, split[0]))
+            lines[i] = split[1]
         span, unquoted = _marker_at(lines, i)
         if span:
             quote_found = True

@@ -1,0 +1,84 @@
+"""The reply survives the quote boundary: above, beside and below every attribution form.
+
+An empty or truncated reply from a message with text of its own is the dangerous failure: the
+answer becomes "no outcome" and the rep is asked to clarify what they already said.
+"""
+
+from __future__ import annotations
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from feedback.mail.quotes import extract_reply
+
+ADDR = "Feedback <feedback+abc@feedback.example>"
+# one attribution per language and client shape the parser supports
+ATTRIBUTIONS = (
+    f"On Mon, Mar 2, 2026 at 9:14 AM {ADDR} wrote:",
+    f"On 2 Mar 2026 at 09:14 +0100, {ADDR}, wrote:",
+    f"On 02/03/2026 09:14, {ADDR} wrote:",
+    f"Am Mo., 2. März 2026 um 09:14 Uhr schrieb {ADDR}:",
+    f"Am 02.03.2026 um 09:14 schrieb {ADDR}:",
+    f"Le lun. 2 mars 2026 à 09:14, {ADDR} a écrit :",
+    f"El lun, 2 mar 2026 a las 9:14, {ADDR} escribió:",
+    f"Il giorno lun 2 mar 2026 alle ore 09:14 {ADDR} ha scritto:",
+    f"Op ma 2 mrt. 2026 om 09:14 schreef {ADDR}:",
+    f"Em seg., 2 de mar. de 2026 às 09:14, {ADDR} escreveu:",
+    f"Den mån 2 mars 2026 kl 09:14 skrev {ADDR}:",
+    f"W dniu 2.03.2026 o 09:14, {ADDR} pisze:",
+)
+QUOTE = "> Hi Dana, what happened to lead Peter Hoffmann (Globex)?\n> 1. Meeting booked\n> 5. No budget\n"
+
+# reply sentences: words and punctuation a rep writes, never an attribution or a quote themselves
+words = st.text(alphabet=st.characters(whitelist_categories=("Lu", "Ll")), min_size=2, max_size=9)
+sentence = (
+    st.lists(words, min_size=1, max_size=8)
+    .map(lambda ws: " ".join(ws))
+    .flatmap(lambda s: st.sampled_from([".", "!", "", ","]).map(lambda p: s + p))
+)
+reply_lines = (
+    st.lists(sentence, min_size=1, max_size=3).map(lambda lines: [s for s in lines if s.strip()]).filter(bool)
+)
+FAST = settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+
+
+def _words(text: str) -> list[str]:
+    return text.split()
+
+
+@FAST
+@given(reply=reply_lines, attribution=st.sampled_from(ATTRIBUTIONS), gap=st.sampled_from(["", "\n"]))
+def test_a_reply_directly_above_the_attribution_survives(
+    reply: list[str], attribution: str, gap: str
+) -> None:
+    body = "\n".join(reply) + "\n" + gap + attribution + "\n" + QUOTE
+    assert _words(extract_reply(body).text) == _words("\n".join(reply))
+
+
+@FAST
+@given(
+    reply=sentence.filter(lambda s: s.rstrip().endswith((".", "!"))),
+    attribution=st.sampled_from(ATTRIBUTIONS),
+)
+def test_a_reply_on_the_attributions_line_survives(reply: str, attribution: str) -> None:
+    body = f"{reply} {attribution}\n{QUOTE}"
+    assert _words(extract_reply(body).text) == _words(reply)
+
+
+@FAST
+@given(reply=reply_lines, attribution=st.sampled_from(ATTRIBUTIONS))
+def test_a_reply_below_the_quote_survives(reply: list[str], attribution: str) -> None:
+    body = attribution + "\n" + QUOTE + "\n" + "\n".join(reply) + "\n"
+    assert _words(extract_reply(body).text) == _words("\n".join(reply))
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        "As Tom wrote:\nthey have no budget this year, rejected.",
+        "The CFO wrote:\nnot before Q3. Recycle.",
+    ],
+)
+def test_wrote_inside_the_reply_is_not_an_attribution(body: str) -> None:
+    assert extract_reply(body).text == body
