@@ -55,7 +55,9 @@ _WEAK_ATTR_RE = re.compile(r"^\s*\S.{0,300}?(?:@[\w.-]{1,100}>?\)?\s?[:：]|写�
 _TIME_RE = re.compile(r"\b\d{1,2}[:.]\d{2}\b")
 # what an attribution line opens with: a start word of one of the languages above, or a date
 _START_WORDS = r"(?:On|Am|Le|El|Il|Op|Em|W\s+dniu|Den|På|Dne|В|Il giorno)"
-_ATTR_START_RE = re.compile(rf"^\s*(?:{_START_WORDS}\b|\d{{1,4}}[-./]\d{{1,2}}|\d{{1,2}}\s+\w+\.?\s+\d{{2,4}})")
+_ATTR_START_RE = re.compile(
+    rf"^\s*(?:{_START_WORDS}\b|\d{{1,4}}[-./]\d{{1,2}}|\d{{1,2}}\s+\w+\.?\s+\d{{2,4}})"
+)
 # where a reply sentence ends and an attribution begins on the same line
 _INLINE_START_RE = re.compile(rf"(?<=[.!?)])\s+(?={_START_WORDS}\b)")
 # an address or a digit (a date, a time) makes a "<...> wrote:" line an attribution by itself
