@@ -29,7 +29,7 @@ def upgrade_cmd(config: ConfigOption = None) -> None:
         console.print(f"Database at revision [bold]{current_revision(engine)}[/].")
 
 
-@app.command("downgrade")
+@app.command("downgrade", context_settings={"ignore_unknown_options": True})  # so -1 is a revision
 def downgrade_cmd(
     revision: Annotated[
         str, typer.Argument(help="Target revision: an id from `feedback db history`, 'base', or -N.")
