@@ -9,12 +9,15 @@ its traceback (behind ``--debug``).
 ::
 
     FeedbackError
-     ├── ConfigError          (settings)        a setting that cannot work        exit 2
-     ├── TaxonomyError        (taxonomy)        a taxonomy override that is wrong  exit 2
-     ├── MigrationError       (db)              an unknown or impossible revision exit 2
-     ├── OutputPathError      (errors)          --output names a folder, or a missing one  exit 2
-     ├── OutboxError          (outbound)        the local outbox cannot be created exit 1
-     └── EmbeddedRedisError   (redis_embedded)  the embedded Redis cannot start    exit 1
+     ├── ConfigError         (settings)        a setting that cannot work, one line each   exit 2
+     ├── MigrationError      (db)              an unknown or unreachable revision          exit 2
+     ├── OutputPathError     (errors)          --output names a folder or a missing one    exit 2
+     ├── OutboxError         (outbound)        the local outbox cannot be created          exit 1
+     └── EmbeddedRedisError  (redis_embedded)  the embedded Redis cannot start             exit 1
+
+The CLI treats FilterError, ImportingError, TaxonomyError and TemplateError (bad input, exit 2)
+the same way; their modules may derive them from ``FeedbackError`` to join the tree. An
+``OSError`` about a path (missing, a folder, no permission) also becomes one line.
 """
 
 from __future__ import annotations

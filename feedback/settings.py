@@ -140,7 +140,7 @@ class Settings(BaseSettings):
         bad = sorted(stage for stage, result in value.items() if result not in {"won", "lost", "open"})
         if bad:
             raise ValueError(f"stage(s) {', '.join(map(repr, bad))} must map to won, lost or open")
-        return {stage.strip().lower(): result for stage, result in value.items()}
+        return value
 
     @classmethod
     def settings_customise_sources(
