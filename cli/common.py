@@ -103,6 +103,8 @@ _OS_ERRORS: list[tuple[type[OSError], str, str]] = [
 
 def describe_error(exc: BaseException) -> tuple[str, str | None, int] | None:
     """(message, hint, exit code) for an error the user can act on; None for a bug."""
+    if isinstance(exc, BaseExceptionGroup) and len(exc.exceptions) == 1:  # from a task group
+        return describe_error(exc.exceptions[0])
     if isinstance(exc, FeedbackError):
         return str(exc), exc.hint, exc.exit_code
     if isinstance(exc, _foreign_user_errors()):

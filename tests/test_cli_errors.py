@@ -254,6 +254,10 @@ def _toy_app() -> typer.Typer:
         raise PermissionError(13, "Permission denied", "/srv/feedback/report.html")
 
     @toy.command()
+    def grouped() -> None:  # what a task group raises
+        raise ExceptionGroup("task failed", [FileNotFoundError(2, "No such file", "/srv/in.csv")])
+
+    @toy.command()
     def bug() -> None:
         raise RuntimeError("boom")
 
@@ -267,6 +271,9 @@ def test_errors_escaping_a_command_become_one_line_and_bugs_keep_their_traceback
     assert error_lines(denied) == [
         "error: /srv/feedback/report.html: permission denied — check its permissions or choose another path"
     ]
+    grouped = runner.invoke(toy, ["grouped"])
+    assert grouped.exit_code == 1
+    assert error_lines(grouped) == ["error: /srv/in.csv: no such file or folder — check the path"]
     bug = runner.invoke(toy, ["bug"])
     assert bug.exit_code == 1
     [line] = error_lines(bug)
