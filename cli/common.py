@@ -118,15 +118,13 @@ def describe_error(exc: BaseException) -> tuple[str, str | None, int] | None:
         return f"{exc.filename}: {exc.strerror or exc}", None, 1
     if isinstance(exc, ConnectionError):
         return f"cannot connect: {exc}", "check that the server is running and the URL in the settings", 1
-    if isinstance(exc, OperationalError):
-        first = str(exc.orig or exc).strip().splitlines()[0] if str(exc.orig or exc).strip() else "failed"
-        return (
-            f"the database failed: {first}",
-            "check FEEDBACK_DATABASE_URL and that the database server is running",
-            1,
-        )
-    redis_error = sys.modules.get("redis.exceptions")
-    if redis_error is not None and isinstance(exc, redis_error.ConnectionError):
+    if isinstance(exc, OperationalError):  # the server went away mid-command
+        first = (str(exc.orig or exc).strip().splitlines() or ["failed"])[0]
+        hint = "check FEEDBACK_DATABASE_URL and that the database server is running"
+        return f"the database failed: {first}", hint, 1
+    from redis.exceptions import ConnectionError as RedisConnectionError
+
+    if isinstance(exc, RedisConnectionError):
         return f"cannot reach Redis: {exc}", "check FEEDBACK_REDIS_URL and that Redis is running", 1
     return None
 
