@@ -1,10 +1,18 @@
-"""What every command needs: settings, an engine with migrations applied, output helpers."""
+"""What every command needs: settings, an engine with migrations applied, output helpers, and
+the one place where errors become a line of text.
+
+Errors: a command raises (or lets through) the project's own errors (:mod:`feedback.errors`) and
+the OS's errors about paths; ``FeedbackGroup``, the root command's class, prints each as one line
+``error: what was wrong — what to do`` and exits non-zero. Anything else is a bug: one line that
+says so, and the traceback with ``feedback --debug`` (or ``FEEDBACK_DEBUG=1``).
+"""
 
 from __future__ import annotations
 
 import csv
 import json
 import sys
+import traceback
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from enum import StrEnum
@@ -13,9 +21,14 @@ from typing import Annotated, Any, NoReturn, TextIO
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from sqlalchemy.engine import Engine
+from sqlalchemy.exc import OperationalError
+from typer.core import TyperGroup
+from typer.exceptions import TyperException
 
 from feedback.db import make_engine, upgrade
+from feedback.errors import FeedbackError, check_output_path
 from feedback.settings import ConfigError, Settings, load_settings
 
 console = Console()
@@ -40,21 +53,161 @@ class OutputFormat(StrEnum):
 FormatOption = Annotated[OutputFormat, typer.Option("--format", "-f", help="Output format.")]
 
 
+def print_error(message: str, *, hint: str | None = None) -> None:
+    """``error: <message> — <hint>``, one line per line of ``message`` (the hint on the last)."""
+    lines = [line for line in message.splitlines() if line.strip()] or ["failed"]
+    for n, line in enumerate(lines, 1):
+        tail = f" — {hint}" if hint and n == len(lines) else ""
+        err_console.print(
+            f"[bold red]error:[/] {escape(line)}{escape(tail)}", soft_wrap=True, highlight=False
+        )
+
+
 def fail(message: str, *, hint: str | None = None, code: int = 1) -> NoReturn:
     """Print an actionable error and exit non-zero."""
-    err_console.print(f"[bold red]Error:[/] {message}")
-    if hint:
-        err_console.print(f"[dim]Hint:[/] {hint}")
+    print_error(message, hint=hint)
     raise typer.Exit(code)
 
 
 def get_settings(config: Path | None = None, **overrides: Any) -> Settings:
+    """The settings, checked; a bad one ends the command with one line per problem (exit 2)."""
     try:
         settings = load_settings(config=config, **overrides)
         settings.check()
     except ConfigError as exc:
-        fail(str(exc))
+        fail(str(exc), hint=exc.hint, code=exc.exit_code)
     return settings
+
+
+# errors -> one line ------------------------------------------------------------------------
+
+
+def _foreign_user_errors() -> tuple[type[Exception], ...]:
+    """User-facing errors of modules that do not derive from FeedbackError (yet): bad input."""
+    from feedback.importing import ImportingError
+    from feedback.rendering import TemplateError
+    from feedback.reports import FilterError
+    from feedback.taxonomy import TaxonomyError
+
+    return (FilterError, ImportingError, TaxonomyError, TemplateError)
+
+
+_OS_ERRORS: list[tuple[type[OSError], str, str]] = [
+    (FileNotFoundError, "no such file or folder", "check the path"),
+    (IsADirectoryError, "is a folder, not a file", "give a file name"),
+    (NotADirectoryError, "a part of this path is a file, not a folder", "check the path"),
+    (PermissionError, "permission denied", "check its permissions or choose another path"),
+    (FileExistsError, "already exists", "remove it or choose another path"),
+]
+
+
+def describe_error(exc: BaseException) -> tuple[str, str | None, int] | None:
+    """(message, hint, exit code) for an error the user can act on; None for a bug."""
+    if isinstance(exc, BaseExceptionGroup) and len(exc.exceptions) == 1:  # from a task group
+        return describe_error(exc.exceptions[0])
+    if isinstance(exc, FeedbackError):
+        return str(exc), exc.hint, exc.exit_code
+    if isinstance(exc, _foreign_user_errors()):
+        return str(exc), None, 2
+    if isinstance(exc, OSError) and exc.filename is not None:
+        if isinstance(exc, FileExistsError) and Path(exc.filename).is_file():  # mkdir on a file
+            return f"{exc.filename} is a file where a folder is needed", "check the path and settings", 1
+        for kind, what, hint in _OS_ERRORS:
+            if isinstance(exc, kind):
+                return f"{exc.filename}: {what}", hint, 1
+        return f"{exc.filename}: {exc.strerror or exc}", None, 1
+    if isinstance(exc, ConnectionError):
+        return f"cannot connect: {exc}", "check that the server is running and the URL in the settings", 1
+    if isinstance(exc, OperationalError):  # the server went away mid-command
+        first = (str(exc.orig or exc).strip().splitlines() or ["failed"])[0]
+        hint = "check FEEDBACK_DATABASE_URL and that the database server is running"
+        return f"the database failed: {first}", hint, 1
+    from redis.exceptions import ConnectionError as RedisConnectionError
+
+    if isinstance(exc, RedisConnectionError):
+        return f"cannot reach Redis: {exc}", "check FEEDBACK_REDIS_URL and that Redis is running", 1
+    return None
+
+
+def _where(exc: BaseException) -> str:
+    """file:line of the innermost frame, so a bug report without --debug still points somewhere."""
+    frames = traceback.extract_tb(exc.__traceback__)
+    if not frames:
+        return ""
+    frame = frames[-1]
+    parts = Path(frame.filename).parts
+    short = "/".join(parts[-2:]) if len(parts) >= 2 else frame.filename
+    return f" (at {short}:{frame.lineno})"
+
+
+_DEBUG = "feedback.debug"
+
+
+def root_callback(
+    ctx: typer.Context,
+    debug: Annotated[
+        bool,
+        typer.Option(
+            "--debug", envvar="FEEDBACK_DEBUG", help="Show the traceback of any error (FEEDBACK_DEBUG=1)."
+        ),
+    ] = False,
+) -> None:
+    """Options of the root command, before any group or command."""
+    ctx.meta[_DEBUG] = debug
+
+
+class FeedbackGroup(TyperGroup):
+    """The root command's class: every error escaping a command becomes one line."""
+
+    def invoke(self, ctx: Any) -> Any:
+        try:
+            return super().invoke(ctx)
+        except (typer.Exit, typer.Abort, TyperException):
+            raise  # already said what it had to say
+        except Exception as exc:
+            if ctx.meta.get(_DEBUG):
+                raise
+            described = describe_error(exc)
+            if described is None:
+                print_error(
+                    f"unexpected {type(exc).__name__}: {exc}{_where(exc)}",
+                    hint="this is a bug: run again with `feedback --debug ...` for the traceback; report it",
+                )
+                raise typer.Exit(1) from None
+            message, hint, code = described
+            print_error(message, hint=hint)
+            raise typer.Exit(code) from None
+
+
+# output files ------------------------------------------------------------------------------
+
+
+def _check_output(value: Path | None) -> Path | None:
+    if value is not None and str(value) != "-":
+        check_output_path(value)
+    return value
+
+
+OutputOption = Annotated[
+    Path | None,
+    typer.Option(
+        "--output",
+        "-o",
+        help="Write to this file instead of the terminal (its folder must exist).",
+        callback=_check_output,
+    ),
+]
+
+
+@contextmanager
+def open_output(path: Path | None) -> Iterator[TextIO]:
+    """The stream a command writes its result to: ``path`` (checked first), or stdout."""
+    if path is None or str(path) == "-":
+        yield sys.stdout
+        return
+    check_output_path(path)
+    with path.open("w", encoding="utf-8", newline="") as fh:
+        yield fh
 
 
 @contextmanager

@@ -1,11 +1,21 @@
-"""``feedback db``: apply or inspect migrations."""
+"""``feedback db``: apply, inspect or roll back migrations."""
 
 from __future__ import annotations
 
+from typing import Annotated
+
 import typer
 
-from cli.common import ConfigOption, console, get_settings, open_engine
-from feedback.db import current_revision, downgrade, upgrade
+from cli.common import (
+    ConfigOption,
+    FormatOption,
+    OutputFormat,
+    console,
+    get_settings,
+    open_engine,
+    render_rows,
+)
+from feedback.db import current_revision, downgrade, downgrade_plan, revisions, upgrade
 
 app = typer.Typer(no_args_is_help=True)
 
@@ -19,16 +29,30 @@ def upgrade_cmd(config: ConfigOption = None) -> None:
         console.print(f"Database at revision [bold]{current_revision(engine)}[/].")
 
 
-@app.command("downgrade")
+@app.command("downgrade", context_settings={"ignore_unknown_options": True})  # so -1 is a revision
 def downgrade_cmd(
-    revision: str = typer.Argument(..., help="Target revision, e.g. 'base' or '0001'."),
+    revision: Annotated[
+        str, typer.Argument(help="Target revision: an id from `feedback db history`, 'base', or -N.")
+    ],
+    yes: Annotated[bool, typer.Option("--yes", "-y", help="Do not ask for confirmation.")] = False,
     config: ConfigOption = None,
 ) -> None:
-    """Roll the schema back to REVISION (drops data in removed tables)."""
+    """Roll the schema back to REVISION (drops the tables and columns later migrations added, with
+    their data). Asks first, unless --yes."""
     settings = get_settings(config)
     with open_engine(settings, migrate=False) as engine:
+        undo = downgrade_plan(engine, revision)  # an unknown revision stops here, nothing changed
+        if not undo:
+            console.print(f"Database already at revision [bold]{current_revision(engine) or 'base'}[/].")
+            return
+        if not yes:
+            typer.confirm(
+                f"Undo migration(s) {', '.join(undo)} on {settings.resolved_database_url.split('@')[-1]}? "
+                "What they added is dropped, with its data",
+                abort=True,
+            )
         downgrade(engine, revision)
-        console.print(f"Database at revision [bold]{current_revision(engine)}[/].")
+        console.print(f"Database at revision [bold]{current_revision(engine) or 'base'}[/].")
 
 
 @app.command("current")
@@ -37,3 +61,18 @@ def current_cmd(config: ConfigOption = None) -> None:
     settings = get_settings(config)
     with open_engine(settings, migrate=False) as engine:
         console.print(current_revision(engine) or "(empty database)")
+
+
+@app.command("history")
+def history_cmd(config: ConfigOption = None, fmt: FormatOption = OutputFormat.table) -> None:
+    """Every migration, oldest first, and which ones the database has."""
+    settings = get_settings(config)
+    with open_engine(settings, migrate=False) as engine:
+        current = current_revision(engine)
+    ids = [rev for rev, _ in revisions()]
+    applied = set(ids[: ids.index(current) + 1]) if current in ids else set()
+    rows = [
+        {"revision": rev, "applied": rev in applied, "current": rev == current, "description": doc}
+        for rev, doc in revisions()
+    ]
+    render_rows(rows, fmt=fmt, title="Migrations")

@@ -9,8 +9,12 @@ import importlib
 
 import typer
 
+from cli.common import FeedbackGroup, root_callback
+
 app = typer.Typer(
     name="feedback",
+    cls=FeedbackGroup,  # errors become one line (cli/common.py)
+    callback=root_callback,  # --debug
     help=(
         "Closed-loop sales feedback by email: ask reps what happened to each lead and why each "
         "deal was won or lost, read their replies, and report back to marketing."

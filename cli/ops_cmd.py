@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import asyncio
 from datetime import timedelta
-from typing import Annotated, Any
+from typing import Annotated
 
 import typer
 from sqlalchemy import func, update
-from sqlmodel import Session, col, select
+from sqlmodel import select
 
 from cli.common import (
     ConfigOption,
@@ -25,44 +24,16 @@ from feedback.models import InboundMessage, MessageStatus, utcnow
 _UNPROCESSED = [MessageStatus.received, MessageStatus.queued]
 
 
-async def _queue_depth(url: str) -> int | None:
-    from feedback.queue import QUEUE_NAME, close_pool, connect
-
-    try:
-        pool = await connect(url, conn_retries=0)
-    except Exception:
-        return None
-    try:
-        return int(await pool.zcard(QUEUE_NAME))
-    finally:
-        await close_pool(pool)
-
-
 def status(config: ConfigOption = None, fmt: FormatOption = OutputFormat.table) -> None:
-    """Messages per status, the queue depth and the age of the oldest unprocessed message."""
+    """Messages received and what became of them, requests by state (clarifying, in review,
+    escalated, expired...), open review items, the queue and the database. Checks the settings
+    first: a bad one is reported, one line each, with exit 2."""
+    from feedback.status import service_status
+
     settings = get_settings(config)
-    with open_engine(settings) as engine, Session(engine) as session:
-        counts = dict(
-            session.exec(select(InboundMessage.status, func.count()).group_by(InboundMessage.status)).all()
-        )
-        oldest = session.exec(
-            select(func.min(InboundMessage.received_at)).where(col(InboundMessage.status).in_(_UNPROCESSED))
-        ).one()
-    depth = asyncio.run(_queue_depth(settings.redis_url)) if settings.redis_url else None
-    rows: list[dict[str, Any]] = [
-        {"metric": f"messages {s.value}", "value": counts.get(s.value, 0)} for s in MessageStatus
-    ]
-    rows.append(
-        {
-            "metric": "queue depth",
-            "value": depth
-            if depth is not None
-            else ("embedded (not running)" if settings.embedded_redis else "unreachable"),
-        }
-    )
-    age = (utcnow() - oldest) if oldest else None
-    rows.append({"metric": "oldest unprocessed", "value": f"{age.total_seconds():.0f}s" if age else "none"})
-    render_rows(rows, fmt=fmt, title="Service status")
+    with open_engine(settings) as engine:
+        state = service_status(engine, settings)
+    render_rows(state.rows(), fmt=fmt, title="Service status")
 
 
 def requeue(config: ConfigOption = None) -> None:

@@ -9,7 +9,7 @@ from typing import Annotated, Any
 
 import typer
 
-from cli.common import ConfigOption, console, fail, get_settings
+from cli.common import ConfigOption, console, fail, get_settings, print_error
 from feedback.analysis import AnalysisConfig, analyse
 from feedback.classify import LearnedExamples
 from feedback.classify.learning import LearnedExample
@@ -52,7 +52,8 @@ def parse(
     """Parse and classify reply messages: reply text, signature, outcome, reasons, competitor.
 
     Nothing is stored or sent. Input that is not a message gives classification 'unreadable'
-    with an error, never a crash.
+    with an error, never a crash. A file that cannot be read at all (missing, a folder, no
+    permission) is reported the same way and on stderr, and the command then exits 1.
     """
     if kind not in KINDS:
         fail(f"--kind must be one of {', '.join(KINDS)}, not {kind!r}")
@@ -63,11 +64,14 @@ def parse(
         reply_local=settings.reply_local,
         learned=_learned(learned),
     )
+    not_read = 0
     for path in files:
         name = str(path)
         try:
             raw = sys.stdin.buffer.read() if name == "-" else path.read_bytes()
         except OSError as exc:
+            not_read += 1
+            print_error(f"{name}: cannot read file: {exc.strerror}", hint="check the path")
             out: dict[str, Any] = {
                 "file": name,
                 "classification": "unreadable",
@@ -105,6 +109,8 @@ def parse(
             if out["signature"]:
                 console.print("[dim]signature:[/]")
                 console.print(out["signature"], markup=False, highlight=False)
+    if not_read:
+        raise typer.Exit(1)  # every file still has its result above; the exit says one was not read
 
 
 def register(app: typer.Typer) -> None:

@@ -20,11 +20,13 @@ from cli.common import (
     ConfigOption,
     FormatOption,
     OutputFormat,
+    OutputOption,
     console,
     err_console,
     fail,
     get_settings,
     open_engine,
+    open_output,
 )
 from feedback.reports import REPORTS, FilterError, Filters, parse_when, render_report
 
@@ -53,9 +55,6 @@ KindOption = Annotated[
 ByOption = Annotated[
     str | None,
     typer.Option("--by", help="Cross the figures with: campaign, source, segment, rep, team, week or month."),
-]
-OutputOption = Annotated[
-    Path | None, typer.Option("--output", "-o", help="Write to this file instead of the terminal.")
 ]
 ReasonOption = Annotated[
     list[str] | None, typer.Option("--reason", help="Only answers giving this reason code.")
@@ -116,7 +115,7 @@ def _run(
     if output is None:
         render_report(report, fmt=fmt)
         return
-    with output.open("w", encoding="utf-8", newline="") as fh:
+    with open_output(output) as fh:
         render_report(report, fmt=fmt, out=fh)
     console.print(f"Wrote {report.title.lower()} ({fmt.value}) to [bold]{output}[/].", highlight=False)
 

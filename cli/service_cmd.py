@@ -10,7 +10,7 @@ from typing import Annotated
 import typer
 
 from cli.common import ConfigOption, console, fail, get_settings, open_engine
-from feedback.outbound import transport_for
+from feedback.outbound import MaildirTransport, transport_for
 from feedback.redis_embedded import EmbeddedRedisError
 
 
@@ -25,7 +25,9 @@ def serve(
     worker: Annotated[
         bool, typer.Option("--worker/--no-worker", help="Also run a worker in this process.")
     ] = True,
-    port: Annotated[int | None, typer.Option(help="SMTP port (default: smtp_port setting, 2525).")] = None,
+    port: Annotated[
+        int | None, typer.Option(help="SMTP port (default: smtp_port setting, 2525).", min=0, max=65535)
+    ] = None,
     verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Log every message.")] = False,
     json_logs: Annotated[bool, typer.Option("--json-logs", help="One JSON object per log line.")] = False,
 ) -> None:
@@ -105,6 +107,8 @@ def send(
 
     settings = get_settings(config)
     transport = transport_for(settings)
+    if isinstance(transport, MaildirTransport) and not dry_run:
+        transport.ensure()  # one line now rather than "send failed" for every mail
 
     async def main() -> None:
         with open_engine(settings) as engine:

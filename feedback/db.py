@@ -18,7 +18,14 @@ from sqlalchemy import event
 from sqlalchemy.engine import Engine, make_url
 from sqlmodel import Session, create_engine
 
+from feedback.errors import FeedbackError
 from feedback.settings import Settings
+
+
+class MigrationError(FeedbackError):
+    """A migration target that does not exist or cannot be reached from where the database is."""
+
+    exit_code = 2
 
 
 def make_engine(url: str, *, pool_size: int = 10) -> Engine:
@@ -104,13 +111,62 @@ def upgrade(engine: Engine, revision: str = "head") -> None:
         command.upgrade(cfg, revision)
 
 
-def downgrade(engine: Engine, revision: str) -> None:
-    from alembic import command
+def revisions() -> list[tuple[str, str]]:
+    """Every migration, oldest first: (revision id, its one-line description)."""
+    from alembic.script import ScriptDirectory
 
+    script = ScriptDirectory.from_config(_alembic_config("sqlite://"))
+    walk = list(script.walk_revisions())  # newest first
+    return [(rev.revision, (rev.doc or "").strip().split("\n")[0]) for rev in reversed(walk)]
+
+
+def downgrade_plan(engine: Engine, revision: str) -> list[str]:
+    """The revisions a downgrade to ``revision`` undoes, newest first; refuses an unknown target.
+
+    ``revision`` is an id, ``base`` (before the first migration) or ``-N`` (N steps back). The
+    check runs before anything changes, so a typo never reaches Alembic's half-applied state.
+    """
+    ids = [rev for rev, _ in revisions()]
+    current = current_revision(engine)
+    position = ids.index(current) + 1 if current in ids else 0  # number applied
+    valid = "base, " + ", ".join(ids) + " or -N (N steps back)"
+    if revision == "base":
+        target = 0
+    elif revision.startswith("-") and revision[1:].isdigit():
+        target = position - int(revision[1:])
+        if target < 0:
+            raise MigrationError(
+                f"cannot go {revision[1:]} step(s) back from {current or 'an empty database'}",
+                hint="`feedback db history` lists the revisions",
+            )
+    elif revision in ids:
+        target = ids.index(revision) + 1
+    else:
+        raise MigrationError(
+            f"no migration {revision!r}: the targets are {valid}",
+            hint="`feedback db history` lists the revisions and `feedback db current` shows where it is",
+        )
+    if target > position:
+        raise MigrationError(
+            f"{revision} is newer than the database's revision {current or '(empty)'}: nothing to undo",
+            hint="use `feedback db upgrade` to go forward",
+        )
+    return list(reversed(ids[target:position]))
+
+
+def downgrade(engine: Engine, revision: str) -> None:
+    """Roll the schema back to ``revision`` (checked first: see ``downgrade_plan``)."""
+    from alembic import command
+    from alembic.util import CommandError
+
+    downgrade_plan(engine, revision)
     cfg = _alembic_config(engine.url.render_as_string(hide_password=False))
-    with engine.begin() as conn:
-        cfg.attributes["connection"] = conn
-        command.downgrade(cfg, revision)
+    try:
+        with engine.begin() as conn:
+            cfg.attributes["connection"] = conn
+            command.downgrade(cfg, revision)
+    except CommandError as exc:
+        raise MigrationError(str(exc), hint="`feedback db history` lists the revisions") from None
 
 
 def current_revision(engine: Engine) -> str | None:

@@ -19,8 +19,13 @@ from pathlib import Path
 from typing import Protocol
 from urllib.parse import parse_qs, unquote, urlsplit
 
+from feedback.errors import FeedbackError
 from feedback.rendering import RenderedMail
 from feedback.settings import Settings
+
+
+class OutboxError(FeedbackError):
+    """The local outbox (a Maildir) cannot be created or written."""
 
 
 class Transport(Protocol):
@@ -69,8 +74,26 @@ class MaildirTransport:
     def __init__(self, path: Path) -> None:
         self.path = path
 
+    def ensure(self) -> None:
+        """Create the Maildir and the folders above it if needed.
+
+        ``mailbox.Maildir(create=True)`` makes only the last folder, and only when it is missing:
+        with PostgreSQL nothing creates the data dir, so every mail failed ("send failed"), and an
+        existing empty folder had no ``tmp/new/cur``. Three ``mkdir`` calls per mail cost nothing.
+        """
+        try:
+            for sub in ("tmp", "new", "cur"):
+                (self.path / sub).mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise OutboxError(
+                f"cannot create the outbox {self.path}: {exc.strerror}",
+                hint="set outbox_dir (FEEDBACK_OUTBOX_DIR) or data_dir (FEEDBACK_DATA_DIR) to a folder "
+                "you can write, or outbound = 'smtp' with a relay_url",
+            ) from None
+
     def _write(self, message: EmailMessage, envelope_from: str, recipients: list[str]) -> None:
-        box = mailbox.Maildir(self.path, create=True)
+        self.ensure()
+        box = mailbox.Maildir(self.path, create=False)
         del message["Return-Path"]
         message["Return-Path"] = f"<{envelope_from}>"
         del message["X-Envelope-To"]

@@ -14,9 +14,11 @@ import subprocess
 import time
 from pathlib import Path
 
+from feedback.errors import FeedbackError
 
-class EmbeddedRedisError(RuntimeError):
-    pass
+
+class EmbeddedRedisError(FeedbackError, RuntimeError):
+    """The bundled redis-server is missing or does not start (see its log under data_dir)."""
 
 
 def _binary() -> str:

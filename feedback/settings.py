@@ -17,16 +17,20 @@ from datetime import date, datetime
 from pathlib import Path
 from typing import Any, Literal
 from urllib.parse import urlsplit
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import Field, SecretStr, field_validator
+from pydantic import Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
 from feedback.competitors import Competitor
+from feedback.errors import FeedbackError
 from feedback.taxonomy import Taxonomy, load_taxonomy
 
 
-class ConfigError(ValueError):
-    """A setting that cannot work; the message says which and how to fix it."""
+class ConfigError(FeedbackError, ValueError):
+    """A setting that cannot work; the message says which and how to fix it, one line per problem."""
+
+    exit_code = 2
 
 
 DEFAULT_STAGES: dict[str, str] = {
@@ -66,7 +70,7 @@ class Settings(BaseSettings):
 
     # ingest
     smtp_host: str = "127.0.0.1"
-    smtp_port: int = 2525
+    smtp_port: int = Field(2525, ge=0, le=65535)
     smtp_hostname: str | None = Field(None, description="Name announced in the SMTP banner.")
     data_size_limit: int = Field(25 * 1024 * 1024, description="Largest message accepted (bytes).")
     max_recipients: int = 20
@@ -149,6 +153,27 @@ class Settings(BaseSettings):
     @classmethod
     def _lower_domain(cls, value: str) -> str:
         return value.strip().lower()
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_timezone(cls, value: str) -> str:
+        """Reports and date filters read dates in this zone: an unknown one would fail in each of them."""
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(
+                "not a known time zone: use an IANA name such as UTC, Europe/Berlin or America/New_York"
+            ) from None
+        return value
+
+    @field_validator("crm_stages")
+    @classmethod
+    def _stage_results(cls, value: dict[str, str]) -> dict[str, str]:
+        """Each CRM stage maps to won, lost or open (any other word would count as neither)."""
+        bad = sorted(stage for stage, result in value.items() if result not in {"won", "lost", "open"})
+        if bad:
+            raise ValueError(f"stage(s) {', '.join(map(repr, bad))} must map to won, lost or open")
+        return value
 
     @classmethod
     def settings_customise_sources(
@@ -258,11 +283,13 @@ def load_settings(
     """Build settings from ``environ`` (default: the process environment), the TOML file and overrides."""
     env = dict(os.environ if environ is None else environ)
     values: dict[str, Any] = {}
+    origin: dict[str, str] = {}  # where each value came from, for the error message
     path = config or (Path(env["FEEDBACK_CONFIG"]) if env.get("FEEDBACK_CONFIG") else None)
     if path is None and Path("feedback.toml").exists():
         path = Path("feedback.toml")
     if path is not None:
         values.update(_read_toml(path))
+        origin.update(dict.fromkeys(values, f"in {path}"))
     fields = Settings.model_fields
     for key, raw in env.items():
         if not key.startswith("FEEDBACK_") or key == "FEEDBACK_CONFIG":
@@ -271,11 +298,29 @@ def load_settings(
         if name not in fields or name.startswith("test_"):
             continue
         values[name] = _coerce_env(name, raw)
+        origin[name] = f"from {key}"
     values.update(overrides)
+    origin.update(dict.fromkeys(overrides, "as given"))
     try:
         return Settings(**values)
-    except Exception as exc:  # pydantic ValidationError: make it actionable
-        raise ConfigError(f"invalid settings: {exc}") from None
+    except ValidationError as exc:
+        raise ConfigError(
+            "\n".join(_problem(error, origin) for error in exc.errors()),
+            hint="fix the setting(s) and run the command again (`feedback status` checks them)",
+        ) from None
+
+
+def _problem(error: Any, origin: Mapping[str, str]) -> str:
+    """One line per bad field: which setting, the value, where it came from and what is wrong."""
+    loc = [str(part) for part in error.get("loc", ())]
+    name = ".".join(loc) or "settings"
+    where = origin.get(loc[0], "") if loc else ""
+    message = str(error.get("msg", "invalid")).removeprefix("Value error, ")
+    value = error.get("input")
+    secret = any(word in name for word in ("secret", "password"))
+    plain = isinstance(value, str | int | float) and not isinstance(value, bool)
+    shown = f" = {value!r}" if plain and not secret else ""
+    return f"setting {name}{shown}{f' ({where})' if where else ''}: {message}"
 
 
 def _coerce_env(name: str, raw: str) -> Any:
