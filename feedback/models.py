@@ -193,7 +193,7 @@ class Response(SQLModel, table=True):
     confidence: float = 0.0
     needs_review: bool = False
     is_current: bool = Field(default=True, index=True)
-    source: str = "reply"  # reply | review
+    source: str = "reply"  # reply | review | correction (a person's, see feedback.answers)
     created_at: NaiveDatetime = Field(default_factory=utcnow)
     corrected_by: str | None = None
     language: str | None = None
