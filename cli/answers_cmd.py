@@ -174,7 +174,10 @@ def show(answer_id: IdArgument, config: ConfigOption = None, fmt: FormatOption =
     for key, value in row.items():
         if key != "reply":
             shown = ", ".join(value) if isinstance(value, list) else value
-            console.print(f"[bold]{key}:[/] {escape(str(shown)) if shown not in (None, '', []) else '-'}")
+            console.print(
+                f"[bold]{key}:[/] {escape(str(shown)) if shown not in (None, '', []) else '-'}",
+                soft_wrap=True,
+            )
     console.print("[bold]reply:[/]")
     console.print(row["reply"] or "(no reply text)", markup=False, highlight=False)
 
@@ -241,6 +244,7 @@ def set_cmd(
         f"Answer #{answer_id} corrected by {escape(who)}: {_label(old)} -> {_label(new)} "
         f"(version {new.number}, response {response.id}); reports show it now.",
         highlight=False,
+        soft_wrap=True,
     )
 
 

@@ -82,7 +82,10 @@ def show(
     for key, value in row.items():
         if key != "reply":
             shown = ", ".join(value) if isinstance(value, list) else value
-            console.print(f"[bold]{key}:[/] {escape(str(shown)) if shown not in (None, '', []) else '-'}")
+            console.print(
+                f"[bold]{key}:[/] {escape(str(shown)) if shown not in (None, '', []) else '-'}",
+                soft_wrap=True,
+            )
     console.print("[bold]reply:[/]")
     console.print(row["reply"] or "(no parsed reply)", markup=False, highlight=False)
 
@@ -132,6 +135,7 @@ def set_item(
         + f" for {rep.email if rep else 'the rep'} (answer #{response.request_id}); "
         "workers learn it on their next start.",
         highlight=False,
+        soft_wrap=True,
     )
 
 
