@@ -305,6 +305,15 @@ def list_answers(
     if limit is not None:
         query = query.limit(limit)
     rows = session.exec(query).all()
+    # load the leads, deals and reps once (session.get then finds them in the identity map)
+    requests = [q for _, q in rows]
+    for model, ids in (
+        (Lead, {q.lead_id for q in requests if q.lead_id is not None}),
+        (Deal, {q.deal_id for q in requests if q.deal_id is not None}),
+        (Rep, {q.rep_id for q in requests}),
+    ):
+        if ids:
+            session.exec(select(model).where(col(model.id).in_(ids))).all()
     versions = _versions(session, [r for r, _ in rows], {})
     counts = _version_counts(session, [q.id for _, q in rows if q.id is not None])
     return [

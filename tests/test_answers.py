@@ -516,3 +516,65 @@ def test_cues_corrected_two_ways_and_outcome_words_keep_their_meaning() -> None:
     assert classify("tire kicker", kind=D, taxonomy=T, learned=split).reasons == ("early_research",)
     outcome_word = LearnedExamples.from_rows([("winloss", "Won", "lost", ["price"], None)])
     assert classify("We won it", kind="winloss", taxonomy=T, learned=outcome_word).outcome == "won"
+
+
+def test_review_show_and_set_on_unmatched_mail(
+    engine: Engine, world: tuple[Settings, list[FeedbackRequest]]
+) -> None:
+    settings, (request, _) = world
+    msg = EmailMessage()
+    msg["From"] = f"Dana Whitfield <{REP}>"
+    msg["To"] = f"feedback@{settings.reply_domain}"
+    msg["Subject"] = "Re: that lead from last week"
+    msg["Message-ID"] = "<lost-thread@brightline.example>"
+    msg.set_content("Globex: no budget this year, rejected.\n\n-- \nDana\n")
+    stored = store_batch(
+        engine,
+        [Incoming(raw=msg.as_bytes(), mail_from=REP, rcpt_to=(f"feedback@{settings.reply_domain}",),
+                  peer="127.0.0.1", received_at=utcnow())],
+    )  # fmt: skip
+    assert process_message(engine, settings, stored[0].id).status == "unmatched"
+    env, runner = _env(settings), CliRunner()
+    with Session(engine) as s:
+        item_id = str(s.exec(select(ReviewItem)).one().id)
+    shown = runner.invoke(app, ["review", "show", item_id, "-f", "json"], env=env)
+    row = json.loads(shown.output)[0]
+    assert (row["type"], row["subject"], row["reply"]) == (
+        "unmatched",
+        "Re: that lead from last week",
+        "Globex: no budget this year, rejected.",
+    )
+    assert REP in row["from"] and row["request"] is None
+    orphan = runner.invoke(app, ["review", "set", item_id, "--outcome", "rejected"], env=env)
+    assert orphan.exit_code == 2 and "pass --request ID" in orphan.output
+    done = runner.invoke(
+        app, ["review", "set", item_id, "--request", str(request.id), "-r", "no_budget", "--by", OPS], env=env
+    )
+    assert done.exit_code == 0, done.output
+    with Session(engine) as s:
+        current = get_answer(session=s, request_id=request.id or 0).current
+    assert (current.outcome, current.reasons, current.reply_text) == (
+        "rejected",
+        ("no_budget",),
+        "Globex: no budget this year, rejected.",
+    )
+
+
+def test_an_unanswered_request_can_be_given_an_answer(
+    engine: Engine, world: tuple[Settings, list[FeedbackRequest]]
+) -> None:
+    """A rep who answered by phone: the answer is recorded as a correction with no reply text."""
+    settings, (_, request) = world
+    env, runner, rid = _env(settings), CliRunner(), str(request.id)
+    missing = runner.invoke(app, ["answers", "show", rid], env=env)
+    assert missing.exit_code == 2 and "has no answer yet" in missing.output
+    no_outcome = runner.invoke(app, ["answers", "set", rid, "--competitor", "contoso"], env=env)
+    assert no_outcome.exit_code == 2 and "has no outcome to keep; pass --outcome" in no_outcome.output
+    done = runner.invoke(app, ["answers", "set", rid, "-r", "Meeting booked", "--by", OPS], env=env)
+    assert done.exit_code == 0, done.output
+    with Session(engine) as s:
+        history = answer_history(session=s, request_id=request.id or 0)
+        assert s.get(FeedbackRequest, request.id).status == RequestStatus.answered  # type: ignore[union-attr]
+    assert [(v.source, v.outcome, v.reasons, v.by, v.reply_text) for v in history] == [
+        ("correction", "accepted", ("meeting_booked",), OPS, "")
+    ]
