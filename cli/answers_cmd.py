@@ -217,8 +217,12 @@ def set_cmd(
     by: Annotated[str | None, typer.Option(help="Who corrects (default: your login).")] = None,
     config: ConfigOption = None,
 ) -> None:
-    """Correct an answer. The previous version stays in `history`; reports change at once, and the
-    classifier learns the correction (workers on their next start)."""
+    """Correct an answer; the previous version stays in `history`.
+
+    Reports change at once; the classifier learns the correction (workers on their next start).
+    What is not given is kept: a reason implies its outcome, reasons are dropped when the outcome
+    changes, `--competitor none` removes the competitor.
+    """
     settings = get_settings(config)
     who = by or getpass.getuser()
     with open_engine(settings) as engine, Session(engine) as session:

@@ -106,7 +106,8 @@ def set_item(
 ) -> None:
     """Correct an item: the correction replaces the response in reports and teaches the classifier.
 
-    The same correction as `feedback answers set` (which works on any answer, reviewed or not)."""
+    The same correction as `feedback answers set`, which works on any answer, reviewed or not.
+    """
     settings = get_settings(config)
     who = by or getpass.getuser()
     with open_engine(settings) as engine, Session(engine) as session:
