@@ -74,6 +74,20 @@ def usage_error(message: str) -> NoReturn:
     raise typer.Exit(2)
 
 
+def for_format(rows: list[dict[str, Any]], fmt: OutputFormat, tz: ZoneInfo) -> list[dict[str, Any]]:
+    """Times in the configured zone; lists stay lists in JSON and are joined in CSV cells
+    ("not_a_fit; no_budget"), never a Python repr."""
+
+    def cell(value: Any) -> Any:
+        if isinstance(value, datetime):
+            return _when(value, tz)
+        if isinstance(value, list) and fmt is OutputFormat.csv:
+            return "; ".join(map(str, value))
+        return value
+
+    return [{k: cell(v) for k, v in row.items()} for row in rows]
+
+
 def _when(value: datetime | None, tz: ZoneInfo) -> str:
     if value is None:
         return ""
@@ -155,7 +169,12 @@ def list_cmd(
         except AnswerError as exc:
             usage_error(str(exc))
         rows = [_answer_row(a, tz) for a in answers]
-    render_rows(rows, fmt=fmt, title="Answers", columns=None if fmt is OutputFormat.json else LIST_COLUMNS)
+    render_rows(
+        for_format(rows, fmt, tz),
+        fmt=fmt,
+        title="Answers",
+        columns=None if fmt is OutputFormat.json else LIST_COLUMNS,
+    )
 
 
 @app.command("show")
@@ -169,7 +188,7 @@ def show(answer_id: IdArgument, config: ConfigOption = None, fmt: FormatOption =
         except AnswerError as exc:
             usage_error(str(exc))
     if fmt is not OutputFormat.table:
-        render_rows([row], fmt=fmt, title=f"Answer #{answer_id}")
+        render_rows(for_format([row], fmt, tz), fmt=fmt, title=f"Answer #{answer_id}")
         return
     for key, value in row.items():
         if key != "reply":
@@ -196,7 +215,7 @@ def history(
             usage_error(str(exc))
     rows = [_version_row(v, tz) for v in versions]
     render_rows(
-        rows,
+        for_format(rows, fmt, tz),
         fmt=fmt,
         title=f"History of answer #{answer_id}",
         columns=None if fmt is OutputFormat.json else HISTORY_COLUMNS,

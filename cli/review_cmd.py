@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import getpass
 from typing import Annotated
+from zoneinfo import ZoneInfo
 
 import typer
 from rich.markup import escape
 from sqlmodel import Session, col, select
 
-from cli.answers_cmd import usage_error
+from cli.answers_cmd import for_format, usage_error
 from cli.common import (
     ConfigOption,
     FormatOption,
@@ -21,7 +22,7 @@ from cli.common import (
     render_rows,
 )
 from feedback.answers import AnswerError
-from feedback.models import FeedbackRequest, Rep, ReviewItem, utcnow
+from feedback.models import FeedbackRequest, Rep, ReviewItem, ReviewType, utcnow
 from feedback.review import describe_item, dismiss_item, resolve_item
 
 app = typer.Typer(no_args_is_help=True)
@@ -41,10 +42,12 @@ def list_items(
         if not all_items:
             query = query.where(ReviewItem.status == "open")
         if type_:
+            if type_ not in set(ReviewType):
+                usage_error(f"{type_!r} is not an item type; valid: {', '.join(ReviewType)}")
             query = query.where(ReviewItem.type == type_)
         rows = [describe_item(session, item) for item in session.exec(query).all()]
     render_rows(
-        rows,
+        for_format(rows, fmt, ZoneInfo(settings.timezone)),
         fmt=fmt,
         title="Review queue",
         columns=[
@@ -75,7 +78,7 @@ def show(
         item = session.get(ReviewItem, item_id)
         if item is None:
             fail(f"no review item #{item_id}", hint="`feedback review list` shows the open ones.")
-        row = describe_item(session, item, full=True)
+        row = for_format([describe_item(session, item, full=True)], fmt, ZoneInfo(settings.timezone))[0]
     if fmt is not OutputFormat.table:
         render_rows([row], fmt=fmt, title=f"Review item #{item_id}")
         return
