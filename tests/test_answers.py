@@ -367,6 +367,8 @@ def test_answers_cli_list_show_set_history(
         assert listed.exit_code == 0, listed.output
         assert listed.output.count("Answers") or fmt != "table"  # a wide table: columns may be cut at 80
         assert "early_research" in listed.output or fmt == "table"
+    csv_out = runner.invoke(app, ["answers", "list", "-f", "csv"], env=env).output
+    assert ",early_research," in csv_out and "['" not in csv_out  # a list is a cell, not a repr
     rows = json.loads(runner.invoke(app, ["answers", "list", "-f", "json", "--since", "1d"], env=env).output)
     assert [(r["id"], r["outcome"], r["source"], r["by"]) for r in rows] == [
         (request.id, "recycled", "reply", REP)
@@ -472,6 +474,8 @@ def test_review_set_wrong_input_is_exit_2(
     settings, _ = world
     result = CliRunner().invoke(app, ["review", "set", "42", "--outcome", "rejected"], env=_env(settings))
     assert result.exit_code == 2 and "no review item #42" in result.output
+    bad_type = CliRunner().invoke(app, ["review", "list", "--type", "spam"], env=_env(settings))
+    assert bad_type.exit_code == 2 and "valid: response, quarantined, unmatched" in bad_type.output
 
 
 # learning (pure) ----------------------------------------------------------------------------------
