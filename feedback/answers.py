@@ -198,8 +198,10 @@ def _versions(session: Session, responses: Sequence[Response], numbers: dict[int
     return out
 
 
-def _request(session: Session, request_id: int) -> FeedbackRequest:
-    request = session.get(FeedbackRequest, request_id)
+def _request(session: Session, request_id: int, *, lock: bool = False) -> FeedbackRequest:
+    """The request, or AnswerError. ``lock`` holds its row (PostgreSQL) until commit, so two
+    people correcting one answer at once queue instead of leaving two current responses."""
+    request = session.get(FeedbackRequest, request_id, with_for_update=lock or None)
     if request is None:
         raise AnswerError(f"no request #{request_id}; `feedback answers list` shows the answer ids")
     return request
@@ -356,7 +358,7 @@ def correct_answer(
     under review, and the ``message`` it came from). Open review items about this request's
     responses are resolved by the same person.
     """
-    request = _request(session, request_id)
+    request = _request(session, request_id, lock=session.get_bind().dialect.name == "postgresql")
     kt = settings.taxonomy.kind(request.kind)
     if outcome is None and not reasons and competitor is None:
         raise AnswerError("nothing to change: pass --outcome, --reason or --competitor")
