@@ -30,6 +30,7 @@ _GROUPS: list[tuple[str, str | None, str]] = [
     ("cli.import_cmd", "import", "Import reps, leads and deals from CRM CSV exports."),
     ("cli.report_cmd", "report", "Feedback reports for marketing."),
     ("cli.review_cmd", "review", "The human review queue: doubtful answers, quarantined and unmatched mail."),
+    ("cli.answers_cmd", "answers", "Every stored answer: list, show, correct, and its history."),
     ("cli.templates_cmd", "templates", "Show, edit and test the email templates."),
     ("cli.taxonomy_cmd", "taxonomy", "Show and validate the reason taxonomy."),
     ("cli.reps_cmd", "reps", "List and edit reps, their managers and alias addresses."),

@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import getpass
-from typing import Annotated, Any
+from typing import Annotated
+from zoneinfo import ZoneInfo
 
 import typer
+from rich.markup import escape
 from sqlmodel import Session, col, select
 
+from cli.answers_cmd import for_format, usage_error
 from cli.common import (
     ConfigOption,
     FormatOption,
@@ -18,49 +21,11 @@ from cli.common import (
     open_engine,
     render_rows,
 )
-from feedback.models import (
-    FeedbackRequest,
-    InboundMessage,
-    Rep,
-    RequestStatus,
-    Response,
-    ResponseReason,
-    ReviewItem,
-    utcnow,
-)
-from feedback.processing import store_response
-from feedback.requesting import about
+from feedback.answers import AnswerError
+from feedback.models import FeedbackRequest, Rep, ReviewItem, ReviewType, utcnow
+from feedback.review import describe_item, dismiss_item, resolve_item
 
 app = typer.Typer(no_args_is_help=True)
-
-
-def _item_row(session: Session, item: ReviewItem) -> dict[str, Any]:
-    response = session.get(Response, item.response_id) if item.response_id else None
-    message = session.get(InboundMessage, item.inbound_message_id) if item.inbound_message_id else None
-    request = session.get(FeedbackRequest, item.request_id) if item.request_id else None
-    text = response.reply_text if response else ""
-    reasons = []
-    if response is not None:
-        reasons = list(
-            session.exec(
-                select(ResponseReason.code)
-                .where(ResponseReason.response_id == response.id)
-                .order_by(col(ResponseReason.rank))
-            ).all()
-        )
-    return {
-        "id": item.id,
-        "type": item.type,
-        "status": item.status,
-        "created": item.created_at,
-        "about": about(request, session) if request else "-",
-        "from": message.from_addr if message else None,
-        "outcome": response.outcome if response else None,
-        "reasons": reasons,
-        "competitor": response.competitor if response else None,
-        "reason": item.reason,
-        "reply": " ".join(text.split())[:80],
-    }
 
 
 @app.command("list")
@@ -77,115 +42,104 @@ def list_items(
         if not all_items:
             query = query.where(ReviewItem.status == "open")
         if type_:
+            if type_ not in set(ReviewType):
+                usage_error(f"{type_!r} is not an item type; valid: {', '.join(ReviewType)}")
             query = query.where(ReviewItem.type == type_)
-        rows = [_item_row(session, item) for item in session.exec(query).all()]
+        rows = [describe_item(session, item) for item in session.exec(query).all()]
     render_rows(
-        rows,
+        for_format(rows, fmt, ZoneInfo(settings.timezone)),
         fmt=fmt,
         title="Review queue",
-        columns=["id", "type", "status", "about", "from", "outcome", "reasons", "competitor", "reply"],
+        columns=[
+            "id",
+            "type",
+            "status",
+            "request",
+            "about",
+            "from",
+            "outcome",
+            "reasons",
+            "competitor",
+            "reply",
+        ],
     )
 
 
 @app.command("show")
 def show(
-    item_id: Annotated[int, typer.Argument(help="Review item id.")], config: ConfigOption = None
+    item_id: Annotated[int, typer.Argument(help="Review item id.")],
+    config: ConfigOption = None,
+    fmt: FormatOption = OutputFormat.table,
 ) -> None:
-    """Everything about one item, including the full reply."""
+    """Everything about one item: who wrote it, the subject, the full reply (quarantined and
+    unmatched mail is read from the stored message), and what was recorded."""
     settings = get_settings(config)
     with open_engine(settings) as engine, Session(engine) as session:
         item = session.get(ReviewItem, item_id)
         if item is None:
             fail(f"no review item #{item_id}", hint="`feedback review list` shows the open ones.")
-        row = _item_row(session, item)
-        response = session.get(Response, item.response_id) if item.response_id else None
-        for key, value in row.items():
-            if key != "reply":
-                console.print(f"[bold]{key}:[/] {value if value not in (None, []) else '-'}")
-        console.print("[bold]reply:[/]")
-        console.print((response.reply_text if response else "") or "(no parsed reply)", markup=False)
+        row = for_format([describe_item(session, item, full=True)], fmt, ZoneInfo(settings.timezone))[0]
+    if fmt is not OutputFormat.table:
+        render_rows([row], fmt=fmt, title=f"Review item #{item_id}")
+        return
+    for key, value in row.items():
+        if key != "reply":
+            shown = ", ".join(value) if isinstance(value, list) else value
+            console.print(
+                f"[bold]{key}:[/] {escape(str(shown)) if shown not in (None, '', []) else '-'}",
+                soft_wrap=True,
+            )
+    console.print("[bold]reply:[/]")
+    console.print(row["reply"] or "(no parsed reply)", markup=False, highlight=False)
 
 
 @app.command("set")
 def set_item(
     item_id: Annotated[int, typer.Argument(help="Review item id.")],
-    outcome: Annotated[str, typer.Option(help="The outcome code, e.g. rejected or lost.")],
+    outcome: Annotated[str | None, typer.Option(help="Outcome code or label, e.g. rejected or lost.")] = None,
     reason: Annotated[
-        list[str] | None, typer.Option("--reason", "-r", help="Reason code; repeat, primary first.")
+        list[str] | None, typer.Option("--reason", "-r", help="Reason code or label; repeat, primary first.")
     ] = None,
-    competitor: Annotated[str | None, typer.Option(help="Competitor name.")] = None,
+    competitor: Annotated[str | None, typer.Option(help="Competitor name; 'none' removes it.")] = None,
     request_id: Annotated[
         int | None, typer.Option("--request", help="For unmatched mail: the request it answers.")
     ] = None,
     by: Annotated[str | None, typer.Option(help="Who corrects (default: your login).")] = None,
     config: ConfigOption = None,
 ) -> None:
-    """Correct an item: the correction replaces the response in reports and teaches the classifier."""
-    settings = get_settings(config)
-    with open_engine(settings) as engine, Session(engine) as session:
-        item = session.get(ReviewItem, item_id)
-        if item is None:
-            fail(f"no review item #{item_id}", hint="`feedback review list` shows the open ones.")
-        req_id = request_id or item.request_id
-        if req_id is None and item.response_id:
-            resp = session.get(Response, item.response_id)
-            req_id = resp.request_id if resp else None
-        request = session.get(FeedbackRequest, req_id) if req_id else None
-        if request is None:
-            fail(
-                f"item #{item_id} is not tied to a request",
-                hint="pass --request ID (see `feedback report verbatims`).",
-            )
-        kt = settings.taxonomy.kind(request.kind)
-        if outcome not in kt.outcome_codes:
-            fail(
-                f"{outcome!r} is not a {request.kind} outcome",
-                hint=f"use one of {', '.join(kt.outcome_codes)}",
-            )
-        reasons = tuple(reason or ())
-        unknown = [r for r in reasons if r not in kt.reason_outcome]
-        if unknown:
-            fail(
-                f"unknown {request.kind} reason(s): {', '.join(unknown)}",
-                hint="`feedback taxonomy show` lists the codes.",
-            )
-        old = session.get(Response, item.response_id) if item.response_id else None
-        text = old.reply_text if old else ""
-        message = session.get(InboundMessage, item.inbound_message_id) if item.inbound_message_id else None
-        if not text and message is not None and message.raw:
-            from feedback.mail import parse_message
+    """Correct an item: the correction replaces the response in reports and teaches the classifier.
 
-            text = parse_message(message.raw).reply_text or ""
-        who = by or getpass.getuser()
-        now = utcnow()
-        store_response(
-            session,
-            request=request,
-            message=None,
-            outcome=outcome,
-            reasons=reasons,
-            competitor=competitor,
-            reply_text=text,
-            confidence=1.0,
-            needs_review=False,
-            source="review",
-            now=now,
-            by=who,
-        )
-        request.status = RequestStatus.answered
-        request.answered_at = request.answered_at or now
-        item.status, item.resolved_at, item.resolved_by = "resolved", now, who
-        if message is not None and message.status in ("quarantined", "unmatched"):
-            message.status = "processed"
-            message.request_id = request.id
-            session.add(message)
-        session.add_all([request, item])
+    The same correction as `feedback answers set`, which works on any answer, reviewed or not.
+    """
+    settings = get_settings(config)
+    who = by or getpass.getuser()
+    with open_engine(settings) as engine, Session(engine) as session:
+        try:
+            _, response = resolve_item(
+                session=session,
+                settings=settings,
+                item_id=item_id,
+                outcome=outcome,
+                reasons=tuple(reason or ()),
+                competitor=competitor,
+                request_id=request_id,
+                by=who,
+                now=utcnow(),
+            )
+        except AnswerError as exc:
+            usage_error(str(exc))
         session.commit()
-        rep = session.get(Rep, request.rep_id)
+        request = session.get(FeedbackRequest, response.request_id)
+        rep = session.get(Rep, request.rep_id) if request is not None else None
+        reasons = list(reason or ())
+        recorded = response.outcome
     console.print(
-        f"Item #{item_id} resolved by {who}: {outcome}"
-        + (f" ({', '.join(reasons)})" if reasons else "")
-        + f" for {rep.email if rep else 'the rep'}; workers learn it on their next start."
+        f"Item #{item_id} resolved by {escape(who)}: {recorded}"
+        + (f" ({escape(', '.join(reasons))})" if reasons else "")
+        + f" for {rep.email if rep else 'the rep'} (answer #{response.request_id}); "
+        "workers learn it on their next start.",
+        highlight=False,
+        soft_wrap=True,
     )
 
 
@@ -196,10 +150,9 @@ def dismiss(
     """Close an item without recording anything (spam, a misdirected mail)."""
     settings = get_settings(config)
     with open_engine(settings) as engine, Session(engine) as session:
-        item = session.get(ReviewItem, item_id)
-        if item is None:
-            fail(f"no review item #{item_id}")
-        item.status, item.resolved_at, item.resolved_by = "dismissed", utcnow(), getpass.getuser()
-        session.add(item)
+        try:
+            dismiss_item(session=session, item_id=item_id, by=getpass.getuser(), now=utcnow())
+        except AnswerError as exc:
+            usage_error(str(exc))
         session.commit()
     console.print(f"Item #{item_id} dismissed.")

@@ -77,6 +77,16 @@ def move(request: FeedbackRequest, to: RequestStatus, *, now: datetime) -> None:
         request.last_reminder_at = None
 
 
+def answer_given_by_a_person(request: FeedbackRequest, *, now: datetime) -> None:
+    """A person (a reviewer, an admin correcting) recorded the answer: answered, whatever the state.
+
+    Unlike a reply, a person's answer is trusted in any state, even after expiry or a bounce
+    (an answer given by phone is still the answer).
+    """
+    request.status = S.answered
+    request.answered_at = request.answered_at or now
+
+
 def hand_over(request: FeedbackRequest, *, now: datetime) -> None:
     """The request now asks another rep (its rep left): a fresh question with its own clock."""
     if request.status not in WAITING:

@@ -198,7 +198,8 @@ class Response(SQLModel, table=True):
     confidence: float = 0.0
     needs_review: bool = False
     is_current: bool = Field(default=True, index=True)
-    source: str = "reply"  # reply (the rep's or their manager's mail) | review
+    # reply (the rep's, an alias's or their manager's mail) | review | correction (feedback.answers)
+    source: str = "reply"
     created_at: NaiveDatetime = Field(default_factory=utcnow)
     corrected_by: str | None = None
     answered_by: str | None = None  # the address the answer came from: the rep, an alias, a manager

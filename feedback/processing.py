@@ -147,11 +147,13 @@ def trusted_auth_results(parsed: ParsedMessage, authserv_id: str | None) -> str 
 
 
 def load_learned(session: Session) -> LearnedExamples:
-    """Corrections made in review, as labelled examples for the classifier."""
+    """Corrections made by people (in review, or of any stored answer: ``feedback answers set``),
+    as labelled examples for the classifier, oldest first so later corrections win."""
     rows = session.exec(
         select(Response, FeedbackRequest)
         .join(FeedbackRequest, col(FeedbackRequest.id) == col(Response.request_id))
-        .where(Response.source == "review", col(Response.is_current))
+        .where(col(Response.source).in_(("review", "correction")), col(Response.is_current))
+        .order_by(col(Response.created_at), col(Response.id))
     ).all()
     examples: list[LearnedExample] = []
     for response, request in rows:

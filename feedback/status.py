@@ -18,14 +18,14 @@ from sqlalchemy import func
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
+from feedback.lifecycle import WAITING
 from feedback.models import FeedbackRequest, InboundMessage, MessageStatus, RequestStatus, ReviewItem, utcnow
 from feedback.redis_embedded import EmbeddedRedis
 from feedback.settings import Settings
 
 UNPROCESSED = (MessageStatus.received, MessageStatus.queued)
-# statuses of a request that still waits for a usable answer: past expires_at, it has expired
-WAITING = (RequestStatus.sent, RequestStatus.clarifying, RequestStatus.escalated)
-EXPIRED = "expired"
+# a request still waiting past its expires_at has expired (the next follow-up round records it)
+EXPIRED = RequestStatus.expired.value
 
 _MESSAGE_LABELS: dict[str, str] = {
     MessageStatus.received: "messages waiting for a job",
@@ -45,6 +45,7 @@ _REQUEST_LABELS: dict[str, str] = {
     EXPIRED: "requests expired",
     RequestStatus.bounced: "requests bounced",
     RequestStatus.skipped: "requests skipped",
+    RequestStatus.cancelled: "requests cancelled",
 }
 
 

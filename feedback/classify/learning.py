@@ -8,6 +8,11 @@ stays pure and benchmarks run without it. Three things are learned, per kind:
   through the same negation and clause handling as the shipped phrases. A word is learned from one
   correction of a short reply, or from two of longer ones; a word learned for two different labels
   is dropped; capitalised words (names) are never learned.
+- shipped cue phrases a correction contradicts ("tire kicker" read as early research, corrected to
+  not a buyer): a plain phrase (no gap, no alternatives) that produced the wrong primary reason
+  takes the corrected label, under the same support rule as words (one short correction or two
+  longer ones; a phrase corrected to two labels keeps its shipped meaning). Outcome words ("won")
+  are never remapped: a reply contradicting its own outcome word is a person's mistake, not slang.
 - whole replies: the same words (folded) later get the corrected labels directly;
 - unlisted competitor names a reviewer typed become names to look for.
 """
@@ -114,6 +119,8 @@ class LearnedExamples:
 
         labels: dict[str, Target | None] = {}
         support: dict[str, int] = {}  # corrections a word was learned from (short ones count double)
+        remaps: dict[str, Target | None] = {}
+        remap_support: dict[str, int] = {}
         for ex in self.for_kind(kind):
             got = classify(ex.text, kind=kind, taxonomy=taxonomy)
             if got.outcome == ex.outcome and got.reasons[:1] == ex.reasons[:1]:
@@ -124,6 +131,15 @@ class LearnedExamples:
                 target = Target("outcome", ex.outcome, 2.0)
             else:
                 continue
+            wrong = got.reasons[0] if got.reasons and got.reasons[0] not in ex.reasons else None
+            if wrong is not None:
+                weight = 2 if len(tokenize(fold(ex.text)).words) <= SHORT_REPLY_WORDS else 1
+                for phrase in _cues_of(ex.text, wrong, base):
+                    if phrase in remaps and remaps[phrase] != target:
+                        remaps[phrase] = None
+                    else:
+                        remaps[phrase] = target
+                    remap_support[phrase] = remap_support.get(phrase, 0) + weight
             names = {m.group().casefold() for m in _CAPITALISED.finditer(ex.text)}
             toks = tokenize(fold(ex.text))
             novel = {
@@ -145,7 +161,23 @@ class LearnedExamples:
                     labels[word] = target
                 support[word] = support.get(word, 0) + (2 if short else 1)
         extra = [(w, t) for w, t in labels.items() if t is not None and support[w] >= 2]
-        return build_lexicon(base.kind, extra) if extra else base
+        remap = [(p, t) for p, t in remaps.items() if t is not None and remap_support[p] >= 2]
+        return build_lexicon(base.kind, extra, remap) if extra or remap else base
+
+
+def _cues_of(text: str, reason: str, lex: KindLexicon) -> list[str]:
+    """The plain shipped phrases in ``text`` that said ``reason`` (not negated)."""
+    from feedback.classify.matching import find_hits
+
+    hits = find_hits(tokenize(fold(text)), lex).hits
+    return [
+        h.phrase
+        for h in hits
+        if not h.negated
+        and reason in h.codes
+        and not any(c in h.phrase for c in ".|*")
+        and not any(t.type == "outcome" for t in h.targets)
+    ]
 
 
 def _key(text: str) -> str:

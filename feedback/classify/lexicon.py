@@ -153,8 +153,16 @@ class KindLexicon:
         return known
 
 
-def build_lexicon(kind: KindTaxonomy, extra: Iterable[tuple[str, Target]] = ()) -> KindLexicon:
-    """Compile the kind's outcome/reason phrases and labels, the language markers and ``extra`` cues."""
+def build_lexicon(
+    kind: KindTaxonomy,
+    extra: Iterable[tuple[str, Target]] = (),
+    remap: Iterable[tuple[str, Target]] = (),
+) -> KindLexicon:
+    """Compile the kind's outcome/reason phrases and labels, the language markers and ``extra`` cues.
+
+    ``remap`` gives shipped cue phrases a new meaning (learned from corrections that contradict
+    them): the phrase's outcome/reason targets are replaced, its marker targets kept.
+    """
     merged: dict[str, list[Target]] = {}
 
     def add(text: str, target: Target) -> None:
@@ -196,6 +204,10 @@ def build_lexicon(kind: KindTaxonomy, extra: Iterable[tuple[str, Target]] = ()) 
             add(text, Target(kind_name))  # type: ignore[arg-type]
     for text, target in extra:
         add(text, target)
+    for text, target in remap:
+        key = " ".join(phrase_words(text))
+        kept = [t for t in merged.get(key, []) if t.type not in ("outcome", "hint", "reason")]
+        merged[key] = [*kept, target]
 
     lex = KindLexicon(kind=kind)
     vocab: set[str] = set()

@@ -1,0 +1,172 @@
+"""The review queue as a service: what an item shows, and resolving it with a correction.
+
+Quarantined and unmatched items hold no response, only the stored raw message; a reviewer needs
+to see what was written (sender, subject, the reply without its quote), so it is parsed again with
+the pure parser, never stored twice. Resolving an item is a correction of its request's answer
+(:func:`feedback.answers.correct_answer`, source "review"): one place writes corrections.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from email.utils import formataddr
+from typing import Any
+
+from sqlmodel import Session, col, select
+
+from feedback.answers import AnswerError, correct_answer
+from feedback.mail import parse_message
+from feedback.models import (
+    FeedbackRequest,
+    InboundMessage,
+    MessageStatus,
+    Response,
+    ResponseReason,
+    ReviewItem,
+)
+from feedback.requesting import about
+from feedback.settings import Settings
+
+
+@dataclass(frozen=True, slots=True)
+class Written:
+    """What a stored message says, read from its raw bytes."""
+
+    sender: str  # "Name <address>" as it came
+    subject: str
+    reply_text: str  # the sender's own words: no quote, no signature
+    signature: str | None
+    received_at: datetime
+    recipients: str  # envelope recipients
+
+
+def written(message: InboundMessage) -> Written | None:
+    """The message parsed again (None once its raw bytes were purged)."""
+    if message.raw is None:
+        return None
+    parsed = parse_message(message.raw)
+    sender = parsed.from_addr or message.from_addr or message.mail_from
+    return Written(
+        sender=formataddr((parsed.from_name or "", sender)) if sender else "",
+        subject=parsed.subject or "",
+        reply_text=parsed.reply_text or "",
+        signature=parsed.signature,
+        received_at=message.received_at,
+        recipients=message.rcpt_to,
+    )
+
+
+def _message_of(session: Session, item: ReviewItem, response: Response | None) -> InboundMessage | None:
+    mid = item.inbound_message_id or (response.inbound_message_id if response is not None else None)
+    return session.get(InboundMessage, mid) if mid else None
+
+
+def describe_item(session: Session, item: ReviewItem, *, full: bool = False) -> dict[str, Any]:
+    """One item as a row: what it is about, who wrote what, and what was recorded (if anything).
+
+    ``full`` adds the whole reply, the signature and the envelope (for ``review show``).
+    """
+    response = session.get(Response, item.response_id) if item.response_id else None
+    message = _message_of(session, item, response)
+    request = session.get(FeedbackRequest, item.request_id) if item.request_id else None
+    if request is None and response is not None:
+        request = session.get(FeedbackRequest, response.request_id)
+    mail = written(message) if message is not None and (response is None or full) else None
+    text = response.reply_text if response is not None else (mail.reply_text if mail else "")
+    reasons: list[str] = []
+    if response is not None:
+        reasons = list(
+            session.exec(
+                select(ResponseReason.code)
+                .where(ResponseReason.response_id == response.id)
+                .order_by(col(ResponseReason.rank))
+            ).all()
+        )
+    row: dict[str, Any] = {
+        "id": item.id,
+        "type": item.type,
+        "status": item.status,
+        "created": item.created_at,
+        "request": request.id if request is not None else None,
+        "about": about(request, session) if request is not None else "-",
+        "from": mail.sender if mail else (message.from_addr if message else None),
+        "subject": mail.subject if mail else None,
+        "outcome": response.outcome if response else None,
+        "reasons": reasons,
+        "competitor": response.competitor if response else None,
+        "reason": item.reason,
+        "reply": text if full else " ".join(text.split())[:80],
+    }
+    if full:
+        row["signature"] = mail.signature if mail else None
+        row["received"] = mail.received_at if mail else None
+        row["to"] = mail.recipients if mail else None
+        if message is not None and message.raw is None:
+            row["reply"] = text or "(the raw message was purged)"
+    return row
+
+
+def resolve_item(
+    *,
+    session: Session,
+    settings: Settings,
+    item_id: int,
+    outcome: str | None,
+    reasons: tuple[str, ...] = (),
+    competitor: str | None = None,
+    request_id: int | None = None,
+    by: str,
+    now: datetime,
+) -> tuple[ReviewItem, Response]:
+    """Correct the answer of the item's request with what the reviewer read; the caller commits.
+
+    A quarantined or unmatched mail becomes the answer's source (its text, its message), and the
+    message counts as processed from then on.
+    """
+    item = session.get(ReviewItem, item_id)
+    if item is None:
+        raise AnswerError(f"no review item #{item_id}; `feedback review list` shows the open ones")
+    reviewed = session.get(Response, item.response_id) if item.response_id else None
+    req_id = request_id or item.request_id or (reviewed.request_id if reviewed is not None else None)
+    if req_id is None or session.get(FeedbackRequest, req_id) is None:
+        raise AnswerError(
+            f"item #{item_id} is not tied to a request; pass --request ID "
+            "(`feedback answers list` shows them)"
+        )
+    message = session.get(InboundMessage, item.inbound_message_id) if item.inbound_message_id else None
+    text: str | None = reviewed.reply_text if reviewed is not None else None
+    waiting = message is not None and message.status in (MessageStatus.quarantined, MessageStatus.unmatched)
+    if message is not None and not text:
+        mail = written(message)
+        text = mail.reply_text if mail else None
+    response = correct_answer(
+        session=session,
+        settings=settings,
+        request_id=req_id,
+        outcome=outcome,
+        reasons=reasons,
+        competitor=competitor,
+        by=by,
+        now=now,
+        source="review",
+        reply_text=text,
+        message=message if waiting else None,
+    )
+    item.status, item.resolved_at, item.resolved_by = "resolved", now, by
+    session.add(item)
+    if message is not None and waiting:
+        message.status = MessageStatus.processed
+        message.request_id = req_id
+        session.add(message)
+    return item, response
+
+
+def dismiss_item(*, session: Session, item_id: int, by: str, now: datetime) -> ReviewItem:
+    """Close an item without recording anything (spam, a misdirected mail); the caller commits."""
+    item = session.get(ReviewItem, item_id)
+    if item is None:
+        raise AnswerError(f"no review item #{item_id}; `feedback review list` shows the open ones")
+    item.status, item.resolved_at, item.resolved_by = "dismissed", now, by
+    session.add(item)
+    return item
