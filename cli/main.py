@@ -40,6 +40,7 @@ _GROUPS: list[tuple[str, str | None, str]] = [
     ("cli.parse_cmd", None, ""),
     ("cli.ops_cmd", None, ""),
     ("cli.demo_cmd", None, ""),
+    ("cli.erase_cmd", None, ""),
 ]
 
 for module_name, group, help_text in _GROUPS:
