@@ -85,6 +85,14 @@ class Settings(BaseSettings):
     smtp_auth_password: SecretStr | None = None
     smtp_auth_require_tls: bool = Field(True, description="Offer AUTH only after STARTTLS.")
 
+    # HTTP: provider webhooks, /healthz, /readyz, /metrics (docs/deploy.md)
+    http_port: int | None = Field(None, description="Port of the HTTP side of serve/worker; off when unset.")
+    http_host: str = "127.0.0.1"
+    mailgun_signing_key: SecretStr | None = Field(None, description="Mailgun webhook signing key.")
+    webhook_user: str | None = Field(None, description="Basic-auth user of the SendGrid/Postmark webhooks.")
+    webhook_password: SecretStr | None = None
+    ses_topic_arns: list[str] = Field(default_factory=list, description="SNS topics of SES receipt rules.")
+
     # outbound
     outbound: Literal["outbox", "smtp"] = "outbox"
     outbox_dir: Path | None = Field(None, description="Maildir for outgoing mail; default data_dir/outbox.")

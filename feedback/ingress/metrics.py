@@ -1,0 +1,75 @@
+"""Prometheus metrics: counters kept by the process, gauges read from the database on scrape.
+
+Counters (accepted / refused webhooks) live in this process; everything that is a property of
+the service as a whole (queue depth, unprocessed messages and the oldest one's age, the review
+queue, requests per status, messages per status) is read when Prometheus scrapes, so any number
+of ingest and worker processes report the same truth.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+
+from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, generate_latest
+from prometheus_client.core import GaugeMetricFamily
+from prometheus_client.registry import Collector
+from sqlalchemy import func, select
+from sqlalchemy.engine import Engine
+
+from feedback.models import FeedbackRequest, InboundMessage, MessageStatus, ReviewItem, utcnow
+
+
+class _DatabaseGauges(Collector):
+    def __init__(self, engine: Engine, queue_depth: Callable[[], int | None] | None) -> None:
+        self.engine = engine
+        self.queue_depth = queue_depth
+
+    def collect(self) -> Iterator[GaugeMetricFamily]:
+        msg = InboundMessage.__table__  # type: ignore[attr-defined]
+        req = FeedbackRequest.__table__  # type: ignore[attr-defined]
+        review = ReviewItem.__table__  # type: ignore[attr-defined]
+        with self.engine.connect() as conn:
+            by_msg = conn.execute(select(msg.c.status, func.count()).group_by(msg.c.status)).all()
+            by_req = conn.execute(select(req.c.status, func.count()).group_by(req.c.status)).all()
+            open_review = conn.execute(select(func.count()).where(review.c.status == "open")).scalar_one()
+            oldest = conn.execute(
+                select(func.min(msg.c.received_at)).where(
+                    msg.c.status.in_([MessageStatus.received.value, MessageStatus.queued.value])
+                )
+            ).scalar_one()
+        messages = GaugeMetricFamily("feedback_messages", "Stored messages by status", labels=["status"])
+        for status, n in by_msg:
+            messages.add_metric([str(status)], float(n))
+        yield messages
+        requests = GaugeMetricFamily("feedback_requests", "Requests by status", labels=["status"])
+        for status, n in by_req:
+            requests.add_metric([str(status)], float(n))
+        yield requests
+        yield GaugeMetricFamily("feedback_review_open", "Open review items", value=float(open_review))
+        age = (utcnow() - oldest).total_seconds() if oldest is not None else 0.0
+        yield GaugeMetricFamily(
+            "feedback_oldest_unprocessed_seconds", "Age of the oldest message without a result", value=age
+        )
+        depth = self.queue_depth() if self.queue_depth is not None else None
+        if depth is not None:
+            yield GaugeMetricFamily("feedback_queue_depth", "Parse jobs waiting in Redis", value=float(depth))
+
+
+class Metrics:
+    """One registry per process (tests build their own; nothing global)."""
+
+    def __init__(self, engine: Engine, *, queue_depth: Callable[[], int | None] | None = None) -> None:
+        self.registry = CollectorRegistry()
+        self.accepted = Counter(
+            "feedback_webhook_accepted", "Messages stored from webhooks", ["provider"], registry=self.registry
+        )
+        self.refused = Counter(
+            "feedback_webhook_refused",
+            "Webhook calls refused",
+            ["provider", "status"],
+            registry=self.registry,
+        )
+        self.registry.register(_DatabaseGauges(engine, queue_depth))
+
+    def render(self) -> tuple[bytes, str]:
+        return generate_latest(self.registry), CONTENT_TYPE_LATEST
