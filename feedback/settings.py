@@ -92,6 +92,13 @@ class Settings(BaseSettings):
     webhook_user: str | None = Field(None, description="Basic-auth user of the SendGrid/Postmark webhooks.")
     webhook_password: SecretStr | None = None
     ses_topic_arns: list[str] = Field(default_factory=list, description="SNS topics of SES receipt rules.")
+    imap_url: SecretStr | None = Field(
+        None, description="imaps://user:pass@host:993/INBOX to poll for replies."
+    )
+    imap_move_to: str | None = Field(
+        None, description="Move stored messages to this folder (else flag them)."
+    )
+    imap_poll_seconds: float = Field(60.0, gt=0, description="Poll (or IDLE) interval of the mailbox.")
 
     # outbound
     outbound: Literal["outbox", "smtp"] = "outbox"
