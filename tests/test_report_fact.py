@@ -307,7 +307,9 @@ def test_fact_keeps_the_deal_currency_and_reasons_the_status(engine: Engine) -> 
         lead_q = FeedbackRequest(
             kind="disposition", lead_id=ids["l1"], rep_id=ids["r1"], created_at=T0, sent_at=T0
         )
-        deal_q = FeedbackRequest(kind="winloss", deal_id=ids["d1"], rep_id=ids["r2"], created_at=T0, sent_at=T0)
+        deal_q = FeedbackRequest(
+            kind="winloss", deal_id=ids["d1"], rep_id=ids["r2"], created_at=T0, sent_at=T0
+        )
         s.add_all([lead_q, deal_q])
         s.commit()
         lead_id, deal_id = lead_q.id or 0, deal_q.id or 0
@@ -385,7 +387,9 @@ def test_migration_0006_backfills_and_downgrades(database_url: str) -> None:
             conn.execute(text("UPDATE lead SET campaign = 'x'"))
             fact = conn.execute(text("SELECT campaign FROM report_fact WHERE request_id = :id"), {"id": qid})
             assert fact.scalar_one() == "x"
-            reason = conn.execute(text("SELECT campaign FROM report_reason_fact WHERE request_id = :id"), {"id": qid})
+            reason = conn.execute(
+                text("SELECT campaign FROM report_reason_fact WHERE request_id = :id"), {"id": qid}
+            )
             assert reason.scalar_one() == "x"
             conn.execute(text("UPDATE deal SET currency = 'usd'"))
         upgrade(engine)

@@ -188,7 +188,7 @@ REASON_COLS = ", ".join(REASON_OWN + REASON_FROM_FACT)
 
 
 def _reason_select(fact: str, reason: str) -> str:
-    """The select list in ``REASON_COLS`` order, fact columns from ``fact``, reason columns from ``reason``."""
+    """The select list in ``REASON_COLS`` order: fact columns from ``fact``, the rest from ``reason``."""
     return ", ".join(
         [f"{reason}.id AS reason_id", f"{reason}.rank", f"{reason}.code"]
         + [f"{fact}.{n}" for n in REASON_FROM_FACT]
@@ -280,7 +280,9 @@ def upgrade() -> None:
     op.execute("DELETE FROM report_reason_fact")
     op.execute("DELETE FROM report_fact")
     op.execute(f"INSERT INTO report_fact ({COLS}) SELECT {COLS} FROM report_frame_v")
-    op.execute(f"INSERT INTO report_reason_fact ({REASON_COLS}) SELECT {REASON_COLS} FROM report_reason_frame_v")
+    op.execute(
+        f"INSERT INTO report_reason_fact ({REASON_COLS}) SELECT {REASON_COLS} FROM report_reason_frame_v"
+    )
     fact_triggers = _pg_fact_triggers() if dialect == "postgresql" else _sqlite_fact_triggers()
     for stmt in [*fact_triggers, *_reason_triggers(dialect)]:
         op.execute(stmt)
@@ -288,7 +290,9 @@ def upgrade() -> None:
 
 def _revision(filename: str) -> ModuleType:
     """An earlier revision's module, for its view and trigger SQL (restored on downgrade)."""
-    spec = importlib.util.spec_from_file_location(f"_fb_rev_{filename[:4]}", Path(__file__).with_name(filename))
+    spec = importlib.util.spec_from_file_location(
+        f"_fb_rev_{filename[:4]}", Path(__file__).with_name(filename)
+    )
     assert spec is not None and spec.loader is not None
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
