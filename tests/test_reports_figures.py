@@ -13,7 +13,7 @@ The dataset (times UTC, January/February 2026; hours = time from request to answ
     L5   Ebook/content     Carol  01-12 03:00  1     rejected  not_a_fit    (Fabrikam; Sun 22:00 in New York)
     L6   Ebook/content     Carol  01-12 12:00  3     recycled  bad_timing
     L7   Ebook/content     Alice  01-13 09:00  6     rejected  not_a_fit, wrong_contact
-    L8   PPC/ads           Dan    01-14 09:00  20    (replied, no outcome: clarifying; request.answered_at unset)
+    L8   PPC/ads           Dan    01-14 09:00  20    (replied, no outcome, clarifying; answered_at unset)
     L9   PPC/ads           Dan    01-20 09:00  -     (unanswered, status escalated: not overdue)
     L10  PPC/ads           Bob    01-21 09:00  5     accepted  in_progress  (a superseded answer said no_need)
 
