@@ -227,7 +227,7 @@ def _lead_table(ctx: Context, parts: dict[str, list[q.Row]], dim: str) -> Sectio
         title=f"Leads by {dim}",
         columns=cols,
         rows=out,
-        note=f"{q.ANSWER_NOTE} Accepted is the share of answered leads.",
+        note="Answered as in the overview. Accepted is the share of answered leads.",
     )
 
 

@@ -281,7 +281,9 @@ section h2{margin:0 0 12px;font-size:17px}
 table{border-collapse:collapse;width:100%;font-size:13px}
 th,td{padding:6px 8px;border-bottom:1px solid var(--line);text-align:left;vertical-align:top}
 th{font-weight:600;color:var(--muted);font-size:12px;background:#f9fafb}
-td.num,th.num{text-align:right;white-space:nowrap;font-variant-numeric:tabular-nums}
+td.num,th.num{text-align:right;font-variant-numeric:tabular-nums}
+td.num{white-space:nowrap}
+.scroll{overflow-x:auto}
 td.long{max-width:420px;white-space:pre-wrap}
 .low{color:#9ca3af;font-style:italic}
 .note{color:var(--muted);font-size:12px;margin:10px 0 0}
@@ -497,7 +499,9 @@ def _html_section(section: Section) -> str:
                 "<tr>" + "".join(_html_cell(row.get(c.key), c) for c in section.columns) + "</tr>"
                 for row in section.rows
             )
-            out.append(f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>")
+            out.append(
+                f'<div class="scroll"><table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table></div>'
+            )
         else:
             out.append('<p class="empty">No answers match these filters yet.</p>')
     notes = [section.note] if section.note else []
