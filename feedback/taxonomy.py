@@ -128,7 +128,8 @@ class KindTaxonomy(BaseModel):
         """Outcome code -> role: the outcome's own ``role``, else by position (first positive,
         second negative, the rest undecided), the order the default taxonomy has always used."""
         return {
-            o.code: o.role or OUTCOME_ROLES[min(i, len(OUTCOME_ROLES) - 1)] for i, o in enumerate(self.outcomes)
+            o.code: o.role or OUTCOME_ROLES[min(i, len(OUTCOME_ROLES) - 1)]
+            for i, o in enumerate(self.outcomes)
         }
 
     def outcome(self, code: str) -> Outcome:
