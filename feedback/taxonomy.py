@@ -14,7 +14,7 @@ import tomllib
 from functools import cached_property
 from importlib import resources
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
@@ -49,10 +49,18 @@ class Reason(BaseModel):
     _phrases_ok = field_validator("phrases")(_check_phrases)
 
 
+OutcomeRole = Literal["positive", "negative", "undecided"]
+"""What an outcome means for the business, whatever its code: reports colour and order by it."""
+
+OUTCOME_ROLES: tuple[OutcomeRole, ...] = ("positive", "negative", "undecided")
+
+
 class Outcome(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
     code: str = Field(pattern=r"^[a-z][a-z0-9_]*$")
+    # unset: by position, the kind's first outcome positive, the second negative, others undecided
+    role: OutcomeRole | None = None
     label: str
     reasons: tuple[Reason, ...] = ()
     phrases: dict[str, tuple[str, ...]] = Field(default_factory=dict)
@@ -114,6 +122,15 @@ class KindTaxonomy(BaseModel):
     def reason_outcome(self) -> dict[str, str]:
         """Reason code -> the outcome it implies."""
         return {r.code: o.code for o in self.outcomes for r in o.reasons}
+
+    @cached_property
+    def roles(self) -> dict[str, OutcomeRole]:
+        """Outcome code -> role: the outcome's own ``role``, else by position (first positive,
+        second negative, the rest undecided), the order the default taxonomy has always used."""
+        return {
+            o.code: o.role or OUTCOME_ROLES[min(i, len(OUTCOME_ROLES) - 1)]
+            for i, o in enumerate(self.outcomes)
+        }
 
     def outcome(self, code: str) -> Outcome:
         for outcome in self.outcomes:

@@ -295,3 +295,116 @@ def test_migration_backfills_and_downgrades(database_url: str) -> None:
         assert {r["campaign"] for r in assert_exact(engine)} == {"x", "(none)"}
     finally:
         engine.dispose()
+
+
+def _fact_currency(engine: Engine, request_id: int) -> str | None:
+    value = fact_of(engine, request_id)["currency"]
+    return None if value is None else str(value)
+
+
+def _reason_statuses(engine: Engine, request_id: int) -> set[str | None]:
+    assert_exact(engine)
+    with engine.connect() as conn:
+        found = conn.execute(
+            text("SELECT status FROM report_reason_fact WHERE request_id = :id"), {"id": request_id}
+        )
+        return {r[0] for r in found}
+
+
+def test_fact_keeps_the_deal_currency_and_reasons_the_status(engine: Engine) -> None:
+    """Amounts are reported per currency and reasons per answer state: both columns follow every
+    write (ORM and plain SQL) like the rest of the fact."""
+    ids = seed_parents(engine)
+    with Session(engine) as s:
+        lead_q = FeedbackRequest(
+            kind="disposition", lead_id=ids["l1"], rep_id=ids["r1"], created_at=T0, sent_at=T0
+        )
+        deal_q = FeedbackRequest(
+            kind="winloss", deal_id=ids["d1"], rep_id=ids["r2"], created_at=T0, sent_at=T0
+        )
+        s.add_all([lead_q, deal_q])
+        s.commit()
+        lead_id, deal_id = lead_q.id or 0, deal_q.id or 0
+    assert _fact_currency(engine, deal_id) == "USD"  # the model's default
+    assert _fact_currency(engine, lead_id) is None  # a lead has no amount
+    with Session(engine) as s:  # ORM: lower case is the same currency
+        deal = s.get(Deal, ids["d1"])
+        assert deal is not None
+        deal.currency = "eur"
+        s.add(deal)
+        s.commit()
+    assert _fact_currency(engine, deal_id) == "EUR"
+    with engine.begin() as conn:  # plain SQL, as a re-import writes
+        conn.execute(text("UPDATE deal SET currency = ' gbp ' WHERE id = :id"), {"id": ids["d1"]})
+    assert _fact_currency(engine, deal_id) == "GBP"
+    with engine.begin() as conn:
+        conn.execute(text("UPDATE deal SET currency = '' WHERE id = :id"), {"id": ids["d1"]})
+    assert _fact_currency(engine, deal_id) is None
+
+    # a new deal and its request
+    with Session(engine) as s:
+        d2 = Deal(crm_id="D-2", name="Other", amount=9500.0, currency="chf", result="lost", rep_id=ids["r1"])
+        s.add(d2)
+        s.flush()
+        q = FeedbackRequest(kind="winloss", deal_id=d2.id, rep_id=ids["r1"], created_at=T0, sent_at=T0)
+        s.add(q)
+        s.commit()
+        d2_q = q.id or 0
+    assert _fact_currency(engine, d2_q) == "CHF"
+
+    # the reason rows carry the request's status as it changes
+    with Session(engine) as s:
+        answer = Response(request_id=lead_id, kind="disposition", outcome="rejected", created_at=T0)
+        s.add(answer)
+        s.flush()
+        s.add(ResponseReason(response_id=answer.id or 0, rank=0, code="no_budget"))
+        req = s.get(FeedbackRequest, lead_id)
+        assert req is not None
+        req.status = "review"
+        s.add(req)
+        s.commit()
+    assert _reason_statuses(engine, lead_id) == {"review"}
+    with engine.begin() as conn:
+        conn.execute(text("UPDATE feedback_request SET status = 'answered' WHERE id = :id"), {"id": lead_id})
+    assert _reason_statuses(engine, lead_id) == {"answered"}
+
+
+def test_migration_0006_backfills_and_downgrades(database_url: str) -> None:
+    engine = make_engine(database_url)
+    try:
+        upgrade(engine, "0005")
+        ids = seed_parents(engine)
+        with Session(engine) as s:
+            s.add(FeedbackRequest(kind="winloss", deal_id=ids["d1"], rep_id=ids["r2"], created_at=T0))
+            q = FeedbackRequest(
+                kind="disposition", lead_id=ids["l1"], rep_id=ids["r1"], created_at=T0, status="clarifying"
+            )
+            s.add(q)
+            s.flush()
+            answer = Response(request_id=q.id or 0, kind="disposition", outcome="accepted", created_at=T0)
+            s.add(answer)
+            s.flush()
+            s.add(ResponseReason(response_id=answer.id or 0, rank=0, code="meeting_booked"))
+            s.commit()
+            qid = q.id or 0
+        with engine.begin() as conn:
+            conn.execute(text("UPDATE deal SET currency = 'eur'"))
+        upgrade(engine)
+        rows = assert_exact(engine)
+        assert {r["currency"] for r in rows} == {"EUR", None}
+        assert _reason_statuses(engine, qid) == {"clarifying"}
+        downgrade(engine, "0005")
+        assert "currency" not in {c["name"] for c in inspect(engine).get_columns("report_fact")}
+        with engine.begin() as conn:  # 0002's and 0003's triggers are back and work
+            conn.execute(text("UPDATE lead SET campaign = 'x'"))
+            fact = conn.execute(text("SELECT campaign FROM report_fact WHERE request_id = :id"), {"id": qid})
+            assert fact.scalar_one() == "x"
+            reason = conn.execute(
+                text("SELECT campaign FROM report_reason_fact WHERE request_id = :id"), {"id": qid}
+            )
+            assert reason.scalar_one() == "x"
+            conn.execute(text("UPDATE deal SET currency = 'usd'"))
+        upgrade(engine)
+        assert {r["currency"] for r in assert_exact(engine)} == {"USD", None}
+    finally:
+        engine.dispose()

@@ -13,7 +13,7 @@ The dataset (times UTC, January/February 2026; hours = time from request to answ
     L5   Ebook/content     Carol  01-12 03:00  1     rejected  not_a_fit    (Fabrikam; Sun 22:00 in New York)
     L6   Ebook/content     Carol  01-12 12:00  3     recycled  bad_timing
     L7   Ebook/content     Alice  01-13 09:00  6     rejected  not_a_fit, wrong_contact
-    L8   PPC/ads           Dan    01-14 09:00  20    (answered, no outcome; request.answered_at unset)
+    L8   PPC/ads           Dan    01-14 09:00  20    (replied, no outcome, clarifying; answered_at unset)
     L9   PPC/ads           Dan    01-20 09:00  -     (unanswered, status escalated: not overdue)
     L10  PPC/ads           Bob    01-21 09:00  5     accepted  in_progress  (a superseded answer said no_need)
 
@@ -43,6 +43,7 @@ from feedback.db import make_engine, upgrade
 from feedback.models import Deal, FeedbackRequest, Lead, Rep, Response, ResponseReason
 from feedback.reports import (
     Filters,
+    Money,
     Rate,
     Report,
     competitors,
@@ -412,8 +413,11 @@ def kpis(report: Report) -> dict[str, Any]:
 def test_summary_overview(engine: Engine) -> None:
     k = kpis(summary(engine, Filters(), SETTINGS, now=NOW))
     assert k["Leads handed to sales"] == 10
-    assert k["Leads answered"] == Rate(8, 10)
-    assert k["Leads accepted (of answers with an outcome)"] == Rate(3, 7)
+    # L8 replied without an outcome and is waiting on a clarification: not answered
+    assert k["Leads answered"] == Rate(7, 10)
+    assert k["Leads: clarification asked"] == 1
+    assert (k["Leads: replied, no outcome"], k["Leads: in review"]) == (0, 0)
+    assert k["Leads accepted (of answered)"] == Rate(3, 7)
     # all 12 answer times: 1 2 2 3 4 4 | 5 6 8 10 12 20 -> (4 + 5) / 2
     assert k["Median hours to answer"] == 4.5
     assert k["Closed deals asked about"] == 5
@@ -435,7 +439,8 @@ def test_summary_by_campaign_and_source(engine: Engine) -> None:
     assert (ebook["n_rejected"], ebook["n_recycled"]) == (2, 1)
     assert ebook["top_reason"] == "Not a fit (2)"
     assert ebook["median_hours"] == 3.0
-    assert (ppc["handed"], ppc["answered"], ppc["accepted"]) == (3, Rate(2, 3), Rate(1, 1))
+    assert (ppc["handed"], ppc["answered"], ppc["accepted"]) == (3, Rate(1, 3), Rate(1, 1))
+    assert (ppc["n_clarifying"], ppc["n_no_outcome"], ppc["n_review"]) == (1, 0, 0)
     assert ppc["top_reason"] == ""  # the superseded "no need" does not count
     assert ppc["median_hours"] == 12.5
     src = rows_by(report, "leads_by_source", "source")
@@ -465,7 +470,7 @@ def test_summary_reasons_and_competitors(engine: Engine) -> None:
     assert set(comp) == {"Contoso Suite", "Fabrikam"}
     contoso = comp["Contoso Suite"]
     assert (contoso["mentions"], contoso["deals"], contoso["won"], contoso["lost"]) == (2, 2, 1, 1)
-    assert contoso["win_rate"] == Rate(1, 2) and contoso["lost_amount"] == 5000.0
+    assert contoso["win_rate"] == Rate(1, 2) and contoso["lost_amount"] == Money((("USD", 5000.0),))
     assert contoso["top_reason"] == "Price (2)"
     assert comp["Fabrikam"]["win_rate"] == Rate(0, 0) and comp["Fabrikam"]["top_reason"] == "Not a fit (1)"
 
@@ -478,7 +483,7 @@ def test_funnel(engine: Engine) -> None:
     stages = rows_by(report, "funnel", "stage")
     assert [stages[s]["leads"] for s in ("Leads handed", "Answered", "Accepted", "Opportunity", "Won")] == [
         10,
-        8,
+        7,
         3,
         3,
         2,
@@ -499,7 +504,7 @@ def test_funnel(engine: Engine) -> None:
         0,
         0,
     ]
-    assert [by["PPC"][k] for k in ("handed", "answered", "accepted", "opportunity", "won")] == [3, 2, 1, 1, 1]
+    assert [by["PPC"][k] for k in ("handed", "answered", "accepted", "opportunity", "won")] == [3, 1, 1, 1, 1]
 
 
 def test_reasons_crossed_by_rep(engine: Engine) -> None:
@@ -517,10 +522,13 @@ def test_winloss(engine: Engine) -> None:
     report = winloss(engine, Filters(), SETTINGS, now=NOW)
     k = kpis(report)
     assert k["Win rate (CRM)"] == Rate(3, 5)
-    assert (k["Amount won"], k["Amount lost"]) == (33000.0, 12000.0)
+    assert (k["Amount won"], k["Amount lost"]) == (Money((("USD", 33000.0),)), Money((("USD", 12000.0),)))
     by = rows_by(report, "deals_by_campaign", "campaign")
     assert (by["Webinar"]["won"], by["Webinar"]["lost"], by["Webinar"]["win_rate"]) == (1, 1, Rate(1, 2))
-    assert (by["Webinar"]["won_amount"], by["Webinar"]["lost_amount"]) == (10000.0, 5000.0)
+    assert (by["Webinar"]["won_amount"], by["Webinar"]["lost_amount"]) == (
+        Money((("USD", 10000.0),)),
+        Money((("USD", 5000.0),)),
+    )
     assert (by["Ebook"]["disagree"], by["PPC"]["answered"]) == (1, Rate(1, 2))
     flagged = report.section("disagreements").rows
     assert [(r["crm_id"], r["crm"], r["rep_said"]) for r in flagged] == [("D-3", "won", "Lost")]
@@ -563,7 +571,8 @@ def test_responsiveness(engine: Engine) -> None:
         Rate(7, 9),
         5.0,
     )
-    assert teams["East"]["overdue"] == 2 and teams["(none)"]["answered"] == Rate(2, 3)
+    assert teams["East"]["overdue"] == 2 and teams["(none)"]["answered"] == Rate(1, 3)  # L8 is clarifying
+    assert teams["(none)"]["n_clarifying"] == 1
     # overdue means unanswered for 48 h: on 8 January L4 (sent the 7th) is not yet, on the 10th it is
     early = responsiveness(engine, Filters(), SETTINGS, now=datetime(2026, 1, 8, 9))
     assert rows_by(early, "by_rep", "rep")["Bob"]["overdue"] == 0

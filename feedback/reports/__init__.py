@@ -21,7 +21,7 @@ from feedback.reports.build import (
 )
 from feedback.reports.digest import digest_html
 from feedback.reports.filters import FilterError, Filters, parse_when
-from feedback.reports.model import Chart, Column, Rate, Report, Section
+from feedback.reports.model import Chart, Column, Money, Rate, Report, Section
 from feedback.reports.render import Format, render_report, render_to_string
 
 __all__ = [
@@ -31,6 +31,7 @@ __all__ = [
     "FilterError",
     "Filters",
     "Format",
+    "Money",
     "Rate",
     "Report",
     "Section",

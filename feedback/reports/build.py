@@ -16,13 +16,18 @@ from sqlalchemy.sql.selectable import CTE
 
 from feedback.reports import queries as q
 from feedback.reports.filters import Filters
-from feedback.reports.model import Chart, Column, Rate, Report, Section
+from feedback.reports.model import ROLE_ORDER, Chart, Column, Money, Rate, Report, Section
 from feedback.reports.sql import Db, connect, dialect_of, fact_frame, frame, median_by, reason_frame
 from feedback.settings import Settings
 from feedback.taxonomy import Taxonomy, TaxonomyError
 
-FACT_MEASURES = ("kind", "outcome", "response_id", "sent_at", "status", "deal_result", "amount", "hours")
+FACT_MEASURES = (
+    "kind", "outcome", "response_id", "sent_at", "status", "deal_result", "amount", "currency", "hours",
+)  # fmt: skip
 """Frame columns the grouped counts and medians read (besides the keys a report groups by)."""
+
+REASON_MEASURES = ("kind", "outcome", "status", "response_id")
+"""Reason-frame columns :func:`queries.reason_grouped` reads (the answer state)."""
 
 DIM_LABELS = {
     "campaign": "Campaign",
@@ -78,9 +83,31 @@ class Context:
     def outcomes(self, kind: str) -> tuple[str, ...]:
         return self.taxonomy.kind(kind).outcome_codes
 
-    def outcome_order(self, kind: str, code: str | None) -> int:
+    def outcome_order(self, kind: str, code: str | None) -> tuple[int, int]:
+        """Positive outcomes first, then negative, then undecided; taxonomy order within a role."""
         codes = self.outcomes(kind)
-        return codes.index(code) if code in codes else len(codes)
+        if code not in codes:
+            return (len(ROLE_ORDER), len(codes))
+        return (ROLE_ORDER.index(self.role(kind, code)), codes.index(code))
+
+    def role(self, kind: str, code: str | None) -> str:
+        """The outcome's role in the taxonomy (positive / negative / undecided), "" if unknown."""
+        if code is None:
+            return ""
+        try:
+            return self.taxonomy.kind(kind).roles.get(code, "")
+        except TaxonomyError:
+            return ""
+
+    def positive(self, kind: str) -> str:
+        """The kind's positive outcome (``accepted``, ``won`` in the default taxonomy)."""
+        roles = self.taxonomy.kind(kind).roles
+        return next((code for code, role in roles.items() if role == "positive"), self.outcomes(kind)[0])
+
+    def outcome_roles(self, kind: str) -> tuple[tuple[str, str], ...]:
+        """(outcome label, role) in report order: a chart's groups and legend."""
+        codes = sorted(self.outcomes(kind), key=lambda c: self.outcome_order(kind, c))
+        return tuple((self.outcome_label(kind, c), self.role(kind, c)) for c in codes)
 
     def local(self, value: datetime | None) -> datetime | None:
         if value is None:
@@ -118,20 +145,62 @@ def _key(row: dict[str, Any], by: Sequence[str]) -> tuple[Any, ...]:
     return tuple(row[k] for k in by)
 
 
+# answers and amounts, the same way in every report -----------------------------------------------
+
+NOT_ANSWERED = tuple(state for state in q.ANSWER_STATES if state not in (q.ANSWERED, "unanswered"))
+"""The states counted apart from answered in every table with an answer rate."""
+
+
+def _answer_columns(label: str = "Answered") -> list[Column]:
+    """An answer rate (answered of sent) and, beside it, the requests that replied but are not answered."""
+    return [
+        Column("answered", label, "rate"),
+        *[Column(f"n_{state}", q.ANSWER_STATES[state], "int") for state in NOT_ANSWERED],
+    ]
+
+
+def _answer_cells(r: q.Row) -> dict[str, Any]:
+    """The :func:`_answer_columns` of one rolled-up row (``queries.metrics``)."""
+    return {
+        "answered": Rate(int(r["answered"]), int(r["sent"])),
+        **{f"n_{state}": int(r[f"n_{state}"]) for state in NOT_ANSWERED},
+    }
+
+
+def _answer_kpis(noun: str, r: q.Row) -> list[dict[str, Any]]:
+    """Headline answer figures for leads or deals: the rate, then each state counted apart."""
+    return [
+        _kpi(f"{noun} answered", Rate(int(r["answered"]), int(r["sent"]))),
+        *[_kpi(f"{noun}: {q.ANSWER_STATES[state].lower()}", int(r[f"n_{state}"])) for state in NOT_ANSWERED],
+    ]
+
+
+def _money(found: list[q.Row], by: Sequence[str], column: str) -> dict[tuple[Any, ...], Money]:
+    """Per key, the amounts of :func:`queries.amounts` rows as one :class:`Money` (one per currency)."""
+    pairs: dict[tuple[Any, ...], list[tuple[str | None, float | None]]] = {}
+    for r in found:
+        pairs.setdefault(_key(r, by), []).append((r["currency"], r[column]))
+    return {key: Money.of(values) for key, values in pairs.items()}
+
+
+CURRENCY_NOTE = "Amounts are in each deal's own currency and never added across currencies."
+
+
 # summary ---------------------------------------------------------------------------------------
 
 
 def _lead_table(ctx: Context, parts: dict[str, list[q.Row]], dim: str) -> Section:
     outcomes = ctx.outcomes("disposition")
+    positive = ctx.positive("disposition")
     vol = parts[f"vol_{dim}"]
     med = q.median_map(parts[f"med_{dim}"], [dim])
     top = q.top_map(parts[f"top_{dim}"], [dim])
     cols = [
         Column(dim, DIM_LABELS[dim]),
         Column("handed", "Leads", "int"),
-        Column("answered", "Answered", "rate"),
-        Column("accepted", "Accepted", "rate"),
-        *[Column(f"n_{o}", ctx.outcome_label("disposition", o), "int") for o in outcomes if o != "accepted"],
+        *_answer_columns(),
+        Column("accepted", ctx.outcome_label("disposition", positive), "rate"),
+        *[Column(f"n_{o}", ctx.outcome_label("disposition", o), "int") for o in outcomes if o != positive],
         Column("top_reason", "Top reason not accepted"),
         Column("median_hours", "Median hours to answer", "hours"),
     ]
@@ -142,15 +211,15 @@ def _lead_table(ctx: Context, parts: dict[str, list[q.Row]], dim: str) -> Sectio
         row: dict[str, Any] = {
             dim: r[dim],
             "handed": int(r["requests"]),
-            "answered": Rate(int(r["answered"]), int(r["requests"])),
-            "accepted": Rate(int(r.get("n_accepted", 0)), int(r["decided"])),
+            **_answer_cells(r),
+            "accepted": Rate(int(r[f"n_{positive}"]), int(r["answered"])),
             "top_reason": f"{ctx.reason_label('disposition', top_code[0])} ({top_code[1]})"
             if top_code
             else "",
             "median_hours": _hours(med.get(key)),
         }
         for o in outcomes:
-            if o != "accepted":
+            if o != positive:
                 row[f"n_{o}"] = int(r[f"n_{o}"])
         out.append(row)
     return Section(
@@ -158,7 +227,14 @@ def _lead_table(ctx: Context, parts: dict[str, list[q.Row]], dim: str) -> Sectio
         title=f"Leads by {dim}",
         columns=cols,
         rows=out,
-        note="Accepted is the share of answers that gave an outcome.",
+        note="Answered as in the overview. Accepted is the share of answered leads.",
+    )
+
+
+def _reason_chart(ctx: Context, kind: str, title: str) -> Chart:
+    """Reason bars coloured by their outcome's role, with a legend: never one colour for all."""
+    return Chart(
+        "bar", x="reason", y=("mentions",), title=title, group="outcome", roles=ctx.outcome_roles(kind)
     )
 
 
@@ -200,22 +276,29 @@ def _reason_section(
             Column("share", "Share of the outcome's answers", "rate"),
         ],
         rows=out,
-        chart=Chart("bar", x="reason", y=("mentions",), title=title),
-        note="A reply may give several reasons; each is counted once per reply.",
+        chart=_reason_chart(ctx, kind, title),
+        note="Reasons of answered requests only. A reply may give several reasons; each is counted "
+        "once per reply.",
     )
 
 
-def _competitor_parts(g: Any, rc: Any) -> dict[str, Any]:
+def _competitor_parts(ctx: Context, g: Any, rc: Any) -> dict[str, Any]:
     """The parts :func:`_competitor_section` reads (grained by kind, outcome and competitor)."""
     return {
         "competitors": q.competitor_stats(g),
-        "top_competitor": q.top_reason(rc, ["competitor"], exclude_outcomes=["won", "accepted"]),
+        "competitor_amounts": q.amounts(
+            g, ["competitor"], where=[g.c.competitor.is_not(None), g.c.answer == q.ANSWERED]
+        ),
+        "top_competitor": q.top_reason(
+            rc, ["competitor"], exclude_outcomes=[ctx.positive("winloss"), ctx.positive("disposition")]
+        ),
     }
 
 
 def _competitor_section(ctx: Context, parts: dict[str, list[q.Row]]) -> Section:
     stats = parts["competitors"]
     top = q.top_map(parts["top_competitor"], ["competitor"])
+    lost = _money(parts["competitor_amounts"], ["competitor"], "lost_amount")
     out = []
     for r in stats:
         code = top.get((r["competitor"],))
@@ -227,7 +310,7 @@ def _competitor_section(ctx: Context, parts: dict[str, list[q.Row]]) -> Section:
                 "won": int(r["won"]),
                 "lost": int(r["lost"]),
                 "win_rate": Rate(int(r["won"]), int(r["won"]) + int(r["lost"])),
-                "lost_amount": float(r["lost_amount"] or 0.0),
+                "lost_amount": lost.get((r["competitor"],), Money()),
                 "top_reason": _any_reason_label(ctx, code[0]) + f" ({code[1]})" if code else "",
             }
         )
@@ -246,7 +329,8 @@ def _competitor_section(ctx: Context, parts: dict[str, list[q.Row]]) -> Section:
         ],
         rows=out,
         chart=Chart("bar", x="competitor", y=("mentions",), title="Mentions per competitor"),
-        note="Won and lost come from the CRM stage of the deal the competitor was named in.",
+        note="Answered requests only. Won and lost come from the CRM stage of the deal the competitor "
+        f"was named in. {CURRENCY_NOTE}",
     )
 
 
@@ -273,7 +357,7 @@ def summary(db: Db, filters: Filters, settings: Settings, *, now: datetime | Non
     f = ctx.facts("kind", "campaign", "source", "outcome", "competitor", *FACT_MEASURES)
     grain = ["kind", "campaign", "source", "outcome", "competitor"]
     g = q.grouped(f, grain)
-    rc = q.reason_grouped(ctx.reasons(*grain), grain)
+    rc = q.reason_grouped(ctx.reasons(*grain, *REASON_MEASURES), grain)
     is_lead, is_deal = g.c.kind == "disposition", g.c.kind == "winloss"
     parts: dict[str, Any] = {
         "lead": q.rollup(g, [], outcomes=disp, where=[is_lead]),
@@ -281,7 +365,7 @@ def summary(db: Db, filters: Filters, settings: Settings, *, now: datetime | Non
         "median": median_by(f, f.c.hours, [], dialect=ctx.dialect),
         **_reason_parts(g, rc, "disposition"),
         **_reason_parts(g, rc, "winloss"),
-        **_competitor_parts(g, rc),
+        **_competitor_parts(ctx, g, rc),
     }
     for dim in ("campaign", "source"):
         parts[f"vol_{dim}"] = q.rollup(g, [dim], outcomes=disp, where=[is_lead])
@@ -289,27 +373,25 @@ def summary(db: Db, filters: Filters, settings: Settings, *, now: datetime | Non
             f, f.c.hours, [f.c[dim]], where=[f.c.kind == "disposition"], dialect=ctx.dialect
         )
         parts[f"top_{dim}"] = q.top_reason(
-            rc, [dim], exclude_outcomes=["accepted"], where=[rc.c.kind == "disposition"]
+            rc, [dim], exclude_outcomes=[ctx.positive("disposition")], where=[rc.c.kind == "disposition"]
         )
     with connect(db) as conn:
         got = q.run_parts(conn, parts)
         lead, deal = got["lead"][0], got["deal"][0]
         med = q.median_map(got["median"], []).get((), None)
+        accepted = ctx.positive("disposition")
         kpis = [
             _kpi("Leads handed to sales", int(lead["requests"])),
-            _kpi("Leads answered", Rate(int(lead["answered"]), int(lead["requests"]))),
-            _kpi(
-                "Leads accepted (of answers with an outcome)",
-                Rate(int(lead["n_accepted"]), int(lead["decided"])),
-            ),
+            *_answer_kpis("Leads", lead),
+            _kpi("Leads accepted (of answered)", Rate(int(lead[f"n_{accepted}"]), int(lead["answered"]))),
             _kpi("Median hours to answer", _hours(med), "hours"),
             _kpi("Closed deals asked about", int(deal["requests"])),
-            _kpi("Deals answered", Rate(int(deal["answered"]), int(deal["requests"]))),
+            *_answer_kpis("Deals", deal),
             _kpi("Win rate (CRM)", Rate(int(deal["crm_won"]), int(deal["crm_won"]) + int(deal["crm_lost"]))),
             _kpi("CRM and rep disagree", int(deal["disagree"])),
         ]
         sections = [
-            Section("overview", "Overview", KPI_COLUMNS, kpis, layout="kpis"),
+            Section("overview", "Overview", KPI_COLUMNS, kpis, layout="kpis", note=q.ANSWER_NOTE),
             _lead_table(ctx, got, "campaign"),
             _lead_table(ctx, got, "source"),
             _reason_section(
@@ -324,49 +406,94 @@ def summary(db: Db, filters: Filters, settings: Settings, *, now: datetime | Non
 
 def _winloss_outcomes(ctx: Context, total: dict[str, Any]) -> Section:
     answered = int(total["answered"])
+    codes = sorted(ctx.outcomes("winloss"), key=lambda c: ctx.outcome_order("winloss", c))
     out = [
         {
             "outcome": ctx.outcome_label("winloss", code),
             "responses": int(total[f"n_{code}"]),
             "share": Rate(int(total[f"n_{code}"]), answered),
         }
-        for code in ctx.outcomes("winloss")
+        for code in codes
     ]
+    title = "Win/loss: what reps said"
     return Section(
         key="winloss_outcomes",
-        title="Win/loss: what reps said",
+        title=title,
         columns=[
             Column("outcome", "Outcome"),
             Column("responses", "Answers", "int"),
             Column("share", "Share", "rate"),
         ],
         rows=out,
+        chart=Chart(
+            "bar",
+            x="outcome",
+            y=("responses",),
+            title=title,
+            group="outcome",
+            roles=ctx.outcome_roles("winloss"),
+        ),
+        note="Answered deals only; won and lost in the other figures come from the CRM.",
     )
 
 
 # funnel ------------------------------------------------------------------------------------------
 
 
+FUNNEL_STAGES = (
+    ("handed", "Leads handed"),
+    ("answered", "Answered"),
+    ("accepted", "Accepted"),
+    ("opportunity", "Opportunity"),
+    ("won", "Won"),
+)
+
+FUNNEL_NOTE = (
+    "Each stage is a subset of the one before. Leads handed: leads a rep was asked about. "
+    "Answered: the rep gave a usable answer (an outcome, not in review or clarification). "
+    "Accepted: that answer is {accepted}. Opportunity: an accepted lead with a CRM deal opened from "
+    "it. Won: an opportunity whose deal the CRM has won. Deals from leads that were not accepted "
+    "are not in the funnel: see Deals outside the funnel."
+)
+
+
+def _outside_why(ctx: Context, why: str, outcome: str | None) -> str:
+    """Why a deal is outside the funnel, in words."""
+    if why == q.ANSWERED and outcome:
+        return f"Lead {ctx.outcome_label('disposition', outcome).lower()} by the rep"
+    return {
+        "no_outcome": "Lead: rep replied without an outcome",
+        "clarifying": "Lead: clarification asked",
+        "review": "Lead: answer in review",
+        "unanswered": "Lead: not answered yet",
+        "no_lead": "Deal has no lead",
+        "not_asked": "Lead never asked about",
+    }.get(why, why)
+
+
 def funnel(db: Db, filters: Filters, settings: Settings, *, now: datetime | None = None) -> Report:
-    """From lead to revenue: handed → answered → accepted → opportunity → won, overall and per group."""
+    """From lead to revenue: handed → answered → accepted → opportunity → won, overall and per group.
+
+    Each stage is a subset of the one before (``queries.funnel``); CRM deals from leads the rep
+    did not accept, or with no lead, are counted in their own table, never in the funnel.
+    """
     ctx = make_context(db, settings, filters, now)
     by = filters.by or "campaign"
-    stages = [
-        ("handed", "Leads handed"),
-        ("answered", "Answered"),
-        ("accepted", "Accepted"),
-        ("opportunity", "Opportunity"),
-        ("won", "Won"),
-    ]
+    accepted = ctx.positive("disposition")
+    f = ctx.facts(by, "kind", "status", "response_id", "outcome", "lead_id", "deal_lead_id", "deal_result")
+    parts = {
+        "total": q.funnel(f, accepted=accepted),
+        "per": q.funnel(f, [by], accepted=accepted),
+        "outside": q.deals_outside_funnel(f, [by], accepted=accepted),
+    }
     with connect(db) as conn:
-        f = ctx.frame("disposition")
-        total = q.funnel(conn, f)[0]
-        per = q.funnel(conn, f, [by])
+        got = q.run_parts(conn, parts)
+    total = got["total"][0]
     handed = int(total["handed"])
     overall = []
     previous = handed
-    for key, label in stages:
-        value = int(total[key] or 0)
+    for key, label in FUNNEL_STAGES:
+        value = int(total[key])
         overall.append(
             {
                 "stage": label,
@@ -376,15 +503,35 @@ def funnel(db: Db, filters: Filters, settings: Settings, *, now: datetime | None
             }
         )
         previous = value
+    waiting = [
+        {
+            "state": q.ANSWER_STATES[state],
+            "leads": int(total[f"n_{state}"]),
+            "of_handed": Rate(int(total[f"n_{state}"]), handed),
+        }
+        for state in q.ANSWER_STATES
+        if state != q.ANSWERED
+    ]
     grouped = [
         {
             by: r[by],
-            **{k: int(r[k] or 0) for k, _ in stages},
+            **{k: int(r[k]) for k, _ in FUNNEL_STAGES},
+            **{f"n_{state}": int(r[f"n_{state}"]) for state in NOT_ANSWERED},
             "accept_rate": Rate(int(r["accepted"]), int(r["handed"])),
-            "win_rate": Rate(int(r["won"] or 0), int(r["handed"])),
+            "win_rate": Rate(int(r["won"]), int(r["handed"])),
         }
-        for r in per
+        for r in got["per"]
     ]
+    outside = [
+        {
+            by: r[by],
+            "why": _outside_why(ctx, str(r["why"]), r["outcome"]),
+            "deals": int(r["deals"]),
+            "won": int(r["won"]),
+        }
+        for r in got["outside"]
+    ]
+    note = FUNNEL_NOTE.format(accepted=ctx.outcome_label("disposition", accepted))
     sections = [
         Section(
             "funnel",
@@ -397,18 +544,46 @@ def funnel(db: Db, filters: Filters, settings: Settings, *, now: datetime | None
             ],
             overall,
             chart=Chart("bar", x="stage", y=("leads",), title="Leads at each stage"),
-            note="Opportunity: the CRM has a deal opened from the lead. Won: that deal is closed won.",
+            note=note,
+        ),
+        Section(
+            "not_answered",
+            "Leads handed but not answered",
+            [
+                Column("state", "Where they stand"),
+                Column("leads", "Leads", "int"),
+                Column("of_handed", "Of leads handed", "rate"),
+            ],
+            waiting,
+            note=q.ANSWER_NOTE,
         ),
         Section(
             f"funnel_by_{by}",
             f"Funnel by {by}",
             [
                 Column(by, DIM_LABELS[by]),
-                *[Column(k, label, "int") for k, label in stages],
+                *[Column(k, label, "int") for k, label in FUNNEL_STAGES],
                 Column("accept_rate", "Accepted / handed", "rate"),
                 Column("win_rate", "Won / handed", "rate"),
+                *[Column(f"n_{state}", q.ANSWER_STATES[state], "int") for state in NOT_ANSWERED],
             ],
             grouped,
+            note="The same stages per group; each is a subset of the one before.",
+        ),
+        Section(
+            "outside_funnel",
+            "Deals outside the funnel",
+            [
+                Column(by, DIM_LABELS[by]),
+                Column("why", "Why not in the funnel"),
+                Column("deals", "CRM deals", "int"),
+                Column("won", "Won (CRM)", "int"),
+            ],
+            outside,
+            note="Deals opened from leads the rep did not accept (or has not answered usably yet), and "
+            "closed deals asked about that have no lead or whose lead was never asked about. They are "
+            "real deals, but not the funnel's: counting them there would make a stage exceed the one "
+            "before.",
         ),
     ]
     return ctx.report("funnel", "Lead funnel", sections)
@@ -425,7 +600,7 @@ def reasons(db: Db, filters: Filters, settings: Settings, *, now: datetime | Non
     dims = [filters.by] if filters.by else []
     f = ctx.facts("kind", "outcome", *dims, *FACT_MEASURES)
     g = q.grouped(f, dims)
-    rc = q.reason_grouped(ctx.reasons("kind", "outcome", *dims), ["kind", "outcome", *dims])
+    rc = q.reason_grouped(ctx.reasons(*dims, *REASON_MEASURES), ["kind", "outcome", *dims])
     parts: dict[str, Any] = {}
     for kind in kinds:
         parts[f"reasons_{kind}"] = q.reason_counts(rc, dims, where=[rc.c.kind == kind])
@@ -472,9 +647,11 @@ def reasons(db: Db, filters: Filters, settings: Settings, *, now: datetime | Non
 # win/loss ----------------------------------------------------------------------------------------
 
 
-def _deal_table(ctx: Context, vol: list[q.Row], dim: str) -> Section:
+def _deal_table(ctx: Context, got: dict[str, list[q.Row]], dim: str) -> Section:
+    won_amounts = _money(got[f"amt_{dim}"], [dim], "won_amount")
+    lost_amounts = _money(got[f"amt_{dim}"], [dim], "lost_amount")
     out = []
-    for r in vol:
+    for r in got[f"vol_{dim}"]:
         won, lost = int(r["crm_won"]), int(r["crm_lost"])
         out.append(
             {
@@ -483,9 +660,9 @@ def _deal_table(ctx: Context, vol: list[q.Row], dim: str) -> Section:
                 "won": won,
                 "lost": lost,
                 "win_rate": Rate(won, won + lost),
-                "won_amount": float(r["won_amount"] or 0.0),
-                "lost_amount": float(r["lost_amount"] or 0.0),
-                "answered": Rate(int(r["answered"]), int(r["requests"])),
+                "won_amount": won_amounts.get((r[dim],), Money()),
+                "lost_amount": lost_amounts.get((r[dim],), Money()),
+                **_answer_cells(r),
                 "disagree": int(r["disagree"]),
             }
         )
@@ -500,10 +677,11 @@ def _deal_table(ctx: Context, vol: list[q.Row], dim: str) -> Section:
             Column("win_rate", "Win rate", "rate"),
             Column("won_amount", "Amount won", "money"),
             Column("lost_amount", "Amount lost", "money"),
-            Column("answered", "Rep answered", "rate"),
+            *_answer_columns("Rep answered"),
             Column("disagree", "CRM ≠ rep", "int"),
         ],
         out,
+        note=CURRENCY_NOTE,
     )
 
 
@@ -515,28 +693,41 @@ def winloss(db: Db, filters: Filters, settings: Settings, *, now: datetime | Non
     wl = ctx.outcomes("winloss")
     fx = ctx.facts("kind", "outcome", *dims, *FACT_MEASURES)
     g = q.grouped(fx, dims)
-    rc = q.reason_grouped(ctx.reasons("kind", "outcome"), ["kind", "outcome"])
+    rc = q.reason_grouped(ctx.reasons(*REASON_MEASURES), ["kind", "outcome"])
     is_deal = g.c.kind == "winloss"
     parts: dict[str, Any] = {
         "total": q.rollup(g, [], outcomes=wl, where=[is_deal]),
+        "amounts": q.amounts(g),
         **{f"vol_{d}": q.rollup(g, [d], outcomes=wl, where=[is_deal]) for d in dims},
+        **{f"amt_{d}": q.amounts(g, [d]) for d in dims},
         **_reason_parts(g, rc, "winloss"),
     }
     with connect(db) as conn:
         got = q.run_parts(conn, parts)
         f = ctx.frame("winloss")
         total = got["total"][0]
+        money = _money(got["amounts"], [], "won_amount").get((), Money())
+        lost_money = _money(got["amounts"], [], "lost_amount").get((), Money())
         won, lost = int(total["crm_won"]), int(total["crm_lost"])
         kpis = [
             _kpi("Closed deals asked about", int(total["requests"])),
             _kpi("Win rate (CRM)", Rate(won, won + lost)),
-            _kpi("Amount won", round(float(total["won_amount"] or 0.0), 2), "money"),
-            _kpi("Amount lost", round(float(total["lost_amount"] or 0.0), 2), "money"),
-            _kpi("Reps answered", Rate(int(total["answered"]), int(total["requests"]))),
+            _kpi("Amount won", money, "money"),
+            _kpi("Amount lost", lost_money, "money"),
+            *_answer_kpis("Deals", total),
             _kpi("CRM and rep disagree", int(total["disagree"])),
         ]
-        sections = [Section("overview", "Overview", KPI_COLUMNS, kpis, layout="kpis")]
-        sections += [_deal_table(ctx, got[f"vol_{d}"], d) for d in dims]
+        sections = [
+            Section(
+                "overview",
+                "Overview",
+                KPI_COLUMNS,
+                kpis,
+                layout="kpis",
+                note=f"{q.ANSWER_NOTE} {CURRENCY_NOTE}",
+            )
+        ]
+        sections += [_deal_table(ctx, got, d) for d in dims]
         sections.append(
             _reason_section(ctx, got, "winloss", key="winloss_reasons", title="Why deals are won and lost")
         )
@@ -564,7 +755,7 @@ def winloss(db: Db, filters: Filters, settings: Settings, *, now: datetime | Non
                     "crm": r["deal_result"],
                     "rep_said": ctx.outcome_label("winloss", r["outcome"]),
                     "reason": ctx.reason_label("winloss", r["reason"]) if r["reason"] else "",
-                    "amount": float(r["amount"]) if r["amount"] is not None else None,
+                    "amount": Money.of([(r["currency"], r["amount"])]),
                 }
                 for r in flagged
             ],
@@ -582,8 +773,8 @@ def competitors(db: Db, filters: Filters, settings: Settings, *, now: datetime |
     ctx = make_context(db, settings, filters, now)
     f = ctx.facts("kind", "outcome", "competitor", *FACT_MEASURES)
     g = q.grouped(f, ["competitor"])
-    rc = q.reason_grouped(ctx.reasons("kind", "outcome", "competitor"), ["kind", "outcome", "competitor"])
-    parts = {**_competitor_parts(g, rc), "counts": q.reason_counts(rc, ["competitor"])}
+    rc = q.reason_grouped(ctx.reasons("competitor", *REASON_MEASURES), ["kind", "outcome", "competitor"])
+    parts = {**_competitor_parts(ctx, g, rc), "counts": q.reason_counts(rc, ["competitor"])}
     with connect(db) as conn:
         got = q.run_parts(conn, parts)
     main = _competitor_section(ctx, got)
@@ -643,7 +834,7 @@ def responsiveness(db: Db, filters: Filters, settings: Settings, *, now: datetim
                 {
                     **{k: r[k] for k in by},
                     "sent": int(r["sent"]),
-                    "answered": Rate(int(r["answered"]), int(r["sent"])),
+                    **_answer_cells(r),
                     "median_hours": _hours(med.get(key)),
                     "overdue": int(r["overdue"]),
                 }
@@ -655,12 +846,12 @@ def responsiveness(db: Db, filters: Filters, settings: Settings, *, now: datetim
                 [
                     *[Column(k, DIM_LABELS[k]) for k in by],
                     Column("sent", "Requests sent", "int"),
-                    Column("answered", "Answered", "rate"),
+                    *_answer_columns(),
                     Column("median_hours", "Median hours to answer", "hours"),
                     Column("overdue", "Overdue", "int"),
                 ],
                 out,
-                note=overdue_note,
+                note=f"{q.ANSWER_NOTE} {overdue_note}",
             )
         )
     return ctx.report("responsiveness", "Responsiveness", sections)
@@ -675,8 +866,9 @@ def trends(db: Db, filters: Filters, settings: Settings, *, now: datetime | None
     period = filters.by if filters.by in ("week", "month") else filters.period
     f = ctx.facts("kind", period, *FACT_MEASURES)
     g = q.grouped(f, [period])
+    accepted = ctx.positive("disposition")
     parts = {
-        "leads": q.rollup(g, [period], outcomes=["accepted"], where=[g.c.kind == "disposition"]),
+        "leads": q.rollup(g, [period], outcomes=[accepted], where=[g.c.kind == "disposition"]),
         "deals": q.rollup(g, [period], where=[g.c.kind == "winloss"]),
         "median": median_by(f, f.c.hours, [f.c[period]], dialect=ctx.dialect),
     }
@@ -694,8 +886,9 @@ def trends(db: Db, filters: Filters, settings: Settings, *, now: datetime | None
             {
                 period: p,
                 "leads": int(lr["requests"]) if lr else 0,
-                "answer_rate": Rate(int(lr["answered"]), int(lr["requests"])) if lr else Rate(0, 0),
-                "accept_rate": Rate(int(lr["n_accepted"]), int(lr["decided"])) if lr else Rate(0, 0),
+                "answer_rate": Rate(int(lr["answered"]), int(lr["sent"])) if lr else Rate(0, 0),
+                **{f"n_{state}": int(lr[f"n_{state}"]) if lr else 0 for state in NOT_ANSWERED},
+                "accept_rate": Rate(int(lr[f"n_{accepted}"]), int(lr["answered"])) if lr else Rate(0, 0),
                 "deals": int(dr["requests"]) if dr else 0,
                 "win_rate": Rate(won, won + lost),
                 "median_hours": _hours(med.get((p,))),
@@ -707,7 +900,8 @@ def trends(db: Db, filters: Filters, settings: Settings, *, now: datetime | None
         [
             Column(period, DIM_LABELS[period]),
             Column("leads", "Leads handed", "int"),
-            Column("answer_rate", "Answered", "rate"),
+            Column("answer_rate", "Leads answered", "rate"),
+            *[Column(f"n_{state}", q.ANSWER_STATES[state], "int") for state in NOT_ANSWERED],
             Column("accept_rate", "Accepted", "rate"),
             Column("deals", "Closed deals", "int"),
             Column("win_rate", "Win rate", "rate"),
@@ -715,7 +909,8 @@ def trends(db: Db, filters: Filters, settings: Settings, *, now: datetime | None
         ],
         out,
         chart=Chart("line", x=period, y=("answer_rate", "accept_rate", "win_rate"), title="Rates over time"),
-        note=f"Periods start on {'Mondays' if period == 'week' else 'the 1st'} in {settings.timezone}.",
+        note=f"Periods start on {'Mondays' if period == 'week' else 'the 1st'} in {settings.timezone}. "
+        f"{q.ANSWER_NOTE} Accepted is the share of answered leads.",
     )
     return ctx.report("trends", "Trends", [section])
 

@@ -6,12 +6,16 @@ CRM, JSON for tooling and the HTML page with charts, with the same numbers in ea
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Literal
 
 LOW_SAMPLE = 5
 """Rates computed from fewer answers than this are marked, so no one reads 100 % from two replies."""
+
+ROLE_ORDER = ("positive", "negative", "undecided")
+"""Outcome roles (``feedback.taxonomy.OutcomeRole``) in the order reports show them."""
 
 ColumnKind = Literal["text", "int", "rate", "money", "hours", "datetime", "date", "float", "longtext"]
 
@@ -45,6 +49,50 @@ class Rate:
         return {"count": self.count, "n": self.n, "rate": self.value, "low_sample": self.low_sample}
 
 
+NO_CURRENCY = "(no currency)"
+
+
+@dataclass(frozen=True, slots=True)
+class Money:
+    """Amounts per currency, never added across currencies: ``45,000 EUR · 9,500 USD``.
+
+    A deal's amount is in its own currency; a sum of amounts in two currencies means nothing, so
+    a money figure is one amount per currency (sorted by code). Empty means no amount: ``0``.
+    """
+
+    amounts: tuple[tuple[str, float], ...] = ()
+
+    @classmethod
+    def of(cls, pairs: Iterable[tuple[str | None, float | None]]) -> Money:
+        """From (currency, amount) pairs as the database returned them, one per currency; zero
+        amounts are dropped (a currency nothing was won in says nothing)."""
+        found: dict[str, float] = {}
+        for currency, amount in pairs:
+            if not amount:
+                continue
+            code = currency or NO_CURRENCY
+            if code in found:
+                raise ValueError(f"two amounts for {code}: sum per currency in SQL, once")
+            found[code] = float(amount)
+        return cls(tuple(sorted(found.items())))
+
+    @property
+    def currencies(self) -> tuple[str, ...]:
+        return tuple(code for code, _ in self.amounts)
+
+    def get(self, currency: str) -> float | None:
+        return dict(self.amounts).get(currency)
+
+    def parts(self) -> list[str]:
+        return [f"{amount:,.0f} {code}" for code, amount in self.amounts]
+
+    def __str__(self) -> str:
+        return " · ".join(self.parts()) or "0"
+
+    def as_json(self) -> dict[str, float]:
+        return {code: round(amount, 2) for code, amount in self.amounts}
+
+
 @dataclass(frozen=True, slots=True)
 class Column:
     key: str
@@ -60,6 +108,11 @@ class Chart:
     x: str  # key of the label column (bar) or the period column (line)
     y: tuple[str, ...]  # keys of the value columns (ints or Rates)
     title: str = ""
+    # bars coloured by a row's group (``group`` is the key of the column naming it, e.g. the
+    # outcome), each group's role (positive / negative / undecided) giving its colour, in legend
+    # order; groups are never mixed in one colour
+    group: str | None = None
+    roles: tuple[tuple[str, str], ...] = ()
 
 
 @dataclass(slots=True)

@@ -25,6 +25,7 @@ from sqlalchemy import (
     literal,
     literal_column,
     null,
+    or_,
     select,
     union_all,
 )
@@ -32,7 +33,7 @@ from sqlalchemy.engine import Connection
 from sqlalchemy.sql import ColumnElement
 from sqlalchemy.sql.selectable import CTE, FromClause, Select, Subquery
 
-from feedback.reports.sql import DEAL, REASON, bind_time, count_if
+from feedback.reports.sql import DEAL, REASON, REQ, bind_time, count_if
 
 Row = dict[str, Any]
 
@@ -45,33 +46,134 @@ def _dims(f: FromClause, by: Sequence[str]) -> list[ColumnElement[Any]]:
     return [f.c[name] for name in by]
 
 
-def funnel(conn: Connection, f: Subquery, by: Sequence[str] = ()) -> list[Row]:
-    """Leads handed → answered → accepted → opportunity (a CRM deal from the lead) → won."""
+# what "answered" means -------------------------------------------------------------------------
+
+ANSWERED = "answered"
+ANSWER_STATES = {
+    ANSWERED: "Answered",
+    "no_outcome": "Replied, no outcome",
+    "clarifying": "Clarification asked",
+    "review": "In review",
+    "unanswered": "Not answered yet",
+}
+"""Where a request stands, each request in exactly one state (see :func:`answer_state`)."""
+
+ANSWER_NOTE = (
+    "Answered: a usable answer (an outcome, from the rep, a manager or review). Replies without "
+    "an outcome, requests waiting on a clarification and answers in review are counted apart and "
+    "never as answered; outcomes and reasons count answered requests only."
+)
+
+
+def text_constant(value: str) -> ColumnElement[str]:
+    """A string written into the SQL, not bound: an expression grouped by must read the same in
+    SELECT and GROUP BY, which two bound parameters do not (PostgreSQL refuses them)."""
+    if "'" in value:
+        raise ValueError(f"not a plain constant: {value!r}")
+    return literal_column(f"'{value}'", String())
+
+
+def answer_state(status: Any, response_id: Any, outcome: Any) -> ColumnElement[str]:
+    """The one definition of "answered", as SQL over a fact's ``status``, ``response_id``, ``outcome``.
+
+    A request is *answered* when its current response gives an outcome and no one still has to
+    look at it: a request in review (the answer is in doubt) or waiting on a clarification is
+    not, whatever its response says, nor is a reply that gave no outcome. Every answer rate,
+    outcome count, reason and competitor figure reads this, so none can exceed the answers.
+    """
+    return case(
+        (status == text_constant("review"), text_constant("review")),
+        (status == text_constant("clarifying"), text_constant("clarifying")),
+        (response_id.is_(None), text_constant("unanswered")),
+        (outcome.is_(None), text_constant("no_outcome")),
+        else_=text_constant(ANSWERED),
+    )
+
+
+def funnel(f: FromClause, by: Sequence[str] = (), *, accepted: str) -> Select[Any]:
+    """Leads asked about → answered → accepted → opportunity → won, each a subset of the one before.
+
+    ``f`` holds the frame's disposition requests (one per lead). Answered is :func:`answer_state`;
+    accepted an answer with the ``accepted`` outcome; opportunity an accepted lead with a CRM deal
+    opened from it; won an opportunity with a deal won in the CRM. The states of the leads not
+    answered are counted too (``n_<state>``).
+    """
     keys = _dims(f, by)
-    per_lead = (
+    d = _deals_per_lead()
+    state = answer_state(f.c.status, f.c.response_id, f.c.outcome)
+    is_accepted = and_(state == ANSWERED, f.c.outcome == accepted)
+    query = (
+        select(
+            *keys,
+            func.count().label("handed"),
+            count_if(state == ANSWERED).label("answered"),
+            count_if(is_accepted).label("accepted"),
+            count_if(and_(is_accepted, d.c.lead_id.is_not(None))).label("opportunity"),
+            count_if(and_(is_accepted, d.c.won > 0)).label("won"),
+            *[count_if(state == code).label(f"n_{code}") for code in ANSWER_STATES if code != ANSWERED],
+        )
+        .select_from(f.outerjoin(d, d.c.lead_id == f.c.lead_id))
+        .where(f.c.kind == "disposition")
+    )
+    if keys:
+        query = query.group_by(*keys).order_by(func.count().desc(), *keys)
+    return query
+
+
+def _deals_per_lead() -> Subquery:
+    """Per lead with CRM deals: how many, and how many the CRM has won."""
+    return (
         select(
             DEAL.c.lead_id.label("lead_id"),
-            func.max(case((DEAL.c.result == "won", 1), else_=0)).label("won"),
+            func.count().label("deals"),
+            count_if(DEAL.c.result == "won").label("won"),
         )
         .where(DEAL.c.lead_id.is_not(None))
         .group_by(DEAL.c.lead_id)
         .subquery("d")
     )
-    query = (
+
+
+def deals_outside_funnel(f: FromClause, by: Sequence[str] = (), *, accepted: str) -> Select[Any]:
+    """CRM deals the funnel leaves out, with why: their lead was not accepted, or was never asked about.
+
+    From the frame's leads: the deals of each lead whose answer was not ``accepted`` (``why`` is
+    its :func:`answer_state`, ``outcome`` the outcome it gave). From the frame's closed deals
+    asked about: those with no lead (``why`` = ``no_lead``) or whose lead has no disposition
+    request at all (``not_asked``). ``deals`` counts deals, ``won`` those won in the CRM.
+    """
+    keys = _dims(f, by)
+    d = _deals_per_lead()
+    state = answer_state(f.c.status, f.c.response_id, f.c.outcome)
+    given = case((state == text_constant(ANSWERED), f.c.outcome))
+    from_leads = (
         select(
             *keys,
-            func.count().label("handed"),
-            count_if(f.c.response_id.is_not(None)).label("answered"),
-            count_if(f.c.outcome == "accepted").label("accepted"),
-            func.count(per_lead.c.lead_id).label("opportunity"),
-            func.coalesce(func.sum(per_lead.c.won), 0).label("won"),
+            state.label("why"),
+            given.label("outcome"),
+            func.sum(d.c.deals).label("deals"),
+            func.sum(d.c.won).label("won"),
         )
-        .select_from(f.outerjoin(per_lead, per_lead.c.lead_id == f.c.lead_id))
-        .where(f.c.kind == "disposition")
+        .select_from(f.join(d, d.c.lead_id == f.c.lead_id))
+        .where(f.c.kind == "disposition", ~and_(state == ANSWERED, f.c.outcome == accepted))
+        .group_by(*keys, state, given)
     )
-    if keys:
-        query = query.group_by(*keys).order_by(func.count().desc(), *keys)
-    return rows(conn, query)
+    asked = select(REQ.c.id).where(REQ.c.kind == "disposition", REQ.c.lead_id == f.c.deal_lead_id)
+    why = case((f.c.deal_lead_id.is_(None), text_constant("no_lead")), else_=text_constant("not_asked"))
+    unasked = (
+        select(
+            *keys,
+            why.label("why"),
+            null().label("outcome"),
+            func.count().label("deals"),
+            count_if(f.c.deal_result == "won").label("won"),
+        )
+        .where(f.c.kind == "winloss", or_(f.c.deal_lead_id.is_(None), ~asked.exists()))
+        .group_by(*keys, why)
+    )
+    both = union_all(from_leads, unasked).subquery("o")
+    okeys = _dims(both, by)
+    return select(both).order_by(*okeys, both.c.deals.desc(), both.c.why, func.coalesce(both.c.outcome, ""))
 
 
 def disagreements(conn: Connection, f: Subquery, *, limit: int) -> list[Row]:
@@ -86,12 +188,14 @@ def disagreements(conn: Connection, f: Subquery, *, limit: int) -> list[Row]:
             f.c.deal_result,
             f.c.outcome,
             f.c.amount,
+            f.c.currency,
             primary.c.code.label("reason"),
             f.c.answered_at,
         )
         .select_from(f.outerjoin(primary, primary.c.response_id == f.c.response_id))
         .where(
             f.c.kind == "winloss",
+            answer_state(f.c.status, f.c.response_id, f.c.outcome) == ANSWERED,
             ((f.c.deal_result == "won") & f.c.outcome.in_(["lost", "no_decision"]))
             | ((f.c.deal_result == "lost") & (f.c.outcome == "won")),
         )
@@ -173,8 +277,9 @@ def responses(
 # roll-up of that. The parts are UNION ALLed into typed slots and split again by part name, so
 # the statement is the same on SQLite and PostgreSQL (no GROUPING SETS, no JSON).
 
-GRAIN = ("kind", "outcome", "deal_result")
-"""Always in a :func:`grouped` CTE's keys: every outcome and CRM figure is then a sum over groups."""
+GRAIN = ("kind", "outcome", "deal_result", "currency")
+"""Always in a :func:`grouped` CTE's keys (with the ``answer`` state): every outcome, answer and
+CRM figure is then a sum over groups, and amounts never mix currencies."""
 
 
 def grouped(
@@ -184,56 +289,80 @@ def grouped(
     before: datetime | None = None,
     name: str = "g",
 ) -> CTE:
-    """The frame grouped by ``keys`` (plus :data:`GRAIN`): requests, sent, answered, amount.
+    """The frame grouped by ``keys`` (plus :data:`GRAIN` and the :func:`answer_state` as
+    ``answer``): requests, sent, amount (in the group's one currency).
 
-    Four plain aggregates per row is what makes the one scan of a million facts cheap; the
-    conditional figures (outcome counts, CRM won/lost, disagreements) are sums over the few
-    thousand groups, in :func:`metrics`. ``overdue`` (sent before ``before``, still unanswered)
-    is counted when ``before`` is given.
+    Three plain aggregates per row is what makes the one scan of a million facts cheap; the
+    conditional figures (answers, outcome counts, CRM won/lost, disagreements) are sums over the
+    few thousand groups, in :func:`metrics`. ``overdue`` (sent before ``before``, still
+    unanswered) is counted when ``before`` is given.
     """
     kcols = [f.c[k] for k in dict.fromkeys([*keys, *GRAIN])]
+    answer = answer_state(f.c.status, f.c.response_id, f.c.outcome)
     cols: list[ColumnElement[Any]] = [
         func.count().label("requests"),
         func.count(f.c.sent_at).label("sent"),
-        func.count(f.c.response_id).label("answered"),
         func.sum(f.c.amount).label("amount"),
     ]
     if before is not None:
         overdue = and_(f.c.status == "sent", f.c.sent_at < bind_time(f.c.sent_at, before))
         cols.append(count_if(overdue).label("overdue"))
-    return select(*kcols, *cols).group_by(*kcols).cte(name)
+    return select(*kcols, answer.label("answer"), *cols).group_by(*kcols, answer).cte(name)
 
 
 def metrics(g: FromClause, outcomes: Sequence[str] = ()) -> dict[str, ColumnElement[Any]]:
-    """Every volume figure as a sum over :func:`grouped` rows (``n_<outcome>`` per outcome given)."""
+    """Every count as a sum over :func:`grouped` rows: requests, sent, ``answered`` and the other
+    answer states (``n_<state>``), outcomes of answered requests (``n_<outcome>`` per outcome
+    given), CRM won/lost, disagreements. Amounts are per currency: :func:`amounts`."""
 
     def where(cond: ColumnElement[bool], value: ColumnElement[Any] = g.c.requests) -> ColumnElement[Any]:
         return func.sum(case((cond, value), else_=0))
 
+    answered = g.c.answer == ANSWERED
     won, lost = g.c.deal_result == "won", g.c.deal_result == "lost"
     disagree = and_(
+        answered,
         g.c.kind == "winloss",
         (won & g.c.outcome.in_(["lost", "no_decision"])) | (lost & (g.c.outcome == "won")),
     )
     counts = {
         "requests": func.sum(g.c.requests),
         "sent": func.sum(g.c.sent),
-        "answered": func.sum(g.c.answered),
-        "decided": where(g.c.outcome.is_not(None)),
+        "answered": where(answered),
+        **{f"n_{state}": where(g.c.answer == state) for state in ANSWER_STATES if state != ANSWERED},
         "crm_won": where(won),
         "crm_lost": where(lost),
         "disagree": where(disagree),
-        **{f"n_{code}": where(g.c.outcome == code) for code in outcomes},
+        **{f"n_{code}": where(and_(answered, g.c.outcome == code)) for code in outcomes},
         **({"overdue": func.sum(g.c.overdue)} if "overdue" in g.c else {}),
     }
-    amounts = {
-        "won_amount": where(won, func.coalesce(g.c.amount, 0.0)),
-        "lost_amount": where(lost, func.coalesce(g.c.amount, 0.0)),
-    }
-    return {
-        **{k: func.coalesce(v, 0) for k, v in counts.items()},
-        **{k: func.coalesce(v, 0.0) for k, v in amounts.items()},
-    }
+    return {k: func.coalesce(v, 0) for k, v in counts.items()}
+
+
+def amounts(
+    g: FromClause, by: Sequence[str] = (), *, where: Sequence[ColumnElement[bool]] = ()
+) -> Select[Any]:
+    """Per ``by`` and currency: the amounts of deals won and lost in the CRM (from :func:`grouped`).
+
+    Summed within one currency only; a report shows one figure per currency (``model.Money``).
+    """
+    keys = _dims(g, by)
+    amount = func.coalesce(g.c.amount, 0.0)
+    return (
+        select(
+            *keys,
+            g.c.currency,
+            func.coalesce(func.sum(case((g.c.deal_result == "won", amount), else_=0.0)), 0.0).label(
+                "won_amount"
+            ),
+            func.coalesce(func.sum(case((g.c.deal_result == "lost", amount), else_=0.0)), 0.0).label(
+                "lost_amount"
+            ),
+        )
+        .where(g.c.kind == "winloss", g.c.amount.is_not(None), *where)
+        .group_by(*keys, g.c.currency)
+        .order_by(*keys, g.c.currency)
+    )
 
 
 def rollup(
@@ -256,6 +385,8 @@ def reason_grouped(rf: FromClause, keys: Sequence[str], *, name: str = "rc") -> 
     """The reasons of a :func:`~feedback.reports.sql.reason_frame` counted per ``keys`` and code.
 
     ``mentions`` counts answers naming the code (any rank), ``primary`` those giving it first.
+    Only answered requests' reasons count (:func:`answer_state`: ``rf`` holds ``status`` and
+    ``response_id``), the answers every outcome figure counts.
     """
     kcols = [rf.c[k] for k in keys]
     return (
@@ -265,6 +396,7 @@ def reason_grouped(rf: FromClause, keys: Sequence[str], *, name: str = "rc") -> 
             func.count().label("mentions"),
             count_if(rf.c.rank == 0).label("primary"),
         )
+        .where(answer_state(rf.c.status, rf.c.response_id, rf.c.outcome) == ANSWERED)
         .group_by(*kcols, rf.c.code)
         .cte(name)
     )
@@ -294,12 +426,12 @@ def reason_counts(
 def outcome_counts(
     g: FromClause, by: Sequence[str] = (), where: Sequence[ColumnElement[bool]] = ()
 ) -> Select[Any]:
-    """Per ``by``, kind and outcome: answered responses (the denominators of reason shares)."""
+    """Per ``by``, kind and outcome: answered requests (the denominators of reason shares)."""
     keys = _dims(g, by)
-    answered = func.sum(g.c.answered)
+    answered = func.sum(g.c.requests)
     return (
         select(*keys, g.c.kind, g.c.outcome, answered.label("responses"))
-        .where(*where)
+        .where(g.c.answer == ANSWERED, *where)
         .group_by(*keys, g.c.kind, g.c.outcome)
         .having(answered > 0)
         .order_by(*keys, g.c.kind, answered.desc())
@@ -350,21 +482,21 @@ def median_map(result: list[Row], by: Sequence[str]) -> dict[tuple[Any, ...], fl
 def competitor_stats(g: FromClause) -> Select[Any]:
     """Per competitor named: mentions, and the CRM result of the deals it was named in.
 
-    From a :func:`grouped` CTE holding ``competitor``. A competitor is only ever named in an
-    answer, so every row of such a group is answered.
+    From a :func:`grouped` CTE holding ``competitor``; answered requests only (a competitor
+    named in an answer still in review or clarification is not counted yet). Amounts lost per
+    competitor are :func:`amounts` by ``competitor``.
     """
     figures = metrics(g)
-    mentions = figures["answered"]
+    mentions = figures["requests"]
     return (
         select(
             g.c.competitor,
             mentions.label("mentions"),
-            func.sum(case((g.c.kind == "winloss", g.c.answered), else_=0)).label("deals"),
+            func.sum(case((g.c.kind == "winloss", g.c.requests), else_=0)).label("deals"),
             figures["crm_won"].label("won"),
             figures["crm_lost"].label("lost"),
-            figures["lost_amount"].label("lost_amount"),
         )
-        .where(g.c.competitor.is_not(None))
+        .where(g.c.competitor.is_not(None), g.c.answer == ANSWERED)
         .group_by(g.c.competitor)
         .having(mentions > 0)
         .order_by(mentions.desc(), g.c.competitor)

@@ -19,7 +19,7 @@ from enum import StrEnum
 from html import escape
 from typing import IO, Any
 
-from feedback.reports.model import LOW_SAMPLE, Chart, Column, Rate, Report, Section
+from feedback.reports.model import LOW_SAMPLE, Chart, Column, Money, Rate, Report, Section
 
 
 class Format(StrEnum):
@@ -37,7 +37,7 @@ def cell(value: Any, kind: str = "text", *, width: int | None = None) -> str:
     """The text of one value as people read it (counts with separators, rates with their n)."""
     if value is None or value == "":
         return "–" if kind in ("hours", "money", "rate", "float") else ""
-    if isinstance(value, Rate):
+    if isinstance(value, Rate | Money):
         return str(value)
     if isinstance(value, datetime):
         return value.strftime("%Y-%m-%d %H:%M")
@@ -90,7 +90,7 @@ def render_report(report: Report, fmt: str = Format.table, out: IO[str] | None =
 
 
 def _plain(value: Any) -> Any:
-    if isinstance(value, Rate):
+    if isinstance(value, Rate | Money):
         return value.as_json()
     if isinstance(value, datetime | date):
         return value.isoformat()
@@ -117,18 +117,43 @@ def to_json(report: Report) -> dict[str, Any]:
     }
 
 
-def _csv_header(columns: Sequence[Column]) -> list[str]:
-    out: list[str] = []
-    for c in columns:
-        out += [f"{c.key}_pct", f"{c.key}_count", f"{c.key}_n"] if c.kind == "rate" else [c.key]
+def _currencies(section: Section) -> dict[str, list[str]]:
+    """Per money column, the currencies its rows hold: CSV gives each its own column."""
+    out: dict[str, list[str]] = {}
+    for c in section.columns:
+        if c.kind == "money":
+            found = {
+                code
+                for row in section.rows
+                if isinstance(row.get(c.key), Money)
+                for code in row[c.key].currencies
+            }
+            out[c.key] = sorted(found)
     return out
 
 
-def _csv_row(columns: Sequence[Column], row: dict[str, Any]) -> list[Any]:
+def _csv_header(columns: Sequence[Column], currencies: dict[str, list[str]]) -> list[str]:
+    out: list[str] = []
+    for c in columns:
+        if c.kind == "rate":
+            out += [f"{c.key}_pct", f"{c.key}_count", f"{c.key}_n"]
+        elif currencies.get(c.key):
+            out += [f"{c.key}_{code}" for code in currencies[c.key]]
+        else:
+            out.append(c.key)
+    return out
+
+
+def _csv_row(columns: Sequence[Column], row: dict[str, Any], currencies: dict[str, list[str]]) -> list[Any]:
     out: list[Any] = []
     for c in columns:
         value = row.get(c.key)
-        if c.kind == "rate":
+        if currencies.get(c.key):
+            amounts = value if isinstance(value, Money) else Money()
+            out += [_csv_amount(amounts.get(code)) for code in currencies[c.key]]
+        elif c.kind == "money" and isinstance(value, Money):
+            out.append("")  # no amount in any currency in this section
+        elif c.kind == "rate":
             if isinstance(value, Rate):
                 out += [value.percent() if value.n else "", value.count, value.n]
             else:
@@ -151,9 +176,16 @@ def _csv(report: Report, stream: IO[str]) -> None:
             if i:
                 stream.write("\n")
             stream.write(f"# {section.title}\n")
-        writer.writerow(_csv_header(section.columns))
+        currencies = _currencies(section)
+        writer.writerow(_csv_header(section.columns, currencies))
         for row in section.rows:
-            writer.writerow(_csv_row(section.columns, row))
+            writer.writerow(_csv_row(section.columns, row, currencies))
+
+
+def _csv_amount(value: float | None) -> Any:
+    if value is None:
+        return ""
+    return int(value) if value == int(value) else round(value, 2)
 
 
 def _md_escape(text: str) -> str:
@@ -249,7 +281,9 @@ section h2{margin:0 0 12px;font-size:17px}
 table{border-collapse:collapse;width:100%;font-size:13px}
 th,td{padding:6px 8px;border-bottom:1px solid var(--line);text-align:left;vertical-align:top}
 th{font-weight:600;color:var(--muted);font-size:12px;background:#f9fafb}
-td.num,th.num{text-align:right;white-space:nowrap;font-variant-numeric:tabular-nums}
+td.num,th.num{text-align:right;font-variant-numeric:tabular-nums}
+td.num{white-space:nowrap}
+.scroll{overflow-x:auto}
 td.long{max-width:420px;white-space:pre-wrap}
 .low{color:#9ca3af;font-style:italic}
 .note{color:var(--muted);font-size:12px;margin:10px 0 0}
@@ -271,33 +305,78 @@ def _value_of(value: Any) -> float | None:
     return None
 
 
+ROLE_COLORS = {"positive": "#15803d", "negative": "#c2410c", "undecided": "#6d28d9"}
+"""Bar colour per outcome role (``feedback.taxonomy.OutcomeRole``): green, orange, violet, told
+apart by lightness too; a group with no role is grey."""
+NO_ROLE_COLOR = "#6b7280"
+
+
+def _group_color(chart: Chart, group: str) -> str:
+    return ROLE_COLORS.get(dict(chart.roles).get(group, ""), NO_ROLE_COLOR)
+
+
 def bar_chart(section: Section, chart: Chart, *, max_bars: int = 15) -> str:
-    """Horizontal bars, one per row (the largest ``max_bars``), labelled with the value."""
+    """Horizontal bars, one per row (the largest ``max_bars``), labelled with the value.
+
+    With ``chart.group`` the bars are grouped (the groups in ``chart.roles`` order, largest first
+    within each), coloured by the group's role, and a legend names each group's colour.
+    """
     key = chart.y[0]
-    items = [(str(r.get(chart.x) or ""), _value_of(r.get(key)), r.get(key)) for r in section.rows]
-    bars = [(label, v, raw) for label, v, raw in items if v is not None]
-    bars = sorted(bars, key=lambda b: -(b[1] or 0.0))[:max_bars] if chart.x != "stage" else bars[:max_bars]
+    items = [
+        (
+            str(r.get(chart.x) or ""),
+            _value_of(r.get(key)),
+            r.get(key),
+            str(r.get(chart.group) or "") if chart.group else "",
+        )
+        for r in section.rows
+    ]
+    bars = [item for item in items if item[1] is not None]
+    if chart.group:
+        order = {name: i for i, (name, _) in enumerate(chart.roles)}
+        bars = sorted(bars, key=lambda b: (order.get(b[3], len(order)), -(b[1] or 0.0)))[: max(max_bars, 40)]
+    elif chart.x != "stage":
+        bars = sorted(bars, key=lambda b: -(b[1] or 0.0))[:max_bars]
+    else:
+        bars = bars[:max_bars]
     if not bars:
         return ""
-    width, label_w, row_h, pad = 760, 230, 24, 8
+    groups = list(dict.fromkeys(b[3] for b in bars)) if chart.group else []
+    width, label_w, row_h, pad, gap = 760, 230, 24, 8, 8
+    legend_h = 28 if groups else 0
     bar_w = width - label_w - 130
     top = max((b[1] or 0.0) for b in bars) or 1.0
-    height = pad * 2 + row_h * len(bars)
+    height = pad * 2 + legend_h + row_h * len(bars) + gap * max(0, len(groups) - 1)
     parts = [
         f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {width} {height}" width="{width}" height="{height}" '
         f'role="img" aria-label="{escape(chart.title)}" class="bar-chart">'
     ]
-    for i, (label, v, raw) in enumerate(bars):
-        y = pad + i * row_h
+    x = label_w
+    for group in groups:  # the legend: one swatch per outcome shown
+        color = _group_color(chart, group)
+        parts.append(
+            f'<g class="legend"><rect x="{x}" y="{pad}" width="12" height="12" rx="2" fill="{color}"/>'
+            f'<text x="{x + 18}" y="{pad + 11}" font-size="12" fill="#374151">{escape(group)}</text></g>'
+        )
+        x += 30 + 7 * len(group)
+    y = pad + legend_h
+    previous: str | None = None
+    for label, v, raw, group in bars:
+        if previous is not None and group != previous:
+            y += gap
+        previous = group
         w = max(1.0, bar_w * (v or 0.0) / top)
         low = isinstance(raw, Rate) and raw.low_sample
         short = label if len(label) <= 32 else label[:31] + "…"
+        color = _group_color(chart, group) if chart.group else PALETTE[0]
+        what = f"{group}: {label}" if group else label
         parts.append(
             f'<text x="{label_w - 8}" y="{y + 16}" text-anchor="end" font-size="12" fill="#374151">{escape(short)}</text>'
             f'<rect x="{label_w}" y="{y + 4}" width="{w:.1f}" height="{row_h - 8}" rx="3" '
-            f'fill="{PALETTE[0]}" fill-opacity="{0.35 if low else 0.85}"><title>{escape(label)}: {escape(cell(raw))}</title></rect>'
+            f'fill="{color}" fill-opacity="{0.35 if low else 0.85}"><title>{escape(what)}: {escape(cell(raw))}</title></rect>'
             f'<text x="{label_w + w + 6:.1f}" y="{y + 16}" font-size="12" fill="#111827">{escape(cell(raw))}</text>'
         )
+        y += row_h
     parts.append("</svg>")
     return "".join(parts)
 
@@ -372,7 +451,14 @@ def _html_cell(value: Any, column: Column) -> str:
         classes.append("low")
         title = f' title="only {value.n} answers: too few to read as a rate"'
     cls = f' class="{" ".join(classes)}"' if classes else ""
-    return f"<td{cls}{title}>{escape(cell(value, column.kind))}</td>"
+    return f"<td{cls}{title}>{_html_text(value, column.kind)}</td>"
+
+
+def _html_text(value: Any, kind: str) -> str:
+    """A value as escaped HTML; amounts in several currencies one per line."""
+    if isinstance(value, Money) and len(value.amounts) > 1:
+        return "<br>".join(escape(part) for part in value.parts())
+    return escape(cell(value, kind))
 
 
 def _html_section(section: Section) -> str:
@@ -388,7 +474,7 @@ def _html_section(section: Section) -> str:
                 )
                 main = f'<span class="{"low" if value.low_sample else ""}">{pct}</span>{extra}'
             else:
-                main = escape(cell(value, str(row.get("kind", "text")))) or "–"
+                main = _html_text(value, str(row.get("kind", "text"))) or "–"
             out.append(
                 f'<div class="kpi"><div class="v">{main}</div><div class="l">{escape(str(row.get("metric", "")))}</div></div>'
             )
@@ -413,7 +499,9 @@ def _html_section(section: Section) -> str:
                 "<tr>" + "".join(_html_cell(row.get(c.key), c) for c in section.columns) + "</tr>"
                 for row in section.rows
             )
-            out.append(f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>")
+            out.append(
+                f'<div class="scroll"><table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table></div>'
+            )
         else:
             out.append('<p class="empty">No answers match these filters yet.</p>')
     notes = [section.note] if section.note else []

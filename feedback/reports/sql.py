@@ -76,6 +76,7 @@ FACT = Table(
     Column("deal_result", String),
     Column("amount", Float),
     Column("deal_lead_id", Integer),
+    Column("currency", String),  # the deal's, upper-cased (migration 0006)
 )
 
 
@@ -111,6 +112,7 @@ REASON_FACT = Table(
     Column("rep_name", String),
     Column("rep_crm_id", String),
     Column("team", String),
+    Column("status", String),  # the request's (migration 0006)
 )
 
 NONE_LABEL = "(none)"
