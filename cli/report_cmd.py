@@ -37,6 +37,15 @@ SinceOption = Annotated[
 UntilOption = Annotated[
     str | None, typer.Option("--until", help="Up to and including this date (same forms as --since).")
 ]
+DateByOption = Annotated[
+    str,
+    typer.Option(
+        "--date-by",
+        help="Which date --since/--until and the weeks or months read: sent (the request's send, "
+        "the default), answered (the answer), created (the lead's creation in the CRM) or closed "
+        "(the deal's close in the CRM). Requests without that date are left out.",
+    ),
+]
 CampaignOption = Annotated[
     list[str] | None, typer.Option("--campaign", help="Only this campaign (repeatable).")
 ]
@@ -78,6 +87,7 @@ def _run(
     config: Path | None,
     since: str | None,
     until: str | None,
+    date_by: str,
     campaign: list[str] | None,
     source: list[str] | None,
     rep: list[str] | None,
@@ -97,6 +107,7 @@ def _run(
         filters = Filters(
             since=parse_when(since, now=now, tz=tz) if since else None,
             until=parse_when(until, now=now, tz=tz, end=True) if until else None,
+            date_by=date_by,
             campaigns=tuple(campaign or ()),
             sources=tuple(source or ()),
             reps=tuple(rep or ()),
@@ -128,6 +139,7 @@ COMMON: list[tuple[str, object, object]] = [
     ("output", OutputOption, None),
     ("since", SinceOption, None),
     ("until", UntilOption, None),
+    ("date_by", DateByOption, "sent"),
     ("campaign", CampaignOption, None),
     ("source", SourceOption, None),
     ("rep", RepOption, None),

@@ -15,6 +15,15 @@ from zoneinfo import ZoneInfo
 DIMENSIONS = ("campaign", "source", "segment", "rep", "team", "week", "month")
 """What ``--by`` may cross a report with."""
 
+DATE_BY = {
+    "sent": "the request's send",
+    "answered": "the answer",
+    "created": "the lead's creation",
+    "closed": "the deal's close",
+}
+"""What ``--date-by`` may date a request by (``--since``/``--until``, weeks and months), and how
+to say it. ``sent`` is the default: it is the only date every request has."""
+
 _RELATIVE = re.compile(r"^\s*(\d+)\s*(h|d|w|m|y)\s*$", re.IGNORECASE)
 
 
@@ -36,6 +45,7 @@ class Filters:
     kind: str | None = None  # disposition | winloss
     by: str | None = None  # a DIMENSIONS entry
     period: str = "week"  # week | month, for trends
+    date_by: str = "sent"  # a DATE_BY key: the date periods and --since/--until read
     reasons: tuple[str, ...] = ()  # verbatims: reason codes
     competitors: tuple[str, ...] = ()  # verbatims / competitors
     outcomes: tuple[str, ...] = ()  # verbatims
@@ -46,6 +56,8 @@ class Filters:
             raise FilterError(f"--by must be one of {', '.join(DIMENSIONS)}, not {self.by!r}")
         if self.period not in ("week", "month"):
             raise FilterError(f"--period must be week or month, not {self.period!r}")
+        if self.date_by not in DATE_BY:
+            raise FilterError(f"--date-by must be one of {', '.join(DATE_BY)}, not {self.date_by!r}")
         if self.kind is not None and self.kind not in ("disposition", "winloss"):
             raise FilterError(f"--kind must be disposition or winloss, not {self.kind!r}")
         if self.since and self.until and self.since >= self.until:
@@ -67,6 +79,8 @@ class Filters:
             parts.append(f"{since} to {until}")
         else:
             parts.append("all time")
+        if self.date_by != "sent":
+            parts[-1] += f" by {DATE_BY[self.date_by]}"
         for label, values in (
             ("campaign", self.campaigns),
             ("source", self.sources),
