@@ -27,6 +27,7 @@ from cli.common import (
     open_engine,
 )
 from feedback.reports import REPORTS, FilterError, Filters, parse_when, render_report
+from feedback.reports.values import resolve_report_filters
 
 app = typer.Typer(no_args_is_help=True)
 
@@ -67,13 +68,16 @@ OutputOption = Annotated[
     Path | None, typer.Option("--output", "-o", help="Write to this file instead of the terminal.")
 ]
 ReasonOption = Annotated[
-    list[str] | None, typer.Option("--reason", help="Only answers giving this reason code.")
+    list[str] | None,
+    typer.Option("--reason", help="Only answers giving this reason: code or label, any case (repeatable)."),
 ]
 CompetitorOption = Annotated[
-    list[str] | None, typer.Option("--competitor", help="Only answers naming this competitor.")
+    list[str] | None,
+    typer.Option("--competitor", help="Only answers naming this competitor: name or alias (repeatable)."),
 ]
 OutcomeOption = Annotated[
-    list[str] | None, typer.Option("--outcome", help="Only this outcome (accepted, lost...).")
+    list[str] | None,
+    typer.Option("--outcome", help="Only this outcome: code or label (accepted, Lost...), repeatable."),
 ]
 LimitOption = Annotated[int | None, typer.Option("--limit", help="At most this many rows.", min=1)]
 PeriodOption = Annotated[str, typer.Option("--period", help="week or month.")]
@@ -122,8 +126,15 @@ def _run(
         )
     except (FilterError, ValueError) as exc:
         fail(str(exc), hint="see `feedback report --help` for the accepted values.")
-    with open_engine(settings) as engine, err_console.status(f"Computing the {name} report..."):
-        report = REPORTS[name](engine, filters, settings)  # a second or two on millions of answers
+    with open_engine(settings) as engine:
+        try:
+            filters, notes = resolve_report_filters(engine, filters, settings)
+        except FilterError as exc:
+            fail(str(exc), code=2)
+        for note in notes:
+            err_console.print(f"Note: {note}.", highlight=False)
+        with err_console.status(f"Computing the {name} report..."):
+            report = REPORTS[name](engine, filters, settings)  # a second or two on millions of answers
     if output is None:
         render_report(report, fmt=fmt)
         return
