@@ -10,6 +10,7 @@ import inspect
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Any
 from zoneinfo import ZoneInfo
@@ -27,6 +28,7 @@ from cli.common import (
     open_engine,
 )
 from feedback.reports import REPORTS, FilterError, Filters, parse_when, render_report
+from feedback.reports.filters import DATE_BY
 from feedback.reports.values import resolve_report_filters
 
 app = typer.Typer(no_args_is_help=True)
@@ -38,8 +40,11 @@ SinceOption = Annotated[
 UntilOption = Annotated[
     str | None, typer.Option("--until", help="Up to and including this date (same forms as --since).")
 ]
+DateBy = StrEnum("DateBy", {key: key for key in DATE_BY})  # type: ignore[misc]
+"""The choices of ``--date-by``, from :data:`feedback.reports.filters.DATE_BY`."""
+
 DateByOption = Annotated[
-    str,
+    DateBy,
     typer.Option(
         "--date-by",
         help="Which date --since/--until and the weeks or months read: sent (the request's send, "
@@ -91,7 +96,7 @@ def _run(
     config: Path | None,
     since: str | None,
     until: str | None,
-    date_by: str,
+    date_by: str = "sent",
     campaign: list[str] | None,
     source: list[str] | None,
     rep: list[str] | None,
@@ -111,7 +116,7 @@ def _run(
         filters = Filters(
             since=parse_when(since, now=now, tz=tz) if since else None,
             until=parse_when(until, now=now, tz=tz, end=True) if until else None,
-            date_by=date_by,
+            date_by=str(date_by),
             campaigns=tuple(campaign or ()),
             sources=tuple(source or ()),
             reps=tuple(rep or ()),
@@ -125,7 +130,7 @@ def _run(
             limit=limit,
         )
     except (FilterError, ValueError) as exc:
-        fail(str(exc), hint="see `feedback report --help` for the accepted values.")
+        fail(str(exc), hint="see `feedback report --help` for the accepted values.", code=2)
     with open_engine(settings) as engine:
         try:
             filters, notes = resolve_report_filters(engine, filters, settings)
@@ -150,7 +155,7 @@ COMMON: list[tuple[str, object, object]] = [
     ("output", OutputOption, None),
     ("since", SinceOption, None),
     ("until", UntilOption, None),
-    ("date_by", DateByOption, "sent"),
+    ("date_by", DateByOption, DateBy("sent")),
     ("campaign", CampaignOption, None),
     ("source", SourceOption, None),
     ("rep", RepOption, None),

@@ -125,10 +125,14 @@ def _history(tmp_path: Path) -> dict[str, Path]:
     }
 
 
-def _cli(env: dict[str, str], *args: str) -> Any:
+def app_of() -> Any:
     from cli.main import app
 
-    result = CliRunner().invoke(app, list(args), env=env)
+    return app
+
+
+def _cli(env: dict[str, str], *args: str) -> Any:
+    result = CliRunner().invoke(app_of(), list(args), env=env)
     assert result.exit_code == 0, result.output
     return result
 
@@ -191,7 +195,9 @@ def test_trends_show_imported_history_by_crm_dates(settings: Settings, tmp_path:
 
     # the default and the choices are in --help
     help_text = _cli(env, "report", "trends", "--help").stdout
-    assert "--date-by" in help_text and "sent" in help_text and "closed" in help_text
+    assert "--date-by" in help_text and "[default: sent]" in help_text
+    wrong = CliRunner().invoke(app_of(), ["report", "trends", "--date-by", "shipped"], env=env)
+    assert wrong.exit_code == 2 and "shipped" in wrong.output
 
 
 def test_dating_by_answer_counts_answers_of_the_period(engine: Engine) -> None:

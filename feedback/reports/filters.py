@@ -287,7 +287,7 @@ def resolve_filters(
     A field without a vocabulary is kept as given. The notes say which values were read
     through a typo, for the caller to show.
     """
-    changes: dict[str, tuple[str, ...]] = {}
+    changes: dict[str, Any] = {}
     notes: list[str] = []
     for name in RESOLVED:
         given: tuple[str, ...] = getattr(filters, name)
