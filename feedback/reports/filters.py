@@ -189,7 +189,7 @@ OPTION_OF = {
     "outcomes": "--outcome",
 }
 
-_LISTED = 20  # at most this many valid values in a message; beyond, the closest ones
+_LISTED = 30  # at most this many valid values in a message (a taxonomy's reasons); beyond, the closest
 
 
 def fold(text: str) -> str:
@@ -212,10 +212,16 @@ class Vocabulary:
     spellings: dict[str, frozenset[str]]
     shown: tuple[str, ...]  # the values an error lists, in the order given
     typos: bool = False
+    accepts: str = "any case"  # what else an error says is accepted
 
     @classmethod
     def build(
-        cls, option: str, entries: Iterable[tuple[str, Iterable[str]]], *, typos: bool = False
+        cls,
+        option: str,
+        entries: Iterable[tuple[str, Iterable[str]]],
+        *,
+        typos: bool = False,
+        accepts: str = "any case",
     ) -> Vocabulary:
         """From (stored value, its other spellings) pairs; the stored value is listed in errors."""
         spellings: dict[str, set[str]] = {}
@@ -225,7 +231,7 @@ class Vocabulary:
             for spelling in (value, *others):
                 if spelling.strip():
                     spellings.setdefault(fold(spelling), set()).add(value)
-        return cls(option, {k: frozenset(v) for k, v in spellings.items()}, tuple(shown), typos)
+        return cls(option, {k: frozenset(v) for k, v in spellings.items()}, tuple(shown), typos, accepts)
 
 
 def _allowed_edits(text: str) -> int:
@@ -273,10 +279,10 @@ def _unknown(vocabulary: Vocabulary, raw: str) -> str:
     if not vocabulary.shown:
         return f"{what}: there are no values to filter on yet"
     if len(vocabulary.shown) <= _LISTED:
-        return f"{what}; valid: {', '.join(vocabulary.shown)} (any case)"
+        return f"{what}; valid: {', '.join(vocabulary.shown)} ({vocabulary.accepts})"
     found = process.extract(fold(raw), [fold(v) for v in vocabulary.shown], limit=8)
     closest = [vocabulary.shown[index] for _, _, index in found]
-    return f"{what}; closest of {len(vocabulary.shown)}: {', '.join(closest)} (any case)"
+    return f"{what}; closest of {len(vocabulary.shown)}: {', '.join(closest)} ({vocabulary.accepts})"
 
 
 def resolve_filters(
@@ -303,8 +309,8 @@ def taxonomy_vocabularies(taxonomy: Taxonomy) -> dict[str, Vocabulary]:
     outcomes = [(o.code, [o.label]) for kind in kinds for o in kind.outcomes]
     reasons = [(r.code, [r.label]) for kind in kinds for o in kind.outcomes for r in o.reasons]
     return {
-        "outcomes": Vocabulary.build("--outcome", outcomes, typos=True),
-        "reasons": Vocabulary.build("--reason", reasons, typos=True),
+        "outcomes": Vocabulary.build("--outcome", outcomes, typos=True, accepts="or their labels, any case"),
+        "reasons": Vocabulary.build("--reason", reasons, typos=True, accepts="or their labels, any case"),
     }
 
 
@@ -316,4 +322,4 @@ def competitor_vocabulary(configured: Iterable[Competitor], stored: Iterable[str
     """
     entries: list[tuple[str, Iterable[str]]] = [(c.name, c.aliases) for c in configured]
     entries += [(name, ()) for name in stored]
-    return Vocabulary.build("--competitor", entries, typos=True)
+    return Vocabulary.build("--competitor", entries, typos=True, accepts="or an alias, any case")
