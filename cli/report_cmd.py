@@ -10,6 +10,7 @@ import inspect
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Any
 from zoneinfo import ZoneInfo
@@ -29,6 +30,8 @@ from cli.common import (
     open_output,
 )
 from feedback.reports import REPORTS, FilterError, Filters, parse_when, render_report
+from feedback.reports.filters import DATE_BY
+from feedback.reports.values import resolve_report_filters
 
 app = typer.Typer(no_args_is_help=True)
 
@@ -38,6 +41,18 @@ SinceOption = Annotated[
 ]
 UntilOption = Annotated[
     str | None, typer.Option("--until", help="Up to and including this date (same forms as --since).")
+]
+DateBy = StrEnum("DateBy", {key: key for key in DATE_BY})  # type: ignore[misc]
+"""The choices of ``--date-by``, from :data:`feedback.reports.filters.DATE_BY`."""
+
+DateByOption = Annotated[
+    DateBy,
+    typer.Option(
+        "--date-by",
+        help="Which date --since/--until and the weeks or months read: sent (the request's send, "
+        "the default), answered (the answer), created (the lead's creation in the CRM) or closed "
+        "(the deal's close in the CRM). Requests without that date are left out.",
+    ),
 ]
 CampaignOption = Annotated[
     list[str] | None, typer.Option("--campaign", help="Only this campaign (repeatable).")
@@ -57,13 +72,16 @@ ByOption = Annotated[
     typer.Option("--by", help="Cross the figures with: campaign, source, segment, rep, team, week or month."),
 ]
 ReasonOption = Annotated[
-    list[str] | None, typer.Option("--reason", help="Only answers giving this reason code.")
+    list[str] | None,
+    typer.Option("--reason", help="Only answers giving this reason: code or label, any case (repeatable)."),
 ]
 CompetitorOption = Annotated[
-    list[str] | None, typer.Option("--competitor", help="Only answers naming this competitor.")
+    list[str] | None,
+    typer.Option("--competitor", help="Only answers naming this competitor: name or alias (repeatable)."),
 ]
 OutcomeOption = Annotated[
-    list[str] | None, typer.Option("--outcome", help="Only this outcome (accepted, lost...).")
+    list[str] | None,
+    typer.Option("--outcome", help="Only this outcome: code or label (accepted, Lost...), repeatable."),
 ]
 LimitOption = Annotated[int | None, typer.Option("--limit", help="At most this many rows.", min=1)]
 PeriodOption = Annotated[str, typer.Option("--period", help="week or month.")]
@@ -77,6 +95,7 @@ def _run(
     config: Path | None,
     since: str | None,
     until: str | None,
+    date_by: str = "sent",
     campaign: list[str] | None,
     source: list[str] | None,
     rep: list[str] | None,
@@ -96,6 +115,7 @@ def _run(
         filters = Filters(
             since=parse_when(since, now=now, tz=tz) if since else None,
             until=parse_when(until, now=now, tz=tz, end=True) if until else None,
+            date_by=str(date_by),
             campaigns=tuple(campaign or ()),
             sources=tuple(source or ()),
             reps=tuple(rep or ()),
@@ -109,9 +129,16 @@ def _run(
             limit=limit,
         )
     except (FilterError, ValueError) as exc:
-        fail(str(exc), hint="see `feedback report --help` for the accepted values.")
-    with open_engine(settings) as engine, err_console.status(f"Computing the {name} report..."):
-        report = REPORTS[name](engine, filters, settings)  # a second or two on millions of answers
+        fail(str(exc), hint="see `feedback report --help` for the accepted values.", code=2)
+    with open_engine(settings) as engine:
+        try:
+            filters, notes = resolve_report_filters(engine, filters, settings)
+        except FilterError as exc:
+            fail(str(exc), code=2)
+        for note in notes:
+            err_console.print(f"Note: {note}.", highlight=False)
+        with err_console.status(f"Computing the {name} report..."):
+            report = REPORTS[name](engine, filters, settings)  # a second or two on millions of answers
     if output is None:
         render_report(report, fmt=fmt)
         return
@@ -127,6 +154,7 @@ COMMON: list[tuple[str, object, object]] = [
     ("output", OutputOption, None),
     ("since", SinceOption, None),
     ("until", UntilOption, None),
+    ("date_by", DateByOption, DateBy("sent")),
     ("campaign", CampaignOption, None),
     ("source", SourceOption, None),
     ("rep", RepOption, None),

@@ -374,19 +374,17 @@ def test_migration_0006_backfills_and_downgrades(database_url: str) -> None:
     try:
         upgrade(engine, "0005")
         ids = seed_parents(engine)
-        with Session(engine) as s:
-            s.add(FeedbackRequest(kind="winloss", deal_id=ids["d1"], rep_id=ids["r2"], created_at=T0))
-            q = FeedbackRequest(
+        _, qid = add_rows(
+            engine,
+            FeedbackRequest(kind="winloss", deal_id=ids["d1"], rep_id=ids["r2"], created_at=T0),
+            FeedbackRequest(
                 kind="disposition", lead_id=ids["l1"], rep_id=ids["r1"], created_at=T0, status="clarifying"
-            )
-            s.add(q)
-            s.flush()
-            answer = Response(request_id=q.id or 0, kind="disposition", outcome="accepted", created_at=T0)
-            s.add(answer)
-            s.flush()
-            s.add(ResponseReason(response_id=answer.id or 0, rank=0, code="meeting_booked"))
-            s.commit()
-            qid = q.id or 0
+            ),
+        )
+        (answer,) = add_rows(
+            engine, Response(request_id=qid, kind="disposition", outcome="accepted", created_at=T0)
+        )
+        add_rows(engine, ResponseReason(response_id=answer, rank=0, code="meeting_booked"))
         with engine.begin() as conn:
             conn.execute(text("UPDATE deal SET currency = 'eur'"))
         upgrade(engine)

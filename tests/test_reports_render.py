@@ -120,8 +120,8 @@ def test_cli_every_report_takes_every_filter(engine: Engine, name: str) -> None:
 
     env = {"FEEDBACK_DATABASE_URL": str(engine.url), "FEEDBACK_SECRET": "x" * 32}
     kind = {"winloss": "winloss"}.get(name, "disposition")
-    filters = ["--since", "2025-01-01", "--until", "2026-12-31", "--campaign", "Ebook", "--source", "ppc"]
-    filters += ["--rep", "nobody@example.com", "--team", "East", "--kind", kind, "-f", "json"]
+    filters = ["--since", "2025-01-01", "--until", "2026-12-31", "--campaign", "Ebook", "--source", "ads"]
+    filters += ["--rep", "alice@example.com", "--team", "East", "--kind", kind, "-f", "json"]
     result = CliRunner().invoke(app, ["report", name, *filters], env=env)
     assert result.exit_code == 0, result.output
     described = json.loads(result.stdout)["filters"]

@@ -36,7 +36,7 @@ from sqlalchemy.sql.selectable import CTE, FromClause, Select, Subquery
 from sqlmodel import SQLModel
 
 from feedback.models import Deal, FeedbackRequest, Lead, Rep, Response, ResponseReason
-from feedback.reports.filters import Filters
+from feedback.reports.filters import DATE_BY, Filters
 
 REQ = FeedbackRequest.__table__  # type: ignore[attr-defined]
 RESP = Response.__table__  # type: ignore[attr-defined]
@@ -60,7 +60,7 @@ FACT = Table(
     Column("response_id", Integer),
     Column("outcome", String),
     Column("competitor", String),
-    Column("answered_at", DateTime),
+    Column("answered_at", DateTime, index=True),
     Column("hours", Float),
     Column("campaign", String),
     Column("source", String),
@@ -75,8 +75,10 @@ FACT = Table(
     Column("team", String),
     Column("deal_result", String),
     Column("amount", Float),
-    Column("deal_lead_id", Integer),
+    Column("deal_lead_id", Integer, index=True),
     Column("currency", String),  # the deal's, upper-cased (migration 0006)
+    Column("created_at", DateTime, index=True),  # the lead's creation (migration 0007)
+    Column("closed_at", DateTime, index=True),  # the deal's close, 12:00 UTC of its day
 )
 
 
@@ -113,7 +115,14 @@ REASON_FACT = Table(
     Column("rep_crm_id", String),
     Column("team", String),
     Column("status", String),  # the request's (migration 0006)
+    Column("answered_at", DateTime, index=True),
+    Column("created_at", DateTime, index=True),
+    Column("closed_at", DateTime, index=True),
 )
+
+DATE_COLUMNS = {"sent": "at", "answered": "answered_at", "created": "created_at", "closed": "closed_at"}
+"""The fact column each ``--date-by`` reads (both fact tables have all four)."""
+assert DATE_COLUMNS.keys() == DATE_BY.keys()
 
 NONE_LABEL = "(none)"
 
@@ -279,8 +288,9 @@ def frame(
 ) -> Subquery:
     """One row per feedback request with everything reports group by, filters applied.
 
-    A request's time (``at``) is when it was sent (or created, if never sent); the date filters and
-    trend buckets use it. ``response_id`` is the current response, null when unanswered.
+    The date filters and trend buckets read the filters' ``date_by`` date (default ``at``: when the
+    request was sent, or created if never sent). ``response_id`` is the current response, null
+    when unanswered.
     ``columns`` keeps only those (see :func:`fact_frame`).
     """
     return select_frame(filters, kind=kind, offset_minutes=offset_minutes, columns=columns).subquery("f")
@@ -322,8 +332,13 @@ def select_frame(
     kept exact by triggers (migration 0002); only the week/month (which depend on the report's
     time-zone offset) and the reply text (joined by ``response_id`` when asked for) are added here.
     The filters name columns both tables have.
+
+    The date the period bounds and the week/month read is the filters' ``date_by`` column; a
+    request without that date (unanswered, dated by the answer; a lead, dated by a deal's close)
+    is in no period, so it is left out even with no bounds: figures do not jump when a bound
+    that covers everything is added, and trends add up to the other reports.
     """
-    at = table.c.at
+    at = table.c[DATE_COLUMNS[filters.date_by]]
     names = _frame_columns(table)
     with_text = table is FACT and (columns is None or "reply_text" in columns)
     cols: list[ColumnElement[Any]] = [table.c[name].label(name) for name in names]
@@ -341,6 +356,8 @@ def select_frame(
     conds: list[ColumnElement[bool]] = []
     for kind_code in {kind, filters.kind} - {None}:  # a report's own kind and --kind must both hold
         conds.append(table.c.kind == kind_code)
+    if filters.date_by != "sent":  # the send date (else the creation) is never null
+        conds.append(at.is_not(None))
     if filters.since:
         conds.append(at >= bind_time(at, filters.since))
     if filters.until:

@@ -1,7 +1,7 @@
 """Record who gave an answer: the rep, one of their aliases, or their manager after escalation
 
 Revision ID: 0014
-Revises: 0005
+Revises: 0007
 Create Date: 2026-12-06 20:05:00
 """
 
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0014"
-down_revision = "0005"
+down_revision = "0007"
 branch_labels = None
 depends_on = None
 
