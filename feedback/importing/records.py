@@ -362,7 +362,7 @@ def import_deals(
         part
         for raw in table.rows
         for part in re.split(r"[;,\s]+", MappedRow(raw.values, columns).get("lead_id"))
-        if part
+        if part and control_character(part) is None
     }
     leads = {lead.crm_id: lead for lead in _in_chunks(session, Lead, sorted(lead_ids))}
 
@@ -587,7 +587,11 @@ _M = TypeVar("_M", Lead, Deal)
 def _existing(
     session: Session, model: type[_M], table: CsvTable, columns: Mapping[str, list[str]]
 ) -> dict[str, _M]:
-    ids = sorted({MappedRow(r.values, columns).get("crm_id") for r in table.rows} - {""})
+    ids = sorted(
+        i
+        for i in {MappedRow(r.values, columns).get("crm_id") for r in table.rows} - {""}
+        if control_character(i) is None  # refused later with its line; PostgreSQL cannot even look a NUL up
+    )
     return {obj.crm_id: obj for obj in _in_chunks(session, model, ids)}
 
 
