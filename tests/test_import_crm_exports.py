@@ -266,17 +266,19 @@ def test_dynamics_365_exports(engine: Engine, settings: Settings) -> None:
     opportunities = (
         "(Do Not Modify) Opportunity,(Do Not Modify) Row Checksum,(Do Not Modify) Modified On,Topic,"
         "Potential Customer,Est. Close Date,Actual Close Date,Est. Revenue,Actual Revenue,Currency,"
-        "Status,Status Reason,Sales Stage,Probability,Owner\n"
+        "Status,Status Reason,Sales Stage,Probability,Owner,Originating Lead\n"
         "c0ffee00-0000-0000-0000-000000000001,y=,2026-11-02T08:00:00,Diaz rollout,Diaz SL,11/30/2026,"
-        '11/2/2026,"€20,000.00","€18,500.00",Euro,Won,Won,Close,100,Bo Kim\n'
+        '11/2/2026,"€20,000.00","€18,500.00",Euro,Won,Won,Close,100,Bo Kim,yara  DIAZ\n'
         "c0ffee00-0000-0000-0000-000000000002,z=,2026-11-03T08:00:00,Kern pilot,Kern AG,12/15/2026,"
-        '11/3/2026,"$7,000.00",,US Dollar,Lost,Out-Sold,Propose,0,Ann Lee\n'
+        '11/3/2026,"$7,000.00",,US Dollar,Lost,Out-Sold,Propose,0,Ann Lee,\n'
         "c0ffee00-0000-0000-0000-000000000003,w=,2026-11-03T08:00:00,Vega pilot,Vega BV,12/20/2026,,"
-        '"$4,000.00",,US Dollar,Open,In Progress,Develop,40,Ann Lee\n'
+        '"$4,000.00",,US Dollar,Open,In Progress,Develop,40,Ann Lee,Nobody Known\n'
     )
     result = run(engine, "deals", opportunities, settings)
-    assert (result.created, clean(result)) == (3, True)
+    assert (result.created, result.errors, result.unaskable) == (3, [], [])
+    assert [(w.line, "'Nobody Known' not found" in w.reason) for w in result.warnings] == [(4, True)]
     won, owner = deal(engine, "c0ffee00-0000-0000-0000-000000000001")
+    assert (won.lead_id, won.campaign) == (dynamics_lead.id, "Spring Webinar")  # linked by the lead's name
     assert (won.name, won.company, won.result, won.amount, won.currency, won.close_date, owner) == (
         "Diaz rollout",
         "Diaz SL",

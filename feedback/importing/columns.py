@@ -282,6 +282,7 @@ DEAL_COLUMNS: dict[str, tuple[str, ...]] = {
         "contact person id",
         "person id",
     ),
+    "lead_name": ("originating lead", "converted lead", "lead name"),  # Dynamics 365: a name
     "campaign": _CAMPAIGN,
     "source": _SOURCE,
     "segment": _SEGMENT,
@@ -310,6 +311,7 @@ FIELD_LABELS: dict[str, str] = {
     "assigned_at": "assigned at",
     "close_date": "close date",
     "lead_id": "lead",
+    "lead_name": "lead (by name)",
 }
 
 

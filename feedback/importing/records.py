@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal, TypeVar
 
+from sqlalchemy import func, or_
 from sqlmodel import Session, SQLModel, col, select
 
 from feedback.importing.cells import (
@@ -365,6 +366,7 @@ def import_deals(
         if part and control_character(part) is None
     }
     leads = {lead.crm_id: lead for lead in _in_chunks(session, Lead, sorted(lead_ids))}
+    leads_by_name = _leads_by_name(session, table, columns)
 
     def values_of(row: MappedRow, line: int) -> tuple[dict[str, object], _Owner]:
         values = _attribution(row)
@@ -397,17 +399,19 @@ def import_deals(
             values["rep_id"] = None
 
         lead: Lead | None = None
-        if row.has("lead_id"):
+        if row.has("lead_id") or row.has("lead_name"):
             wanted = [p for p in re.split(r"[;,\s]+", row.get("lead_id")) if p]
             lead = next((leads[p] for p in wanted if p in leads), None)
+            named = row.get("lead_name")
+            by_name = leads_by_name.get(name_key(named), []) if named else []
+            if lead is None and len(by_name) == 1:
+                lead = by_name[0]
             values["lead_id"] = lead.id if lead else None
-            if wanted and lead is None:
+            if lead is None and (wanted or named):
+                what = f"lead {', '.join(wanted)}" if wanted else f"lead {shown(named)}"
+                why = f"matches {len(by_name)} leads" if len(by_name) > 1 else "not found"
                 result.warnings.append(
-                    RowError(
-                        line,
-                        f"lead {', '.join(wanted)} not found: deal imported without its lead "
-                        "(import leads first)",
-                    )
+                    RowError(line, f"{what} {why}: deal imported without its lead (import leads first)")
                 )
         if lead is not None:
             for name in ("campaign", "source", "segment", "company"):
@@ -419,6 +423,26 @@ def import_deals(
 
     _upsert_by_crm_id(session, table, columns, Deal, existing, result, values_of, index, on_row=on_row)
     return result
+
+
+def _leads_by_name(
+    session: Session, table: CsvTable, columns: Mapping[str, list[str]]
+) -> dict[str, list[Lead]]:
+    """Leads a deal names rather than identifies (Dynamics 365's ``Originating Lead`` holds the
+    lead's name), keyed by :func:`name_key`; a name shared by two leads links neither."""
+    names = {MappedRow(r.values, columns).get("lead_name") for r in table.rows} - {""}
+    names = {n for n in names if control_character(n) is None}
+    found: dict[str, list[Lead]] = {}
+    spaced = names | {" ".join(n.split()) for n in names}
+    listed = sorted(spaced | {n.lower() for n in spaced})
+    for start in range(0, len(listed), 500):
+        chunk = listed[start : start + 500]
+        query = select(Lead).where(or_(col(Lead.name).in_(chunk), func.lower(Lead.name).in_(chunk)))
+        for lead in session.exec(query).all():
+            bucket = found.setdefault(name_key(lead.name), [])
+            if lead not in bucket:
+                bucket.append(lead)
+    return found
 
 
 _LOST_STATUSES = {"canceled", "cancelled", "outsold", "out sold", "out-sold"}
