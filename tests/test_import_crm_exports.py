@@ -130,6 +130,28 @@ def test_salesforce_report_exports(engine: Engine, settings: Settings) -> None:
     )
 
 
+def test_salesforce_converted_opportunity_links_the_deal_to_its_lead(
+    engine: Engine, settings: Settings
+) -> None:
+    run(engine, "reps", "Full Name,Email\nAnn Lee,ann@b.example\n")
+    opportunities = (
+        "Opportunity ID,Opportunity Name,Account Name,Stage,Amount,Close Date,Opportunity Owner\n"
+        "006X1,Acme - Platform,Acme Corp,Closed Won,1000,11/3/2026,Ann Lee\n"
+    )
+    run(engine, "deals", opportunities, settings)
+    leads = (
+        "Lead ID,First Name,Last Name,Company / Account,Lead Source,Primary Campaign Source,Lead Owner,"
+        "Converted,Converted Opportunity ID\n"
+        "00Q1,Max,Moe,Acme Corp,Web,Spring Webinar,Ann Lee,1,006X1\n"
+        "00Q2,Ida,Ng,Ng Labs,Partner,,Ann Lee,1,006X9\n"
+    )
+    result = run(engine, "leads", leads, settings)
+    assert (result.created, result.errors) == (2, [])
+    assert [(w.line, "006X9" in w.reason) for w in result.warnings] == [(3, True)]
+    won = deal(engine, "006X1")[0]
+    assert (won.lead_id, won.campaign, won.source) == (lead(engine, "00Q1")[0].id, "Spring Webinar", "Web")
+
+
 def test_hubspot_exports(engine: Engine, settings: Settings) -> None:
     users = (
         "User ID,First Name,Last Name,Email,Last login,Primary Team,Role,Permissions\n"

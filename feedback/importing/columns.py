@@ -158,6 +158,8 @@ LEAD_COLUMNS: dict[str, tuple[str, ...]] = {
     ),
     "owner_first_name": _OWNER_FIRST,
     "owner_last_name": _OWNER_LAST,
+    # Salesforce records the conversion on the lead: the deal it became
+    "converted_deal_id": ("converted opportunity id", "converted opportunity: opportunity id"),
     "assigned_at": (
         "assigned_at",
         "assigned date",
@@ -312,6 +314,7 @@ FIELD_LABELS: dict[str, str] = {
     "close_date": "close date",
     "lead_id": "lead",
     "lead_name": "lead (by name)",
+    "converted_deal_id": "deal it became (links the deal)",
 }
 
 

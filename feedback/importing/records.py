@@ -333,7 +333,47 @@ def import_leads(
             values["assigned_at"] = parse_datetime(value, tz=tz) if value else None
         return values, owner
 
-    _upsert_by_crm_id(session, table, columns, Lead, existing, result, values_of, index, on_row=on_row)
+    deals = {
+        d.crm_id: d for d in _in_chunks(session, Deal, sorted(_cells(table, columns, "converted_deal_id")))
+    }
+
+    def link_converted_deal(lead: Lead, row: MappedRow, line: int) -> None:
+        """Salesforce names the opportunity a lead became on the lead, not the lead on the
+        opportunity: link that deal (imported before) to this lead, with its attribution."""
+        wanted = row.get("converted_deal_id")
+        if not wanted:
+            return
+        deal = deals.get(wanted)
+        if deal is None:
+            result.warnings.append(
+                RowError(
+                    line,
+                    f"converted deal {shown(wanted)} not imported yet: "
+                    "import the deals, then this file again",
+                )
+            )
+            return
+        if lead.id is None:
+            session.flush()
+        values: dict[str, object] = {"lead_id": lead.id}
+        for name in ("campaign", "source", "segment", "company"):  # never the rep: the deal's owner says
+            if getattr(deal, name) is None and getattr(lead, name) is not None:
+                values[name] = getattr(lead, name)
+        if _apply(deal, values):
+            session.add(deal)
+
+    _upsert_by_crm_id(
+        session,
+        table,
+        columns,
+        Lead,
+        existing,
+        result,
+        values_of,
+        index,
+        on_row=on_row,
+        after=link_converted_deal,
+    )
     return result
 
 
@@ -360,10 +400,7 @@ def import_deals(
     index = _RepIndex(session)
     existing = _existing(session, Deal, table, columns)
     lead_ids = {
-        part
-        for raw in table.rows
-        for part in re.split(r"[;,\s]+", MappedRow(raw.values, columns).get("lead_id"))
-        if part and control_character(part) is None
+        part for cell in _cells(table, columns, "lead_id") for part in re.split(r"[;,\s]+", cell) if part
     }
     leads = {lead.crm_id: lead for lead in _in_chunks(session, Lead, sorted(lead_ids))}
     leads_by_name = _leads_by_name(session, table, columns)
@@ -430,8 +467,7 @@ def _leads_by_name(
 ) -> dict[str, list[Lead]]:
     """Leads a deal names rather than identifies (Dynamics 365's ``Originating Lead`` holds the
     lead's name), keyed by :func:`name_key`; a name shared by two leads links neither."""
-    names = {MappedRow(r.values, columns).get("lead_name") for r in table.rows} - {""}
-    names = {n for n in names if control_character(n) is None}
+    names = _cells(table, columns, "lead_name")
     found: dict[str, list[Lead]] = {}
     spaced = names | {" ".join(n.split()) for n in names}
     listed = sorted(spaced | {n.lower() for n in spaced})
@@ -485,6 +521,7 @@ def _upsert_by_crm_id(
     index: _RepIndex,
     *,
     on_row: Callable[[], None] | None,
+    after: Callable[[_M, MappedRow, int], None] | None = None,
 ) -> None:
     """The row loop leads and deals share: read each row's values, then create or update by CRM id.
 
@@ -510,6 +547,8 @@ def _upsert_by_crm_id(
             changed = _apply(item, values)
             if created or changed:
                 session.add(item)
+            if after is not None:
+                after(item, row, raw.line)
             _count(result, created=created, changed=changed)
             unaskable = _unaskable(item.rep_id, owner, index, raw.line)
             if unaskable is not None:
@@ -608,14 +647,17 @@ def _checked_columns(table: CsvTable, kind: str, result: ImportResult) -> dict[s
 _M = TypeVar("_M", Lead, Deal)
 
 
+def _cells(table: CsvTable, columns: Mapping[str, list[str]], name: str) -> set[str]:
+    """The distinct non-empty values of one field in the file, without control characters
+    (those rows are refused; PostgreSQL cannot even look a NUL up)."""
+    values = {MappedRow(r.values, columns).get(name) for r in table.rows} - {""}
+    return {v for v in values if control_character(v) is None}
+
+
 def _existing(
     session: Session, model: type[_M], table: CsvTable, columns: Mapping[str, list[str]]
 ) -> dict[str, _M]:
-    ids = sorted(
-        i
-        for i in {MappedRow(r.values, columns).get("crm_id") for r in table.rows} - {""}
-        if control_character(i) is None  # refused later with its line; PostgreSQL cannot even look a NUL up
-    )
+    ids = sorted(_cells(table, columns, "crm_id"))
     return {obj.crm_id: obj for obj in _in_chunks(session, model, ids)}
 
 
