@@ -11,7 +11,11 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import typer
+from rich.console import Console
+from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+from rich.table import Table
+from rich.text import Text
 from sqlmodel import Session
 
 from cli.common import (
@@ -32,6 +36,8 @@ from feedback.importing import (
     import_deals,
     import_leads,
     import_reps,
+    line_ranges,
+    printable,
     read_csv_file,
 )
 
@@ -59,18 +65,20 @@ def reps(
 ) -> None:
     """Import reps; a rep is matched by email, so re-importing updates it.
 
-    Salesforce user exports work as they are.
-    Columns understood (any case or spacing):
+    Salesforce, HubSpot and Dynamics 365 user exports work as they are.
+    Columns understood (any case or spacing; docs/import.md lists them all):
 
-    • [bold]email[/]: Email, User Email (required)
+    • [bold]email[/]: Email, User Email, Primary Email (required)
     • name: Full Name, or First Name + Last Name
-    • team: Team, Role
+    • team: Team, Primary team, Role, Business Unit
     • manager_email: Manager Email, Manager (an email or a rep's name)
     • language: en, de, fr, es (en_US and German work too)
     • aliases: other addresses the rep replies from, separated by ;
-    • User ID, Active
+    • User ID, (Do Not Modify) User, Active
 
-    Aliases in the file are added, never removed.
+    Aliases in the file are added, never removed. No field may hold a line
+    break or another control character. The import prints which column fed
+    which field and which columns it ignored.
     """
     _run("reps", file, dry_run=dry_run, fmt=fmt, config=config)
 
@@ -84,22 +92,24 @@ def leads(
 ) -> None:
     """Import leads; a lead is matched by its CRM id, so re-importing updates it.
 
-    Salesforce lead and HubSpot contact exports work as they are.
-    Columns understood (any case or spacing):
+    Salesforce lead, HubSpot contact, Pipedrive person/lead and Dynamics 365
+    lead exports work as they are.
+    Columns understood (any case or spacing; docs/import.md lists them all):
 
-    • [bold]id[/]: Lead ID, Record ID (required)
-    • name: Name, or First Name + Last Name
-    • email, title (Job Title), company (Company Name, Account Name)
-    • campaign: Campaign, Primary Campaign Source, First campaign
-    • source: Lead Source, Original Source, Latest Source
+    • [bold]id[/]: Lead ID, Record ID, Person - ID, (Do Not Modify) Lead (required)
+    • name: Name, Person - Name, or First Name + Last Name
+    • email, title (Job Title), company (Company / Account, Company Name,
+      Organization - Name)
+    • campaign: Primary Campaign Source, First campaign, Source Campaign
+    • source: Lead Source, Original Source, Source channel
     • segment: Segment, Market Segment
-    • owner (a rep's email or exact name): rep_email, Owner Email,
-      HubSpot Owner email, Lead Owner, Contact owner
-    • assigned_at: Assigned Date, Owner assigned date,
-      else Created Date, Create Date
+    • owner (a rep's email, full name or CRM user id): Owner Email,
+      Lead Owner, Owner Full Name, Contact owner, Person - Owner, Owner
+    • assigned_at: Owner assigned date, else Created Date, Created On
 
-    Import reps first so owners resolve. Dates without a zone are read in the
-    configured timezone.
+    Import reps first so owners resolve. A lead whose owner is missing or no
+    known rep is imported and listed by line: it can never be asked about.
+    Dates without a zone are read in the configured timezone.
     """
     _run("leads", file, dry_run=dry_run, fmt=fmt, config=config)
 
@@ -113,16 +123,21 @@ def deals(
 ) -> None:
     """Import deals; a deal is matched by its CRM id, so re-importing updates it.
 
-    Salesforce opportunity and HubSpot deal exports work as they are.
-    Columns understood (any case or spacing):
+    Salesforce opportunity, HubSpot deal, Pipedrive deal and Dynamics 365
+    opportunity exports work as they are.
+    Columns understood (any case or spacing; docs/import.md lists them all):
 
-    • [bold]id[/]: Opportunity ID, Record ID (required)
-    • name: Opportunity Name, Deal Name
-    • company: Account Name, Company Name
-    • amount: "$12,500.00", "12.500,00 €", "12500"; currency: Currency
-    • stage: Stage, Deal Stage (won/lost/open via the crm_stages setting)
-    • close_date: Close Date
-    • owner: rep_email, Owner Email, Opportunity Owner, Deal owner
+    • [bold]id[/]: Opportunity ID, Record ID, Deal - ID,
+      (Do Not Modify) Opportunity (required)
+    • name: Opportunity Name, Deal Name, Deal - Title, Topic
+    • company: Account Name, Company Name, Deal - Organization
+    • amount: "$12,500.00", "12.500,00 €", "12500" (Amount, Deal - Value,
+      Est. Revenue); currency: Currency, Deal - Currency of Value
+    • won/lost: Status (Pipedrive, Dynamics 365), else Stage, Deal Stage
+      (via the crm_stages setting)
+    • close_date: Close Date, Actual Close Date, Deal - Won time,
+      Expected close date
+    • owner: Owner Email, Opportunity Owner: Full Name, Deal owner, Owner
     • lead_id: Converted Lead ID, Associated Contact IDs
     • campaign, source, segment: as for leads
 
@@ -140,7 +155,7 @@ def _run(kind: str, file: Path, *, dry_run: bool, fmt: OutputFormat, config: Pat
     try:
         table = read_csv_file(file)
     except FileRefused as exc:
-        fail(f"{file}: refused, nothing imported: {exc}", code=2)
+        fail(escape(f"{file}: refused, nothing imported: {exc}"), code=2)
     with open_engine(settings) as engine, Session(engine, expire_on_commit=False) as session:
         show_bar = console.is_terminal and len(table.rows) >= _PROGRESS_FROM
         progress = (
@@ -171,30 +186,107 @@ def _run(kind: str, file: Path, *, dry_run: bool, fmt: OutputFormat, config: Pat
                 session.commit()
         except FileRefused as exc:
             session.rollback()
-            fail(f"{file}: refused, nothing imported: {exc}", code=2)
+            fail(escape(f"{file}: refused, nothing imported: {exc}"), code=2)
         except ImportingError as exc:
             session.rollback()
-            fail(str(exc), code=2)
+            fail(escape(str(exc)), code=2)
     _report(result, file=file, dry_run=dry_run, fmt=fmt)
     if result.errors and result.landed == 0:
         raise typer.Exit(2)
 
 
 def _report(result: ImportResult, *, file: Path, dry_run: bool, fmt: OutputFormat) -> None:
-    """The summary, then one row per refused or flagged line in the chosen format.
+    """The summary, the columns read and ignored, the rows no request can ever be sent about and
+    the duplicate ids, then one row per line to check in the chosen format.
 
-    For csv and json the summary goes to stderr so stdout stays machine-readable.
+    For csv and json everything but the row listing goes to stderr so stdout stays
+    machine-readable; there the listing also holds every never-asked and duplicate line, while
+    the table groups them into line ranges.
     """
     summary = f"{file.name}: {result.summary()}"
     if dry_run:
         summary += " (dry run: nothing written)"
     machine = fmt in {OutputFormat.csv, OutputFormat.json}
-    (err_console if machine else console).print(summary, markup=False, highlight=False)
+    out = err_console if machine else console
+    out.print(summary, markup=False, highlight=False)
+    _print_columns(out, result)
+    _print_unaskable(out, result)
+    for dup in result.duplicates:
+        out.print(
+            Text(
+                f"Duplicate id {printable(dup.key)} on lines {line_ranges(dup.lines)}: "
+                f"the last row's values were kept.",
+                style="yellow",
+            )
+        )
     rows: list[dict[str, Any]] = [
         {"line": e.line, "status": "refused", "reason": e.reason} for e in result.errors
     ] + [{"line": w.line, "status": "warning", "reason": w.reason} for w in result.warnings]
+    if machine:
+        rows += [
+            {
+                "line": u.line,
+                "status": "never asked",
+                "reason": u.reason + (f": {printable(u.owner)}" if u.owner else ""),
+            }
+            for u in result.unaskable
+        ]
+        rows += [
+            {
+                "line": line,
+                "status": "duplicate id",
+                "reason": f"{printable(d.key)} is on lines {line_ranges(d.lines)}",
+            }
+            for d in result.duplicates
+            for line in d.lines
+        ]
     rows.sort(key=lambda r: int(r["line"]))
     if rows or machine:
         render_rows(
             rows, fmt=fmt, title=f"Rows to check in {file.name}", columns=["line", "status", "reason"]
         )
+
+
+def _print_columns(out: Console, result: ImportResult) -> None:
+    table = Table(title="Columns read", title_justify="left", show_edge=False, pad_edge=False)
+    table.add_column("column in the file")
+    table.add_column("imported as")
+    for header, field in result.columns:
+        table.add_row(Text(printable(header)), Text(field))
+    out.print(table)
+    if result.ignored:
+        out.print(
+            Text(
+                f"Columns ignored ({len(result.ignored)}): " + ", ".join(printable(h) for h in result.ignored)
+            )
+        )
+    else:
+        out.print("Columns ignored: none")
+
+
+def _print_unaskable(out: Console, result: ImportResult) -> None:
+    groups = result.unaskable_groups()
+    if not groups:
+        return
+    out.print(
+        Text(
+            f"{len(result.unaskable)} imported {result.kind} can never be asked about until this is fixed:",
+            style="yellow",
+        )
+    )
+    for reason, owners, lines in groups:
+        named = ""
+        if owners:
+            named = (
+                " (" + ", ".join(printable(o) for o in owners[:5]) + (", …" if len(owners) > 5 else "") + ")"
+            )
+        plural = "s" if len(lines) != 1 else ""
+        out.print(
+            Text(f"  {reason}{named}: {len(lines)} row{plural}, line{plural} {line_ranges(lines, limit=30)}")
+        )
+    out.print(
+        Text(
+            "  Import or add the missing reps (`feedback reps add`), then import this file again.",
+            style="dim",
+        )
+    )

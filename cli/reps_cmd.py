@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 import typer
+from rich.markup import escape
 from sqlmodel import col, select
 
 from cli.common import (
@@ -22,6 +23,7 @@ from feedback.importing import (
     ImportingError,
     RepNotFound,
     add_rep_alias,
+    check_text,
     deactivate_rep,
     normalise_email,
     upsert_rep,
@@ -42,6 +44,8 @@ def list_cmd(
     config: ConfigOption = None,
 ) -> None:
     """List reps with their team, manager, language and alias addresses."""
+    if team is not None:
+        _checked(team, "the team")
     settings = get_settings(config)
     with open_engine(settings) as engine, session_scope(engine) as session:
         query = select(Rep).order_by(col(Rep.team), col(Rep.email))
@@ -104,7 +108,7 @@ def add_cmd(
                     language=language,
                 )
         except ImportingError as exc:
-            fail(str(exc))
+            fail(escape(str(exc)))
     console.print(f"{'Added' if created else 'Updated'} rep {rep.email}.", markup=False, highlight=False)
 
 
@@ -121,9 +125,9 @@ def alias_cmd(
             with session_scope(engine) as session:
                 added = add_rep_alias(session=session, email=email, alias=alias)
         except RepNotFound as exc:
-            fail(str(exc), hint=_LIST_HINT)
+            fail(escape(str(exc)), hint=_LIST_HINT)
         except ImportingError as exc:
-            fail(str(exc))
+            fail(escape(str(exc)))
     address = normalise_email(alias)
     message = (
         f"{address} is now an alias of {email}." if added else f"{address} already was an alias of {email}."
@@ -140,9 +144,19 @@ def deactivate_cmd(email: EmailArgument, config: ConfigOption = None) -> None:
             with session_scope(engine) as session:
                 changed = deactivate_rep(session=session, email=email)
         except RepNotFound as exc:
-            fail(str(exc), hint=_LIST_HINT)
+            fail(escape(str(exc)), hint=_LIST_HINT)
+        except ImportingError as exc:
+            fail(escape(str(exc)))
     console.print(
         f"Deactivated {email}." if changed else f"{email} was already inactive.",
         markup=False,
         highlight=False,
     )
+
+
+def _checked(value: str, what: str) -> str:
+    """Typed text holds no control characters (the import's rule): else a one-line error."""
+    try:
+        return check_text(value, what)
+    except ImportingError as exc:
+        fail(escape(str(exc)))

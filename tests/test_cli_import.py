@@ -78,13 +78,14 @@ def test_refused_rows_listed_with_lines_and_partial_import_exits_zero(
     assert code == 0
     assert "2 created, 0 updated, 1 row refused" in err  # summary kept off stdout for json
     rows = json.loads(out)
-    assert [(r["line"], r["status"]) for r in rows] == [(4, "refused")]
-    assert "Casper Nobody" in rows[0]["reason"]
+    assert [(r["line"], r["status"]) for r in rows] == [(2, "refused"), (4, "never asked")]
+    assert "line break" in rows[0]["reason"]
+    assert "Casper Nobody" in rows[1]["reason"]
 
 
 def test_every_row_failing_exits_2(env: dict[str, str], tmp_path: Path) -> None:
     path = tmp_path / "deals.csv"
-    path.write_text("id,name,rep_email\nD1,A,nobody@x.example\nD2,B,nobody@x.example\n")
+    path.write_text("id,name,amount\nD1,A,lots\nD2,B,plenty\n")
     code, out, _ = invoke(env, "import", "deals", str(path), "--format", "csv")
     assert code == 2
     assert out.splitlines()[0] == "line,status,reason"

@@ -14,6 +14,7 @@ from sqlmodel import Session, func, select
 
 from feedback.db import make_engine, session_scope, upgrade
 from feedback.importing import (
+    OWNER_UNKNOWN,
     FileRefused,
     ImportResult,
     import_deals,
@@ -200,26 +201,25 @@ def test_reimport_updates_rather_than_duplicates(engine: Engine) -> None:
 def test_bad_rows_reported_by_line_while_good_rows_land(engine: Engine) -> None:
     run(engine, "reps", REPS)
     text = (
-        "id,name,company,amount,stage,close_date,rep_email\n"  # line 1
-        "D1,Good one,Acme,100,Closed Won,2026-11-01,ann.lee@brightline.example\n"  # 2
-        'D2,"A name\nspanning\nthree lines",Acme,200,Closed Lost,2026-11-02,'  # 3-5
-        "bo.kim@brightline.example\n"
-        "D3,Bad amount,Acme,lots,Closed Won,2026-11-03,ann.lee@brightline.example\n"  # 6
-        "D4,Bad date,Acme,5,Closed Won,31.31.2026,ann.lee@brightline.example\n"  # 7
+        "id,name,company,amount,stage,close_date,rep_email,description\n"  # line 1
+        "D1,Good one,Acme,100,Closed Won,2026-11-01,ann.lee@brightline.example,\n"  # 2
+        'D2,Two,Acme,200,Closed Lost,2026-11-02,bo.kim@brightline.example,"A note\nspanning\nthree lines"\n'
+        "D3,Bad amount,Acme,lots,Closed Won,2026-11-03,ann.lee@brightline.example,\n"  # 6
+        "D4,Bad date,Acme,5,Closed Won,31.31.2026,ann.lee@brightline.example,\n"  # 7
         "\n"  # 8: blank lines are skipped, not refused
-        "D5,Unknown owner,Acme,5,Closed Won,2026-11-03,ghost@brightline.example\n"  # 9
-        ",No id,Acme,5,Closed Won,2026-11-03,ann.lee@brightline.example\n"  # 10
-        "D6,Good two,Acme,300,Open,2026-11-05,Bo Kim\n"  # 11
+        'D5,"A name\non two lines",Acme,5,Closed Won,2026-11-03,ann.lee@brightline.example,\n'  # 9-10
+        ",No id,Acme,5,Closed Won,2026-11-03,ann.lee@brightline.example,\n"  # 11
+        "D6,Good two,Acme,300,Open,2026-11-05,Bo Kim,\n"  # 12
     )
     result = run(engine, "deals", text)
     assert result.created == 3
-    assert [e.line for e in result.errors] == [6, 7, 9, 10]
+    assert [e.line for e in result.errors] == [6, 7, 9, 11]
     reasons = " | ".join(e.reason for e in result.errors)
     assert "'lots' is not an amount" in reasons
     assert "'31.31.2026' is not a date" in reasons
-    assert "ghost@brightline.example" in reasons
+    assert "line break" in reasons
     assert "no deal id" in reasons
-    assert one_deal(engine, "D2").name == "A name\nspanning\nthree lines"
+    assert one_deal(engine, "D2").name == "Two"  # a line break in an ignored column is no reason
     assert count(engine, Deal) == 3
 
 
@@ -392,8 +392,8 @@ def test_owner_resolved_by_email_alias_or_name(engine: Engine) -> None:
         "L4,Nobody Here\n"
     )
     result = run(engine, "leads", leads)
-    assert result.created == 3
-    assert [(e.line, "Nobody Here" in e.reason) for e in result.errors] == [(5, True)]
+    assert (result.created, result.errors) == (4, [])  # an unknown owner lands, listed as unaskable
+    assert [(u.line, u.reason, u.owner) for u in result.unaskable] == [(5, OWNER_UNKNOWN, "Nobody Here")]
     assert rep_email(engine, one_lead(engine, "L1").rep_id) == "ann.lee@brightline.example"
     assert rep_email(engine, one_lead(engine, "L2").rep_id) == "ann.lee@brightline.example"
     assert rep_email(engine, one_lead(engine, "L3").rep_id) == "bo.kim@brightline.example"

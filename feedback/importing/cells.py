@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import unicodedata
 from collections.abc import Mapping
 from datetime import UTC, date, datetime, timedelta, timezone, tzinfo
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -10,19 +11,70 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from feedback.importing.errors import ImportingError, InvalidValue
 from feedback.settings import DEFAULT_STAGES, Settings
 
-_EMAIL = re.compile(r"[^@\s<>,;]+@[^@\s<>,;]+\.[^@\s<>,;]+")
+_EMAIL = re.compile(r"[^@\s<>,;()\"]+@[^@\s<>,;()\"]+\.[^@\s<>,;()\"]+")
+
+# C0 and C1 controls (tab, CR and LF included), DEL, and the Unicode line and paragraph
+# separators: none belongs in a name, a team or an id, and a line break in a rep's name ends up
+# in a mail header, where it breaks every mail to that rep.
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]")
+_CONTROL_NAMES = {
+    "\n": "a line break",
+    "\r": "a carriage return",
+    "\t": "a tab",
+    "\x00": "a NUL byte",
+    "\u2028": "a line separator",
+    "\u2029": "a paragraph separator",
+}
+
+
+def control_character(value: str) -> str | None:
+    """'a line break (U+000A)' for the first control character in ``value``, else None."""
+    match = _CONTROL.search(value)
+    if match is None:
+        return None
+    char = match.group()
+    return f"{_CONTROL_NAMES.get(char, 'a control character')} (U+{ord(char):04X})"
+
+
+def shown(value: str, limit: int = 60) -> str:
+    """A cell as it can be printed on one line: quoted, control characters escaped, cut short."""
+    return repr(value if len(value) <= limit else value[:limit] + "…")
+
+
+def printable(value: str) -> str:
+    """``value`` as it is, or quoted and escaped when it holds a control character."""
+    return value if control_character(value) is None else shown(value)
+
+
+def check_text(value: str, what: str) -> str:
+    """``value`` unchanged, or InvalidValue naming the control character it holds."""
+    found = control_character(value)
+    if found is not None:
+        raise InvalidValue(
+            f"{what} {shown(value)} contains {found}: control characters and line breaks are "
+            "not allowed; remove it and try again"
+        )
+    return value
 
 
 def normalise_email(value: str) -> str:
     """Lower-cased address; refuses anything that is not one address."""
+    check_text(value, "the address")
     email = value.strip().strip("<>").lower()
     if not _EMAIL.fullmatch(email):
         raise InvalidValue(f"{value!r} is not an email address")
     return email
 
 
+def email_in(value: str) -> str | None:
+    """The address inside an owner cell ('Ann Lee <ann@x.example>', 'ann@x.example'), lower-cased."""
+    match = _EMAIL.search(value)
+    return match.group().lower() if match else None
+
+
 def name_key(value: str) -> str:
-    return " ".join(value.casefold().split())
+    """A person's name for matching: Unicode-normalised, case-folded, spacing collapsed."""
+    return " ".join(unicodedata.normalize("NFKC", value).casefold().split())
 
 
 def map_stage(stage: str | None, stages: Mapping[str, str] | None = None) -> str:
@@ -168,6 +220,51 @@ _LANGUAGES = {
 }
 
 
+# Dynamics 365 exports the currency's display name ("US Dollar"), not its code.
+_CURRENCY_NAMES = {
+    "us dollar": "USD",
+    "u.s. dollar": "USD",
+    "dollar": "USD",
+    "euro": "EUR",
+    "pound sterling": "GBP",
+    "british pound": "GBP",
+    "swiss franc": "CHF",
+    "japanese yen": "JPY",
+    "canadian dollar": "CAD",
+    "australian dollar": "AUD",
+    "new zealand dollar": "NZD",
+    "singapore dollar": "SGD",
+    "hong kong dollar": "HKD",
+    "indian rupee": "INR",
+    "chinese yuan": "CNY",
+    "yuan renminbi": "CNY",
+    "swedish krona": "SEK",
+    "norwegian krone": "NOK",
+    "danish krone": "DKK",
+    "polish zloty": "PLN",
+    "czech koruna": "CZK",
+    "mexican peso": "MXN",
+    "brazilian real": "BRL",
+    "south african rand": "ZAR",
+}
+
+
+def parse_currency(value: str) -> str:
+    """'usd', 'EUR', '€', 'US Dollar', 'Euro (EUR)' -> a three-letter code."""
+    text = " ".join(value.split())
+    if re.fullmatch(r"[A-Za-z]{3}", text):
+        return text.upper()
+    code = re.search(r"(?<![A-Za-z])([A-Z]{3})(?![A-Za-z])", text)
+    if code:
+        return code.group(1)
+    if text in _CURRENCY_SIGNS:
+        return _CURRENCY_SIGNS[text]
+    named = _CURRENCY_NAMES.get(text.casefold())
+    if named:
+        return named
+    raise InvalidValue(f"{value!r} is not a currency (use a three-letter code such as USD or EUR)")
+
+
 def parse_language(value: str) -> str:
     """'en', 'en_US', 'de-DE', 'German' -> a two-letter code."""
     text = value.strip().casefold()
@@ -181,9 +278,9 @@ def parse_language(value: str) -> str:
 
 def parse_bool(value: str) -> bool:
     text = value.strip().casefold()
-    if text in {"1", "true", "yes", "y", "active", "x"}:
+    if text in {"1", "true", "yes", "y", "active", "x", "enabled"}:
         return True
-    if text in {"0", "false", "no", "n", "inactive"}:
+    if text in {"0", "false", "no", "n", "inactive", "disabled", "deactivated"}:
         return False
     raise InvalidValue(f"{value!r} is not true/false")
 

@@ -118,7 +118,9 @@ def _decode(data: bytes) -> tuple[str, str]:
         if data.startswith(magic):
             raise FileRefused(f"the file is {what}, not CSV")
     head = data[:8192]
-    if b"\x00" in head:
+    # many NULs mean binary (or UTF-16 without its BOM); a stray one is a bad cell, refused with
+    # its line like any other control character
+    if head.count(b"\x00") > max(8, len(head) // 100):
         raise FileRefused("the file is binary, not CSV")
     try:
         return data.decode("utf-8-sig"), "utf-8"

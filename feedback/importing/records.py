@@ -5,32 +5,45 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal, TypeVar
 
+from sqlalchemy import func, or_
 from sqlmodel import Session, SQLModel, col, select
 
 from feedback.importing.cells import (
+    check_text,
+    control_character,
+    email_in,
     map_stage,
     name_key,
     normalise_email,
     parse_amount,
     parse_bool,
+    parse_currency,
     parse_date,
     parse_datetime,
     parse_language,
     settings_timezone,
+    shown,
 )
-from feedback.importing.columns import COLUMNS, KEY_FIELD, MappedRow, map_columns
+from feedback.importing.columns import COLUMNS, KEY_FIELD, MappedRow, column_usage, map_columns
 from feedback.importing.csvfile import CsvRow, CsvTable, read_csv_file
 from feedback.importing.errors import (
+    NO_OWNER,
+    OWNER_AMBIGUOUS,
+    OWNER_UNKNOWN,
+    REP_INACTIVE,
     AliasTaken,
+    Duplicate,
     FileRefused,
     ImportingError,
     ImportResult,
     InvalidValue,
     RepNotFound,
     RowError,
+    Unaskable,
 )
 from feedback.models import Deal, Lead, Rep, RepAlias, utcnow
 from feedback.settings import Settings
@@ -47,17 +60,19 @@ class _RepIndex:
         self.alias_owner: dict[str, int] = {}
         self.by_name: dict[str, list[Rep]] = {}
         self.by_crm_id: dict[str, Rep] = {}
+        self.by_id: dict[int, Rep] = {}
         reps = session.exec(select(Rep)).all()
-        by_id = {r.id: r for r in reps}
         for rep in reps:
             self.add(rep)
         for alias in session.exec(select(RepAlias)).all():
             self.alias_owner[alias.email] = alias.rep_id
-            if alias.rep_id in by_id:
-                self.by_email.setdefault(alias.email, by_id[alias.rep_id])
+            if alias.rep_id in self.by_id:
+                self.by_email.setdefault(alias.email, self.by_id[alias.rep_id])
 
     def add(self, rep: Rep) -> None:
         self.by_email[rep.email] = rep
+        if rep.id is not None:
+            self.by_id[rep.id] = rep
         if rep.name:
             bucket = self.by_name.setdefault(name_key(rep.name), [])
             if rep not in bucket:
@@ -65,27 +80,32 @@ class _RepIndex:
         if rep.crm_id:
             self.by_crm_id[rep.crm_id] = rep
 
-    def resolve(self, value: str) -> Rep:
-        """An owner cell (email, else exact name, else CRM user id) -> the rep."""
-        if "@" in value:
-            rep = self.by_email.get(value.strip().strip("<>").lower())
-            if rep is not None:
-                return rep
-            raise RepNotFound(f"owner {value!r} is not a known rep (import reps first)")
+    def lookup(self, value: str) -> list[Rep]:
+        """The reps an owner cell can mean: by the address in it, else by full name (case,
+        spacing and Unicode form ignored), else by CRM user id. Several = an ambiguous name."""
+        address = email_in(value)
+        if address is not None:
+            rep = self.by_email.get(address)
+            return [rep] if rep else []
         matches = self.by_name.get(name_key(value), [])
-        if len(matches) == 1:
-            return matches[0]
-        if len(matches) > 1:
-            raise RepNotFound(f"owner {value!r} matches {len(matches)} reps; use the owner's email")
+        if matches:
+            return list(matches)
         rep = self.by_crm_id.get(value.strip())
-        if rep is not None:
-            return rep
-        raise RepNotFound(f"owner {value!r} is not a known rep (import reps first)")
+        return [rep] if rep else []
+
+
+@dataclass(frozen=True)
+class _Owner:
+    """What a row's owner columns resolved to; ``problem`` says why there is no rep."""
+
+    rep: Rep | None
+    problem: str | None = None  # NO_OWNER, OWNER_UNKNOWN or OWNER_AMBIGUOUS
+    cell: str = ""
 
 
 def find_rep(*, session: Session, email: str) -> Rep:
     """The rep with this primary or alias address."""
-    address = email.strip().lower()
+    address = check_text(email, "the address").strip().lower()
     rep = session.exec(select(Rep).where(Rep.email == address)).first()
     if rep is None:
         alias = session.exec(select(RepAlias).where(RepAlias.email == address)).first()
@@ -104,7 +124,13 @@ def upsert_rep(
     manager_email: str | None = None,
     language: str | None = None,
 ) -> tuple[Rep, bool]:
-    """Create the rep or update the fields given (None = leave as is); reactivates. -> (rep, created)."""
+    """Create the rep or update the fields given (None = leave as is); reactivates. -> (rep, created).
+
+    Typed text is held to the import's rule: no control characters or line breaks in any field.
+    """
+    for what, value in (("the name", name), ("the team", team), ("the language", language)):
+        if value is not None:
+            check_text(value, what)
     address = normalise_email(email)
     if session.exec(select(RepAlias).where(RepAlias.email == address)).first():
         raise AliasTaken(f"{address} is already an alias address of another rep")
@@ -167,8 +193,8 @@ def import_reps(
 ) -> ImportResult:
     """Upsert reps by email (lower-cased); aliases in the file are added, never removed."""
     table = _as_table(rows)
-    columns = _checked_columns(table, "reps")
     result = ImportResult(kind="reps")
+    columns = _checked_columns(table, "reps", result)
     index = _RepIndex(session)
     # managers may be named rather than addressed, and may appear later in the file
     file_names: dict[str, str] = {}
@@ -178,15 +204,18 @@ def import_reps(
         if name and "@" in row.get("email"):
             file_names.setdefault(name_key(name), row.get("email").lower())
 
+    seen: dict[str, list[int]] = {}
     for raw in table.rows:
         try:
-            if raw.problem:
-                raise InvalidValue(raw.problem)
-            _import_rep_row(session, MappedRow(raw.values, columns), index, file_names, result, raw.line)
+            _check_row(raw, columns)
+            row = MappedRow(raw.values, columns)
+            seen.setdefault(row.get("email").lower(), []).append(raw.line)
+            _import_rep_row(session, row, index, file_names, result, raw.line)
         except ImportingError as exc:
             result.errors.append(RowError(raw.line, str(exc)))
         if on_row:
             on_row()
+    result.duplicates = _duplicates(seen)
     return result
 
 
@@ -278,12 +307,12 @@ def import_leads(
     settings = settings or Settings()
     tz = settings_timezone(settings)
     table = _as_table(rows)
-    columns = _checked_columns(table, "leads")
     result = ImportResult(kind="leads")
+    columns = _checked_columns(table, "leads", result)
     index = _RepIndex(session)
     existing = _existing(session, Lead, table, columns)
 
-    def values_of(row: MappedRow, line: int) -> dict[str, object]:
+    def values_of(row: MappedRow, line: int) -> tuple[dict[str, object], _Owner]:
         values = _attribution(row)
         if row.has("name") or row.has("first_name") or row.has("last_name"):
             values["name"] = row.get("name") or " ".join(
@@ -295,16 +324,56 @@ def import_leads(
             if row.has(name):
                 values[name] = row.opt(name)
         owner = _owner(row, index)
-        if owner is not None:
-            values["rep_id"] = owner.id
-        elif row.has("rep") or row.has("rep_email"):
+        if owner.rep is not None:
+            values["rep_id"] = owner.rep.id
+        elif _has_owner_column(row):
             values["rep_id"] = None
         if row.has("assigned_at"):
             value = row.get("assigned_at")
             values["assigned_at"] = parse_datetime(value, tz=tz) if value else None
-        return values
+        return values, owner
 
-    _upsert_by_crm_id(session, table, columns, Lead, existing, result, values_of, on_row=on_row)
+    deals = {
+        d.crm_id: d for d in _in_chunks(session, Deal, sorted(_cells(table, columns, "converted_deal_id")))
+    }
+
+    def link_converted_deal(lead: Lead, row: MappedRow, line: int) -> None:
+        """Salesforce names the opportunity a lead became on the lead, not the lead on the
+        opportunity: link that deal (imported before) to this lead, with its attribution."""
+        wanted = row.get("converted_deal_id")
+        if not wanted:
+            return
+        deal = deals.get(wanted)
+        if deal is None:
+            result.warnings.append(
+                RowError(
+                    line,
+                    f"converted deal {shown(wanted)} not imported yet: "
+                    "import the deals, then this file again",
+                )
+            )
+            return
+        if lead.id is None:
+            session.flush()
+        values: dict[str, object] = {"lead_id": lead.id}
+        for name in ("campaign", "source", "segment", "company"):  # never the rep: the deal's owner says
+            if getattr(deal, name) is None and getattr(lead, name) is not None:
+                values[name] = getattr(lead, name)
+        if _apply(deal, values):
+            session.add(deal)
+
+    _upsert_by_crm_id(
+        session,
+        table,
+        columns,
+        Lead,
+        existing,
+        result,
+        values_of,
+        index,
+        on_row=on_row,
+        after=link_converted_deal,
+    )
     return result
 
 
@@ -326,63 +395,119 @@ def import_deals(
     settings = settings or Settings()
     tz = settings_timezone(settings)
     table = _as_table(rows)
-    columns = _checked_columns(table, "deals")
     result = ImportResult(kind="deals")
+    columns = _checked_columns(table, "deals", result)
     index = _RepIndex(session)
     existing = _existing(session, Deal, table, columns)
     lead_ids = {
-        part
-        for raw in table.rows
-        for part in re.split(r"[;,\s]+", MappedRow(raw.values, columns).get("lead_id"))
-        if part
+        part for cell in _cells(table, columns, "lead_id") for part in re.split(r"[;,\s]+", cell) if part
     }
     leads = {lead.crm_id: lead for lead in _in_chunks(session, Lead, sorted(lead_ids))}
+    leads_by_name = _leads_by_name(session, table, columns)
 
-    def values_of(row: MappedRow, line: int) -> dict[str, object]:
+    def values_of(row: MappedRow, line: int) -> tuple[dict[str, object], _Owner]:
         values = _attribution(row)
         for name in ("name", "company"):
             if row.has(name):
                 values[name] = row.get(name) if name == "name" else row.opt(name)
-        if row.has("amount"):
+        result_value = _deal_result(row, settings.crm_stages)
+        if result_value is not None:
+            values["result"] = result_value
+        if row.has("stage") or row.has("status"):
+            values["stage"] = row.opt("stage") or row.opt("status")
+        if row.has("amount") or row.has("actual_amount"):
             amount, currency = parse_amount(row.get("amount"))
+            actual, actual_currency = parse_amount(row.get("actual_amount"))
+            # what a won deal brought rather than its estimate (Dynamics 365 keeps both)
+            if actual and (result_value == "won" or amount is None):
+                amount, currency = actual, actual_currency or currency
             values["amount"] = amount
             if currency and not row.get("currency"):
                 values["currency"] = currency
         if row.get("currency"):
-            values["currency"] = row.get("currency").upper()
-        if row.has("stage"):
-            values["stage"] = row.opt("stage")
-            values["result"] = map_stage(row.get("stage"), settings.crm_stages)
+            values["currency"] = parse_currency(row.get("currency"))
         if row.has("close_date"):
             value = row.get("close_date")
             values["close_date"] = parse_date(value, tz=tz) if value else None
         owner = _owner(row, index)
-        if owner is not None:
-            values["rep_id"] = owner.id
+        if owner.rep is not None:
+            values["rep_id"] = owner.rep.id
+        elif owner.problem != NO_OWNER:  # the CRM names an owner we cannot ask: never someone else
+            values["rep_id"] = None
 
         lead: Lead | None = None
-        if row.has("lead_id"):
+        if row.has("lead_id") or row.has("lead_name"):
             wanted = [p for p in re.split(r"[;,\s]+", row.get("lead_id")) if p]
             lead = next((leads[p] for p in wanted if p in leads), None)
+            named = row.get("lead_name")
+            by_name = leads_by_name.get(name_key(named), []) if named else []
+            if lead is None and len(by_name) == 1:
+                lead = by_name[0]
             values["lead_id"] = lead.id if lead else None
-            if wanted and lead is None:
+            if lead is None and (wanted or named):
+                what = f"lead {', '.join(wanted)}" if wanted else f"lead {shown(named)}"
+                why = f"matches {len(by_name)} leads" if len(by_name) > 1 else "not found"
                 result.warnings.append(
-                    RowError(
-                        line,
-                        f"lead {', '.join(wanted)} not found: deal imported without its lead "
-                        "(import leads first)",
-                    )
+                    RowError(line, f"{what} {why}: deal imported without its lead (import leads first)")
                 )
         if lead is not None:
             for name in ("campaign", "source", "segment", "company"):
                 if not values.get(name) and getattr(lead, name):
                     values[name] = getattr(lead, name)
-            if owner is None and lead.rep_id is not None:
+            if owner.problem == NO_OWNER and lead.rep_id is not None:
                 values["rep_id"] = lead.rep_id
-        return values
+        return values, owner
 
-    _upsert_by_crm_id(session, table, columns, Deal, existing, result, values_of, on_row=on_row)
+    _upsert_by_crm_id(session, table, columns, Deal, existing, result, values_of, index, on_row=on_row)
     return result
+
+
+def _leads_by_name(
+    session: Session, table: CsvTable, columns: Mapping[str, list[str]]
+) -> dict[str, list[Lead]]:
+    """Leads a deal names rather than identifies (Dynamics 365's ``Originating Lead`` holds the
+    lead's name), keyed by :func:`name_key`; a name shared by two leads links neither."""
+    names = _cells(table, columns, "lead_name")
+    found: dict[str, list[Lead]] = {}
+    spaced = names | {" ".join(n.split()) for n in names}
+    listed = sorted(spaced | {n.lower() for n in spaced})
+    for start in range(0, len(listed), 500):
+        chunk = listed[start : start + 500]
+        query = select(Lead).where(or_(col(Lead.name).in_(chunk), func.lower(Lead.name).in_(chunk)))
+        for lead in session.exec(query).all():
+            bucket = found.setdefault(name_key(lead.name), [])
+            if lead not in bucket:
+                bucket.append(lead)
+    return found
+
+
+_LOST_STATUSES = {"canceled", "cancelled", "outsold", "out sold", "out-sold"}
+
+
+def _deal_result(row: MappedRow, stages: Mapping[str, str]) -> str | None:
+    """won | lost | open from the status (Pipedrive, Dynamics 365), the won / closed flags
+    (Salesforce) and the stage, the first that says won or lost; None without such columns.
+
+    A status outranks the stage: Pipedrive keeps a won deal in its last pipeline stage.
+    """
+    if not any(row.has(n) for n in ("status", "won", "closed", "stage")):
+        return None
+    for status in row.all("status"):
+        mapped = map_stage(status, stages)
+        if mapped == "open" and name_key(status) in _LOST_STATUSES:
+            mapped = "lost"
+        if mapped != "open":
+            return mapped
+    won = parse_bool(row.get("won")) if row.get("won") else None
+    closed = parse_bool(row.get("closed")) if row.get("closed") else None
+    if won:
+        return "won"
+    stage = map_stage(row.get("stage"), stages)
+    if stage != "open":
+        return stage
+    if closed and won is False:
+        return "lost"
+    return "open"
 
 
 def _upsert_by_crm_id(
@@ -392,24 +517,29 @@ def _upsert_by_crm_id(
     model: type[_M],
     existing: dict[str, _M],
     result: ImportResult,
-    values_of: Callable[[MappedRow, int], dict[str, object]],
+    values_of: Callable[[MappedRow, int], tuple[dict[str, object], _Owner]],
+    index: _RepIndex,
     *,
     on_row: Callable[[], None] | None,
+    after: Callable[[_M, MappedRow, int], None] | None = None,
 ) -> None:
     """The row loop leads and deals share: read each row's values, then create or update by CRM id.
 
-    A row that cannot be read is reported with its line and skipped; the rest go on.
+    A row that cannot be read is reported with its line and skipped; the rest go on. A row that
+    lands without a rep who can be asked is listed in ``result.unaskable``; an id seen twice in
+    the file in ``result.duplicates`` (the later row's values stand, as a re-import's would).
     """
     noun = model.__tablename__
+    seen: dict[str, list[int]] = {}
     for raw in table.rows:
         try:
-            if raw.problem:
-                raise InvalidValue(raw.problem)
+            _check_row(raw, columns)
             row = MappedRow(raw.values, columns)
             crm_id = row.get("crm_id")
             if not crm_id:
                 raise InvalidValue(f"no {noun} id")
-            values = values_of(row, raw.line)
+            seen.setdefault(crm_id, []).append(raw.line)
+            values, owner = values_of(row, raw.line)
             item = existing.get(crm_id)
             created = item is None
             if item is None:
@@ -417,12 +547,51 @@ def _upsert_by_crm_id(
             changed = _apply(item, values)
             if created or changed:
                 session.add(item)
+            if after is not None:
+                after(item, row, raw.line)
             _count(result, created=created, changed=changed)
+            unaskable = _unaskable(item.rep_id, owner, index, raw.line)
+            if unaskable is not None:
+                result.unaskable.append(unaskable)
         except ImportingError as exc:
             result.errors.append(RowError(raw.line, str(exc)))
         if on_row:
             on_row()
+    result.duplicates = _duplicates(seen)
     session.flush()
+
+
+def _unaskable(rep_id: int | None, owner: _Owner, index: _RepIndex, line: int) -> Unaskable | None:
+    """Why no request can be sent about this row's lead or deal, or None when one can."""
+    if rep_id is None:
+        return Unaskable(line, owner.problem or NO_OWNER, owner.cell)
+    rep = index.by_id.get(rep_id)
+    if rep is not None and not rep.active:
+        return Unaskable(line, REP_INACTIVE, owner.cell or rep.email)
+    return None
+
+
+def _duplicates(seen: Mapping[str, list[int]]) -> list[Duplicate]:
+    return [Duplicate(key, tuple(lines)) for key, lines in seen.items() if key and len(lines) > 1]
+
+
+def _check_row(raw: CsvRow, columns: Mapping[str, list[str]]) -> None:
+    """Refuse a row whose shape is wrong or whose imported cells hold control characters.
+
+    Only the columns the import reads are checked: a multi-line description in a column we
+    ignore is no reason to refuse a lead.
+    """
+    if raw.problem:
+        raise InvalidValue(raw.problem)
+    for header in dict.fromkeys(h for headers in columns.values() for h in headers):
+        value = raw.values.get(header, "")
+        found = control_character(value)
+        if found is not None:
+            raise InvalidValue(
+                f"column {shown(header)} holds {shown(value)}, which contains {found}: control "
+                "characters and line breaks are not allowed in imported fields; fix the cell and "
+                "import again"
+            )
 
 
 # --- one entry point for the CLI and the demo ------------------------------------------------
@@ -461,8 +630,10 @@ def _as_table(rows: CsvTable | Iterable[Mapping[str, str]]) -> CsvTable:
     return CsvTable(headers=headers, rows=listed)
 
 
-def _checked_columns(table: CsvTable, kind: str) -> dict[str, list[str]]:
+def _checked_columns(table: CsvTable, kind: str, result: ImportResult) -> dict[str, list[str]]:
+    """The file's column map (refused without the kind's key column), noted in ``result``."""
     columns = map_columns(table.headers, kind)
+    result.columns, result.ignored = column_usage(table.headers, columns)
     key = KEY_FIELD[kind]
     if key not in columns:
         accepted = ", ".join(f'"{a}"' for a in COLUMNS[kind][key][:4])
@@ -476,10 +647,17 @@ def _checked_columns(table: CsvTable, kind: str) -> dict[str, list[str]]:
 _M = TypeVar("_M", Lead, Deal)
 
 
+def _cells(table: CsvTable, columns: Mapping[str, list[str]], name: str) -> set[str]:
+    """The distinct non-empty values of one field in the file, without control characters
+    (those rows are refused; PostgreSQL cannot even look a NUL up)."""
+    values = {MappedRow(r.values, columns).get(name) for r in table.rows} - {""}
+    return {v for v in values if control_character(v) is None}
+
+
 def _existing(
     session: Session, model: type[_M], table: CsvTable, columns: Mapping[str, list[str]]
 ) -> dict[str, _M]:
-    ids = sorted({MappedRow(r.values, columns).get("crm_id") for r in table.rows} - {""})
+    ids = sorted(_cells(table, columns, "crm_id"))
     return {obj.crm_id: obj for obj in _in_chunks(session, model, ids)}
 
 
@@ -495,19 +673,26 @@ def _attribution(row: MappedRow) -> dict[str, object]:
     return {name: row.opt(name) for name in ("campaign", "source", "segment") if row.has(name)}
 
 
-def _owner(row: MappedRow, index: _RepIndex) -> Rep | None:
-    """Owner email first, then the owner column (email, exact name, or CRM user id)."""
-    candidates = [v for v in (row.get("rep_email"), row.get("rep")) if v]
+def _has_owner_column(row: MappedRow) -> bool:
+    return any(row.has(n) for n in ("owner_email", "owner", "owner_first_name", "owner_last_name"))
+
+
+def _owner(row: MappedRow, index: _RepIndex) -> _Owner:
+    """The row's rep: every owner cell in priority order (emails, names, first + last name,
+    CRM user ids), the first that means exactly one rep. Otherwise why not, with the cell."""
+    split_name = " ".join(p for p in (row.get("owner_first_name"), row.get("owner_last_name")) if p)
+    candidates = [*row.all("owner_email"), *row.all("owner"), *([split_name] if split_name else [])]
     if not candidates:
-        return None
-    problem: RepNotFound | None = None
+        return _Owner(None, NO_OWNER)
+    first_problem: _Owner | None = None
     for value in candidates:
-        try:
-            return index.resolve(value)
-        except RepNotFound as exc:
-            problem = problem or exc
-    assert problem is not None
-    raise problem
+        matches = index.lookup(value)
+        if len(matches) == 1:
+            return _Owner(matches[0], cell=value)
+        problem = _Owner(None, OWNER_AMBIGUOUS if matches else OWNER_UNKNOWN, value)
+        first_problem = first_problem or problem
+    assert first_problem is not None
+    return first_problem
 
 
 def _apply(obj: SQLModel, values: Mapping[str, object]) -> bool:
