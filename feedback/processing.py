@@ -27,6 +27,7 @@ from feedback.db import write_lock
 from feedback.lifecycle import WAITING, move
 from feedback.mail import ParsedMessage, parse_message
 from feedback.mail.absence import return_date
+from feedback.mail.authres import AuthVerdict, verdict
 from feedback.models import (
     FeedbackRequest,
     InboundMessage,
@@ -175,6 +176,39 @@ def load_learned(session: Session) -> LearnedExamples:
     return LearnedExamples(examples=tuple(examples))
 
 
+def _sender_doubt(parsed: ParsedMessage, auth: AuthVerdict | None, settings: Settings) -> str | None:
+    """Why the sender cannot be trusted as written: an ambiguous From, or failed authentication."""
+    if parsed.from_ambiguous:
+        return f"ambiguous From ({parsed.from_ambiguous}): not recorded, a person must look"
+    if auth is not None and auth.verdict == "fail" and settings.auth_fail_action == "quarantine":
+        return f"sender authentication failed ({auth.basis}) at {settings.authserv_id}: possibly spoofed"
+    return None
+
+
+def _answered_by_another_path(
+    session: Session, request: FeedbackRequest, message: InboundMessage, auth: AuthVerdict | None
+) -> str | None:
+    """A new answer to an answered request that came another way (another address, or another
+    authentication basis) than the answer it would replace: review, not replace."""
+    if request.status != RequestStatus.answered:
+        return None
+    previous = session.exec(
+        select(InboundMessage)
+        .join(Response, col(Response.inbound_message_id) == col(InboundMessage.id))
+        .where(Response.request_id == request.id, col(Response.is_current))
+    ).first()
+    if previous is None or previous.id == message.id:
+        return None  # the current answer came from a person (review, correction): a reply may follow it
+    if (previous.from_addr or "") != (message.from_addr or ""):
+        return f"a second answer from {message.from_addr}, the first came from {previous.from_addr}"
+    if auth is not None:
+        before = verdict(previous.auth_results, previous.from_addr)
+        if before.basis != auth.basis:
+            now_by, then_by = auth.basis or "nothing", before.basis or "nothing"
+            return f"a second answer authenticated by {now_by}, the first by {then_by}"
+    return None
+
+
 def mark_away(rep: Rep, back_on: date | None, *, now: datetime, settings: Settings) -> datetime:
     """An out-of-office from the rep: no reminders or escalation until they are back.
 
@@ -207,11 +241,19 @@ def store_response(
     by: str | None = None,
     language: str | None = None,
     answered_by: str | None = None,
+    current: bool = True,
 ) -> Response:
-    """Add the new current response of ``request``; earlier ones stay as history."""
-    for old in session.exec(
-        select(Response).where(Response.request_id == request.id, col(Response.is_current))
-    ).all():
+    """Add the new current response of ``request``; earlier ones stay as history.
+
+    ``current=False`` keeps the current answer and adds this one beside it (waiting for review).
+    """
+    for old in (
+        session.exec(
+            select(Response).where(Response.request_id == request.id, col(Response.is_current))
+        ).all()
+        if current
+        else ()
+    ):
         old.is_current = False
         session.add(old)
     response = Response(
@@ -223,7 +265,7 @@ def store_response(
         reply_text=reply_text,
         confidence=confidence,
         needs_review=needs_review,
-        is_current=True,
+        is_current=current,
         source=source,
         created_at=now,
         corrected_by=by,
@@ -380,6 +422,21 @@ def _process(
         return out
     rep = session.get(Rep, request.rep_id)
     assert rep is not None
+    auth = verdict(message.auth_results, message.from_addr) if settings.authserv_id else None
+    doubt = _sender_doubt(parsed, auth, settings)
+    if doubt is not None:
+        out.status = MessageStatus.quarantined
+        message.error = doubt
+        session.add(
+            ReviewItem(
+                type=ReviewType.quarantined,
+                inbound_message_id=message.id,
+                request_id=request.id,
+                reason=doubt,
+                created_at=now,
+            )
+        )
+        return out
     sender_role = allowed_sender(session, rep, request, message.from_addr)
     if sender_role is None:
         out.status = MessageStatus.quarantined
@@ -414,6 +471,7 @@ def _process(
     )
     cls = classify_parsed(parsed, kind=request.kind, config=config)
     assert cls is not None
+    other_path = _answered_by_another_path(session, request, message, auth)
     response = store_response(
         session,
         request=request,
@@ -428,8 +486,20 @@ def _process(
         now=now,
         language=parsed.language,
         answered_by=message.from_addr,
+        current=other_path is None,
     )
     out.response_id = response.id
+    if other_path is not None:  # the answer stands until a person decides between the two
+        session.add(
+            ReviewItem(
+                type=ReviewType.response,
+                response_id=response.id,
+                request_id=request.id,
+                reason=other_path,
+                created_at=now,
+            )
+        )
+        return out
     request.answered_at = request.answered_at or now  # first reply: time to answer counts to it
     if cls.needs_review:
         move(request, RequestStatus.review, now=now)

@@ -79,6 +79,9 @@ class Settings(BaseSettings):
     tls_cert: Path | None = None
     tls_key: Path | None = None
     authserv_id: str | None = Field(None, description="Trust Authentication-Results only from this id.")
+    auth_fail_action: Literal["quarantine", "accept"] = Field(
+        "quarantine", description="A reply whose DMARC/DKIM/SPF verdict (from authserv_id) fails."
+    )
     smtp_auth_user: str | None = Field(
         None, description="Require SMTP AUTH from the upstream relay as this user."
     )

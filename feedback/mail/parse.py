@@ -79,6 +79,24 @@ def _body(walk: Walk) -> tuple[str, bool]:
     return "", bool(walk.html) and not walk.plain
 
 
+_ADDRESS_IN_NAME = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
+
+
+def _ambiguous_from(pairs: list[tuple[str, str]], headers: int) -> str | None:
+    """Why a From does not name exactly one sender: two headers, two addresses, or a display
+    name that shows another address than the one the mail is from (``"boss@corp" <evil@x>``)."""
+    if headers > 1:
+        return f"{headers} From headers"
+    if len(pairs) > 1:
+        return f"From names {len(pairs)} addresses"
+    if pairs:
+        name, addr = pairs[0]
+        shown = {a.lower() for a in _ADDRESS_IN_NAME.findall(name)}
+        if shown and shown != {addr}:
+            return f"From shows {sorted(shown)[0]} but is {addr}"
+    return None
+
+
 def parse_message(raw: bytes, *, max_bytes: int = MAX_BYTES) -> ParsedMessage:
     """Decode ``raw`` and extract the reply; never raises (the contract of this package)."""
     try:
@@ -107,6 +125,7 @@ def _parse(raw: bytes, *, max_bytes: int) -> ParsedMessage:
     warnings.extend(dict.fromkeys(walk.warnings))
     from_pairs = h.addresses(h.get_all(msg, "From"))
     from_name, from_addr = from_pairs[0] if from_pairs else ("", None)
+    ambiguous = _ambiguous_from(from_pairs, len(h.get_all(msg, "From")))
     if not from_name and from_addr:
         from_name = h.decode_value(h.get(msg, "From").split("<")[0]).strip().strip('"') or ""
     subject = h.get(msg, "Subject")
@@ -127,6 +146,7 @@ def _parse(raw: bytes, *, max_bytes: int) -> ParsedMessage:
         references=h.message_ids(h.get(msg, "References")),
         attachments=walk.attachments,
         authentication_results=tuple(h.get_all(msg, "Authentication-Results")),
+        from_ambiguous=ambiguous,
     )
     text, html_only = _body(walk)
     bounce = bounce_of(msg, walk, from_addr, subject, text)

@@ -38,6 +38,7 @@ class ParsedMessage:
     reply_text: str | None = None  # the sender's own words: no quote, attribution, signature
     signature: str | None = None  # signature block incl. sign-off and mobile footer
     auto_reason: str | None = None  # why it is an auto-reply (header or subject that said so)
+    from_ambiguous: str | None = None  # why the From header does not name one sender, if it does not
     auto_text: str | None = None  # an auto-reply's subject and first lines (its return date is there)
     bounce: Bounce | None = None
     attachments: int = 0  # attachments and inline images ignored, but counted
