@@ -7,7 +7,9 @@ stays pure and benchmarks run without it. Three things are learned, per kind:
   rejected/not_a_fit): they become cue words of the corrected primary reason (or outcome) and go
   through the same negation and clause handling as the shipped phrases. A word is learned from one
   correction of a short reply, or from two of longer ones; a word learned for two different labels
-  is dropped; capitalised words (names) are never learned.
+  is dropped; names are never learned. A capitalised word is a name when it is capitalised
+  mid-sentence in some correction of the kind, or is a word of a reviewed competitor name: at a
+  sentence start capitals say nothing ("Freeloader." teaches like "freeloader.").
 - whole replies: the same words (folded) later get the corrected labels directly;
 - unlisted competitor names a reviewer typed become names to look for.
 """
@@ -34,6 +36,10 @@ _STOP_TEXT = """
 """
 _STOP = frozenset(_STOP_TEXT.split())
 _CAPITALISED = re.compile(r"\b[A-ZÄÖÜÀ-Ý][\w'-]*")
+# what may stand between a sentence end and its first word: spaces, opening quotes and brackets,
+# bullets ("- Freeloader", "(Freeloader)")
+_OPENERS = " \t\r\"'“‘«¿¡([{*•-"
+_SENTENCE_ENDS = ".!?…\n"
 
 Row = tuple[str, str, str | None, Sequence[str], str | None]
 # A word is learned from one correction of a short reply ("zorbed - total mismatch"), or from two
@@ -112,6 +118,7 @@ class LearnedExamples:
         from feedback.classify.lexicon import Target, build_lexicon
         from feedback.classify.typos import COMMON_WORDS
 
+        names = _names(self.for_kind(kind))
         labels: dict[str, Target | None] = {}
         support: dict[str, int] = {}  # corrections a word was learned from (short ones count double)
         for ex in self.for_kind(kind):
@@ -124,7 +131,6 @@ class LearnedExamples:
                 target = Target("outcome", ex.outcome, 2.0)
             else:
                 continue
-            names = {m.group().casefold() for m in _CAPITALISED.finditer(ex.text)}
             toks = tokenize(fold(ex.text))
             novel = {
                 word
@@ -146,6 +152,24 @@ class LearnedExamples:
                 support[word] = support.get(word, 0) + (2 if short else 1)
         extra = [(w, t) for w, t in labels.items() if t is not None and support[w] >= 2]
         return build_lexicon(base.kind, extra) if extra else base
+
+
+def _names(examples: Iterable[LearnedExample]) -> frozenset[str]:
+    """Folded words that are names in these corrections: capitalised where no sentence starts, or
+    part of a competitor name a reviewer entered. Sentence-initial capitals are no evidence."""
+    names: set[str] = set()
+    for ex in examples:
+        if ex.competitor:
+            names.update(fold(ex.competitor).replace("'", " ").split())
+        for m in _CAPITALISED.finditer(ex.text):
+            if not _starts_sentence(ex.text, m.start()):
+                names.update(fold(m.group()).replace("'", " ").replace("-", " ").split())
+    return frozenset(names)
+
+
+def _starts_sentence(text: str, at: int) -> bool:
+    before = text[:at].rstrip(_OPENERS)
+    return not before or before[-1] in _SENTENCE_ENDS
 
 
 def _key(text: str) -> str:
