@@ -10,17 +10,17 @@ from __future__ import annotations
 
 import json
 import logging
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from email.utils import parseaddr
 from typing import Any
 
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
-from sqlmodel import Session, col, select
+from sqlmodel import Session, col, func, select
 
 from feedback.analysis import AnalysisConfig, classify_parsed
-from feedback.classify import LearnedExamples
+from feedback.classify import ClassificationResult, LearnedExamples
 from feedback.classify.learning import LearnedExample
 from feedback.db import write_lock
 from feedback.mail import ParsedMessage, parse_message
@@ -161,6 +161,21 @@ def load_learned(session: Session) -> LearnedExamples:
                 )
             )
     return LearnedExamples(examples=tuple(examples))
+
+
+def flag_new_competitor(session: Session, cls: ClassificationResult) -> ClassificationResult:
+    """Review an unlisted competitor the first time it is stored: a misspelling the fuzzy match
+    missed, or a name that is no competitor, would otherwise stand in every report from now on."""
+    name = cls.competitor
+    if name is None or cls.competitor_listed:
+        return cls
+    stored = session.exec(
+        select(Response.id).where(func.lower(col(Response.competitor)) == name.lower()).limit(1)
+    ).first()
+    if stored is not None:
+        return cls
+    note = f"new competitor {name!r}, not in the configured list: check the name before it is counted"
+    return replace(cls, needs_review=True, explanation=(*cls.explanation, note))
 
 
 def store_response(
@@ -321,6 +336,7 @@ def _process(
     )
     cls = classify_parsed(parsed, kind=request.kind, config=config)
     assert cls is not None
+    cls = flag_new_competitor(session, cls)
     response = store_response(
         session,
         request=request,

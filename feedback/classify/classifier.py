@@ -8,6 +8,7 @@ outcomes, reasons, numbers, competitors, doubt, learning); this one only compose
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import replace
 
 from feedback.classify import markers
 from feedback.classify.competitors import find_competitor, matcher_for
@@ -51,7 +52,7 @@ def classify(
     if learned is not None and learned.examples:
         remembered = learned.recall(text, kind=kind)
         if remembered is not None:
-            return remembered
+            return replace(remembered, competitor_listed=_listed(remembered.competitor, comps))
         lex = learned.lexicon(taxonomy, kind, lex)
         comps = comps + learned.competitors(kind, comps)
 
@@ -65,9 +66,9 @@ def classify(
     notes.extend(f"read {typed!r} as {fixed!r}" for typed, fixed in matches.repaired)
 
     words = [w for w, k in zip(tokens.words, tokens.kinds, strict=True) if k == WORD]
-    competitor, how, choice = find_competitor(text, folded, words, matcher=matcher_for(comps), lex=lex)
+    competitor, how, choice, typed = find_competitor(text, folded, words, matcher=matcher_for(comps), lex=lex)
     lost = kt.reason_outcome.get(markers.LOST_TO_RIVAL)
-    name_words = rival_name_words(competitor, comps)
+    name_words = rival_name_words(typed or competitor, comps)  # "Contosso won" is a rival's win
     all_hits = drop_name_cues(matches.hits, tokens, name_words)
     all_hits = mark_rivals(all_hits, tokens, name_words)
     if lost is not None and kt.outcome_codes and lost != kt.outcome_codes[0]:
@@ -145,6 +146,7 @@ def classify(
         outcome=outcome,
         reasons=tuple(reasons),
         competitor=competitor,
+        competitor_listed=_listed(competitor, tuple(competitors)),
         confidence=confidence(
             outcome=outcome,
             reasons=len(reasons),
@@ -158,3 +160,8 @@ def classify(
         needs_review=review,
         explanation=tuple(notes),
     )
+
+
+def _listed(competitor: str | None, configured: tuple[Competitor, ...]) -> bool:
+    """Whether ``competitor`` is a configured name (not one a reply or a reviewer introduced)."""
+    return competitor is not None and any(c.name == competitor for c in configured)
