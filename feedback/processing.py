@@ -333,6 +333,7 @@ def _process(
         competitors=tuple(settings.competitors),
         reply_local=settings.reply_local,
         learned=learned,
+        people=tuple(n for n in session.exec(select(Rep.name)).all() if n),
     )
     cls = classify_parsed(parsed, kind=request.kind, config=config)
     assert cls is not None

@@ -100,3 +100,16 @@ def test_the_result_says_whether_the_competitor_is_configured() -> None:
     assert run(W, "Lost to northwind").competitor_listed
     assert not run(W, "Lost to Globex Dataworks").competitor_listed
     assert not run(W, "Lost on price").competitor_listed
+
+
+def test_the_reps_names_given_are_never_competitors() -> None:
+    text = "Lost - they went with Dana on this one"
+    assert run(W, text).competitor == "Dana"  # a first name alone may be a vendor's
+    reps = ["Dana Whitfield", "Ann Kowalski"]
+    assert classify(text, kind=W, taxonomy=T, competitors=COMPETITORS, people=reps).competitor is None
+    full = "Lost, Dana Whitfield took it"
+    assert classify(full, kind=W, taxonomy=T, competitors=COMPETITORS, people=reps).competitor is None
+    # a rival still is one
+    rival = "Lost, went with Dana then signed with Globex Dataworks"
+    got = classify(rival, kind=W, taxonomy=T, competitors=COMPETITORS, people=reps)
+    assert got.competitor == "Globex Dataworks"

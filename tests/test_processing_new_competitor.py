@@ -82,3 +82,16 @@ def test_a_new_unlisted_competitor_is_reviewed_once(
         assert len(s.exec(select(ReviewItem)).all()) == 1
         names = s.exec(select(Response.competitor).order_by(col(Response.id))).all()
         assert names == ["Globex Dataworks", "GLOBEX DATAWORKS", "Contoso Suite", "Fabrikam Analytics"]
+
+
+def test_a_reps_name_is_no_competitor(engine: Engine, settings: Settings, tmp_path: Path) -> None:
+    settings = settings.model_copy(update={"send_since": datetime(2020, 1, 1)})
+    with Session(engine) as s:
+        s.add(Rep(email="sarah@brightline.example", name="Sarah Lindqvist"))
+        s.commit()
+    (request,) = _requests(engine, settings, tmp_path, 1)
+    answered = _answer(engine, settings, request, "Rejected, not a fit. They went with Sarah on it.")
+    assert answered.status == RequestStatus.answered
+    with Session(engine) as s:
+        assert s.exec(select(Response.competitor)).one() is None
+        assert s.exec(select(ReviewItem)).all() == []

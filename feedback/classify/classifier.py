@@ -19,6 +19,7 @@ from feedback.classify.matching import find_hits
 from feedback.classify.normalise import WORD, fold, tokenize
 from feedback.classify.numbers import option_numbers
 from feedback.classify.outcomes import apply_corrections, is_content, vote
+from feedback.classify.people import known_people
 from feedback.classify.reasons import pick_reasons
 from feedback.classify.result import ClassificationResult
 from feedback.classify.rivals import (
@@ -41,10 +42,12 @@ def classify(
     taxonomy: Taxonomy,
     competitors: Sequence[Competitor] = (),
     learned: LearnedExamples | None = None,
+    people: Sequence[str] = (),
 ) -> ClassificationResult:
     """Outcome, reasons and competitor stated in ``text`` (the reply only, never the quote).
 
-    ``learned`` (corrections from review) is an explicit input so benchmarks can run without it.
+    ``learned`` (corrections from review) is an explicit input so benchmarks can run without it;
+    ``people`` (the reps' names) are colleagues a reply may name, never competitors.
     """
     kt = taxonomy.kind(kind)
     lex = lexicon_for(taxonomy, kind)
@@ -66,7 +69,9 @@ def classify(
     notes.extend(f"read {typed!r} as {fixed!r}" for typed, fixed in matches.repaired)
 
     words = [w for w, k in zip(tokens.words, tokens.kinds, strict=True) if k == WORD]
-    competitor, how, choice, typed = find_competitor(text, folded, words, matcher=matcher_for(comps), lex=lex)
+    competitor, how, choice, typed = find_competitor(
+        text, folded, words, matcher=matcher_for(comps), lex=lex, people=known_people(tuple(people))
+    )
     lost = kt.reason_outcome.get(markers.LOST_TO_RIVAL)
     name_words = rival_name_words(typed or competitor, comps)  # "Contosso won" is a rival's win
     all_hits = drop_name_cues(matches.hits, tokens, name_words)

@@ -127,9 +127,16 @@ class Found(NamedTuple):
 
 
 def find_competitor(
-    text: str, folded: str, words: Sequence[str], *, matcher: CompetitorMatcher, lex: KindLexicon
+    text: str,
+    folded: str,
+    words: Sequence[str],
+    *,
+    matcher: CompetitorMatcher,
+    lex: KindLexicon,
+    people: frozenset[str] = frozenset(),
 ) -> Found:
-    """The competitor named; the one tied to a choice phrase wins."""
+    """The competitor named; the one tied to a choice phrase wins. ``people``: folded names of
+    colleagues (``people.known_people``), never competitors."""
     # 1. a choice phrase: "went with X", "lost to X", "X won" (regexes only when a trigger word occurs)
     present = _TRIGGER_WORDS.intersection(words)
     for m in _TRIGGER.finditer(text) if present else ():
@@ -138,7 +145,7 @@ def find_competitor(
         span = text[m.end() : stop.start() if stop else end]
         typed = None
         name = _listed_in(span[:60], matcher)
-        if name is None and (typed := _name_after(span, lex, before=text[: m.end()])):
+        if name is None and (typed := _name_after(span, lex, before=text[: m.end()], people=people)):
             name = _misspelt(typed, matcher, lex)
         if name or typed:
             first = m.group().split()[0].lower()
@@ -149,7 +156,7 @@ def find_competitor(
         name = _listed_in(m.group(1), matcher)
         if name is None:
             typed = _clean(m.group(1), lex, strict=True)
-            if typed and is_person(typed, before=text[: m.start(1)], after=text[m.end(1) :]):
+            if typed and is_person(typed, before=text[: m.start(1)], after=text[m.end(1) :], known=people):
                 typed = None
             name = _misspelt(typed, matcher, lex) if typed else None
         if name or typed:
@@ -219,7 +226,9 @@ def _listed_in(span: str, matcher: CompetitorMatcher) -> str | None:
     return matcher.canonical[" ".join(hit.group(1).split())] if hit else None
 
 
-def _name_after(span: str, lex: KindLexicon, *, before: str = "") -> str | None:
+def _name_after(
+    span: str, lex: KindLexicon, *, before: str = "", people: frozenset[str] = frozenset()
+) -> str | None:
     """A capitalised name right after the trigger, or after a dash or colon later in the sentence;
     never a person's ("went with Sarah's recommendation")."""
     stripped = span.lstrip()
@@ -235,7 +244,7 @@ def _name_after(span: str, lex: KindLexicon, *, before: str = "") -> str | None:
         if (
             m
             and (name := _clean(m.group(), lex, after=after))
-            and not is_person(m.group(), before=ahead, after=after)
+            and not is_person(m.group(), before=ahead, after=after, known=people)
         ):
             return name
     return None

@@ -10,6 +10,7 @@ person when the words around it say so, whatever the name:
   recommendation", "Gartner's advice" — an analyst is no competitor either);
 - a hand-over right after it ("Sarah took it over", "Tom is handling it", "Jens übernimmt").
 
+Or when it is the name of someone the caller knows (the reps, an explicit input), in any words.
 Or when its form is a person's: a first name followed by a surname ("Sarah Chen"), both from the
 name lists of a well-kept package (Faker's person providers for the languages reps write in). A
 first name alone is no evidence: Apollo, Jasper and Harvey are vendors too; a lone unlisted name
@@ -55,12 +56,15 @@ _HANDOVER_AFTER = re.compile(
 )
 
 
-def is_person(name: str, *, before: str = "", after: str = "") -> bool:
-    """Whether ``name`` (as written, between ``before`` and ``after``) is a person's name."""
+def is_person(name: str, *, before: str = "", after: str = "", known: frozenset[str] = frozenset()) -> bool:
+    """Whether ``name`` (as written, between ``before`` and ``after``) is a person's name;
+    ``known`` holds the folded full and first names of people the caller knows (the reps)."""
     possessive = re.search(r"['’]s?$", name) is not None
     words = [w for w in (fold(w).strip(".,'") for w in re.sub(r"['’]s?$", "", name).split()) if w]
     if not words:
         return False
+    if " ".join(words) in known or (len(words) == 1 and words[0] in known):
+        return True
     if words[0] in _TITLES or _COLLEAGUE.match(words[0]):
         return True
     if _COLLEAGUE_BEFORE.search(before[-40:]):
@@ -76,6 +80,17 @@ def is_person(name: str, *, before: str = "", after: str = "") -> bool:
         and words[1] in last_names()
         and words[1] not in COMMON_WORDS
     )
+
+
+@lru_cache(maxsize=16)
+def known_people(names: tuple[str, ...]) -> frozenset[str]:
+    """Folded full names and first names of ``names`` (the reps: colleagues a reply may name)."""
+    known: set[str] = set()
+    for name in names:
+        words = fold(name).replace("'", " ").split()
+        if words:
+            known.update((" ".join(words), words[0]))
+    return frozenset(known)
 
 
 @lru_cache(maxsize=1)
