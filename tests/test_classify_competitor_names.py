@@ -113,3 +113,9 @@ def test_the_reps_names_given_are_never_competitors() -> None:
     rival = "Lost, went with Dana then signed with Globex Dataworks"
     got = classify(rival, kind=W, taxonomy=T, competitors=COMPETITORS, people=reps)
     assert got.competitor == "Globex Dataworks"
+
+
+def test_a_vendors_possessive_names_the_vendor() -> None:
+    # a possessive is no part of the name, and "call center" is a product, not someone's call
+    assert run(W, "Lost - went with Globex's call center product").competitor == "Globex"
+    assert run(W, "They went with Initech's platform, cheaper").competitor == "Initech"

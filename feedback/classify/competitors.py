@@ -252,8 +252,9 @@ def _name_after(
 
 def _clean(name: str, lex: KindLexicon, *, strict: bool = False, after: str = "") -> str | None:
     """The name as written, or None when it is a pronoun, a cue word ("Closed won"), a product tier
-    or step ("Enterprise plan", "Stage 2") or, for the looser "X won" pattern, only common words."""
-    words = name.strip(" .,'-").split()
+    or step ("Enterprise plan", "Stage 2") or, for the looser "X won" pattern, only common words.
+    A possessive is no part of the name ("Globex's offer" names Globex)."""
+    words = re.sub(r"['’]s$", "", name.strip(" .,-")).strip(" .,'-").split()
     while words and words[0].lower() in _NOT_NAMES:
         words = words[1:]
     if not words or len(words) > 4:

@@ -45,7 +45,10 @@ _SAYS_AFTER = re.compile(
     r"(?i)^(?:['’]s|s?['’])\s+(?:\w+\s+)?(?:recommendation|advice|suggestion|idea|opinion|call|decision"
     r"|choice|preference|input|feedback|guidance|view|take|word|instinct|gut|judge?ment|request|wish"
     r"|lead|empfehlung|rat|vorschlag|meinung|entscheidung|conseil|recommandation|avis|suggestion|choix"
-    r"|consejo|recomendaci[oó]n|sugerencia|opini[oó]n|decisi[oó]n)(?:e?s)?\b"
+    r"|consejo|recomendaci[oó]n|sugerencia|opini[oó]n|decisi[oó]n)(?:e?s)?"
+    # ... ending its noun phrase: "Sarah's call on pricing", not "Contoso's call center"
+    r"(?=\s*(?:$|[.,;:!?)/-])|\s+(?:on|to|and|for|about|over|in|at|as|here|there|instead|again|this|that"
+    r"|from|with|y|et|und|zu|sur|sobre|para|pour|für|fur|auf|of|was|is|won|wins)\b)"
 )
 _HANDOVER_AFTER = re.compile(
     r"(?i)^\s+(?:has\s+|have\s+|had\s+|will\s+|is\s+|now\s+|just\s+)*"
