@@ -102,7 +102,10 @@ def test_a_word_that_starts_the_reply_is_learned_unless_it_is_a_name() -> None:
         ]
     )
     assert classify("zorbix", kind="disposition", taxonomy=T, learned=learned).outcome is None
-    # ... and so is a word of a competitor name a reviewer entered
+    # ... and so is a person's first name, in any case
+    learned = LearnedExamples.from_rows([("disposition", "Agnieszka.", "rejected", ["not_a_fit"], None)])
+    assert classify("agnieszka", kind="disposition", taxonomy=T, learned=learned).outcome is None
+    # ... and a word of a competitor name a reviewer entered
     learned = LearnedExamples.from_rows([("winloss", "Brightwave.", "lost", ["competitor"], "Brightwave")])
     r = classify("brightwave again", kind="winloss", taxonomy=T, learned=learned)
     assert r.reasons == () and r.competitor == "Brightwave"

@@ -8,8 +8,9 @@ stays pure and benchmarks run without it. Three things are learned, per kind:
   through the same negation and clause handling as the shipped phrases. A word is learned from one
   correction of a short reply, or from two of longer ones; a word learned for two different labels
   is dropped; names are never learned. A capitalised word is a name when it is capitalised
-  mid-sentence in some correction of the kind, or is a word of a reviewed competitor name: at a
-  sentence start capitals say nothing ("Freeloader." teaches like "freeloader.").
+  mid-sentence in some correction of the kind, or is a word of a reviewed competitor name; a
+  person's first name (``people.first_names``) is one in any case: at a sentence start capitals
+  say nothing ("Freeloader." teaches like "freeloader.").
 - whole replies: the same words (folded) later get the corrected labels directly;
 - unlisted competitor names a reviewer typed become names to look for.
 """
@@ -116,6 +117,7 @@ class LearnedExamples:
     def _build(self, taxonomy: Taxonomy, kind: str, base: KindLexicon) -> KindLexicon:
         from feedback.classify.classifier import classify
         from feedback.classify.lexicon import Target, build_lexicon
+        from feedback.classify.people import first_names
         from feedback.classify.typos import COMMON_WORDS
 
         names = _names(self.for_kind(kind))
@@ -142,6 +144,7 @@ class LearnedExamples:
                 and word not in _STOP
                 and word not in names
                 and not base.is_known(word)
+                and word not in first_names()  # "Sarah. Not a fit" teaches no "sarah"
             }
             short = sum(1 for k in toks.kinds if k == WORD) <= SHORT_REPLY_WORDS
             for word in novel:
