@@ -40,7 +40,9 @@ _COLLEAGUES = (
     r"|coll[èe]gue|responsable|compa[ñn]er[oa]|jef[ea]"
 )
 _COLLEAGUE_BEFORE = re.compile(rf"(?i)\b(?:{_COLLEAGUES})[\s,]*$")
-_COLLEAGUE = re.compile(rf"(?i)(?:{_COLLEAGUES})$")  # German capitalises it: "an Kollegin Meier"
+# German capitalises the noun, so it heads the name ("an Kollegin Meier"); "Boss" and "Chef" may
+# be vendors' names and are no evidence there
+_COLLEAGUE = re.compile(r"kolleg(?:e|in|en)|vorgesetzte[rn]?|mitarbeiter(?:in)?")
 _SAYS_AFTER = re.compile(
     r"(?i)^(?:['’]s|s?['’])\s+(?:\w+\s+)?(?:recommendation|advice|suggestion|idea|opinion|call|decision"
     r"|choice|preference|input|feedback|guidance|view|take|word|instinct|gut|judge?ment|request|wish"
@@ -68,7 +70,7 @@ def is_person(name: str, *, before: str = "", after: str = "", known: frozenset[
         return False
     if " ".join(words) in known or (len(words) == 1 and words[0] in known):
         return True
-    if words[0] in _TITLES or _COLLEAGUE.match(words[0]):
+    if words[0] in _TITLES or _COLLEAGUE.fullmatch(words[0]):
         return True
     if _COLLEAGUE_BEFORE.search(before[-40:]):
         return True
