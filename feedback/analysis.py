@@ -25,6 +25,7 @@ class AnalysisConfig:
     competitors: tuple[Competitor, ...] = ()
     reply_local: str = "feedback"
     learned: LearnedExamples | None = None
+    people: tuple[str, ...] = ()  # the reps' names: colleagues a reply may name, no competitors
 
 
 @dataclass(frozen=True, slots=True)
@@ -49,6 +50,7 @@ class Analysis:
             "competitor": r.competitor if r else None,
             "confidence": round(r.confidence, 3) if r else 0.0,
             "needs_review": r.needs_review if r else False,
+            "competitor_listed": r.competitor_listed if r else False,
             "error": p.error,
             "from": p.from_addr,
             "subject": p.subject,
@@ -79,6 +81,7 @@ def classify_parsed(
         taxonomy=config.taxonomy,
         competitors=config.competitors,
         learned=config.learned,
+        people=config.people,
     )
 
 

@@ -10,18 +10,18 @@ from __future__ import annotations
 
 import json
 import logging
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, time, timedelta
 from email.utils import parseaddr
 from typing import Any
 
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
-from sqlmodel import Session, col, select
+from sqlmodel import Session, col, func, select
 
 from feedback.analysis import AnalysisConfig, classify_parsed
 from feedback.calendars import rep_calendar
-from feedback.classify import LearnedExamples
+from feedback.classify import ClassificationResult, LearnedExamples
 from feedback.classify.learning import LearnedExample
 from feedback.db import write_lock
 from feedback.lifecycle import WAITING, move
@@ -223,6 +223,21 @@ def mark_away(rep: Rep, back_on: date | None, *, now: datetime, settings: Settin
     if until > now and (rep.away_until is None or rep.away_until < now or until > rep.away_until):
         rep.away_until = until
     return rep.away_until or until
+
+
+def flag_new_competitor(session: Session, cls: ClassificationResult) -> ClassificationResult:
+    """Review an unlisted competitor the first time it is stored: a misspelling the fuzzy match
+    missed, or a name that is no competitor, would otherwise stand in every report from now on."""
+    name = cls.competitor
+    if name is None or cls.competitor_listed:
+        return cls
+    stored = session.exec(
+        select(Response.id).where(func.lower(col(Response.competitor)) == name.lower()).limit(1)
+    ).first()
+    if stored is not None:
+        return cls
+    note = f"new competitor {name!r}, not in the configured list: check the name before it is counted"
+    return replace(cls, needs_review=True, explanation=(*cls.explanation, note))
 
 
 def store_response(
@@ -468,9 +483,11 @@ def _process(
         competitors=tuple(settings.competitors),
         reply_local=settings.reply_local,
         learned=learned,
+        people=tuple(n for n in session.exec(select(Rep.name)).all() if n),
     )
     cls = classify_parsed(parsed, kind=request.kind, config=config)
     assert cls is not None
+    cls = flag_new_competitor(session, cls)
     other_path = _answered_by_another_path(session, request, message, auth)
     response = store_response(
         session,

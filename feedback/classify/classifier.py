@@ -8,6 +8,7 @@ outcomes, reasons, numbers, competitors, doubt, learning); this one only compose
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import replace
 
 from feedback.classify import markers
 from feedback.classify.competitors import find_competitor, matcher_for
@@ -18,6 +19,7 @@ from feedback.classify.matching import find_hits
 from feedback.classify.normalise import WORD, fold, tokenize
 from feedback.classify.numbers import option_numbers
 from feedback.classify.outcomes import apply_corrections, is_content, vote
+from feedback.classify.people import known_people
 from feedback.classify.reasons import pick_reasons
 from feedback.classify.result import ClassificationResult
 from feedback.classify.rivals import (
@@ -40,10 +42,12 @@ def classify(
     taxonomy: Taxonomy,
     competitors: Sequence[Competitor] = (),
     learned: LearnedExamples | None = None,
+    people: Sequence[str] = (),
 ) -> ClassificationResult:
     """Outcome, reasons and competitor stated in ``text`` (the reply only, never the quote).
 
-    ``learned`` (corrections from review) is an explicit input so benchmarks can run without it.
+    ``learned`` (corrections from review) is an explicit input so benchmarks can run without it;
+    ``people`` (the reps' names) are colleagues a reply may name, never competitors.
     """
     kt = taxonomy.kind(kind)
     lex = lexicon_for(taxonomy, kind)
@@ -51,7 +55,7 @@ def classify(
     if learned is not None and learned.examples:
         remembered = learned.recall(text, kind=kind)
         if remembered is not None:
-            return remembered
+            return replace(remembered, competitor_listed=_listed(remembered.competitor, comps))
         lex = learned.lexicon(taxonomy, kind, lex)
         comps = comps + learned.competitors(kind, comps)
 
@@ -65,9 +69,11 @@ def classify(
     notes.extend(f"read {typed!r} as {fixed!r}" for typed, fixed in matches.repaired)
 
     words = [w for w, k in zip(tokens.words, tokens.kinds, strict=True) if k == WORD]
-    competitor, how, choice = find_competitor(text, folded, words, matcher=matcher_for(comps), lex=lex)
+    competitor, how, choice, typed = find_competitor(
+        text, folded, words, matcher=matcher_for(comps), lex=lex, people=known_people(tuple(people))
+    )
     lost = kt.reason_outcome.get(markers.LOST_TO_RIVAL)
-    name_words = rival_name_words(competitor, comps)
+    name_words = rival_name_words(typed or competitor, comps)  # "Contosso won" is a rival's win
     all_hits = drop_name_cues(matches.hits, tokens, name_words)
     all_hits = mark_rivals(all_hits, tokens, name_words)
     if lost is not None and kt.outcome_codes and lost != kt.outcome_codes[0]:
@@ -145,6 +151,7 @@ def classify(
         outcome=outcome,
         reasons=tuple(reasons),
         competitor=competitor,
+        competitor_listed=_listed(competitor, tuple(competitors)),
         confidence=confidence(
             outcome=outcome,
             reasons=len(reasons),
@@ -158,3 +165,8 @@ def classify(
         needs_review=review,
         explanation=tuple(notes),
     )
+
+
+def _listed(competitor: str | None, configured: tuple[Competitor, ...]) -> bool:
+    """Whether ``competitor`` is a configured name (not one a reply or a reviewer introduced)."""
+    return competitor is not None and any(c.name == competitor for c in configured)

@@ -1,9 +1,10 @@
 """Which competitor a reply names: configured names and aliases, their typos, and unlisted names.
 
 Configured names match on whole words, any case; a word one or two edits from a configured name
-("contso") counts when it is not a common or cue word. An unlisted competitor is recognised from
-how reps say it ("went with X", "lost to X", "chose X", "a choisi X", "eligieron X", "X won") and
-reported as written. A competitor tied to such a phrase beats one merely mentioned.
+("contso", "Contosso" after "lost to") is that competitor when it is not a common or cue word. An
+unlisted competitor is recognised from how reps say it ("went with X", "lost to X", "chose X", "a
+choisi X", "eligieron X", "X won") and reported as written, unless the words around it make it a
+person, a colleague (``people``). A competitor tied to such a phrase beats one merely mentioned.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from rapidfuzz.distance import DamerauLevenshtein
 
 from feedback.classify.lexicon import KindLexicon
 from feedback.classify.normalise import fold
+from feedback.classify.people import is_person
 from feedback.classify.typos import COMMON_WORDS
 from feedback.competitors import Competitor
 
@@ -121,27 +123,44 @@ class Found(NamedTuple):
     name: str | None
     how: str = ""
     choice: Literal["rival", "us"] | None = None
+    typed: str | None = None  # the name as written, when it misspells a configured one
 
 
 def find_competitor(
-    text: str, folded: str, words: Sequence[str], *, matcher: CompetitorMatcher, lex: KindLexicon
+    text: str,
+    folded: str,
+    words: Sequence[str],
+    *,
+    matcher: CompetitorMatcher,
+    lex: KindLexicon,
+    people: frozenset[str] = frozenset(),
 ) -> Found:
-    """The competitor named; the one tied to a choice phrase wins."""
+    """The competitor named; the one tied to a choice phrase wins. ``people``: folded names of
+    colleagues (``people.known_people``), never competitors."""
     # 1. a choice phrase: "went with X", "lost to X", "X won" (regexes only when a trigger word occurs)
     present = _TRIGGER_WORDS.intersection(words)
     for m in _TRIGGER.finditer(text) if present else ():
         end = min(len(text), m.end() + _SPAN)
         stop = _SENTENCE_END.search(text, m.end(), end)
         span = text[m.end() : stop.start() if stop else end]
-        name = _listed_in(span[:60], matcher) or _name_after(span, lex)
-        if name:
+        typed = None
+        name = _listed_in(span[:60], matcher)
+        if name is None and (typed := _name_after(span, lex, before=text[: m.end()], people=people)):
+            name = _misspelt(typed, matcher, lex)
+        if name or typed:
             first = m.group().split()[0].lower()
             for_us = first in _FOR_US or _US.match(span.lstrip()) is not None  # "picked us over X"
-            return Found(name, f"chosen: {m.group().strip()!r} {name}", "us" if for_us else "rival")
+            return _found(name, typed, f"chosen: {m.group().strip()!r}", "us" if for_us else "rival")
     for m in _WON.finditer(text) if _WON_WORDS.intersection(words) else ():
-        name = _listed_in(m.group(1), matcher) or _clean(m.group(1), lex, strict=True)
-        if name:
-            return Found(name, f"chosen: {name} won", "rival")
+        typed = None
+        name = _listed_in(m.group(1), matcher)
+        if name is None:
+            typed = _clean(m.group(1), lex, strict=True)
+            if typed and is_person(typed, before=text[: m.start(1)], after=text[m.end(1) :], known=people):
+                typed = None
+            name = _misspelt(typed, matcher, lex) if typed else None
+        if name or typed:
+            return _found(name, typed, "chosen:", "rival", won=True)
     # 2. a configured competitor mentioned anywhere
     if matcher.pattern is not None:
         negated: str | None = None
@@ -159,8 +178,29 @@ def find_competitor(
                 continue
             name = _typo_of(matcher, word)
             if name is not None:
-                return Found(name, f"named (typo {word!r}): {name}")
+                return Found(name, f"named (typo {word!r}): {name}", typed=word)
     return Found(None)
+
+
+def _found(
+    name: str | None, typed: str | None, how: str, choice: Literal["rival", "us"], *, won: bool = False
+) -> Found:
+    """A competitor found by a choice phrase: configured, misspelt configured, or unlisted."""
+    said = typed if name is None else name
+    text = f"{how} {said}" + (" won" if won else "")
+    if name is not None and typed is not None:
+        return Found(name, f"{text} (typo {typed!r})", choice, typed)
+    return Found(said, text, choice)
+
+
+def _misspelt(typed: str, matcher: CompetitorMatcher, lex: KindLexicon) -> str | None:
+    """The configured competitor an unlisted name misspells ("Contosso", "Contso"), any case."""
+    if not matcher.fuzzy:
+        return None
+    word = fold(typed.split()[0]).strip(" .,'-")
+    if len(word) < 5 or not word.isalpha() or word in COMMON_WORDS or lex.is_known(word):
+        return None
+    return _typo_of(matcher, word)
 
 
 def _typo_of(matcher: CompetitorMatcher, word: str) -> str | None:
@@ -186,27 +226,35 @@ def _listed_in(span: str, matcher: CompetitorMatcher) -> str | None:
     return matcher.canonical[" ".join(hit.group(1).split())] if hit else None
 
 
-def _name_after(span: str, lex: KindLexicon) -> str | None:
-    """A capitalised name right after the trigger, or after a dash or colon later in the sentence."""
+def _name_after(
+    span: str, lex: KindLexicon, *, before: str = "", people: frozenset[str] = frozenset()
+) -> str | None:
+    """A capitalised name right after the trigger, or after a dash or colon later in the sentence;
+    never a person's ("went with Sarah's recommendation")."""
     stripped = span.lstrip()
     if _US.match(stripped):
         return None
     head = re.sub(r"^(?:the|a|an|die|der|le|la|el)\s+", "", stripped, flags=re.IGNORECASE)
-    m = _NAME.match(head)
-    if m and (name := _clean(m.group(), lex, after=head[m.end() :])):
-        return name
-    for sep in _APPOSITION.finditer(span):
-        rest = span[sep.end() :]
+    candidates = [(head, before)] + [
+        (span[sep.end() :], before + span[: sep.end()]) for sep in _APPOSITION.finditer(span)
+    ]
+    for rest, ahead in candidates:
         m = _NAME.match(rest)
-        if m and (name := _clean(m.group(), lex, after=rest[m.end() :])):
+        after = rest[m.end() :] if m else ""
+        if (
+            m
+            and (name := _clean(m.group(), lex, after=after))
+            and not is_person(m.group(), before=ahead, after=after, known=people)
+        ):
             return name
     return None
 
 
 def _clean(name: str, lex: KindLexicon, *, strict: bool = False, after: str = "") -> str | None:
     """The name as written, or None when it is a pronoun, a cue word ("Closed won"), a product tier
-    or step ("Enterprise plan", "Stage 2") or, for the looser "X won" pattern, only common words."""
-    words = name.strip(" .,'-").split()
+    or step ("Enterprise plan", "Stage 2") or, for the looser "X won" pattern, only common words.
+    A possessive is no part of the name ("Globex's offer" names Globex)."""
+    words = re.sub(r"['’]s$", "", name.strip(" .,-")).strip(" .,'-").split()
     while words and words[0].lower() in _NOT_NAMES:
         words = words[1:]
     if not words or len(words) > 4:

@@ -7,7 +7,10 @@ stays pure and benchmarks run without it. Three things are learned, per kind:
   rejected/not_a_fit): they become cue words of the corrected primary reason (or outcome) and go
   through the same negation and clause handling as the shipped phrases. A word is learned from one
   correction of a short reply, or from two of longer ones; a word learned for two different labels
-  is dropped; capitalised words (names) are never learned.
+  is dropped; names are never learned. A capitalised word is a name when it is capitalised
+  mid-sentence in some correction of the kind, or is a word of a reviewed competitor name; a
+  person's first name (``people.first_names``) is one in any case: at a sentence start capitals
+  say nothing ("Freeloader." teaches like "freeloader.").
 - shipped cue phrases a correction contradicts ("tire kicker" read as early research, corrected to
   not a buyer): a plain phrase (no gap, no alternatives) that produced the wrong primary reason
   takes the corrected label, under the same support rule as words (one short correction or two
@@ -39,6 +42,10 @@ _STOP_TEXT = """
 """
 _STOP = frozenset(_STOP_TEXT.split())
 _CAPITALISED = re.compile(r"\b[A-ZÄÖÜÀ-Ý][\w'-]*")
+# what may stand between a sentence end and its first word: spaces, opening quotes and brackets,
+# bullets ("- Freeloader", "(Freeloader)")
+_OPENERS = " \t\r\"'“‘«¿¡([{*•-"
+_SENTENCE_ENDS = ".!?…\n"
 
 Row = tuple[str, str, str | None, Sequence[str], str | None]
 # A word is learned from one correction of a short reply ("zorbed - total mismatch"), or from two
@@ -115,8 +122,10 @@ class LearnedExamples:
     def _build(self, taxonomy: Taxonomy, kind: str, base: KindLexicon) -> KindLexicon:
         from feedback.classify.classifier import classify
         from feedback.classify.lexicon import Target, build_lexicon
+        from feedback.classify.people import first_names
         from feedback.classify.typos import COMMON_WORDS
 
+        names = _names(self.for_kind(kind))
         labels: dict[str, Target | None] = {}
         support: dict[str, int] = {}  # corrections a word was learned from (short ones count double)
         remaps: dict[str, Target | None] = {}
@@ -140,7 +149,6 @@ class LearnedExamples:
                     else:
                         remaps[phrase] = target
                     remap_support[phrase] = remap_support.get(phrase, 0) + weight
-            names = {m.group().casefold() for m in _CAPITALISED.finditer(ex.text)}
             toks = tokenize(fold(ex.text))
             novel = {
                 word
@@ -152,6 +160,7 @@ class LearnedExamples:
                 and word not in _STOP
                 and word not in names
                 and not base.is_known(word)
+                and word not in first_names()  # "Sarah. Not a fit" teaches no "sarah"
             }
             short = sum(1 for k in toks.kinds if k == WORD) <= SHORT_REPLY_WORDS
             for word in novel:
@@ -178,6 +187,24 @@ def _cues_of(text: str, reason: str, lex: KindLexicon) -> list[str]:
         and not any(c in h.phrase for c in ".|*")
         and not any(t.type == "outcome" for t in h.targets)
     ]
+
+
+def _names(examples: Iterable[LearnedExample]) -> frozenset[str]:
+    """Folded words that are names in these corrections: capitalised where no sentence starts, or
+    part of a competitor name a reviewer entered. Sentence-initial capitals are no evidence."""
+    names: set[str] = set()
+    for ex in examples:
+        if ex.competitor:
+            names.update(fold(ex.competitor).replace("'", " ").split())
+        for m in _CAPITALISED.finditer(ex.text):
+            if not _starts_sentence(ex.text, m.start()):
+                names.update(fold(m.group()).replace("'", " ").replace("-", " ").split())
+    return frozenset(names)
+
+
+def _starts_sentence(text: str, at: int) -> bool:
+    before = text[:at].rstrip(_OPENERS)
+    return not before or before[-1] in _SENTENCE_ENDS
 
 
 def _key(text: str) -> str:

@@ -170,6 +170,8 @@ NEUTRAL = (
     "no idea what happened", "dunno why", "don t know why", "do not know why", "not clear why",
     "no clue why", "god knows why", "who knows why", "weiss nicht warum", "weiss nicht wieso",
     "ne sais pas pourquoi", "sais pas pourquoi", "no se por que", "no se porque", "ni idea de por que",
+    # a hand-over between colleagues is no win: "Sarah took it over" ("took it" alone is one)
+    "took|take|takes|taken|taking over", "took|take|takes|taken|taking it|this|that over",
     # doubt about the request, not about the answer: "Not sure what you mean", "not sure which lead"
     "not sure what|which|who|where|whose", "unsure what|which|who|where", "do not know what|which|who|where",
     "weiss nicht was|welche|welcher|wer|wo", "ne sais pas quel|quelle|qui|ce|de quel|de quoi|ou",

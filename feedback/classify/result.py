@@ -13,3 +13,5 @@ class ClassificationResult:
     confidence: float  # in [0, 1]
     needs_review: bool  # ambiguous or self-contradicting: a person must look
     explanation: tuple[str, ...] = ()  # short notes on what decided it (for review screens)
+    # the competitor is a configured one; an unlisted name is reviewed the first time it is stored
+    competitor_listed: bool = False
