@@ -27,6 +27,7 @@ The door is bounded, so no peer can exhaust memory or connection slots:
 from __future__ import annotations
 
 import asyncio
+import collections
 import contextlib
 import enum
 import functools
@@ -130,18 +131,26 @@ class ByteBudget:
     """A semaphore counted in bytes: message bodies loaded into memory at once, across sessions.
 
     A body larger than the whole budget takes all of it (it is then the only one loaded).
+    First come, first served: a big body is not overtaken for ever by a stream of small ones.
     """
 
     def __init__(self, limit: int) -> None:
         self.limit = max(limit, 1)
         self.used = 0
         self._changed = asyncio.Condition()
+        self._line: collections.deque[object] = collections.deque()
 
     @contextlib.asynccontextmanager
     async def hold(self, size: int) -> AsyncIterator[None]:
         need = min(max(size, 1), self.limit)
+        me = object()
         async with self._changed:
-            await self._changed.wait_for(lambda: self.used + need <= self.limit)
+            self._line.append(me)
+            try:
+                await self._changed.wait_for(lambda: self._line[0] is me and self.used + need <= self.limit)
+            finally:
+                self._line.remove(me)
+                self._changed.notify_all()
             self.used += need
         try:
             yield

@@ -302,3 +302,28 @@ async def test_per_address_limit_frees_its_slots(door: Any) -> None:
     again = await Raw.open(port)
     assert (await again.line()).startswith(b"220")
     again.close()
+
+
+async def test_memory_budget_bounds_and_keeps_arrival_order() -> None:
+    from feedback.ingest import ByteBudget
+
+    budget = ByteBudget(100)
+    order: list[str] = []
+    peak = 0
+    release = asyncio.Event()
+
+    async def body(name: str, size: int) -> None:
+        nonlocal peak
+        async with budget.hold(size):
+            order.append(name)
+            peak = max(peak, budget.used)
+            await release.wait()
+
+    first = asyncio.create_task(body("a", 60))
+    await asyncio.sleep(0)
+    rest = [asyncio.create_task(body(n, s)) for n, s in (("big", 1000), ("c", 10), ("d", 10))]
+    await wait_for(lambda: len(budget._line) == 3, what="the three to wait in line")
+    assert order == ["a"]  # "c" would fit beside "a", but "big" came first
+    release.set()
+    await asyncio.gather(first, *rest)
+    assert order == ["a", "big", "c", "d"] and peak <= 100 and budget.used == 0
