@@ -208,6 +208,83 @@ async def test_graceful_stop_leaves_no_job_waiting(
             await asyncio.wait_for(first, 5)
 
 
+class SlowLink:
+    """A TCP proxy in front of a Redis that delays every reply (a slow network to Redis)."""
+
+    def __init__(self, upstream_socket: str, delay: float) -> None:
+        self.upstream, self.delay = upstream_socket, delay
+        self.server: asyncio.Server | None = None
+        self.tasks: set[asyncio.Task[None]] = set()
+
+    async def _pipe(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter, delay: float) -> None:
+        with contextlib.suppress(ConnectionError, asyncio.CancelledError):
+            while data := await reader.read(65536):
+                if delay:
+                    await asyncio.sleep(delay)  # the link's latency, not a synchronisation
+                writer.write(data)
+                await writer.drain()
+        writer.close()
+
+    async def _client(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        up_reader, up_writer = await asyncio.open_unix_connection(self.upstream)
+        for coro in (self._pipe(reader, up_writer, 0), self._pipe(up_reader, writer, self.delay)):
+            task = asyncio.create_task(coro)
+            self.tasks.add(task)
+            task.add_done_callback(self.tasks.discard)
+
+    async def start(self) -> str:
+        self.server = await asyncio.start_server(self._client, "127.0.0.1", 0)
+        return f"redis://127.0.0.1:{self.server.sockets[0].getsockname()[1]}/0"
+
+    async def close(self) -> None:
+        if self.server is not None:
+            self.server.close()
+        for task in list(self.tasks):
+            task.cancel()
+        await asyncio.gather(*self.tasks, return_exceptions=True)
+
+
+async def test_stop_while_a_job_is_being_picked_leaves_no_lease(
+    settings: Settings, engine: Engine, redis: EmbeddedRedis, tmp_path: Path
+) -> None:
+    """A stop landing between a job's lease and the start of its task (slow Redis link)."""
+    settings = settings.model_copy(update={"job_timeout": 120.0})  # a lease that would show
+    await _stored_and_queued(settings, engine, redis.url, 1)
+    link = SlowLink(str(redis.socket), delay=0.3)
+    slow_url = await link.start()
+    direct = await connect(redis.url, conn_retries=0)
+    stop = asyncio.Event()
+    transport = MaildirTransport(tmp_path / "o")
+    first = asyncio.create_task(
+        run_worker_forever(settings, engine, slow_url, stop=stop, transport=transport)
+    )
+    try:
+        for _ in range(6000):  # polling Redis (directly, 30 s at most) for the lease being taken
+            if await direct.keys("arq:in-progress:parse:*"):
+                break
+            await asyncio.sleep(0.005)
+        else:
+            raise AssertionError("the worker never took the job")
+        stop.set()  # the pick's reply is still on its way through the slow link
+        await asyncio.wait_for(first, 30)
+        assert await direct.keys("arq:in-progress:*") == []
+        stop2 = asyncio.Event()
+        second = asyncio.create_task(
+            run_worker_forever(settings, engine, redis.url, stop=stop2, transport=transport)
+        )
+        try:
+            await wait_for(lambda: count(engine, Response) >= 1, timeout=20, what="the response")
+        finally:
+            stop2.set()
+            await asyncio.wait_for(second, 30)
+    finally:
+        stop.set()
+        with contextlib.suppress(Exception):
+            await asyncio.wait_for(first, 5)
+        await direct.aclose()
+        await link.close()
+
+
 async def test_cron_jobs_keep_their_own_long_lease(settings: Settings, engine: Engine) -> None:
     from workers.settings import LEASE_MARGIN_S, build_worker
 
