@@ -12,7 +12,6 @@ import os
 import signal
 import socket
 import subprocess
-import threading
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -23,7 +22,6 @@ from sqlmodel import Session, select
 from test_ingest_faults import replies, send_all, start_doomed_worker
 from test_ingest_protocol import count, make_db, make_settings, wait_for
 
-import feedback.processing
 from feedback.ingest import IngestServer
 from feedback.models import InboundMessage, Response
 from feedback.outbound import MaildirTransport
@@ -158,54 +156,6 @@ async def test_message_job_of_a_killed_worker_resumes_within_its_own_timeout(
         stop.set()
         await asyncio.wait_for(healthy, 30)
     assert loop.time() - killed < 1.0 + 5 + 10
-
-
-async def test_graceful_stop_leaves_no_job_waiting(
-    settings: Settings, engine: Engine, redis: EmbeddedRedis, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    """Jobs in flight at a stop are retried at once by the next worker, none waits for a lease."""
-    settings = settings.model_copy(update={"job_timeout": 120.0})  # a lease that would show
-    await _stored_and_queued(settings, engine, redis.url, 3)
-    gate, started = threading.Event(), threading.Semaphore(0)
-    real = feedback.processing.process_message
-    first_worker = True
-
-    def held(*args: Any, **kwargs: Any) -> Any:
-        if first_worker:
-            started.release()
-            gate.wait(60)
-            raise RuntimeError("the first worker's thread, released after the test")
-        return real(*args, **kwargs)
-
-    monkeypatch.setattr(feedback.processing, "process_message", held)
-    stop = asyncio.Event()
-    transport = MaildirTransport(tmp_path / "o")
-    first = asyncio.create_task(
-        run_worker_forever(settings, engine, redis.url, stop=stop, transport=transport)
-    )
-    try:
-        for _ in range(3):  # every job is in flight in the first worker (threads: 2 cores + 4)
-            assert await asyncio.to_thread(started.acquire, True, 30)
-        stop.set()
-        await asyncio.wait_for(first, 30)
-        pool = await connect(redis.url, conn_retries=0)
-        leases = await pool.keys("arq:in-progress:*")
-        await pool.aclose()
-        assert leases == []
-        first_worker = False
-        stop2 = asyncio.Event()
-        second = asyncio.create_task(
-            run_worker_forever(settings, engine, redis.url, stop=stop2, transport=transport)
-        )
-        try:
-            await wait_for(lambda: count(engine, Response) >= 3, timeout=20, what="3 responses")
-        finally:
-            stop2.set()
-            await asyncio.wait_for(second, 30)
-    finally:
-        gate.set()
-        with contextlib.suppress(Exception):
-            await asyncio.wait_for(first, 5)
 
 
 class SlowLink:
