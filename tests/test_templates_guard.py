@@ -90,7 +90,7 @@ def test_loop_on_real_data_only_passes_edit_then_is_stopped_at_send(bomb: str) -
     started = time.monotonic()
     with pytest.raises(TemplateError, match=r"template reminder: .*(longer than 0.5 s|too large)"):
         real.render("reminder", ctx(company="Initech"))
-    assert time.monotonic() - started < 3
+    assert time.monotonic() - started < 10  # wall time; the budget counts CPU time
 
 
 @pytest.mark.parametrize(
@@ -107,7 +107,7 @@ def test_output_over_the_limit_is_refused(flood: str) -> None:
     started = time.monotonic()
     with pytest.raises(TemplateError, match=r"output .*100000 characters"):
         renderer.render("reminder", ctx())
-    assert time.monotonic() - started < 3
+    assert time.monotonic() - started < 10  # wall time; the budget counts CPU time
 
 
 def test_send_path_uses_the_settings_limits(engine: Any, settings: Settings) -> None:
@@ -120,7 +120,7 @@ def test_send_path_uses_the_settings_limits(engine: Any, settings: Settings) -> 
     started = time.monotonic()
     with pytest.raises(TemplateError, match=r"longer than 0.3 s"):
         renderer.render("reminder", ctx(company="Initech"))
-    assert time.monotonic() - started < 3
+    assert time.monotonic() - started < 10  # wall time; the budget counts CPU time
 
 
 def test_shipped_templates_render_within_limits() -> None:
