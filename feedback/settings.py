@@ -114,7 +114,7 @@ class Settings(BaseSettings):
     send_since: datetime | None = Field(None, description="No requests for history before this time.")
     acknowledge: bool = Field(False, description="Send an acknowledgement after a clear reply.")
     template_render_timeout: float = Field(
-        1.0, gt=0, description="Seconds one mail's template may take to render (edit and send)."
+        1.0, gt=0, description="CPU seconds one mail's template may take to render (edit and send)."
     )
     template_max_output: int = Field(
         256 * 1024, gt=0, description="Characters one rendered mail may have (edit and send)."
