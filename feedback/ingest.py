@@ -56,6 +56,7 @@ _MAIL_FROM = re.compile(r"FROM:\s*<([^>]*)>", re.IGNORECASE)
 _SIZE = re.compile(r"\bSIZE=(\d+)", re.IGNORECASE)
 COMMAND_LINE_LIMIT = 16 * 1024  # the stream buffer of command lines (aiosmtpd allows 512-1k)
 SPOOL_IN_MEMORY = 1024 * 1024  # a body up to this stays in memory while received; beyond, on disk
+DROP_GRACE = 2.0  # seconds a dropped session's socket stays open (input discarded) after its 421
 KNOWN_REQUEST_TTL = 300.0  # seconds a request id found at RCPT is trusted without a lookup
 KNOWN_REQUEST_MAX = 100_000
 EnqueueFn = Callable[[list[int]], Awaitable[list[int]]]
@@ -400,6 +401,7 @@ class IngestSMTP(SMTP):
         self._address: str | None = None  # set once admitted; released on connection_lost
         self._refused_connection = False
         self._commands = 0
+        self._dropped = False
         self._storing = False
         self._last_activity = self.loop.time()
         self._session_handle: asyncio.TimerHandle | None = None
@@ -449,15 +451,28 @@ class IngestSMTP(SMTP):
         super().connection_lost(error)
 
     def _drop(self, reply: str) -> None:
-        """Answer ``reply`` (a 421) and close, whatever the session is doing."""
-        if self.transport is None:
+        """Answer ``reply`` (a 421) and end the session, whatever it is doing.
+
+        Closing a socket with unread input sends a reset, which can destroy the 421 before the
+        client reads it (a client still sending, say). So: the reply, then our end of the stream
+        (FIN), input read and discarded from now on, the socket closed ``DROP_GRACE`` later or
+        when the client hangs up.
+        """
+        transport = self.transport
+        if transport is None or self._dropped:
             return
-        peer = self._address
-        log.info("session closed", extra={"peer": peer, "status": 421, "reason": reply[10:]})
+        self._dropped = True
+        log.info("session closed", extra={"peer": self._address, "status": 421, "reason": reply[10:]})
         with contextlib.suppress(Exception):
-            assert isinstance(self.transport, asyncio.WriteTransport)
-            self.transport.write(reply.encode() + b"\r\n")
-        self.transport.close()
+            assert isinstance(transport, asyncio.WriteTransport)
+            transport.write(reply.encode() + b"\r\n")
+            if transport.can_write_eof():
+                transport.write_eof()
+        self.loop.call_later(DROP_GRACE, transport.close)
+
+    def data_received(self, data: bytes) -> None:
+        if not self._dropped:  # after a 421 nothing more is read as SMTP
+            super().data_received(data)
 
     def _reset_timeout(self, duration: float | None = None) -> None:
         # aiosmtpd re-arms a timer per command; here a command (or DATA progress) only notes the
@@ -487,12 +502,10 @@ class IngestSMTP(SMTP):
         async def counted(arg: str) -> None:
             self._commands += 1
             if self._commands > self.max_commands:
-                await self.push(
+                self._drop(
                     f"421 4.7.0 {self.hostname} Too many commands in one session (at most "
                     f"{self.max_commands}, smtp_max_commands), closing connection"
                 )
-                if self.transport is not None:
-                    self.transport.close()
                 return
             await method(arg)
 

@@ -271,8 +271,7 @@ async def test_idle_and_slow_clients_get_421(
         client.close()
     assert last.startswith(b"421 4.4.2") and expected in last, last
     assert loop.time() - started < 5
-    await asyncio.sleep(0)
-    assert server.handler.connections == 0
+    await wait_for(lambda: server.handler.connections == 0, what="the session to end")
 
 
 async def test_commands_per_session_are_capped(door: Any) -> None:
