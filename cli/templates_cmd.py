@@ -21,7 +21,14 @@ from cli.common import (
     render_rows,
 )
 from feedback.models import TemplateOverride
-from feedback.rendering import TEMPLATE_NAMES, Renderer, TemplateError, option_groups, shipped_source
+from feedback.rendering import (
+    TEMPLATE_NAMES,
+    Renderer,
+    RenderLimits,
+    TemplateError,
+    option_groups,
+    shipped_source,
+)
 from feedback.requesting import load_renderer
 
 app = typer.Typer(no_args_is_help=True)
@@ -72,7 +79,7 @@ def list_templates(config: ConfigOption = None, fmt: FormatOption = OutputFormat
     """Every template and the version in use (shipped or an admin override)."""
     settings = get_settings(config)
     with open_engine(settings) as engine, Session(engine) as session:
-        renderer = load_renderer(session)
+        renderer = load_renderer(session, settings)
         rows = [
             {
                 "template": n,
@@ -90,7 +97,7 @@ def show(name: Annotated[str, typer.Argument(help="Template name.")], config: Co
     _check_name(name)
     settings = get_settings(config)
     with open_engine(settings) as engine, Session(engine) as session:
-        renderer = load_renderer(session)
+        renderer = load_renderer(session, settings)
     print(renderer.overrides.get(name) or shipped_source(name), end="")
 
 
@@ -104,7 +111,7 @@ def preview(
     _check_name(name)
     settings = get_settings(config)
     with open_engine(settings) as engine, Session(engine) as session:
-        renderer = load_renderer(session)
+        renderer = load_renderer(session, settings)
     try:
         mail = renderer.render(name, _sample_context(settings, name))
     except TemplateError as exc:
@@ -127,7 +134,9 @@ def edit(
     except OSError as exc:
         fail(f"cannot read {file}: {exc.strerror}")
     try:
-        Renderer().check(name, source, _sample_context(settings, name))
+        Renderer(limits=RenderLimits.from_settings(settings)).check(
+            name, source, _sample_context(settings, name)
+        )
     except TemplateError as exc:
         fail(str(exc), hint="nothing was changed; fix the template and run the command again.")
     with open_engine(settings) as engine, Session(engine) as session:

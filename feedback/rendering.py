@@ -4,21 +4,35 @@ Templates come from ``templates/`` (shipped) or from admin overrides (stored in 
 handed in as a mapping, so rendering stays pure). The sandbox stops attribute access to Python
 internals; subjects are flattened to one line so a template or a lead's data cannot inject
 headers (addresses never come from templates at all).
+
+``{% include %}``, ``{% import %}`` and ``{% extends %}`` resolve names in the template store
+only (an override by that name, else the shipped file): a path, absolute or with ``../``, is
+refused rather than read. `templates edit` test-renders with sample data, so a loop that runs
+only on real data passes it; every render (at send time too) therefore runs under
+``RenderLimits``: a time budget checked on each loop item and each call, an output budget, and
+``*``/``**`` checked before they build a huge string, list or number.
 """
 
 from __future__ import annotations
 
 import hashlib
+import math
 import re
-from collections.abc import Mapping
+import time
+from collections.abc import Iterable, Iterator, Mapping
+from contextvars import ContextVar
 from dataclasses import dataclass
 from importlib import resources
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from jinja2 import BaseLoader, StrictUndefined, TemplateNotFound, TemplateSyntaxError
+from jinja2 import BaseLoader, StrictUndefined, TemplateNotFound, TemplateSyntaxError, nodes
+from jinja2.runtime import Context
 from jinja2.sandbox import ImmutableSandboxedEnvironment
 
 from feedback.taxonomy import KindTaxonomy
+
+if TYPE_CHECKING:
+    from feedback.settings import Settings
 
 TEMPLATE_NAMES = (
     "disposition_request",
@@ -31,6 +45,7 @@ TEMPLATE_NAMES = (
 )
 _BLOCKS = ("subject", "text", "html")
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]+")
+_STORE_NAME = re.compile(r"[a-z][a-z0-9_]{0,63}")  # a template of the store: no path, no dot
 _HTML_FRAME = (
     '<!doctype html><html><head><meta charset="utf-8"></head>'
     '<body style="font-family:system-ui,-apple-system,Segoe UI,sans-serif;font-size:15px;'
@@ -45,6 +60,106 @@ class TemplateError(ValueError):
 
 
 @dataclass(frozen=True, slots=True)
+class RenderLimits:
+    """Budgets of one render (all three blocks): wall time and characters of output."""
+
+    seconds: float = 1.0
+    max_output: int = 256 * 1024
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> RenderLimits:
+        return cls(seconds=settings.template_render_timeout, max_output=settings.template_max_output)
+
+
+class _OverBudget(Exception):
+    """Raised inside a render that ran out of time or output; becomes a ``TemplateError``."""
+
+
+@dataclass(slots=True)
+class _Budget:
+    """Counted in the rendering thread's CPU time: a loaded machine does not fail a fair template."""
+
+    limits: RenderLimits
+    deadline: float = math.inf
+
+    def start(self) -> None:
+        self.deadline = time.thread_time() + self.limits.seconds
+
+    def tick(self) -> None:
+        if time.thread_time() > self.deadline:
+            raise _OverBudget(
+                f"rendering took longer than {self.limits.seconds:g} s of processor time (a loop "
+                "too large for the data?); limit: template_render_timeout"
+            )
+
+    def size(self, n: int) -> None:
+        if n > self.limits.max_output:
+            raise _OverBudget(
+                f"output too large: more than {self.limits.max_output} characters; limit: template_max_output"
+            )
+
+
+_BUDGET: ContextVar[_Budget | None] = ContextVar("feedback_render_budget", default=None)
+_LOOP_GUARD = "_feedback_loop_guard"
+
+
+def _loop_guard(iterable: Iterable[Any]) -> Iterator[Any]:
+    """Every ``{% for %}`` iterates through this: the time budget is checked per item."""
+    budget = _BUDGET.get()
+    for item in iterable:
+        if budget is not None:
+            budget.tick()
+        yield item
+
+
+def _sized(value: Any) -> int | None:
+    return len(value) if isinstance(value, str | bytes | list | tuple) else None
+
+
+class _GuardedEnvironment(ImmutableSandboxedEnvironment):
+    """The sandbox plus budgets: loops, calls and ``*``/``**`` check the render's budget."""
+
+    intercepted_binops = frozenset({"*", "**"})
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.filters[_LOOP_GUARD] = _loop_guard
+
+    def _parse(self, source: str, name: str | None, filename: str | None) -> nodes.Template:
+        tree = super()._parse(source, name, filename)
+        for loop in tree.find_all(nodes.For):
+            loop.iter = nodes.Filter(loop.iter, _LOOP_GUARD, [], [], None, None, lineno=loop.lineno)
+        return tree
+
+    def call(__self, __context: Context, __obj: Any, *args: Any, **kwargs: Any) -> Any:
+        budget = _BUDGET.get()
+        if budget is not None:
+            budget.tick()  # macros recurse through here: a call tree is bounded like a loop
+        return super().call(__context, __obj, *args, **kwargs)
+
+    def call_binop(self, context: Context, operator: str, left: Any, right: Any) -> Any:
+        budget = _BUDGET.get()
+        limit = budget.limits.max_output if budget is not None else RenderLimits().max_output
+        if operator == "*":
+            for seq, times in ((left, right), (right, left)):
+                n = _sized(seq)
+                if n is not None and isinstance(times, int) and n * times > limit:
+                    raise _OverBudget(
+                        f"output too large: a repetition of more than {limit} characters; "
+                        "limit: template_max_output"
+                    )
+        elif (
+            operator == "**"
+            and isinstance(left, int)
+            and isinstance(right, int)
+            and abs(left) > 1
+            and right * math.log2(abs(left)) > 64 * 1024  # a number of more than 64 kbit
+        ):
+            raise _OverBudget("a number too large to compute (exponent too big)")
+        return super().call_binop(context, operator, left, right)
+
+
+@dataclass(frozen=True, slots=True)
 class RenderedMail:
     subject: str
     text: str
@@ -55,10 +170,16 @@ class RenderedMail:
 
 def shipped_source(name: str) -> str:
     """The source of a shipped template (``NAME`` without ``.j2``)."""
+    if not _STORE_NAME.fullmatch(name):
+        raise TemplateNotFound(name)
     path = resources.files("templates").joinpath(f"{name}.j2")
     if not path.is_file():
         raise TemplateNotFound(name)
     return path.read_text("utf-8")
+
+
+class _OutsideStore(TemplateNotFound):
+    """A name that is not a template of the store (a path, a dotted name): never read."""
 
 
 class _Loader(BaseLoader):
@@ -67,6 +188,8 @@ class _Loader(BaseLoader):
 
     def get_source(self, environment: Any, template: str) -> tuple[str, str | None, Any]:
         name = template.removesuffix(".j2")
+        if not _STORE_NAME.fullmatch(name):
+            raise _OutsideStore(template)
         if name in self.overrides:
             return self.overrides[name], None, lambda: False
         return shipped_source(name), None, lambda: True
@@ -76,13 +199,18 @@ class Renderer:
     """Renders templates by name; build one per override set (cheap, caches compiled templates)."""
 
     def __init__(
-        self, overrides: Mapping[str, str] | None = None, versions: Mapping[str, str] | None = None
+        self,
+        overrides: Mapping[str, str] | None = None,
+        versions: Mapping[str, str] | None = None,
+        *,
+        limits: RenderLimits | None = None,
     ) -> None:
         self.overrides = dict(overrides or {})
         self.versions = dict(versions or {})
+        self.limits = limits or RenderLimits()
         # the same source compiled twice: plain for subject/text, autoescaped for html
         self.envs = {
-            escape: ImmutableSandboxedEnvironment(
+            escape: _GuardedEnvironment(
                 loader=_Loader(self.overrides),
                 undefined=StrictUndefined,
                 autoescape=escape,
@@ -98,22 +226,47 @@ class Renderer:
         return "shipped-" + hashlib.sha256(source.encode()).hexdigest()[:8]
 
     def render(self, name: str, context: Mapping[str, Any]) -> RenderedMail:
+        budget = _Budget(self.limits)
+        token = _BUDGET.set(budget)
         try:
+            # compiling (cached per renderer) is not rendering: the clock starts after it
+            compiled = {escape: env.get_template(f"{name}.j2") for escape, env in self.envs.items()}
+            budget.start()
             parts: dict[str, str] = {}
+            total = 0
             for block in _BLOCKS:
-                template = self.envs[block == "html"].get_template(f"{name}.j2")
+                template = compiled[block == "html"]
                 render_block = template.blocks.get(block)
                 if render_block is None:
                     raise TemplateError(f"template {name}: has no {{% block {block} %}}")
-                parts[block] = "".join(render_block(template.new_context(dict(context))))
+                chunks: list[str] = []
+                for chunk in render_block(template.new_context(dict(context))):
+                    total += len(chunk)
+                    budget.size(total)
+                    budget.tick()
+                    chunks.append(chunk)
+                parts[block] = "".join(chunks)
         except TemplateError:
             raise
-        except TemplateNotFound:
+        except _OverBudget as exc:
+            raise TemplateError(f"template {name}: {exc}") from None
+        except _OutsideStore as exc:
+            raise TemplateError(
+                f"template {name}: {exc.name!r} is not in the template store; include, import and "
+                'extend other templates by name only (e.g. "reminder"), never by path'
+            ) from None
+        except TemplateNotFound as exc:
+            if exc.name not in (name, f"{name}.j2"):
+                raise TemplateError(f"template {name}: no template named {exc.name!r} to include") from None
             raise TemplateError(f"no template named {name!r}; known: {', '.join(TEMPLATE_NAMES)}") from None
         except TemplateSyntaxError as exc:
             raise TemplateError(f"template {name}: line {exc.lineno}: {exc.message}") from None
+        except (MemoryError, RecursionError) as exc:
+            raise TemplateError(f"template {name}: too large to render ({type(exc).__name__})") from None
         except Exception as exc:  # undefined variables, sandbox violations
             raise TemplateError(f"template {name}: {type(exc).__name__}: {exc}") from None
+        finally:
+            _BUDGET.reset(token)
         return RenderedMail(
             subject=one_line(parts["subject"]),
             text=parts["text"].strip() + "\n",
@@ -124,7 +277,7 @@ class Renderer:
 
     def check(self, name: str, source: str, context: Mapping[str, Any]) -> RenderedMail:
         """Compile and render ``source`` as ``name`` with ``context`` (for `templates edit`)."""
-        trial = Renderer({**self.overrides, name: source})
+        trial = Renderer({**self.overrides, name: source}, limits=self.limits)
         return trial.render(name, context)
 
 

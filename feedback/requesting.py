@@ -43,7 +43,7 @@ from feedback.models import (
     utcnow,
 )
 from feedback.outbound import Transport, build_message, make_message_id
-from feedback.rendering import Renderer, option_groups
+from feedback.rendering import Renderer, RenderLimits, option_groups
 from feedback.settings import Settings
 from feedback.taxonomy import Taxonomy
 from feedback.tokens import make_token, reply_address
@@ -88,14 +88,15 @@ class SendResult:
     planned: list[dict[str, str]] = field(default_factory=list)  # a dry run's mails: to, kind, subject
 
 
-def load_renderer(session: Session) -> Renderer:
-    """A renderer with the newest active admin override of each template."""
+def load_renderer(session: Session, settings: Settings | None = None) -> Renderer:
+    """A renderer with the newest active admin override of each template (and the render limits)."""
     rows = session.exec(
         select(TemplateOverride).where(col(TemplateOverride.active)).order_by(col(TemplateOverride.version))
     ).all()
     overrides = {r.name: r.source for r in rows}
     versions = {r.name: f"override-{r.version}" for r in rows}
-    return Renderer(overrides, versions)
+    limits = RenderLimits.from_settings(settings) if settings is not None else None
+    return Renderer(overrides, versions, limits=limits)
 
 
 def first_name(rep: Rep) -> str:
@@ -296,7 +297,7 @@ async def send_due_requests(
     taxonomy = settings.taxonomy
     result = SendResult()
     with Session(engine, expire_on_commit=False) as session:
-        renderer = load_renderer(session)
+        renderer = load_renderer(session, settings)
         snapshot_taxonomy(session, taxonomy)
         since = _since(settings, session)
         todo: list[tuple[str, Lead | Deal, Rep]] = [
@@ -504,7 +505,7 @@ async def send_followups(
     with Session(engine, expire_on_commit=False) as session:
         counts["expired"] = expire_overdue(session, now=now)
         session.commit()
-        renderer = load_renderer(session)
+        renderer = load_renderer(session, settings)
         mail = partial(
             _try_mail,
             counts,
@@ -613,7 +614,7 @@ async def send_clarifications(
     now = now or utcnow()
     sent = 0
     with Session(engine, expire_on_commit=False) as session:
-        renderer = load_renderer(session)
+        renderer = load_renderer(session, settings)
         rows = session.exec(
             select(FeedbackRequest, Rep)
             .join(Rep, col(Rep.id) == col(FeedbackRequest.rep_id))
@@ -681,7 +682,7 @@ async def send_notice(
         rep = session.get(Rep, request.rep_id)
         if rep is None:
             return False
-        renderer = load_renderer(session)
+        renderer = load_renderer(session, settings)
         current = session.exec(
             select(FeedbackRequest)
             .where(

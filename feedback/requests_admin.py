@@ -192,7 +192,7 @@ async def resend(
                 session=session,
                 settings=settings,
                 transport=transport,
-                renderer=load_renderer(session),
+                renderer=load_renderer(session, settings),
                 template=f"{request.kind}_request",
                 context=context,
                 to=rep.email,

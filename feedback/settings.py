@@ -74,8 +74,30 @@ class Settings(BaseSettings):
     smtp_hostname: str | None = Field(None, description="Name announced in the SMTP banner.")
     data_size_limit: int = Field(25 * 1024 * 1024, description="Largest message accepted (bytes).")
     max_recipients: int = 20
-    max_connections: int = 200
-    smtp_idle_timeout: float = 300.0
+    max_connections: int = Field(200, ge=1, description="SMTP sessions at once, in all.")
+    max_connections_per_address: int = Field(
+        20, ge=1, description="SMTP sessions at once from one client address (421 beyond)."
+    )
+    smtp_idle_timeout: float = Field(
+        60.0, gt=0, description="Seconds without a command (or DATA progress) before 421 and close."
+    )
+    smtp_session_timeout: float = Field(
+        600.0, gt=0, description="Seconds one SMTP session may last in all before 421 and close."
+    )
+    smtp_max_commands: int = Field(
+        200, ge=1, description="Commands in one SMTP session (NOOP, RSET... count) before 421 and close."
+    )
+    smtp_max_line_length: int = Field(
+        1024 * 1024, ge=1000, description="Longest line of a message (bytes); longer is refused with 500."
+    )
+    ingest_memory_budget: int = Field(
+        64 * 1024 * 1024,
+        ge=1024 * 1024,
+        description="Bytes of message bodies held in memory at once for their commit, across sessions.",
+    )
+    spool_dir: Path | None = Field(
+        None, description="Where big incoming bodies are spooled while received; default data_dir/spool."
+    )
     tls_cert: Path | None = None
     tls_key: Path | None = None
     authserv_id: str | None = Field(None, description="Trust Authentication-Results only from this id.")
@@ -116,6 +138,12 @@ class Settings(BaseSettings):
     )
     send_since: datetime | None = Field(None, description="No requests for history before this time.")
     acknowledge: bool = Field(False, description="Send an acknowledgement after a clear reply.")
+    template_render_timeout: float = Field(
+        1.0, gt=0, description="CPU seconds one mail's template may take to render (edit and send)."
+    )
+    template_max_output: int = Field(
+        256 * 1024, gt=0, description="Characters one rendered mail may have (edit and send)."
+    )
 
     # follow-up: delays count business hours of the recipient's calendar (business_time = true)
     business_time: bool = Field(
@@ -218,6 +246,10 @@ class Settings(BaseSettings):
     @property
     def embedded_redis(self) -> bool:
         return not self.redis_url
+
+    @property
+    def resolved_spool_dir(self) -> Path:
+        return self.spool_dir or self.data_dir / "spool"
 
     @property
     def resolved_outbox(self) -> Path:

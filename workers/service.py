@@ -3,6 +3,10 @@
 Used by ``feedback serve`` and ``feedback demo``. On SIGTERM/SIGINT: stop accepting (421),
 finish SMTP transactions in flight, stop the worker (unfinished jobs are retried) and stop the
 embedded Redis explicitly.
+
+Accepting mail needs only the database: the ingest starts while Redis is down and connects to
+it on first use (``LazyQueue``); messages stored meanwhile are enqueued by the worker's sweeper
+once Redis is back (the worker reconnects on its own).
 """
 
 from __future__ import annotations
@@ -16,6 +20,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from arq.connections import ArqRedis
+from redis.exceptions import RedisError
 from sqlalchemy.engine import Engine
 
 from feedback.db import make_engine, upgrade
@@ -30,6 +35,30 @@ from workers.settings import run_worker_forever
 log = logging.getLogger("feedback.service")
 
 
+class LazyQueue:
+    """The ingest's queue: connected on first use, and again after a failed connection.
+
+    ``create_pool`` refuses to return while Redis is down; the ingest must not depend on it to
+    start or to answer 250, so it connects here, when it has something to enqueue. A failure
+    raises to the ``Enqueuer``, which leaves the messages to the sweeper.
+    """
+
+    def __init__(self, url: str) -> None:
+        self.url = url
+        self.pool: ArqRedis | None = None
+
+    async def enqueue(self, ids: list[int]) -> list[int]:
+        if self.pool is None:
+            self.pool = await connect(self.url, conn_retries=0)
+        return await enqueue_messages(self.pool, ids)
+
+    async def close(self) -> None:
+        if self.pool is not None:
+            with contextlib.suppress(RedisError, OSError):
+                await close_pool(self.pool)
+            self.pool = None
+
+
 @dataclass
 class Running:
     settings: Settings
@@ -37,7 +66,7 @@ class Running:
     redis_url: str
     ingest: IngestServer
     address: tuple[str, int]
-    pool: ArqRedis
+    queue: LazyQueue
     stop: asyncio.Event
 
 
@@ -73,12 +102,8 @@ async def running_service(
         await asyncio.to_thread(upgrade, engine)
     stop = asyncio.Event()
     async with redis_for(settings) as redis_url:
-        pool = await connect(redis_url)
-
-        async def enqueue(ids: list[int]) -> list[int]:
-            return await enqueue_messages(pool, ids)
-
-        ingest = IngestServer(settings, engine, enqueue)
+        queue = LazyQueue(redis_url)
+        ingest = IngestServer(settings, engine, queue.enqueue)
         address = await ingest.start(port=port)
         log.info("SMTP ingest listening on %s:%d", *address)
         worker_task = (
@@ -91,7 +116,7 @@ async def running_service(
             else None
         )
         try:
-            yield Running(settings, engine, redis_url, ingest, address, pool, stop)
+            yield Running(settings, engine, redis_url, ingest, address, queue, stop)
         finally:
             stop.set()
             await ingest.stop()
@@ -100,7 +125,7 @@ async def running_service(
                     await asyncio.wait_for(worker_task, 15)
                 except (TimeoutError, Exception):
                     worker_task.cancel()
-            await close_pool(pool)
+            await queue.close()
             if own_engine:
                 engine.dispose()
 

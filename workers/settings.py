@@ -5,11 +5,13 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import signal
 from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
 from arq import cron
+from arq.constants import in_progress_key_prefix
 from arq.worker import Worker, func
 from sqlalchemy.engine import Engine
 
@@ -17,11 +19,76 @@ from feedback.db import session_scope
 from feedback.models import utcnow
 from feedback.outbound import Transport, transport_for
 from feedback.processing import load_learned
-from feedback.queue import PARSE_JOB, QUEUE_NAME, redis_settings
+from feedback.queue import PARSE_JOB, QUEUE_NAME, close_pool, redis_settings
 from feedback.settings import Settings
 from workers import jobs
 
 log = logging.getLogger("feedback.worker")
+
+LEASE_MARGIN_S = 5.0  # a job's lease outlives its timeout by this much (arq: 10 s)
+
+
+class FeedbackWorker(Worker):
+    """arq's Worker with a lease per kind of job, and one released when closing.
+
+    arq marks a job it starts with an in-progress key that no other worker may pass, for one
+    duration for every job: the longest timeout of all functions and cron jobs + 10 s. With the
+    600 s mail rounds among the cron jobs, a message job whose worker crashed waited 610 s. Here
+    the key set at pick-up lasts the message job's own timeout + ``LEASE_MARGIN_S``; a cron job
+    lengthens its key to its own timeout + margin as it starts (cron job ids are
+    ``cron:<name>:<time>``, message job ids ``parse:<id>``).
+
+    Closing does not cut a pick short (a stop landing between a job's key and the start of its
+    task left that job waiting for the whole lease), waits for every cancelled job to record that
+    it will run again (arq's ``close`` gives up at the first cancelled one and leaves the others'
+    keys), then deletes the keys of jobs that were cancelled before they could.
+    """
+
+    def __init__(self, *args: Any, message_timeout: float, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.in_progress_timeout_s = message_timeout + LEASE_MARGIN_S
+        self.cron_leases = {
+            c.name: (c.timeout_s or self.job_timeout_s) + LEASE_MARGIN_S for c in self.cron_jobs
+        }
+        self._picking: asyncio.Future[None] | None = None
+
+    async def start_jobs(self, job_ids: list[bytes]) -> None:
+        self._picking = asyncio.ensure_future(super().start_jobs(job_ids))
+        await asyncio.shield(self._picking)
+
+    async def run_job(self, job_id: str, score: int) -> None:
+        lease = self.cron_leases.get(job_id.rpartition(":")[0])
+        if lease is not None:
+            await self.pool.pexpire(in_progress_key_prefix + job_id, int(lease * 1000))
+        await super().run_job(job_id, score)
+
+    async def close(self) -> None:
+        self.allow_pick_jobs = False
+        if not self._handle_signals:
+            self.handle_sig(signal.SIGUSR1)  # cancels the jobs in flight: they will run again
+        if not self._pool:
+            return
+        if self._picking is not None:
+            await asyncio.gather(self._picking, return_exceptions=True)  # a pick under way ends
+        for task in self.tasks.values():
+            task.cancel()  # including the jobs of that last pick
+        running = dict(self.tasks)
+        await asyncio.gather(*running.values(), return_exceptions=True)
+        # a run_job that did not return normally may not have reached arq's clean-up of its key
+        orphans = [
+            in_progress_key_prefix + job_id
+            for job_id, task in running.items()
+            if task.cancelled() or task.exception() is not None
+        ]
+        with contextlib.suppress(Exception):
+            if orphans:
+                await self.pool.delete(*orphans)
+            await self.pool.delete(self.health_check_key)
+        if self.on_shutdown:
+            await self.on_shutdown(self.ctx)
+        with contextlib.suppress(Exception):
+            await close_pool(self.pool)
+        self._pool = None
 
 
 def build_worker(
@@ -73,7 +140,8 @@ def build_worker(
         if crons
         else []
     )
-    return Worker(
+    return FeedbackWorker(
+        message_timeout=settings.job_timeout,
         functions=[func(jobs.process_message, name=PARSE_JOB, max_tries=settings.job_max_tries)],
         cron_jobs=cron_jobs,
         redis_settings=redis_settings(redis_url),
@@ -92,7 +160,7 @@ def build_worker(
 
 
 async def _close(worker: Worker) -> None:
-    """Close a worker; jobs cut short are retried later (arq cancels them, which surfaces here)."""
+    """Close a worker; jobs cut short are retried later (a cancellation may surface here)."""
     try:
         await worker.close()
     except asyncio.CancelledError:
