@@ -18,9 +18,10 @@ from sqlmodel import Session, select
 from test_ingest_protocol import make_db, make_requests, make_settings, reply
 
 from feedback.ingest import IngestServer
-from feedback.models import InboundMessage, MessageStatus, Response
+from feedback.models import InboundMessage, MessageStatus, Response, utcnow
 from feedback.processing import process_message
 from feedback.settings import Settings
+from feedback.store import Incoming, store_batch
 from workers import jobs
 
 
@@ -105,9 +106,6 @@ def utf16_labelled_cp1252(rep: str, rcpt: str, words: str) -> bytes:
 
 
 def test_utf16_text_labelled_windows_1252_is_read_and_stored(engine: Engine, settings: Settings) -> None:
-    from feedback.store import Incoming, store_batch
-    from feedback.models import utcnow
-
     ((rep, rcpt),) = make_requests(engine, settings, 1)
     raw = utf16_labelled_cp1252(rep, rcpt, "Not a fit, they have no budget this year.")
     (stored,) = store_batch(
@@ -175,11 +173,10 @@ async def test_a_message_that_cannot_be_stored_alone_is_refused_not_deferred(
     assert len(messages(engine)) == 5
 
 
-async def test_a_data_error_in_the_worker_marks_the_message_failed(engine: Engine, settings: Settings) -> None:
+async def test_a_data_error_in_the_worker_marks_the_message_failed(
+    engine: Engine, settings: Settings
+) -> None:
     """Not a database outage: no retry loop, the message ends `failed` with the reason."""
-    from feedback.models import utcnow
-    from feedback.store import Incoming, store_batch
-
     poison_trigger(engine, "reply_text", table="response")
     ((rep, rcpt),) = make_requests(engine, settings, 1)
     raw = reply(rep, rcpt, "Not a fit, poison pill pricing.")
