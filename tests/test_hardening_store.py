@@ -188,3 +188,35 @@ async def test_a_data_error_in_the_worker_marks_the_message_failed(
     (message,) = messages(engine)
     assert message.status == MessageStatus.failed
     assert message.error is not None and "poisoned" in message.error
+
+
+async def test_relayed_redeliveries_are_one_message_and_one_response(
+    ingest: int, engine: Engine, settings: Settings
+) -> None:
+    """Issue 14 item 8: raw, re-encoded quoted-printable, base64, with a Date added by a relay."""
+    import base64
+    import quopri
+
+    ((rep, rcpt),) = make_requests(engine, settings, 1)
+    head = (
+        f"From: Pat Rep <{rep}>\r\nTo: {rcpt}\r\nSubject: Re: What happened to lead Lead?\r\n"
+        "Message-ID: <relayed-1@example.com>\r\nMIME-Version: 1.0\r\n"
+        "Content-Type: text/plain; charset=utf-8\r\nContent-Transfer-Encoding: 8bit\r\n\r\n"
+    ).encode()
+    body = "Not a fit, they have no budget this year. Désolé.\r\n\r\nThanks,\r\nPat\r\n".encode()
+    qp = quopri.encodestring(body.replace(b"\r\n", b"\n")).replace(b"\n", b"\r\n")
+    b64 = base64.encodebytes(body).replace(b"\n", b"\r\n")
+    copies = [
+        head + body,
+        head.replace(b": 8bit", b": quoted-printable") + qp,
+        head.replace(b": 8bit", b": base64") + b64,
+        b"Date: Mon, 1 Jan 2024 00:00:00 +0000\r\n" + head + body,
+    ]
+    answers = [(await send_together(ingest, [(rep, rcpt, raw)]))[0] for raw in copies]
+    assert [code for code, _ in answers] == [250] * 4, answers
+    (stored,) = messages(engine)
+    assert stored.deliveries == 4
+    for _ in copies:  # the ingest acknowledged each copy with the same id; process each "job"
+        process_message(engine, settings, stored.id or 0)
+    with Session(engine) as session:
+        assert len(session.exec(select(Response)).all()) == 1

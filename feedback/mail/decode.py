@@ -182,6 +182,15 @@ def unflow(text: str, *, delsp: bool) -> str:
     return "\n".join(out)
 
 
+def _parsed_payload(part: Message) -> object:
+    """The payload as parsed (a list of parts, or the undecoded text).
+
+    ``get_payload()`` decodes 8-bit text with the declared charset to hand it back, and raises
+    for labels such as ``punycode``; the walk needs the structure only, so it reads it directly.
+    """
+    return getattr(part, "_payload", None)
+
+
 def _payload_bytes(part: Message) -> bytes:
     try:
         data = part.get_payload(decode=True)
@@ -189,7 +198,7 @@ def _payload_bytes(part: Message) -> bytes:
         data = None
     if isinstance(data, bytes):
         return data
-    raw = part.get_payload()
+    raw = _parsed_payload(part)
     if isinstance(raw, str):
         return raw.encode("ascii", "surrogateescape")
     return b""
@@ -232,7 +241,7 @@ def walk_message(msg: Message) -> Walk:
             break
         ctype = part.get_content_type()
         maintype = ctype.split("/", 1)[0]
-        payload = part.get_payload()
+        payload = _parsed_payload(part)
         if ctype == "message/delivery-status":
             if isinstance(payload, list):
                 walk.delivery_status.extend(p for p in payload if isinstance(p, Message))
