@@ -145,12 +145,22 @@ def _rows(batch: Sequence[Incoming], sqlite: bool, *, bare: bool = False) -> lis
 
 
 def _store_on(
-    conn: Connection, batch: Sequence[Incoming], enqueued: Sequence[int], *, bare: bool = False
+    conn: Connection,
+    batch: Sequence[Incoming],
+    enqueued: Sequence[int],
+    *,
+    bare: bool = False,
+    rows: list[tuple[object, ...]] | None = None,
 ) -> list[Stored]:
-    """The batch's upserts and the queued marks, on ``conn`` inside its open transaction."""
+    """The batch's upserts and the queued marks, on ``conn`` inside its open transaction.
+
+    ``rows``: the batch's parameters computed beforehand (the dedup keys read whole bodies: the
+    writer computes them before it takes SQLite's write lock, not while holding it).
+    """
     sqlite = conn.dialect.name == "sqlite"
     sql = _upsert_sql(conn.engine)
-    rows = _rows(batch, sqlite, bare=bare)
+    if rows is None:
+        rows = _rows(batch, sqlite, bare=bare)
     out: list[Stored] = []
     if sqlite:
         for params in rows:
@@ -382,10 +392,11 @@ class MessageStore:
         *,
         bare: bool = False,
     ) -> tuple[list[Stored], set[int]]:
+        items = [w.item for w in writes]
+        rows = _rows(items, conn.dialect.name == "sqlite", bare=bare)  # outside the lock
         with write_lock(self.engine), conn.begin():
             found = existing_requests(conn, [lk.request_id for lk in lookups])
-            items = [w.item for w in writes]
-            stored = _store_on(conn, items, marks, bare=bare) if writes or marks else []
+            stored = _store_on(conn, items, marks, bare=bare, rows=rows) if writes or marks else []
         return stored, found
 
     def _isolate(
