@@ -9,7 +9,6 @@ says so, and the traceback with ``feedback --debug`` (or ``FEEDBACK_DEBUG=1``).
 
 from __future__ import annotations
 
-import csv
 import json
 import sys
 import traceback
@@ -27,6 +26,7 @@ from sqlalchemy.exc import OperationalError
 from typer.core import TyperGroup
 from typer.exceptions import TyperException
 
+from feedback.csvout import write_dicts
 from feedback.db import make_engine, upgrade
 from feedback.errors import FeedbackError, check_output_path
 from feedback.settings import ConfigError, Settings, load_settings
@@ -51,6 +51,14 @@ class OutputFormat(StrEnum):
 
 
 FormatOption = Annotated[OutputFormat, typer.Option("--format", "-f", help="Output format.")]
+RawCsvOption = Annotated[
+    bool,
+    typer.Option(
+        "--raw-csv",
+        help="CSV cells exactly as stored, without the ' put before cells a spreadsheet would run "
+        "as formulas (=, +, -, @): for programs reading the CSV, not for opening in a spreadsheet.",
+    ),
+]
 
 
 def print_error(message: str, *, hint: str | None = None) -> None:
@@ -235,16 +243,18 @@ def render_rows(
     title: str = "",
     columns: Sequence[str] | None = None,
     out: TextIO | None = None,
+    raw_csv: bool = False,
 ) -> None:
-    """Print a listing in any of the five formats (html: a minimal self-contained table)."""
+    """Print a listing in any of the five formats (html: a minimal self-contained table).
+
+    CSV goes through ``feedback.csvout`` (formula cells neutralised unless ``raw_csv``).
+    """
     cols = list(columns or (rows[0].keys() if rows else []))
     stream = out or sys.stdout
     if fmt is OutputFormat.json:
         stream.write(json.dumps(rows, indent=2, default=str) + "\n")
     elif fmt is OutputFormat.csv:
-        writer = csv.DictWriter(stream, fieldnames=cols, extrasaction="ignore")
-        writer.writeheader()
-        writer.writerows(rows)
+        write_dicts(stream, rows, cols, raw=raw_csv)
     elif fmt is OutputFormat.md:
         stream.write(f"## {title}\n\n" if title else "")
         stream.write("| " + " | ".join(cols) + " |\n|" + "---|" * len(cols) + "\n")

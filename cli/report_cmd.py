@@ -22,6 +22,7 @@ from cli.common import (
     FormatOption,
     OutputFormat,
     OutputOption,
+    RawCsvOption,
     console,
     err_console,
     fail,
@@ -107,6 +108,7 @@ def _run(
     competitor: list[str] | None = None,
     outcome: list[str] | None = None,
     limit: int | None = None,
+    raw_csv: bool = False,
 ) -> None:
     settings = get_settings(config)
     now = datetime.now(UTC)
@@ -140,10 +142,10 @@ def _run(
         with err_console.status(f"Computing the {name} report..."):
             report = REPORTS[name](engine, filters, settings)  # a second or two on millions of answers
     if output is None:
-        render_report(report, fmt=fmt)
+        render_report(report, fmt=fmt, raw_csv=raw_csv)
         return
     with open_output(output) as fh:
-        render_report(report, fmt=fmt, out=fh)
+        render_report(report, fmt=fmt, out=fh, raw_csv=raw_csv)
     console.print(f"Wrote {report.title.lower()} ({fmt.value}) to [bold]{output}[/].", highlight=False)
 
 
@@ -160,6 +162,7 @@ COMMON: list[tuple[str, object, object]] = [
     ("rep", RepOption, None),
     ("team", TeamOption, None),
     ("kind", KindOption, None),
+    ("raw_csv", RawCsvOption, False),
 ]
 EXTRA: dict[str, tuple[object, object]] = {
     "by": (ByOption, None),

@@ -12,6 +12,7 @@ from cli.common import (
     ConfigOption,
     FormatOption,
     OutputFormat,
+    RawCsvOption,
     console,
     fail,
     get_settings,
@@ -41,6 +42,7 @@ def list_cmd(
     team: Annotated[str | None, typer.Option("--team", "-t", help="Only this team.")] = None,
     include_inactive: Annotated[bool, typer.Option("--all", help="Include deactivated reps.")] = False,
     fmt: FormatOption = OutputFormat.table,
+    raw_csv: RawCsvOption = False,
     config: ConfigOption = None,
 ) -> None:
     """List reps with their team, manager, language and alias addresses."""
@@ -78,7 +80,7 @@ def list_cmd(
             + ". Import them with `feedback import reps FILE.csv`."
         )
         return
-    render_rows(rows, fmt=fmt, title="Reps")
+    render_rows(rows, fmt=fmt, title="Reps", raw_csv=raw_csv)
 
 
 @app.command("add")

@@ -18,6 +18,7 @@ from sqlalchemy import event
 from sqlalchemy.engine import Engine, make_url
 from sqlmodel import Session, create_engine
 
+from feedback.dbtext import install as install_text_boundary
 from feedback.errors import FeedbackError
 from feedback.settings import Settings
 
@@ -29,7 +30,7 @@ class MigrationError(FeedbackError):
 
 
 def make_engine(url: str, *, pool_size: int = 10) -> Engine:
-    """An engine with the durability pragmas set on every connection."""
+    """An engine with the durability pragmas set on every connection and text made storable."""
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite":
         if parsed.database and parsed.database != ":memory:":
@@ -45,16 +46,19 @@ def make_engine(url: str, *, pool_size: int = 10) -> Engine:
             cur.execute("PRAGMA busy_timeout=30000")
             cur.close()
 
+        install_text_boundary(engine)
         return engine
     if parsed.drivername in {"postgresql", "postgres"}:
         url = str(parsed.set(drivername="postgresql+psycopg"))
-    return create_engine(
+    engine = create_engine(
         url,
         pool_size=pool_size,
         max_overflow=pool_size,
         pool_pre_ping=True,
         connect_args={"options": "-c synchronous_commit=on", "connect_timeout": 5},
     )
+    install_text_boundary(engine)
+    return engine
 
 
 _WRITE_LOCKS: weakref.WeakKeyDictionary[Engine, threading.Lock] = weakref.WeakKeyDictionary()

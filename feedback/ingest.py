@@ -47,7 +47,14 @@ from sqlalchemy.engine import Engine
 
 from feedback.models import utcnow
 from feedback.settings import Settings
-from feedback.store import Incoming, MessageStore, StoreUnavailable, mark_enqueued, record_refusal
+from feedback.store import (
+    Incoming,
+    MessageStore,
+    StoreRefused,
+    StoreUnavailable,
+    mark_enqueued,
+    record_refusal,
+)
 from feedback.tokens import TokenError, token_from_address, verify_token
 
 log = logging.getLogger("feedback.ingest")
@@ -335,6 +342,10 @@ class IngestHandler:
                 size = len(item.raw)
                 stored = await self.store.store(item)
                 del item
+        except StoreRefused as exc:  # the database refuses this message's data even alone: 5xx
+            self.stats.refused += 1
+            log.warning("refused", extra={"peer": peer, "size": size, "status": 554})
+            return exc.reply
         except StoreUnavailable:
             self.stats.deferred += 1
             log.warning("deferred", extra={"peer": peer, "size": size, "status": 451})

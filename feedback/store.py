@@ -4,6 +4,11 @@ Concurrent SMTP sessions hand their messages to one ``MessageStore``; a writer t
 whatever has arrived since its last commit in a single transaction (one fsync for many
 messages), then resolves each session's future. Every 250 therefore still follows a durable
 commit containing its own message, but N sessions share one commit.
+
+One message whose data the database refuses (a data or integrity error, unlike an outage) must
+not take its batch down with it: the batch is retried message by message, the bad one is stored
+alone without the envelope metadata that failed (its raw bytes are whole, the worker reads them),
+and only if even that fails is it refused with 554 and recorded as a refusal.
 """
 
 from __future__ import annotations
@@ -12,6 +17,7 @@ import asyncio
 import contextlib
 import logging
 import queue
+import sqlite3
 import threading
 import time
 from collections.abc import Sequence
@@ -19,15 +25,25 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from sqlalchemy import exc as sa_exc
 from sqlalchemy import select, update
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.sql.dml import Update
 
 from feedback.db import write_lock
+from feedback.dbtext import clean_text
 from feedback.dedup import dedup_key
 from feedback.models import FeedbackRequest, InboundMessage, MessageStatus, Refusal, utcnow
 
 log = logging.getLogger(__name__)
+
+FINAL_STATUSES = (
+    MessageStatus.processed,
+    MessageStatus.ignored,
+    MessageStatus.quarantined,
+    MessageStatus.unmatched,
+    MessageStatus.failed,
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -49,6 +65,43 @@ class StoreUnavailable(RuntimeError):
     """The database could not commit; the SMTP answer must be 451 so the sender retries."""
 
 
+class StoreRefused(Exception):
+    """This one message cannot be stored even alone (the database refuses its data, not an outage).
+
+    Answering 451 would make the sender retry it forever; ``reply`` is a permanent 554.
+    """
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reply = f"554 5.6.0 Message cannot be stored ({reason[:120]}); it will not be accepted"
+
+
+def is_data_error(exc: BaseException) -> bool:
+    """Whether ``exc`` is a fault of the data written (retrying the same rows fails the same way).
+
+    SQLAlchemy's DataError/IntegrityError, the drivers' own (the ingest's psycopg pipeline is not
+    wrapped by SQLAlchemy: SQLSTATE class 22 or 23), and encoding errors raised while binding.
+    Connection and server faults are not: those are outages, retried with 451.
+    """
+    if isinstance(exc, sa_exc.DataError | sa_exc.IntegrityError):
+        return True
+    if isinstance(exc, sa_exc.DBAPIError):
+        return False
+    sqlstate = getattr(exc, "sqlstate", None)
+    if isinstance(sqlstate, str) and sqlstate:
+        return sqlstate[:2] in ("22", "23")
+    if isinstance(exc, sqlite3.DataError | sqlite3.IntegrityError):
+        return True
+    with contextlib.suppress(ImportError):
+        import psycopg
+
+        if isinstance(exc, psycopg.DataError | psycopg.IntegrityError):
+            return True
+        if isinstance(exc, psycopg.Error):
+            return False
+    return isinstance(exc, ValueError | TypeError)  # UnicodeEncodeError and friends while binding
+
+
 _COLUMNS = (
     "dedup_key", "message_id", "mail_from", "rcpt_to", "peer", "size", "raw", "received_at", "status",
     "attempts", "deliveries",
@@ -65,23 +118,49 @@ def _upsert_sql(engine: Engine) -> str:
     )
 
 
-def _rows(batch: Sequence[Incoming], sqlite: bool) -> list[tuple[object, ...]]:
+def _ascii(value: str) -> str:
+    return value.encode("ascii", "backslashreplace").decode("ascii")
+
+
+def _rows(batch: Sequence[Incoming], sqlite: bool, *, bare: bool = False) -> list[tuple[object, ...]]:
+    """Upsert parameters; text passes ``clean_text`` here because the PostgreSQL path is driver SQL.
+
+    ``bare``: the last try for a message the database refused: no Message-ID and the envelope as
+    escaped ASCII, so only the key, sizes and raw bytes remain to fail.
+    """
     rows: list[tuple[object, ...]] = []
     for item in batch:
         key, message_id = dedup_key(item.raw)
         received = item.received_at.strftime("%Y-%m-%d %H:%M:%S.%f") if sqlite else item.received_at
+        mail_from, rcpt_to, peer = item.mail_from[:320], ",".join(item.rcpt_to)[:2000], item.peer
+        if bare:
+            message_id, mail_from, rcpt_to = None, _ascii(mail_from)[:320], _ascii(rcpt_to)[:2000]
+            peer = _ascii(peer) if peer is not None else None
         rows.append((
-            key, message_id, item.mail_from[:320], ",".join(item.rcpt_to)[:2000], item.peer,
-            len(item.raw), item.raw, received, MessageStatus.received.value, 0, 1,
+            key, clean_text(message_id) if message_id else None, clean_text(mail_from), clean_text(rcpt_to),
+            clean_text(peer) if peer else peer, len(item.raw), item.raw, received,
+            MessageStatus.received.value, 0, 1,
         ))  # fmt: skip
     return rows
 
 
-def _store_on(conn: Connection, batch: Sequence[Incoming], enqueued: Sequence[int]) -> list[Stored]:
-    """The batch's upserts and the queued marks, on ``conn`` inside its open transaction."""
+def _store_on(
+    conn: Connection,
+    batch: Sequence[Incoming],
+    enqueued: Sequence[int],
+    *,
+    bare: bool = False,
+    rows: list[tuple[object, ...]] | None = None,
+) -> list[Stored]:
+    """The batch's upserts and the queued marks, on ``conn`` inside its open transaction.
+
+    ``rows``: the batch's parameters computed beforehand (the dedup keys read whole bodies: the
+    writer computes them before it takes SQLite's write lock, not while holding it).
+    """
     sqlite = conn.dialect.name == "sqlite"
     sql = _upsert_sql(conn.engine)
-    rows = _rows(batch, sqlite)
+    if rows is None:
+        rows = _rows(batch, sqlite, bare=bare)
     out: list[Stored] = []
     if sqlite:
         for params in rows:
@@ -122,21 +201,54 @@ def existing_requests(conn: Connection, ids: Sequence[int]) -> set[int]:
     return {int(r[0]) for r in conn.execute(select(table.c.id).where(table.c.id.in_(list(set(ids)))))}
 
 
+def _refusal_on(
+    conn: Connection,
+    *,
+    peer: str | None,
+    mail_from: str,
+    rcpt_to: Sequence[str],
+    size: int,
+    code: int,
+    reason: str,
+) -> None:
+    conn.execute(
+        Refusal.__table__.insert().values(  # type: ignore[attr-defined]
+            at=utcnow(),
+            peer=peer,
+            mail_from=mail_from[:320],
+            rcpt_to=",".join(rcpt_to)[:2000],
+            size=size,
+            code=code,
+            reason=reason,
+        )
+    )
+
+
 def record_refusal(
     engine: Engine, *, peer: str | None, mail_from: str, rcpt_to: list[str], size: int, code: int, reason: str
 ) -> None:
     with write_lock(engine), engine.begin() as conn:
-        conn.execute(
-            Refusal.__table__.insert().values(  # type: ignore[attr-defined]
-                at=utcnow(),
-                peer=peer,
-                mail_from=mail_from[:320],
-                rcpt_to=",".join(rcpt_to)[:2000],
-                size=size,
-                code=code,
-                reason=reason,
-            )
+        _refusal_on(
+            conn, peer=peer, mail_from=mail_from, rcpt_to=rcpt_to, size=size, code=code, reason=reason
         )
+
+
+def mark_failed(engine: Engine, message_id: int, reason: str) -> bool:
+    """End a message that cannot be processed as ``failed`` with ``reason`` (never left queued).
+
+    For faults that retrying cannot cure (the database refuses what processing wrote, a bug in a
+    stage): otherwise the job's retries run out, the message stays ``queued`` and the sweeper
+    re-queues it forever. Only a message not yet in a final state is changed.
+    """
+    table = InboundMessage.__table__  # type: ignore[attr-defined]
+    final = [s.value for s in FINAL_STATUSES]
+    with write_lock(engine), engine.begin() as conn:
+        res = conn.execute(
+            update(table)
+            .where(table.c.id == message_id, table.c.status.not_in(final))
+            .values(status=MessageStatus.failed.value, error=reason[:2000], processed_at=utcnow())
+        )
+    return bool(res.rowcount)
 
 
 def _mark_stmt(ids: Sequence[int]) -> Update:
@@ -167,6 +279,7 @@ class _Write:
     future: asyncio.Future[Stored]
 
 
+_Result = tuple[list[Stored | Exception], set[int]]  # per message, in order; request ids found
 _WAKE = object()  # "only marks to write"
 _STOP = object()
 
@@ -271,12 +384,73 @@ class MessageStore:
         return writes, lookups, stop
 
     def _transact(
-        self, conn: Connection, writes: list[_Write], lookups: list[_Lookup], marks: list[int]
+        self,
+        conn: Connection,
+        writes: list[_Write],
+        lookups: list[_Lookup],
+        marks: list[int],
+        *,
+        bare: bool = False,
     ) -> tuple[list[Stored], set[int]]:
+        items = [w.item for w in writes]
+        rows = _rows(items, conn.dialect.name == "sqlite", bare=bare)  # outside the lock
         with write_lock(self.engine), conn.begin():
             found = existing_requests(conn, [lk.request_id for lk in lookups])
-            stored = _store_on(conn, [w.item for w in writes], marks) if writes or marks else []
+            stored = _store_on(conn, items, marks, bare=bare, rows=rows) if writes or marks else []
         return stored, found
+
+    def _isolate(
+        self,
+        conn: Connection,
+        writes: list[_Write],
+        lookups: list[_Lookup],
+        marks: list[int],
+        error: Exception,
+    ) -> _Result:
+        """A data error failed the batch: commit the rest, then each message alone (see module doc).
+
+        Costs one transaction per message of this batch only; an outage met here still answers
+        451 (``StoreUnavailable``) to the messages not yet committed.
+        """
+        log.warning(
+            "a batch of %d message(s) failed on its data (%s): storing them one by one", len(writes), error
+        )
+        _, found = self._transact(conn, [], lookups, marks)
+        out: list[Stored | Exception] = []
+        for write in writes:
+            try:
+                out.append(self._transact(conn, [write], [], [])[0][0])
+                continue
+            except Exception as exc:
+                if not is_data_error(exc):
+                    out.append(StoreUnavailable(str(exc)))
+                    continue
+                first = exc
+            try:
+                out.append(self._transact(conn, [write], [], [], bare=True)[0][0])
+                log.warning("stored without its Message-ID and envelope text (%s)", first)
+            except Exception as exc:
+                if not is_data_error(exc):
+                    out.append(StoreUnavailable(str(exc)))
+                    continue
+                out.append(self._refuse(conn, write.item, exc))
+        return out, found
+
+    def _refuse(self, conn: Connection, item: Incoming, error: Exception) -> Exception:
+        """Refuse one message permanently and record the refusal (envelope and size, no body)."""
+        reason = f"the database refuses this message's data: {type(error).__name__}"
+        log.error("message refused with 554: %s", error)
+        with contextlib.suppress(Exception), write_lock(self.engine), conn.begin():
+            _refusal_on(
+                conn,
+                peer=_ascii(item.peer) if item.peer else None,
+                mail_from=_ascii(item.mail_from),
+                rcpt_to=[_ascii(r) for r in item.rcpt_to],
+                size=len(item.raw),
+                code=554,
+                reason=reason,
+            )
+        return StoreRefused(reason)
 
     def _run(self) -> None:
         conn: Connection | None = None
@@ -287,12 +461,18 @@ class MessageStore:
                 marks, self._marks = self._marks, []
             if not writes and not lookups and not marks:
                 continue
-            result: tuple[list[Stored], set[int]] | BaseException
+            result: _Result | BaseException
             for attempt in (1, 2):  # a connection gone stale (server restart) gets one fresh retry
                 try:
                     if conn is None:
                         conn = self.engine.connect()
-                    result = self._transact(conn, writes, lookups, marks)
+                    try:
+                        stored, found = self._transact(conn, writes, lookups, marks)
+                        result = (list(stored), found)
+                    except Exception as exc:
+                        if not (writes and is_data_error(exc)):
+                            raise
+                        result = self._isolate(conn, writes, lookups, marks, exc)
                     break
                 except Exception as exc:
                     result = exc
@@ -327,10 +507,8 @@ class MessageStore:
             conn.close()
 
 
-def _settle(
-    writes: list[_Write], lookups: list[_Lookup], result: tuple[list[Stored], set[int]] | BaseException
-) -> None:
-    """On the loop: resolve every future of one batch."""
+def _settle(writes: list[_Write], lookups: list[_Lookup], result: _Result | BaseException) -> None:
+    """On the loop: resolve every future of one batch (per message after an isolated failure)."""
     if isinstance(result, BaseException):
         error = StoreUnavailable(str(result))
         for write in writes:
@@ -342,7 +520,11 @@ def _settle(
         return
     stored, found = result
     for write, one in zip(writes, stored, strict=True):
-        if not write.future.done():
+        if write.future.done():
+            continue
+        if isinstance(one, Exception):
+            write.future.set_exception(one)
+        else:
             write.future.set_result(one)
     for lookup in lookups:
         if not lookup.future.done():

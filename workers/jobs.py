@@ -19,7 +19,7 @@ from sqlalchemy.exc import OperationalError, SQLAlchemyError
 from feedback import processing, requesting
 from feedback.models import InboundMessage, MessageStatus, utcnow
 from feedback.queue import enqueue_messages
-from feedback.store import mark_enqueued
+from feedback.store import is_data_error, mark_enqueued, mark_failed
 
 log = logging.getLogger("feedback.worker")
 
@@ -42,10 +42,19 @@ async def process_message(ctx: dict[str, Any], message_id: int) -> str:
             learned=ctx.get("learned"),
             now=_now(ctx),
         )
-    except (OperationalError, SQLAlchemyError) as exc:
-        tries = int(ctx.get("job_try", 1))
-        log.warning("message %s: database fault, retry %d: %s", message_id, tries, exc)
-        raise Retry(defer=min(2**tries, 60)) from exc
+    except Exception as exc:
+        if isinstance(exc, OperationalError) or (isinstance(exc, SQLAlchemyError) and not is_data_error(exc)):
+            tries = int(ctx.get("job_try", 1))
+            log.warning("message %s: database fault, retry %d: %s", message_id, tries, exc)
+            raise Retry(defer=min(2**tries, 60)) from exc
+        # the database refuses what this message produced, or a stage has a bug: retrying ends the
+        # same way, and a message left queued would be re-queued by the sweeper forever
+        reason = (
+            f"could not be processed: {type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}"
+        )
+        log.error("message %s %s", message_id, reason, exc_info=not is_data_error(exc))
+        await asyncio.to_thread(mark_failed, engine, message_id, reason)
+        return str(MessageStatus.failed)
     for template, info in outcome.mail:
         try:
             await requesting.send_notice(

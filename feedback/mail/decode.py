@@ -22,6 +22,20 @@ MAX_TEXT_BYTES = 256 * 1024
 _LATIN_FAMILY = {"ascii", "latin-1", "iso8859-1", "cp1252", "iso8859-15"}
 # WHATWG: labels that mean windows-1252 in practice (mail clients say latin-1, send cp1252)
 _ALIASES = {"latin-1": "cp1252", "iso8859-1": "cp1252", "ascii": "cp1252"}
+# Codecs Python knows that are not charsets of text: labels naming them are treated as unknown
+# ("undefined" always raises, IDNA/punycode and the escape codecs turn prose into nonsense or raise
+# arbitrary errors). Bytes-to-bytes codecs (base64, zlib, ...) are refused by ``_is_text_encoding``.
+_NOT_CHARSETS = frozenset(
+    {"undefined", "punycode", "idna", "unicode-escape", "raw-unicode-escape", "charmap", "mbcs", "oem"}
+)
+# Single-byte code pages of Latin script: on a few accented letters, detection cannot tell them
+# apart (it reads "ñ" as cp1250 "ń"); windows-1252, the WHATWG default, is right for the
+# product's languages (en, de, fr, es). Detection is kept for other scripts and multi-byte text.
+_LATIN_SINGLE_BYTE = frozenset(
+    {"cp1250", "cp1252", "cp1254", "cp1257", "cp1258", "latin_1", "mac_roman", "mac_latin2"}
+    | {f"iso8859_{n}" for n in (1, 2, 3, 4, 9, 10, 13, 14, 15, 16)}
+)
+_WIDE = frozenset({"utf-16", "utf-16-le", "utf-16-be", "utf-32", "utf-32-le", "utf-32-be"})
 
 
 @dataclass(slots=True)
@@ -48,25 +62,68 @@ class Walk:
 
 
 def normalise_charset(name: str | None) -> str | None:
-    """Python codec name for a declared charset, or None when unknown/absent."""
+    """Python codec name for a declared charset; None when unknown, absent or not a text charset."""
     if not name:
         return None
     name = name.strip().strip("\"'").lower()
     try:
-        codec = codecs.lookup(name).name
-    except (LookupError, ValueError):
+        info = codecs.lookup(name)
+    except (LookupError, ValueError, TypeError):
         return None
-    return codec
+    if not getattr(info, "_is_text_encoding", True) or info.name in _NOT_CHARSETS:
+        return None
+    return info.name
+
+
+def wide_charset(data: bytes) -> str | None:
+    """UTF-16/32 recognised by its byte-order mark or its NUL pattern, else None.
+
+    UTF-16 text sent under an 8-bit label (a client's "Unicode" save labelled windows-1252)
+    decodes to letters separated by U+0000: unreadable, and unstorable on PostgreSQL.
+    """
+    if data.startswith((codecs.BOM_UTF32_LE, codecs.BOM_UTF32_BE)):
+        return "utf-32"
+    if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        return "utf-16"
+    sample = data[:4096]
+    pairs = len(sample) // 2
+    if pairs < 2 or b"\x00" not in sample:
+        return None
+    even, odd = sample[0::2].count(0), sample[1::2].count(0)
+    if odd > 0.3 * pairs and even < 0.05 * pairs:
+        return "utf-16-le"
+    if even > 0.3 * pairs and odd < 0.05 * pairs:
+        return "utf-16-be"
+    return None
+
+
+def _detect(data: bytes) -> str | None:
+    """A codec for undeclared or undecodable bytes (detection, with the Latin rule above)."""
+    try:
+        guess = from_bytes(data[:65536]).best()
+    except Exception:
+        return None
+    if guess is None or not guess.encoding:
+        return None
+    encoding = codecs.lookup(guess.encoding).name.replace("-", "_")
+    if encoding in _LATIN_SINGLE_BYTE or (encoding.startswith(("utf_16", "utf_32")) and b"\x00" not in data):
+        return None  # windows-1252 below; a UTF-16 guess without a single NUL is a misfire
+    return guess.encoding
 
 
 def decode_bytes(data: bytes, declared: str | None) -> tuple[str, str | None]:
     """Decode ``data``: declared charset strictly, then UTF-8, then detection, then cp1252/latin-1.
 
     Valid non-ASCII UTF-8 wins over a declared Latin charset: mislabelled UTF-8 is common, while
-    Latin-1 text that happens to be valid multi-byte UTF-8 is vanishingly rare.
-    Returns the text and a warning when the declared charset was wrong or unknown.
+    Latin-1 text that happens to be valid multi-byte UTF-8 is vanishingly rare. A label Python
+    cannot decode with (unknown, not a text charset, or failing with any error) counts as absent.
+    Returns the text and a warning when the declared charset was wrong or unknown. Never raises.
     """
     codec = normalise_charset(declared)
+    wide = wide_charset(data) if codec not in _WIDE else None
+    if wide is not None:
+        text = data.decode(wide, "replace")
+        return text, f"declared {declared!r} but body is {wide.upper()}" if declared else None
     if data.isascii():
         return data.decode("ascii"), None
     if codec is None or codec in _LATIN_FAMILY:
@@ -79,17 +136,14 @@ def decode_bytes(data: bytes, declared: str | None) -> tuple[str, str | None]:
     if codec is not None:
         try:
             return data.decode(_ALIASES.get(codec, codec)), None
-        except (UnicodeDecodeError, LookupError):
+        except Exception:  # UnicodeError, but some codecs raise ValueError, TypeError, IndexError...
             pass
     warning = f"charset {declared!r} did not decode the body" if declared else "no charset declared"
-    try:
-        guess = from_bytes(data[:65536]).best()
-    except Exception:
-        guess = None
-    if guess is not None and guess.encoding:
+    guess = _detect(data)
+    if guess is not None:
         try:
-            return data.decode(guess.encoding), warning
-        except (UnicodeDecodeError, LookupError):
+            return data.decode(guess), warning
+        except Exception:
             pass
     try:
         return data.decode("cp1252"), warning
@@ -128,6 +182,15 @@ def unflow(text: str, *, delsp: bool) -> str:
     return "\n".join(out)
 
 
+def _parsed_payload(part: Message) -> object:
+    """The payload as parsed (a list of parts, or the undecoded text).
+
+    ``get_payload()`` decodes 8-bit text with the declared charset to hand it back, and raises
+    for labels such as ``punycode``; the walk needs the structure only, so it reads it directly.
+    """
+    return getattr(part, "_payload", None)
+
+
 def _payload_bytes(part: Message) -> bytes:
     try:
         data = part.get_payload(decode=True)
@@ -135,7 +198,7 @@ def _payload_bytes(part: Message) -> bytes:
         data = None
     if isinstance(data, bytes):
         return data
-    raw = part.get_payload()
+    raw = _parsed_payload(part)
     if isinstance(raw, str):
         return raw.encode("ascii", "surrogateescape")
     return b""
@@ -150,7 +213,7 @@ def _text_of(part: Message, walk: Walk) -> TextPart:
     text, warn = decode_bytes(data, part.get_content_charset())
     if warn:
         walk.warnings.append(warn)
-    text = text.replace("\r\n", "\n").replace("\r", "\n")
+    text = text.replace("\r\n", "\n").replace("\r", "\n").replace("\x00", "")  # NUL is never prose
     subtype = part.get_content_subtype()
     if subtype == "plain" and part.get_param("format", "").lower() == "flowed":  # type: ignore[union-attr]
         delsp = str(part.get_param("delsp", "no")).lower() == "yes"
@@ -178,7 +241,7 @@ def walk_message(msg: Message) -> Walk:
             break
         ctype = part.get_content_type()
         maintype = ctype.split("/", 1)[0]
-        payload = part.get_payload()
+        payload = _parsed_payload(part)
         if ctype == "message/delivery-status":
             if isinstance(payload, list):
                 walk.delivery_status.extend(p for p in payload if isinstance(p, Message))

@@ -9,7 +9,6 @@ fewer than five answers are marked (†) wherever they are shown.
 
 from __future__ import annotations
 
-import csv
 import io
 import json
 import sys
@@ -19,6 +18,7 @@ from enum import StrEnum
 from html import escape
 from typing import IO, Any
 
+from feedback.csvout import CsvWriter
 from feedback.reports.model import LOW_SAMPLE, Chart, Column, Money, Rate, Report, Section
 
 
@@ -64,20 +64,26 @@ def _kind(row: dict[str, Any], column: Column) -> str:
     return str(row.get("kind", column.kind)) if column.key == "value" else column.kind
 
 
-def render_to_string(report: Report, fmt: str = Format.table) -> str:
+def render_to_string(report: Report, fmt: str = Format.table, *, raw_csv: bool = False) -> str:
     buf = io.StringIO()
-    render_report(report, fmt=fmt, out=buf)
+    render_report(report, fmt=fmt, out=buf, raw_csv=raw_csv)
     return buf.getvalue()
 
 
-def render_report(report: Report, fmt: str = Format.table, out: IO[str] | None = None) -> None:
-    """Write ``report`` in ``fmt`` (a :class:`Format` or the CLI's OutputFormat) to ``out`` or stdout."""
+def render_report(
+    report: Report, fmt: str = Format.table, out: IO[str] | None = None, *, raw_csv: bool = False
+) -> None:
+    """Write ``report`` in ``fmt`` (a :class:`Format` or the CLI's OutputFormat) to ``out`` or stdout.
+
+    CSV cells that a spreadsheet would run as formulas are neutralised unless ``raw_csv``
+    (``feedback.csvout``).
+    """
     fmt = Format(str(fmt))
     stream = out if out is not None else sys.stdout
     if fmt is Format.json:
         stream.write(json.dumps(to_json(report), indent=2, ensure_ascii=False) + "\n")
     elif fmt is Format.csv:
-        _csv(report, stream)
+        _csv(report, stream, raw=raw_csv)
     elif fmt is Format.md:
         stream.write(to_markdown(report))
     elif fmt is Format.html:
@@ -167,9 +173,9 @@ def _csv_row(columns: Sequence[Column], row: dict[str, Any], currencies: dict[st
     return out
 
 
-def _csv(report: Report, stream: IO[str]) -> None:
+def _csv(report: Report, stream: IO[str], *, raw: bool = False) -> None:
     """One section: plain CSV (what a CRM import wants). Several: blocks headed ``# title``."""
-    writer = csv.writer(stream, lineterminator="\n")
+    writer = CsvWriter(stream, raw=raw)
     many = len(report.sections) > 1
     for i, section in enumerate(report.sections):
         if many:
