@@ -80,6 +80,43 @@ START: dict[str, tuple[str, ...]] = {
     "vi": ("Vào",),
 }
 
+# the little words around a date and time in attributions ("kl.", "um", "à", "alle ore", "г.")
+DATE_GLUE: tuple[str, ...] = (
+    "at",
+    "um",
+    "uhr",
+    "à",
+    "a",
+    "las",
+    "alle",
+    "ore",
+    "às",
+    "om",
+    "kl",
+    "klo",
+    "kello",
+    "o",
+    "v",
+    "в",
+    "г",
+    "de",
+    "del",
+    "den",
+    "le",
+    "el",
+    "il",
+    "giorno",
+    "tarihinde",
+    "dnia",
+    "dne",
+    "der",
+    "the",
+    "am",
+    "pm",
+    "gmt",
+    "utc",
+)
+
 # weekday and month names with their usual abbreviations (a date in a line makes it an attribution)
 WEEKDAYS: tuple[str, ...] = words_of(
     "mon tue tues wed thu thur thurs fri sat sun monday tuesday wednesday thursday friday saturday "

@@ -67,6 +67,7 @@ _ATTR_START_RE = re.compile(
 )
 # where a reply sentence ends and an attribution begins on the same line ("... bla--- On Wed ...")
 _INLINE_START_RE = re.compile(rf"(?:(?<=[.!?)])\s+|(?<=\w)\s+|-{{2,}}\s*)(?={_START_WORDS}\b)")
+_SENTENCE_GAP_RE = re.compile(r"(?<=[.!?])\s+(?=\S)")
 # an address or a digit (a date, a time) makes a "<...> wrote:" line an attribution by itself
 _STRONG_GUARD = re.compile(r"@|\d")
 _ATTR_LOOSE_GUARD = re.compile(r"@|\d|^\s*\S+(?:\s+\S+){0,5}\s+\S+\s?:\s*$")
@@ -100,7 +101,7 @@ _LABEL_KIND = {label: kind for kind, labels in _HEADER_LABELS.items() for label 
 _HEADER_LINE_RE = re.compile(
     r"^\s*[*>]{0,2}\s*("
     + "|".join(sorted((re.escape(x) for x in _LABEL_KIND), key=len, reverse=True))
-    + r")\s?[:：]\*{0,2}(?:\s|$)",
+    + r")\s?(?::\*{0,2}(?:\s|$)|：)",
     re.IGNORECASE,
 )
 
@@ -184,8 +185,8 @@ def is_attribution(line: str) -> bool:
 def split_attribution(line: str) -> tuple[str, str] | None:
     """(reply, attribution) when a line holds both: "Sounds good. On Wed, ... wrote:".
 
-    The attribution part must open with a start word and carry a date or an address, so a
-    sentence that merely contains "on" is never split.
+    The attribution part must open with a start word (or, after a sentence's end, a date or a
+    weekday) and carry a date or an address, so a sentence that merely contains "on" is never split.
     """
     if len(line) > MAX_LINE or not line.rstrip().endswith((":", "：")):
         return None
@@ -199,7 +200,31 @@ def split_attribution(line: str) -> tuple[str, str] | None:
             or _TIME_RE.search(rest)
         ):
             return before, rest
+    # after a sentence, an attribution that opens with a date or a weekday ("... ma 2.3.2026 klo")
+    for m in _SENTENCE_GAP_RE.finditer(line):
+        before, rest = line[: m.start()].rstrip(), line[m.end() :].strip()
+        if (
+            _has_own_words(before)
+            and _ATTR_START_RE.match(rest)
+            and not _BARE_TIME_RE.match(rest)
+            and _STRONG_GUARD.search(rest)
+            and _is_attr_text(rest)
+        ):
+            return before, rest
     return None
+
+
+_DATE_WORDS = frozenset(
+    w.lower()
+    for w in (*lex.WEEKDAYS, *lex.MONTHS, *lex.DATE_GLUE, *(x for ws in lex.START.values() for x in ws))
+)
+_BARE_TIME_RE = re.compile(r"^\d{1,2}[:.]\d{2}\b(?![-./]\d)")
+
+
+def _has_own_words(text: str) -> bool:
+    """Whether ``text`` has a word that is not a start word, weekday, month or number: "Le lun."
+    and "man. 2." open an attribution, they are not a reply before one."""
+    return any(t.lower() not in _DATE_WORDS and not t.isdigit() for t in re.findall(r"\w+", text))
 
 
 def _is_attr_text(text: str) -> bool:

@@ -43,7 +43,7 @@ def _words_alt(words: tuple[str, ...]) -> str:
 # "Sent from/with ..." line of a few words without punctuation is a footer too (a joke signature)
 _DEVICE_WORDS = _words_alt(lex.DEVICES)
 _APP_FOOTER = re.compile(
-    rf"^\s*{_words_alt(lex.SENT_FROM)}\b[^,;]{{0,60}}?{_DEVICE_WORDS}[^,;]{{0,60}}$"
+    rf"^\s*{_words_alt(lex.SENT_FROM)}(?:\b|(?<=[\u3400-\u9fff]))[^,;]{{0,60}}?{_DEVICE_WORDS}[^,;]{{0,60}}$"
     rf"|^\s*\S{{1,30}}?{_words_alt(lex.DEVICE_FIRST_SENT)}\S{{0,10}}$",
     re.IGNORECASE,
 )
