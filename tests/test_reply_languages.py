@@ -189,11 +189,11 @@ def test_quote_only_and_forward_only_are_empty_with_a_reason(body: str, reason: 
 
 def test_the_reason_reaches_the_parsed_messages_warnings() -> None:
     raw = (
-        "From: Dana <dana@x.example>\r\nTo: f@x.example\r\nSubject: Fwd: Lead\r\n"
-        "Content-Type: text/plain; charset=utf-8\r\n\r\n"
-        "---------- Forwarded message ---------\r\nFrom: A <a@x.example>\r\nDate: Mon, Mar 2, 2026\r\n"
-        "Subject: Lead\r\nTo: b@x.example\r\n\r\nHello\r\n"
-    ).encode()
+        b"From: Dana <dana@x.example>\r\nTo: f@x.example\r\nSubject: Fwd: Lead\r\n"
+        b"Content-Type: text/plain; charset=utf-8\r\n\r\n"
+        b"---------- Forwarded message ---------\r\nFrom: A <a@x.example>\r\nDate: Mon, Mar 2, 2026\r\n"
+        b"Subject: Lead\r\nTo: b@x.example\r\n\r\nHello\r\n"
+    )
     p = parse_message(raw)
     assert p.reply_text == ""
     assert any(w.startswith("forward only") for w in p.warnings)
