@@ -283,3 +283,18 @@ def test_sign_offs_and_initials_after_the_text_are_stripped(closing: str) -> Non
 )
 def test_a_short_last_line_that_is_the_answer_is_kept(text: str) -> None:
     assert split_signature(text, "Dana Scully")[0] == text
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        "On Monday I sent them the proposal:\n- pricing\n- timeline\nThey went with Globex.",
+        "On Monday I wrote to their CFO:\nno budget until Q3.",
+        "> Did they book a meeting?\n- yes, Thursday\n> Budget?\n- approved",
+    ],
+)
+def test_sentences_that_look_like_markers_stay_in_the_reply(body: str) -> None:
+    got = extract_reply(body).text
+    for line in body.split("\n"):
+        if not line.startswith(">"):
+            assert line in got

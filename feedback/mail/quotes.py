@@ -52,6 +52,13 @@ _VERB_END_BARE = (
     rf"(?:{_alt(_BARE_VERBS)}(?:\s?\(a\))?\s?[:：]|{_alt(lex.WROTE_BEFORE_NAME)}\b[^:：]{{0,200}}[:：])"
 )
 _ATTR_WITH_START = re.compile(rf"^\s*{_START_WORDS}(?![^\W\d_]).{{0,300}}?{_VERB_END}\s*$", re.IGNORECASE)
+_STRICT_VERBS = [v for v in _ALL_VERBS if v not in lex.WROTE_NEEDS_START]
+_ATTR_WITH_START_STRICT = re.compile(
+    rf"^\s*{_START_WORDS}(?![^\W\d_]).{{0,300}}?"
+    rf"(?:{_alt(_STRICT_VERBS)}(?:\s?\(a\))?\s?-*\s?[:：]|{_alt(lex.WROTE_BEFORE_NAME)}\b[^:：]{{0,200}}[:：])\s*$",
+    re.IGNORECASE,
+)
+_ADDRESS_OR_TIME = re.compile(r"@|<|\b\d{1,2}:\d{2}\b")
 _ATTR_BARE = re.compile(rf"^.{{0,300}}?{_VERB_END_BARE}\s*$", re.IGNORECASE)
 # "2014-10-17 11:28 GMT+03:00 Bob <bob@example.com>:", "2011/4/7 Bob <bob@x.com>" and CJK forms:
 # a date, then a name and an address, then nothing or a colon
@@ -168,7 +175,11 @@ def attribution_strength(line: str) -> int:
     if not s.endswith((":", "：")):
         return 0
     if _ATTR_WITH_START.match(s):
-        return 2
+        # a real attribution carries a date or an address; "On Monday I wrote to him:" may be the
+        # reply's own sentence (an attribution only if a quote follows); "sent"/"said" need both
+        if _ATTR_WITH_START_STRICT.match(s):
+            return 2 if _STRONG_GUARD.search(s) else 1
+        return 2 if _STRONG_GUARD.search(s) and _ADDRESS_OR_TIME.search(s) else 0
     if _ATTR_BARE.match(s):
         if _STRONG_GUARD.search(s) or _CJK.search(s):
             return 2
@@ -231,7 +242,8 @@ def _is_attr_text(text: str) -> bool:
     """An attribution, or a dated "<date> <name> <address>:" line (Gmail's older form)."""
     if is_attribution(text):
         return True
-    return bool(_WEAK_ATTR_RE.match(text) and _DATE_FIRST_RE.match(text) and _TIME_RE.search(text))
+    opens = _DATE_FIRST_RE.match(text) or _ATTR_START_RE.match(text)
+    return bool(_WEAK_ATTR_RE.match(text) and opens and _TIME_RE.search(text))
 
 
 def _attribution_span(lines: list[str], i: int) -> int:
@@ -415,5 +427,6 @@ def _quote_continuation(lines: list[str], i: int) -> bool:
         return False
     if lines[i - 1].rstrip().endswith("=") and len(line.strip()) < 80:
         return True
-    first = line.strip()[0]
-    return i + 1 < len(lines) and bool(_QUOTE_RE.match(lines[i + 1])) and not first.isalnum()
+    piece = line.strip()
+    link_piece = piece[0] in "(<[_" or piece.endswith(">")
+    return link_piece and i + 1 < len(lines) and bool(_QUOTE_RE.match(lines[i + 1]))

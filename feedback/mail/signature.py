@@ -91,6 +91,7 @@ _SIGN_OFF = re.compile(
 _SIGN_OFF_NAMED = re.compile(
     rf"^\s*(?:{_SIGN_OFF_WORDS})(?:\s?[,!—–-]{{1,2}}\s*|\s+)(\S.{{0,40}})$", re.IGNORECASE
 )
+_AMBIGUOUS_SIGN_OFF = re.compile(r"^\s*(?:best|ty|tak|tack|takk|yours|br|cheers|thanks)\s+\w", re.IGNORECASE)
 # "-Sam", "- Anna Berg", "/John", "~ Jo": a name signed with a dash or slash
 _DASH_NAME = re.compile(r"^\s*[-–—~/]\s?([^\W\d_][\w'’.-]*(?:\s[^\W\d_][\w'’.-]*){0,2})\s*$")
 # "JK", "A.B.": bare initials as the last line (not a short answer such as "OK" or "NO")
@@ -235,6 +236,8 @@ def split_signature(text: str, from_name: str | None = None) -> tuple[str, str |
             s = lines[i]
             starts_par = not lines[i - 1].strip()
             named = _SIGN_OFF_NAMED.match(s) or _DASH_NAME.match(s)
+            if named and _AMBIGUOUS_SIGN_OFF.match(s):
+                named = None  # "Best Buy", "Tak Lee": a word that is a sign-off only with a comma
             last = i == content[-1]
             initials = (
                 last and _INITIALS.match(s) and s.strip().replace(".", "").lower() not in _SHORT_ANSWERS
@@ -243,7 +246,7 @@ def split_signature(text: str, from_name: str | None = None) -> tuple[str, str |
                 if _tail_is_signature(lines, i + 1, from_name):
                     cut = i
                     break
-            elif starts_par and (
+            elif (starts_par or _RULE.match(s)) and (
                 (is_name_line(s, from_name) and _tail_is_signature(lines, i + 1, from_name))
                 or (
                     _SOFT_DELIM.match(s)
