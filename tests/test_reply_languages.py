@@ -298,3 +298,9 @@ def test_sentences_that_look_like_markers_stay_in_the_reply(body: str) -> None:
     for line in body.split("\n"):
         if not line.startswith(">"):
             assert line in got
+
+
+def test_a_phone_number_above_a_header_block_stays_in_the_reply() -> None:
+    sig = "John Doe\n555-941-0697"
+    body = f"{REPLY}\n\n{sig}\n\n{HEADER_BLOCKS[0]}\n\n{HISTORY}"
+    assert extract_reply(body).text == f"{REPLY}\n\n{sig}"

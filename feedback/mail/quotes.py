@@ -242,7 +242,8 @@ def _is_attr_text(text: str) -> bool:
     """An attribution, or a dated "<date> <name> <address>:" line (Gmail's older form)."""
     if is_attribution(text):
         return True
-    opens = _DATE_FIRST_RE.match(text) or _ATTR_START_RE.match(text)
+    # without a colon only the date-first form ("2011/4/7 Bob <bob@x>") counts
+    opens = _DATE_FIRST_RE.match(text) or (_ATTR_START_RE.match(text) and text.rstrip().endswith((":", "：")))
     return bool(_WEAK_ATTR_RE.match(text) and opens and _TIME_RE.search(text))
 
 
@@ -279,7 +280,7 @@ def _attribution_span(lines: list[str], i: int) -> int:
                 return 0
         elif not part:
             continue
-        elif _ATTR_START_RE.match(part) and is_attribution(part):
+        elif (_ATTR_START_RE.match(part) and is_attribution(part)) or header_kind(part) is not None:
             return 0
         joined = f"{joined[:-1]}{part}" if joined.endswith("=") else f"{joined} {part}"
         # "...<\nfeedback@x> wrote:" wraps inside the address; "w=\nrote:" is an undecoded soft break
