@@ -230,6 +230,11 @@ FOOTERS = [
     "iPhone'umdan gönderildi",
     "iPhoneから送信",
     "发自我的iPhone",
+    "Sent with Tuta; enjoy secure & ad-free emails: https://tuta.com",
+    "Secured with Tuta Mail: https://tuta.com/free-email",
+    "Diese Nachricht wurde von meinem Android Mobiltelefon mit GMX Mail gesendet.",
+    "Sent from Outlook for iOS",
+    "Inviato dal mio smartphone Samsung Galaxy.",
 ]
 
 
@@ -259,6 +264,8 @@ def test_client_footers_in_every_language_are_stripped(footer: str) -> None:
         "Saludos cordiales,\nJuan Pérez",
         "Un saludo,\nJuan",
         "Thanks,\nDana\nAccount Executive | Globex\n+1 555 010 9999",
+        "Met vriendelijke groet,\nJan\n\nDit bericht is uitsluitend bestemd voor de geadresseerde.",
+        "Pozdrawiam,\nJan\n\nTa wiadomość jest poufna i przeznaczona wyłącznie dla adresata.",
         "Best regards,\nDana\n\nCONFIDENTIAL: This e-mail and any attachments are confidential and intended "
         "solely for the addressee.",
     ],

@@ -397,6 +397,9 @@ REPLY_ABOVE: tuple[str, ...] = (
 # "Sent from my iPhone" and app footers: the verb phrase, per language (the device/app follows)
 SENT_FROM: tuple[str, ...] = (
     "sent from",
+    "secured with",
+    "diese nachricht wurde von",
+    "diese nachricht wurde mit",
     "sent with",
     "sent via",
     "sent using",
@@ -448,6 +451,8 @@ DEVICES: tuple[str, ...] = (
     "proton",
     "protonmail",
     "tutanota",
+    "tuta",
+    "gmx",
     "spark",
     "zoho",
     "aol",

@@ -43,7 +43,7 @@ def _words_alt(words: tuple[str, ...]) -> str:
 # "Sent from/with ..." line of a few words without punctuation is a footer too (a joke signature)
 _DEVICE_WORDS = _words_alt(lex.DEVICES)
 _APP_FOOTER = re.compile(
-    rf"^\s*{_words_alt(lex.SENT_FROM)}(?:\b|(?<=[\u3400-\u9fff]))[^,;]{{0,60}}?{_DEVICE_WORDS}[^,;]{{0,60}}$"
+    rf"^\s*{_words_alt(lex.SENT_FROM)}(?:\b|(?<=[\u3400-\u9fff]))[^,;]{{0,60}}?{_DEVICE_WORDS}\b.{{0,80}}$"
     rf"|^\s*\S{{1,30}}?{_words_alt(lex.DEVICE_FIRST_SENT)}\S{{0,10}}$",
     re.IGNORECASE,
 )
@@ -120,7 +120,10 @@ _DISCLAIMER = re.compile(
     r"amtsgericht|handelsregister|gesch[äa]ftsf[üu]hr|sitz der gesellschaft|ust-?id|"
     r"siret|rcs\b|capital social|si[èe]ge social|registro mercantil|cif\b)"
     r"|diese (?:e-?mail|nachricht)|ce (?:message|courriel|e-?mail)|este (?:mensaje|correo)|"
-    r"questo messaggio|please consider the environment)",
+    r"questo messaggio|please consider the environment|dit (?:e-?mail)?bericht|deze e-?mail|"
+    r"esta mensagem|este e-?mail|detta (?:e-?post)?meddelande|denne (?:e-?mail|meddelelse|meldingen)|"
+    r"tämä (?:sähköposti)?viesti|ta wiadomość|tato (?:e-?mailová )?zpráva|это (?:сообщение|письмо)|"
+    r"bu e-?posta|この(?:電子)?メール|本邮件|此邮件)",
     re.IGNORECASE,
 )
 _ABBREV_END = re.compile(r"(?:^|\s)(?:[A-Z][a-z]{0,3}|[A-Z](?:\.[A-Z])+)\.$")
