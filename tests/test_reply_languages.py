@@ -298,6 +298,9 @@ def test_a_short_last_line_that_is_the_answer_is_kept(text: str) -> None:
         "On Monday I sent them the proposal:\n- pricing\n- timeline\nThey went with Globex.",
         "On Monday I wrote to their CFO:\nno budget until Q3.",
         "> Did they book a meeting?\n- yes, Thursday\n> Budget?\n- approved",
+        "Meeting booked.\nFrom: their CFO, 2 March at 10:00\nTo: me and Tom",
+        "Won. Please reply above this line for future updates.",
+        "Lost to Acme. 2026-03-02 09:14 call with Bob <bob@acme.com>:\nhe confirmed",
     ],
 )
 def test_sentences_that_look_like_markers_stay_in_the_reply(body: str) -> None:

@@ -94,7 +94,10 @@ _DASHED_RE = re.compile(
     re.IGNORECASE,
 )
 # "## Please type your reply above this line ##": everything below is the ticket's history
-_REPLY_ABOVE_RE = re.compile(rf"^\W{{0,10}}.{{0,40}}{_alt(lex.REPLY_ABOVE)}.{{0,40}}$", re.IGNORECASE)
+_REPLY_ABOVE_RE = re.compile(
+    rf"^[\W_]{{0,10}}(?:please\s+|bitte\s+|merci de\s+|por favor,?\s+)?{_alt(lex.REPLY_ABOVE)}.{{0,40}}$",
+    re.IGNORECASE,
+)
 _FORWARD_MARK_RE = re.compile(rf"{_alt((*lex.FORWARDED, *lex.BEGIN_FORWARDED))}", re.IGNORECASE)
 _FORWARD_SUBJECT_RE = re.compile(
     r"^\s*[*>]{0,2}\s*\S{1,12}\s?[:：]\*{0,2}\s*(?:fwd?|wg|tr|rv|enc|vs|i|doorst|fw)\s?[:：]",
@@ -161,7 +164,7 @@ def header_block_at(lines: list[str], i: int) -> int:
         return j - i
     # "Date: Wed, 16 May 2012 00:15:02 -0600 / To: bob@x": two labels, with a time or an address
     block = " ".join(lines[i:j])
-    if len(distinct) == 2 and distinct & {"from", "date"} and (_TIME_RE.search(block) or "@" in block):
+    if len(distinct) == 2 and distinct & {"from", "date"} and "@" in block and _TIME_RE.search(block):
         return j - i
     return 0
 
@@ -193,8 +196,10 @@ def is_attribution(line: str) -> bool:
     return attribution_strength(line) > 0
 
 
-def split_attribution(line: str) -> tuple[str, str] | None:
+def split_attribution(line: str, quoted_next: bool = False) -> tuple[str, str] | None:
     """(reply, attribution) when a line holds both: "Sounds good. On Wed, ... wrote:".
+
+    A verbless "<date> <name> <address>:" counts only when ``quoted_next`` (a quote follows).
 
     The attribution part must open with a start word (or, after a sentence's end, a date or a
     weekday) and carry a date or an address, so a sentence that merely contains "on" is never split.
@@ -219,7 +224,7 @@ def split_attribution(line: str) -> tuple[str, str] | None:
             and _ATTR_START_RE.match(rest)
             and not _BARE_TIME_RE.match(rest)
             and _STRONG_GUARD.search(rest)
-            and _is_attr_text(rest)
+            and (is_attribution(rest) or (quoted_next and _is_attr_text(rest)))
         ):
             return before, rest
     return None
@@ -325,7 +330,8 @@ def _marker_at(lines: list[str], i: int) -> tuple[int, bool]:
         nxt = _next_content(lines, i + 1)
         if nxt < len(lines) and _QUOTE_RE.match(lines[nxt]):
             return 1, False
-        if _TIME_RE.search(line):  # a date and time before "<addr>:" is an attribution on its own
+        # a line opening with a date, with a time before "<addr>:", is an attribution on its own
+        if _TIME_RE.search(line) and (_DATE_FIRST_RE.match(line) or _ATTR_START_RE.match(line)):
             return 1, True
     if _SEPARATOR_RE.match(line) or _DASHED_RE.match(line) or _REPLY_ABOVE_RE.match(line):
         return 1, True
@@ -358,7 +364,9 @@ def extract_reply(text: str) -> Extracted:
                 fragment += 1
             i += 1
             continue
-        split = split_attribution(line) if not _QUOTE_RE.match(line) else None
+        nxt = _next_content(lines, i + 1)
+        quoted_next = nxt < n and bool(_QUOTE_RE.match(lines[nxt]))
+        split = split_attribution(line, quoted_next) if not _QUOTE_RE.match(line) else None
         if split is not None:  # "Sounds good. On Wed, ... wrote:": the reply, then the marker
             own.append((fragment, split[0]))
             lines[i] = split[1]
