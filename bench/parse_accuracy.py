@@ -1,11 +1,14 @@
 """Reply-parser accuracy on the labelled corpus (a measurement script, not a test).
 
-    python bench/parse_accuracy.py [--corpus-dir DIR] [--show-failures]
+    python bench/parse_accuracy.py [--corpus-dir DIR] [--show-failures] [--baselines] [--suites]
 
 Builds the corpus into a temporary directory, parses every message with ``parse_message`` and
 prints: reply-text exact match (CRLF normalised, whitespace collapsed; inline replies compared by
 the rep's lines), mean difflib similarity, classification accuracy, and both broken down by
 client and by layout. Replies are compared only where the gold classification is ``reply``.
+``--suites`` also scores the test suites of talon, email_reply_parser, mail-parser-reply and
+quotequail (``bench/suites/*.jsonl``, assembled from those projects' repositories; see its README),
+per suite and overall, for this parser and, with ``--baselines``, beside the libraries.
 """
 
 from __future__ import annotations
@@ -13,6 +16,7 @@ from __future__ import annotations
 import argparse
 import difflib
 import email
+import json
 import re
 import sys
 import tempfile
@@ -51,6 +55,7 @@ def main() -> int:
     ap.add_argument(
         "--baselines", action="store_true", help="also score existing libraries on the same messages"
     )
+    ap.add_argument("--suites", action="store_true", help="score the other projects' suites in bench/suites")
     args = ap.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         labels = build_corpus(tmp, args.corpus_dir)
@@ -110,6 +115,8 @@ def main() -> int:
                 print("   " + line)
     if args.baselines:
         print_baselines(labels, raws)
+    if args.suites:
+        print_suites(args.baselines, args.show_failures)
     return 0
 
 
@@ -193,6 +200,79 @@ def print_baselines(labels: list[dict[str, Any]], raws: dict[str, bytes]) -> Non
             clean += not leak.search(got)
         n = len(replies)
         print(f"  {name:<20} {_pct(exact, n):>16} {sims / n:>11.3f} {_pct(clean, n):>16}")
+
+
+SUITES_DIR = Path(__file__).resolve().parent / "suites"
+SUITES = ("talon", "email_reply_parser", "mail_parser_reply", "quotequail")
+
+
+def suite_message(row: dict[str, Any]) -> bytes:
+    """A suite case as the raw message this parser reads (the libraries get the text itself)."""
+    msg = EmailMessage()
+    msg["From"] = "Sender <sender@example.com>"
+    msg["To"] = "feedback@example.com"
+    msg["Subject"] = "Re: test"
+    msg.set_content(row["input"], subtype="html" if row["format"] == "html" else "plain", cte="base64")
+    return msg.as_bytes()
+
+
+def _html_as_text(html: str) -> str:
+    try:
+        from inscriptis import get_text
+
+        return str(get_text(html))
+    except ImportError:
+        return re.sub(r"<[^>]*>", " ", html)
+
+
+def print_suites(baselines: bool, show_failures: bool) -> None:
+    """Exact match and similarity per suite and overall, for this parser and the libraries."""
+    suites = {
+        name: [json.loads(x) for x in (SUITES_DIR / f"{name}.jsonl").read_text("utf-8").splitlines() if x]
+        for name in SUITES
+    }
+    extractors: list[tuple[str, Callable[[dict[str, Any]], str]]] = [
+        ("this parser", lambda r: parse_message(suite_message(r)).reply_text or "")
+    ]
+    if baselines:
+        for name, fn in _baselines().items():
+            extractors.append(
+                (
+                    name,
+                    lambda r, fn=fn: fn(_html_as_text(r["input"]) if r["format"] == "html" else r["input"]),
+                )
+            )
+    print("\nother projects' test suites (exact match / mean similarity):")
+    print(f"  {'extractor':<20}" + "".join(f" {n:>24}" for n in (*SUITES, "overall")))
+    misses: list[tuple[str, str, str]] = []
+    for name, extract in extractors:
+        cells = []
+        tot = tot_sim = 0.0
+        n_all = 0
+        for suite in SUITES:
+            ex = 0
+            sim = 0.0
+            for r in suites[suite]:
+                try:
+                    got = extract(r) or ""
+                except Exception:
+                    got = ""
+                want = normalise(r["expected"])
+                hit = normalise(got) == want
+                ex += hit
+                sim += difflib.SequenceMatcher(None, want, normalise(got)).ratio()
+                if not hit and name == "this parser":
+                    misses.append((r["id"], r["expected"], got))
+            n = len(suites[suite])
+            tot += ex
+            tot_sim += sim
+            n_all += n
+            cells.append(f"{_pct(ex, n)} {sim / max(1, n):.3f}")
+        cells.append(f"{_pct(int(tot), n_all)} {tot_sim / max(1, n_all):.3f}")
+        print(f"  {name:<20}" + "".join(f" {c:>24}" for c in cells))
+    if show_failures:
+        for case_id, want, got in misses:
+            print(f"\n--- {case_id}\n   expected: {want!r}\n   got:      {got!r}")
 
 
 if __name__ == "__main__":

@@ -27,6 +27,21 @@ ATTRIBUTIONS = (
     f"Em seg., 2 de mar. de 2026 às 09:14, {ADDR} escreveu:",
     f"Den mån 2 mars 2026 kl 09:14 skrev {ADDR}:",
     f"W dniu 2.03.2026 o 09:14, {ADDR} pisze:",
+    # built from the lexicon (issue 16, item 2): more clients and languages
+    f"On Monday, March 2, 2026, 09:14:07 AM GMT+1, {ADDR} wrote:",
+    f"On Mon, 02 Mar 2026 09:14:07 +0100, {ADDR} sent:",
+    f"Op 2 mrt. 2026, om 09:14 heeft {ADDR} het volgende geschreven:",
+    f"mån 2 mars 2026 kl. 09:14 skrev {ADDR}:",
+    f"man. 2. mar. 2026 kl. 09:14 skrev {ADDR}:",
+    f"Den 2. mar. 2026 kl. 09.14 skrev {ADDR}:",
+    f"ma 2.3.2026 klo 9.14 {ADDR} kirjoitti:",
+    f"pon., 2 mar 2026 o 09:14 {ADDR} napisał(a):",
+    f"Dne 2. 3. 2026 v 9:14 {ADDR} napsal(a):",
+    f"пн, 2 мар. 2026 г. в 09:14, {ADDR}:",
+    f"2 Mar 2026 Pzt, 09:14 tarihinde {ADDR} şunu yazdı:",
+    f"2026年3月2日(月) 9:14 {ADDR}:",
+    f"在 2026年3月2日，09:14，{ADDR} 写道：",
+    f"2014-10-17 11:28 GMT+03:00 {ADDR}:",
 )
 QUOTE = "> Hi Dana, what happened to lead Peter Hoffmann (Globex)?\n> 1. Meeting booked\n> 5. No budget\n"
 

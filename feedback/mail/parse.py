@@ -173,7 +173,9 @@ def _parse(raw: bytes, *, max_bytes: int) -> ParsedMessage:
     if not text.strip():
         error = "empty body: no text part with content"
     elif not reply:
-        warnings.append("no text of the sender's own found (only quote or signature)")
+        warnings.append(
+            extracted.empty_reason or "no text of the sender's own found (only quote or signature)"
+        )
     return replace(
         base,
         reply_text=reply,

@@ -17,117 +17,101 @@ All patterns are anchored, use bounded repetition and only run on lines of at mo
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass
+
+from feedback.mail import lexicon as lex
 
 MAX_LINE = 400
 MAX_LINES = 5000
 
-# --- attribution lines ("On <date>, <name> wrote:"), per language --------------------------------
-# Each entry: (start pattern, end pattern). A line (or two joined lines: Gmail wraps long ones)
-# is an attribution when it matches start ... end with at most 300 characters in between.
-_ATTR_PARTS: tuple[tuple[str, str], ...] = (
-    (r"On\b", r"\b(?:wrote|writes|said)\s?:"),  # en
-    (r"Am\b", r"\bschrieb\b[^:]{0,200}:"),  # de
-    (r"", r"\bschrieb\b[^:]{0,200}:"),  # de, Outlook for Mac "X schrieb:"
-    (r"Le\b", r"\ba\s+[ée]crit\s?:"),  # fr
-    (r"El\b", r"\bescribi[óo]\s?:"),  # es
-    (r"Il\b", r"\bha\s+scritto\s?:"),  # it
-    (r"Op\b", r"\bschreef\b[^:]{0,200}:"),  # nl
-    (r"Em\b", r"\bescreveu\s?:"),  # pt
-    (r"W\s+dniu\b", r"\b(?:pisze|napisał\(a\)|napisał|napisała)\s?:"),  # pl
-    (r"(?:Den|På)\b", r"\bskrev\b[^:]{0,200}:"),  # sv/da/no
-    (r"", r"\bkirjoitti\b.{0,200}:"),  # fi: "X kirjoitti 4.3.2024 klo 10.05:"
-    # "<date> <name> <addr> wrote:" without the leading word (Gmail in sv/da/no/pl, Outlook for Mac)
-    (
-        r"",
-        r"\b(?:wrote|a écrit|escribió|ha scritto|escreveu|skrev|schreef|pisze|napisał\(a\)|napisał|"
-        r"написал\(а\)|написала|написал|napsal\(a\)|napsal|írta|yazdı)"
-        r"[^:]{0,200}:",
-    ),
+
+def _alt(words: Iterable[str]) -> str:
+    """A regex alternation of literal words, longest first, with a word boundary before words that
+    start with a letter of a spaced script (CJK runs have no boundaries)."""
+    out = []
+    for w in sorted(set(words), key=len, reverse=True):
+        esc = re.escape(w).replace(r"\ ", r"\s+")
+        out.append(rf"\b{esc}" if w[:1].isalpha() and not _CJK.match(w) else esc)
+    return "(?:" + "|".join(out) + ")"
+
+
+_CJK = re.compile(r"[\u3040-\u30ff\u3400-\u9fff]")
+
+# --- attribution lines ("On <date>, <name> wrote:"), built from the lexicon ----------------------
+# With a start word ("On", "Am", "Le", ...) any verb counts; without one only the verbs that are
+# not everyday words, and the line needs an address, a date or a name-like prefix (the guards).
+# Verbs such as "schrieb" may sit before the name ("... schrieb Anna <a@x>:"), the rest end the line.
+_ALL_VERBS = [v for vs in lex.WROTE.values() for v in vs]
+_START_WORDS = _alt(w for ws in lex.START.values() for w in ws)
+_VERB_END = (
+    rf"(?:{_alt(_ALL_VERBS)}(?:\s?\(a\))?\s?-*\s?[:：]|{_alt(lex.WROTE_BEFORE_NAME)}\b[^:：]{{0,200}}[:：])"
 )
-_ATTR_RES = tuple(
-    re.compile(rf"^\s*{start}.{{0,300}}?{end}\s*$" if start else rf"^.{{0,300}}?{end}\s*$", re.IGNORECASE)
-    for start, end in _ATTR_PARTS
+_BARE_VERBS = [v for v in _ALL_VERBS if v not in lex.WROTE_NEEDS_START]
+_VERB_END_BARE = (
+    rf"(?:{_alt(_BARE_VERBS)}(?:\s?\(a\))?\s?[:：]|{_alt(lex.WROTE_BEFORE_NAME)}\b[^:：]{{0,200}}[:：])"
 )
-# the unanchored-start patterns need an address, a date or a name-like prefix to count
-# "2014-10-17 11:28 GMT+03:00 Bob <bob@example.com>:" and CJK forms: only before ">" lines
-_WEAK_ATTR_RE = re.compile(r"^\s*\S.{0,300}?(?:@[\w.-]{1,100}>?\)?\s?[:：]|写道\s?[:：])\s*$")
+_ATTR_WITH_START = re.compile(rf"^\s*{_START_WORDS}(?![^\W\d_]).{{0,300}}?{_VERB_END}\s*$", re.IGNORECASE)
+_STRICT_VERBS = [v for v in _ALL_VERBS if v not in lex.WROTE_NEEDS_START]
+_ATTR_WITH_START_STRICT = re.compile(
+    rf"^\s*{_START_WORDS}(?![^\W\d_]).{{0,300}}?"
+    rf"(?:{_alt(_STRICT_VERBS)}(?:\s?\(a\))?\s?-*\s?[:：]|{_alt(lex.WROTE_BEFORE_NAME)}\b[^:：]{{0,200}}[:：])\s*$",
+    re.IGNORECASE,
+)
+_ADDRESS_OR_TIME = re.compile(r"@|<|\b\d{1,2}:\d{2}\b")
+_ATTR_BARE = re.compile(rf"^.{{0,300}}?{_VERB_END_BARE}\s*$", re.IGNORECASE)
+# "2014-10-17 11:28 GMT+03:00 Bob <bob@example.com>:", "2011/4/7 Bob <bob@x.com>" and CJK forms:
+# a date, then a name and an address, then nothing or a colon
+_WEAK_ATTR_RE = re.compile(r"^\s*\S.{0,300}?(?:@[\w.-]{1,100}>?\)?\s?[:：]?|写道\s?[:：])\s*$")
+_DATE_FIRST_RE = re.compile(r"^\s*\d{1,4}[-./年]\d{1,2}[-./月]\d{1,4}")
 _TIME_RE = re.compile(r"\b\d{1,2}[:.]\d{2}\b")
-# what an attribution line opens with: a start word of one of the languages above, or a date
-_START_WORDS = r"(?:On|Am|Le|El|Il|Op|Em|W\s+dniu|Den|På|Dne|В|Il giorno)"
+_MONTHS = _alt(lex.MONTHS)
+# what an attribution line opens with: a start word, a date, or a weekday/month name and a digit
 _ATTR_START_RE = re.compile(
-    rf"^\s*(?:{_START_WORDS}\b|\d{{1,4}}[-./]\d{{1,2}}|\d{{1,2}}\s+\w+\.?\s+\d{{2,4}})"
+    rf"^\s*(?:{_START_WORDS}(?![^\W\d_])|\d{{1,4}}[-./年]\d{{1,2}}|\d{{1,2}}\.?\s+{_MONTHS}\.?\s+\d{{2,4}}"
+    rf"|{_alt(lex.WEEKDAYS)}\.?,?\s+\d)",
+    re.IGNORECASE,
 )
-# where a reply sentence ends and an attribution begins on the same line
-_INLINE_START_RE = re.compile(rf"(?<=[.!?)])\s+(?={_START_WORDS}\b)")
+# where a reply sentence ends and an attribution begins on the same line ("... bla--- On Wed ...")
+_INLINE_START_RE = re.compile(rf"(?:(?<=[.!?)])\s+|(?<=\w)\s+|-{{2,}}\s*)(?={_START_WORDS}\b)")
+_SENTENCE_GAP_RE = re.compile(r"(?<=[.!?])\s+(?=\S)")
 # an address or a digit (a date, a time) makes a "<...> wrote:" line an attribution by itself
 _STRONG_GUARD = re.compile(r"@|\d")
 _ATTR_LOOSE_GUARD = re.compile(r"@|\d|^\s*\S+(?:\s+\S+){0,5}\s+\S+\s?:\s*$")
 
 # --- separators -----------------------------------------------------------------------------------
+_SEP_WORDS = _alt((*lex.ORIGINAL_MESSAGE, *lex.FORWARDED))
 _SEPARATOR_RE = re.compile(
-    r"^\s*(?:"
-    r"-{2,}\s*(?:original message|urspr[üu]ngliche nachricht|message d'origine|mensaje original|"
-    r"messaggio originale|oorspronkelijk bericht|mensagem original|wiadomo[śs][ćc] oryginalna|"
-    r"originalmeddelande|oprindelig meddelelse|opprinnelig melding|alkuper[äa]inen viesti|"
-    r"forwarded message|weitergeleitete nachricht|message transf[ée]r[ée]|mensaje reenviado|"
-    r"messaggio inoltrato|doorgestuurd bericht|mensagem encaminhada|wiadomo[śs][ćc] przekazana|"
-    r"vidarebefordrat meddelande|videresendt meddelelse|videresendt melding|v[äa]litetty viesti"
-    r")\s*-{2,}\s*"
-    r"|begin forwarded message\s?:|anfang der weitergeleiteten nachricht\s?:|"
-    r"d[ée]but du message r[ée]exp[ée]di[ée]\s?:|inicio del mensaje reenviado\s?:|"
-    r"inizio messaggio inoltrato\s?:|begin doorgestuurd bericht\s?:|"
-    r"in[íi]cio da mensagem reencaminhada\s?:"
-    r")$",
+    rf"^\s*(?:[-_=*]{{2,}}\s*{_SEP_WORDS}\s*[-_=*]{{2,}}\s*|{_alt(lex.BEGIN_FORWARDED)}\s?[:：]?"
+    rf"|[-_=*]{{2,}}\s*{_SEP_WORDS}\s?[:：]?\s*)$",
     re.IGNORECASE,
 )
-_RULE_RE = re.compile(r"^\s*_{10,}\s*$")
+# "-----Reply Message-----", "---- John Smith wrote ----", "------On 12/29/1987 ... wrote-----":
+# text between two dashed rules that names a message, or ends with a wrote-verb
+_DASHED_RE = re.compile(
+    rf"^\s*-{{2,}}\s?(?:[^-\n]{{0,60}}{_alt(lex.MESSAGE_WORDS)}[^-\n]{{0,20}}"
+    rf"|.{{0,200}}?{_alt(_ALL_VERBS)}(?:\s?\(a\))?\s?:?)\s?-{{2,}}\s*$",
+    re.IGNORECASE,
+)
+# "## Please type your reply above this line ##": everything below is the ticket's history
+_REPLY_ABOVE_RE = re.compile(
+    rf"^[\W_]{{0,10}}(?:please\s+|bitte\s+|merci de\s+|por favor,?\s+)?{_alt(lex.REPLY_ABOVE)}.{{0,40}}$",
+    re.IGNORECASE,
+)
+_FORWARD_MARK_RE = re.compile(rf"{_alt((*lex.FORWARDED, *lex.BEGIN_FORWARDED))}", re.IGNORECASE)
+_FORWARD_SUBJECT_RE = re.compile(
+    r"^\s*[*>]{0,2}\s*\S{1,12}\s?[:：]\*{0,2}\s*(?:fwd?|wg|tr|rv|enc|vs|i|doorst|fw)\s?[:：]",
+    re.IGNORECASE | re.MULTILINE,
+)
+_RULE_RE = re.compile(r"^\s*(?:_{5,}|-{5,}|={5,}|\*{5,})\s*$")
 
 # --- header blocks (Outlook "From:/Sent:/To:/Subject:" in any order and language) ----------------
-_HEADER_LABELS: dict[str, tuple[str, ...]] = {
-    "from": ("from", "von", "de", "da", "van", "od", "från", "fra", "lähettäjä", "feladó", "от"),
-    "date": (
-        "sent",
-        "date",
-        "gesendet",
-        "datum",
-        "envoyé",
-        "enviado",
-        "fecha",
-        "inviato",
-        "data",
-        "verzonden",
-        "wysłano",
-        "wysłane",
-        "skickat",
-        "sendt",
-        "lähetetty",
-        "dátum",
-        "отправлено",
-    ),
-    "to": ("to", "an", "à", "a", "para", "aan", "do", "till", "til", "vastaanottaja", "címzett", "кому"),
-    "cc": ("cc", "kopie", "cci", "bcc", "kopia", "kopio", "копия"),
-    "subject": (
-        "subject",
-        "betreff",
-        "objet",
-        "asunto",
-        "oggetto",
-        "onderwerp",
-        "assunto",
-        "temat",
-        "ämne",
-        "emne",
-        "aihe",
-        "tárgy",
-        "тема",
-    ),
-}
+_HEADER_LABELS = lex.HEADER_LABELS
 _LABEL_KIND = {label: kind for kind, labels in _HEADER_LABELS.items() for label in labels}
 _HEADER_LINE_RE = re.compile(
     r"^\s*[*>]{0,2}\s*("
     + "|".join(sorted((re.escape(x) for x in _LABEL_KIND), key=len, reverse=True))
-    + r")\s?:\*{0,2}(?:\s|$)",
+    + r")\s?(?::\*{0,2}(?:\s|$)|：)",
     re.IGNORECASE,
 )
 
@@ -141,6 +125,7 @@ class Extracted:
     text: str
     layout: str  # top | bottom | inline | no_quote
     quote_found: bool
+    empty_reason: str | None = None  # why ``text`` is empty although the body is not
 
 
 def header_kind(line: str) -> str | None:
@@ -177,26 +162,33 @@ def header_block_at(lines: list[str], i: int) -> int:
         return j - i
     if {"from", "date"} <= distinct:
         return j - i
+    # "Date: Wed, 16 May 2012 00:15:02 -0600 / To: bob@x": two labels, with a time or an address
+    block = " ".join(lines[i:j])
+    if len(distinct) == 2 and distinct & {"from", "date"} and "@" in block and _TIME_RE.search(block):
+        return j - i
     return 0
 
 
 def attribution_strength(line: str) -> int:
     """2: an attribution line; 1: only "<words> wrote:" (an attribution if a quote follows, else
     it may be the reply's own sentence: "As Tom wrote:"); 0: not one."""
-    if len(line) > MAX_LINE or ":" not in line:
+    if len(line) > MAX_LINE:
         return 0
     s = line.strip()
-    if not s.endswith(":"):
+    if not s.endswith((":", "：")):
         return 0
-    weak = False
-    for start, rx in zip(_ATTR_PARTS, _ATTR_RES, strict=True):
-        if not rx.match(s):
-            continue
-        if start[0] or _STRONG_GUARD.search(s):
+    if _ATTR_WITH_START.match(s):
+        # a real attribution carries a date or an address; "On Monday I wrote to him:" may be the
+        # reply's own sentence (an attribution only if a quote follows); "sent"/"said" need both
+        if _ATTR_WITH_START_STRICT.match(s):
+            return 2 if _STRONG_GUARD.search(s) else 1
+        return 2 if _STRONG_GUARD.search(s) and _ADDRESS_OR_TIME.search(s) else 0
+    if _ATTR_BARE.match(s):
+        if _STRONG_GUARD.search(s) or _CJK.search(s):
             return 2
         if _ATTR_LOOSE_GUARD.search(s):
-            weak = True
-    return 1 if weak else 0
+            return 1
+    return 0
 
 
 def is_attribution(line: str) -> bool:
@@ -204,41 +196,106 @@ def is_attribution(line: str) -> bool:
     return attribution_strength(line) > 0
 
 
-def split_attribution(line: str) -> tuple[str, str] | None:
-    """(reply, attribution) when a line holds both: "Sounds good. On Wed, ... wrote:"."""
-    if len(line) > MAX_LINE or not line.rstrip().endswith(":"):
+def split_attribution(line: str, quoted_next: bool = False) -> tuple[str, str] | None:
+    """(reply, attribution) when a line holds both: "Sounds good. On Wed, ... wrote:".
+
+    A verbless "<date> <name> <address>:" counts only when ``quoted_next`` (a quote follows).
+
+    The attribution part must open with a start word (or, after a sentence's end, a date or a
+    weekday) and carry a date or an address, so a sentence that merely contains "on" is never split.
+    """
+    if len(line) > MAX_LINE or not line.rstrip().endswith((":", "：")):
         return None
     for m in _INLINE_START_RE.finditer(line):
-        before, rest = line[: m.start()].rstrip(), line[m.start() :].strip()
-        if before.strip() and attribution_strength(rest) == 2 and _ATTR_START_RE.match(rest):
+        before, rest = line[: m.start()].rstrip(), line[m.end() :].strip()
+        if not before.strip() or not _ATTR_START_RE.match(rest) or attribution_strength(rest) != 2:
+            continue
+        if (
+            m.group(0).startswith("-")
+            or before.rstrip().endswith((".", "!", "?", ")"))
+            or _TIME_RE.search(rest)
+        ):
+            return before, rest
+    # after a sentence, an attribution that opens with a date or a weekday ("... ma 2.3.2026 klo")
+    for m in _SENTENCE_GAP_RE.finditer(line):
+        before, rest = line[: m.start()].rstrip(), line[m.end() :].strip()
+        if (
+            _has_own_words(before)
+            and _ATTR_START_RE.match(rest)
+            and not _BARE_TIME_RE.match(rest)
+            and _STRONG_GUARD.search(rest)
+            and (is_attribution(rest) or (quoted_next and _is_attr_text(rest)))
+        ):
             return before, rest
     return None
 
 
-def _attribution_span(lines: list[str], i: int) -> int:
-    """1 or 2 if an attribution starts at line ``i`` (Gmail wraps it over two lines), else 0.
+_DATE_WORDS = frozenset(
+    w.lower()
+    for w in (*lex.WEEKDAYS, *lex.MONTHS, *lex.DATE_GLUE, *(x for ws in lex.START.values() for x in ws))
+)
+_BARE_TIME_RE = re.compile(r"^\d{1,2}[:.]\d{2}\b(?![-./]\d)")
 
-    Two lines are joined only when the first opens like an attribution (a start word such as
-    "On"/"Am"/"Le", or a date) and the second is not an attribution of its own: a reply line
-    directly above the attribution is the reply, never part of the attribution.
+
+def _has_own_words(text: str) -> bool:
+    """Whether ``text`` has a word that is not a start word, weekday, month or number: "Le lun."
+    and "man. 2." open an attribution, they are not a reply before one."""
+    return any(t.lower() not in _DATE_WORDS and not t.isdigit() for t in re.findall(r"\w+", text))
+
+
+def _is_attr_text(text: str) -> bool:
+    """An attribution, or a dated "<date> <name> <address>:" line (Gmail's older form)."""
+    if is_attribution(text):
+        return True
+    # without a colon only the date-first form ("2011/4/7 Bob <bob@x>") counts
+    opens = _DATE_FIRST_RE.match(text) or (_ATTR_START_RE.match(text) and text.rstrip().endswith((":", "：")))
+    return bool(_WEAK_ATTR_RE.match(text) and opens and _TIME_RE.search(text))
+
+
+def _attribution_span(lines: list[str], i: int) -> int:
+    """How many lines an attribution starting at line ``i`` spans (0 if none).
+
+    Clients wrap long attributions over up to four lines, at the address ("<" / "mailto:"), before
+    "wrote:", even with blank lines between (Polymail). Lines are joined only when the first opens
+    like an attribution (a start word, a date, a weekday with a day number) and carries a digit,
+    and the next is not an attribution of its own: a reply line directly above the attribution is
+    the reply, never part of it.
     """
     line = lines[i]
     if _QUOTE_RE.match(line) or not line.strip():
         return 0
     if is_attribution(line):
         return 1
-    if i + 1 < len(lines) and lines[i + 1].strip() and not _QUOTE_RE.match(lines[i + 1]):
-        nxt = lines[i + 1]
-        wrapped_at_address = line.rstrip().endswith("<") or nxt.lstrip().startswith("<")
-        opens = _ATTR_START_RE.match(line) or (wrapped_at_address and _STRONG_GUARD.search(line))
-        if not opens or (_ATTR_START_RE.match(nxt) and is_attribution(nxt)):
+    if i + 1 >= len(lines):
+        return 0
+    nxt = lines[i + 1]
+    wrapped_at_address = line.rstrip().endswith("<") or nxt.lstrip().startswith("<")
+    opens = (_ATTR_START_RE.match(line) and _STRONG_GUARD.search(line)) or (
+        wrapped_at_address and _STRONG_GUARD.search(line)
+    )
+    if not opens:
+        return 0
+    joined = line.rstrip()
+    tight = line.rstrip()  # joined without spaces: "<\nfeedback@x> wrote:" wraps inside the address
+    for j in range(i + 1, min(i + 6, len(lines))):
+        part = lines[j].strip()
+        if _QUOTE_RE.match(lines[j]):
+            part = lines[j].lstrip()[1:].strip()  # "> wrote:" (Polymail quotes the verb's line)
+            if not re.match(rf"^{_VERB_END}\s*$", part, re.IGNORECASE):
+                return 0
+        elif not part:
+            continue
+        elif (_ATTR_START_RE.match(part) and is_attribution(part)) or header_kind(part) is not None:
             return 0
-        joined = line.rstrip() + " " + lines[i + 1].strip()
-        if len(line) <= MAX_LINE and is_attribution(joined):
-            return 2
-        # "... <\nfeedback@x> wrote:" wraps inside the address: join without a space too
-        if line.rstrip().endswith("<") and is_attribution(line.rstrip() + lines[i + 1].strip()):
-            return 2
+        joined = f"{joined[:-1]}{part}" if joined.endswith("=") else f"{joined} {part}"
+        # "...<\nfeedback@x> wrote:" wraps inside the address; "w=\nrote:" is an undecoded soft break
+        tight = f"{tight}{part}" if tight.endswith("<") else joined
+        if len(joined) > MAX_LINE:
+            return 0
+        if _is_attr_text(joined) or _is_attr_text(tight):
+            return j - i + 1
+        if _QUOTE_RE.match(lines[j]):
+            return 0
     return 0
 
 
@@ -265,13 +322,18 @@ def _marker_at(lines: list[str], i: int) -> tuple[int, bool]:
         if span == 1 and attribution_strength(line) == 1 and not quoted_next:
             return 0, False  # "As Tom wrote:" in the reply itself: no quote follows it
         return span, not quoted_next
-    if len(line) <= MAX_LINE and _WEAK_ATTR_RE.match(line) and any(ch.isdigit() for ch in line):
+    if (
+        _WEAK_ATTR_RE.match(line)
+        and any(ch.isdigit() for ch in line)
+        and (line.rstrip().endswith((":", "：")) or _DATE_FIRST_RE.match(line))
+    ):
         nxt = _next_content(lines, i + 1)
         if nxt < len(lines) and _QUOTE_RE.match(lines[nxt]):
             return 1, False
-        if _TIME_RE.search(line):  # a date and time before "<addr>:" is an attribution on its own
+        # a line opening with a date, with a time before "<addr>:", is an attribution on its own
+        if _TIME_RE.search(line) and (_DATE_FIRST_RE.match(line) or _ATTR_START_RE.match(line)):
             return 1, True
-    if _SEPARATOR_RE.match(line):
+    if _SEPARATOR_RE.match(line) or _DASHED_RE.match(line) or _REPLY_ABOVE_RE.match(line):
         return 1, True
     if _RULE_RE.match(line):
         nxt = _next_content(lines, i + 1)
@@ -290,10 +352,11 @@ def extract_reply(text: str) -> Extracted:
     fragment = 0
     quote_found = False
     seen_quote_before_text = False
+    forwarded = False
     i, n = 0, len(lines)
     while i < n:
         line = lines[i]
-        if _QUOTE_RE.match(line):
+        if _QUOTE_RE.match(line) or _quote_continuation(lines, i):
             quote_found = True
             if not own:
                 seen_quote_before_text = True
@@ -301,14 +364,32 @@ def extract_reply(text: str) -> Extracted:
                 fragment += 1
             i += 1
             continue
-        split = split_attribution(line) if not _QUOTE_RE.match(line) else None
+        nxt = _next_content(lines, i + 1)
+        quoted_next = nxt < n and bool(_QUOTE_RE.match(lines[nxt]))
+        split = split_attribution(line, quoted_next) if not _QUOTE_RE.match(line) else None
         if split is not None:  # "Sounds good. On Wed, ... wrote:": the reply, then the marker
             own.append((fragment, split[0]))
             lines[i] = split[1]
         span, unquoted = _marker_at(lines, i)
+        # a header block first of all: the message's own printed headers (text follows), unless
+        # its subject says it is a forward
+        if (
+            span
+            and unquoted
+            and not own
+            and not quote_found
+            and header_kind(line) is not None
+            and not _FORWARD_SUBJECT_RE.search("\n".join(lines[i : i + span]))
+        ):
+            i += span
+            continue
         if span:
             quote_found = True
             if unquoted:
+                forwarded = bool(
+                    _FORWARD_MARK_RE.search(line)
+                    or _FORWARD_SUBJECT_RE.search("\n".join(lines[i : i + span + 6]))
+                )
                 break
             if own and own[-1][0] == fragment:
                 fragment += 1
@@ -331,4 +412,30 @@ def extract_reply(text: str) -> Extracted:
     else:
         layout = "top"
     joiner = "\n" if layout == "inline" else "\n\n"
-    return Extracted(text=joiner.join(p.strip() for p in parts), layout=layout, quote_found=quote_found)
+    reason = None
+    if not parts and quote_found:
+        reason = (
+            "forward only: the message forwards another one and adds no text of its own"
+            if forwarded
+            else "quote only: no text of the sender's own above, beside or below the quoted message"
+        )
+    return Extracted(
+        text=joiner.join(p.strip() for p in parts),
+        layout=layout,
+        quote_found=quote_found,
+        empty_reason=reason,
+    )
+
+
+def _quote_continuation(lines: list[str], i: int) -> bool:
+    """An unquoted line that belongs to the quote around it: the rest of a quoted line broken at
+    an undecoded quoted-printable soft break ("...w=" / "rote:"), or a wrapped link piece such as
+    "(http://x.example/c) >" squeezed between two quoted lines."""
+    line = lines[i]
+    if not line.strip() or i == 0 or not _QUOTE_RE.match(lines[i - 1]):
+        return False
+    if lines[i - 1].rstrip().endswith("=") and len(line.strip()) < 80:
+        return True
+    piece = line.strip()
+    link_piece = piece[0] in "(<[_" or piece.endswith(">")
+    return link_piece and i + 1 < len(lines) and bool(_QUOTE_RE.match(lines[i + 1]))

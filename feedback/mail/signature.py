@@ -13,7 +13,13 @@ from __future__ import annotations
 
 import re
 
-_SIG_DELIM = re.compile(r"^--\s?$")  # RFC 3676 "-- " (and a bare "--"): always a signature
+from feedback.mail import lexicon as lex
+from feedback.mail.lexicon import words_of
+
+_SIG_DELIM = re.compile(r"^--\s?$")
+_RULE = re.compile(
+    r"^\s*[-_=]{10,}\s*$"
+)  # a long rule: a list or company footer below it  # RFC 3676 "-- " (and a bare "--"): always a signature
 _SOFT_DELIM = re.compile(r"^\s*[-—–_=*~]{1,120}\s*$")  # a rule: a signature only if what follows is one
 _MOBILE_FOOTER = re.compile(
     r"^\s*(?:"
@@ -26,6 +32,39 @@ _MOBILE_FOOTER = re.compile(
     r")$",
     re.IGNORECASE,
 )
+
+
+def _words_alt(words: tuple[str, ...]) -> str:
+    return "(?:" + "|".join(re.escape(w) for w in sorted(set(words), key=len, reverse=True)) + ")"
+
+
+# "Sent with Proton Mail secure email.", "Get the Yahoo Mail app for Android", "Enviado desde mi
+# Samsung", "iPhoneから送信": a sent-phrase of the lexicon and a device or app name, no comma; a
+# "Sent from/with ..." line of a few words without punctuation is a footer too (a joke signature)
+_DEVICE_WORDS = _words_alt(lex.DEVICES)
+_APP_FOOTER = re.compile(
+    rf"^\s*{_words_alt(lex.SENT_FROM)}(?:\b|(?<=[\u3400-\u9fff]))[^,;]{{0,60}}?{_DEVICE_WORDS}\b.{{0,80}}$"
+    rf"|^\s*\S{{1,30}}?{_words_alt(lex.DEVICE_FIRST_SENT)}\S{{0,10}}$",
+    re.IGNORECASE,
+)
+_SENT_SHORT = re.compile(
+    r"^\s*(?:sent|envoy[ée]|enviado|inviato|verzonden|gesendet|skickat|sendt|wys[łl]ane|odesl[áa]no)"
+    r"\s+(?:from|with|via|using|de|desde|da|con|vanaf|met|von|mit|fr[åa]n|fra|z|med)"
+    r"\s+[^\W\d_][\w'’ -]{0,50}$",
+    re.IGNORECASE,
+)
+
+
+def is_client_footer(line: str) -> bool:
+    """A mobile or app footer line ("Sent from my iPhone", "Get Outlook for iOS", ...)."""
+    s = line.strip()
+    if not s or len(s) > 120:
+        return False
+    if _MOBILE_FOOTER.match(s) and "," not in s and not re.search(r"[.!?]\s*$", s.rstrip(".").strip() + "x"):
+        return True
+    return bool(_APP_FOOTER.match(s) or (_SENT_SHORT.match(s) and len(s.split()) <= 8))
+
+
 _SIGN_OFF_WORDS = (
     r"thanks(?: again| so much| a lot)?|thank you(?: very much)?|many thanks|thx|tks|ty|cheers|best|"
     r"all the best|best wishes|best regards|kind regards|warm regards|warmest regards|regards|"
@@ -41,12 +80,34 @@ _SIGN_OFF_WORDS = (
     r"obrigad[oa]|atenciosamente|abra[çc]os|cumprimentos|"
     r"pozdrawiam|z powa[żz]aniem|dzi[ęe]kuj[ęe]|"
     r"mvh|med vänliga hälsningar|vänliga hälsningar|hälsningar|med venlig hilsen|venlig hilsen|"
-    r"vennlig hilsen|hilsen|tack|tak|takk|ystävällisin terveisin|terveisin|kiitos"
+    r"vennlig hilsen|hilsen|tack|tak|takk|ystävällisin terveisin|terveisin|kiitos|"
+    r"kh|vh|bh|hg|bg|rgds|cdlt|slds|pzdr|mvg|"
+    r"с уважением|всего доброго|спасибо|s pozdravem|se srdečným pozdravem|děkuji|díky|"
+    r"saygılarımla|iyi çalışmalar|teşekkürler|kind regards and thanks"
 )
 _SIGN_OFF = re.compile(
     rf"^\s*(?:{_SIGN_OFF_WORDS})\s?[,.!;:—–-]{{0,3}}(?:\s?[^\w\s]{{1,4}})?\s*$", re.IGNORECASE
 )
-_SIGN_OFF_NAMED = re.compile(rf"^\s*(?:{_SIGN_OFF_WORDS})\s?[,!—–-]{{1,2}}\s*(\S.{{0,40}})$", re.IGNORECASE)
+_SIGN_OFF_NAMED = re.compile(
+    rf"^\s*(?:{_SIGN_OFF_WORDS})(?:\s?[,!—–-]{{1,2}}\s*|\s+)(\S.{{0,40}})$", re.IGNORECASE
+)
+_AMBIGUOUS_SIGN_OFF = re.compile(r"^\s*(?:best|ty|tak|tack|takk|yours|br|cheers|thanks)\s+\w", re.IGNORECASE)
+# "-Sam", "- Anna Berg", "/John", "~ Jo": a name signed with a dash or slash
+_DASH_NAME = re.compile(r"^\s*[-–—~/]\s?([^\W\d_][\w'’.-]*(?:\s[^\W\d_][\w'’.-]*){0,2})\s*$")
+# "JK", "A.B.": bare initials as the last line (not a short answer such as "OK" or "NO")
+_INITIALS = re.compile(r"^\s*(?:[A-ZÀ-Ý]\.?){1,3}\s*$")
+_SHORT_ANSWERS = frozenset(words_of("ok no na si ja nej nee oui non yes sí да нет ne nie tak ano"))
+
+
+def _signed_name(name: str, from_name: str | None) -> bool:
+    """The name after a sign-off or dash: the sender's, or one to three capitalised words."""
+    if is_name_line(name, from_name):
+        return True
+    words = [w for w in name.split() if w.lower() not in _NAME_PARTICLES]
+    return 1 <= len(words) <= 3 and all(w[:1].isupper() for w in words) and not _SENTENCE_END.search(name)
+
+
+_NAME_PARTICLES = frozenset(words_of("de van von der den da di la le du del dos das ten ter zu af"))
 _CONTACT = re.compile(
     r"(?:\+?\d[\d ()./-]{6,}\d|@|https?://|www\.|\.[a-z]{2,6}\b|\||\bT:|\bM:|\bP:|\bTel\b|\bPhone\b|"
     r"\bMobile?\b|\bFax\b|☎|✆)",
@@ -59,7 +120,10 @@ _DISCLAIMER = re.compile(
     r"amtsgericht|handelsregister|gesch[äa]ftsf[üu]hr|sitz der gesellschaft|ust-?id|"
     r"siret|rcs\b|capital social|si[èe]ge social|registro mercantil|cif\b)"
     r"|diese (?:e-?mail|nachricht)|ce (?:message|courriel|e-?mail)|este (?:mensaje|correo)|"
-    r"questo messaggio|please consider the environment)",
+    r"questo messaggio|please consider the environment|dit (?:e-?mail)?bericht|deze e-?mail|"
+    r"esta mensagem|este e-?mail|detta (?:e-?post)?meddelande|denne (?:e-?mail|meddelelse|meldingen)|"
+    r"tämä (?:sähköposti)?viesti|ta wiadomość|tato (?:e-?mailová )?zpráva|это (?:сообщение|письмо)|"
+    r"bu e-?posta|この(?:電子)?メール|本邮件|此邮件)",
     re.IGNORECASE,
 )
 _ABBREV_END = re.compile(r"(?:^|\s)(?:[A-Z][a-z]{0,3}|[A-Z](?:\.[A-Z])+)\.$")
@@ -149,13 +213,17 @@ def split_signature(text: str, from_name: str | None = None) -> tuple[str, str |
     lines = text.split("\n")
     sig_parts: list[str] = []
     # 1. "-- " delimiter (the last one that leaves some text above it)
+    # (a delimiter with only delimiters above it, "--\n-- \nAnna", is a signature from the first)
     for i, line in enumerate(lines):
-        if _SIG_DELIM.match(line.rstrip()) and any(x.strip() for x in lines[:i]):
+        above = [x for x in lines[:i] if x.strip()]
+        if _SIG_DELIM.match(line.rstrip()) and above:
+            if all(_SIG_DELIM.match(x.rstrip()) for x in above):
+                i = next(k for k, x in enumerate(lines) if x.strip())
             sig_parts.append("\n".join(lines[i + 1 :]).strip("\n"))
             lines = lines[:i]
             break
-    # 2. mobile footers at the end
-    while lines and (not lines[-1].strip() or _MOBILE_FOOTER.match(lines[-1])):
+    # 2. mobile and app footers at the end
+    while lines and (not lines[-1].strip() or is_client_footer(lines[-1])):
         if lines[-1].strip():
             sig_parts.insert(0, lines[-1].strip())
         lines.pop()
@@ -170,16 +238,26 @@ def split_signature(text: str, from_name: str | None = None) -> tuple[str, str |
                 continue
             s = lines[i]
             starts_par = not lines[i - 1].strip()
-            if _SIGN_OFF.match(s) or (
-                _SIGN_OFF_NAMED.match(s) and is_name_line(_SIGN_OFF_NAMED.match(s).group(1), from_name)  # type: ignore[union-attr]
-            ):
+            named = _SIGN_OFF_NAMED.match(s) or _DASH_NAME.match(s)
+            if named and _AMBIGUOUS_SIGN_OFF.match(s):
+                named = None  # "Best Buy", "Tak Lee": a word that is a sign-off only with a comma
+            last = i == content[-1]
+            initials = (
+                last and _INITIALS.match(s) and s.strip().replace(".", "").lower() not in _SHORT_ANSWERS
+            )
+            if _SIGN_OFF.match(s) or (named and _signed_name(named.group(1), from_name)) or initials:
                 if _tail_is_signature(lines, i + 1, from_name):
                     cut = i
                     break
-            elif starts_par and (
+            elif (starts_par or _RULE.match(s)) and (
                 (is_name_line(s, from_name) and _tail_is_signature(lines, i + 1, from_name))
                 or (
                     _SOFT_DELIM.match(s)
+                    and _tail_is_signature(lines, i + 1, from_name)
+                    and _has_identity(lines, i + 1, from_name)
+                )
+                or (
+                    _RULE.match(s)
                     and _tail_is_signature(lines, i + 1, from_name)
                     and _has_identity(lines, i + 1, from_name)
                 )
