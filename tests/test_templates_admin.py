@@ -323,6 +323,9 @@ def test_preview_a_real_lead_in_its_reps_language(env: dict[str, str], engine: E
 
 def test_check_refuses_a_subject_with_a_line_break_from_a_variable() -> None:
     ctx = sample_context(load_taxonomy(), "Sales Feedback", "reminder", "en")
-    source = "{% block subject %}{{ rep.first_name }}\n{{ about }}{% endblock %}{% block text %}x{% endblock %}{% block html %}x{% endblock %}"
+    source = (
+        "{% block subject %}{{ rep.first_name }}\n{{ about }}{% endblock %}"
+        "{% block text %}x{% endblock %}{% block html %}x{% endblock %}"
+    )
     with pytest.raises(TemplateError, match="line break"):
         Renderer().check("reminder", source, ctx)
