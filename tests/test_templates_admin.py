@@ -329,3 +329,34 @@ def test_check_refuses_a_subject_with_a_line_break_from_a_variable() -> None:
     )
     with pytest.raises(TemplateError, match="line break"):
         Renderer().check("reminder", source, ctx)
+
+
+def test_a_reply_to_the_acknowledgement_corrects_the_recorded_answer(
+    engine: Engine, settings: Settings, tmp_path: Path
+) -> None:
+    settings, outbox = _world(engine, settings, tmp_path, "de")
+    with Session(engine) as s:
+        request = s.exec(select(FeedbackRequest).where(FeedbackRequest.kind == "disposition")).one()
+    _reply(engine, settings, request, "Abgelehnt, die haben kein Budget.")
+    before = set(mailbox.Maildir(outbox, create=False).keys())
+    notice = send_notice(
+        engine,
+        settings,
+        MaildirTransport(outbox),
+        template="acknowledgement",
+        request_id=request.id or 0,
+        subject="Re: Lead",
+        now=T0,
+    )
+    assert asyncio.run(notice)
+    box = mailbox.Maildir(outbox, create=False)
+    (key,) = set(box.keys()) - before
+    ack = box[key]
+    assert "Erfasst: Abgelehnt — Kein Budget." in _parts(ack)["plain"]
+    assert f"+{request.token}@" in ack["From"]  # a reply to it goes to the same request
+    _reply(engine, settings, request, "Sorry, verwechselt: angenommen, Termin ist vereinbart.")
+    with Session(engine) as s:
+        answers = s.exec(
+            select(Response).where(Response.request_id == request.id).order_by(Response.id)
+        ).all()
+    assert [(r.outcome, r.is_current) for r in answers] == [("rejected", False), ("accepted", True)]
