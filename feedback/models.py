@@ -244,6 +244,8 @@ class OutboundMail(SQLModel, table=True):
     message_id: str = ""
     request_id: int | None = Field(default=None, foreign_key="feedback_request.id", index=True)
     sent_at: NaiveDatetime = Field(default_factory=utcnow)
+    # the template version it was written with, language-prefixed ("de/override-3"); None: no template
+    template_version: str | None = None
 
 
 class TemplateOverride(SQLModel, table=True):

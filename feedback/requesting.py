@@ -357,6 +357,7 @@ async def send_due_requests(
                 message_id=request.message_id,
                 request_id=request.id,
                 sent_at=now,
+                template_version=rendered.version,
             )
             session.add(outbound)
             if dry_run:
@@ -461,6 +462,7 @@ async def _build_and_send(
         message_id=message_id,
         request_id=request.id if request is not None else None,
         sent_at=now,
+        template_version=rendered.version,
     )
     session.add(outbound)
     session.commit()

@@ -10,15 +10,33 @@ from email.message import EmailMessage
 from pathlib import Path
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 from typer.testing import CliRunner
 
 from cli.main import app
-from feedback.models import Deal, FeedbackRequest, Lead, Rep, Response, ResponseReason, TemplateOverride
+from feedback.models import (
+    Deal,
+    FeedbackRequest,
+    Lead,
+    OutboundMail,
+    Rep,
+    Response,
+    ResponseReason,
+    TemplateOverride,
+)
 from feedback.outbound import MaildirTransport
 from feedback.processing import process_message
-from feedback.rendering import LANGUAGES, TEMPLATE_NAMES, Renderer, TemplateError, option_groups
+from feedback.rendering import (
+    LANGUAGES,
+    TEMPLATE_NAMES,
+    Renderer,
+    TemplateError,
+    header_problem,
+    option_groups,
+)
 from feedback.requesting import send_due_requests, send_notice
 from feedback.settings import Settings
 from feedback.store import Incoming, store_batch
@@ -98,6 +116,8 @@ def test_german_rep_gets_german_request_with_german_options_and_the_german_reply
     with Session(engine) as s:
         requests = s.exec(select(FeedbackRequest)).all()
         assert all(r.template_version.startswith("de/shipped-") for r in requests)
+        mails = s.exec(select(OutboundMail)).all()
+        assert mails and all((m.template_version or "").startswith("de/shipped-") for m in mails)
         lead_request = next(r for r in requests if r.lead_id is not None)
     _reply(engine, settings, lead_request, "Abgelehnt, die haben kein Budget.")
     with Session(engine) as s:
@@ -360,3 +380,20 @@ def test_a_reply_to_the_acknowledgement_corrects_the_recorded_answer(
             select(Response).where(Response.request_id == request.id).order_by(Response.id)
         ).all()
     assert [(r.outcome, r.is_current) for r in answers] == [("rejected", False), ("accepted", True)]
+    with Session(engine) as s:
+        ack_row = s.exec(select(OutboundMail).where(OutboundMail.purpose == "acknowledgement")).one()
+    assert (ack_row.template_version or "").startswith("de/shipped-")
+
+
+@given(st.text(max_size=60))
+def test_a_subject_passes_the_header_check_only_as_one_nonempty_clean_line(value: str) -> None:
+    problem = header_problem("subject", value)
+    clean = value.strip()
+    if (
+        not clean
+        or any(c in clean for c in "\r\n")
+        or any((ord(c) < 32 and c != "\t") or ord(c) == 127 for c in clean)
+    ):
+        assert problem is not None
+    else:
+        assert problem is None

@@ -1,4 +1,4 @@
-"""Templates per language, with a comment on each version
+"""Templates per language, with a comment on each version; the version each mail was sent with
 
 Revision ID: 0016
 Revises: 0015
@@ -23,8 +23,10 @@ def upgrade() -> None:
         sa.Column("language", sa.String(length=8), nullable=False, server_default="en"),
     )
     op.add_column("template_override", sa.Column("comment", sa.String(), nullable=True))
+    op.add_column("outbound_mail", sa.Column("template_version", sa.String(), nullable=True))
 
 
 def downgrade() -> None:
+    op.execute("ALTER TABLE outbound_mail DROP COLUMN template_version")
     op.execute("ALTER TABLE template_override DROP COLUMN comment")
     op.execute("ALTER TABLE template_override DROP COLUMN language")
