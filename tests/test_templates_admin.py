@@ -249,6 +249,7 @@ def env(tmp_path: Path, database_url: str, engine: Engine) -> dict[str, str]:
         "FEEDBACK_DATA_DIR": str(tmp_path / "var"),
         "FEEDBACK_DATABASE_URL": database_url,
         "FEEDBACK_CONFIG": str(config),
+        "FEEDBACK_SECRET": "test-secret",  # a PostgreSQL URL counts as production
         "COLUMNS": "200",
     }
 
