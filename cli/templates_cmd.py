@@ -1,14 +1,19 @@
-"""``feedback templates``: list, show, edit (versioned, sandboxed) and preview the email templates."""
+"""``feedback templates``: list, show, preview, edit, validate, history, diff, rollback, reset.
+
+Templates exist per language (``--lang``, default English); every edit and rollback is a new
+version with its author, time and comment, validated in the sandbox before it is used.
+"""
 
 from __future__ import annotations
 
 import getpass
+from collections.abc import Callable
+from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Any
 
 import typer
-from sqlalchemy import func
-from sqlmodel import Session, col, select
+from sqlmodel import Session
 
 from cli.common import (
     ConfigOption,
@@ -20,145 +25,301 @@ from cli.common import (
     open_engine,
     render_rows,
 )
-from feedback.models import TemplateOverride
-from feedback.rendering import (
-    TEMPLATE_NAMES,
-    Renderer,
-    RenderLimits,
-    TemplateError,
-    option_groups,
-    shipped_source,
+from feedback.rendering import LANGUAGES, TEMPLATE_NAMES, RenderedMail, TemplateError, template_key
+from feedback.settings import Settings
+from feedback.template_preview import preview_context
+from feedback.template_store import (
+    TemplateStoreError,
+    check_language,
+    check_name,
+    diff,
+    history,
+    install,
+    load_renderer,
+    reset,
+    rollback,
+    sample_context,
+    source_of,
+    validate_source,
 )
-from feedback.requesting import load_renderer
 
 app = typer.Typer(no_args_is_help=True)
 
-
-def _sample_context(settings: Any, name: str) -> dict[str, Any]:
-    kind = "winloss" if name.startswith("winloss") else "disposition"
-    return {
-        "rep": {"name": "Dana Whitfield", "first_name": "Dana", "email": "dana@example.com", "team": "East"},
-        "lead": {
-            "name": "Peter Hoffmann",
-            "company": "Globex",
-            "title": "VP Operations",
-            "email": "p@globex.example",
-            "campaign": "Q4 Webinar",
-            "source": "Webinar",
-            "assigned_on": "November 2, 2026",
-            "crm_id": "L-1",
-        },
-        "deal": {
-            "name": "Globex - Platform",
-            "company": "Globex",
-            "amount_text": "48,000 USD",
-            "result": "won",
-            "closed_on": "November 20, 2026",
-            "crm_id": "D-1",
-        },
-        "options": option_groups(settings.taxonomy.kind(kind)),
-        "sender_name": settings.from_name,
-        "about": "lead Peter Hoffmann (Globex)",
-        "original_subject": "Lead",
-        "sent_on": "November 2, 2026",
-        "reminders": 2,
-        "summary": "accepted",
-        "reply_excerpt": "hmm, let me check",
-        "items": [{"about": "lead Peter Hoffmann (Globex)", "reply_excerpt": "hmm, let me check"}],
-        "current": None,
-    }
+NameArg = Annotated[str, typer.Argument(help=f"Template name: {', '.join(TEMPLATE_NAMES)}.")]
+LangOption = Annotated[
+    str, typer.Option("--lang", help=f"Language of the template ({', '.join(LANGUAGES)}; others fall back).")
+]
+CommentOption = Annotated[
+    str | None, typer.Option("--comment", "-m", help="Why this version (kept in history).")
+]
 
 
-def _check_name(name: str) -> None:
-    if name not in TEMPLATE_NAMES:
-        fail(f"no template named {name!r}", hint=f"templates: {', '.join(TEMPLATE_NAMES)}")
+class Part(StrEnum):
+    text = "text"
+    html = "html"
+
+
+def _name(name: str) -> None:
+    try:
+        check_name(name)
+    except TemplateStoreError as exc:
+        fail(str(exc))
+
+
+def _lang(lang: str) -> str:
+    try:
+        return check_language(lang)
+    except TemplateStoreError as exc:
+        fail(str(exc))
+
+
+def _read(file: Path) -> str:
+    try:
+        return file.read_text("utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        fail(f"cannot read {file}: {getattr(exc, 'strerror', None) or exc}")
+
+
+def _context_for(settings: Settings, name: str) -> Callable[[str], dict[str, Any]]:
+    return lambda lang: sample_context(settings.taxonomy, settings.from_name, name, lang)
+
+
+def _show(mail: RenderedMail, part: Part) -> None:
+    console.print(f"[bold]Subject:[/] {mail.subject}  [dim]({mail.version})[/]")
+    print(mail.html if part is Part.html else mail.text)
 
 
 @app.command("list")
-def list_templates(config: ConfigOption = None, fmt: FormatOption = OutputFormat.table) -> None:
-    """Every template and the version in use (shipped or an admin override)."""
+def list_templates(
+    config: ConfigOption = None,
+    fmt: FormatOption = OutputFormat.table,
+    lang: Annotated[str | None, typer.Option("--lang", help="Only this language.")] = None,
+) -> None:
+    """Every template in every language and the version in use (override, shipped, or English)."""
+    langs = [_lang(lang)] if lang else list(LANGUAGES)
     settings = get_settings(config)
     with open_engine(settings) as engine, Session(engine) as session:
         renderer = load_renderer(session, settings)
-        rows = [
-            {
-                "template": n,
-                "version": renderer.version(n),
-                "source": "override" if n in renderer.overrides else "shipped",
-            }
-            for n in TEMPLATE_NAMES
-        ]
+    rows = []
+    for n in TEMPLATE_NAMES:
+        for code in langs:
+            key = renderer.resolve(n, code)
+            source = "override" if key in renderer.overrides else "shipped"
+            if key != template_key(n, code):
+                source += " (English fallback)"
+            rows.append({"template": n, "lang": code, "version": renderer.version(n, code), "source": source})
     render_rows(rows, fmt=fmt, title="Email templates")
 
 
 @app.command("show")
-def show(name: Annotated[str, typer.Argument(help="Template name.")], config: ConfigOption = None) -> None:
-    """Print a template's source (the version in use)."""
-    _check_name(name)
+def show(
+    name: NameArg,
+    config: ConfigOption = None,
+    lang: LangOption = "en",
+    version: Annotated[
+        str | None, typer.Option("--version", help="A stored version number, or 'shipped'.")
+    ] = None,
+) -> None:
+    """Print a template's source: the version in use, or a stored or shipped one."""
+    _name(name)
+    code = _lang(lang)
     settings = get_settings(config)
     with open_engine(settings) as engine, Session(engine) as session:
-        renderer = load_renderer(session, settings)
-    print(renderer.overrides.get(name) or shipped_source(name), end="")
+        if version is None:
+            print(load_renderer(session, settings).source(name, code), end="")
+            return
+        try:
+            source, _ = source_of(session, name, version, code)
+        except TemplateStoreError as exc:
+            fail(str(exc))
+    print(source, end="")
 
 
 @app.command("preview")
 def preview(
-    name: Annotated[str, typer.Argument(help="Template name.")],
+    name: NameArg,
     config: ConfigOption = None,
-    html: Annotated[bool, typer.Option(help="Print the HTML part instead of the text.")] = False,
+    lang: Annotated[
+        str | None, typer.Option("--lang", help="Language (default: the record's rep's, else en).")
+    ] = None,
+    file: Annotated[
+        Path | None, typer.Option("--file", help="Render this source instead of the installed one.")
+    ] = None,
+    lead: Annotated[str | None, typer.Option("--lead", help="Use this lead (id or CRM id).")] = None,
+    deal: Annotated[str | None, typer.Option("--deal", help="Use this deal (id or CRM id).")] = None,
+    part: Annotated[Part, typer.Option("--part", help="Which part to print.")] = Part.text,
+    html: Annotated[bool, typer.Option(help="Same as --part html.")] = False,
 ) -> None:
-    """Render a template with sample data."""
-    _check_name(name)
+    """Render a template with sample data or a real lead or deal; with --file, before installing it."""
+    _name(name)
+    code = _lang(lang) if lang else None
     settings = get_settings(config)
+    source = _read(file) if file is not None else None
     with open_engine(settings) as engine, Session(engine) as session:
-        renderer = load_renderer(session, settings)
-    try:
-        mail = renderer.render(name, _sample_context(settings, name))
-    except TemplateError as exc:
-        fail(str(exc))
-    console.print(f"[bold]Subject:[/] {mail.subject}  [dim]({mail.version})[/]")
-    print(mail.html if html else mail.text)
+        try:
+            context, code = preview_context(session, settings, name, code, lead=lead, deal=deal)
+            renderer = load_renderer(session, settings)
+            if source is not None:
+                mail = validate_source(name, source, code, context, renderer=renderer)
+            else:
+                mail = renderer.render(name, context, lang=code)
+        except (TemplateError, TemplateStoreError) as exc:
+            fail(str(exc))
+    _show(mail, Part.html if html else part)
+
+
+@app.command("validate")
+def validate(
+    target: Annotated[str, typer.Argument(help="A template file, or the name of an installed template.")],
+    config: ConfigOption = None,
+    name: Annotated[
+        str | None, typer.Option("--name", help="The template a file is for (default: the file's stem).")
+    ] = None,
+    lang: Annotated[
+        str | None, typer.Option("--lang", help="Language (default: a file's folder if it is one, else en).")
+    ] = None,
+) -> None:
+    """Check a file (or the installed template) as `edit` would, without installing anything."""
+    settings = get_settings(config)
+    path = Path(target)
+    if path.is_file():
+        template = name or path.name.removesuffix(".j2")
+        code = _lang(lang or (path.parent.name if path.parent.name in LANGUAGES else "en"))
+        _name(template)
+        sources = {code: _read(path)}
+    else:
+        template = target
+        _name(template)
+        with open_engine(settings) as engine, Session(engine) as session:
+            renderer = load_renderer(session, settings)
+        sources = {c: renderer.source(template, c) for c in ([_lang(lang)] if lang else LANGUAGES)}
+    for code, source in sources.items():
+        context = sample_context(settings.taxonomy, settings.from_name, template, code)
+        try:
+            mail = validate_source(template, source, code, context)
+        except TemplateError as exc:
+            fail(f"{exc} ({code})", hint="fix the template and validate it again.")
+        console.print(f"{template} ({code}): ok. Subject: {mail.subject}")
 
 
 @app.command("edit")
 def edit(
-    name: Annotated[str, typer.Argument(help="Template name.")],
+    name: NameArg,
     file: Annotated[Path, typer.Option("--file", help="New template source (blocks subject, text, html).")],
     config: ConfigOption = None,
+    lang: LangOption = "en",
+    comment: CommentOption = None,
 ) -> None:
     """Install a new version of a template after compiling and test-rendering it in the sandbox."""
-    _check_name(name)
+    _name(name)
+    code = _lang(lang)
     settings = get_settings(config)
-    try:
-        source = file.read_text("utf-8")
-    except OSError as exc:
-        fail(f"cannot read {file}: {exc.strerror}")
-    try:
-        Renderer(limits=RenderLimits.from_settings(settings)).check(
-            name, source, _sample_context(settings, name)
-        )
-    except TemplateError as exc:
-        fail(str(exc), hint="nothing was changed; fix the template and run the command again.")
+    source = _read(file)
     with open_engine(settings) as engine, Session(engine) as session:
-        last = session.exec(
-            select(func.max(TemplateOverride.version)).where(TemplateOverride.name == name)
-        ).one()
-        version = (last or 0) + 1
-        session.add(TemplateOverride(name=name, version=version, source=source, created_by=getpass.getuser()))
-        session.commit()
-    console.print(f"Template {name} is now override-{version}; new mail uses it.")
+        try:
+            row = install(
+                session,
+                name=name,
+                lang=code,
+                source=source,
+                context=sample_context(settings.taxonomy, settings.from_name, name, code),
+                author=getpass.getuser(),
+                comment=comment,
+            )
+        except TemplateError as exc:
+            fail(str(exc), hint="nothing was changed; fix the template and run the command again.")
+    console.print(f"Template {name} ({code}) is now override-{row.version}; new mail uses it.")
+
+
+@app.command("history")
+def history_cmd(
+    name: NameArg,
+    config: ConfigOption = None,
+    fmt: FormatOption = OutputFormat.table,
+    lang: Annotated[str | None, typer.Option("--lang", help="Only this language.")] = None,
+) -> None:
+    """Every stored version of a template: who, when, why, and which one is in use."""
+    _name(name)
+    code = _lang(lang) if lang else None
+    settings = get_settings(config)
+    with open_engine(settings) as engine, Session(engine) as session:
+        versions = history(session, name, code)
+    if not versions:
+        console.print(f"{name} has no stored versions: the shipped text is in use.")
+        return
+    rows = [
+        {
+            "version": v.version,
+            "lang": v.language,
+            "created": v.created_at,
+            "author": v.author,
+            "comment": v.comment,
+            "state": "in use" if v.in_use else ("superseded" if v.active else "reset"),
+        }
+        for v in versions
+    ]
+    render_rows(rows, fmt=fmt, title=f"Versions of {name}")
+
+
+@app.command("diff")
+def diff_cmd(
+    name: NameArg,
+    a: Annotated[str, typer.Argument(help="A version number, or 'shipped'.")],
+    b: Annotated[str, typer.Argument(help="A version number, or 'shipped'.")],
+    config: ConfigOption = None,
+    lang: Annotated[str, typer.Option("--lang", help="Language of 'shipped'.")] = "en",
+) -> None:
+    """Show what changed between two versions (unified diff)."""
+    _name(name)
+    code = _lang(lang)
+    settings = get_settings(config)
+    with open_engine(settings) as engine, Session(engine) as session:
+        try:
+            text = diff(session, name, a, b, code)
+        except TemplateStoreError as exc:
+            fail(str(exc))
+    print(text or f"{name}: versions {a} and {b} are identical.", end="" if text else "\n")
+
+
+@app.command("rollback")
+def rollback_cmd(
+    name: NameArg,
+    to: Annotated[int, typer.Option("--to", help="The version to restore (see `templates history`).")],
+    config: ConfigOption = None,
+    comment: CommentOption = None,
+) -> None:
+    """Make an earlier version current again (stored as a new version, so history stays complete)."""
+    _name(name)
+    settings = get_settings(config)
+    with open_engine(settings) as engine, Session(engine) as session:
+        try:
+            row = rollback(
+                session,
+                name=name,
+                to=to,
+                context_for=_context_for(settings, name),
+                author=getpass.getuser(),
+                comment=comment,
+            )
+        except TemplateStoreError as exc:
+            fail(str(exc))
+        except TemplateError as exc:
+            fail(f"version {to} no longer renders: {exc}", hint="edit the template instead.")
+    console.print(
+        f"Template {name} ({row.language}) is now override-{row.version}, the text of version {to}."
+    )
 
 
 @app.command("reset")
-def reset(name: Annotated[str, typer.Argument(help="Template name.")], config: ConfigOption = None) -> None:
+def reset_cmd(
+    name: NameArg,
+    config: ConfigOption = None,
+    lang: Annotated[str | None, typer.Option("--lang", help="Only this language (default: all).")] = None,
+) -> None:
     """Go back to the shipped template (overrides are kept as history, deactivated)."""
-    _check_name(name)
+    _name(name)
+    code = _lang(lang) if lang else None
     settings = get_settings(config)
     with open_engine(settings) as engine, Session(engine) as session:
-        for row in session.exec(
-            select(TemplateOverride).where(TemplateOverride.name == name, col(TemplateOverride.active))
-        ).all():
-            row.active = False
-            session.add(row)
-        session.commit()
-    console.print(f"Template {name} reset to the shipped version.")
+        reset(session, name, code)
+    console.print(f"Template {name}{f' ({code})' if code else ''} reset to the shipped version.")

@@ -245,10 +245,16 @@ class OutboundMail(SQLModel, table=True):
     message_id: str = ""
     request_id: int | None = Field(default=None, foreign_key="feedback_request.id", index=True)
     sent_at: NaiveDatetime = Field(default_factory=utcnow)
+    # the template version it was written with, language-prefixed ("de/override-3"); None: no template
+    template_version: str | None = None
 
 
 class TemplateOverride(SQLModel, table=True):
-    """An admin's version of a shipped template; the newest version wins."""
+    """An admin's version of a shipped template in one language; the newest active version wins.
+
+    Version numbers count per template across languages, so "reminder 7" names one text; rows are
+    never deleted (history, diff and rollback read them).
+    """
 
     __tablename__ = "template_override"
     __table_args__ = (UniqueConstraint("name", "version", name="uq_template_version"),)
@@ -260,6 +266,8 @@ class TemplateOverride(SQLModel, table=True):
     created_at: NaiveDatetime = Field(default_factory=utcnow)
     created_by: str | None = None
     active: bool = True
+    language: str = Field(default="en", max_length=8, sa_column_kwargs={"server_default": "en"})
+    comment: str | None = None
 
 
 class TaxonomySnapshot(SQLModel, table=True):

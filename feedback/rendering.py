@@ -11,6 +11,11 @@ refused rather than read. `templates edit` test-renders with sample data, so a l
 only on real data passes it; every render (at send time too) therefore runs under
 ``RenderLimits``: a time budget checked on each loop item and each call, an output budget, and
 ``*``/``**`` checked before they build a huge string, list or number.
+
+Each template exists per language: ``templates/NAME.j2`` is English, ``templates/de/NAME.j2``
+German and so on. A rep's language picks the admin's override in that language, else the shipped
+template in that language, else English (override, then shipped): a missing translation never
+stops a mail.
 """
 
 from __future__ import annotations
@@ -29,6 +34,7 @@ from jinja2 import BaseLoader, StrictUndefined, TemplateNotFound, TemplateSyntax
 from jinja2.runtime import Context
 from jinja2.sandbox import ImmutableSandboxedEnvironment
 
+from feedback.locales import FOOTER
 from feedback.taxonomy import KindTaxonomy
 
 if TYPE_CHECKING:
@@ -43,15 +49,16 @@ TEMPLATE_NAMES = (
     "expired",
     "acknowledgement",
 )
+LANGUAGES = ("en", "de", "fr", "es")  # shipped translations; any other code falls back to English
 _BLOCKS = ("subject", "text", "html")
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]+")
-_STORE_NAME = re.compile(r"[a-z][a-z0-9_]{0,63}")  # a template of the store: no path, no dot
+# a template of the store, optionally in a language folder: no path, no dot
+_STORE_NAME = re.compile(r"(?:[a-z]{2}/)?[a-z][a-z0-9_]{0,63}")
 _HTML_FRAME = (
     '<!doctype html><html><head><meta charset="utf-8"></head>'
     '<body style="font-family:system-ui,-apple-system,Segoe UI,sans-serif;font-size:15px;'
     'line-height:1.45;color:#1f2937;max-width:640px">\n{body}\n'
-    '<p style="color:#6b7280;font-size:12px;margin-top:24px">Just hit reply: one sentence is '
-    "plenty.</p></body></html>"
+    '<p style="color:#6b7280;font-size:12px;margin-top:24px">{footer}</p></body></html>'
 )
 
 
@@ -166,13 +173,30 @@ class RenderedMail:
     html: str
     template: str
     version: str
+    language: str = "en"
+
+
+def language_code(lang: str | None) -> str:
+    """'de', 'de-DE', 'DE_at' -> 'de'; empty or odd values -> 'en' (a rep's mail is never refused)."""
+    code = (lang or "").strip().lower()[:2]
+    return code if re.fullmatch(r"[a-z]{2}", code) else "en"
+
+
+def template_key(name: str, lang: str = "en") -> str:
+    """Where a template lives for a language: ``reminder`` (English), ``de/reminder``."""
+    code = language_code(lang)
+    return name if code == "en" else f"{code}/{name}"
+
+
+def key_language(key: str) -> str:
+    return key.split("/", 1)[0] if "/" in key else "en"
 
 
 def shipped_source(name: str) -> str:
-    """The source of a shipped template (``NAME`` without ``.j2``)."""
+    """The source of a shipped template (``NAME`` or ``LANG/NAME``, without ``.j2``)."""
     if not _STORE_NAME.fullmatch(name):
         raise TemplateNotFound(name)
-    path = resources.files("templates").joinpath(f"{name}.j2")
+    path = resources.files("templates").joinpath(*f"{name}.j2".split("/"))
     if not path.is_file():
         raise TemplateNotFound(name)
     return path.read_text("utf-8")
@@ -219,18 +243,48 @@ class Renderer:
             for escape in (False, True)
         }
 
-    def version(self, name: str) -> str:
-        if name in self.versions:
-            return self.versions[name]
-        source = self.overrides.get(name) or shipped_source(name)
-        return "shipped-" + hashlib.sha256(source.encode()).hexdigest()[:8]
+    def resolve(self, name: str, lang: str = "en") -> str:
+        """The key used for ``name`` in ``lang``: its override, its shipped translation, or English."""
+        key = template_key(name, lang)
+        if key in self.overrides or _shipped_exists(key):
+            return key
+        return name
 
-    def render(self, name: str, context: Mapping[str, Any]) -> RenderedMail:
+    def version(self, name: str, lang: str = "en") -> str:
+        """The version a mail records: ``override-3`` or ``shipped-<hash>``, ``de/``-prefixed."""
+        key = self.resolve(name, lang) if "/" not in name else name
+        prefix = "" if key_language(key) == "en" else key_language(key) + "/"
+        if key in self.versions:
+            return prefix + self.versions[key]
+        source = self.overrides.get(key) or shipped_source(key)
+        return prefix + "shipped-" + hashlib.sha256(source.encode()).hexdigest()[:8]
+
+    def source(self, name: str, lang: str = "en") -> str:
+        """The source in use for ``name`` in ``lang`` (after the fallbacks)."""
+        key = self.resolve(name, lang)
+        return self.overrides.get(key) or shipped_source(key)
+
+    def render(self, name: str, context: Mapping[str, Any], lang: str = "en") -> RenderedMail:
+        """Render ``name`` in the rep's language ``lang`` (see the module docstring for fallbacks)."""
+        key = self.resolve(name, lang)
+        parts = self._parts(name, key, context)
+        return RenderedMail(
+            subject=one_line(parts["subject"]),
+            text=parts["text"].strip() + "\n",
+            html=_HTML_FRAME.format(
+                body=parts["html"].strip(), footer=FOOTER.get(key_language(key), FOOTER["en"])
+            ),
+            template=name,
+            version=self.version(key),
+            language=key_language(key),
+        )
+
+    def _parts(self, name: str, key: str, context: Mapping[str, Any]) -> dict[str, str]:
         budget = _Budget(self.limits)
         token = _BUDGET.set(budget)
         try:
             # compiling (cached per renderer) is not rendering: the clock starts after it
-            compiled = {escape: env.get_template(f"{name}.j2") for escape, env in self.envs.items()}
+            compiled = {escape: env.get_template(f"{key}.j2") for escape, env in self.envs.items()}
             budget.start()
             parts: dict[str, str] = {}
             total = 0
@@ -256,7 +310,7 @@ class Renderer:
                 'extend other templates by name only (e.g. "reminder"), never by path'
             ) from None
         except TemplateNotFound as exc:
-            if exc.name not in (name, f"{name}.j2"):
+            if exc.name not in (name, f"{name}.j2", key, f"{key}.j2"):
                 raise TemplateError(f"template {name}: no template named {exc.name!r} to include") from None
             raise TemplateError(f"no template named {name!r}; known: {', '.join(TEMPLATE_NAMES)}") from None
         except TemplateSyntaxError as exc:
@@ -267,18 +321,43 @@ class Renderer:
             raise TemplateError(f"template {name}: {type(exc).__name__}: {exc}") from None
         finally:
             _BUDGET.reset(token)
-        return RenderedMail(
-            subject=one_line(parts["subject"]),
-            text=parts["text"].strip() + "\n",
-            html=_HTML_FRAME.format(body=parts["html"].strip()),
-            template=name,
-            version=self.version(name),
-        )
+        return parts
 
-    def check(self, name: str, source: str, context: Mapping[str, Any]) -> RenderedMail:
-        """Compile and render ``source`` as ``name`` with ``context`` (for `templates edit`)."""
-        trial = Renderer({**self.overrides, name: source}, limits=self.limits)
-        return trial.render(name, context)
+    def check(self, name: str, source: str, context: Mapping[str, Any], lang: str = "en") -> RenderedMail:
+        """Compile and render ``source`` as ``name`` in ``lang`` (for `templates edit|validate`).
+
+        Stricter than sending: a subject that renders empty or with a line break is refused here,
+        where an admin can fix it, instead of being flattened silently in every mail.
+        """
+        key = template_key(name, lang)
+        trial = Renderer({**self.overrides, key: source}, limits=self.limits)
+        problem = header_problem("subject", trial._parts(name, key, context)["subject"])
+        if problem:
+            raise TemplateError(f"template {name}: {problem}")
+        return trial.render(name, context, lang)
+
+
+def header_problem(header: str, value: str) -> str | None:
+    """Why a rendered header value cannot go out as written, or None when it can."""
+    text = value.strip()
+    if not text:
+        return f"the {header} renders empty; write a {header} in {{% block {header} %}}"
+    if "\r" in text or "\n" in text:
+        return (
+            f"the {header} renders with a line break (header injection); keep "
+            f"{{% block {header} %}} on one line"
+        )
+    if _CONTROL.search(text.replace("\t", " ")):
+        return f"the {header} renders with control characters; remove them"
+    return None
+
+
+def _shipped_exists(key: str) -> bool:
+    try:
+        shipped_source(key)
+    except TemplateNotFound:
+        return False
+    return True
 
 
 def one_line(text: str, limit: int = 200) -> str:
@@ -287,15 +366,16 @@ def one_line(text: str, limit: int = 200) -> str:
     return flat[:limit]
 
 
-def option_groups(kt: KindTaxonomy) -> list[dict[str, Any]]:
-    """The kind's numbered options grouped by outcome, as templates list them."""
+def option_groups(kt: KindTaxonomy, lang: str = "en") -> list[dict[str, Any]]:
+    """The kind's numbered options grouped by outcome, labelled in ``lang`` (English fallback)."""
+    code = language_code(lang)
     groups: list[dict[str, Any]] = []
     for outcome in kt.outcomes:
         opts = [
-            {"number": o.number, "label": o.label, "code": o.reason}
+            {"number": o.number, "label": kt.reason(o.reason).label_in(code), "code": o.reason}
             for o in kt.options
             if o.outcome == outcome.code
         ]
         if opts:
-            groups.append({"label": outcome.label, "code": outcome.code, "options": opts})
+            groups.append({"label": outcome.label_in(code), "code": outcome.code, "options": opts})
     return groups

@@ -29,6 +29,7 @@ from feedback.lifecycle import (
     move,
     remind_due,
 )
+from feedback.locales import about_text, format_amount, format_day
 from feedback.models import (
     Deal,
     FeedbackRequest,
@@ -39,13 +40,14 @@ from feedback.models import (
     RequestStatus,
     Response,
     TaxonomySnapshot,
-    TemplateOverride,
     utcnow,
 )
 from feedback.outbound import Transport, build_message, make_message_id
-from feedback.rendering import Renderer, RenderLimits, option_groups
+from feedback.rendering import Renderer, option_groups
 from feedback.settings import Settings
 from feedback.taxonomy import Taxonomy
+from feedback.template_store import answer_labels
+from feedback.template_store import load_renderer as load_renderer  # re-exported: callers import it here
 from feedback.tokens import make_token, reply_address
 
 log = logging.getLogger(__name__)
@@ -88,17 +90,6 @@ class SendResult:
     planned: list[dict[str, str]] = field(default_factory=list)  # a dry run's mails: to, kind, subject
 
 
-def load_renderer(session: Session, settings: Settings | None = None) -> Renderer:
-    """A renderer with the newest active admin override of each template (and the render limits)."""
-    rows = session.exec(
-        select(TemplateOverride).where(col(TemplateOverride.active)).order_by(col(TemplateOverride.version))
-    ).all()
-    overrides = {r.name: r.source for r in rows}
-    versions = {r.name: f"override-{r.version}" for r in rows}
-    limits = RenderLimits.from_settings(settings) if settings is not None else None
-    return Renderer(overrides, versions, limits=limits)
-
-
 def first_name(rep: Rep) -> str:
     return (rep.name or rep.email).split()[0].split("@")[0].capitalize() if (rep.name or rep.email) else ""
 
@@ -112,11 +103,11 @@ def rep_context(rep: Rep) -> dict[str, Any]:
     }
 
 
-def _day(value: datetime | date | None) -> str:
-    return value.strftime("%B %-d, %Y") if value else "an unknown date"
+def _day(value: datetime | date | None, lang: str = "en") -> str:
+    return format_day(value, lang)
 
 
-def lead_context(lead: Lead) -> dict[str, Any]:
+def lead_context(lead: Lead, lang: str = "en") -> dict[str, Any]:
     return {
         "name": lead.name or lead.email or lead.crm_id,
         "company": lead.company,
@@ -124,31 +115,32 @@ def lead_context(lead: Lead) -> dict[str, Any]:
         "email": lead.email,
         "campaign": lead.campaign,
         "source": lead.source,
-        "assigned_on": _day(lead.assigned_at),
+        "assigned_on": _day(lead.assigned_at, lang),
         "crm_id": lead.crm_id,
     }
 
 
-def deal_context(deal: Deal) -> dict[str, Any]:
-    amount = f"{deal.amount:,.0f} {deal.currency}" if deal.amount is not None else "not set"
+def deal_context(deal: Deal, lang: str = "en") -> dict[str, Any]:
+    amount = format_amount(deal.amount, deal.currency, lang)
     return {
         "name": deal.name or deal.crm_id,
         "company": deal.company,
         "amount_text": amount,
         "result": deal.result,
-        "closed_on": _day(deal.close_date),
+        "closed_on": _day(deal.close_date, lang),
         "crm_id": deal.crm_id,
     }
 
 
 def request_context(kind: str, item: Lead | Deal, rep: Rep, settings: Settings) -> dict[str, Any]:
-    """What a request template sees about its lead or deal and its rep."""
+    """What a request template sees about its lead or deal and its rep, in the rep's language."""
+    lang = rep.language
     return {
         "rep": rep_context(rep),
-        "options": option_groups(settings.taxonomy.kind(kind)),
+        "options": option_groups(settings.taxonomy.kind(kind), lang),
         "sender_name": settings.from_name,
-        "lead": lead_context(item) if isinstance(item, Lead) else {},
-        "deal": deal_context(item) if isinstance(item, Deal) else {},
+        "lead": lead_context(item, lang) if isinstance(item, Lead) else {},
+        "deal": deal_context(item, lang) if isinstance(item, Deal) else {},
     }
 
 
@@ -156,17 +148,14 @@ def _crm_id(item: Lead | Deal) -> str:
     return f"{'lead' if isinstance(item, Lead) else 'deal'} {item.crm_id}"
 
 
-def about(request: FeedbackRequest, session: Session) -> str:
-    """A short human description of what a request asks about."""
+def about(request: FeedbackRequest, session: Session, lang: str = "en") -> str:
+    """A short human description of what a request asks about (in ``lang``: 'Lead …', 'le lead …')."""
     if request.lead_id is not None:
         lead = session.get(Lead, request.lead_id)
-        return (
-            f"lead {lead.name}" + (f" ({lead.company})" if lead and lead.company else "")
-            if lead
-            else "a lead"
-        )
+        name = (f"{lead.name}" + (f" ({lead.company})" if lead.company else "")) if lead else None
+        return about_text("lead", name, lang)
     deal = session.get(Deal, request.deal_id) if request.deal_id is not None else None
-    return f"deal {deal.name}" if deal else "a deal"
+    return about_text("deal", deal.name if deal else None, lang)
 
 
 def _since(settings: Settings, session: Session) -> datetime:
@@ -343,7 +332,7 @@ async def send_due_requests(
                 plus_addressing=settings.plus_addressing,
             )
             try:  # one bad record or template skips its request, never the round
-                rendered = renderer.render(f"{kind}_request", context)
+                rendered = renderer.render(f"{kind}_request", context, lang=rep.language)
                 message = build_message(
                     rendered=rendered,
                     from_addr=address,
@@ -368,6 +357,7 @@ async def send_due_requests(
                 message_id=request.message_id,
                 request_id=request.id,
                 sent_at=now,
+                template_version=rendered.version,
             )
             session.add(outbound)
             if dry_run:
@@ -406,8 +396,9 @@ async def send_mail(
     request: FeedbackRequest | None,
     now: datetime,
     throttle: bool = True,
+    lang: str = "en",
 ) -> bool:
-    """Render and send one service mail, logged for the throttle. False when throttled."""
+    """Render and send one service mail in ``lang``, logged for the throttle. False when throttled."""
     if throttle and sent_today(session, to, purpose, now) >= 1:
         return False
     try:
@@ -422,6 +413,7 @@ async def send_mail(
             purpose=purpose,
             request=request,
             now=now,
+            lang=lang,
         )
     except MailNotSent:
         raise
@@ -441,8 +433,9 @@ async def _build_and_send(
     purpose: str,
     request: FeedbackRequest | None,
     now: datetime,
+    lang: str = "en",
 ) -> bool:
-    rendered = renderer.render(template, context)
+    rendered = renderer.render(template, context, lang=lang)
     if request is not None and request.token:
         from_addr = reply_address(
             request.token,
@@ -469,6 +462,7 @@ async def _build_and_send(
         message_id=message_id,
         request_id=request.id if request is not None else None,
         sent_at=now,
+        template_version=rendered.version,
     )
     session.add(outbound)
     session.commit()
@@ -530,7 +524,8 @@ async def send_followups(
                 continue
             cal = rep_calendar(rep, settings)
             elapsed = elapsed_for(cal, settings)
-            desc = about(request, session)
+            lang = rep.language  # a manager's escalation too: it is about the rep's request
+            desc = about(request, session, lang)
             if remind_due(
                 request,
                 now=now,
@@ -543,7 +538,7 @@ async def send_followups(
                 ctx: dict[str, Any] = {
                     "rep": rep_context(rep),
                     "about": desc,
-                    "options": option_groups(taxonomy.kind(request.kind)),
+                    "options": option_groups(taxonomy.kind(request.kind), lang),
                     "sender_name": settings.from_name,
                     "original_subject": desc,
                 }
@@ -554,6 +549,7 @@ async def send_followups(
                     purpose="reminder",
                     request=request,
                     throttle=False,
+                    lang=lang,
                 )
                 if sent:  # None: refused, tried again next round
                     request.reminders_sent += 1
@@ -576,7 +572,7 @@ async def send_followups(
                     ctx = {
                         "rep": rep_context(rep),
                         "about": desc,
-                        "sent_on": _day(request.sent_at),
+                        "sent_on": _day(request.sent_at, lang),
                         "reminders": request.reminders_sent,
                         "sender_name": settings.from_name,
                     }
@@ -587,6 +583,7 @@ async def send_followups(
                         purpose="escalation",
                         request=request,
                         throttle=False,
+                        lang=lang,
                     )
                     if sent is None:
                         continue
@@ -633,13 +630,13 @@ async def send_clarifications(
             reply = session.exec(
                 select(Response.reply_text).where(Response.request_id == request.id, col(Response.is_current))
             ).first()
-            item = {"about": about(request, session), "reply_excerpt": _excerpt(reply or "")}
+            item = {"about": about(request, session, rep.language), "reply_excerpt": _excerpt(reply or "")}
             ctx = {
                 "rep": rep_context(rep),
                 **item,
                 "items": [item],  # admin overrides written for the old many-item mail still render
                 "sender_name": settings.from_name,
-                "options": option_groups(settings.taxonomy.kind(request.kind)),
+                "options": option_groups(settings.taxonomy.kind(request.kind), rep.language),
             }
             sent_one = await _try_mail(
                 None,
@@ -654,6 +651,7 @@ async def send_clarifications(
                 request=request,
                 now=now,
                 throttle=False,
+                lang=rep.language,
             )
             if sent_one:
                 mark_clarification_sent(request, now=now, ttl_days=settings.token_ttl_days)
@@ -693,22 +691,22 @@ async def send_notice(
             )
             .order_by(col(FeedbackRequest.sent_at).desc())
         ).first()
-        response_summary = ""
+        lang = rep.language
+        answer: dict[str, Any] = {"summary": "", "outcome": "", "reasons": [], "competitor": None}
         if template == "acknowledgement":
             resp = session.exec(
                 select(Response).where(Response.request_id == request.id, col(Response.is_current))
             ).first()
             if resp is not None:
-                response_summary = resp.outcome or "noted"
-                if resp.competitor:
-                    response_summary += f", competitor {resp.competitor}"
+                answer = answer_labels(session, settings.taxonomy, request.kind, resp, lang)
         ctx = {
             "rep": rep_context(rep),
             "sender_name": settings.from_name,
-            "original_subject": subject.removeprefix("Re: ").removeprefix("RE: ") or about(request, session),
-            "summary": response_summary,
+            "original_subject": subject.removeprefix("Re: ").removeprefix("RE: ")
+            or about(request, session, lang),
+            **answer,
             "current": (
-                {"about": about(current, session), "sent_on": _day(current.sent_at)}
+                {"about": about(current, session, lang), "sent_on": _day(current.sent_at, lang)}
                 if current is not None
                 else None
             ),
@@ -724,4 +722,5 @@ async def send_notice(
             purpose=template,
             request=current if template == "expired" and current is not None else request,
             now=now,
+            lang=lang,
         )

@@ -198,6 +198,7 @@ async def resend(
                 to=rep.email,
                 purpose="request",
                 request=request,
+                lang=rep.language,
                 now=now,
                 throttle=False,
             )

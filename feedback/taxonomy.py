@@ -35,11 +35,34 @@ def _check_phrases(value: dict[str, tuple[str, ...]]) -> dict[str, tuple[str, ..
     return value
 
 
-class Reason(BaseModel):
+def _check_labels(value: dict[str, str]) -> dict[str, str]:
+    """Per-language labels are keyed by a two-letter language code and never empty."""
+    for lang, text in value.items():
+        if not re.fullmatch(r"[a-z]{2}", lang):
+            raise ValueError(f"labels: {lang!r} is not a two-letter language code (en, de, fr, es)")
+        if not text.strip():
+            raise ValueError(f"labels.{lang} is empty")
+    return value
+
+
+class _Labelled(BaseModel):
+    """Something with an English ``label`` and the same label in other languages (``labels``)."""
+
     model_config = ConfigDict(frozen=True, extra="forbid")
 
-    code: str = Field(pattern=r"^[a-z][a-z0-9_]*$")
     label: str
+    # language code -> the label as a rep in that language reads it; English ``label`` otherwise
+    labels: dict[str, str] = Field(default_factory=dict)
+
+    _labels_ok = field_validator("labels")(_check_labels)
+
+    def label_in(self, lang: str) -> str:
+        """The label in ``lang``, falling back to the English one."""
+        return self.labels.get(lang, self.label)
+
+
+class Reason(_Labelled):
+    code: str = Field(pattern=r"^[a-z][a-z0-9_]*$")
     description: str = ""
     # language code -> cue phrases (lower case) the classifier looks for
     phrases: dict[str, tuple[str, ...]] = Field(default_factory=dict)
@@ -55,13 +78,10 @@ OutcomeRole = Literal["positive", "negative", "undecided"]
 OUTCOME_ROLES: tuple[OutcomeRole, ...] = ("positive", "negative", "undecided")
 
 
-class Outcome(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid")
-
+class Outcome(_Labelled):
     code: str = Field(pattern=r"^[a-z][a-z0-9_]*$")
     # unset: by position, the kind's first outcome positive, the second negative, others undecided
     role: OutcomeRole | None = None
-    label: str
     reasons: tuple[Reason, ...] = ()
     phrases: dict[str, tuple[str, ...]] = Field(default_factory=dict)
     # weaker outcome cues ("chose us"): a plain outcome word outweighs them
@@ -81,10 +101,7 @@ class Option(BaseModel):
     label: str
 
 
-class KindTaxonomy(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid")
-
-    label: str
+class KindTaxonomy(_Labelled):
     question: str = ""
     outcomes: tuple[Outcome, ...]
 
@@ -215,12 +232,13 @@ def _merge(base: dict[str, Any], override: dict[str, Any]) -> dict[str, Any]:
 
 
 def _set_or_extend(target: dict[str, Any], key: str, value: Any) -> None:
-    """Replace ``target[key]``, except cue phrases, which are added per language."""
+    """Replace ``target[key]``, except cue phrases (added) and labels (replaced) per language."""
     old = target.get(key)
-    if key in ("phrases", "hints") and isinstance(old, dict) and isinstance(value, dict):
+    if key in ("phrases", "hints", "labels") and isinstance(old, dict) and isinstance(value, dict):
         merged = dict(old)
         for lang, phrases in value.items():
-            if isinstance(phrases, list | tuple) and isinstance(merged.get(lang), list | tuple):
+            extend = key != "labels" and isinstance(merged.get(lang), list | tuple)
+            if extend and isinstance(phrases, list | tuple):
                 merged[lang] = [*merged[lang], *(p for p in phrases if p not in merged[lang])]
             else:
                 merged[lang] = phrases
