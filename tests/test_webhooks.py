@@ -248,3 +248,33 @@ def test_health_readiness_and_metrics(engine: Engine, hooked: dict[str, Any]) ->
     assert (
         'feedback_messages{status="received"} 1.0' in text and 'feedback_requests{status="sent"} 1.0' in text
     )
+
+
+async def test_serve_exposes_health_and_readiness(
+    engine: Engine, settings: Settings, clean_redis: str
+) -> None:
+    """`feedback serve` with http_port: /readyz checks the database, Redis and the SMTP listener."""
+    import urllib.request
+
+    from workers.service import running_service
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        free = s.getsockname()[1]
+    settings = settings.model_copy(update={"redis_url": clean_redis, "http_port": free})
+
+    def get(url: str) -> tuple[int, str]:
+        try:
+            with urllib.request.urlopen(url, timeout=5) as r:
+                return r.status, r.read().decode()
+        except urllib.error.HTTPError as exc:
+            return exc.code, exc.read().decode()
+
+    async with running_service(settings, worker=False, port=0, engine=engine, migrate=False) as running:
+        assert running.http is not None
+        base = f"http://{running.http[0]}:{running.http[1]}"
+        assert await asyncio.to_thread(get, base + "/healthz") == (200, "ok\n")
+        status, body = await asyncio.to_thread(get, base + "/readyz")
+        assert status == 200 and json.loads(body)["checked"] == ["database", "redis", "smtp"]
+        status, body = await asyncio.to_thread(get, base + "/metrics")
+        assert status == 200 and "feedback_requests" in body

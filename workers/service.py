@@ -30,6 +30,7 @@ from feedback.outbound import Transport
 from feedback.queue import close_pool, connect, enqueue_messages
 from feedback.redis_embedded import EmbeddedRedis
 from feedback.settings import Settings
+from workers.extras import extras
 from workers.settings import run_worker_forever
 
 log = logging.getLogger("feedback.service")
@@ -68,6 +69,7 @@ class Running:
     address: tuple[str, int]
     queue: LazyQueue
     stop: asyncio.Event
+    http: tuple[str, int] | None = None  # webhooks, /healthz, /readyz, /metrics (http_port)
 
 
 @contextlib.asynccontextmanager
@@ -116,7 +118,10 @@ async def running_service(
             else None
         )
         try:
-            yield Running(settings, engine, redis_url, ingest, address, queue, stop)
+            async with extras(
+                settings, engine, queue.enqueue, redis_url=redis_url, smtp=address, stop=stop
+            ) as http:
+                yield Running(settings, engine, redis_url, ingest, address, queue, stop, http)
         finally:
             stop.set()
             await ingest.stop()

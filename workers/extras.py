@@ -1,0 +1,93 @@
+"""The service's optional sides, started beside the SMTP ingest when configured: the HTTP server
+(webhooks, /healthz, /readyz, /metrics on ``http_port``) and the mailbox poller (``imap_url``)."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import AsyncIterator
+
+from sqlalchemy.engine import Engine
+
+from feedback.ingress.accept import Enqueue
+from feedback.ingress.http import Check, HttpDeps, build_app, database_check, tcp_check
+from feedback.ingress.imap import Mailbox, MailboxPoller
+from feedback.ingress.metrics import Metrics
+from feedback.ingress.sns import SnsVerifier
+from feedback.queue import close_pool, connect
+from feedback.settings import Settings
+
+log = logging.getLogger("feedback.service")
+
+
+def _redis_check(url: str) -> Check:
+    async def check() -> None:
+        pool = await connect(url, conn_retries=0)
+        try:
+            await pool.ping()
+        finally:
+            await close_pool(pool)
+
+    return check
+
+
+@contextlib.asynccontextmanager
+async def extras(
+    settings: Settings,
+    engine: Engine,
+    enqueue: Enqueue,
+    *,
+    redis_url: str,
+    smtp: tuple[str, int] | None,
+    stop: asyncio.Event,
+) -> AsyncIterator[tuple[str, int] | None]:
+    """Start what is configured; yields the HTTP address (None when off); stops both on exit."""
+    tasks: list[asyncio.Task[None]] = []
+    address: tuple[str, int] | None = None
+    server = None
+    if settings.http_port is not None:
+        import uvicorn
+
+        checks = {"database": database_check(engine), "redis": _redis_check(redis_url)}
+        if smtp is not None:
+            checks["smtp"] = tcp_check(*smtp)
+        deps = HttpDeps(
+            settings=settings,
+            engine=engine,
+            enqueue=enqueue,
+            sns=SnsVerifier(topics=tuple(settings.ses_topic_arns)) if settings.ses_topic_arns else None,
+            checks=checks,
+            metrics=Metrics(engine),
+        )
+        config = uvicorn.Config(
+            build_app(deps),
+            host=settings.http_host,
+            port=settings.http_port,
+            log_level="warning",
+            lifespan="off",
+        )
+        server = uvicorn.Server(config)
+        tasks.append(asyncio.create_task(server.serve()))
+        while not server.started:  # the listener is bound (a condition, polled)
+            if tasks[-1].done():
+                tasks[-1].result()  # raises why it could not start (port in use...)
+            await asyncio.sleep(0.01)
+        sock = server.servers[0].sockets[0].getsockname()
+        address = (str(sock[0]), int(sock[1]))
+        log.info("HTTP (webhooks, health, metrics) on %s:%d", *address)
+    if settings.imap_url is not None:
+        box = Mailbox.from_url(settings.imap_url.get_secret_value(), move_to=settings.imap_move_to)
+        poller = MailboxPoller(box, settings=settings, engine=engine, enqueue=enqueue)
+        tasks.append(asyncio.create_task(poller.run(stop)))
+        log.info("polling the mailbox %s@%s/%s", box.user, box.host, box.folder)
+    try:
+        yield address
+    finally:
+        if server is not None:
+            server.should_exit = True
+        for task in tasks:
+            try:
+                await asyncio.wait_for(task, 10)
+            except (TimeoutError, Exception):
+                task.cancel()
