@@ -23,8 +23,6 @@ from rich.console import Console
 from rich.markup import escape
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import OperationalError
-from typer.core import TyperGroup
-from typer.exceptions import TyperException
 
 from feedback.csvout import write_dicts
 from feedback.db import make_engine, upgrade
@@ -148,44 +146,7 @@ def _where(exc: BaseException) -> str:
     return f" (at {short}:{frame.lineno})"
 
 
-_DEBUG = "feedback.debug"
-
-
-def root_callback(
-    ctx: typer.Context,
-    debug: Annotated[
-        bool,
-        typer.Option(
-            "--debug", envvar="FEEDBACK_DEBUG", help="Show the traceback of any error (FEEDBACK_DEBUG=1)."
-        ),
-    ] = False,
-) -> None:
-    """Options of the root command, before any group or command."""
-    ctx.meta[_DEBUG] = debug
-
-
-class FeedbackGroup(TyperGroup):
-    """The root command's class: every error escaping a command becomes one line."""
-
-    def invoke(self, ctx: Any) -> Any:
-        try:
-            return super().invoke(ctx)
-        except (typer.Exit, typer.Abort, TyperException):
-            raise  # already said what it had to say
-        except Exception as exc:
-            if ctx.meta.get(_DEBUG):
-                raise
-            described = describe_error(exc)
-            if described is None:
-                print_error(
-                    f"unexpected {type(exc).__name__}: {exc}{_where(exc)}",
-                    hint="this is a bug: run again with `feedback --debug ...` for the traceback; report it",
-                )
-                raise typer.Exit(1) from None
-            message, hint, code = described
-            print_error(message, hint=hint)
-            raise typer.Exit(code) from None
-
+from cli.root import _DEBUG, FeedbackGroup, root_callback  # noqa: E402,F401 - re-exported
 
 # output files ------------------------------------------------------------------------------
 

@@ -12,6 +12,7 @@ from collections.abc import Iterator
 from datetime import timedelta
 from importlib import resources
 from pathlib import Path
+from typing import Any
 
 import pytest
 import typer
@@ -74,10 +75,10 @@ def _commands_with_output() -> list[list[str]]:
     found: list[list[str]] = []
 
     def walk(command: object, path: list[str]) -> None:
-        subcommands = getattr(command, "commands", None)
-        if subcommands:
-            for name, sub in subcommands.items():
-                walk(sub, [*path, name])
+        if hasattr(command, "list_commands"):  # a group (the root loads its commands on use)
+            group: Any = command
+            for name in group.list_commands(None):
+                walk(group.get_command(None, name), [*path, name])
             return
         params = getattr(command, "params", [])
         if any(p.name == "output" for p in params) and not any(

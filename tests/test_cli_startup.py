@@ -1,0 +1,40 @@
+"""The CLI starts fast and every registered command loads (an import error is loud, not skipped)."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import pytest
+from typer.testing import CliRunner
+
+from cli.main import COMMANDS, GROUPS, app, load_command
+
+
+@pytest.mark.parametrize("name", [*COMMANDS, *GROUPS])
+def test_every_registered_command_loads_and_has_help(name: str) -> None:
+    command = load_command(name)
+    assert command is not None and command.name == name
+    result = CliRunner().invoke(app, [name, "--help"])
+    assert result.exit_code == 0, result.output
+    assert "Usage" in result.output
+
+
+def test_help_lists_every_command_without_importing_the_product() -> None:
+    code = (
+        "import sys, cli.main\n"
+        "mods = ('sqlalchemy', 'pydantic', 'feedback.db', 'feedback.settings')\n"
+        "heavy = [m for m in mods if m in sys.modules]\n"
+        "print(','.join(heavy))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == ""  # `feedback --help` needs none of them
+    result = CliRunner().invoke(app, ["--help"])
+    assert result.exit_code == 0
+    for name in [*COMMANDS, *GROUPS]:
+        assert f"  {name} " in result.output
+
+
+def test_an_unknown_command_is_a_usage_error() -> None:
+    result = CliRunner().invoke(app, ["bogus"])
+    assert result.exit_code == 2 and "No such command" in result.output
