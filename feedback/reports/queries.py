@@ -164,7 +164,10 @@ def deals_outside_funnel(f: FromClause, by: Sequence[str] = (), *, accepted: str
             func.sum(d.c.won).label("won"),
         )
         .select_from(f.join(d, d.c.lead_id == f.c.lead_id))
-        .where(f.c.kind == "disposition", ~and_(state == ANSWERED, f.c.outcome == accepted))
+        .where(
+            f.c.kind == "disposition",
+            ~and_(is_answered(f.c.status, f.c.response_id, f.c.outcome), f.c.outcome == accepted),
+        )
         .group_by(*keys, state, given)
     )
     asked = select(REQ.c.id).where(REQ.c.kind == "disposition", REQ.c.lead_id == f.c.deal_lead_id)
