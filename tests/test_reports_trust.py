@@ -470,3 +470,34 @@ def test_every_report_renders_the_new_figures(engine: Engine) -> None:
         report = fn(engine, Filters(), SETTINGS, now=datetime(2026, 3, 1, 12, tzinfo=UTC))
         for fmt in Format:
             assert render_to_string(report, fmt).strip(), (name, fmt)
+
+
+def test_is_answered_is_the_answer_state(empty_engine: Engine) -> None:
+    """The WHERE form of "answered" and the grouping form agree on every combination."""
+    from itertools import product
+
+    from sqlalchemy import String, literal, null, select, union_all
+
+    from feedback.reports.queries import ANSWERED, answer_state, is_answered
+
+    combos = list(
+        product(["sent", "answered", "review", "clarifying", "escalated"], [None, "1"], [None, "won"])
+    )
+
+    def value(v: str | None) -> Any:
+        return null() if v is None else literal(v, String())
+
+    rows = union_all(
+        *[
+            select(value(st).label("status"), value(rid).label("rid"), value(out).label("outcome"))
+            for st, rid, out in combos
+        ]
+    ).subquery("v")
+    query = select(
+        answer_state(rows.c.status, rows.c.rid, rows.c.outcome) == ANSWERED,
+        is_answered(rows.c.status, rows.c.rid, rows.c.outcome),
+    )
+    with empty_engine.connect() as conn:
+        found = [(bool(a), bool(b)) for a, b in conn.execute(query)]
+    assert len(found) == len(combos) and all(a == b for a, b in found)
+    assert sum(a for a, _ in found) == 3  # sent, answered, escalated: with a response and an outcome

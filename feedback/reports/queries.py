@@ -73,6 +73,10 @@ def text_constant(value: str) -> ColumnElement[str]:
     return literal_column(f"'{value}'", String())
 
 
+NOT_YET = ("review", "clarifying")
+"""Request statuses whose answer is not usable yet, whatever the response says."""
+
+
 def answer_state(status: Any, response_id: Any, outcome: Any) -> ColumnElement[str]:
     """The one definition of "answered", as SQL over a fact's ``status``, ``response_id``, ``outcome``.
 
@@ -82,12 +86,17 @@ def answer_state(status: Any, response_id: Any, outcome: Any) -> ColumnElement[s
     outcome count, reason and competitor figure reads this, so none can exceed the answers.
     """
     return case(
-        (status == text_constant("review"), text_constant("review")),
-        (status == text_constant("clarifying"), text_constant("clarifying")),
+        *[(status == text_constant(code), text_constant(code)) for code in NOT_YET],
         (response_id.is_(None), text_constant("unanswered")),
         (outcome.is_(None), text_constant("no_outcome")),
         else_=text_constant(ANSWERED),
     )
+
+
+def is_answered(status: Any, response_id: Any, outcome: Any) -> ColumnElement[bool]:
+    """``answer_state(...) == 'answered'`` as plain column predicates, for WHERE clauses: the
+    planner estimates these from column statistics, while it cannot see into a CASE."""
+    return and_(status.not_in(NOT_YET), response_id.is_not(None), outcome.is_not(None))
 
 
 def funnel(f: FromClause, by: Sequence[str] = (), *, accepted: str) -> Select[Any]:
@@ -155,7 +164,10 @@ def deals_outside_funnel(f: FromClause, by: Sequence[str] = (), *, accepted: str
             func.sum(d.c.won).label("won"),
         )
         .select_from(f.join(d, d.c.lead_id == f.c.lead_id))
-        .where(f.c.kind == "disposition", ~and_(state == ANSWERED, f.c.outcome == accepted))
+        .where(
+            f.c.kind == "disposition",
+            ~and_(is_answered(f.c.status, f.c.response_id, f.c.outcome), f.c.outcome == accepted),
+        )
         .group_by(*keys, state, given)
     )
     asked = select(REQ.c.id).where(REQ.c.kind == "disposition", REQ.c.lead_id == f.c.deal_lead_id)
@@ -195,7 +207,7 @@ def disagreements(conn: Connection, f: Subquery, *, limit: int) -> list[Row]:
         .select_from(f.outerjoin(primary, primary.c.response_id == f.c.response_id))
         .where(
             f.c.kind == "winloss",
-            answer_state(f.c.status, f.c.response_id, f.c.outcome) == ANSWERED,
+            is_answered(f.c.status, f.c.response_id, f.c.outcome),
             ((f.c.deal_result == "won") & f.c.outcome.in_(["lost", "no_decision"]))
             | ((f.c.deal_result == "lost") & (f.c.outcome == "won")),
         )
@@ -396,7 +408,7 @@ def reason_grouped(rf: FromClause, keys: Sequence[str], *, name: str = "rc") -> 
             func.count().label("mentions"),
             count_if(rf.c.rank == 0).label("primary"),
         )
-        .where(answer_state(rf.c.status, rf.c.response_id, rf.c.outcome) == ANSWERED)
+        .where(is_answered(rf.c.status, rf.c.response_id, rf.c.outcome))
         .group_by(*kcols, rf.c.code)
         .cte(name)
     )
