@@ -27,6 +27,7 @@ from feedback.importing import (
     check_text,
     deactivate_rep,
     normalise_email,
+    remove_rep_alias,
     upsert_rep,
 )
 from feedback.models import Rep, RepAlias
@@ -118,10 +119,21 @@ def add_cmd(
 def alias_cmd(
     email: EmailArgument,
     alias: Annotated[str, typer.Argument(help="Another address the rep replies from.", show_default=False)],
+    remove: Annotated[bool, typer.Option("--remove", help="Stop accepting replies from ALIAS.")] = False,
     config: ConfigOption = None,
 ) -> None:
     """Accept replies from ALIAS as the rep's own (a personal domain, a shared mailbox...)."""
     settings = get_settings(config)
+    if remove:
+        with open_engine(settings) as engine:
+            try:
+                with session_scope(engine) as session:
+                    removed = remove_rep_alias(session=session, email=email, alias=alias)
+            except RepNotFound as exc:
+                fail(escape(str(exc)), hint=_LIST_HINT)
+        word = "removed from" if removed else "was no alias of"
+        console.print(f"{normalise_email(alias)} {word} {email}.", markup=False, highlight=False)
+        return
     with open_engine(settings) as engine:
         try:
             with session_scope(engine) as session:
@@ -138,8 +150,21 @@ def alias_cmd(
 
 
 @app.command("deactivate")
-def deactivate_cmd(email: EmailArgument, config: ConfigOption = None) -> None:
+def deactivate_cmd(
+    email: EmailArgument,
+    reassign_to: Annotated[
+        str | None,
+        typer.Option("--reassign-to", help="Hand the rep's open requests to this rep, who is asked afresh."),
+    ] = None,
+    config: ConfigOption = None,
+) -> None:
     """Stop sending requests to this rep; their history and answers stay in the reports."""
+    import asyncio
+
+    from feedback.models import utcnow
+    from feedback.outbound import transport_for
+    from feedback.requests_admin import RequestAdminError, reassign
+
     settings = get_settings(config)
     with open_engine(settings) as engine:
         try:
@@ -149,8 +174,58 @@ def deactivate_cmd(email: EmailArgument, config: ConfigOption = None) -> None:
             fail(escape(str(exc)), hint=_LIST_HINT)
         except ImportingError as exc:
             fail(escape(str(exc)))
+        moved: list[int] = []
+        if reassign_to is not None:
+            try:
+                moved = asyncio.run(
+                    reassign(
+                        engine, settings, transport_for(settings), from_email=email, to_email=reassign_to,
+                        now=utcnow(),
+                    )
+                )  # fmt: skip
+            except RequestAdminError as exc:
+                fail(escape(str(exc)), code=2)
     console.print(
-        f"Deactivated {email}." if changed else f"{email} was already inactive.",
+        (f"Deactivated {email}." if changed else f"{email} was already inactive.")
+        + (f" {len(moved)} open request(s) handed to {reassign_to}." if reassign_to else ""),
+        markup=False,
+        highlight=False,
+    )
+
+
+@app.command("away")
+def away_cmd(
+    email: EmailArgument,
+    until: Annotated[
+        str | None, typer.Option("--until", help="The day the rep is back (YYYY-MM-DD), in their zone.")
+    ] = None,
+    back: Annotated[bool, typer.Option("--back", help="The rep is back now: follow-ups resume.")] = False,
+    config: ConfigOption = None,
+) -> None:
+    """Pause reminders and escalations for a rep who is away (as their out-of-office does)."""
+    from datetime import date
+
+    from sqlmodel import Session
+
+    from feedback.models import utcnow
+    from feedback.requests_admin import RequestAdminError, set_away
+
+    if (until is None) == (not back):
+        fail("give --until YYYY-MM-DD, or --back", code=2)
+    day = None
+    if until is not None:
+        try:
+            day = date.fromisoformat(until)
+        except ValueError:
+            fail(f"--until {until!r} is not a date", hint="write it as YYYY-MM-DD", code=2)
+    settings = get_settings(config)
+    with open_engine(settings) as engine, Session(engine) as session:
+        try:
+            set_away(session, email=email, until=day, settings=settings, now=utcnow())
+        except RequestAdminError as exc:
+            fail(escape(str(exc)), code=2)
+    console.print(
+        f"{email} is away until {day}: no reminders or escalations before." if day else f"{email} is back.",
         markup=False,
         highlight=False,
     )

@@ -9,7 +9,7 @@ records a mail the relay did not accept.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, date, datetime, time
 from typing import Any
 
 from sqlalchemy.engine import Engine
@@ -252,3 +252,26 @@ async def reassign(
             await resend(engine, settings, transport, rid, now=now)
             sent.append(rid)
     return sent
+
+
+def set_away(
+    session: Session, *, email: str, until: date | None, settings: Settings, now: datetime
+) -> datetime | None:
+    """A rep is away until the start of ``until`` in their time zone (None: back now); no
+    reminders or escalations for them meanwhile (as after their out-of-office reply)."""
+    from feedback.calendars import rep_calendar
+
+    rep = session.exec(select(Rep).where(Rep.email == email.strip().lower())).first()
+    if rep is None:
+        raise RequestAdminError(f"no rep {email} (see `feedback reps list`)")
+    if until is None:
+        rep.away_until = None
+    else:
+        zone = rep_calendar(rep, settings).zone
+        back = datetime.combine(until, time(0), tzinfo=zone).astimezone(UTC).replace(tzinfo=None)
+        if back <= now:
+            raise RequestAdminError(f"{until} is not in the future; use --back to end an absence")
+        rep.away_until = back
+    session.add(rep)
+    session.commit()
+    return rep.away_until

@@ -63,6 +63,7 @@ from feedback.importing.records import (
     import_file,
     import_leads,
     import_reps,
+    remove_rep_alias,
     upsert_rep,
 )
 
@@ -106,5 +107,6 @@ __all__ = [
     "printable",
     "read_csv",
     "read_csv_file",
+    "remove_rep_alias",
     "upsert_rep",
 ]

@@ -145,6 +145,8 @@ def upsert_rep(
         values["team"] = team.strip() or None
     if manager_email is not None:
         values["manager_email"] = normalise_email(manager_email) if manager_email.strip() else None
+        if values["manager_email"] == address:
+            raise InvalidValue("a rep cannot be their own manager: give the manager's address")
     if language is not None:
         values["language"] = parse_language(language)
     if _apply(rep, values) or created:
@@ -168,6 +170,19 @@ def add_rep_alias(*, session: Session, email: str, alias: str) -> bool:
         raise AliasTaken(f"{address} is already an alias of another rep")
     assert rep.id is not None
     session.add(RepAlias(rep_id=rep.id, email=address))
+    session.flush()
+    return True
+
+
+def remove_rep_alias(*, session: Session, email: str, alias: str) -> bool:
+    """Stop accepting replies from ``alias`` as the rep's. -> False when it was not their alias."""
+    rep = find_rep(session=session, email=email)
+    existing = session.exec(
+        select(RepAlias).where(RepAlias.email == normalise_email(alias), RepAlias.rep_id == rep.id)
+    ).first()
+    if existing is None:
+        return False
+    session.delete(existing)
     session.flush()
     return True
 
