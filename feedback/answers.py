@@ -28,7 +28,7 @@ from sqlmodel import Session, col, select
 
 from feedback.classify.competitors import matcher_for
 from feedback.classify.normalise import fold
-from feedback.lifecycle import answer_given_by_a_person
+from feedback.lifecycle import answer_given_by_a_person, close_review
 from feedback.models import (
     Deal,
     FeedbackRequest,
@@ -38,6 +38,7 @@ from feedback.models import (
     Response,
     ResponseReason,
     ReviewItem,
+    ReviewStatus,
     ReviewType,
 )
 from feedback.processing import store_response
@@ -401,11 +402,11 @@ def correct_answer(
     response_ids = select(Response.id).where(Response.request_id == request_id)
     for item in session.exec(
         select(ReviewItem).where(
-            ReviewItem.status == "open",
+            ReviewItem.status == ReviewStatus.open,
             ReviewItem.type == ReviewType.response,
             or_(col(ReviewItem.response_id).in_(response_ids), col(ReviewItem.request_id) == request_id),
         )
     ).all():
-        item.status, item.resolved_at, item.resolved_by = "resolved", now, by
+        close_review(item, resolution=ReviewStatus.resolved, by=by, now=now)
         session.add(item)
     return response

@@ -24,7 +24,14 @@ from datetime import datetime, timedelta
 
 from sqlmodel import Session, col, select
 
-from feedback.models import FeedbackRequest, RequestStatus
+from feedback.models import (
+    FeedbackRequest,
+    InboundMessage,
+    MessageStatus,
+    RequestStatus,
+    ReviewItem,
+    ReviewStatus,
+)
 
 S = RequestStatus
 
@@ -158,3 +165,58 @@ def expire_overdue(session: Session, *, now: datetime) -> int:
         move(request, S.expired, now=now)
         session.add(request)
     return len(rows)
+
+
+# stored messages ------------------------------------------------------------------------------
+# received -> queued (store.mark_enqueued, in bulk SQL) -> processed | ignored | quarantined |
+# unmatched | failed. Every processing attempt is counted before the work; after job_max_tries a
+# message ends failed with its last error (feedback requeue puts failed ones back).
+
+MESSAGE_FINAL = frozenset(
+    {
+        MessageStatus.processed,
+        MessageStatus.ignored,
+        MessageStatus.quarantined,
+        MessageStatus.unmatched,
+        MessageStatus.failed,
+    }
+)
+
+
+def finish_message(message: InboundMessage, status: str, *, now: datetime) -> None:
+    """Processing decided what the message is; it needs nothing more."""
+    done = MessageStatus(status)
+    if done not in MESSAGE_FINAL:
+        raise TransitionError(f"message {message.id}: {done} is not a final state")
+    message.status = done
+    message.processed_at = now
+
+
+def fail_message(message: InboundMessage, error: str, *, now: datetime) -> None:
+    """Give up on a message (unreadable, or out of attempts); ``error`` says why."""
+    message.status = MessageStatus.failed
+    message.error = error[:2000]
+    message.processed_at = now
+
+
+def reopen_message_for(message: InboundMessage, request_id: int, *, now: datetime) -> None:
+    """A person matched a quarantined or unmatched message to its request: processed."""
+    message.status = MessageStatus.processed
+    message.request_id = request_id
+    message.processed_at = now
+
+
+# review items ---------------------------------------------------------------------------------
+
+
+def close_review(item: ReviewItem, *, resolution: ReviewStatus, by: str, now: datetime) -> None:
+    """A person decided an open review item: resolved (an answer recorded) or dismissed.
+
+    Closing it again the same way is a no-op (a correction resolves the items of its answer,
+    the one it came from included)."""
+    if item.status == resolution:
+        return
+    if item.status != ReviewStatus.open:
+        raise TransitionError(f"review item {item.id} is {item.status}, not open")
+    item.status = resolution
+    item.resolved_at, item.resolved_by = now, by

@@ -46,6 +46,12 @@ class MessageStatus(StrEnum):
     failed = "failed"  # permanently unreadable; `error` says why
 
 
+class ReviewStatus(StrEnum):
+    open = "open"  # a person must look
+    resolved = "resolved"  # a person recorded the answer (or accepted the one there)
+    dismissed = "dismissed"  # closed without recording anything (spam, misdirected mail)
+
+
 class ReviewType(StrEnum):
     response = "response"
     quarantined = "quarantined"
@@ -222,7 +228,7 @@ class ReviewItem(SQLModel, table=True):
 
     id: int | None = Field(default=None, primary_key=True)
     type: str = Field(index=True)
-    status: str = Field(default="open", index=True)  # open | resolved | dismissed
+    status: str = Field(default=ReviewStatus.open, index=True)
     reason: str = ""
     response_id: int | None = Field(default=None, foreign_key="response.id")
     inbound_message_id: int | None = Field(default=None, foreign_key="inbound_message.id")

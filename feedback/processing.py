@@ -24,7 +24,7 @@ from feedback.calendars import rep_calendar
 from feedback.classify import ClassificationResult, LearnedExamples
 from feedback.classify.learning import LearnedExample
 from feedback.db import write_lock
-from feedback.lifecycle import WAITING, move
+from feedback.lifecycle import MESSAGE_FINAL, WAITING, fail_message, finish_message, move
 from feedback.mail import ParsedMessage, parse_message
 from feedback.mail.absence import return_date
 from feedback.mail.authres import AuthVerdict, verdict
@@ -49,13 +49,7 @@ from feedback.tokens import TokenError, find_token, verify_token
 
 log = logging.getLogger("feedback.processing")
 
-FINAL = {
-    MessageStatus.processed,
-    MessageStatus.ignored,
-    MessageStatus.quarantined,
-    MessageStatus.unmatched,
-    MessageStatus.failed,
-}
+FINAL = MESSAGE_FINAL  # a message in one of these needs nothing more (the lifecycle's set)
 
 
 @dataclass
@@ -324,8 +318,7 @@ def process_message(
                 return Outcome(message_id, message.status, request_id=message.request_id, skipped=True)
             message.error = None  # a failed earlier attempt's error is not this outcome's
             result = _process(session, settings, secret, message, learned, now)
-            message.status = result.status
-            message.processed_at = now
+            finish_message(message, result.status, now=now)
             session.add(message)
             try:
                 session.commit()
@@ -347,9 +340,8 @@ def _begin_attempt(engine: Engine, message_id: int, *, max_attempts: int, now: d
         if message.status in FINAL:
             return Outcome(message_id, message.status, request_id=message.request_id, skipped=True)
         if message.attempts >= max_attempts:
-            message.status = MessageStatus.failed
-            message.error = f"gave up after {message.attempts} attempts; last error: {message.error or '?'}"
-            message.processed_at = now
+            last = message.error or "?"
+            fail_message(message, f"gave up after {message.attempts} attempts; last error: {last}", now=now)
             session.add(message)
             session.commit()
             log.error("message %s failed: %s", message_id, message.error)

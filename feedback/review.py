@@ -16,6 +16,7 @@ from typing import Any
 from sqlmodel import Session, col, select
 
 from feedback.answers import AnswerError, correct_answer
+from feedback.lifecycle import close_review, reopen_message_for
 from feedback.mail import parse_message
 from feedback.models import (
     FeedbackRequest,
@@ -24,6 +25,7 @@ from feedback.models import (
     Response,
     ResponseReason,
     ReviewItem,
+    ReviewStatus,
 )
 from feedback.requesting import about
 from feedback.settings import Settings
@@ -153,11 +155,10 @@ def resolve_item(
         reply_text=text,
         message=message if waiting else None,
     )
-    item.status, item.resolved_at, item.resolved_by = "resolved", now, by
+    close_review(item, resolution=ReviewStatus.resolved, by=by, now=now)
     session.add(item)
     if message is not None and waiting:
-        message.status = MessageStatus.processed
-        message.request_id = req_id
+        reopen_message_for(message, req_id, now=now)
         session.add(message)
     return item, response
 
@@ -167,6 +168,6 @@ def dismiss_item(*, session: Session, item_id: int, by: str, now: datetime) -> R
     item = session.get(ReviewItem, item_id)
     if item is None:
         raise AnswerError(f"no review item #{item_id}; `feedback review list` shows the open ones")
-    item.status, item.resolved_at, item.resolved_by = "dismissed", now, by
+    close_review(item, resolution=ReviewStatus.dismissed, by=by, now=now)
     session.add(item)
     return item
