@@ -10,6 +10,7 @@ import contextlib
 import os
 import shutil
 import signal
+import socket
 import subprocess
 import time
 from pathlib import Path
@@ -85,14 +86,28 @@ class EmbeddedRedis:
             start_new_session=True,
         )
         deadline = time.monotonic() + timeout
-        while not self.socket.exists():
+        # the socket file appears before the server accepts on it: wait for a PONG, not the file
+        while not self._pong():
             if self.process.poll() is not None:
                 raise EmbeddedRedisError(f"embedded redis-server exited; see {self.dir / 'redis.log'}")
             if time.monotonic() > deadline:
                 self.stop()
-                raise EmbeddedRedisError("embedded redis-server did not start in time")
-            time.sleep(0.01)
+                raise EmbeddedRedisError("embedded redis-server did not answer PING in time")
+            time.sleep(0.01)  # polling a condition (the server's answer), not a fixed wait
         return self
+
+    def _pong(self) -> bool:
+        """Whether the server answers PING on its socket now."""
+        if not self.socket.exists():
+            return False
+        try:
+            with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as conn:
+                conn.settimeout(1.0)
+                conn.connect(str(self.socket))
+                conn.sendall(b"PING\r\n")
+                return conn.recv(16).startswith(b"+PONG")
+        except OSError:
+            return False
 
     def stop(self) -> None:
         if self.process is None:
