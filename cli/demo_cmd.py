@@ -192,15 +192,13 @@ class Replay:
         self.counts = dict.fromkeys(
             ("requests", "replies", "manager", "reminders", "escalations", "clarifications"), 0
         )
-        self.smtp: Any = None
+        self.smtp_at: tuple[str, int] = ("127.0.0.1", 0)
         self.session: Session = Session(engine)
 
     def at(self, when: datetime, action: Callable[[], Any]) -> None:
         heapq.heappush(self.events, _Event(when, next(self.seq), action))
 
     async def run(self, host: str, port: int) -> None:
-        import aiosmtplib
-
         t = self.world.start
         while t <= self.world.end:
             self.at(t, self.cron_round)
@@ -209,16 +207,15 @@ class Replay:
         with _progress() as progress, Session(self.engine) as session:
             self.session = session
             task = progress.add_task("Replaying eight weeks", total=total)
-            async with aiosmtplib.SMTP(hostname=host, port=port) as smtp:
-                self.smtp = smtp
-                while self.events:
-                    event = heapq.heappop(self.events)
-                    if event.at > self.world.end:
-                        break
-                    self.clock.at = event.at
-                    await event.action()
-                    if event.action == self.cron_round:
-                        progress.advance(task)
+            self.smtp_at = (host, port)  # each reply comes in its own SMTP session, as from a rep's server
+            while self.events:
+                event = heapq.heappop(self.events)
+                if event.at > self.world.end:
+                    break
+                self.clock.at = event.at
+                await event.action()
+                if event.action == self.cron_round:
+                    progress.advance(task)
 
     async def cron_round(self) -> None:
         """What the worker's cron does: send due requests, remind, escalate, clarify."""
@@ -291,7 +288,10 @@ class Replay:
             name = sender.split("@")[0].replace(".", " ").title()
             self.counts["manager"] += 1
         reply, rcpt = build_reply(raw, text=text, sender_name=name, sender=sender, when=self.clock.at)
-        await self.smtp.send_message(reply, sender=sender, recipients=[rcpt])
+        import aiosmtplib
+
+        host, port = self.smtp_at
+        await aiosmtplib.send(reply, hostname=host, port=port, sender=sender, recipients=[rcpt])
         self.sent_replies += 1
         self.counts["replies"] += 1
         await self._processed()
