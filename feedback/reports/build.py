@@ -813,7 +813,10 @@ def responsiveness(db: Db, filters: Filters, settings: Settings, *, now: datetim
     """How fast and how completely sales answers: per rep and per team, with requests overdue."""
     ctx = make_context(db, settings, filters, now)
     before = ctx.now - timedelta(hours=settings.reminder_after_hours)
-    overdue_note = f"Overdue: sent over {settings.reminder_after_hours:g} hours ago and still unanswered."
+    overdue_note = (
+        f"Overdue: sent over {settings.reminder_after_hours:g} hours ago and still waiting for an answer "
+        "(sent, clarification asked or escalated to the manager)."
+    )
     sections = []
     f = ctx.facts("rep", "team", *FACT_MEASURES)
     g = q.grouped(f, ["rep", "team"], before=before)

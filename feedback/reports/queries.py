@@ -33,6 +33,7 @@ from sqlalchemy.engine import Connection
 from sqlalchemy.sql import ColumnElement
 from sqlalchemy.sql.selectable import CTE, FromClause, Select, Subquery
 
+from feedback.lifecycle import WAITING
 from feedback.reports.sql import DEAL, REASON, REQ, bind_time, count_if
 
 Row = dict[str, Any]
@@ -306,8 +307,8 @@ def grouped(
 
     Three plain aggregates per row is what makes the one scan of a million facts cheap; the
     conditional figures (answers, outcome counts, CRM won/lost, disagreements) are sums over the
-    few thousand groups, in :func:`metrics`. ``overdue`` (sent before ``before``, still
-    unanswered) is counted when ``before`` is given.
+    few thousand groups, in :func:`metrics`. ``overdue`` (sent before ``before`` and still
+    waiting for an answer: sent, clarifying or escalated) is counted when ``before`` is given.
     """
     kcols = [f.c[k] for k in dict.fromkeys([*keys, *GRAIN])]
     answer = answer_state(f.c.status, f.c.response_id, f.c.outcome)
@@ -317,7 +318,8 @@ def grouped(
         func.sum(f.c.amount).label("amount"),
     ]
     if before is not None:
-        overdue = and_(f.c.status == "sent", f.c.sent_at < bind_time(f.c.sent_at, before))
+        waiting = f.c.status.in_([s.value for s in WAITING])  # sent, clarifying, escalated
+        overdue = and_(waiting, f.c.sent_at < bind_time(f.c.sent_at, before))
         cols.append(count_if(overdue).label("overdue"))
     return select(*kcols, answer.label("answer"), *cols).group_by(*kcols, answer).cte(name)
 
