@@ -64,7 +64,10 @@ def list_cmd(
         for key in ("sent_at", "escalated_at", "answered_at", "expires_at"):
             item[key] = _local(settings, item[key])
         out.append(item)
-    render_rows(out, fmt=fmt, title=f"Requests ({len(out)})", columns=list(out[0]) if out else None)
+    # a terminal table keeps what fits 80 columns; every other format has every column
+    narrow = ["id", "kind", "about", "rep", "status", "sent_at", "reminders", "overdue"]
+    columns = narrow if fmt is OutputFormat.table else (list(out[0]) if out else None)
+    render_rows(out, fmt=fmt, title=f"Requests ({len(out)})", columns=columns)
 
 
 @app.command("show")

@@ -91,3 +91,15 @@ def test_aliases_can_be_removed_and_nobody_manages_themself(engine: Engine, env:
         assert s.exec(select(RepAlias)).all() == []
     own = CliRunner().invoke(app, ["reps", "add", "ben@x.example", "--manager", "BEN@x.example"], env=env)
     assert own.exit_code != 0 and "own manager" in own.output
+
+
+def test_requests_commands_list_show_and_refuse_wrong_ids(env: dict[str, str]) -> None:
+    listed = CliRunner().invoke(app, ["requests", "list", "--format", "json"], env=env)
+    assert listed.exit_code == 0, listed.output
+    assert '"rep": "anna@x.example"' in listed.output and '"status": "sent"' in listed.output
+    shown = CliRunner().invoke(app, ["requests", "show", "1", "--format", "csv"], env=env)
+    assert shown.exit_code == 0 and "sent,to anna@x.example" in shown.output
+    missing = CliRunner().invoke(app, ["requests", "show", "999"], env=env)
+    assert missing.exit_code == 2 and "no request 999" in missing.output
+    bad = CliRunner().invoke(app, ["requests", "list", "--status", "bogus"], env=env)
+    assert bad.exit_code == 2 and "unknown status" in bad.output
