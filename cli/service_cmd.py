@@ -117,6 +117,7 @@ def send(
                     result = await send_due_requests(engine, settings, transport, limit=limit, dry_run=True)
                 _print_planned(result.planned)
                 _print_held(result.held)
+                _print_fallbacks(result.template_fallbacks)
                 for err in result.errors:
                     console.print(f"[red]would fail:[/] {err}")
                 raise typer.Exit(1 if result.errors else 0)
@@ -129,6 +130,7 @@ def send(
                 + "."
             )
             _print_held(result.held)
+            _print_fallbacks(result.template_fallbacks)
             for err in result.errors:
                 console.print(f"[red]not sent:[/] {err}")
             refused = 0
@@ -150,6 +152,11 @@ def send(
                 raise typer.Exit(1)  # the relay refused something: worth a look at its log
 
     asyncio.run(main())
+
+
+def _print_fallbacks(fallbacks: list[str]) -> None:
+    for warning in dict.fromkeys(fallbacks):
+        console.print(f"[yellow]template:[/] {warning} (fix it: feedback templates validate)")
 
 
 def _print_held(held: dict[str, int]) -> None:

@@ -323,6 +323,20 @@ class Renderer:
             _BUDGET.reset(token)
         return parts
 
+    def render_or_shipped(
+        self, name: str, context: Mapping[str, Any], lang: str = "en"
+    ) -> tuple[RenderedMail, str | None]:
+        """Render; when an admin's override fails on this mail's data, the shipped template goes
+        out instead (never a broken mail, never none), with a warning saying which failed and why."""
+        try:
+            return self.render(name, context, lang), None
+        except TemplateError as exc:
+            key = self.resolve(name, lang)
+            if key not in self.overrides:
+                raise
+            shipped = Renderer(limits=self.limits).render(name, context, lang)
+            return shipped, f"the override of {key} failed ({exc}); the shipped template was sent instead"
+
     def check(self, name: str, source: str, context: Mapping[str, Any], lang: str = "en") -> RenderedMail:
         """Compile and render ``source`` as ``name`` in ``lang`` (for `templates edit|validate`).
 

@@ -87,7 +87,10 @@ class SendResult:
     held: dict[str, int] = field(default_factory=dict)  # HELD_BACK reason -> leads and deals
     already: int = 0  # requested meanwhile by another sender (the worker's cron, `feedback send`)
     errors: list[str] = field(default_factory=list)
-    planned: list[dict[str, str]] = field(default_factory=list)  # a dry run's mails: to, kind, subject
+    planned: list[dict[str, str]] = field(default_factory=list)
+    template_fallbacks: list[str] = field(
+        default_factory=list
+    )  # overrides that failed: shipped sent  # a dry run's mails: to, kind, subject
 
 
 def first_name(rep: Rep) -> str:
@@ -332,7 +335,10 @@ async def send_due_requests(
                 plus_addressing=settings.plus_addressing,
             )
             try:  # one bad record or template skips its request, never the round
-                rendered = renderer.render(f"{kind}_request", context, lang=rep.language)
+                rendered, fallback = renderer.render_or_shipped(f"{kind}_request", context, lang=rep.language)
+                if fallback:
+                    log.warning("template fallback: %s", fallback)
+                    result.template_fallbacks.append(fallback)
                 message = build_message(
                     rendered=rendered,
                     from_addr=address,
@@ -435,7 +441,9 @@ async def _build_and_send(
     now: datetime,
     lang: str = "en",
 ) -> bool:
-    rendered = renderer.render(template, context, lang=lang)
+    rendered, fallback = renderer.render_or_shipped(template, context, lang=lang)
+    if fallback:
+        log.warning("template fallback: %s", fallback)
     if request is not None and request.token:
         from_addr = reply_address(
             request.token,

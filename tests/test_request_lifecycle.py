@@ -361,3 +361,32 @@ def test_one_record_that_cannot_become_a_mail_skips_only_itself(
     mails = _mails(outbox)
     assert [str(m["To"]) for m in mails] == ["Good <good@x.example>"]
     assert all("victim" not in str(m) for m in mails)
+
+
+def test_an_override_that_fails_on_real_data_sends_the_shipped_template(
+    engine: Engine, settings: Settings, tmp_path: Path
+) -> None:
+    """A template that passed `edit` on sample data but fails on a real lead is never sent broken."""
+    from feedback.models import TemplateOverride
+    from feedback.rendering import shipped_source
+
+    broken = shipped_source("disposition_request").replace(
+        "{% block subject %}",
+        '{% block subject %}{% if lead.company == "Boom Corp" %}{{ 1 // 0 }}{% endif %}',
+        1,
+    )
+    with Session(engine) as s:
+        rep = Rep(email="a@x.example", name="A")
+        s.add(rep)
+        s.commit()
+        s.add(TemplateOverride(name="disposition_request", version=1, source=broken))
+        s.add(Lead(crm_id="L-boom", company="Boom Corp", rep_id=rep.id, assigned_at=T0))
+        s.add(Lead(crm_id="L-fine", company="Fine Ltd", rep_id=rep.id, assigned_at=T0))
+        s.commit()
+    settings = settings.model_copy(update={"send_since": datetime(2020, 1, 1)})
+    result = asyncio.run(send_due_requests(engine, settings, MaildirTransport(tmp_path / "o"), now=T0))
+    assert result.sent == 2 and result.errors == []
+    assert len(result.template_fallbacks) == 1 and "shipped template was sent" in result.template_fallbacks[0]
+    with Session(engine) as s:
+        versions = sorted(r.template_version for r in s.exec(select(FeedbackRequest)).all())
+    assert versions[0].startswith("override-") and versions[1].startswith("shipped-")
