@@ -53,7 +53,8 @@ def worker(
     verbose: Annotated[bool, typer.Option("--verbose", "-v")] = False,
 ) -> None:
     """Run a worker only (production: as many as you like, on any machine, with FEEDBACK_REDIS_URL)."""
-    from workers.service import redis_for
+    from workers.extras import extras
+    from workers.service import LazyQueue, redis_for
     from workers.settings import build_worker, run_worker_forever
 
     _logging(verbose)
@@ -76,7 +77,14 @@ def worker(
                 loop = asyncio.get_running_loop()
                 for sig in (signal.SIGTERM, signal.SIGINT):
                     loop.add_signal_handler(sig, stop.set)
-                await run_worker_forever(settings, engine, url, stop=stop)
+                queue = LazyQueue(url)
+                try:  # /healthz, /readyz (database, Redis), /metrics when http_port is set
+                    async with extras(
+                        settings, engine, queue.enqueue, redis_url=url, smtp=None, stop=stop, imap=False
+                    ):
+                        await run_worker_forever(settings, engine, url, stop=stop)
+                finally:
+                    await queue.close()
 
     asyncio.run(main())
 

@@ -278,3 +278,43 @@ async def test_serve_exposes_health_and_readiness(
         assert status == 200 and json.loads(body)["checked"] == ["database", "redis", "smtp"]
         status, body = await asyncio.to_thread(get, base + "/metrics")
         assert status == 200 and "feedback_requests" in body
+
+
+def test_a_worker_process_exposes_health_and_readiness(
+    engine: Engine, clean_redis: str, tmp_path: Path
+) -> None:
+    """`feedback worker` with http_port: /readyz checks its database and Redis; SIGTERM stops it."""
+    import signal
+    import subprocess
+    import sys
+    import urllib.request
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    env = {
+        "PATH": "/usr/bin:/bin",
+        "FEEDBACK_DATABASE_URL": engine.url.render_as_string(hide_password=False),
+        "FEEDBACK_REDIS_URL": clean_redis,
+        "FEEDBACK_SECRET": "test-secret",
+        "FEEDBACK_DATA_DIR": str(tmp_path / "var"),
+        "FEEDBACK_HTTP_PORT": str(port),
+    }
+    root = Path(__file__).resolve().parent.parent
+    proc = subprocess.Popen([sys.executable, "-m", "cli.main", "worker"], cwd=root, env=env,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)  # fmt: skip
+    try:
+        deadline = time.monotonic() + 60
+        while True:  # until the worker's HTTP side answers (a condition, polled)
+            try:
+                with urllib.request.urlopen(f"http://127.0.0.1:{port}/readyz", timeout=2) as r:
+                    body = json.loads(r.read())
+                break
+            except OSError:
+                assert proc.poll() is None, proc.stderr.read().decode() if proc.stderr else ""
+                assert time.monotonic() < deadline, "the worker's /readyz never answered"
+                time.sleep(0.1)
+        assert body == {"ready": True, "checked": ["database", "redis"]}
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        assert proc.wait(30) == 0

@@ -41,8 +41,12 @@ async def extras(
     redis_url: str,
     smtp: tuple[str, int] | None,
     stop: asyncio.Event,
+    imap: bool = True,
 ) -> AsyncIterator[tuple[str, int] | None]:
-    """Start what is configured; yields the HTTP address (None when off); stops both on exit."""
+    """Start what is configured; yields the HTTP address (None when off); stops both on exit.
+
+    ``imap=False`` for worker processes: one poller per mailbox (the one in ``serve``) is enough.
+    """
     tasks: list[asyncio.Task[None]] = []
     address: tuple[str, int] | None = None
     server = None
@@ -76,7 +80,7 @@ async def extras(
         sock = server.servers[0].sockets[0].getsockname()
         address = (str(sock[0]), int(sock[1]))
         log.info("HTTP (webhooks, health, metrics) on %s:%d", *address)
-    if settings.imap_url is not None:
+    if imap and settings.imap_url is not None:
         box = Mailbox.from_url(settings.imap_url.get_secret_value(), move_to=settings.imap_move_to)
         poller = MailboxPoller(box, settings=settings, engine=engine, enqueue=enqueue)
         tasks.append(asyncio.create_task(poller.run(stop)))
