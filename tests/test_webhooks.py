@@ -318,3 +318,76 @@ def test_a_worker_process_exposes_health_and_readiness(
     finally:
         proc.send_signal(signal.SIGTERM)
         assert proc.wait(30) == 0
+
+
+PG_BIN = sorted(Path("/usr/lib/postgresql").glob("*/bin/initdb"))
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(not PG_BIN, reason="no PostgreSQL server binaries (apt-get install postgresql)")
+def test_readyz_follows_a_private_postgresql_stopping_and_returning(settings: Settings) -> None:
+    """/readyz turns unready when its database stops and ready again when it returns (a private
+    PostgreSQL started here, never the shared one)."""
+    import os
+    import shutil
+    import subprocess
+    import tempfile
+
+    from sqlalchemy import create_engine
+
+    bindir = PG_BIN[-1].parent
+    root = Path(tempfile.mkdtemp(prefix="fb-pg-"))
+    os.chmod(root, 0o755)
+    shutil.chown(root, "postgres", "postgres")
+    data = root / "data"
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+
+    def as_postgres(*args: str) -> None:
+        subprocess.run(
+            ["runuser", "-u", "postgres", "--", *args], check=True, capture_output=True, timeout=120
+        )
+
+    def pg_ctl(action: str) -> None:
+        opts = f"-p {port} -k {root} -c listen_addresses=127.0.0.1"
+        as_postgres(
+            str(bindir / "pg_ctl"), "-D", str(data), "-o", opts, "-l", str(root / "log"), "-w", action
+        )
+
+    as_postgres(str(bindir / "initdb"), "-D", str(data), "-U", "postgres", "--auth=trust")
+    pg_ctl("start")
+    engine = create_engine(
+        f"postgresql+psycopg://postgres@127.0.0.1:{port}/postgres",
+        pool_pre_ping=True,
+        connect_args={"connect_timeout": 2},
+    )
+    try:
+        client = TestClient(
+            build_app(HttpDeps(settings=settings, engine=engine, checks={"database": database_check(engine)}))
+        )
+        assert client.get("/readyz").status_code == 200
+        pg_ctl("stop")
+        down = client.get("/readyz")
+        assert down.status_code == 503 and "database" in down.json()["down"]
+        pg_ctl("start")
+        assert client.get("/readyz").json() == {"ready": True, "checked": ["database"]}
+    finally:
+        engine.dispose()
+        subprocess.run(
+            [
+                "runuser",
+                "-u",
+                "postgres",
+                "--",
+                str(bindir / "pg_ctl"),
+                "-D",
+                str(data),
+                "-m",
+                "immediate",
+                "stop",
+            ],
+            capture_output=True,
+            check=False,
+        )
+        shutil.rmtree(root, ignore_errors=True)
