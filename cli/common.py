@@ -197,6 +197,28 @@ def open_engine(settings: Settings, *, migrate: bool = True) -> Iterator[Engine]
         engine.dispose()
 
 
+@contextmanager
+def open_report_engine(settings: Settings) -> Iterator[Engine]:
+    """The database reports read: the read replica (``report_database_url``) when configured,
+    never migrated from here (the primary's migrations reach it by replication), else the
+    primary."""
+    if not settings.report_database_url:
+        with open_engine(settings) as engine:
+            yield engine
+        return
+    try:
+        engine = make_engine(settings.report_database_url)
+    except Exception as exc:
+        fail(
+            f"cannot open the report database {settings.report_database_url.split('@')[-1]}: {exc}",
+            hint="check FEEDBACK_REPORT_DATABASE_URL (a read replica of the primary).",
+        )
+    try:
+        yield engine
+    finally:
+        engine.dispose()
+
+
 def render_rows(
     rows: Sequence[dict[str, Any]],
     *,

@@ -27,8 +27,8 @@ from cli.common import (
     err_console,
     fail,
     get_settings,
-    open_engine,
     open_output,
+    open_report_engine,
 )
 from feedback.reports import REPORTS, FilterError, Filters, parse_when, render_report
 from feedback.reports.filters import DATE_BY
@@ -132,7 +132,7 @@ def _run(
         )
     except (FilterError, ValueError) as exc:
         fail(str(exc), hint="see `feedback report --help` for the accepted values.", code=2)
-    with open_engine(settings) as engine:
+    with open_report_engine(settings) as engine:
         try:
             filters, notes = resolve_report_filters(engine, filters, settings)
         except FilterError as exc:

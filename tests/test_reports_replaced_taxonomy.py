@@ -4,6 +4,7 @@ the taxonomy's outcome roles, never literal codes."""
 from __future__ import annotations
 
 from datetime import datetime
+from pathlib import Path
 
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
@@ -80,3 +81,35 @@ def test_every_report_and_the_digest_run_on_a_replaced_taxonomy(engine: Engine, 
     assert "Qualified" in summary or "qualified" in summary
     subject, html, text = digest_html(engine, settings, datetime(2026, 3, 9))
     assert subject and html and text
+
+
+def test_reports_read_the_replica_when_one_is_configured(engine: Engine, tmp_path: Path) -> None:
+    """`report_database_url`: reports read the replica (here a second database with the data),
+    never the primary."""
+    from typer.testing import CliRunner
+
+    from cli.main import app
+    from feedback.db import make_engine, upgrade
+
+    replica_url = f"sqlite:///{tmp_path / 'replica.db'}"
+    replica = make_engine(replica_url)
+    upgrade(replica)
+    with Session(replica) as s:
+        rep = Rep(email="r@x.example", name="Replica Rep")
+        s.add(rep)
+        s.commit()
+        lead = Lead(crm_id="L1", campaign="From the replica", rep_id=rep.id, assigned_at=T0)
+        s.add(lead)
+        s.commit()
+        s.add(
+            FeedbackRequest(
+                kind="disposition", lead_id=lead.id, rep_id=rep.id or 0, sent_at=T0, created_at=T0
+            )
+        )
+        s.commit()
+    replica.dispose()
+    env = {"FEEDBACK_DATABASE_URL": engine.url.render_as_string(hide_password=False), "FEEDBACK_SECRET": "s",
+           "FEEDBACK_REPORT_DATABASE_URL": replica_url, "COLUMNS": "200"}  # fmt: skip
+    result = CliRunner().invoke(app, ["report", "summary", "--format", "csv"], env=env)
+    assert result.exit_code == 0, result.output
+    assert "From the replica" in result.output
