@@ -248,6 +248,7 @@ def test_health_readiness_and_metrics(engine: Engine, hooked: dict[str, Any]) ->
     assert (
         'feedback_messages{status="received"} 1.0' in text and 'feedback_requests{status="sent"} 1.0' in text
     )
+    assert 'feedback_mails_sent{purpose="request"} 1.0' in text
 
 
 async def test_serve_exposes_health_and_readiness(
@@ -278,6 +279,7 @@ async def test_serve_exposes_health_and_readiness(
         assert status == 200 and json.loads(body)["checked"] == ["database", "redis", "smtp"]
         status, body = await asyncio.to_thread(get, base + "/metrics")
         assert status == 200 and "feedback_requests" in body
+        assert "feedback_queue_depth 0.0" in body  # read from the service's Redis on scrape
 
 
 def test_a_worker_process_exposes_health_and_readiness(

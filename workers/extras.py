@@ -6,7 +6,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 
 from sqlalchemy.engine import Engine
 
@@ -30,6 +30,26 @@ def _redis_check(url: str) -> Check:
             await close_pool(pool)
 
     return check
+
+
+def _queue_depth(url: str) -> Callable[[], int | None]:
+    """Parse jobs waiting in Redis, read on scrape (None when Redis cannot be asked)."""
+
+    def depth() -> int | None:
+        import redis
+
+        from feedback.queue import QUEUE_NAME
+
+        try:
+            client = redis.Redis.from_url(url, socket_timeout=2)
+            try:
+                return int(client.zcard(QUEUE_NAME))
+            finally:
+                client.close()
+        except Exception:  # redis+sentinel:// or Redis down: the gauge is left out
+            return None
+
+    return depth
 
 
 @contextlib.asynccontextmanager
@@ -62,7 +82,7 @@ async def extras(
             enqueue=enqueue,
             sns=SnsVerifier(topics=tuple(settings.ses_topic_arns)) if settings.ses_topic_arns else None,
             checks=checks,
-            metrics=Metrics(engine),
+            metrics=Metrics(engine, queue_depth=_queue_depth(redis_url)),
         )
         config = uvicorn.Config(
             build_app(deps),

@@ -16,7 +16,16 @@ from prometheus_client.registry import Collector
 from sqlalchemy import func, select
 from sqlalchemy.engine import Engine
 
-from feedback.models import FeedbackRequest, InboundMessage, MessageStatus, ReviewItem, utcnow
+from feedback.models import (
+    FeedbackRequest,
+    InboundMessage,
+    MessageStatus,
+    OutboundMail,
+    Refusal,
+    Response,
+    ReviewItem,
+    utcnow,
+)
 
 
 class _DatabaseGauges(Collector):
@@ -28,7 +37,17 @@ class _DatabaseGauges(Collector):
         msg = InboundMessage.__table__  # type: ignore[attr-defined]
         req = FeedbackRequest.__table__  # type: ignore[attr-defined]
         review = ReviewItem.__table__  # type: ignore[attr-defined]
+        resp = Response.__table__  # type: ignore[attr-defined]
+        mail = OutboundMail.__table__  # type: ignore[attr-defined]
+        refusal = Refusal.__table__  # type: ignore[attr-defined]
         with self.engine.connect() as conn:
+            by_outcome = conn.execute(
+                select(resp.c.kind, func.coalesce(resp.c.outcome, "none"), func.count())
+                .where(resp.c.is_current)
+                .group_by(resp.c.kind, resp.c.outcome)
+            ).all()
+            by_purpose = conn.execute(select(mail.c.purpose, func.count()).group_by(mail.c.purpose)).all()
+            by_code = conn.execute(select(refusal.c.code, func.count()).group_by(refusal.c.code)).all()
             by_msg = conn.execute(select(msg.c.status, func.count()).group_by(msg.c.status)).all()
             by_req = conn.execute(select(req.c.status, func.count()).group_by(req.c.status)).all()
             open_review = conn.execute(select(func.count()).where(review.c.status == "open")).scalar_one()
@@ -46,6 +65,28 @@ class _DatabaseGauges(Collector):
             requests.add_metric([str(status)], float(n))
         yield requests
         yield GaugeMetricFamily("feedback_review_open", "Open review items", value=float(open_review))
+        answers = GaugeMetricFamily(
+            "feedback_answers",
+            "Current answers by kind and outcome (none: no outcome)",
+            labels=["kind", "outcome"],
+        )
+        for kind, outcome, n in by_outcome:
+            answers.add_metric([str(kind), str(outcome)], float(n))
+        yield answers
+        mails = GaugeMetricFamily(
+            "feedback_mails_sent",
+            "Mails sent by purpose (request, reminder, escalation...)",
+            labels=["purpose"],
+        )
+        for purpose, n in by_purpose:
+            mails.add_metric([str(purpose)], float(n))
+        yield mails
+        refused = GaugeMetricFamily(
+            "feedback_refusals", "Messages refused at the door, by code", labels=["code"]
+        )
+        for code, n in by_code:
+            refused.add_metric([str(code)], float(n))
+        yield refused
         age = (utcnow() - oldest).total_seconds() if oldest is not None else 0.0
         yield GaugeMetricFamily(
             "feedback_oldest_unprocessed_seconds", "Age of the oldest message without a result", value=age
