@@ -207,6 +207,7 @@ class IngestHandler:
         self.enqueuer = enqueuer
         self.secret = settings.secret_bytes()
         self.domain = settings.reply_domain
+        self.observers: list[Callable[[float, bool], None]] = []  # (seconds to commit, duplicate)
         self.stats = IngestStats()
         self.closing = False
         self.connections = 0
@@ -355,6 +356,8 @@ class IngestHandler:
             if self.stats.in_flight == 0:
                 self._drained.set()
         elapsed = time.perf_counter() - started
+        for observe in self.observers:  # metrics: DATA-to-commit latency
+            observe(elapsed, stored.duplicate)
         if stored.duplicate:
             self.stats.duplicates += 1
         else:

@@ -279,7 +279,17 @@ async def test_serve_exposes_health_and_readiness(
         assert status == 200 and json.loads(body)["checked"] == ["database", "redis", "smtp"]
         status, body = await asyncio.to_thread(get, base + "/metrics")
         assert status == 200 and "feedback_requests" in body
-        assert "feedback_queue_depth 0.0" in body  # read from the service's Redis on scrape
+        assert "feedback_queue_depth" in body  # read from the service's Redis on scrape
+        import aiosmtplib
+
+        host, port = running.address
+        rcpt = f"feedback@{settings.reply_domain}"
+        await aiosmtplib.send(
+            _raw(rcpt, mid="<m@x>"), hostname=host, port=port, sender="d@x", recipients=[rcpt]
+        )
+        status, body = await asyncio.to_thread(get, base + "/metrics")
+        assert 'feedback_smtp_stored_total{duplicate="false"} 1.0' in body
+        assert "feedback_ingest_seconds_count 1.0" in body
 
 
 def test_a_worker_process_exposes_health_and_readiness(

@@ -10,6 +10,7 @@ from collections.abc import AsyncIterator, Callable
 
 from sqlalchemy.engine import Engine
 
+from feedback.ingest import IngestServer
 from feedback.ingress.accept import Enqueue
 from feedback.ingress.http import Check, HttpDeps, build_app, database_check, tcp_check
 from feedback.ingress.imap import Mailbox, MailboxPoller
@@ -62,6 +63,7 @@ async def extras(
     smtp: tuple[str, int] | None,
     stop: asyncio.Event,
     imap: bool = True,
+    ingest: IngestServer | None = None,
 ) -> AsyncIterator[tuple[str, int] | None]:
     """Start what is configured; yields the HTTP address (None when off); stops both on exit.
 
@@ -84,6 +86,8 @@ async def extras(
             checks=checks,
             metrics=Metrics(engine, queue_depth=_queue_depth(redis_url)),
         )
+        if ingest is not None and deps.metrics is not None:
+            ingest.handler.observers.append(deps.metrics.observe_ingest)
         config = uvicorn.Config(
             build_app(deps),
             host=settings.http_host,

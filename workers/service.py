@@ -119,7 +119,7 @@ async def running_service(
         )
         try:
             async with extras(
-                settings, engine, queue.enqueue, redis_url=redis_url, smtp=address, stop=stop
+                settings, engine, queue.enqueue, redis_url=redis_url, smtp=address, stop=stop, ingest=ingest
             ) as http:
                 yield Running(settings, engine, redis_url, ingest, address, queue, stop, http)
         finally:

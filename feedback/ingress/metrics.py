@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 
-from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, generate_latest
+from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Histogram, generate_latest
 from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.registry import Collector
 from sqlalchemy import func, select
@@ -49,6 +49,7 @@ class _DatabaseGauges(Collector):
             by_purpose = conn.execute(select(mail.c.purpose, func.count()).group_by(mail.c.purpose)).all()
             by_code = conn.execute(select(refusal.c.code, func.count()).group_by(refusal.c.code)).all()
             by_msg = conn.execute(select(msg.c.status, func.count()).group_by(msg.c.status)).all()
+            retried = conn.execute(select(func.count()).where(msg.c.attempts > 1)).scalar_one()
             by_req = conn.execute(select(req.c.status, func.count()).group_by(req.c.status)).all()
             open_review = conn.execute(select(func.count()).where(review.c.status == "open")).scalar_one()
             oldest = conn.execute(
@@ -64,6 +65,11 @@ class _DatabaseGauges(Collector):
         for status, n in by_req:
             requests.add_metric([str(status)], float(n))
         yield requests
+        yield GaugeMetricFamily(
+            "feedback_messages_retried",
+            "Messages that needed more than one processing attempt",
+            value=float(retried),
+        )
         yield GaugeMetricFamily("feedback_review_open", "Open review items", value=float(open_review))
         answers = GaugeMetricFamily(
             "feedback_answers",
@@ -110,7 +116,20 @@ class Metrics:
             ["provider", "status"],
             registry=self.registry,
         )
+        self.smtp_stored = Counter(
+            "feedback_smtp_stored", "Messages stored by this ingest", ["duplicate"], registry=self.registry
+        )
+        self.ingest_seconds = Histogram(
+            "feedback_ingest_seconds",
+            "From the end of DATA to the commit of the message (this ingest)",
+            buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0),
+            registry=self.registry,
+        )
         self.registry.register(_DatabaseGauges(engine, queue_depth))
+
+    def observe_ingest(self, seconds: float, duplicate: bool) -> None:
+        self.smtp_stored.labels(str(duplicate).lower()).inc()
+        self.ingest_seconds.observe(seconds)
 
     def render(self) -> tuple[bytes, str]:
         return generate_latest(self.registry), CONTENT_TYPE_LATEST
