@@ -23,6 +23,7 @@ from cli.common import (
     err_console,
     get_settings,
     open_engine,
+    print_record,
     render_rows,
 )
 from feedback.answers import (
@@ -190,15 +191,7 @@ def show(answer_id: IdArgument, config: ConfigOption = None, fmt: FormatOption =
     if fmt is not OutputFormat.table:
         render_rows(for_format([row], fmt, tz), fmt=fmt, title=f"Answer #{answer_id}")
         return
-    for key, value in row.items():
-        if key != "reply":
-            shown = ", ".join(value) if isinstance(value, list) else value
-            console.print(
-                f"[bold]{key}:[/] {escape(str(shown)) if shown not in (None, '', []) else '-'}",
-                soft_wrap=True,
-            )
-    console.print("[bold]reply:[/]")
-    console.print(row["reply"] or "(no reply text)", markup=False, highlight=False)
+    print_record(row, no_reply="(no reply text)")
 
 
 @app.command("history")

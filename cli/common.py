@@ -219,6 +219,19 @@ def open_report_engine(settings: Settings) -> Iterator[Engine]:
         engine.dispose()
 
 
+def print_record(row: dict[str, Any], *, no_reply: str) -> None:
+    """One record as ``key: value`` lines in the terminal, its reply text last and verbatim."""
+    for key, value in row.items():
+        if key != "reply":
+            shown = ", ".join(value) if isinstance(value, list) else value
+            console.print(
+                f"[bold]{key}:[/] {escape(str(shown)) if shown not in (None, '', []) else '-'}",
+                soft_wrap=True,
+            )
+    console.print("[bold]reply:[/]")
+    console.print(row.get("reply") or no_reply, markup=False, highlight=False)
+
+
 def render_rows(
     rows: Sequence[dict[str, Any]],
     *,

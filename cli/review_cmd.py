@@ -19,6 +19,7 @@ from cli.common import (
     fail,
     get_settings,
     open_engine,
+    print_record,
     render_rows,
 )
 from feedback.answers import AnswerError
@@ -82,15 +83,7 @@ def show(
     if fmt is not OutputFormat.table:
         render_rows([row], fmt=fmt, title=f"Review item #{item_id}")
         return
-    for key, value in row.items():
-        if key != "reply":
-            shown = ", ".join(value) if isinstance(value, list) else value
-            console.print(
-                f"[bold]{key}:[/] {escape(str(shown)) if shown not in (None, '', []) else '-'}",
-                soft_wrap=True,
-            )
-    console.print("[bold]reply:[/]")
-    console.print(row["reply"] or "(no parsed reply)", markup=False, highlight=False)
+    print_record(row, no_reply="(no parsed reply)")
 
 
 @app.command("set")

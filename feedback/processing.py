@@ -13,6 +13,7 @@ import logging
 from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, time, timedelta
 from email.utils import parseaddr
+from time import monotonic
 from typing import Any
 
 from sqlalchemy.engine import Engine
@@ -232,6 +233,23 @@ def flag_new_competitor(session: Session, cls: ClassificationResult) -> Classifi
         return cls
     note = f"new competitor {name!r}, not in the configured list: check the name before it is counted"
     return replace(cls, needs_review=True, explanation=(*cls.explanation, note))
+
+
+_REP_NAMES: dict[str, tuple[float, tuple[str, ...]]] = {}  # database url -> (loaded at, names)
+REP_NAMES_TTL = 30.0  # seconds: a reps import reaches the classifier within this
+
+
+def rep_names(session: Session) -> tuple[str, ...]:
+    """The reps' names (colleagues a reply may name, never competitors), read at most every
+    ``REP_NAMES_TTL`` seconds per database rather than once per message on the worker's hot path."""
+    bind = session.get_bind()
+    key = str(bind.engine.url)
+    now = monotonic()
+    cached = _REP_NAMES.get(key)
+    if cached is None or now - cached[0] > REP_NAMES_TTL:
+        names = tuple(n for n in session.exec(select(Rep.name)).all() if n)
+        _REP_NAMES[key] = cached = (now, names)
+    return cached[1]
 
 
 def store_response(
@@ -475,7 +493,7 @@ def _process(
         competitors=tuple(settings.competitors),
         reply_local=settings.reply_local,
         learned=learned,
-        people=tuple(n for n in session.exec(select(Rep.name)).all() if n),
+        people=rep_names(session),
     )
     cls = classify_parsed(parsed, kind=request.kind, config=config)
     assert cls is not None
