@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.markup import escape
-from sqlmodel import col, select
+
+if TYPE_CHECKING:
+    pass
 
 from cli.common import (
     ConfigOption,
@@ -19,18 +21,6 @@ from cli.common import (
     open_engine,
     render_rows,
 )
-from feedback.db import session_scope
-from feedback.importing import (
-    ImportingError,
-    RepNotFound,
-    add_rep_alias,
-    check_text,
-    deactivate_rep,
-    normalise_email,
-    remove_rep_alias,
-    upsert_rep,
-)
-from feedback.models import Rep, RepAlias
 
 app = typer.Typer(no_args_is_help=True)
 
@@ -47,6 +37,11 @@ def list_cmd(
     config: ConfigOption = None,
 ) -> None:
     """List reps with their team, manager, language and alias addresses."""
+    from sqlmodel import col, select
+
+    from feedback.db import session_scope
+    from feedback.models import Rep, RepAlias
+
     if team is not None:
         _checked(team, "the team")
     settings = get_settings(config)
@@ -98,6 +93,9 @@ def add_cmd(
     config: ConfigOption = None,
 ) -> None:
     """Add a rep, or update the given fields of an existing one (and reactivate it)."""
+    from feedback.db import session_scope
+    from feedback.importing import ImportingError, upsert_rep
+
     settings = get_settings(config)
     with open_engine(settings) as engine:
         try:
@@ -123,6 +121,15 @@ def alias_cmd(
     config: ConfigOption = None,
 ) -> None:
     """Accept replies from ALIAS as the rep's own (a personal domain, a shared mailbox...)."""
+    from feedback.db import session_scope
+    from feedback.importing import (
+        ImportingError,
+        RepNotFound,
+        add_rep_alias,
+        normalise_email,
+        remove_rep_alias,
+    )
+
     settings = get_settings(config)
     if remove:
         with open_engine(settings) as engine:
@@ -161,6 +168,8 @@ def deactivate_cmd(
     """Stop sending requests to this rep; their history and answers stay in the reports."""
     import asyncio
 
+    from feedback.db import session_scope
+    from feedback.importing import ImportingError, RepNotFound, deactivate_rep
     from feedback.models import utcnow
     from feedback.outbound import transport_for
     from feedback.requests_admin import RequestAdminError, reassign
@@ -233,6 +242,8 @@ def away_cmd(
 
 def _checked(value: str, what: str) -> str:
     """Typed text holds no control characters (the import's rule): else a one-line error."""
+    from feedback.importing import ImportingError, check_text
+
     try:
         return check_text(value, what)
     except ImportingError as exc:

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import getpass
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 from zoneinfo import ZoneInfo
 
 import typer
 from rich.markup import escape
-from sqlmodel import Session, col, select
+
+if TYPE_CHECKING:
+    pass
 
 from cli.answers_cmd import for_format, usage_error
 from cli.common import (
@@ -22,9 +24,6 @@ from cli.common import (
     print_record,
     render_rows,
 )
-from feedback.answers import AnswerError
-from feedback.models import FeedbackRequest, Rep, ReviewItem, ReviewType, utcnow
-from feedback.review import describe_item, dismiss_item, resolve_item
 
 app = typer.Typer(no_args_is_help=True)
 
@@ -37,6 +36,11 @@ def list_items(
     type_: Annotated[str | None, typer.Option("--type", help="response, quarantined or unmatched.")] = None,
 ) -> None:
     """Items waiting for a person: doubtful answers, quarantined and unmatched mail."""
+    from sqlmodel import Session, col, select
+
+    from feedback.models import ReviewItem, ReviewType
+    from feedback.review import describe_item
+
     settings = get_settings(config)
     with open_engine(settings) as engine, Session(engine) as session:
         query = select(ReviewItem).order_by(col(ReviewItem.id))
@@ -74,6 +78,11 @@ def show(
 ) -> None:
     """Everything about one item: who wrote it, the subject, the full reply (quarantined and
     unmatched mail is read from the stored message), and what was recorded."""
+    from sqlmodel import Session
+
+    from feedback.models import ReviewItem
+    from feedback.review import describe_item
+
     settings = get_settings(config)
     with open_engine(settings) as engine, Session(engine) as session:
         item = session.get(ReviewItem, item_id)
@@ -104,6 +113,12 @@ def set_item(
 
     The same correction as `feedback answers set`, which works on any answer, reviewed or not.
     """
+    from sqlmodel import Session
+
+    from feedback.answers import AnswerError
+    from feedback.models import FeedbackRequest, Rep, utcnow
+    from feedback.review import resolve_item
+
     settings = get_settings(config)
     who = by or getpass.getuser()
     with open_engine(settings) as engine, Session(engine) as session:
@@ -141,6 +156,12 @@ def dismiss(
     item_id: Annotated[int, typer.Argument(help="Review item id.")], config: ConfigOption = None
 ) -> None:
     """Close an item without recording anything (spam, a misdirected mail)."""
+    from sqlmodel import Session
+
+    from feedback.answers import AnswerError
+    from feedback.models import utcnow
+    from feedback.review import dismiss_item
+
     settings = get_settings(config)
     with open_engine(settings) as engine, Session(engine) as session:
         try:

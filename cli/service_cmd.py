@@ -5,13 +5,14 @@ from __future__ import annotations
 import asyncio
 import logging
 import signal
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from cli.common import ConfigOption, console, fail, get_settings, open_engine
-from feedback.outbound import MaildirTransport, transport_for
-from feedback.redis_embedded import EmbeddedRedisError
+
+if TYPE_CHECKING:
+    pass
 
 
 def _logging(verbose: bool, json_logs: bool = False) -> None:
@@ -32,6 +33,7 @@ def serve(
     json_logs: Annotated[bool, typer.Option("--json-logs", help="One JSON object per log line.")] = False,
 ) -> None:
     """Run the SMTP ingest and a worker (embedded SQLite + Redis by default) until Ctrl-C/SIGTERM."""
+    from feedback.redis_embedded import EmbeddedRedisError
     from workers.service import serve_forever
 
     _logging(verbose, json_logs)
@@ -66,7 +68,7 @@ def worker(
         )
 
     async def main() -> None:
-        with open_engine(settings) as engine:
+        with open_engine(settings, schema="upgrade") as engine:
             async with redis_for(settings) as url:
                 if burst:
                     w = build_worker(settings, engine, url, burst=True, crons=False)
@@ -111,6 +113,7 @@ def send(
     A disposition request goes out for each assigned lead without one and a win/loss request for
     each closed deal without one; nothing is sent about history before send_since.
     """
+    from feedback.outbound import MaildirTransport, transport_for
     from feedback.requesting import send_clarifications, send_due_requests, send_followups
 
     settings = get_settings(config)

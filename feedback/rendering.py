@@ -36,20 +36,12 @@ from jinja2.sandbox import ImmutableSandboxedEnvironment
 
 from feedback.locales import FOOTER
 from feedback.taxonomy import KindTaxonomy
+from feedback.vocabulary import LANGUAGES as LANGUAGES
+from feedback.vocabulary import TEMPLATE_NAMES as TEMPLATE_NAMES
 
 if TYPE_CHECKING:
     from feedback.settings import Settings
 
-TEMPLATE_NAMES = (
-    "disposition_request",
-    "winloss_request",
-    "reminder",
-    "escalation",
-    "clarification",
-    "expired",
-    "acknowledgement",
-)
-LANGUAGES = ("en", "de", "fr", "es")  # shipped translations; any other code falls back to English
 _BLOCKS = ("subject", "text", "html")
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]+")
 # a template of the store, optionally in a language folder: no path, no dot

@@ -350,3 +350,46 @@ async def test_every_message_delivered_twice_stored_once_answered_once(
     assert_exactly_once(engine, 5)
     with Session(engine) as session:
         assert {m.deliveries for m in session.exec(select(InboundMessage)).all()} == {2}
+
+
+async def test_a_bug_in_the_ingest_answers_451_and_logs_it_never_500(
+    engine: Engine, settings: Settings, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    """An unexpected error while storing (DATA) or looking up (RCPT) is a temporary failure: the
+    sending server keeps the rep's reply and retries, where a 500 would bounce it for good."""
+    mails = replies(engine, settings, 1)
+    sender, rcpt, raw = mails[0]
+    server = IngestServer(settings, engine, None)
+    _, port = await server.start(host="127.0.0.1", port=0)
+    try:
+
+        async def broken_store(item: Any) -> Any:
+            raise RuntimeError("a bug in store")
+
+        async def broken_lookup(request_id: int) -> bool:
+            raise KeyError("a bug in lookup")
+
+        with monkeypatch.context() as patch:
+            patch.setattr(server.handler.store, "store", broken_store)
+            with pytest.raises(aiosmtplib.SMTPDataError) as data_err:
+                async with aiosmtplib.SMTP(hostname="127.0.0.1", port=port, timeout=20) as smtp:
+                    await smtp.sendmail(sender, [rcpt], raw)
+            assert data_err.value.code == 451 and "try again later" in data_err.value.message
+            patch.setattr(server.handler.store, "request_exists", broken_lookup)
+            server.handler._known = lambda request_id: False  # type: ignore[method-assign]
+            async with aiosmtplib.SMTP(hostname="127.0.0.1", port=port, timeout=20) as smtp:
+                await smtp.mail(sender)
+                with pytest.raises(aiosmtplib.SMTPRecipientRefused) as rcpt_err:
+                    await smtp.rcpt(rcpt)
+            assert rcpt_err.value.code == 451
+        logged = [r for r in caplog.records if r.levelname in ("ERROR",)]
+        assert any(
+            getattr(r, "mail_id", None) and r.exc_info and "a bug in store" in str(r.exc_info[1])
+            for r in logged
+        )
+        assert any(r.exc_info and "a bug in lookup" in str(r.exc_info[1]) for r in logged)
+        answers = await send_all(port, mails)  # fixed: the sender's retry is stored
+        assert all(a.startswith("2.0.0 Ok: stored") for a in answers)
+    finally:
+        await server.stop()
+    assert count(engine, InboundMessage) == 1

@@ -312,6 +312,58 @@ def test_a_message_that_keeps_raising_ends_failed_after_n_attempts(
         assert "parser bug" in (msg.error or "")
 
 
+def test_poison_in_parser_and_in_storage_end_failed_shown_by_status_and_only_requeue_retries(
+    engine: Engine, loop_world: dict[str, object], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from sqlalchemy.exc import IntegrityError
+
+    from feedback.lifecycle import requeue_failed
+    from feedback.status import service_status
+
+    settings = loop_world["settings"]
+    assert isinstance(settings, Settings)
+    settings = settings.model_copy(update={"job_max_tries": 2})
+    reqs = _requests(engine)
+    ids = []
+    for key, text in (("L1", "Accepted"), ("D1", "Lost on price")):
+        raw, rcpt = _reply(settings, reqs[key], text)
+        item = Incoming(raw=raw, mail_from="x@y", rcpt_to=(rcpt,), peer=None, received_at=T0)
+        ids.append(store_batch(engine, [item])[0].id)
+
+    def in_parser(raw: bytes) -> object:
+        raise RuntimeError("parser bug")
+
+    def in_storage(*args: object, **kwargs: object) -> object:
+        raise IntegrityError("INSERT INTO response", {}, Exception("storage bug"))
+
+    with monkeypatch.context() as patch:
+        patch.setattr(processing, "parse_message", in_parser)
+        for _ in range(2):
+            with pytest.raises(RuntimeError):
+                process_message(engine, settings, ids[0], now=T0)
+        assert process_message(engine, settings, ids[0], now=T0).status == MessageStatus.failed
+    with monkeypatch.context() as patch:
+        patch.setattr(processing, "store_response", in_storage)
+        for _ in range(2):
+            with pytest.raises(IntegrityError):
+                process_message(engine, settings, ids[1], now=T0)
+        assert process_message(engine, settings, ids[1], now=T0).status == MessageStatus.failed
+    # failed is final for the worker: another try changes nothing
+    assert process_message(engine, settings, ids[1], now=T0).status == MessageStatus.failed
+    state = service_status(engine, settings, now=T0)
+    shown = {row["metric"]: row["value"] for row in state.rows()}
+    assert shown["messages failed"] == 2
+    assert "parser bug" in shown[f"failed message #{ids[0]}"]
+    assert "storage bug" in shown[f"failed message #{ids[1]}"]
+    with Session(engine) as s:  # the fix landed: requeue gives fresh attempts
+        assert requeue_failed(s) == 2
+        s.commit()
+    for mid in ids:
+        assert process_message(engine, settings, mid, now=T0).status == MessageStatus.processed
+    with Session(engine) as s:
+        assert {m.attempts for m in s.exec(select(InboundMessage)).all() if m.id in ids} == {1}
+
+
 def test_send_says_why_it_held_leads_and_deals_back(
     engine: Engine, settings: Settings, tmp_path: Path
 ) -> None:

@@ -13,7 +13,7 @@ from datetime import datetime, timedelta
 from typing import Any, TypeVar
 
 from arq import Retry
-from sqlalchemy import select, update
+from sqlalchemy import select
 from sqlalchemy.exc import OperationalError, SQLAlchemyError
 
 from feedback import processing, requesting
@@ -156,17 +156,3 @@ async def weekly_digest(ctx: dict[str, Any]) -> int:
 
     engine, settings, transport = ctx["engine"], ctx["settings"], ctx["transport"]
     return await _off_loop(lambda: send_digest(engine, settings, transport))
-
-
-def requeue_failed(engine: Any) -> int:
-    """Put failed messages back to 'received' so the sweeper retries them (after a fix)."""
-    table = InboundMessage.__table__  # type: ignore[attr-defined]
-    with engine.begin() as conn:
-        res = conn.execute(
-            update(table)
-            .where(table.c.status == MessageStatus.failed.value)
-            .values(
-                status=MessageStatus.received.value, error=None, received_at=utcnow() - timedelta(hours=1)
-            )
-        )
-    return int(res.rowcount or 0)
