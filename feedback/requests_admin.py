@@ -15,6 +15,7 @@ from typing import Any
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
+from feedback.delivery import MailNotSent
 from feedback.lifecycle import WAITING, TransitionError, hand_over, move
 from feedback.models import (
     Deal,
@@ -28,7 +29,7 @@ from feedback.models import (
     ResponseReason,
 )
 from feedback.outbound import Transport
-from feedback.requesting import MailNotSent, about, load_renderer, request_context, send_mail
+from feedback.requesting import about, load_renderer, request_context, send_mail
 from feedback.settings import Settings
 
 

@@ -43,6 +43,30 @@ def test_weekly_digest_is_mailed_once_per_week(engine: Engine, settings: Setting
     assert purposes == {"digest"}
 
 
+def test_a_digest_the_relay_refused_is_not_recorded_and_goes_next_round(
+    engine: Engine, settings: Settings, tmp_path: Path
+) -> None:
+    """One outbound rule for every mail: no OutboundMail row unless the relay accepted it, so a
+    refused digest is not throttled away for a week."""
+    import socket
+
+    from feedback.outbound import SmtpRelayTransport
+
+    settings = settings.model_copy(update={"digest_recipients": ["cmo@brightline.example"]})
+    with socket.socket() as sock:  # a port with nothing listening: the relay refuses to connect
+        sock.bind(("127.0.0.1", 0))
+        closed = sock.getsockname()[1]
+    down = SmtpRelayTransport(f"smtp://127.0.0.1:{closed}", timeout=5)
+    now = utcnow()
+    assert asyncio.run(send_digest(engine, settings, down, now=now)) == 0
+    with Session(engine) as session:
+        assert session.exec(select(OutboundMail)).all() == []
+    outbox = MaildirTransport(tmp_path / "outbox")
+    assert asyncio.run(send_digest(engine, settings, outbox, now=now + timedelta(minutes=5))) == 1
+    with Session(engine) as session:
+        assert [m.purpose for m in session.exec(select(OutboundMail)).all()] == ["digest"]
+
+
 def test_no_recipients_no_digest(engine: Engine, settings: Settings, tmp_path: Path) -> None:
     assert asyncio.run(send_digest(engine, settings, MaildirTransport(tmp_path / "outbox"))) == 0
 
