@@ -15,11 +15,12 @@ from email.message import EmailMessage
 
 from sqlmodel import Session
 
+from feedback.errors import TransientError
 from feedback.models import OutboundMail
 from feedback.outbound import Transport
 
 
-class MailNotSent(RuntimeError):
+class MailNotSent(TransientError):
     """The transport refused a service mail; nothing records it as sent, a later round retries."""
 
 

@@ -150,3 +150,21 @@ def test_structured_log_lines_carry_the_message_fields() -> None:
     line = json.loads(JsonFormatter().format(record))
     assert line["event"] == "stored" and line["message_id"] == 7 and line["status"] == 250
     assert "size=4096" in KeyValueFormatter("%(message)s").format(record)
+
+
+def test_errors_sort_into_transient_and_permanent_branches() -> None:
+    """Jobs retry outages only: a connection fault is transient, a data or integrity error a bug."""
+    from sqlalchemy import exc as sa_exc
+
+    from feedback.delivery import MailNotSent
+    from feedback.errors import FeedbackError, PermanentError, TransientError, is_transient
+    from feedback.store import StoreRefused, StoreUnavailable
+
+    assert is_transient(sa_exc.OperationalError("SELECT 1", {}, Exception("server closed the connection")))
+    assert is_transient(StoreUnavailable("down")) and is_transient(MailNotSent("relay refused"))
+    assert is_transient(ConnectionRefusedError()) and is_transient(TimeoutError())
+    assert not is_transient(sa_exc.IntegrityError("INSERT", {}, Exception("duplicate key")))
+    assert not is_transient(sa_exc.DataError("INSERT", {}, Exception("value too long")))
+    assert not is_transient(StoreRefused("NUL byte")) and not is_transient(ValueError("a bug"))
+    assert issubclass(TransientError, FeedbackError) and issubclass(PermanentError, FeedbackError)
+    assert issubclass(StoreRefused, PermanentError) and issubclass(StoreUnavailable, TransientError)

@@ -1,7 +1,8 @@
 """arq jobs. Only ids cross the queue; dependencies travel in ``ctx`` (filled by ``startup``).
 
-Transient faults (database, network) raise ``Retry`` with backoff; a permanently unreadable
-message is marked failed by ``process_message`` and never retried.
+Transient faults (``feedback.errors.is_transient``: database, network) raise ``Retry`` with
+backoff; anything else (bad data, a bug) marks the message failed at once, and a message whose
+processing keeps failing transiently ends failed after ``job_max_tries`` counted attempts.
 """
 
 from __future__ import annotations
@@ -14,9 +15,9 @@ from typing import Any, TypeVar
 
 from arq import Retry
 from sqlalchemy import select
-from sqlalchemy.exc import OperationalError, SQLAlchemyError
 
 from feedback import processing, requesting
+from feedback.errors import is_transient
 from feedback.models import InboundMessage, MessageStatus, utcnow
 from feedback.queue import enqueue_messages
 from feedback.store import is_data_error, mark_enqueued, mark_failed
@@ -43,7 +44,7 @@ async def process_message(ctx: dict[str, Any], message_id: int) -> str:
             now=_now(ctx),
         )
     except Exception as exc:
-        if isinstance(exc, OperationalError) or (isinstance(exc, SQLAlchemyError) and not is_data_error(exc)):
+        if is_transient(exc):
             tries = int(ctx.get("job_try", 1))
             log.warning("message %s: database fault, retry %d: %s", message_id, tries, exc)
             raise Retry(defer=min(2**tries, 60)) from exc
