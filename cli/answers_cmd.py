@@ -1,6 +1,6 @@
 """``feedback answers list|show|set|history``: every stored answer, and correcting any of them.
 
-An answer's ID is its request's id (see ``feedback.answers``): it stays the same when a later
+An answer's ID is its request's id (see ``feedback.services.answers``): it stays the same when a later
 reply, a review or a correction replaces the answer, and ``history`` shows every version.
 """
 
@@ -15,7 +15,7 @@ import typer
 from rich.markup import escape
 
 if TYPE_CHECKING:
-    from feedback.answers import (
+    from feedback.services.answers import (
         Answer,
         Version,
     )
@@ -146,8 +146,8 @@ def list_cmd(
     """Current answers, newest first; the id is what `show`, `set` and `history` take."""
     from sqlmodel import Session
 
-    from feedback.answers import AnswerError, list_answers
     from feedback.reports.filters import FilterError, parse_when
+    from feedback.services.answers import AnswerError, list_answers
 
     settings = get_settings(config)
     tz = ZoneInfo(settings.timezone)
@@ -182,7 +182,7 @@ def show(answer_id: IdArgument, config: ConfigOption = None, fmt: FormatOption =
     """One answer: the reply text, outcome, reasons, competitor, confidence, who and when."""
     from sqlmodel import Session
 
-    from feedback.answers import AnswerError, get_answer
+    from feedback.services.answers import AnswerError, get_answer
 
     settings = get_settings(config)
     tz = ZoneInfo(settings.timezone)
@@ -204,7 +204,7 @@ def history(
     """Every version of an answer, oldest first: who, when, from where (reply, review, correction)."""
     from sqlmodel import Session
 
-    from feedback.answers import AnswerError, answer_history
+    from feedback.services.answers import AnswerError, answer_history
 
     settings = get_settings(config)
     tz = ZoneInfo(settings.timezone)
@@ -244,8 +244,8 @@ def set_cmd(
     """
     from sqlmodel import Session
 
-    from feedback.answers import AnswerError, answer_history, correct_answer
-    from feedback.models import utcnow
+    from feedback.services.answers import AnswerError, answer_history, correct_answer
+    from feedback.storage.models import utcnow
 
     settings = get_settings(config)
     who = by or getpass.getuser()

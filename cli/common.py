@@ -1,7 +1,7 @@
 """What every command needs: settings, an engine with migrations applied, output helpers, and
 the one place where errors become a line of text.
 
-Errors: a command raises (or lets through) the project's own errors (:mod:`feedback.errors`) and
+Errors: a command raises (or lets through) the project's own errors (:mod:`feedback.runtime.errors`) and
 the OS's errors about paths; ``FeedbackGroup``, the root command's class, prints each as one line
 ``error: what was wrong — what to do`` and exits non-zero. Anything else is a bug: one line that
 says so, and the traceback with ``feedback --debug`` (or ``FEEDBACK_DEBUG=1``).
@@ -25,9 +25,9 @@ from rich.markup import escape
 if TYPE_CHECKING:
     from sqlalchemy.engine import Engine
 
-    from feedback.settings import Settings
+    from feedback.runtime.settings import Settings
 
-from feedback.errors import FeedbackError, check_output_path
+from feedback.runtime.errors import FeedbackError, check_output_path
 
 console = Console()
 err_console = Console(stderr=True)
@@ -77,7 +77,7 @@ def fail(message: str, *, hint: str | None = None, code: int = 1) -> NoReturn:
 
 def get_settings(config: Path | None = None, **overrides: Any) -> Settings:
     """The settings, checked; a bad one ends the command with one line per problem (exit 2)."""
-    from feedback.settings import ConfigError, load_settings
+    from feedback.runtime.settings import ConfigError, load_settings
 
     try:
         settings = load_settings(config=config, **overrides)
@@ -92,10 +92,10 @@ def get_settings(config: Path | None = None, **overrides: Any) -> Settings:
 
 def _foreign_user_errors() -> tuple[type[Exception], ...]:
     """User-facing errors of modules that do not derive from FeedbackError (yet): bad input."""
+    from feedback.core.taxonomy import TaxonomyError
     from feedback.importing import ImportingError
-    from feedback.rendering import TemplateError
+    from feedback.outbound.rendering import TemplateError
     from feedback.reports import FilterError
-    from feedback.taxonomy import TaxonomyError
 
     return (FilterError, ImportingError, TaxonomyError, TemplateError)
 
@@ -190,7 +190,7 @@ def open_engine(
     """An engine on the configured database with its schema checked (``schema="check"``: an
     empty database is created, one behind is refused with "run `feedback db upgrade`"),
     migrated (``"upgrade"``: the services and the demo) or left as it is (``"any"``: ``db``)."""
-    from feedback.db import SchemaOutOfDate, check_schema, make_engine
+    from feedback.storage.db import SchemaOutOfDate, check_schema, make_engine
 
     try:
         engine = make_engine(settings.resolved_database_url)
@@ -214,7 +214,7 @@ def open_report_engine(settings: Settings) -> Iterator[Engine]:
     """The database reports read: the read replica (``report_database_url``) when configured,
     never migrated from here (the primary's migrations reach it by replication), else the
     primary."""
-    from feedback.db import make_engine
+    from feedback.storage.db import make_engine
 
     if not settings.report_database_url:
         with open_engine(settings) as engine:
@@ -258,9 +258,9 @@ def render_rows(
 ) -> None:
     """Print a listing in any of the five formats (html: a minimal self-contained table).
 
-    CSV goes through ``feedback.csvout`` (formula cells neutralised unless ``raw_csv``).
+    CSV goes through ``feedback.reports.csvout`` (formula cells neutralised unless ``raw_csv``).
     """
-    from feedback.csvout import write_dicts
+    from feedback.reports.csvout import write_dicts
 
     cols = list(columns or (rows[0].keys() if rows else []))
     stream = out or sys.stdout

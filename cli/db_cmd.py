@@ -25,7 +25,7 @@ app = typer.Typer(no_args_is_help=True)
 @app.command("upgrade")
 def upgrade_cmd(config: ConfigOption = None) -> None:
     """Apply every pending migration (safe to run again)."""
-    from feedback.db import current_revision, upgrade
+    from feedback.storage.db import current_revision, upgrade
 
     settings = get_settings(config)
     with open_engine(settings, schema="any") as engine:
@@ -43,7 +43,7 @@ def downgrade_cmd(
 ) -> None:
     """Roll the schema back to REVISION (drops the tables and columns later migrations added, with
     their data). Asks first, unless --yes."""
-    from feedback.db import current_revision, downgrade, downgrade_plan
+    from feedback.storage.db import current_revision, downgrade, downgrade_plan
 
     settings = get_settings(config)
     with open_engine(settings, schema="any") as engine:
@@ -64,7 +64,7 @@ def downgrade_cmd(
 @app.command("current")
 def current_cmd(config: ConfigOption = None) -> None:
     """Print the schema revision the database is at."""
-    from feedback.db import current_revision
+    from feedback.storage.db import current_revision
 
     settings = get_settings(config)
     with open_engine(settings, schema="any") as engine:
@@ -74,7 +74,7 @@ def current_cmd(config: ConfigOption = None) -> None:
 @app.command("history")
 def history_cmd(config: ConfigOption = None, fmt: FormatOption = OutputFormat.table) -> None:
     """Every migration, oldest first, and which ones the database has."""
-    from feedback.db import current_revision, revisions
+    from feedback.storage.db import current_revision, revisions
 
     settings = get_settings(config)
     with open_engine(settings, schema="any") as engine:

@@ -21,7 +21,7 @@ def status(config: ConfigOption = None, fmt: FormatOption = OutputFormat.table) 
     """Messages received and what became of them, requests by state (clarifying, in review,
     escalated, expired...), open review items, the queue and the database. Checks the settings
     first: a bad one is reported, one line each, with exit 2."""
-    from feedback.status import service_status
+    from feedback.services.status import service_status
 
     settings = get_settings(config)
     with open_engine(settings) as engine:
@@ -33,7 +33,7 @@ def requeue(config: ConfigOption = None) -> None:
     """Retry the failed messages after a fix: fresh attempts; a running worker picks them up."""
     from sqlmodel import Session
 
-    from feedback.lifecycle import requeue_failed
+    from feedback.storage.lifecycle import requeue_failed
 
     settings = get_settings(config)
     with open_engine(settings) as engine, Session(engine) as session:
@@ -52,8 +52,8 @@ def purge(
     yes: Annotated[bool, typer.Option("--yes", help="Do it (otherwise only count).")] = False,
 ) -> None:
     """Retention purge: drop raw message bodies older than N days (responses and metadata stay)."""
-    from feedback.models import utcnow
-    from feedback.retention import purge_raw
+    from feedback.services.retention import purge_raw
+    from feedback.storage.models import utcnow
 
     settings = get_settings(config)
     with open_engine(settings) as engine:

@@ -57,8 +57,8 @@ def parse(
     with an error, never a crash. A file that cannot be read at all (missing, a folder, no
     permission) is reported the same way and on stderr, and the command then exits 1.
     """
-    from feedback.analysis import AnalysisConfig, analyse
-    from feedback.taxonomy import KINDS
+    from feedback.core.analysis import AnalysisConfig, analyse
+    from feedback.core.taxonomy import KINDS
 
     if kind not in KINDS:
         fail(f"--kind must be one of {', '.join(KINDS)}, not {kind!r}")

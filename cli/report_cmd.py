@@ -30,7 +30,7 @@ from cli.common import (
     open_output,
     open_report_engine,
 )
-from feedback.vocabulary import DATE_BY
+from feedback.core.vocabulary import DATE_BY
 
 if TYPE_CHECKING:
     pass

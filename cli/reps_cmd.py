@@ -39,8 +39,8 @@ def list_cmd(
     """List reps with their team, manager, language and alias addresses."""
     from sqlmodel import col, select
 
-    from feedback.db import session_scope
-    from feedback.models import Rep, RepAlias
+    from feedback.storage.db import session_scope
+    from feedback.storage.models import Rep, RepAlias
 
     if team is not None:
         _checked(team, "the team")
@@ -93,8 +93,8 @@ def add_cmd(
     config: ConfigOption = None,
 ) -> None:
     """Add a rep, or update the given fields of an existing one (and reactivate it)."""
-    from feedback.db import session_scope
     from feedback.importing import ImportingError, upsert_rep
+    from feedback.storage.db import session_scope
 
     settings = get_settings(config)
     with open_engine(settings) as engine:
@@ -121,7 +121,6 @@ def alias_cmd(
     config: ConfigOption = None,
 ) -> None:
     """Accept replies from ALIAS as the rep's own (a personal domain, a shared mailbox...)."""
-    from feedback.db import session_scope
     from feedback.importing import (
         ImportingError,
         RepNotFound,
@@ -129,6 +128,7 @@ def alias_cmd(
         normalise_email,
         remove_rep_alias,
     )
+    from feedback.storage.db import session_scope
 
     settings = get_settings(config)
     if remove:
@@ -168,11 +168,11 @@ def deactivate_cmd(
     """Stop sending requests to this rep; their history and answers stay in the reports."""
     import asyncio
 
-    from feedback.db import session_scope
     from feedback.importing import ImportingError, RepNotFound, deactivate_rep
-    from feedback.models import utcnow
-    from feedback.outbound import transport_for
-    from feedback.requests_admin import RequestAdminError, reassign
+    from feedback.outbound.transports import transport_for
+    from feedback.services.requests_admin import RequestAdminError, reassign
+    from feedback.storage.db import session_scope
+    from feedback.storage.models import utcnow
 
     settings = get_settings(config)
     with open_engine(settings) as engine:
@@ -216,8 +216,8 @@ def away_cmd(
 
     from sqlmodel import Session
 
-    from feedback.models import utcnow
-    from feedback.requests_admin import RequestAdminError, set_away
+    from feedback.services.requests_admin import RequestAdminError, set_away
+    from feedback.storage.models import utcnow
 
     if (until is None) == (not back):
         fail("give --until YYYY-MM-DD, or --back", code=2)

@@ -38,8 +38,8 @@ def list_items(
     """Items waiting for a person: doubtful answers, quarantined and unmatched mail."""
     from sqlmodel import Session, col, select
 
-    from feedback.models import ReviewItem, ReviewType
-    from feedback.review import describe_item
+    from feedback.services.review import describe_item
+    from feedback.storage.models import ReviewItem, ReviewType
 
     settings = get_settings(config)
     with open_engine(settings) as engine, Session(engine) as session:
@@ -80,8 +80,8 @@ def show(
     unmatched mail is read from the stored message), and what was recorded."""
     from sqlmodel import Session
 
-    from feedback.models import ReviewItem
-    from feedback.review import describe_item
+    from feedback.services.review import describe_item
+    from feedback.storage.models import ReviewItem
 
     settings = get_settings(config)
     with open_engine(settings) as engine, Session(engine) as session:
@@ -115,9 +115,9 @@ def set_item(
     """
     from sqlmodel import Session
 
-    from feedback.answers import AnswerError
-    from feedback.models import FeedbackRequest, Rep, utcnow
-    from feedback.review import resolve_item
+    from feedback.services.answers import AnswerError
+    from feedback.services.review import resolve_item
+    from feedback.storage.models import FeedbackRequest, Rep, utcnow
 
     settings = get_settings(config)
     who = by or getpass.getuser()
@@ -158,9 +158,9 @@ def dismiss(
     """Close an item without recording anything (spam, a misdirected mail)."""
     from sqlmodel import Session
 
-    from feedback.answers import AnswerError
-    from feedback.models import utcnow
-    from feedback.review import dismiss_item
+    from feedback.services.answers import AnswerError
+    from feedback.services.review import dismiss_item
+    from feedback.storage.models import utcnow
 
     settings = get_settings(config)
     with open_engine(settings) as engine, Session(engine) as session:

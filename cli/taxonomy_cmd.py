@@ -22,7 +22,7 @@ def show(
     fmt: FormatOption = OutputFormat.table,
 ) -> None:
     """The outcomes and reasons, with the option numbers requests show."""
-    from feedback.taxonomy import KINDS
+    from feedback.core.taxonomy import KINDS
 
     taxonomy = get_settings(config).taxonomy
     rows = []
@@ -46,8 +46,8 @@ def show(
 @app.command("validate")
 def validate(path: Annotated[Path | None, typer.Argument(help="feedback.toml to check.")] = None) -> None:
     """Check a feedback.toml's taxonomy (and competitors) without starting anything."""
-    from feedback.settings import ConfigError, load_settings
-    from feedback.taxonomy import KINDS, TaxonomyError
+    from feedback.core.taxonomy import KINDS, TaxonomyError
+    from feedback.runtime.settings import ConfigError, load_settings
 
     try:
         settings = load_settings(config=path) if path else load_settings()

@@ -14,11 +14,11 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from feedback.vocabulary import LANGUAGES, TEMPLATE_NAMES
+from feedback.core.vocabulary import LANGUAGES, TEMPLATE_NAMES
 
 if TYPE_CHECKING:
-    from feedback.rendering import RenderedMail
-    from feedback.settings import Settings
+    from feedback.outbound.rendering import RenderedMail
+    from feedback.runtime.settings import Settings
 
 from cli.common import (
     ConfigOption,
@@ -48,7 +48,7 @@ class Part(StrEnum):
 
 
 def _name(name: str) -> None:
-    from feedback.template_store import TemplateStoreError, check_name
+    from feedback.outbound.template_store import TemplateStoreError, check_name
 
     try:
         check_name(name)
@@ -57,7 +57,7 @@ def _name(name: str) -> None:
 
 
 def _lang(lang: str) -> str:
-    from feedback.template_store import TemplateStoreError, check_language
+    from feedback.outbound.template_store import TemplateStoreError, check_language
 
     try:
         return check_language(lang)
@@ -73,7 +73,7 @@ def _read(file: Path) -> str:
 
 
 def _context_for(settings: Settings, name: str) -> Callable[[str], dict[str, Any]]:
-    from feedback.template_store import sample_context
+    from feedback.outbound.template_store import sample_context
 
     return lambda lang: sample_context(settings.taxonomy, settings.from_name, name, lang)
 
@@ -92,8 +92,8 @@ def list_templates(
     """Every template in every language and the version in use (override, shipped, or English)."""
     from sqlmodel import Session
 
-    from feedback.rendering import template_key
-    from feedback.template_store import load_renderer
+    from feedback.outbound.rendering import template_key
+    from feedback.outbound.template_store import load_renderer
 
     langs = [_lang(lang)] if lang else list(LANGUAGES)
     settings = get_settings(config)
@@ -122,7 +122,7 @@ def show(
     """Print a template's source: the version in use, or a stored or shipped one."""
     from sqlmodel import Session
 
-    from feedback.template_store import TemplateStoreError, load_renderer, source_of
+    from feedback.outbound.template_store import TemplateStoreError, load_renderer, source_of
 
     _name(name)
     code = _lang(lang)
@@ -156,9 +156,9 @@ def preview(
     """Render a template with sample data or a real lead or deal; with --file, before installing it."""
     from sqlmodel import Session
 
-    from feedback.rendering import TemplateError
-    from feedback.template_preview import preview_context
-    from feedback.template_store import TemplateStoreError, load_renderer, validate_source
+    from feedback.outbound.rendering import TemplateError
+    from feedback.outbound.template_preview import preview_context
+    from feedback.outbound.template_store import TemplateStoreError, load_renderer, validate_source
 
     _name(name)
     code = _lang(lang) if lang else None
@@ -191,8 +191,8 @@ def validate(
     """Check a file (or the installed template) as `edit` would, without installing anything."""
     from sqlmodel import Session
 
-    from feedback.rendering import TemplateError
-    from feedback.template_store import load_renderer, sample_context, validate_source
+    from feedback.outbound.rendering import TemplateError
+    from feedback.outbound.template_store import load_renderer, sample_context, validate_source
 
     settings = get_settings(config)
     path = Path(target)
@@ -227,8 +227,8 @@ def edit(
     """Install a new version of a template after compiling and test-rendering it in the sandbox."""
     from sqlmodel import Session
 
-    from feedback.rendering import TemplateError
-    from feedback.template_store import install, sample_context
+    from feedback.outbound.rendering import TemplateError
+    from feedback.outbound.template_store import install, sample_context
 
     _name(name)
     code = _lang(lang)
@@ -260,7 +260,7 @@ def history_cmd(
     """Every stored version of a template: who, when, why, and which one is in use."""
     from sqlmodel import Session
 
-    from feedback.template_store import history
+    from feedback.outbound.template_store import history
 
     _name(name)
     code = _lang(lang) if lang else None
@@ -295,7 +295,7 @@ def diff_cmd(
     """Show what changed between two versions (unified diff)."""
     from sqlmodel import Session
 
-    from feedback.template_store import TemplateStoreError, diff
+    from feedback.outbound.template_store import TemplateStoreError, diff
 
     _name(name)
     code = _lang(lang)
@@ -318,8 +318,8 @@ def rollback_cmd(
     """Make an earlier version current again (stored as a new version, so history stays complete)."""
     from sqlmodel import Session
 
-    from feedback.rendering import TemplateError
-    from feedback.template_store import TemplateStoreError, rollback
+    from feedback.outbound.rendering import TemplateError
+    from feedback.outbound.template_store import TemplateStoreError, rollback
 
     _name(name)
     settings = get_settings(config)
@@ -351,7 +351,7 @@ def reset_cmd(
     """Go back to the shipped template (overrides are kept as history, deactivated)."""
     from sqlmodel import Session
 
-    from feedback.template_store import reset
+    from feedback.outbound.template_store import reset
 
     _name(name)
     code = _lang(lang) if lang else None

@@ -23,10 +23,18 @@ from typer.testing import CliRunner, Result
 
 from cli.common import FeedbackGroup, root_callback
 from cli.main import app
-from feedback.db import current_revision, make_engine, revisions
-from feedback.models import FeedbackRequest, InboundMessage, Lead, Rep, RequestStatus, ReviewItem, utcnow
-from feedback.redis_embedded import EmbeddedRedis
-from feedback.settings import ConfigError, load_settings
+from feedback.runtime.redis_embedded import EmbeddedRedis
+from feedback.runtime.settings import ConfigError, load_settings
+from feedback.storage.db import current_revision, make_engine, revisions
+from feedback.storage.models import (
+    FeedbackRequest,
+    InboundMessage,
+    Lead,
+    Rep,
+    RequestStatus,
+    ReviewItem,
+    utcnow,
+)
 
 SAMPLE = Path(str(resources.files("feedback") / "data" / "sample"))
 runner = CliRunner()

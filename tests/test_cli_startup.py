@@ -23,7 +23,7 @@ def test_every_registered_command_loads_and_has_help(name: str) -> None:
 def test_help_lists_every_command_without_importing_the_product() -> None:
     code = (
         "import sys, cli.main\n"
-        "mods = ('sqlalchemy', 'pydantic', 'feedback.db', 'feedback.settings')\n"
+        "mods = ('sqlalchemy', 'pydantic', 'feedback.storage.db', 'feedback.runtime.settings')\n"
         "heavy = [m for m in mods if m in sys.modules]\n"
         "print(','.join(heavy))"
     )
@@ -40,7 +40,15 @@ def test_an_unknown_command_is_a_usage_error() -> None:
     assert result.exit_code == 2 and "No such command" in result.output
 
 
-HEAVY = ("sqlalchemy", "sqlmodel", "jinja2", "arq", "feedback.db", "feedback.models", "feedback.settings")
+HEAVY = (
+    "sqlalchemy",
+    "sqlmodel",
+    "jinja2",
+    "arq",
+    "feedback.storage.db",
+    "feedback.storage.models",
+    "feedback.runtime.settings",
+)
 
 
 def _help_loads(args: list[str]) -> list[str]:

@@ -26,8 +26,6 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session
 from test_reports_figures import BACKENDS, _pg_engine
 
-from feedback.db import make_engine, upgrade
-from feedback.models import Deal, FeedbackRequest, Lead, Rep, Response, ResponseReason
 from feedback.reports import (
     REPORTS,
     Filters,
@@ -44,7 +42,9 @@ from feedback.reports import (
     winloss,
 )
 from feedback.reports.render import ROLE_COLORS
-from feedback.settings import Settings, load_settings
+from feedback.runtime.settings import Settings, load_settings
+from feedback.storage.db import make_engine, upgrade
+from feedback.storage.models import Deal, FeedbackRequest, Lead, Rep, Response, ResponseReason
 
 NOW = datetime(2026, 3, 1, 12, 0)
 T0 = datetime(2026, 2, 23, 9, 0)  # a Monday, in the week before NOW
@@ -56,7 +56,7 @@ def _engine(backend: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[
         gen = _pg_engine()
         engine = next(gen)
     else:
-        engine = make_engine(f"sqlite:///{tmp_path_factory.mktemp('trust') / 'feedback.db'}")
+        engine = make_engine(f"sqlite:///{tmp_path_factory.mktemp('trust') / 'feedback.storage.db'}")
         gen = None
     try:
         upgrade(engine)

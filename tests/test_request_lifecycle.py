@@ -16,9 +16,14 @@ import pytest
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
-from feedback import processing
-from feedback.lifecycle import FINAL, TRANSITIONS, TransitionError, move
-from feedback.models import (
+from feedback.ingress.store import Incoming, store_batch
+from feedback.outbound.requesting import send_clarifications, send_due_requests, send_followups
+from feedback.outbound.transports import MaildirTransport
+from feedback.runtime.settings import Settings
+from feedback.services import processing
+from feedback.services.processing import process_message
+from feedback.storage.lifecycle import FINAL, TRANSITIONS, TransitionError, move
+from feedback.storage.models import (
     Deal,
     FeedbackRequest,
     InboundMessage,
@@ -28,11 +33,6 @@ from feedback.models import (
     RequestStatus,
     Response,
 )
-from feedback.outbound import MaildirTransport
-from feedback.processing import process_message
-from feedback.requesting import send_clarifications, send_due_requests, send_followups
-from feedback.settings import Settings
-from feedback.store import Incoming, store_batch
 
 T0 = datetime(2026, 3, 2, 9, 0)
 
@@ -317,8 +317,8 @@ def test_poison_in_parser_and_in_storage_end_failed_shown_by_status_and_only_req
 ) -> None:
     from sqlalchemy.exc import IntegrityError
 
-    from feedback.lifecycle import requeue_failed
-    from feedback.status import service_status
+    from feedback.services.status import service_status
+    from feedback.storage.lifecycle import requeue_failed
 
     settings = loop_world["settings"]
     assert isinstance(settings, Settings)
@@ -419,8 +419,8 @@ def test_an_override_that_fails_on_real_data_sends_the_shipped_template(
     engine: Engine, settings: Settings, tmp_path: Path
 ) -> None:
     """A template that passed `edit` on sample data but fails on a real lead is never sent broken."""
-    from feedback.models import TemplateOverride
-    from feedback.rendering import shipped_source
+    from feedback.outbound.rendering import shipped_source
+    from feedback.storage.models import TemplateOverride
 
     broken = shipped_source("disposition_request").replace(
         "{% block subject %}",

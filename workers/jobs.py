@@ -1,6 +1,6 @@
 """arq jobs. Only ids cross the queue; dependencies travel in ``ctx`` (filled by ``startup``).
 
-Transient faults (``feedback.errors.is_transient``: database, network) raise ``Retry`` with
+Transient faults (``feedback.runtime.errors.is_transient``: database, network) raise ``Retry`` with
 backoff; anything else (bad data, a bug) marks the message failed at once, and a message whose
 processing keeps failing transiently ends failed after ``job_max_tries`` counted attempts.
 """
@@ -16,11 +16,12 @@ from typing import Any, TypeVar
 from arq import Retry
 from sqlalchemy import select
 
-from feedback import processing, requesting
-from feedback.errors import is_transient
-from feedback.models import InboundMessage, MessageStatus, utcnow
-from feedback.queue import enqueue_messages
-from feedback.store import is_data_error, mark_enqueued, mark_failed
+from feedback.ingress.store import is_data_error, mark_enqueued, mark_failed
+from feedback.outbound import requesting
+from feedback.runtime.errors import is_transient
+from feedback.runtime.queue import enqueue_messages
+from feedback.services import processing
+from feedback.storage.models import InboundMessage, MessageStatus, utcnow
 
 log = logging.getLogger("feedback.worker")
 
@@ -31,7 +32,7 @@ def _now(ctx: dict[str, Any]) -> datetime:
     return clock()
 
 
-async def process_message(ctx: dict[str, Any], message_id: int) -> str:
+async def process_job(ctx: dict[str, Any], message_id: int) -> str:
     """Parse, match, classify and store one message; send any follow-up mail after commit."""
     engine, settings = ctx["engine"], ctx["settings"]
     try:
@@ -153,7 +154,7 @@ async def followups(ctx: dict[str, Any]) -> dict[str, int]:
 
 async def weekly_digest(ctx: dict[str, Any]) -> int:
     """Mail the weekly summary to the configured marketing addresses."""
-    from feedback.digest_mail import send_digest
+    from feedback.outbound.digest_mail import send_digest
 
     engine, settings, transport = ctx["engine"], ctx["settings"], ctx["transport"]
     return await _off_loop(lambda: send_digest(engine, settings, transport))

@@ -30,7 +30,7 @@ from feedback.importing.cells import (
 )
 from feedback.importing.columns import COLUMNS, KEY_FIELD, MappedRow, column_usage, map_columns
 from feedback.importing.csvfile import CsvRow, CsvTable, read_csv_file
-from feedback.importing.errors import (
+from feedback.importing.problems import (
     NO_OWNER,
     OWNER_AMBIGUOUS,
     OWNER_UNKNOWN,
@@ -45,8 +45,8 @@ from feedback.importing.errors import (
     RowError,
     Unaskable,
 )
-from feedback.models import Deal, Lead, Rep, RepAlias, utcnow
-from feedback.settings import Settings
+from feedback.runtime.settings import Settings
+from feedback.storage.models import Deal, Lead, Rep, RepAlias, utcnow
 
 Kind = Literal["reps", "leads", "deals"]
 KINDS: tuple[Kind, ...] = ("reps", "leads", "deals")

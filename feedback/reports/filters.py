@@ -22,9 +22,9 @@ from zoneinfo import ZoneInfo
 from rapidfuzz import process
 from rapidfuzz.distance import DamerauLevenshtein
 
-from feedback.competitors import Competitor
-from feedback.taxonomy import Taxonomy
-from feedback.vocabulary import DATE_BY as DATE_BY
+from feedback.core.competitor_list import Competitor
+from feedback.core.taxonomy import Taxonomy
+from feedback.core.vocabulary import DATE_BY as DATE_BY
 
 DIMENSIONS = ("campaign", "source", "segment", "rep", "team", "week", "month")
 """What ``--by`` may cross a report with."""

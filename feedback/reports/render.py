@@ -18,7 +18,7 @@ from enum import StrEnum
 from html import escape
 from typing import IO, Any
 
-from feedback.csvout import CsvWriter
+from feedback.reports.csvout import CsvWriter
 from feedback.reports.model import LOW_SAMPLE, Chart, Column, Money, Rate, Report, Section
 
 
@@ -76,7 +76,7 @@ def render_report(
     """Write ``report`` in ``fmt`` (a :class:`Format` or the CLI's OutputFormat) to ``out`` or stdout.
 
     CSV cells that a spreadsheet would run as formulas are neutralised unless ``raw_csv``
-    (``feedback.csvout``).
+    (``feedback.reports.csvout``).
     """
     fmt = Format(str(fmt))
     stream = out if out is not None else sys.stdout
@@ -312,7 +312,7 @@ def _value_of(value: Any) -> float | None:
 
 
 ROLE_COLORS = {"positive": "#15803d", "negative": "#c2410c", "undecided": "#6d28d9"}
-"""Bar colour per outcome role (``feedback.taxonomy.OutcomeRole``): green, orange, violet, told
+"""Bar colour per outcome role (``feedback.core.taxonomy.OutcomeRole``): green, orange, violet, told
 apart by lightness too; a group with no role is grey."""
 NO_ROLE_COLOR = "#6b7280"
 

@@ -14,12 +14,12 @@ from sqlalchemy import func
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
-from feedback.delivery import MailNotSent, deliver
-from feedback.models import OutboundMail, utcnow
-from feedback.outbound import Transport, build_message, make_message_id
-from feedback.rendering import RenderedMail, one_line
+from feedback.outbound.delivery import MailNotSent, deliver
+from feedback.outbound.rendering import RenderedMail, one_line
+from feedback.outbound.transports import Transport, build_message, make_message_id
 from feedback.reports.digest import digest_html
-from feedback.settings import Settings
+from feedback.runtime.settings import Settings
+from feedback.storage.models import OutboundMail, utcnow
 
 log = logging.getLogger(__name__)
 DIGEST_GAP = timedelta(days=6)

@@ -20,16 +20,19 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, func, select
 
-from feedback.analysis import AnalysisConfig, classify_parsed
-from feedback.calendars import rep_calendar
 from feedback.classify import ClassificationResult, LearnedExamples
 from feedback.classify.learning import LearnedExample
-from feedback.db import write_lock
-from feedback.lifecycle import MESSAGE_FINAL, WAITING, fail_message, finish_message, move
+from feedback.core.analysis import AnalysisConfig, classify_parsed
+from feedback.core.calendars import rep_calendar
+from feedback.core.taxonomy import Taxonomy
+from feedback.core.tokens import TokenError, find_token, verify_token
 from feedback.mail import ParsedMessage, parse_message
 from feedback.mail.absence import return_date
 from feedback.mail.authres import AuthVerdict, verdict
-from feedback.models import (
+from feedback.runtime.settings import Settings
+from feedback.storage.db import write_lock
+from feedback.storage.lifecycle import MESSAGE_FINAL, WAITING, fail_message, finish_message, move
+from feedback.storage.models import (
     FeedbackRequest,
     InboundMessage,
     MessageStatus,
@@ -44,11 +47,8 @@ from feedback.models import (
     TaxonomySnapshot,
     utcnow,
 )
-from feedback.settings import Settings
-from feedback.taxonomy import Taxonomy
-from feedback.tokens import TokenError, find_token, verify_token
 
-log = logging.getLogger("feedback.processing")
+log = logging.getLogger("feedback.services.processing")
 
 FINAL = MESSAGE_FINAL  # a message in one of these needs nothing more (the lifecycle's set)
 

@@ -18,9 +18,9 @@ from sqlalchemy import event
 from sqlalchemy.engine import Engine, make_url
 from sqlmodel import Session, create_engine
 
-from feedback.dbtext import install as install_text_boundary
-from feedback.errors import FeedbackError
-from feedback.settings import Settings
+from feedback.runtime.errors import FeedbackError
+from feedback.runtime.settings import Settings
+from feedback.storage.dbtext import install as install_text_boundary
 
 
 class MigrationError(FeedbackError):

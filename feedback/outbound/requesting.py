@@ -21,17 +21,26 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
-from feedback.calendars import elapsed_for, manager_calendar, outside_hours, rep_calendar
-from feedback.delivery import MailNotSent, deliver
-from feedback.lifecycle import (
+from feedback.core.calendars import elapsed_for, manager_calendar, outside_hours, rep_calendar
+from feedback.core.taxonomy import Taxonomy
+from feedback.core.tokens import make_token, reply_address
+from feedback.outbound.delivery import MailNotSent, deliver
+from feedback.outbound.locales import about_text, format_amount, format_day
+from feedback.outbound.rendering import Renderer, option_groups
+from feedback.outbound.template_store import answer_labels
+from feedback.outbound.template_store import (
+    load_renderer as load_renderer,  # re-exported: callers import it here
+)
+from feedback.outbound.transports import Transport, build_message, make_message_id
+from feedback.runtime.settings import Settings
+from feedback.storage.lifecycle import (
     escalation_due,
     expire_overdue,
     mark_clarification_sent,
     move,
     remind_due,
 )
-from feedback.locales import about_text, format_amount, format_day
-from feedback.models import (
+from feedback.storage.models import (
     Deal,
     FeedbackRequest,
     Kind,
@@ -43,13 +52,6 @@ from feedback.models import (
     TaxonomySnapshot,
     utcnow,
 )
-from feedback.outbound import Transport, build_message, make_message_id
-from feedback.rendering import Renderer, option_groups
-from feedback.settings import Settings
-from feedback.taxonomy import Taxonomy
-from feedback.template_store import answer_labels
-from feedback.template_store import load_renderer as load_renderer  # re-exported: callers import it here
-from feedback.tokens import make_token, reply_address
 
 log = logging.getLogger(__name__)
 

@@ -24,7 +24,7 @@ from datetime import datetime, timedelta
 
 from sqlmodel import Session, col, select
 
-from feedback.models import (
+from feedback.storage.models import (
     FeedbackRequest,
     InboundMessage,
     MessageStatus,

@@ -14,8 +14,8 @@ from sqlalchemy import func, update
 from sqlalchemy.engine import Engine
 from sqlmodel import select
 
-from feedback.errors import FeedbackError
-from feedback.models import InboundMessage, MessageStatus
+from feedback.runtime.errors import FeedbackError
+from feedback.storage.models import InboundMessage, MessageStatus
 
 _UNREAD = (MessageStatus.received, MessageStatus.queued)
 

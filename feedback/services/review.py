@@ -3,7 +3,7 @@
 Quarantined and unmatched items hold no response, only the stored raw message; a reviewer needs
 to see what was written (sender, subject, the reply without its quote), so it is parsed again with
 the pure parser, never stored twice. Resolving an item is a correction of its request's answer
-(:func:`feedback.answers.correct_answer`, source "review"): one place writes corrections.
+(:func:`feedback.services.answers.correct_answer`, source "review"): one place writes corrections.
 """
 
 from __future__ import annotations
@@ -15,10 +15,12 @@ from typing import Any
 
 from sqlmodel import Session, col, select
 
-from feedback.answers import AnswerError, correct_answer
-from feedback.lifecycle import close_review, reopen_message_for
 from feedback.mail import parse_message
-from feedback.models import (
+from feedback.outbound.requesting import about
+from feedback.runtime.settings import Settings
+from feedback.services.answers import AnswerError, correct_answer
+from feedback.storage.lifecycle import close_review, reopen_message_for
+from feedback.storage.models import (
     FeedbackRequest,
     InboundMessage,
     MessageStatus,
@@ -27,8 +29,6 @@ from feedback.models import (
     ReviewItem,
     ReviewStatus,
 )
-from feedback.requesting import about
-from feedback.settings import Settings
 
 
 @dataclass(frozen=True, slots=True)

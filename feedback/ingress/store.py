@@ -30,11 +30,11 @@ from sqlalchemy import select, update
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.sql.dml import Update
 
-from feedback.db import write_lock
-from feedback.dbtext import clean_text
-from feedback.dedup import dedup_key
-from feedback.errors import PermanentError, TransientError
-from feedback.models import FeedbackRequest, InboundMessage, MessageStatus, Refusal, utcnow
+from feedback.ingress.dedup import dedup_key
+from feedback.runtime.errors import PermanentError, TransientError
+from feedback.storage.db import write_lock
+from feedback.storage.dbtext import clean_text
+from feedback.storage.models import FeedbackRequest, InboundMessage, MessageStatus, Refusal, utcnow
 
 log = logging.getLogger(__name__)
 

@@ -45,9 +45,8 @@ from typing import IO, Any
 from aiosmtpd.smtp import SMTP, AuthResult, Envelope, LoginPassword, Session
 from sqlalchemy.engine import Engine
 
-from feedback.models import utcnow
-from feedback.settings import Settings
-from feedback.store import (
+from feedback.core.tokens import TokenError, token_from_address, verify_token
+from feedback.ingress.store import (
     Incoming,
     MessageStore,
     StoreRefused,
@@ -55,9 +54,10 @@ from feedback.store import (
     mark_enqueued,
     record_refusal,
 )
-from feedback.tokens import TokenError, token_from_address, verify_token
+from feedback.runtime.settings import Settings
+from feedback.storage.models import utcnow
 
-log = logging.getLogger("feedback.ingest")
+log = logging.getLogger("feedback.ingress.smtp")
 
 _MAIL_FROM = re.compile(r"FROM:\s*<([^>]*)>", re.IGNORECASE)
 _SIZE = re.compile(r"\bSIZE=(\d+)", re.IGNORECASE)

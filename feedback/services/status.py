@@ -18,10 +18,17 @@ from sqlalchemy import func
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
-from feedback.lifecycle import WAITING
-from feedback.models import FeedbackRequest, InboundMessage, MessageStatus, RequestStatus, ReviewItem, utcnow
-from feedback.redis_embedded import EmbeddedRedis
-from feedback.settings import Settings
+from feedback.runtime.redis_embedded import EmbeddedRedis
+from feedback.runtime.settings import Settings
+from feedback.storage.lifecycle import WAITING
+from feedback.storage.models import (
+    FeedbackRequest,
+    InboundMessage,
+    MessageStatus,
+    RequestStatus,
+    ReviewItem,
+    utcnow,
+)
 
 UNPROCESSED = (MessageStatus.received, MessageStatus.queued)
 FAILED_SHOWN = 5  # the newest failed messages listed with their last error
@@ -125,7 +132,7 @@ def queue_state(settings: Settings) -> QueueState:
     """
     import redis
 
-    from feedback.queue import QUEUE_NAME
+    from feedback.runtime.queue import QUEUE_NAME
 
     embedded = settings.embedded_redis
     if embedded:
@@ -148,7 +155,7 @@ def queue_state(settings: Settings) -> QueueState:
 
 def service_status(engine: Engine, settings: Settings, *, now: datetime | None = None) -> ServiceStatus:
     """Count messages, requests and review items; ask the queue. Reads only."""
-    from feedback.db import current_revision
+    from feedback.storage.db import current_revision
 
     now = now or utcnow()
     with Session(engine) as session:

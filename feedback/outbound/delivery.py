@@ -15,9 +15,9 @@ from email.message import EmailMessage
 
 from sqlmodel import Session
 
-from feedback.errors import TransientError
-from feedback.models import OutboundMail
-from feedback.outbound import Transport
+from feedback.outbound.transports import Transport
+from feedback.runtime.errors import TransientError
+from feedback.storage.models import OutboundMail
 
 
 class MailNotSent(TransientError):
