@@ -14,7 +14,6 @@ import sys
 import traceback
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
-from enum import StrEnum
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, Literal, NoReturn, TextIO
 
@@ -27,6 +26,7 @@ if TYPE_CHECKING:
 
     from feedback.runtime.settings import Settings
 
+from feedback.core.vocabulary import OutputFormat as OutputFormat
 from feedback.runtime.errors import FeedbackError, check_output_path
 
 console = Console()
@@ -38,14 +38,6 @@ ConfigOption = Annotated[
         "--config", "-c", help="feedback.toml to read (default: $FEEDBACK_CONFIG or ./feedback.toml)."
     ),
 ]
-
-
-class OutputFormat(StrEnum):
-    table = "table"
-    csv = "csv"
-    json = "json"
-    md = "md"
-    html = "html"
 
 
 FormatOption = Annotated[OutputFormat, typer.Option("--format", "-f", help="Output format.")]

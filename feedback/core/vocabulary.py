@@ -8,6 +8,8 @@ pay. Those modules re-export the names from here, so each list has one definitio
 
 from __future__ import annotations
 
+from enum import StrEnum
+
 DATE_BY = {
     "sent": "the request's send",
     "answered": "the answer",
@@ -33,3 +35,13 @@ LANGUAGES = ("en", "de", "fr", "es")
 
 IMPORT_KINDS = ("reps", "leads", "deals")
 """What ``feedback import`` reads."""
+
+
+class OutputFormat(StrEnum):
+    """What every listing and report prints as (``--format``)."""
+
+    table = "table"
+    csv = "csv"
+    json = "json"
+    md = "md"
+    html = "html"

@@ -22,7 +22,7 @@ from feedback.reports.build import (
 from feedback.reports.digest import digest_html
 from feedback.reports.filters import FilterError, Filters, parse_when
 from feedback.reports.model import Chart, Column, Money, Rate, Report, Section
-from feedback.reports.render import Format, render_report, render_to_string
+from feedback.reports.render import OutputFormat, render_report, render_to_string
 
 __all__ = [
     "REPORTS",
@@ -30,8 +30,8 @@ __all__ = [
     "Column",
     "FilterError",
     "Filters",
-    "Format",
     "Money",
+    "OutputFormat",
     "Rate",
     "Report",
     "Section",
