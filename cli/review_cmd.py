@@ -36,21 +36,17 @@ def list_items(
     type_: Annotated[str | None, typer.Option("--type", help="response, quarantined or unmatched.")] = None,
 ) -> None:
     """Items waiting for a person: doubtful answers, quarantined and unmatched mail."""
-    from sqlmodel import Session, col, select
+    from sqlmodel import Session
 
-    from feedback.services.review import describe_item
-    from feedback.storage.models import ReviewItem, ReviewType
+    from feedback.services.answers import AnswerError
+    from feedback.services.review import list_items as review_queue
 
     settings = get_settings(config)
     with open_engine(settings) as engine, Session(engine) as session:
-        query = select(ReviewItem).order_by(col(ReviewItem.id))
-        if not all_items:
-            query = query.where(ReviewItem.status == "open")
-        if type_:
-            if type_ not in set(ReviewType):
-                usage_error(f"{type_!r} is not an item type; valid: {', '.join(ReviewType)}")
-            query = query.where(ReviewItem.type == type_)
-        rows = [describe_item(session, item) for item in session.exec(query).all()]
+        try:
+            rows = review_queue(session, include_closed=all_items, type_=type_)
+        except AnswerError as exc:
+            usage_error(str(exc))
     render_rows(
         for_format(rows, fmt, ZoneInfo(settings.timezone)),
         fmt=fmt,

@@ -28,6 +28,7 @@ from feedback.storage.models import (
     ResponseReason,
     ReviewItem,
     ReviewStatus,
+    ReviewType,
 )
 
 
@@ -62,6 +63,20 @@ def written(message: InboundMessage) -> Written | None:
 def _message_of(session: Session, item: ReviewItem, response: Response | None) -> InboundMessage | None:
     mid = item.inbound_message_id or (response.inbound_message_id if response is not None else None)
     return session.get(InboundMessage, mid) if mid else None
+
+
+def list_items(
+    session: Session, *, include_closed: bool = False, type_: str | None = None
+) -> list[dict[str, Any]]:
+    """The review queue, oldest first: open items (every item with ``include_closed``)."""
+    if type_ is not None and type_ not in set(ReviewType):
+        raise AnswerError(f"{type_!r} is not an item type; valid: {', '.join(ReviewType)}")
+    query = select(ReviewItem).order_by(col(ReviewItem.id))
+    if not include_closed:
+        query = query.where(ReviewItem.status == ReviewStatus.open)
+    if type_:
+        query = query.where(ReviewItem.type == type_)
+    return [describe_item(session, item) for item in session.exec(query).all()]
 
 
 def describe_item(session: Session, item: ReviewItem, *, full: bool = False) -> dict[str, Any]:
