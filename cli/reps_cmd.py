@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.markup import escape
@@ -37,36 +37,14 @@ def list_cmd(
     config: ConfigOption = None,
 ) -> None:
     """List reps with their team, manager, language and alias addresses."""
-    from sqlmodel import col, select
-
+    from feedback.importing.records import list_reps
     from feedback.storage.db import session_scope
-    from feedback.storage.models import Rep, RepAlias
 
     if team is not None:
         _checked(team, "the team")
     settings = get_settings(config)
     with open_engine(settings) as engine, session_scope(engine) as session:
-        query = select(Rep).order_by(col(Rep.team), col(Rep.email))
-        if team:
-            query = query.where(Rep.team == team)
-        if not include_inactive:
-            query = query.where(col(Rep.active).is_(True))
-        reps = session.exec(query).all()
-        aliases: dict[int, list[str]] = {}
-        for alias in session.exec(select(RepAlias).order_by(col(RepAlias.email))).all():
-            aliases.setdefault(alias.rep_id, []).append(alias.email)
-        rows: list[dict[str, Any]] = [
-            {
-                "email": r.email,
-                "name": r.name,
-                "team": r.team,
-                "manager": r.manager_email,
-                "language": r.language,
-                "aliases": aliases.get(r.id or -1, []),
-                "active": r.active,
-            }
-            for r in reps
-        ]
+        rows = list_reps(session=session, team=team, include_inactive=include_inactive)
     if fmt is OutputFormat.csv:  # the import's form, so the listing can be re-imported
         rows = [{**r, "aliases": ";".join(r["aliases"])} for r in rows]
     if not rows and fmt is OutputFormat.table:
