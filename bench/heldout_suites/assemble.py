@@ -1,0 +1,258 @@
+"""Assemble held-out reply-parser suites into ``bench/heldout_suites/*.jsonl`` (run once).
+
+    python bench/heldout_suites/assemble.py WILLDURAND_GIT CRISP_GIT ZAPIER_GIT
+
+Each argument is a bare git directory of that project (``git --git-dir=... show HEAD:<file>``).
+These suites were never used while building the parser: they are kept for measuring what it
+never saw (``bench/parse_accuracy.py --heldout``). Do not tune on them.
+
+A case is a fixture the project's own tests read, with a gold reply:
+
+* ``test``: the value the test asserts exactly (``assertEquals(COMMON_FIRST_FRAGMENT, ...)``,
+  ``getVisibleText()``, ``parse_reply()``), copied from the test file (the shared
+  ``COMMON_FIRST_FRAGMENT`` is read from it);
+* ``fixture``: the test asserts only fragments ("``/^On Thursday/``", "contains Michael Scott"),
+  so the gold is written here from the fixture by the rule of this project's corpus (the sender's
+  own words, without quote, attribution, signature, sign-off or client footer), before the
+  parser was run on it.
+
+Where a test's exact value keeps a signature that the rule drops, the row keeps the suite's value
+as ``suite_expected``. A fixture whose text (whitespace collapsed) is already in a tuning suite
+(``bench/suites/*.jsonl``) or earlier in these suites is left out, so every case is new.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+OUT = Path(__file__).resolve().parent
+TUNED = OUT.parent / "suites"
+
+
+def show(git_dir: str, path: str) -> str:
+    return subprocess.run(
+        ["git", f"--git-dir={git_dir}", "show", f"HEAD:{path}"], check=True, capture_output=True
+    ).stdout.decode("utf-8", "replace")
+
+
+def _key(text: str) -> str:
+    return re.sub(r"\s+", " ", text).strip()
+
+
+COMMON = "COMMON"
+T, F = "test", "fixture"
+
+# willdurand/EmailReplyParser: tests/EmailReplyParser/Tests/Parser/EmailParserTest.php
+WILLDURAND: list[tuple[str, str, str]] = [
+    *[
+        (f"{n}", T, COMMON)
+        for n in (
+            "email_7", "email_8", "email_23", "email_9", "email_10", "email_11", "email_12",
+            "email_13", "email_14", "email_22", "email_15", "email_16", "email_17", "email_18",
+            "email_norwegian_gmail",
+        )
+    ],
+    (
+        "email_23_1",
+        T,
+        "Fusce bibendum, quam hendrerit sagittis tempor, dui turpis tempus erat, pharetra sodales "
+        "ante sem sit amet metus.\nNulla malesuada, orci non vulputate lobortis, massa felis pharetra "
+        "ex, convallis consectetur ex libero eget ante.\nNam vel turpis posuere, rhoncus ligula in, "
+        "venenatis orci. Duis interdum venenatis ex a rutrum.\n\nSomething wrote:\nDuis ut libero eu "
+        "lectus consequat consequat ut vel lorem. Vestibulum convallis lectus urna,\net mollis ligula "
+        "rutrum quis. Fusce sed odio id arcu varius aliquet nec nec nibh.",
+    ),
+    ("email_custom_quote_header", T, "Thank you!"),
+    ("email_customer_quote_header_2", T, "Thank you very much."),
+    (
+        "email_customer_quote_header_3",
+        T,
+        "bonjour,\nje n'ai pas eu de retour sur ma précision..\nmerci d'avance",
+    ),
+    ("email_19", F, "On Thursday, I get proper rendering."),
+    ("email_20", F, "On Thursday."),
+    ("email_21", F, "@whole"),  # no quote: the whole text is the reply
+    ("email_zimbra_free_fr", F, "@before:Michael Scott"),
+    ("email_zimbra_free_en", F, "@before:Michael Scott"),
+]
+WILLDURAND_DATES = (
+    "On Tue, 2011-03-01 at 18:02 +0530, Abhishek Kona wrote:",
+    "2014-03-20 8:48 GMT+01:00 Rémi Dolan <do_not_reply@dolan.com>:",
+    "2014-03-20 20:48 GMT+01:00 Rémi Dolan <do_not_reply@dolan.com>:",
+    "2014-03-09 20:48 GMT+01:00 Rémi Dolan <do_not_reply@dolan.com>:",
+    "Le 19 mars 2014 10:37, Cédric Lombardot <cedric.lombardot@gmail.com> a écrit :",
+    "El 19/03/2014 11:34, Juan Pérez <juan.perez@mailcatch.com> escribió:",
+    "El 19/03/2014 11:34, Juan Pérez <juan.perez@mailcatch.com> ha escrit:",
+    "W dniu 7 stycznia 2015 15:24 użytkownik Paweł Brzoski <pbrzoski91@gmail.com> napisał:",
+    "Le 19/03/2014 11:34, Georges du chemin a écrit :",
+    "W dniu 2015-01-07 14:23, pbrzoski91@gmail.com pisze: ",
+    "Den 08/06/2015 kl. 21.21 skrev Test user <test@example.com>:",
+    "Am 25.06.2015 um 10:55 schrieb Test user:",
+    "Test user <test@example.com> schrieb:",
+    "在 2016年11月8日，下午2:23，Test user <test@example.com> 写道：",
+    "2016. 11. 8. 오후 12:39 Test user <test@example.com> 작성:",
+    "2016/11/08 14:26、Test user <test@example.com> のメッセージ:",
+    "tir. 18. apr. 2017 kl. 13:09 skrev Test user <test@example.com>:",
+)
+WILLDURAND_FROMS = (
+    "From: foo@example.com <foo@example.com>",
+    "De: foo@example.com <foo@example.com>",
+    "Van: foo@example.com <foo@example.com>",
+    "Da: foo@example.com <foo@example.com>",
+)
+
+# crisp-oss/email-reply-parser: test/test.js (a port of the above, with fixtures of its own)
+CRISP: list[tuple[str, str, str]] = [
+    *[
+        (n, T, COMMON)
+        for n in (
+            "email_7", "email_8", "email_9", "email_10", "email_11", "email_12", "email_13",
+            "email_14", "email_15", "email_16", "email_17", "email_18", "email_22", "email_23",
+            "email_24", "email_25", "email_26", "email_portuguese", "email_german",
+            "email_german_2", "email_german_3", "email_german_outlook", "email_norwegian_gmail",
+            "email_finnish", "email_italian", "email_russian", "email_outlook_split_line_from",
+            "email_gmail_split_line_from", "email_ios_outlook_fr", "email_ios_outlook", "email_msn",
+            "email_fr_multiline", "email_french_2", "email_en_multiline_2", "email_original_message",
+            "email_original_message_2", "email_danish_dash_separator", "email_french_dash_separator",
+            "email_tricky_5_mixed_languages", "email_tricky_10_special_chars_in_name",
+            "email_tricky_12_no_space_after_header", "email_tricky_14_long_quote_header",
+            "email_tricky_15_original_message_variations",
+        )
+    ],
+    (
+        "email_sent_from",
+        T,
+        "Hi it can happen to any texts you type, as long as you type in between words or paragraphs.",
+    ),
+    ("email_emoji", T, "🎉"),  # the test's visible text keeps the "—" signature: suite_expected
+    (
+        "email_zoho",
+        T,
+        "What is the best way to clear a Riak bucket of all key, values after\nrunning a test?",
+    ),
+    ("email_with_regards", T, "Hi,\n\nI still have the same problem....\n\nCan you help?"),
+    ("email_not_a_signature", F, "@before:Sincerely,"),
+    ("email_not_a_signature_2", F, "@before:Thanks!"),
+    ("email_reply_header", F, "@before:Stranger"),
+    ("email_tricky_1_on_false_positive", F, "@whole"),
+    ("email_tricky_2_url_with_wrote", F, "@before:Best regards,"),
+    ("email_tricky_3_code_block", F, "@whole"),
+    ("email_tricky_4_from_in_body", F, "@whole"),
+    ("email_tricky_6_regards_in_sentence", F, "@whole"),
+    ("email_tricky_7_multiple_dashes", F, "@whole"),
+    ("email_tricky_8_sent_from_in_content", F, "@whole"),
+    ("email_tricky_9_nested_quotes", F, "I agree with the points below."),
+    ("email_tricky_11_double_signature", F, "Thanks for your help!"),
+    ("email_tricky_13_timestamp_variations", F, "@whole"),
+    ("email_tricky_16_unicode_signatures", F, "Thanks for the update!"),
+    ("email_tricky_17_forward_header", F, "See the forwarded message below."),
+    (
+        "email_tricky_18_inline_reply",
+        F,
+        "I think option A is great.\nOption B has some drawbacks.\n"
+        "Option C is not suitable for our use case.",
+    ),
+    (
+        "email_tricky_19_quote_without_header",
+        F,
+        "I wanted to respond to your points:\nMy response to the quoted text above.\n"
+        "And my final thoughts.",
+    ),
+    (
+        "email_tricky_20_html_entities",
+        F,
+        "The data should be &gt; 100 and &lt; 200.\n\n"
+        "We need to ensure that &amp; symbols are handled correctly.",
+    ),
+]
+CRISP_SUITE_VALUE = {"email_emoji": "🎉\n\n—\nJohn Doe\nCEO at Pandaland\n\n@pandaland"}
+
+# zapier/email-reply-parser: test/test_email_reply_parser.py (exact parse_reply asserts)
+ZAPIER: list[tuple[str, str, str]] = [
+    ("email_gmail", T, "This is a test for inbox replying to a github message."),
+    ("email_2_1", T, "Outlook with a reply"),
+    ("email_2_2", T, "Outlook with a reply directly above line"),
+    ("email_2_3", T, "Outlook with a reply above headers using unusual format"),
+    ("email_headers_no_delimiter", T, "And another reply!"),
+]
+
+
+def _gold(spec: str, text: str, common: str) -> str:
+    if spec == COMMON:
+        return common
+    if spec == "@whole":
+        return text.strip()
+    if spec.startswith("@before:"):
+        marker = spec.split(":", 1)[1]
+        lines = text.split("\n")
+        cut = next(i for i, x in enumerate(lines) if x.strip() == marker)
+        return "\n".join(lines[:cut]).strip()
+    return spec
+
+
+def _common(source: str) -> str:
+    m = re.search(r"COMMON_FIRST_FRAGMENT = '([^']+)'", source)
+    assert m, "COMMON_FIRST_FRAGMENT not found"
+    return m.group(1).replace("\r\n", "\n")
+
+
+def main(argv: list[str]) -> int:
+    willdurand, crisp, zapier = argv
+    seen = set()
+    for path in TUNED.glob("*.jsonl"):
+        seen |= {_key(json.loads(x)["input"]) for x in path.read_text("utf-8").splitlines() if x}
+    left_out: dict[str, int] = {}
+
+    def rows(suite: str, git: str, fixtures: str, common: str, manifest: list[tuple[str, str, str]],
+             extra: list[tuple[str, str, str, str]] = ()) -> list[dict[str, Any]]:  # type: ignore[assignment]
+        out = []
+        cases = [(n, src, spec, show(git, f"{fixtures}/{n}.txt")) for n, src, spec in manifest]
+        for case_id, src, spec, text in [*cases, *extra]:
+            if _key(text) in seen:
+                left_out[suite] = left_out.get(suite, 0) + 1
+                continue
+            seen.add(_key(text))
+            row: dict[str, Any] = {
+                "id": f"{suite}/{case_id}",
+                "format": "text",
+                "input": text,
+                "expected": _gold(spec, text, common),
+                "gold": src,
+            }
+            suite_value = CRISP_SUITE_VALUE.get(case_id) if suite == "crisp" else None
+            if suite_value is not None:
+                row["suite_expected"] = suite_value
+            out.append(row)
+        return out
+
+    wd_test = show(willdurand, "tests/EmailReplyParser/Tests/Parser/EmailParserTest.php")
+    common = _common(wd_test)
+    dates_fixture = show(willdurand, "tests/Fixtures/email_with_date_headers.txt")
+    froms_fixture = show(willdurand, "tests/Fixtures/email_with_from_headers.txt")
+    extra = [
+        (f"email_with_date_headers/{i}", T, "Thank you very much.", dates_fixture.replace("[DATE]", d))
+        for i, d in enumerate(WILLDURAND_DATES)
+    ] + [
+        (f"email_with_from_headers/{i}", T, "", froms_fixture.replace("[FROM]", f))
+        for i, f in enumerate(WILLDURAND_FROMS)
+    ]
+    suites = {
+        "willdurand": rows("willdurand", willdurand, "tests/Fixtures", common, WILLDURAND, extra),
+        "crisp": rows("crisp", crisp, "test/fixtures", common, CRISP),
+        "zapier": rows("zapier", zapier, "test/emails", common, ZAPIER),
+    }
+    for name, cases in suites.items():
+        with (OUT / f"{name}.jsonl").open("w", encoding="utf-8") as fh:
+            for row in cases:
+                fh.write(json.dumps(row, ensure_ascii=False) + "\n")
+        print(f"{name}: {len(cases)} cases ({left_out.get(name, 0)} left out: already in a suite)")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
