@@ -1,6 +1,6 @@
 """Assemble held-out reply-parser suites into ``bench/heldout_suites/*.jsonl`` (run once).
 
-    python bench/heldout_suites/assemble.py WILLDURAND_GIT CRISP_GIT ZAPIER_GIT
+    python bench/heldout_suites/assemble.py WILLDURAND_GIT CRISP_GIT ZAPIER_GIT EDGETIER_GIT
 
 Each argument is a bare git directory of that project (``git --git-dir=... show HEAD:<file>``).
 These suites were never used while building the parser: they are kept for measuring what it
@@ -47,6 +47,12 @@ def _key(text: str) -> str:
 COMMON = "COMMON"
 T, F = "test", "fixture"
 
+EDGETIER_POLISH = "email_polish_1 email_polish_2 email_polish_3 email_polish_4"
+EDGETIER_DEVICE = (
+    "sent_from_device_in_thread sent_from_device_in_thread_english "
+    "sent_from_device_in_thread_hungarian sent_from_device_in_thread_dutch "
+    "sent_from_device_in_thread_romanian"
+)
 # fixtures whose test asserts COMMON_FIRST_FRAGMENT as the first fragment
 WILLDURAND_COMMON = (
     "email_7 email_8 email_23 email_9 email_10 email_11 email_12 email_13 email_14 email_22 "
@@ -178,16 +184,87 @@ ZAPIER: list[tuple[str, str, str]] = [
 
 
 def _gold(spec: str, text: str, common: str) -> str:
+    """The gold of a case: a literal, or a piece of the fixture named by a spec (so that no
+    fixture text is retyped): ``@whole``, ``@before:LINE`` (up to the first line starting with
+    LINE), ``@between:A|B`` (from the line starting with A up to the next starting with B),
+    ``@lines:I:J`` (lines I to J-1)."""
+    lines = text.replace("\r\n", "\n").split("\n")
     if spec == COMMON:
         return common
     if spec == "@whole":
         return text.strip()
     if spec.startswith("@before:"):
         marker = spec.split(":", 1)[1]
-        lines = text.split("\n")
-        cut = next(i for i, x in enumerate(lines) if x.strip() == marker)
+        cut = next(i for i, x in enumerate(lines) if x.strip().startswith(marker))
         return "\n".join(lines[:cut]).strip()
+    if spec.startswith("@between:"):
+        first, last = spec.split(":", 1)[1].split("|")
+        start = next(i for i, x in enumerate(lines) if x.strip().startswith(first))
+        end = next(i for i in range(start + 1, len(lines)) if lines[i].strip().startswith(last))
+        return "\n".join(lines[start:end]).strip()
+    if spec.startswith("@lines:"):
+        i, j = (int(x) for x in spec.split(":")[1:3])
+        return "\n".join(lines[i:j]).strip()
     return spec
+
+
+# EdgeTier/email-reply-parser: test/test_email_reply_parser.py (a zapier fork with many languages;
+# most tests assert ``endswith``/``startswith`` of ``cut_off_at_signature``: gold from the fixture,
+# following what the test wants cut, without the sign-off by this project's rule)
+EDGETIER: list[tuple[str, str, str]] = [
+    *[(n, T, "Ten tekst powinien pojawić się w treści") for n in EDGETIER_POLISH.split()],
+    ("email_with_two_headers", T, "This is the main content"),
+    ("email_portuguese_1", T, "This is the main body"),
+    ("email_portuguese_2", T, "Here is the actual email"),
+    ("email_romanian_1", T, "This is the actual email"),
+    ("email_german_2", T, "This is a german email"),
+    ("email_arabic_3", T, "@lines:0:1"),
+    ("email_arabic_2", T, "@lines:0:1"),
+    ("email_french_accent_sent_on", T, "Bonjour, ca va bien!"),
+    *[(n, T, "Yes that would be fine") for n in EDGETIER_DEVICE.split()],
+    (
+        "sent_from_device_in_thread_portuguese",
+        T,
+        "Yes o Would like the price ajustament of 26€ and i Will keep the boots",
+    ),
+    ("sent_from_device_in_thread_german", T, "@lines:0:1"),
+    ("swiss_german_signoff_no_trailing_newline", T, "Könnten Sie bitte meine Einzahlung freigeben?"),
+    ("email_one_line", T, "@whole"),
+    ("email_signature", F, "@before:Kind regards,"),
+    ("email_german", F, "@before:Mit freundlichen Grüßen,"),
+    ("email_french", F, "@before:Bien à vous,"),
+    ("email_portuguese", F, "@before:Cumprimentos"),
+    ("email_iphone_french", F, "@before:Au revoir,"),
+    ("email_iphone_portuguese", F, "@before:Adeus,"),
+    ("email_iphone_polish", F, "@before:Do widzenia,"),
+    ("email_iphone_finnish", F, "@before:Hyvästi,"),
+    ("email_iphone_arabic", F, "@lines:0:1"),
+    ("email_iphone_start", F, "@lines:2:5"),
+    ("email_iphone_start_german", F, "@lines:2:5"),
+    ("email_greek_1", F, "@before:Από τον Άδη"),
+    ("email_malformed_thread_header", F, "@before:Le lun. 24 janv. 2023"),
+    ("email_portuguese_3", F, "@before:Em 21 de mai. de 2024"),
+    ("email_with_stars_signoff", F, "@before:All the best,"),
+    ("email_with_quoted_text", F, "@before:Tony"),
+    ("spanish_signoff", F, "@before:Salud"),
+    ("email_with_header_warning", F, "Hi,\n\nI am testing some functionality here!"),
+    ("george_best", F, "@before:All the best,"),
+    ("dutch_beste_example", F, "@before:Timmy"),
+    ("french_signoff", F, "@before:Le mar. 30 avr. 2024"),
+    ("german_signoff", F, "@before:Mit freundlichen Grüßen"),
+    ("german_signoff_2", F, "@before:Freundliche Grüße"),
+    ("original_message_german", F, "@before:Mit freundlichen Grüßen"),
+    ("original_message_german_2", F, "@before:Mit freundlichen Grüßen"),
+    ("forwarded_message_french", F, "@before:Bonne fin de journée"),
+    ("sincerely_message", F, "@before:Yours Sincerely,"),
+    ("best_example", F, "@before:All the best,"),
+    ("email_continue_after_signoff", F, "@before:Best wishes,"),
+    ("email_no_signature", F, "@before:K"),
+    ("swiss_german_signoff_with_quoted_thread", F, "@before:Freundliche Grüsse"),
+    ("bet_at_home_bottom_posting", F, "@between:Guten Tag,|**. . ."),
+    ("vielen_dank_mid_message", F, "@before:Beste Grüße"),
+    ("bet_at_home_footer_separator", F, "@before:**. . ."),
+]
 
 
 def _common(source: str) -> str:
@@ -197,7 +274,7 @@ def _common(source: str) -> str:
 
 
 def main(argv: list[str]) -> int:
-    willdurand, crisp, zapier = argv
+    willdurand, crisp, zapier, edgetier = argv
     seen = set()
     for path in TUNED.glob("*.jsonl"):
         seen |= {_key(json.loads(x)["input"]) for x in path.read_text("utf-8").splitlines() if x}
@@ -246,6 +323,7 @@ def main(argv: list[str]) -> int:
         "willdurand": rows("willdurand", willdurand, "tests/Fixtures", common, WILLDURAND, extra),
         "crisp": rows("crisp", crisp, "test/fixtures", common, CRISP),
         "zapier": rows("zapier", zapier, "test/emails", common, ZAPIER),
+        "edgetier": rows("edgetier", edgetier, "test/emails", common, EDGETIER),
     }
     for name, cases in suites.items():
         with (OUT / f"{name}.jsonl").open("w", encoding="utf-8") as fh:
