@@ -12,6 +12,8 @@ from datetime import datetime, timedelta
 from email.message import EmailMessage
 from pathlib import Path
 
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
@@ -179,3 +181,30 @@ def test_worker_learns_the_reps_signature_and_erase_forgets_it(
         s.commit()
         assert out.touched["rep_signature"] == 1
         assert s.exec(select(RepSignature)).first() is None
+
+
+# --- properties: whatever was learned, the reply is never emptied and a short answer stays
+
+_line = st.text(alphabet=st.characters(whitelist_categories=("Lu", "Ll", "Nd", "Zs", "Po")), max_size=40)
+
+
+@settings(max_examples=150, deadline=None)
+@given(body=st.lists(_line, min_size=1, max_size=8), learned=st.lists(_line, max_size=10), pick=st.data())
+def test_stripping_never_empties_a_reply(body: list[str], learned: list[str], pick: st.DataObject) -> None:
+    text = "\n".join(body)
+    extra = pick.draw(st.lists(st.sampled_from(body), max_size=4))  # learned lines that are in it
+    out, _ = strip_learned(text, None, LearnedSignature(lines=(*learned, *extra)))
+    if text.strip():
+        assert out.strip()
+        first = [x.strip() for x in text.split("\n") if x.strip()][0]
+        assert [x.strip() for x in out.split("\n") if x.strip()][0] == first
+
+
+@settings(max_examples=100, deadline=None)
+@given(answer=st.sampled_from(["No.", "Lost", "Won", "OK", "Rejected", "Duplicate lead"]))
+def test_a_short_answer_under_the_text_is_never_learned_away(answer: str) -> None:
+    learned = _learned_after([f"Context first.\n{answer}"] * 3)
+    assert learned is not None and learned.lines == ()
+    assert strip_learned(f"More context.\n{answer}", None, LearnedSignature(lines=(answer,)))[0].endswith(
+        answer
+    )
