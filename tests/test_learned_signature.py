@@ -196,8 +196,8 @@ def test_stripping_never_empties_a_reply(body: list[str], learned: list[str], pi
     out, _ = strip_learned(text, None, LearnedSignature(lines=(*learned, *extra)))
     if text.strip():
         assert out.strip()
-        first = [x.strip() for x in text.split("\n") if x.strip()][0]
-        assert [x.strip() for x in out.split("\n") if x.strip()][0] == first
+        first = next(x.strip() for x in text.split("\n") if x.strip())
+        assert next(x.strip() for x in out.split("\n") if x.strip()) == first
 
 
 @settings(max_examples=100, deadline=None)
