@@ -11,9 +11,9 @@ client and by layout. Replies are compared only where the gold classification is
 quotequail (``bench/suites/*.jsonl``, assembled from those projects' repositories; see its README),
 per suite and overall, for this parser and, with ``--baselines``, beside the libraries.
 ``--heldout`` scores, separately, the suites of ``bench/heldout_suites/`` (willdurand, crisp,
-zapier, edgetier): other projects' reply-parser tests never used while building the parser (never-tuned
-figures; see its README). Cases whose gold the suite's own test asserts exactly and those whose
-gold was written from the fixture are also shown apart.
+zapier, edgetier, hellogustav): other projects' reply-parser tests never used while building the
+parser (never-tuned figures; see its README). Cases whose gold the suite's own test asserts
+exactly and those whose gold was written from the fixture are also shown apart.
 """
 
 from __future__ import annotations
@@ -222,7 +222,7 @@ def print_baselines(labels: list[dict[str, Any]], raws: dict[str, bytes]) -> Non
 SUITES_DIR = Path(__file__).resolve().parent / "suites"
 SUITES = ("talon", "email_reply_parser", "mail_parser_reply", "quotequail")
 HELDOUT_DIR = Path(__file__).resolve().parent / "heldout_suites"
-HELDOUT = ("willdurand", "crisp", "zapier", "edgetier")
+HELDOUT = ("willdurand", "crisp", "zapier", "edgetier", "hellogustav")
 
 
 def suite_message(row: dict[str, Any]) -> bytes:

@@ -1,6 +1,6 @@
 """Assemble held-out reply-parser suites into ``bench/heldout_suites/*.jsonl`` (run once).
 
-    python bench/heldout_suites/assemble.py WILLDURAND_GIT CRISP_GIT ZAPIER_GIT EDGETIER_GIT
+    python bench/heldout_suites/assemble.py WILLDURAND_GIT CRISP_GIT ZAPIER_GIT EDGETIER_GIT HELLOGUSTAV_GIT
 
 Each argument is a bare git directory of that project (``git --git-dir=... show HEAD:<file>``).
 These suites were never used while building the parser: they are kept for measuring what it
@@ -47,6 +47,10 @@ def _key(text: str) -> str:
 COMMON = "COMMON"
 T, F = "test", "fixture"
 
+HELLOGUSTAV_DANKE = (
+    "de/german1 de/german2 de/german3 de/german_footer_3 de/german1_multiline de/german2_multiline"
+)
+HELLOGUSTAV_HALLO = "de/german_footer_1 de/german_headers de/german_footer_4 de/german_get_outlook"
 EDGETIER_POLISH = "email_polish_1 email_polish_2 email_polish_3 email_polish_4"
 EDGETIER_DEVICE = (
     "sent_from_device_in_thread sent_from_device_in_thread_english "
@@ -171,7 +175,6 @@ CRISP: list[tuple[str, str, str]] = [
         "We need to ensure that &amp; symbols are handled correctly.",
     ),
 ]
-CRISP_SUITE_VALUE = {"email_emoji": "🎉\n\n—\nJohn Doe\nCEO at Pandaland\n\n@pandaland"}
 
 # zapier/email-reply-parser: test/test_email_reply_parser.py (exact parse_reply asserts)
 ZAPIER: list[tuple[str, str, str]] = [
@@ -267,6 +270,30 @@ EDGETIER: list[tuple[str, str, str]] = [
 ]
 
 
+# hellogustav/elixir_email_reply_parser: test/elixir_email_reply_parser_test.exs (German replies;
+# its parse_reply asserts keep the name, "LG, Eva" and the contact block: suite_expected)
+HELLOGUSTAV: list[tuple[str, str, str]] = [
+    *[(n, T, "Danke, Adam\n\nMir geht es gut.") for n in HELLOGUSTAV_DANKE.split()],
+    ("de/german_footer_2", T, "Danke, auch gut."),
+    *[(n, T, "Hallo Adam\n\nGut, und dir?") for n in HELLOGUSTAV_HALLO.split()],
+    ("get_outlook", T, "I am fine, thanks."),
+]
+_DANKE = "Danke, Adam\n\nMir geht es gut.\n\nEva"
+_CARD = (
+    "Hallo Adam\n\nGut, und dir?\n\nEva\n\nMag. Eva Musterfrau\nA-1000 Wien, Grüngasse 1\n"
+    "Tel: +44-7700-900333"
+)
+SUITE_VALUE: dict[tuple[str, str], str] = {
+    ("crisp", "email_emoji"): "🎉\n\n—\nJohn Doe\nCEO at Pandaland\n\n@pandaland",
+    **{("hellogustav", n): _DANKE for n in HELLOGUSTAV_DANKE.split()},
+    ("hellogustav", "de/german_footer_1"): _CARD,
+    ("hellogustav", "de/german_headers"): _CARD,
+    ("hellogustav", "de/german_footer_4"): "Hallo Adam\n\nGut, und dir?\n\nLG, Eva",
+    ("hellogustav", "de/german_get_outlook"): "Hallo Adam\n\nGut, und dir?\n\nLG, Eva",
+    ("hellogustav", "get_outlook"): "I am fine, thanks.\n\nJohn.",
+}
+
+
 def _common(source: str) -> str:
     m = re.search(r"COMMON_FIRST_FRAGMENT = '([^']+)'", source)
     assert m, "COMMON_FIRST_FRAGMENT not found"
@@ -274,7 +301,7 @@ def _common(source: str) -> str:
 
 
 def main(argv: list[str]) -> int:
-    willdurand, crisp, zapier, edgetier = argv
+    willdurand, crisp, zapier, edgetier, hellogustav = argv
     seen = set()
     for path in TUNED.glob("*.jsonl"):
         seen |= {_key(json.loads(x)["input"]) for x in path.read_text("utf-8").splitlines() if x}
@@ -302,7 +329,7 @@ def main(argv: list[str]) -> int:
                 "expected": _gold(spec, text, common),
                 "gold": src,
             }
-            suite_value = CRISP_SUITE_VALUE.get(case_id) if suite == "crisp" else None
+            suite_value = SUITE_VALUE.get((suite, case_id))
             if suite_value is not None:
                 row["suite_expected"] = suite_value
             out.append(row)
@@ -324,6 +351,7 @@ def main(argv: list[str]) -> int:
         "crisp": rows("crisp", crisp, "test/fixtures", common, CRISP),
         "zapier": rows("zapier", zapier, "test/emails", common, ZAPIER),
         "edgetier": rows("edgetier", edgetier, "test/emails", common, EDGETIER),
+        "hellogustav": rows("hellogustav", hellogustav, "test/emails", common, HELLOGUSTAV),
     }
     for name, cases in suites.items():
         with (OUT / f"{name}.jsonl").open("w", encoding="utf-8") as fh:
