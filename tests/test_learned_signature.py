@@ -208,3 +208,12 @@ def test_a_short_answer_under_the_text_is_never_learned_away(answer: str) -> Non
     assert strip_learned(f"More context.\n{answer}", None, LearnedSignature(lines=(answer,)))[0].endswith(
         answer
     )
+
+
+def test_one_learned_line_alone_is_kept_unless_it_is_contact() -> None:
+    learned = LearnedSignature(lines=("5. No budget this year", "Brightline Systems", "+44 113 496 0000"))
+    assert strip_learned("Sorry for the delay.\n5. No budget this year", None, learned)[0].endswith("year")
+    assert strip_learned("Sorry for the delay.\n+44 113 496 0000", None, learned) == (
+        "Sorry for the delay.",
+        "+44 113 496 0000",
+    )

@@ -12,8 +12,9 @@ end two of a sender's messages are that sender's signature.
 * ``strip_learned(body, signature, learned)`` moves a trailing run of learned lines from the
   reply to the signature, used after the generic rules (it only acts where they left such lines).
 
-Never stripped: the first line of the sender's text (something must remain), a single short line
-("No.", "Lost"), or a reply that is all learned lines (a reply that equals part of a signature).
+Never stripped: the first line of the sender's text (something must remain), a single line
+without a contact detail ("No.", "Lost", an option copied from the request), or a reply that is
+all learned lines (a reply that equals part of a signature).
 The worker owns the storage (``feedback.services.processing``); this module does no I/O.
 """
 
@@ -28,7 +29,6 @@ from feedback.mail.signature import is_client_footer
 MAX_TAIL_LINES = 15  # lines of a message's end that may be signature
 MAX_SAMPLES = 6  # hashed tails of the sender's recent messages kept to compare with
 MAX_LEARNED_LINES = 40
-MIN_SINGLE_WORDS = 3  # a single learned line is stripped only with this many words (or a contact)
 
 _WS = re.compile(r"\s+")
 _CONTACT = re.compile(r"\+?\d[\d ()./-]{6,}\d|@|https?://|www\.", re.IGNORECASE)
@@ -117,8 +117,8 @@ def strip_learned(
         run.append(s)
     if not run or not any(x.strip() for x in lines[:start]):
         return body, signature  # nothing learned at the end, or the reply is only learned lines
-    if len(run) == 1 and len(run[0].split()) < MIN_SINGLE_WORDS and not _CONTACT.search(run[0]):
-        return body, signature  # a short last line is the answer ("No.", "Lost")
+    if not _is_block(run):
+        return body, signature  # one line alone may be the answer ("No.", "Lost", a copied option)
     block = "\n".join(lines[start:]).strip("\n")
     merged = "\n".join(p for p in (block, signature or "") if p.strip()).strip()
     return "\n".join(lines[:start]).strip(), merged or None
