@@ -217,3 +217,11 @@ def test_one_learned_line_alone_is_kept_unless_it_is_contact() -> None:
         "Sorry for the delay.",
         "+44 113 496 0000",
     )
+
+
+def test_the_same_answer_pasted_twice_is_not_learned() -> None:
+    answer = "Rejected.\nNo budget this year.\nThey went with Proseware BI instead."
+    learned = _learned_after([answer, answer])
+    assert learned is not None and learned.lines == ()
+    p = parse_message(_mail(answer), learned_signature=learned)
+    assert p.reply_text == answer

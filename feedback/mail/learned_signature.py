@@ -6,9 +6,10 @@ slogan, an address, a legal line under the text) is found by recurrence instead:
 end two of a sender's messages are that sender's signature.
 
 * ``learn(previous, own_text)`` -> the sender's new ``LearnedSignature``. It keeps the hashed
-  tails of the last few messages (never their text) and, once a new message ends with the same
-  two or more lines as one of them (or one line with a contact detail), those lines in clear:
-  they were written twice, so they are the signature, not an answer.
+  tails of the last few messages (never their text) and, once a new message that opens
+  differently ends with the same two or more lines as one of them (or one line with a contact
+  detail), those lines in clear: they were written under two different texts, so they are the
+  signature, not an answer (the same answer pasted twice teaches nothing).
 * ``strip_learned(body, signature, learned)`` moves a trailing run of learned lines from the
   reply to the signature, used after the generic rules (it only acts where they left such lines).
 
@@ -49,7 +50,8 @@ class LearnedSignature:
     """What is known of one sender's signature: its lines, and hashed tails to learn from."""
 
     lines: tuple[str, ...] = ()
-    samples: tuple[tuple[str, ...], ...] = ()  # oldest first
+    # per recent message, oldest first: the key of its first line, then the keys of its tail
+    samples: tuple[tuple[str, ...], ...] = ()
     _known: frozenset[str] = field(default=frozenset(), compare=False, repr=False)
 
     def __post_init__(self) -> None:
@@ -84,17 +86,20 @@ def learn(previous: LearnedSignature | None, own_text: str) -> LearnedSignature:
     tail = message_tail(own_text)
     if not tail:
         return previous
+    first = line_key(next(x for x in own_text.split("\n") if x.strip()))
     keys = [line_key(x) for x in tail]
     found: list[str] = []
     for sample in previous.samples:
-        n = _common_suffix(keys, sample)
+        if not sample or sample[0] == first:
+            continue  # the same answer pasted again says nothing about a signature
+        n = _common_suffix(keys, sample[1:])
         if n > len(found):
             found = tail[-n:]
     lines = previous.lines
     if _is_block(found):
         new = {normalise_line(x) for x in found}
         lines = (*found, *(x for x in previous.lines if normalise_line(x) not in new))[:MAX_LEARNED_LINES]
-    samples = (*previous.samples, tuple(keys))[-MAX_SAMPLES:]
+    samples = (*previous.samples, (first, *keys))[-MAX_SAMPLES:]
     return LearnedSignature(lines=lines, samples=samples)
 
 
