@@ -81,6 +81,22 @@ class RepAlias(SQLModel, table=True):
     email: str = Field(unique=True, max_length=320)
 
 
+class RepSignature(SQLModel, table=True):
+    """A rep's signature as learned from their replies (``feedback.mail.learned_signature``).
+
+    ``lines``: the signature lines in clear (JSON list; only lines that ended two of their
+    messages); ``samples``: hashed end lines of their last few messages (JSON list of lists).
+    """
+
+    __tablename__ = "rep_signature"
+
+    rep_id: int = Field(foreign_key="rep.id", primary_key=True)
+    lines: str = Field(default="[]", sa_column=Column(Text, nullable=False, server_default="[]"))
+    samples: str = Field(default="[]", sa_column=Column(Text, nullable=False, server_default="[]"))
+    messages: int = 0  # replies learned from
+    updated_at: NaiveDatetime = Field(default_factory=utcnow)
+
+
 class Lead(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     crm_id: str = Field(unique=True, max_length=64)
