@@ -330,3 +330,111 @@ def test_with_no_good_override_left_the_shipped_text_goes_out(
         failure = s.exec(select(TemplateFailure)).one()
     assert request.template_version.startswith("de/shipped-")
     assert failure.language == "de" and failure.version == "de/override-1"
+
+
+# the weekly digest in each language --------------------------------------------------------------
+
+
+def _answered_week(engine: Engine, settings: Settings, tmp_path: Path) -> Settings:
+    _leads(engine, 2, company="Globex")
+    settings = _send(engine, settings, tmp_path)
+    with Session(engine) as s:
+        for r in s.exec(select(FeedbackRequest)).all():
+            assert r.id is not None
+            correct_answer(
+                session=s,
+                settings=settings,
+                request_id=r.id,
+                outcome="rejected",
+                reasons=["not_a_fit"],
+                by="t",
+                now=T0 + timedelta(hours=2),
+            )
+        s.commit()
+    return settings
+
+
+@pytest.mark.parametrize(
+    ("lang", "subject", "words"),
+    [
+        (
+            "en",
+            "Sales feedback, week to 09 Mar 2026: 2 leads, 0 % accepted",
+            ["Leads by campaign", "Not a fit"],
+        ),
+        (
+            "de",
+            "Vertriebsfeedback, Woche bis 9. März 2026: 2 Leads, 0 % angenommen",
+            ["Leads nach Kampagne", "Passt nicht zu uns", "An den Vertrieb übergebene Leads", "Abgelehnt"],
+        ),
+        (
+            "fr",
+            "Retours commerciaux, semaine au 9 mars 2026 : 2 leads, 0 % acceptés",
+            ["Hors cible", "Leads par campagne"],
+        ),
+        (
+            "es",
+            "Feedback de ventas, semana hasta el 9 de marzo de 2026: 2 leads, 0 % aceptados",
+            ["No encaja con nuestro perfil"],
+        ),
+    ],
+)
+def test_the_weekly_digest_goes_out_in_digest_language(
+    engine: Engine, settings: Settings, tmp_path: Path, lang: str, subject: str, words: list[str]
+) -> None:
+    from feedback.outbound.digest_mail import send_digest
+
+    settings = _answered_week(engine, settings, tmp_path)
+    settings = settings.model_copy(update={"digest_recipients": ["cmo@x.example"], "digest_language": lang})
+    outbox = tmp_path / "digest"
+    assert asyncio.run(send_digest(engine, settings, MaildirTransport(outbox), now=datetime(2026, 3, 9))) == 1
+    import mailbox
+
+    box = mailbox.Maildir(outbox, create=False)
+    (msg,) = [box[k] for k in box.keys()]  # noqa: SIM118
+    from email.header import decode_header, make_header
+
+    assert str(make_header(decode_header(msg["Subject"]))) == subject
+    parts = {
+        p.get_content_subtype(): p.get_payload(decode=True).decode()
+        for p in msg.walk()
+        if p.get_content_maintype() == "text"
+    }
+    for w in words:
+        assert w in parts["plain"] and w in parts["html"], w
+    if lang != "en":
+        assert "Leads by campaign" not in parts["plain"] and "Just hit reply" not in parts["html"]
+    with Session(engine) as s:
+        mail = s.exec(select(OutboundMail).where(OutboundMail.purpose == "digest")).one()
+    assert mail.template_version is not None and mail.template_version.startswith(
+        "shipped-" if lang == "en" else f"{lang}/shipped-"
+    )
+
+
+def test_an_admin_changes_the_german_digest_and_a_bad_language_setting_is_refused(
+    engine: Engine, settings: Settings, tmp_path: Path
+) -> None:
+    from feedback.outbound.digest_mail import send_digest
+    from feedback.runtime.settings import load_settings
+
+    with Session(engine) as s:
+        install(
+            s,
+            name="digest",
+            lang="de",
+            source=shipped_source("de/digest").replace(
+                "Vertriebsfeedback, Woche", "Wochenbericht Vertrieb, Woche"
+            ),
+            context=sample_context(settings.taxonomy, settings.from_name, "digest", "de"),
+            author="test",
+        )
+    settings = settings.model_copy(update={"digest_recipients": ["cmo@x.example"], "digest_language": "de"})
+    asyncio.run(send_digest(engine, settings, MaildirTransport(tmp_path / "d"), now=datetime(2026, 3, 9)))
+    with Session(engine) as s:
+        mail = s.exec(select(OutboundMail)).one()
+    assert (
+        mail.subject.startswith("Wochenbericht Vertrieb, Woche bis 9. März 2026")
+        and mail.template_version == "de/override-1"
+    )
+    with pytest.raises(Exception, match="two-letter"):
+        load_settings({}, data_dir=tmp_path, secret="x" * 32, digest_language="German")

@@ -53,6 +53,8 @@ _BLOCKS = ("subject", "text", "html")
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]+")
 # a template of the store, optionally in a language folder: no path, no dot
 _STORE_NAME = re.compile(r"(?:[a-z]{2}/)?[a-z][a-z0-9_]{0,63}")
+# templates whose html block is the whole page (the digest: no "just hit reply" footer)
+_WHOLE_PAGE = frozenset({"digest"})
 _HTML_FRAME = (
     '<!doctype html><html><head><meta charset="utf-8"></head>'
     '<body style="font-family:system-ui,-apple-system,Segoe UI,sans-serif;font-size:15px;'
@@ -328,8 +330,12 @@ class Renderer:
         return RenderedMail(
             subject=one_line(parts["subject"]),
             text=parts["text"].strip() + "\n",
-            html=_HTML_FRAME.format(
-                body=parts["html"].strip(), footer=FOOTER.get(key_language(key), FOOTER["en"])
+            html=(
+                parts["html"].strip() + "\n"
+                if name in _WHOLE_PAGE
+                else _HTML_FRAME.format(
+                    body=parts["html"].strip(), footer=FOOTER.get(key_language(key), FOOTER["en"])
+                )
             ),
             template=name,
             version=self.version(key),

@@ -178,6 +178,33 @@ def sample_context(taxonomy: Taxonomy, sender_name: str, name: str, lang: str = 
         "reply_excerpt": "hmm, let me check",
         "items": [{"about": about, "reply_excerpt": "hmm, let me check"}],
         "current": None,
+        **_digest_sample(lang),
+    }
+
+
+def _digest_sample(lang: str) -> dict[str, Any]:
+    """The digest's variables (``feedback.reports.digest.digest_context``), with sample figures."""
+    from markupsafe import Markup
+
+    from feedback.reports.digest_words import word
+
+    leads, answered = word("Leads handed to sales", lang), word("Leads answered", lang)
+    return {
+        "week_end": format_day(date(2026, 11, 23), lang),
+        "leads": "42",
+        "accepted_pct": "61",
+        "win_pct": "38",
+        "period": "2026-11-16 – 2026-11-22 (UTC)",
+        "kpis_html": Markup(
+            f"<table><tr><td><b>42</b> {leads}</td><td><b>74 %</b> {answered}</td></tr></table>"
+        ),
+        "kpis_text": f"  {leads}: 42\n  {answered}: 74 % (31/42)",
+        "tables_html": Markup(
+            f"<h3>{word('Leads by campaign', lang)}</h3><table><tr><td>Q4 Webinar</td></tr></table>"
+        ),
+        "tables_text": f"{word('Leads by campaign', lang)}\n  Q4 Webinar | 42",
+        "answer_note": word("answer_note", lang) if lang != "en" else "Answered: a usable answer.",
+        "low_note": word("low_note", lang) if lang != "en" else "† fewer than 5 answers.",
     }
 
 
