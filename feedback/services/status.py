@@ -105,7 +105,9 @@ class ServiceStatus:
         figures.append((f"template failures (last {TEMPLATE_FAILURE_DAYS} days)", self.template_failures))
         if self.newest_template_failure:
             figures.append(("newest template failure", self.newest_template_failure))
-            figures.append(("after a fix", "`feedback templates validate NAME` checks the installed text"))
+            figures.append(
+                ("after a template fix", "`feedback templates validate NAME` checks the installed text")
+            )
         figures += [
             ("review items open", self.review_open),
             ("queue", self.queue.description),
