@@ -78,6 +78,44 @@ def test_three_variants_use_chi_square() -> None:
     assert verdict([Arm("A", 10, 10), Arm("B", 10, 10), Arm("C", 10, 10)]).p == 1.0
 
 
+def test_a_single_version_has_nothing_to_compare() -> None:
+    v = verdict([Arm("shipped-1a2b3c4d", 60, 52)])
+    assert v.p is None and v.sentence.startswith("one version only")
+
+
+def test_a_variant_that_fails_falls_back_to_the_last_good_version() -> None:
+    from feedback.storage.models import Lead as LeadRow
+
+    broken = VARIANT_B.replace("{% block subject %}", "{% block subject %}" + BOOM, 1)
+    renderer = Renderer(
+        {NAME: broken},
+        {NAME: "override-2"},
+        variants={NAME: [Variant(None, None, 1), Variant(2, broken, 1)]},
+        good={NAME: [(2, broken), (1, VARIANT_B)]},
+    )
+    from feedback.outbound.requesting import lead_context
+
+    ctx = sample_context(_taxonomy(), "Sales", NAME, "en")
+    ctx["lead"] = lead_context(LeadRow(crm_id="L", company="Boom Corp"))
+    seen = set()
+    for seed in range(12):
+        mail, failure = renderer.render_or_shipped(NAME, ctx, "en", seed=seed)
+        chosen = pick_variant(renderer.variants[NAME], seed, NAME)
+        if chosen.number == 2:
+            assert failure is not None and failure.version == "override-2" and mail.version == "override-1"
+            assert "last good version" in str(failure)
+        else:
+            assert failure is None and mail.version.startswith("shipped-")
+        seen.add(chosen.number)
+    assert seen == {None, 2}
+
+
+def _taxonomy():  # type: ignore[no-untyped-def]
+    from feedback.core.taxonomy import load_taxonomy
+
+    return load_taxonomy()
+
+
 # end to end --------------------------------------------------------------------------------------
 
 

@@ -76,7 +76,9 @@ def verdict(arms: Sequence[Arm]) -> Verdict:
     """One sentence on the arms' answer rates: which answers more often, or no difference (yet)."""
     tested = [a for a in arms if a.sent > 0]
     if len(tested) < 2:
-        return Verdict("", None, "one version only: nothing to compare")
+        return Verdict(
+            "", None, "one version only: nothing to compare (start an A/B test: feedback templates variants)"
+        )
     test, p = p_value(tested)
     ranked = sorted(tested, key=lambda a: a.rate, reverse=True)
     best, worst = ranked[0], ranked[-1]
@@ -147,10 +149,8 @@ def by_variant(db: Db, filters: Filters, settings: Settings, *, now: datetime | 
             }
         )
         arms.setdefault((template, lang), []).append(Arm(label, sent, got))
-    tests = []
+    tests: list[dict[str, Any]] = []
     for (template, lang), group in arms.items():
-        if len(group) < 2:
-            continue
         v = verdict(group)
         tests.append(
             {
@@ -162,7 +162,9 @@ def by_variant(db: Db, filters: Filters, settings: Settings, *, now: datetime | 
                 "verdict": v.sentence,
             }
         )
-    sentences = " ".join(f"{t['template']} ({t['language']}): {t['verdict']}." for t in tests)
+    sentences = " ".join(
+        f"{t['template']} ({t['language']}): {t['verdict']}." for t in tests if int(t["variants"]) > 1
+    )
     sections = [
         Section(
             "by_variant",
