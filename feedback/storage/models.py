@@ -292,6 +292,44 @@ class TemplateOverride(SQLModel, table=True):
     comment: str | None = None
 
 
+class TemplateVariant(SQLModel, table=True):
+    """One arm of an A/B test: a version of a template in one language, sent with ``weight``.
+
+    While a template and language has variant rows, each mail picks one of them by a hash of its
+    request id against the weights (the same request always gets the same text); without rows
+    the newest active version is sent. ``version`` None is the shipped text. Setting the
+    variants replaces the rows; clearing deletes them (the versions themselves stay).
+    """
+
+    __tablename__ = "template_variant"
+    __table_args__ = (UniqueConstraint("name", "language", "version", name="uq_template_variant"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    name: str = Field(index=True)
+    language: str = Field(default="en", max_length=8)
+    version: int | None = None  # a template_override version; None: the shipped text
+    weight: int = 1
+    created_at: NaiveDatetime = Field(default_factory=utcnow)
+    created_by: str | None = None
+
+
+class TemplateFailure(SQLModel, table=True):
+    """A template version that failed on a real mail's data; the mail went out with the last good
+    version instead (``sent_version``), or not at all (None). ``feedback status`` shows them."""
+
+    __tablename__ = "template_failure"
+
+    id: int | None = Field(default=None, primary_key=True)
+    at: NaiveDatetime = Field(default_factory=utcnow, index=True)
+    template: str
+    language: str = Field(default="en", max_length=8)
+    version: str  # the one that failed: "override-7", "de/override-3"
+    sent_version: str | None = None
+    error: str = Field(sa_column=Column(Text, nullable=False))
+    purpose: str = ""  # request | reminder | ...
+    request_id: int | None = None
+
+
 class TaxonomySnapshot(SQLModel, table=True):
     """The taxonomy a request showed, by fingerprint, so "3" is read against what the rep saw."""
 
