@@ -1,8 +1,16 @@
-"""Classifier accuracy on the labelled corpus (a measurement script, not a test).
+"""Classifier accuracy: rules alone vs the trained model alone vs both combined (a measurement script).
 
-    python bench/classify_accuracy.py [--gold-text] [--corpus-dir DIR] [--show-failures]
+    python bench/classify_accuracy.py                 # all sets, one run: the comparison and the speed
+    python bench/classify_accuracy.py --corpus-only [--gold-text] [--corpus-dir DIR] [--show-failures]
 
-Default: every .eml goes through ``feedback.core.analysis.analyse`` (parser + classifier, the corpus
+Default: for the test writers' replies (``bench/labelled/W5.jsonl`` + ``W6.jsonl``, never read to
+make any rule, feature, threshold or model choice), every earlier held-out set
+(``bench/heldout/set_*.jsonl``) and the corpus (``tests/corpus``, gold reply text), prints per
+language outcome accuracy, primary-reason accuracy, reason-set micro F1 and review precision /
+recall, for the rules alone, the shipped model alone (its review head at the threshold chosen on
+dev) and the two combined; then parse + classify speed on one core.
+
+``--corpus-only``: every .eml goes through ``feedback.core.analysis.analyse`` (parser + classifier, the corpus
 competitor list), so the figures move with the parser too. ``--gold-text`` classifies each case's
 gold ``reply_text`` directly, which isolates the classifier from parser errors.
 
@@ -172,10 +180,16 @@ def time_classify(corpus_dir: Path, rounds: int = 10, repeats: int = 7) -> tuple
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--corpus-only", action="store_true", help="the corpus only, rules alone (as before)")
     ap.add_argument("--gold-text", action="store_true", help="classify gold reply_text (no parser)")
     ap.add_argument("--corpus-dir", type=Path, default=DEFAULT_CORPUS_DIR)
     ap.add_argument("--show-failures", action="store_true")
     args = ap.parse_args()
+    if not args.corpus_only:
+        from compare_model import compare
+
+        compare(args.corpus_dir)
+        return
 
     results = run_gold_text(args.corpus_dir) if args.gold_text else run_eml(args.corpus_dir)
     groups: dict[str, Tally] = defaultdict(Tally)

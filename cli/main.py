@@ -39,6 +39,7 @@ GROUPS: dict[str, tuple[str, str]] = {
     "taxonomy": ("cli.taxonomy_cmd", "Show and validate the reason taxonomy."),
     "reps": ("cli.reps_cmd", "List and edit reps, their managers and alias addresses."),
     "competitors": ("cli.competitors_cmd", "Show the configured competitor list."),
+    "model": ("cli.model_cmd", "The trained classifier beside the rules: train, list, show, activate."),
 }
 
 

@@ -3,14 +3,11 @@
 from __future__ import annotations
 
 import getpass
-from typing import TYPE_CHECKING, Annotated
+from typing import Annotated
 from zoneinfo import ZoneInfo
 
 import typer
 from rich.markup import escape
-
-if TYPE_CHECKING:
-    pass
 
 from cli.answers_cmd import for_format, usage_error
 from cli.common import (
@@ -35,7 +32,8 @@ def list_items(
     all_items: Annotated[bool, typer.Option("--all", help="Include resolved and dismissed items.")] = False,
     type_: Annotated[str | None, typer.Option("--type", help="response, quarantined or unmatched.")] = None,
 ) -> None:
-    """Items waiting for a person: doubtful answers, quarantined and unmatched mail."""
+    """Items waiting for a person, those a correction teaches most first: answers of the lowest
+    confidence (rules and model disagreeing lowers it), then quarantined and unmatched mail."""
     from sqlmodel import Session
 
     from feedback.services.answers import AnswerError
@@ -61,6 +59,7 @@ def list_items(
             "outcome",
             "reasons",
             "competitor",
+            "confidence",
             "reply",
         ],
     )

@@ -84,6 +84,9 @@ def settings(tmp_path: Path, database_url: str) -> Settings:
         poll_delay=0.01,
         # wall-clock follow-ups unless a test brings its own calendar (tests/test_followup_calendar.py)
         business_time=False,
+        # the tests assert the rules' behaviour on given replies; the trained model beside them is
+        # tested on its own (tests/test_classify_model.py turns it on)
+        classifier_model=False,
         reminder_after_hours=48,
         escalate_after_hours=120,
         competitors=[

@@ -136,6 +136,20 @@ def build_worker(
             ),
             # Mondays 08:00 UTC; send_digest itself refuses a second digest within six days
             cron(jobs.weekly_digest, weekday=0, hour=8, minute=0, second=0, unique=True, timeout=600),
+            *(
+                [
+                    cron(
+                        jobs.retrain_model,
+                        hour=settings.model_retrain_hour,
+                        minute=17,
+                        second=0,
+                        unique=True,
+                        timeout=3600,
+                    )
+                ]
+                if settings.model_retrain_nightly
+                else []
+            ),
         ]
         if crons
         else []

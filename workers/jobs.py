@@ -158,3 +158,21 @@ async def weekly_digest(ctx: dict[str, Any]) -> int:
 
     engine, settings, transport = ctx["engine"], ctx["settings"], ctx["transport"]
     return await _off_loop(lambda: send_digest(engine, settings, transport))
+
+
+async def retrain_model(ctx: dict[str, Any]) -> int:
+    """Nightly (``model_retrain_nightly``): fit a new model version from every correction and
+    activate it; workers pick it up within ``classifier_models.MODEL_TTL``. Returns the version."""
+
+    def run() -> int:
+        from sqlmodel import Session
+
+        from feedback.services.classifier_models import train_version
+
+        with Session(ctx["engine"]) as session:
+            row = train_version(session, taxonomy=ctx["settings"].taxonomy, note="nightly retrain")
+            return row.version
+
+    version = await asyncio.to_thread(run)
+    log.info("model retrained", extra={"version": version})
+    return version

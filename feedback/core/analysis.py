@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from feedback.classify import ClassificationResult, LearnedExamples, classify
+from feedback.classify.model import ClassifierModel, classify_with_model
 from feedback.core.competitor_list import Competitor
 from feedback.core.taxonomy import Taxonomy, default_taxonomy
 from feedback.core.tokens import find_token
@@ -26,6 +27,7 @@ class AnalysisConfig:
     reply_local: str = "feedback"
     learned: LearnedExamples | None = None
     people: tuple[str, ...] = ()  # the reps' names: colleagues a reply may name, no competitors
+    model: ClassifierModel | None = None  # a trained model beside the rules (None: rules only)
 
 
 @dataclass(frozen=True, slots=True)
@@ -75,6 +77,16 @@ def classify_parsed(
     """Classify a parsed reply's own text; auto-replies, bounces and unreadables get None."""
     if parsed.classification != "reply":
         return None
+    if config.model is not None:
+        return classify_with_model(
+            parsed.reply_text or "",
+            kind=kind,
+            taxonomy=config.taxonomy,
+            model=config.model,
+            competitors=config.competitors,
+            learned=config.learned,
+            people=config.people,
+        )
     return classify(
         parsed.reply_text or "",
         kind=kind,

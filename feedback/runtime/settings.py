@@ -182,6 +182,15 @@ class Settings(BaseSettings):
     digest_language: str = "en"
     crm_stages: dict[str, str] = Field(default_factory=lambda: dict(DEFAULT_STAGES))
 
+    # classification: the trained model beside the rules (feedback model ...)
+    classifier_model: bool = Field(
+        True, description="Combine the rules with the active trained model (else the rules alone)."
+    )
+    model_retrain_nightly: bool = Field(
+        False, description="Retrain the model from every correction each night and activate it."
+    )
+    model_retrain_hour: int = Field(3, ge=0, le=23, description="UTC hour of the nightly retrain.")
+
     # classification config (from feedback.toml)
     competitors: list[Competitor] = Field(default_factory=list)
     taxonomy_override: dict[str, Any] | None = None

@@ -30,6 +30,7 @@ from feedback.mail import ParsedMessage, parse_message, with_learned_signature
 from feedback.mail.absence import return_date
 from feedback.mail.authres import AuthVerdict, verdict
 from feedback.runtime.settings import Settings
+from feedback.services.classifier_models import active_model
 from feedback.services.signatures import load_signature, record_signature
 from feedback.storage.db import write_lock
 from feedback.storage.lifecycle import MESSAGE_FINAL, WAITING, fail_message, finish_message, move
@@ -499,6 +500,7 @@ def _process(
         reply_local=settings.reply_local,
         learned=learned,
         people=rep_names(session),
+        model=active_model(session) if settings.classifier_model else None,
     )
     cls = classify_parsed(parsed, kind=request.kind, config=config)
     assert cls is not None

@@ -13,7 +13,7 @@ from datetime import datetime
 from email.utils import formataddr
 from typing import Any
 
-from sqlmodel import Session, col, select
+from sqlmodel import Session, col, func, select
 
 from feedback.mail import parse_message
 from feedback.outbound.requesting import about
@@ -68,15 +68,27 @@ def _message_of(session: Session, item: ReviewItem, response: Response | None) -
 def list_items(
     session: Session, *, include_closed: bool = False, type_: str | None = None
 ) -> list[dict[str, Any]]:
-    """The review queue, oldest first: open items (every item with ``include_closed``)."""
+    """The review queue as people read it (open items; every item with ``include_closed``), in
+    :func:`queue`'s order: the answers a correction teaches most first."""
     if type_ is not None and type_ not in set(ReviewType):
         raise AnswerError(f"{type_!r} is not an item type; valid: {', '.join(ReviewType)}")
-    query = select(ReviewItem).order_by(col(ReviewItem.id))
-    if not include_closed:
+    return [describe_item(session, item) for item in queue(session, all_items=include_closed, type_=type_)]
+
+
+def queue(session: Session, *, all_items: bool = False, type_: str | None = None) -> list[ReviewItem]:
+    """Review items, the ones a correction teaches most first: answers by lowest confidence (the
+    classifier lowers it where rules and model disagree), then items without an answer
+    (quarantined, unmatched), each group oldest first."""
+    query = (
+        select(ReviewItem)
+        .outerjoin(Response, col(Response.id) == col(ReviewItem.response_id))
+        .order_by(func.coalesce(col(Response.confidence), 2.0), col(ReviewItem.id))
+    )
+    if not all_items:
         query = query.where(ReviewItem.status == ReviewStatus.open)
     if type_:
         query = query.where(ReviewItem.type == type_)
-    return [describe_item(session, item) for item in session.exec(query).all()]
+    return list(session.exec(query).all())
 
 
 def describe_item(session: Session, item: ReviewItem, *, full: bool = False) -> dict[str, Any]:
@@ -112,6 +124,7 @@ def describe_item(session: Session, item: ReviewItem, *, full: bool = False) -> 
         "outcome": response.outcome if response else None,
         "reasons": reasons,
         "competitor": response.competitor if response else None,
+        "confidence": round(response.confidence, 2) if response else None,
         "reason": item.reason,
         "reply": text if full else " ".join(text.split())[:80],
     }

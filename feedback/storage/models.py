@@ -338,3 +338,22 @@ class TaxonomySnapshot(SQLModel, table=True):
     fingerprint: str = Field(primary_key=True, max_length=32)
     data: str = Field(sa_column=Column(Text, nullable=False))
     created_at: NaiveDatetime = Field(default_factory=utcnow)
+
+
+class ClassifierModelVersion(SQLModel, table=True):
+    """A fitted classifier model (``feedback model train``): its weights, data and dev figures.
+
+    At most one row is active; workers score with it (none active: the model shipped with the
+    package)."""
+
+    __tablename__ = "classifier_model"
+
+    id: int | None = Field(default=None, primary_key=True)
+    version: int = Field(unique=True, index=True)
+    created_at: NaiveDatetime = Field(default_factory=utcnow)
+    active: bool = Field(default=False, index=True)
+    corpus_count: int = 0  # labelled replies of the shipped corpus it was fitted on
+    correction_count: int = 0  # people's corrections it was fitted on
+    dev_figures: str = Field(default="{}", sa_column=Column(Text, nullable=False, server_default="{}"))
+    weights: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
+    note: str | None = None

@@ -1,0 +1,65 @@
+"""Copy the independent writers' labelled replies into the repository, validated.
+
+    python bench/collect_labelled.py SRC_DIR [--writers W1 W2 ...]
+
+SRC_DIR holds one folder per writer with ``batch_*.jsonl`` files (the writers' brief and its
+validator, ``validate.py``, sit beside them). Every line is checked by the validator; lines it
+reports are left out and counted. TRAIN and DEV writers (W1-W4) go to ``feedback/data/labelled/``
+(package data: ``feedback model train`` refits from them), TEST writers (W5, W6) to
+``bench/labelled/`` (scored by bench/classify_accuracy.py only).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+PACKAGE_DIR = ROOT / "feedback" / "data" / "labelled"
+TEST_DIR = ROOT / "bench" / "labelled"
+TEST_WRITERS = ("W5", "W6")
+
+
+def valid_lines(validator: Path, lines: list[str]) -> list[str]:
+    """The lines the validator has nothing to say about (it prints ``FILE:LINE problem``)."""
+    with tempfile.NamedTemporaryFile("w", suffix=".jsonl", delete=False, encoding="utf-8") as f:
+        f.write("\n".join(lines) + "\n")
+        path = f.name
+    out = subprocess.run([sys.executable, str(validator), path], capture_output=True, text=True).stdout
+    bad = set()
+    for line in out.splitlines():
+        if line.startswith(path + ":"):
+            bad.add(int(line[len(path) + 1 :].split()[0]))
+    Path(path).unlink()
+    return [line for n, line in enumerate(lines, 1) if n not in bad]
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("src", type=Path)
+    ap.add_argument("--writers", nargs="+", default=["W1", "W2", "W3", "W4", "W5", "W6"])
+    args = ap.parse_args()
+    validator = args.src / "validate.py"
+    for w in args.writers:
+        lines = []
+        for batch in sorted((args.src / w).glob("batch_*.jsonl")):
+            lines.extend(x for x in batch.read_text(encoding="utf-8").splitlines() if x.strip())
+        ok = valid_lines(validator, lines)
+        seen, kept = set(), []
+        for line in ok:
+            c = json.loads(line)
+            if c["id"] in seen:
+                continue
+            seen.add(c["id"])
+            kept.append(json.dumps(c, ensure_ascii=False))
+        dest = (TEST_DIR if w in TEST_WRITERS else PACKAGE_DIR) / f"{w}.jsonl"
+        dest.write_text("\n".join(kept) + "\n", encoding="utf-8")
+        print(f"{w}: {len(lines)} lines, {len(kept)} valid and kept -> {dest.relative_to(ROOT)}")
+
+
+if __name__ == "__main__":
+    main()

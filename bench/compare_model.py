@@ -1,0 +1,152 @@
+"""Rules alone vs model alone vs combined, on every labelled set; and parse + classify speed.
+
+Called by ``bench/classify_accuracy.py`` (its default run). The model is the one shipped with the
+package (``feedback/classify/model/classifier.npz``); its combination and review settings were
+chosen on the dev writer (W4) and travel inside it.
+"""
+
+from __future__ import annotations
+
+import json
+import tempfile
+import time
+import tomllib
+from collections import defaultdict
+from collections.abc import Callable
+from dataclasses import replace
+from pathlib import Path
+from typing import Any
+
+from feedback.classify import ClassificationResult, classify
+from feedback.classify.model import ClassifierModel, shipped_model
+from feedback.classify.model.combine import combine, knows, model_answer
+from feedback.classify.model.figures import Figures
+from feedback.core.analysis import AnalysisConfig, analyse
+from feedback.core.competitor_list import Competitor
+from feedback.core.taxonomy import Taxonomy, default_taxonomy
+
+BENCH = Path(__file__).resolve().parent
+ROOT = BENCH.parent
+CORPUS_COMPETITORS = (
+    Competitor(name="Contoso Suite", aliases=("contoso",)),
+    Competitor(name="Fabrikam Analytics", aliases=("fabrikam", "fab")),
+    Competitor(name="Tailspin CRM", aliases=("tailspin",)),
+    Competitor(name="Wingtip Data", aliases=("wingtip",)),
+    Competitor(name="Litware Cloud", aliases=("litware",)),
+)
+METHODS = ("rules", "model", "combined")
+
+
+def _read(path: Path) -> list[dict[str, Any]]:
+    with open(path, encoding="utf-8") as f:
+        rows = [json.loads(line) for line in f if line.strip()]
+    return [r for r in rows if r["gold"].get("classification", "reply") == "reply"]
+
+
+def labelled_sets(corpus_dir: Path) -> list[tuple[str, list[dict[str, Any]], tuple[Competitor, ...]]]:
+    with open(BENCH / "heldout" / "feedback.toml", "rb") as f:
+        heldout_comps = tuple(Competitor(**c) for c in tomllib.load(f).get("competitors", []))
+    sets = []
+    test = [r for w in ("W5", "W6") if (p := BENCH / "labelled" / f"{w}.jsonl").exists() for r in _read(p)]
+    if test:
+        sets.append(("TEST writers W5+W6", test, CORPUS_COMPETITORS))
+    for path in sorted((BENCH / "heldout").glob("set_*.jsonl")):
+        sets.append((f"held-out {path.stem}", _read(path), heldout_comps))
+    sets.append(("tests/corpus", _read(corpus_dir / "cases.jsonl"), CORPUS_COMPETITORS))
+    return sets
+
+
+def three_ways(
+    text: str, kind: str, taxonomy: Taxonomy, model: ClassifierModel, comps: tuple[Competitor, ...]
+) -> dict[str, ClassificationResult]:
+    rules = classify(text, kind=kind, taxonomy=taxonomy, competitors=comps)
+    out = {"rules": rules, "model": rules, "combined": rules}
+    if not knows(model, kind, rules):
+        return out
+    scores = model.score(text, kind=kind, rules=rules)
+    if scores is None:
+        return out
+    settings = {**model.meta.get("combine", {}).get("*", {}), **model.meta.get("combine", {}).get(kind, {})}
+    kt = taxonomy.kind(kind)
+    m = model_answer(scores, kt, reason_threshold=settings.get("reason_threshold", 0.5))
+    threshold = settings.get("model_review_threshold", settings.get("review_threshold", 0.5))
+    out["model"] = replace(
+        rules, outcome=m.outcome, reasons=m.reasons, needs_review=scores.review >= threshold
+    )
+    out["combined"] = combine(rules, scores, kt, settings=settings)
+    return out
+
+
+def _fmt(x: float | None, pct: bool = True) -> str:
+    if x is None:
+        return "-"
+    return f"{100 * x:.1f}" if pct else f"{x:.3f}"
+
+
+def compare(corpus_dir: Path) -> None:
+    model = shipped_model()
+    if model is None:
+        raise SystemExit("no shipped model: python -m feedback.classify.model.train")
+    taxonomy = default_taxonomy()
+    counts = model.meta.get("counts", {})
+    print(f"model: C={model.meta.get('C')}, fitted on {counts}; combination {model.meta.get('combine')}")
+    head = (
+        f"{'set / group':<34}{'method':<10}{'n':>5}{'outcome':>9}{'primary':>9}"
+        f"{'F1':>7}{'revP':>7}{'revR':>7}"
+    )
+    for name, rows, comps in labelled_sets(corpus_dir):
+        groups: dict[tuple[str, str], Figures] = defaultdict(Figures)
+        for case in rows:
+            g = case["gold"]
+            got = three_ways(case["reply_text"], case["kind"], taxonomy, model, comps)
+            for method, r in got.items():
+                for group in ("all", f"lang={case['lang']}"):
+                    groups[(group, method)].add(
+                        g["outcome"], g["reasons"], g["needs_review"], r.outcome, r.reasons, r.needs_review
+                    )
+        print()
+        print(f"== {name} ({len(rows)} replies)")
+        print(head)
+        for group in sorted({k[0] for k in groups}, key=lambda k: (k != "all", k)):
+            for method in METHODS:
+                f = groups[(group, method)]
+                print(
+                    f"{group:<34}{method:<10}{f.n:>5}{_fmt(f.outcome_acc):>9}{_fmt(f.primary_acc):>9}"
+                    f"{_fmt(f.f1, False):>7}{_fmt(f.review_precision):>7}{_fmt(f.review_recall):>7}"
+                )
+    print()
+    print("targets on TEST: outcome >= 96, primary >= 88, reason F1 >= 0.90, review P >= 75 at R >= 85")
+    speed(corpus_dir, model)
+
+
+def speed(corpus_dir: Path, model: ClassifierModel, repeats: int = 5) -> None:
+    """Parse + classify per message (.eml of the corpus through analyse), best of ``repeats``,
+    with and without the model, in CPU time of this process (one core)."""
+    from _corpus import build_corpus
+
+    with tempfile.TemporaryDirectory() as tmp:
+        rows = [r for r in build_corpus(tmp, corpus_dir)]
+        msgs = [((Path(tmp) / r["file"]).read_bytes(), r["kind"]) for r in rows]
+
+    def run(config: AnalysisConfig) -> Callable[[], None]:
+        def go() -> None:
+            for raw, kind in msgs:
+                analyse(raw, kind=kind, config=config)
+
+        return go
+
+    def best(fn: Callable[[], None]) -> float:
+        fn()  # warm caches
+        times = []
+        for _ in range(repeats):
+            t0 = time.process_time()
+            fn()
+            times.append(time.process_time() - t0)
+        return len(msgs) / min(times)
+
+    rules_rate = best(run(AnalysisConfig(competitors=CORPUS_COMPETITORS)))
+    model_rate = best(run(AnalysisConfig(competitors=CORPUS_COMPETITORS, model=model)))
+    print(
+        f"parse + classify, {len(msgs)} corpus .eml, best of {repeats} (CPU time, one core): "
+        f"rules alone {rules_rate:,.0f} messages/s, rules + model {model_rate:,.0f} messages/s"
+    )

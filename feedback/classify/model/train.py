@@ -1,0 +1,390 @@
+"""Fit the classifier model with scikit-learn (training time only; the worker never imports this).
+
+    python -m feedback.classify.model.train [--out PATH]   # refit the shipped model
+
+Data: the labelled corpus shipped in ``feedback/data/labelled/`` (one file per independent writer;
+TRAIN = W1-W3, DEV = W4; the test writers' replies are in ``bench/labelled/`` and never read
+here), plus, for ``feedback model train``, every correction people made (weighted, newest most).
+Per kind: a multinomial logistic regression for the outcome and for the primary reason, one
+binary one per reason code (one-vs-rest) and one for review, on the features of
+``features.featurise``. The regularisation strength and the combination settings are chosen on
+DEV; the weights shipped are then refit on TRAIN + DEV.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import time
+from collections import Counter
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field, replace
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from scipy import sparse
+from sklearn.linear_model import LogisticRegression
+
+from feedback.classify.classification import ClassificationResult
+from feedback.classify.classifier import classify
+from feedback.classify.model.combine import DEFAULTS, combine, model_answer
+from feedback.classify.model.features import featurise
+from feedback.classify.model.figures import Figures
+from feedback.classify.model.scorer import (
+    HEADS,
+    NONE,
+    ClassifierModel,
+    KindWeights,
+    Scores,
+    make_kind_weights,
+)
+from feedback.core.competitor_list import Competitor
+from feedback.core.taxonomy import Taxonomy, default_taxonomy
+
+TRAIN_WRITERS = ("W1", "W2", "W3")
+DEV_WRITERS = ("W4",)
+C_GRID = (3.0, 10.0, 30.0)
+MIN_DF = 2  # a word or n-gram seen in one reply only is noise, and a weight row to ship
+# the writers' competitor list (bench/labelled/README.md): the rules read it while fitting
+CORPUS_COMPETITORS = (
+    Competitor(name="Contoso Suite", aliases=("contoso",)),
+    Competitor(name="Fabrikam Analytics", aliases=("fabrikam", "fab")),
+    Competitor(name="Tailspin CRM", aliases=("tailspin",)),
+    Competitor(name="Wingtip Data", aliases=("wingtip",)),
+    Competitor(name="Litware Cloud", aliases=("litware",)),
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Labelled:
+    """One labelled reply (from the corpus, or a person's correction)."""
+
+    kind: str
+    text: str
+    outcome: str | None
+    reasons: tuple[str, ...]
+    needs_review: bool = False
+    weight: float = 1.0
+    writer: str = ""
+    lang: str = ""
+    id: str = ""
+
+
+def read_jsonl(lines: Iterable[str]) -> list[Labelled]:
+    out = []
+    for line in lines:
+        if not line.strip():
+            continue
+        c = json.loads(line)
+        g = c["gold"]
+        if g.get("classification", "reply") != "reply":
+            continue
+        out.append(
+            Labelled(
+                kind=c["kind"],
+                text=c["reply_text"],
+                outcome=g["outcome"],
+                reasons=tuple(g["reasons"]),
+                needs_review=bool(g["needs_review"]),
+                writer=c.get("writer", ""),
+                lang=c.get("lang", ""),
+                id=c.get("id", ""),
+            )
+        )
+    return out
+
+
+def shipped_corpus(writers: Sequence[str] = TRAIN_WRITERS + DEV_WRITERS) -> list[Labelled]:
+    """The labelled replies shipped with the package, of the given writers."""
+    base = resources.files("feedback.data").joinpath("labelled")
+    out: list[Labelled] = []
+    for w in writers:
+        f = base.joinpath(f"{w}.jsonl")
+        if f.is_file():
+            out.extend(read_jsonl(f.read_text(encoding="utf-8").splitlines()))
+    return out
+
+
+class RulesCache:
+    """The rules' result per (kind, text), computed once per training run."""
+
+    def __init__(self, taxonomy: Taxonomy, competitors: Sequence[Competitor] = CORPUS_COMPETITORS):
+        self.taxonomy = taxonomy
+        self.competitors = tuple(competitors)
+        self._seen: dict[tuple[str, str], ClassificationResult] = {}
+
+    def __call__(self, kind: str, text: str) -> ClassificationResult:
+        key = (kind, text)
+        r = self._seen.get(key)
+        if r is None:
+            r = classify(text, kind=kind, taxonomy=self.taxonomy, competitors=self.competitors)
+            self._seen[key] = r
+        return r
+
+
+def _matrix(rows: list[tuple[tuple[str, ...], tuple[float, ...]]], vocab: dict[str, int]) -> Any:
+    indptr, indices, data = [0], [], []
+    for names, values in rows:
+        for n, v in zip(names, values, strict=True):
+            i = vocab.get(n)
+            if i is not None:
+                indices.append(i)
+                data.append(v)
+        indptr.append(len(indices))
+    return sparse.csr_matrix(
+        (np.asarray(data, dtype=np.float64), np.asarray(indices), np.asarray(indptr)),
+        shape=(len(rows), len(vocab)),
+    )
+
+
+def _softmax_head(X: Any, y: list[str], w: Any, C: float, classes: list[str]) -> tuple[Any, Any]:
+    """(weights (features, classes), bias) of a multinomial logistic regression."""
+    present = sorted(set(y))
+    if len(present) == 1:  # one class only: it always wins
+        W = np.zeros((X.shape[1], len(classes)))
+        b = np.full(len(classes), -20.0)
+        b[classes.index(present[0])] = 0.0
+        return W, b
+    clf = LogisticRegression(C=C, max_iter=3000)
+    clf.fit(X, y, sample_weight=w)
+    W = np.zeros((X.shape[1], len(classes)))
+    b = np.full(len(classes), -20.0)
+    if len(clf.classes_) == 2:  # sklearn keeps one column for two classes: logits (0, w.x + b)
+        W[:, classes.index(clf.classes_[1])] = clf.coef_[0]
+        b[classes.index(clf.classes_[0])] = 0.0
+        b[classes.index(clf.classes_[1])] = clf.intercept_[0]
+    else:
+        for j, c in enumerate(clf.classes_):
+            W[:, classes.index(c)] = clf.coef_[j]
+            b[classes.index(c)] = clf.intercept_[j]
+    return W, b
+
+
+def _sigmoid_head(X: Any, y: list[bool], w: Any, C: float) -> tuple[Any, float]:
+    if all(y) or not any(y):
+        return np.zeros(X.shape[1]), (20.0 if all(y) else -20.0)
+    clf = LogisticRegression(C=C, solver="liblinear", max_iter=3000)
+    clf.fit(X, y, sample_weight=w)
+    return clf.coef_[0], float(clf.intercept_[0])
+
+
+def fit_kind(examples: Sequence[Labelled], rules: RulesCache, *, C: float) -> KindWeights:
+    """Fit the four heads for the examples of one kind."""
+    feats = [featurise(e.text, rules(e.kind, e.text)) for e in examples]
+    df: Counter[str] = Counter()
+    for f in feats:
+        df.update(set(f.names))
+    names = sorted(n for n, c in df.items() if c >= MIN_DF or n.startswith(("r|", "n|")))
+    vocab = {n: i for i, n in enumerate(names)}
+    X = _matrix([(f.names, f.values) for f in feats], vocab)
+    w = np.asarray([e.weight for e in examples], dtype=np.float64)
+    outcomes = sorted({e.outcome or NONE for e in examples} | {NONE})
+    primaries = sorted({e.reasons[0] if e.reasons else NONE for e in examples} | {NONE})
+    reason_codes = sorted({r for e in examples for r in e.reasons})
+    Wo, bo = _softmax_head(X, [e.outcome or NONE for e in examples], w, C, outcomes)
+    Wp, bp = _softmax_head(X, [e.reasons[0] if e.reasons else NONE for e in examples], w, C, primaries)
+    cols_r, bias_r = [], []
+    for code in reason_codes:
+        coef, b = _sigmoid_head(X, [code in e.reasons for e in examples], w, C)
+        cols_r.append(coef)
+        bias_r.append(b)
+    coef_v, b_v = _sigmoid_head(X, [e.needs_review for e in examples], w, C)
+    Wr = np.stack(cols_r, axis=1) if cols_r else np.zeros((X.shape[1], 0))
+    weights = np.concatenate([Wo, Wp, Wr, coef_v[:, None]], axis=1)
+    bias = np.concatenate([bo, bp, np.asarray(bias_r), [b_v]])
+    classes = {"outcome": tuple(outcomes), "primary": tuple(primaries), "reasons": tuple(reason_codes)}
+    classes["review"] = ("review",)
+    assert tuple(classes) == HEADS
+    return make_kind_weights(names, weights, bias, classes)
+
+
+def fit(examples: Sequence[Labelled], rules: RulesCache, *, C: float) -> ClassifierModel:
+    kinds = sorted({e.kind for e in examples})
+    fitted = {k: fit_kind([e for e in examples if e.kind == k], rules, C=C) for k in kinds}
+    return ClassifierModel(kinds=fitted, meta={"kinds": kinds, "C": C})
+
+
+@dataclass
+class Scored:
+    """A dev reply with the rules' result and the model's scores (for cheap grid searches)."""
+
+    example: Labelled
+    rules: ClassificationResult
+    scores: Scores
+
+
+def score_all(model: ClassifierModel, examples: Sequence[Labelled], rules: RulesCache) -> list[Scored]:
+    out = []
+    for e in examples:
+        r = rules(e.kind, e.text)
+        s = model.score(e.text, kind=e.kind, rules=r)
+        if s is not None:
+            out.append(Scored(e, r, s))
+    return out
+
+
+def figures_of(
+    scored: Sequence[Scored], taxonomy: Taxonomy, how: Callable[[Scored], ClassificationResult]
+) -> Figures:
+    f = Figures()
+    for s in scored:
+        r = how(s)
+        e = s.example
+        f.add(e.outcome, e.reasons, e.needs_review, r.outcome, r.reasons, r.needs_review)
+    return f
+
+
+def model_only(s: Scored, taxonomy: Taxonomy, settings: dict[str, float]) -> ClassificationResult:
+    """The model's own answer (its review head at the chosen threshold)."""
+    kt = taxonomy.kind(s.example.kind)
+    m = model_answer(s.scores, kt, reason_threshold=settings.get("reason_threshold", 0.5))
+    threshold = settings.get("model_review_threshold", settings.get("review_threshold", 0.5))
+    return replace(
+        s.rules,
+        outcome=m.outcome,
+        reasons=m.reasons,
+        confidence=m.confidence,
+        needs_review=s.scores.review >= threshold,
+    )
+
+
+def tune_combination(scored: Sequence[Scored], taxonomy: Taxonomy) -> dict[str, float]:
+    """Combination settings chosen on dev replies: accuracy first, then the review threshold."""
+
+    def run(settings: dict[str, float]) -> Figures:
+        return figures_of(
+            scored,
+            taxonomy,
+            lambda s: combine(s.rules, s.scores, taxonomy.kind(s.example.kind), settings=settings),
+        )
+
+    best: tuple[float, dict[str, float]] | None = None
+    for trust in (0.0, 0.75, 0.85, 0.95, 2.0):
+        for override in (0.6, 0.7, 0.8, 0.9, 0.95, 2.0):
+            for model_min in (0.0, 0.3, 0.4, 0.5, 0.6):
+                for on_review in (0.0, 1.0):
+                    for rt in (0.4, 0.5):
+                        st = {
+                            **DEFAULTS,
+                            "rules_trust": trust,
+                            "model_override": override,
+                            "model_min": model_min,
+                            "model_on_review": on_review,
+                            "reason_threshold": rt,
+                        }
+                        f = run(st)
+                        key = f.outcome_acc + f.primary_acc + f.f1
+                        if best is None or key > best[0] + 1e-9:
+                            best = (key, st)
+    assert best is not None
+    settings = best[1]
+    settings.update(choose_review(scored, taxonomy, settings))
+    settings["model_review_threshold"] = choose_review(scored, taxonomy, settings, model=True)[
+        "review_threshold"
+    ]
+    return settings
+
+
+def choose_review(
+    scored: Sequence[Scored], taxonomy: Taxonomy, settings: dict[str, float], *, model: bool = False
+) -> dict[str, float]:
+    """The review threshold (and mix): where precision >= 75 % and recall >= 85 % can both be had,
+    the one with the best sum of the two; else the best F1."""
+    candidates: list[tuple[tuple[float, float], dict[str, float]]] = []
+    grid = [(0.0, 0.0)] if model else [(m, r) for m in (0.0, 0.25, 0.5) for r in (0.0, 0.1, 0.2, 0.3)]
+    for mix, by_rules in grid:
+        for t in [x / 100 for x in range(5, 96, 5)]:
+            st = {
+                **settings,
+                "review_mix": mix,
+                "review_rules": by_rules,
+                "review_threshold": t,
+                "model_review_threshold": t,
+            }
+            if model:
+                f = figures_of(scored, taxonomy, lambda s, st=st: model_only(s, taxonomy, st))  # type: ignore[misc]
+            else:
+                f = figures_of(
+                    scored,
+                    taxonomy,
+                    lambda s, st=st: combine(s.rules, s.scores, taxonomy.kind(s.example.kind), settings=st),  # type: ignore[misc]
+                )
+            p, r = f.review_precision or 0.0, f.review_recall or 0.0
+            f1 = 2 * p * r / (p + r) if p + r else 0.0
+            key = (1.0, p + r) if p >= 0.75 and r >= 0.85 else (0.0, f1)
+            candidates.append((key, {"review_mix": mix, "review_rules": by_rules, "review_threshold": t}))
+    candidates.sort(key=lambda c: c[0], reverse=True)
+    return candidates[0][1]
+
+
+@dataclass
+class TrainReport:
+    C: float
+    counts: dict[str, int]
+    dev: dict[str, dict[str, float | int | None]] = field(default_factory=dict)
+    settings: dict[str, float] = field(default_factory=dict)
+    seconds: float = 0.0
+
+
+def train(
+    train_set: Sequence[Labelled],
+    dev_set: Sequence[Labelled],
+    *,
+    taxonomy: Taxonomy | None = None,
+    competitors: Sequence[Competitor] = CORPUS_COMPETITORS,
+    c_grid: Sequence[float] = C_GRID,
+    refit: bool = True,
+    progress: Callable[[str], None] = lambda _m: None,
+) -> tuple[ClassifierModel, TrainReport]:
+    """Fit on ``train_set``, choose C and the combination on ``dev_set``, refit on both."""
+    t0 = time.perf_counter()
+    taxonomy = taxonomy or default_taxonomy()
+    rules = RulesCache(taxonomy, competitors)
+    best: tuple[float, float, ClassifierModel, list[Scored]] | None = None
+    for C in c_grid:
+        m = fit(train_set, rules, C=C)
+        scored = score_all(m, dev_set, rules)
+        f = figures_of(scored, taxonomy, lambda s: model_only(s, taxonomy, {}))
+        key = f.outcome_acc + f.primary_acc + f.f1
+        progress(f"C={C}: dev outcome {f.outcome_acc:.3f} primary {f.primary_acc:.3f} F1 {f.f1:.3f}")
+        if best is None or key > best[0]:
+            best = (key, C, m, scored)
+    assert best is not None
+    _, C, model, scored = best
+    settings = tune_combination(scored, taxonomy) if scored else dict(DEFAULTS)
+    dev = {
+        "rules": figures_of(scored, taxonomy, lambda s: s.rules).as_dict(),
+        "model": figures_of(scored, taxonomy, lambda s: model_only(s, taxonomy, settings)).as_dict(),
+        "combined": figures_of(
+            scored,
+            taxonomy,
+            lambda s: combine(s.rules, s.scores, taxonomy.kind(s.example.kind), settings=settings),
+        ).as_dict(),
+    }
+    progress(f"chosen C={C}; combination {settings}; dev {dev}")
+    if refit and dev_set:
+        model = fit([*train_set, *dev_set], rules, C=C)
+    counts = {
+        "train": sum(1 for e in train_set if not e.writer.startswith("correction")),
+        "dev": len(dev_set),
+        "corrections": sum(1 for e in train_set if e.writer.startswith("correction")),
+    }
+    meta = {**model.meta, "combine": {"*": settings}, "dev": dev, "counts": counts}
+    report = TrainReport(C=C, counts=counts, dev=dev, settings=settings, seconds=time.perf_counter() - t0)
+    return ClassifierModel(kinds=model.kinds, meta=meta), report
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description="Refit the shipped classifier model")
+    ap.add_argument("--out", type=Path, default=Path(__file__).with_name("classifier.npz"))
+    args = ap.parse_args()
+    model, report = train(shipped_corpus(TRAIN_WRITERS), shipped_corpus(DEV_WRITERS), progress=print)
+    args.out.write_bytes(model.to_bytes())
+    print(f"wrote {args.out} ({args.out.stat().st_size / 1e6:.2f} MB) in {report.seconds:.0f} s")
+    print(json.dumps(report.dev, indent=1))
+
+
+if __name__ == "__main__":
+    main()
