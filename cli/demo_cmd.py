@@ -47,9 +47,9 @@ from feedback.storage.models import (
 
 _DONE = [str(status) for status in FINAL]  # a message with one of these needs nothing more
 _OURS = (
-    "feedback.storage.db",
-    "feedback.storage.db-wal",
-    "feedback.storage.db-shm",
+    "feedback.db",
+    "feedback.db-wal",
+    "feedback.db-shm",
     "outbox",
     "redis",
     "secret.key",

@@ -28,7 +28,7 @@ TEST_REDIS_URL = os.environ.get("FEEDBACK_TEST_REDIS_URL")
 def database_url(tmp_path: Path) -> Iterator[str]:
     """A fresh, empty database: a SQLite file, or a new PostgreSQL database dropped afterwards."""
     if not TEST_DB_URL:
-        yield f"sqlite:///{tmp_path / 'feedback.storage.db'}"
+        yield f"sqlite:///{tmp_path / 'feedback.db'}"
         return
     admin_url = make_url(TEST_DB_URL).set(drivername="postgresql+psycopg")
     name = f"fb_test_{uuid.uuid4().hex[:12]}"

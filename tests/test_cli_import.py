@@ -24,7 +24,7 @@ def env(tmp_path: Path) -> dict[str, str]:
     config.write_text("")
     return {
         "FEEDBACK_DATA_DIR": str(tmp_path / "var"),
-        "FEEDBACK_DATABASE_URL": "sqlite:///" + str(tmp_path / "var" / "feedback.storage.db"),
+        "FEEDBACK_DATABASE_URL": "sqlite:///" + str(tmp_path / "var" / "feedback.db"),
         "FEEDBACK_CONFIG": str(config),
         "COLUMNS": "200",
     }

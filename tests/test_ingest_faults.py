@@ -307,10 +307,10 @@ async def test_database_unreachable_at_accept_time_is_451(
     engine.dispose()
     db_dir = tmp_path / "db"
     db_dir.mkdir()
-    for name in ("feedback.storage.db", "feedback.storage.db-wal", "feedback.storage.db-shm"):
+    for name in ("feedback.db", "feedback.db-wal", "feedback.db-shm"):
         if (tmp_path / name).exists():
             (tmp_path / name).rename(db_dir / name)
-    down = make_engine(f"sqlite:///{db_dir / 'feedback.storage.db'}")  # a fresh pool: no open connection
+    down = make_engine(f"sqlite:///{db_dir / 'feedback.db'}")  # a fresh pool: no open connection
     away = tmp_path / "db-away"
 
     async def vanish() -> None:
@@ -323,7 +323,7 @@ async def test_database_unreachable_at_accept_time_is_451(
         server = await _assert_451_then_recover(settings, down, mails, vanish, reappear)
     finally:
         down.dispose()
-    check = make_engine(f"sqlite:///{db_dir / 'feedback.storage.db'}")
+    check = make_engine(f"sqlite:///{db_dir / 'feedback.db'}")
     try:
         assert count(check, InboundMessage) == 2
         assert server.handler.stats.deferred == 1 and server.handler.stats.accepted == 2

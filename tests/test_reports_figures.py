@@ -373,7 +373,7 @@ def seeded_engine(backend: str, tmp_path_factory: pytest.TempPathFactory) -> Ite
         gen = _pg_engine()
         engine = next(gen)
     else:
-        path = tmp_path_factory.mktemp("reports") / "feedback.storage.db"
+        path = tmp_path_factory.mktemp("reports") / "feedback.db"
         engine = make_engine(f"sqlite:///{path}")
         gen = None
     try:

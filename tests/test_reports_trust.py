@@ -56,7 +56,7 @@ def _engine(backend: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[
         gen = _pg_engine()
         engine = next(gen)
     else:
-        engine = make_engine(f"sqlite:///{tmp_path_factory.mktemp('trust') / 'feedback.storage.db'}")
+        engine = make_engine(f"sqlite:///{tmp_path_factory.mktemp('trust') / 'feedback.db'}")
         gen = None
     try:
         upgrade(engine)

@@ -260,7 +260,7 @@ class Settings(BaseSettings):
 
     @property
     def resolved_database_url(self) -> str:
-        return self.database_url or f"sqlite:///{(self.data_dir / 'feedback.storage.db').as_posix()}"
+        return self.database_url or f"sqlite:///{(self.data_dir / 'feedback.db').as_posix()}"
 
     @property
     def is_sqlite(self) -> bool:
