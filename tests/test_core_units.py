@@ -168,3 +168,11 @@ def test_errors_sort_into_transient_and_permanent_branches() -> None:
     assert not is_transient(StoreRefused("NUL byte")) and not is_transient(ValueError("a bug"))
     assert issubclass(TransientError, FeedbackError) and issubclass(PermanentError, FeedbackError)
     assert issubclass(StoreRefused, PermanentError) and issubclass(StoreUnavailable, TransientError)
+
+
+def test_the_embedded_database_file_keeps_its_name(tmp_path: Path) -> None:
+    """Existing installs keep their data: the default SQLite file is data_dir/feedback.db."""
+    from feedback.runtime.settings import Settings
+
+    settings = Settings(data_dir=tmp_path, secret="s")
+    assert settings.resolved_database_url == f"sqlite:///{(tmp_path / 'feedback.db').as_posix()}"
