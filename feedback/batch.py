@@ -1,0 +1,504 @@
+"""Many stored messages processed together: the worker's hot path.
+
+A batch (the message jobs arq runs at the same moment, see ``workers/jobs.py``) costs:
+
+1. one read of the messages' state (no raw bytes), and their raw bytes read in slices of at most
+   ``RAW_SLICE`` bytes, each parsed and dropped before the next slice is read;
+2. one commit counting the attempt of every message (before any work, as ``process_message``
+   always did: a message whose processing keeps crashing ends ``failed`` after
+   ``job_max_tries``), and ending those out of attempts;
+3. parsing (pure), one read of the requests and reps the tokens name, classification (pure):
+   outside any transaction and outside SQLite's process-wide write lock;
+4. one short write transaction of plain Core statements for the whole batch: the requests' new
+   states, the responses (``executemany`` with ``RETURNING``), their reasons, review items, and one
+   update per message row.
+
+Only the common case takes this path: a person's reply, matched by a valid token, from the
+request's own rep, to a request that is open (not answered, expired or cancelled), naming no
+competitor outside the configured list, whose request appears once in the batch. Everything else
+(auto-replies, bounces, unmatched or quarantined mail, aliases and managers, authentication
+checks, second answers, a new competitor, an answer the write finds already stored) goes through
+``processing``'s one-message path, with the message already parsed and its attempt counted: the
+rules live in one place, and this module only skips the ORM where nothing unusual can happen.
+
+Idempotency is unchanged: the write re-reads the messages (``FOR UPDATE`` on PostgreSQL) and
+skips any that another attempt finished meanwhile, a response is unique per message, and a
+request whose state moved since it was read sends its message down the one-message path.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import datetime
+from email.utils import parseaddr
+from typing import Any
+
+from sqlalchemy import bindparam, insert, select, update
+from sqlalchemy.engine import Engine
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import Session, col
+from sqlmodel import select as sm_select
+
+from feedback.analysis import AnalysisConfig, classify_parsed
+from feedback.classify import LearnedExamples
+from feedback.db import write_lock
+from feedback.lifecycle import MESSAGE_FINAL, TRANSITIONS, move
+from feedback.mail import ParsedMessage
+from feedback.models import (
+    FeedbackRequest,
+    InboundMessage,
+    MessageStatus,
+    Rep,
+    RequestStatus,
+    Response,
+    ResponseReason,
+    ReviewItem,
+    ReviewStatus,
+    ReviewType,
+    utcnow,
+)
+from feedback.settings import Settings
+from feedback.tokens import TokenError, find_token, verify_token
+
+log = logging.getLogger("feedback.processing")
+
+RAW_SLICE = 16 * 1024 * 1024  # raw bytes read (and held) at once while a batch is parsed
+
+_M = InboundMessage.__table__  # type: ignore[attr-defined]
+_REQ = FeedbackRequest.__table__  # type: ignore[attr-defined]
+_RESP = Response.__table__  # type: ignore[attr-defined]
+_REASON = ResponseReason.__table__  # type: ignore[attr-defined]
+_REVIEW = ReviewItem.__table__  # type: ignore[attr-defined]
+_FINAL = [s.value for s in MESSAGE_FINAL]
+
+Result = Any  # processing.Outcome | Exception (processing imports this module: no cycle at import)
+
+
+@dataclass(slots=True)
+class Loaded:
+    """A message's state as read, and what parsing made of it."""
+
+    id: int
+    status: str
+    attempts: int
+    error: str | None
+    size: int
+    rcpt_to: str
+    mail_from: str
+    request_id: int | None
+    parsed: ParsedMessage | None = None
+    purged: bool = False
+
+
+@dataclass(slots=True)
+class _Plan:
+    """What the fast path writes for one message."""
+
+    message: Loaded
+    request: FeedbackRequest
+    old_status: str
+    from_addr: str | None
+    auth_results: str | None
+    response: dict[str, Any]
+    reasons: tuple[str, ...]
+    review: str | None
+    mail: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
+
+
+def process_batch(
+    engine: Engine,
+    settings: Settings,
+    message_ids: list[int],
+    *,
+    learned: LearnedExamples | None = None,
+    now: datetime | None = None,
+) -> dict[int, Result]:
+    """Process ``message_ids``; an ``Outcome`` per id, or the exception that message raised.
+
+    A database fault in a step shared by the batch (the reads, the attempt commit, the write)
+    propagates: every job of the batch retries.
+    """
+    from feedback import processing
+    from feedback.processing import Outcome, process_parsed, record_error
+
+    now = now or utcnow()
+    ids = list(dict.fromkeys(message_ids))
+    loaded = _load(engine, ids)
+    results: dict[int, Result] = {}
+    todo: list[Loaded] = []
+    give_up: list[Loaded] = []
+    for mid in ids:
+        row = loaded.get(mid)
+        if row is None:
+            results[mid] = Outcome(mid, "missing", skipped=True)
+        elif row.status in MESSAGE_FINAL:
+            results[mid] = Outcome(mid, row.status, request_id=row.request_id, skipped=True)
+        elif row.attempts >= settings.job_max_tries:
+            give_up.append(row)
+        else:
+            todo.append(row)
+    _begin_attempts(engine, todo, give_up, now=now)
+    for row in give_up:
+        log.error("message %s failed: gave up after %d attempts", row.id, row.attempts)
+        results[row.id] = Outcome(row.id, MessageStatus.failed)
+
+    parsed_ok: list[Loaded] = []
+    for row, raw in _raw_slices(engine, todo):
+        if raw is None:
+            row.purged = True
+            parsed_ok.append(row)
+            continue
+        try:
+            row.parsed = processing.parse(raw)
+        except Exception as exc:  # a parser bug: this message's attempt fails, not the batch
+            record_error(engine, row.id, f"{type(exc).__name__}: {exc}")
+            results[row.id] = exc
+            continue
+        finally:
+            del raw
+        parsed_ok.append(row)
+
+    plans, slow = _plan(engine, settings, parsed_ok, learned=learned, now=now)
+    if plans:
+        try:
+            written, done_before = _write(engine, plans, now=now)
+        except IntegrityError:  # a response stored meanwhile, or data refused: one by one instead
+            log.info("batch of %d: write refused, processing one by one", len(plans))
+            slow = [p.message for p in plans] + slow
+        else:
+            for plan in plans:
+                mid = plan.message.id
+                if mid in done_before:
+                    results[mid] = Outcome(mid, MessageStatus.processed, skipped=True)
+                elif mid in written:
+                    results[mid] = Outcome(
+                        mid,
+                        MessageStatus.processed,
+                        request_id=plan.request.id,
+                        response_id=written[mid],
+                        mail=plan.mail,
+                    )
+                else:  # its request moved since it was read: the one-message path decides
+                    slow.append(plan.message)
+    for row in slow:
+        try:
+            results[row.id] = process_parsed(
+                engine, settings, row.id, row.parsed, learned=learned, now=now, purged=row.purged
+            )
+        except Exception as exc:
+            results[row.id] = exc
+    return results
+
+
+def _load(engine: Engine, ids: list[int]) -> dict[int, Loaded]:
+    if not ids:
+        return {}
+    c = _M.c
+    with engine.connect() as conn:
+        rows = conn.execute(
+            select(c.id, c.status, c.attempts, c.error, c.size, c.rcpt_to, c.mail_from, c.request_id).where(
+                c.id.in_(ids)
+            )
+        ).all()
+    return {
+        int(r[0]): Loaded(
+            id=int(r[0]),
+            status=str(r[1]),
+            attempts=int(r[2] or 0),
+            error=r[3],
+            size=int(r[4] or 0),
+            rcpt_to=str(r[5] or ""),
+            mail_from=str(r[6] or ""),
+            request_id=r[7],
+        )
+        for r in rows
+    }
+
+
+def _begin_attempts(engine: Engine, todo: list[Loaded], give_up: list[Loaded], *, now: datetime) -> None:
+    """Count an attempt for each of ``todo`` and end ``give_up``, in one commit."""
+    if not todo and not give_up:
+        return
+    c = _M.c
+    with write_lock(engine), engine.begin() as conn:
+        if todo:
+            conn.execute(
+                update(_M)
+                .where(c.id.in_([r.id for r in todo]), c.status.not_in(_FINAL))
+                .values(attempts=c.attempts + 1)
+            )
+        for row in give_up:
+            error = f"gave up after {row.attempts} attempts; last error: {row.error or '?'}"
+            conn.execute(
+                update(_M)
+                .where(c.id == row.id, c.status.not_in(_FINAL))
+                .values(status=MessageStatus.failed.value, error=error[:2000], processed_at=now)
+            )
+
+
+def _raw_slices(engine: Engine, todo: list[Loaded]) -> Iterator[tuple[Loaded, bytes | None]]:
+    """(message, raw bytes or None) for each of ``todo``, read at most ``RAW_SLICE`` bytes at a time.
+
+    A large message is held once (the driver's bytes, handed to the parser as they are) and let go
+    before the next slice is read.
+    """
+    start = 0
+    while start < len(todo):
+        end, total = start, 0
+        while end < len(todo) and (end == start or total + todo[end].size <= RAW_SLICE):
+            total += todo[end].size
+            end += 1
+        part = todo[start:end]
+        query = select(_M.c.id, _M.c.raw).where(_M.c.id.in_([r.id for r in part]))
+        with engine.connect() as conn:
+            raws: dict[int, bytes | None] = {int(i): raw for i, raw in conn.execute(query)}
+        for row in part:
+            yield row, raws.pop(row.id, None)
+        start = end
+
+
+def _plan(
+    engine: Engine,
+    settings: Settings,
+    rows: list[Loaded],
+    *,
+    learned: LearnedExamples | None,
+    now: datetime,
+) -> tuple[list[_Plan], list[Loaded]]:
+    """Split ``rows`` into the fast path's plans (classified) and the rest (the one-message path)."""
+    from feedback.processing import rep_names, taxonomy_for, trusted_auth_results
+
+    secret = settings.secret_bytes()
+    wanted: dict[int, int] = {}  # message id -> request id its token names
+    slow: list[Loaded] = []
+    candidates: list[Loaded] = []
+    for row in rows:
+        parsed = row.parsed
+        if (
+            row.purged
+            or parsed is None
+            or parsed.classification != "reply"
+            or parsed.from_ambiguous
+            or settings.authserv_id  # authentication verdicts: the one-message path
+        ):
+            slow.append(row)
+            continue
+        rcpts = [r for r in row.rcpt_to.split(",") if r]
+        token = find_token(
+            rcpts + list(parsed.recipients), local=settings.reply_local, domain=settings.reply_domain
+        )
+        try:
+            request_id = verify_token(token, secret) if token else None
+        except TokenError:
+            request_id = None
+        if request_id is None or request_id in wanted.values():
+            slow.append(row)  # no valid token, or a second reply to the same request in this batch
+            continue
+        wanted[row.id] = request_id
+        candidates.append(row)
+    if not candidates:
+        return [], slow
+    plans: list[_Plan] = []
+    # no autoflush: the requests are moved in memory here and written by ``_write``, never by this
+    # read-only session (on SQLite a flush here would take the write lock outside ``write_lock``)
+    with Session(engine, expire_on_commit=False, autoflush=False) as session:
+        requests = {
+            r.id: r
+            for r in session.exec(
+                sm_select(FeedbackRequest).where(col(FeedbackRequest.id).in_(list(wanted.values())))
+            ).all()
+        }
+        reps = {
+            r.id: r
+            for r in session.exec(
+                sm_select(Rep).where(col(Rep.id).in_({r.rep_id for r in requests.values()}))
+            ).all()
+        }
+        people = rep_names(session)
+        configs: dict[str, AnalysisConfig] = {}
+        for row in candidates:
+            parsed = row.parsed
+            assert parsed is not None
+            request = requests.get(wanted[row.id])
+            rep = reps.get(request.rep_id) if request is not None else None
+            from_addr = parsed.from_addr or (parseaddr(row.mail_from)[1].lower() or None)
+            if (
+                request is None
+                or rep is None
+                or not from_addr
+                or from_addr.lower() != rep.email.lower()  # aliases and managers: the slow path
+                or request.status in (RequestStatus.answered, RequestStatus.expired, RequestStatus.cancelled)
+                or (request.expires_at is not None and request.expires_at < now)
+            ):
+                slow.append(row)
+                continue
+            taxonomy = taxonomy_for(session, request, settings.taxonomy)
+            config = configs.get(taxonomy.fingerprint)
+            if config is None:
+                config = configs[taxonomy.fingerprint] = AnalysisConfig(
+                    taxonomy=taxonomy,
+                    competitors=tuple(settings.competitors),
+                    reply_local=settings.reply_local,
+                    learned=learned,
+                    people=people,
+                )
+            try:
+                cls = classify_parsed(parsed, kind=request.kind, config=config)
+            except Exception:  # let the one-message path record what happened
+                slow.append(row)
+                continue
+            if cls is None or (cls.competitor is not None and not cls.competitor_listed):
+                slow.append(row)  # a new competitor is reviewed the first time: the slow path checks
+                continue
+            if cls.needs_review:
+                target = RequestStatus.review
+            elif cls.outcome is None:
+                target = RequestStatus.clarifying
+            else:
+                target = RequestStatus.answered
+            if target not in TRANSITIONS[RequestStatus(request.status)]:
+                slow.append(row)
+                continue
+            old_status = str(request.status)
+            request.answered_at = request.answered_at or now
+            move(request, target, now=now)
+            plan = _Plan(
+                message=row,
+                request=request,
+                old_status=old_status,
+                from_addr=from_addr,
+                auth_results=trusted_auth_results(parsed, settings.authserv_id),
+                response={
+                    "request_id": request.id,
+                    "inbound_message_id": row.id,
+                    "kind": request.kind,
+                    "outcome": cls.outcome,
+                    "competitor": cls.competitor,
+                    "reply_text": parsed.reply_text or "",
+                    "confidence": cls.confidence,
+                    "needs_review": cls.needs_review,
+                    "is_current": True,
+                    "source": "reply",
+                    "created_at": now,
+                    "corrected_by": None,
+                    "answered_by": from_addr,
+                    "language": parsed.language,
+                },
+                reasons=tuple(cls.reasons),
+                review=("; ".join(cls.explanation) or "ambiguous or contradictory reply")
+                if cls.needs_review
+                else None,
+            )
+            if target is RequestStatus.answered and settings.acknowledge:
+                plan.mail.append(
+                    (
+                        "acknowledgement",
+                        {"request_id": request.id, "rep_email": rep.email, "subject": parsed.subject or ""},
+                    )
+                )
+            plans.append(plan)
+    return plans, slow
+
+
+def _write(engine: Engine, plans: list[_Plan], *, now: datetime) -> tuple[dict[int, int], set[int]]:
+    """Write the plans in one transaction: (message id -> response id written, ids done before).
+
+    A plan whose message another attempt finished meanwhile is skipped (``done before``); one whose
+    request is no longer in the state it was read in is left out (neither mapping: the caller
+    sends it down the one-message path).
+    """
+    postgres = engine.dialect.name == "postgresql"
+    m, req = _M.c, _REQ.c
+    with write_lock(engine), engine.begin() as conn:
+        claim = select(m.id).where(m.id.in_([p.message.id for p in plans]), m.status.not_in(_FINAL))
+        live = {int(r[0]) for r in conn.execute(claim.with_for_update() if postgres else claim)}
+        done_before = {p.message.id for p in plans} - live
+        plans = [p for p in plans if p.message.id in live]
+        if not plans:
+            return {}, done_before
+        lock = select(req.id, req.status).where(req.id.in_([p.request.id for p in plans]))
+        states = {int(r[0]): str(r[1]) for r in conn.execute(lock.with_for_update() if postgres else lock)}
+        plans = [p for p in plans if states.get(p.request.id or 0) == p.old_status]
+        if not plans:
+            return {}, done_before
+        conn.execute(
+            update(_REQ)
+            .where(req.id == bindparam("b_id"))
+            .values(
+                status=bindparam("b_status"),
+                answered_at=bindparam("b_answered_at"),
+                clarified_at=bindparam("b_clarified_at"),
+                reminders_sent=bindparam("b_reminders_sent"),
+                last_reminder_at=bindparam("b_last_reminder_at"),
+            ),
+            [
+                {
+                    "b_id": p.request.id,
+                    "b_status": str(RequestStatus(p.request.status).value),
+                    "b_answered_at": p.request.answered_at,
+                    "b_clarified_at": p.request.clarified_at,
+                    "b_reminders_sent": p.request.reminders_sent,
+                    "b_last_reminder_at": p.request.last_reminder_at,
+                }
+                for p in plans
+            ],
+        )
+        # earlier answers (a reply without outcome, one waiting for review) become history
+        conn.execute(
+            update(_RESP)
+            .where(_RESP.c.request_id.in_([p.request.id for p in plans]), _RESP.c.is_current.is_(True))
+            .values(is_current=False)
+        )
+        inserted = conn.execute(
+            insert(_RESP).returning(_RESP.c.id, _RESP.c.inbound_message_id, sort_by_parameter_order=True),
+            [p.response for p in plans],
+        ).all()
+        response_ids = {int(r[1]): int(r[0]) for r in inserted}
+        reasons = [
+            {"response_id": response_ids[p.message.id], "rank": rank, "code": code}
+            for p in plans
+            for rank, code in enumerate(p.reasons)
+        ]
+        if reasons:
+            conn.execute(insert(_REASON), reasons)
+        reviews = [
+            {
+                "type": ReviewType.response.value,
+                "status": ReviewStatus.open.value,
+                "reason": p.review,
+                "response_id": response_ids[p.message.id],
+                "inbound_message_id": None,
+                "request_id": p.request.id,
+                "created_at": now,
+            }
+            for p in plans
+            if p.review is not None
+        ]
+        if reviews:
+            conn.execute(insert(_REVIEW), reviews)
+        conn.execute(
+            update(_M)
+            .where(m.id == bindparam("b_id"))
+            .values(
+                status=MessageStatus.processed.value,
+                processed_at=now,
+                error=None,
+                classification=bindparam("b_classification"),
+                from_addr=bindparam("b_from_addr"),
+                auth_results=bindparam("b_auth_results"),
+                request_id=bindparam("b_request_id"),
+            ),
+            [
+                {
+                    "b_id": p.message.id,
+                    "b_classification": p.message.parsed.classification if p.message.parsed else None,
+                    "b_from_addr": p.from_addr,
+                    "b_auth_results": p.auth_results,
+                    "b_request_id": p.request.id,
+                }
+                for p in plans
+            ],
+        )
+    return response_ids, done_before
