@@ -307,6 +307,21 @@ def store_response(
     return response
 
 
+def process_batch(
+    engine: Engine,
+    settings: Settings,
+    message_ids: list[int],
+    *,
+    learned: LearnedExamples | None = None,
+    now: datetime | None = None,
+) -> dict[int, Outcome | Exception]:
+    """Process several stored messages together (``feedback.batch``): an Outcome per id, or the
+    exception that message's attempt raised; a fault shared by the batch raises."""
+    from feedback.batch import process_batch as run
+
+    return run(engine, settings, message_ids, learned=learned, now=now)
+
+
 def process_message(
     engine: Engine,
     settings: Settings,
@@ -322,8 +337,6 @@ def process_message(
     ``settings.job_max_tries`` attempts it ends ``failed`` with its last error. The work is
     ``feedback.batch``'s, for a batch of one.
     """
-    from feedback.batch import process_batch
-
     result = process_batch(engine, settings, [message_id], learned=learned, now=now)[message_id]
     if isinstance(result, BaseException):
         raise result

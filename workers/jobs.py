@@ -30,18 +30,66 @@ def _now(ctx: dict[str, Any]) -> datetime:
     return clock()
 
 
+class Batcher:
+    """Gathers the message jobs arq runs at the same moment and processes them as one batch.
+
+    arq starts up to ``max_jobs`` jobs at a time, each for one message id; each job hands its id
+    here and awaits its own outcome. One batch runs at a time (in a thread): the ids that arrive
+    while it runs form the next one. Under no load a batch is one message and waits for nothing;
+    under load batches grow to what arrived, so a commit serves many messages. A job cut short
+    (timeout, shutdown) leaves its message to the batch, which is idempotent.
+    """
+
+    def __init__(self, run: Callable[[list[int]], dict[int, Any]], *, max_batch: int = 200) -> None:
+        self.run = run
+        self.max_batch = max_batch
+        self._pending: dict[int, list[asyncio.Future[Any]]] = {}
+        self._task: asyncio.Task[None] | None = None
+
+    async def submit(self, message_id: int) -> processing.Outcome:
+        fut: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
+        self._pending.setdefault(message_id, []).append(fut)
+        if self._task is None or self._task.done():
+            self._task = asyncio.create_task(self._drain(), name="message-batches")
+        result = await fut
+        if isinstance(result, BaseException):
+            raise result
+        assert isinstance(result, processing.Outcome)
+        return result
+
+    async def _drain(self) -> None:
+        while self._pending:
+            ids = list(self._pending)[: self.max_batch]
+            batch = {mid: self._pending.pop(mid) for mid in ids}
+            try:
+                results: dict[int, Any] = await asyncio.to_thread(self.run, ids)
+            except Exception as exc:  # shared by the batch (a database fault): every job retries
+                results = dict.fromkeys(ids, exc)
+            for mid, futures in batch.items():
+                for fut in futures:
+                    if not fut.done():
+                        fut.set_result(results.get(mid, RuntimeError(f"message {mid}: no outcome")))
+
+
+def _batcher(ctx: dict[str, Any]) -> Batcher:
+    batcher = ctx.get("batcher")
+    if batcher is None:
+        engine, settings = ctx["engine"], ctx["settings"]
+
+        def run(ids: list[int]) -> dict[int, Any]:
+            return processing.process_batch(engine, settings, ids, learned=ctx.get("learned"), now=_now(ctx))
+
+        batcher = ctx["batcher"] = Batcher(run)
+    assert isinstance(batcher, Batcher)
+    return batcher
+
+
 async def process_message(ctx: dict[str, Any], message_id: int) -> str:
-    """Parse, match, classify and store one message; send any follow-up mail after commit."""
-    engine, settings = ctx["engine"], ctx["settings"]
+    """Parse, match, classify and store one message (in a batch with the jobs running beside it);
+    send any follow-up mail after commit."""
+    engine = ctx["engine"]
     try:
-        outcome = await asyncio.to_thread(
-            processing.process_message,
-            engine,
-            settings,
-            message_id,
-            learned=ctx.get("learned"),
-            now=_now(ctx),
-        )
+        outcome = await _batcher(ctx).submit(message_id)
     except Exception as exc:
         if isinstance(exc, OperationalError) or (isinstance(exc, SQLAlchemyError) and not is_data_error(exc)):
             tries = int(ctx.get("job_try", 1))
@@ -55,6 +103,7 @@ async def process_message(ctx: dict[str, Any], message_id: int) -> str:
         log.error("message %s %s", message_id, reason, exc_info=not is_data_error(exc))
         await asyncio.to_thread(mark_failed, engine, message_id, reason)
         return str(MessageStatus.failed)
+    settings = ctx["settings"]
     for template, info in outcome.mail:
         try:
             await requesting.send_notice(
