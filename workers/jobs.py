@@ -71,15 +71,21 @@ class Batcher:
                         fut.set_result(results.get(mid, RuntimeError(f"message {mid}: no outcome")))
 
 
+def make_batcher(ctx: dict[str, Any]) -> Batcher:
+    """The worker's batcher, built in ``startup``: arq gives each job a copy of ``ctx``, so one
+    made in a job would serve that job alone."""
+    engine, settings = ctx["engine"], ctx["settings"]
+
+    def run(ids: list[int]) -> dict[int, Any]:
+        return processing.process_batch(engine, settings, ids, learned=ctx.get("learned"), now=_now(ctx))
+
+    return Batcher(run)
+
+
 def _batcher(ctx: dict[str, Any]) -> Batcher:
     batcher = ctx.get("batcher")
-    if batcher is None:
-        engine, settings = ctx["engine"], ctx["settings"]
-
-        def run(ids: list[int]) -> dict[int, Any]:
-            return processing.process_batch(engine, settings, ids, learned=ctx.get("learned"), now=_now(ctx))
-
-        batcher = ctx["batcher"] = Batcher(run)
+    if batcher is None:  # a ctx without startup (tests): a batch per job
+        batcher = ctx["batcher"] = make_batcher(ctx)
     assert isinstance(batcher, Batcher)
     return batcher
 
