@@ -199,6 +199,7 @@ def service_env(settings: Settings, data_dir: Path, port: int, database_url: str
     )
     if database_url:
         env["FEEDBACK_DATABASE_URL"] = database_url
+    env["FEEDBACK_ANALYSIS_PROCESSES"] = str(settings.analysis_processes)
     if settings.redis_url:
         env["FEEDBACK_REDIS_URL"] = settings.redis_url
     return env
@@ -532,6 +533,9 @@ def main() -> None:
     ap.add_argument("--database-url", default="postgresql://postgres@127.0.0.1:5432/postgres")
     ap.add_argument("--redis-url", default="redis://127.0.0.1:6379/10", help="FLUSHED: a spare db")
     ap.add_argument("--workers", type=int, default=1, help="feedback worker processes (PostgreSQL)")
+    ap.add_argument(
+        "--analysis-processes", type=int, default=None, help="the services' analysis_processes setting"
+    )
     ap.add_argument("--timeout", type=float, default=300.0, help="seconds to wait for the outcomes")
     args = ap.parse_args()
 
@@ -552,6 +556,8 @@ def main() -> None:
                 auto_send=False,
                 daily_cap_per_rep=50,
             )
+            if args.analysis_processes is not None:
+                common["analysis_processes"] = args.analysis_processes
             if name == "sqlite":
                 sq = SqliteBackend(root / "sqlite")
                 sq.root.mkdir()

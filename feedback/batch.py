@@ -29,7 +29,11 @@ request whose state moved since it was read sends its message down the one-messa
 from __future__ import annotations
 
 import logging
+import multiprocessing
+import threading
 from collections.abc import Iterator
+from concurrent.futures import Executor, ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool as BrokenExecutor
 from dataclasses import dataclass, field
 from datetime import datetime
 from email.utils import parseaddr
@@ -42,7 +46,7 @@ from sqlmodel import Session, col
 from sqlmodel import select as sm_select
 
 from feedback.analysis import AnalysisConfig, classify_parsed
-from feedback.classify import LearnedExamples
+from feedback.classify import ClassificationResult, LearnedExamples
 from feedback.db import write_lock
 from feedback.lifecycle import MESSAGE_FINAL, TRANSITIONS, move
 from feedback.mail import ParsedMessage
@@ -90,6 +94,15 @@ class Loaded:
     request_id: int | None
     parsed: ParsedMessage | None = None
     purged: bool = False
+    cls: ClassificationResult | None = None
+    context: _Context | None = None  # the request its envelope token names, when the fast path may apply
+
+
+@dataclass(slots=True)
+class _Context:
+    request: FeedbackRequest
+    rep: Rep
+    config_key: str  # the taxonomy fingerprint: one AnalysisConfig per taxonomy in a batch
 
 
 @dataclass(slots=True)
@@ -114,8 +127,12 @@ def process_batch(
     *,
     learned: LearnedExamples | None = None,
     now: datetime | None = None,
+    pool: Executor | None = None,
 ) -> dict[int, Result]:
     """Process ``message_ids``; an ``Outcome`` per id, or the exception that message raised.
+
+    ``pool``: processes that parse and classify (``analysis_pool``), so that CPU work neither holds
+    this process's GIL (the SMTP ingest shares it under ``feedback serve``) nor one core only.
 
     A database fault in a step shared by the batch (the reads, the attempt commit, the write)
     propagates: every job of the batch retries.
@@ -144,23 +161,39 @@ def process_batch(
         log.error("message %s failed: gave up after %d attempts", row.id, row.attempts)
         results[row.id] = Outcome(row.id, MessageStatus.failed)
 
+    configs = _contexts(engine, settings, todo, learned=learned, now=now)
     parsed_ok: list[Loaded] = []
-    for row, raw in _raw_slices(engine, todo):
-        if raw is None:
-            row.purged = True
+    for part in _raw_slices(engine, todo):
+        shipped: list[tuple[int, bytes, str, str]] = []  # (id, raw, kind, config key): to the pool
+        for row, raw in part:
+            if raw is None:
+                row.purged = True
+                parsed_ok.append(row)
+            elif pool is not None and row.context is not None and len(raw) <= POOL_MAX_BYTES:
+                shipped.append((row.id, raw, row.context.request.kind, row.context.config_key))
+        done_elsewhere = _analyse_in_pool(pool, shipped, configs) if shipped else {}
+        del shipped
+        for row, raw in part:
+            if raw is None:
+                continue
+            if row.id in done_elsewhere:
+                row.parsed, row.cls = done_elsewhere.pop(row.id)
+                parsed_ok.append(row)
+                continue
+            try:  # here: no pool, a large message (never copied to another process), a pool failure
+                row.parsed = processing.parse(raw)
+                if row.context is not None and row.parsed.classification == "reply":
+                    row.cls = classify_parsed(
+                        row.parsed, kind=row.context.request.kind, config=configs[row.context.config_key]
+                    )
+            except Exception as exc:  # a parser bug: this message's attempt fails, not the batch
+                record_error(engine, row.id, f"{type(exc).__name__}: {exc}")
+                results[row.id] = exc
+                continue
             parsed_ok.append(row)
-            continue
-        try:
-            row.parsed = processing.parse(raw)
-        except Exception as exc:  # a parser bug: this message's attempt fails, not the batch
-            record_error(engine, row.id, f"{type(exc).__name__}: {exc}")
-            results[row.id] = exc
-            continue
-        finally:
-            del raw
-        parsed_ok.append(row)
+        del part
 
-    plans, slow = _plan(engine, settings, parsed_ok, learned=learned, now=now)
+    plans, slow = _plan(settings, parsed_ok, now=now)
     if plans:
         try:
             written, done_before = _write(engine, plans, now=now)
@@ -238,11 +271,11 @@ def _begin_attempts(engine: Engine, todo: list[Loaded], give_up: list[Loaded], *
             )
 
 
-def _raw_slices(engine: Engine, todo: list[Loaded]) -> Iterator[tuple[Loaded, bytes | None]]:
-    """(message, raw bytes or None) for each of ``todo``, read at most ``RAW_SLICE`` bytes at a time.
+def _raw_slices(engine: Engine, todo: list[Loaded]) -> Iterator[list[tuple[Loaded, bytes | None]]]:
+    """``todo`` with their raw bytes (None: purged), in slices of at most ``RAW_SLICE`` bytes.
 
-    A large message is held once (the driver's bytes, handed to the parser as they are) and let go
-    before the next slice is read.
+    A large message is a slice of its own, held once (the driver's bytes, handed to the parser
+    as they are) and let go before the next slice is read.
     """
     start = 0
     while start < len(todo):
@@ -254,54 +287,42 @@ def _raw_slices(engine: Engine, todo: list[Loaded]) -> Iterator[tuple[Loaded, by
         query = select(_M.c.id, _M.c.raw).where(_M.c.id.in_([r.id for r in part]))
         with engine.connect() as conn:
             raws: dict[int, bytes | None] = {int(i): raw for i, raw in conn.execute(query)}
-        for row in part:
-            yield row, raws.pop(row.id, None)
+        yield [(row, raws.pop(row.id, None)) for row in part]
+        del raws
         start = end
 
 
-def _plan(
+def _contexts(
     engine: Engine,
     settings: Settings,
     rows: list[Loaded],
     *,
     learned: LearnedExamples | None,
     now: datetime,
-) -> tuple[list[_Plan], list[Loaded]]:
-    """Split ``rows`` into the fast path's plans (classified) and the rest (the one-message path)."""
-    from feedback.processing import rep_names, taxonomy_for, trusted_auth_results
+) -> dict[str, AnalysisConfig]:
+    """Set ``row.context`` where the envelope's token names an open request of a rep (one read of
+    requests and reps for the batch); returns the classifier configs by key.
+
+    Only the envelope is read here (before parsing): a token found only in the headers, an alias
+    or a manager, an answered or expired request are the one-message path's to decide.
+    """
+    from feedback.processing import rep_names, taxonomy_for
 
     secret = settings.secret_bytes()
     wanted: dict[int, int] = {}  # message id -> request id its token names
-    slow: list[Loaded] = []
-    candidates: list[Loaded] = []
     for row in rows:
-        parsed = row.parsed
-        if (
-            row.purged
-            or parsed is None
-            or parsed.classification != "reply"
-            or parsed.from_ambiguous
-            or settings.authserv_id  # authentication verdicts: the one-message path
-        ):
-            slow.append(row)
-            continue
         rcpts = [r for r in row.rcpt_to.split(",") if r]
-        token = find_token(
-            rcpts + list(parsed.recipients), local=settings.reply_local, domain=settings.reply_domain
-        )
+        token = find_token(rcpts, local=settings.reply_local, domain=settings.reply_domain)
         try:
             request_id = verify_token(token, secret) if token else None
         except TokenError:
             request_id = None
-        if request_id is None or request_id in wanted.values():
-            slow.append(row)  # no valid token, or a second reply to the same request in this batch
-            continue
-        wanted[row.id] = request_id
-        candidates.append(row)
-    if not candidates:
-        return [], slow
-    plans: list[_Plan] = []
-    # no autoflush: the requests are moved in memory here and written by ``_write``, never by this
+        if request_id is not None and request_id not in wanted.values():  # once per batch
+            wanted[row.id] = request_id
+    configs: dict[str, AnalysisConfig] = {}
+    if not wanted:
+        return configs
+    # no autoflush: the requests are moved in memory later and written by ``_write``, never by this
     # read-only session (on SQLite a flush here would take the write lock outside ``write_lock``)
     with Session(engine, expire_on_commit=False, autoflush=False) as session:
         requests = {
@@ -316,89 +337,189 @@ def _plan(
                 sm_select(Rep).where(col(Rep.id).in_({r.rep_id for r in requests.values()}))
             ).all()
         }
-        people = rep_names(session)
-        configs: dict[str, AnalysisConfig] = {}
-        for row in candidates:
-            parsed = row.parsed
-            assert parsed is not None
-            request = requests.get(wanted[row.id])
+        people: tuple[str, ...] | None = None
+        for row in rows:
+            request = requests.get(wanted.get(row.id, -1))
             rep = reps.get(request.rep_id) if request is not None else None
-            from_addr = parsed.from_addr or (parseaddr(row.mail_from)[1].lower() or None)
             if (
                 request is None
                 or rep is None
-                or not from_addr
-                or from_addr.lower() != rep.email.lower()  # aliases and managers: the slow path
                 or request.status in (RequestStatus.answered, RequestStatus.expired, RequestStatus.cancelled)
                 or (request.expires_at is not None and request.expires_at < now)
             ):
-                slow.append(row)
                 continue
             taxonomy = taxonomy_for(session, request, settings.taxonomy)
-            config = configs.get(taxonomy.fingerprint)
-            if config is None:
-                config = configs[taxonomy.fingerprint] = AnalysisConfig(
+            if taxonomy.fingerprint not in configs:
+                people = rep_names(session) if people is None else people
+                configs[taxonomy.fingerprint] = AnalysisConfig(
                     taxonomy=taxonomy,
                     competitors=tuple(settings.competitors),
                     reply_local=settings.reply_local,
                     learned=learned,
                     people=people,
                 )
-            try:
-                cls = classify_parsed(parsed, kind=request.kind, config=config)
-            except Exception:  # let the one-message path record what happened
-                slow.append(row)
-                continue
-            if cls is None or (cls.competitor is not None and not cls.competitor_listed):
-                slow.append(row)  # a new competitor is reviewed the first time: the slow path checks
-                continue
-            if cls.needs_review:
-                target = RequestStatus.review
-            elif cls.outcome is None:
-                target = RequestStatus.clarifying
-            else:
-                target = RequestStatus.answered
-            if target not in TRANSITIONS[RequestStatus(request.status)]:
-                slow.append(row)
-                continue
-            old_status = str(request.status)
-            request.answered_at = request.answered_at or now
-            move(request, target, now=now)
-            plan = _Plan(
-                message=row,
-                request=request,
-                old_status=old_status,
-                from_addr=from_addr,
-                auth_results=trusted_auth_results(parsed, settings.authserv_id),
-                response={
-                    "request_id": request.id,
-                    "inbound_message_id": row.id,
-                    "kind": request.kind,
-                    "outcome": cls.outcome,
-                    "competitor": cls.competitor,
-                    "reply_text": parsed.reply_text or "",
-                    "confidence": cls.confidence,
-                    "needs_review": cls.needs_review,
-                    "is_current": True,
-                    "source": "reply",
-                    "created_at": now,
-                    "corrected_by": None,
-                    "answered_by": from_addr,
-                    "language": parsed.language,
-                },
-                reasons=tuple(cls.reasons),
-                review=("; ".join(cls.explanation) or "ambiguous or contradictory reply")
-                if cls.needs_review
-                else None,
+            row.context = _Context(request=request, rep=rep, config_key=taxonomy.fingerprint)
+    return configs
+
+
+# -- the analysis pool: parse + classify in other processes ----------------------------------------
+
+POOL_MAX_BYTES = 2 * 1024 * 1024  # larger messages are parsed here: never copied to another process
+_POOLS: dict[int, ProcessPoolExecutor] = {}
+_POOLS_GUARD = threading.Lock()
+
+Analysed = tuple[int, ParsedMessage | None, ClassificationResult | None, str | None]
+
+
+def analysis_pool(processes: int) -> Executor | None:
+    """A process pool of ``processes`` (shared by every worker of this process; None for 0).
+
+    Spawned, not forked: the worker has threads (the ingest's writer, arq, SQLite) a fork would
+    copy mid-state. Started once per process and kept: spawning costs about a second.
+    """
+    if processes <= 0:
+        return None
+    with _POOLS_GUARD:
+        pool = _POOLS.get(processes)
+        if pool is None:
+            pool = _POOLS[processes] = ProcessPoolExecutor(
+                processes, mp_context=multiprocessing.get_context("spawn")
             )
-            if target is RequestStatus.answered and settings.acknowledge:
-                plan.mail.append(
-                    (
-                        "acknowledgement",
-                        {"request_id": request.id, "rep_email": rep.email, "subject": parsed.subject or ""},
-                    )
+            for _ in range(processes):
+                pool.submit(_warm)  # the processes start now, not in the first batch's time
+        return pool
+
+
+def _warm() -> None:
+    import feedback.analysis  # noqa: F401  (the parser and classifier, imported once per process)
+
+
+def _drop_pool(pool: Executor) -> None:
+    with _POOLS_GUARD:
+        for key, known in list(_POOLS.items()):
+            if known is pool:
+                del _POOLS[key]
+    pool.shutdown(wait=False, cancel_futures=True)
+
+
+def analyse_many(
+    items: list[tuple[int, bytes, str, str]], configs: dict[str, AnalysisConfig]
+) -> list[Analysed]:
+    """In a pool process: parse each raw message and classify the replies (pure). An error is
+    returned as text, and that message is parsed again by the batch (where it is recorded)."""
+    from feedback.mail import parse_message
+
+    out: list[Analysed] = []
+    for mid, raw, kind, key in items:
+        try:
+            parsed = parse_message(raw)
+            cls = classify_parsed(parsed, kind=kind, config=configs[key])
+        except Exception as exc:
+            out.append((mid, None, None, f"{type(exc).__name__}: {exc}"))
+            continue
+        out.append((mid, parsed, cls, None))
+    return out
+
+
+def _analyse_in_pool(
+    pool: Executor | None, items: list[tuple[int, bytes, str, str]], configs: dict[str, AnalysisConfig]
+) -> dict[int, tuple[ParsedMessage, ClassificationResult | None]]:
+    """Parse and classify ``items`` in the pool, split between its processes; what fails there
+    (a broken pool, an error in one message) is left out, for the batch to do itself."""
+    if pool is None or not items:
+        return {}
+    workers = max(1, getattr(pool, "_max_workers", 1))
+    size = -(-len(items) // workers)
+    used = {key for _, _, _, key in items}
+    wanted = {key: configs[key] for key in used}
+    try:
+        futures = [pool.submit(analyse_many, items[i : i + size], wanted) for i in range(0, len(items), size)]
+        done: dict[int, tuple[ParsedMessage, ClassificationResult | None]] = {}
+        for fut in futures:
+            for mid, parsed, cls, error in fut.result():
+                if parsed is not None and error is None:
+                    done[mid] = (parsed, cls)
+        return done
+    except BrokenExecutor as exc:  # a pool process died (killed, out of memory): start a new pool
+        log.warning("analysis pool broken (%s): parsing in the worker until it is back", exc)
+        _drop_pool(pool)
+        return {}
+
+
+def _plan(settings: Settings, rows: list[Loaded], *, now: datetime) -> tuple[list[_Plan], list[Loaded]]:
+    """Split ``rows`` into the fast path's plans and the rest (the one-message path)."""
+    from feedback.processing import trusted_auth_results
+
+    plans: list[_Plan] = []
+    slow: list[Loaded] = []
+    for row in rows:
+        parsed, cls, context = row.parsed, row.cls, row.context
+        if (
+            row.purged
+            or parsed is None
+            or context is None
+            or cls is None
+            or parsed.classification != "reply"
+            or parsed.from_ambiguous
+            or settings.authserv_id  # authentication verdicts: the one-message path
+        ):
+            slow.append(row)
+            continue
+        request, rep = context.request, context.rep
+        from_addr = parsed.from_addr or (parseaddr(row.mail_from)[1].lower() or None)
+        if not from_addr or from_addr.lower() != rep.email.lower():  # aliases, managers: slow path
+            slow.append(row)
+            continue
+        if cls.competitor is not None and not cls.competitor_listed:
+            slow.append(row)  # a new competitor is reviewed the first time: the slow path checks
+            continue
+        if cls.needs_review:
+            target = RequestStatus.review
+        elif cls.outcome is None:
+            target = RequestStatus.clarifying
+        else:
+            target = RequestStatus.answered
+        if target not in TRANSITIONS[RequestStatus(request.status)]:
+            slow.append(row)
+            continue
+        old_status = str(request.status)
+        request.answered_at = request.answered_at or now  # first reply: time to answer counts to it
+        move(request, target, now=now)
+        plan = _Plan(
+            message=row,
+            request=request,
+            old_status=old_status,
+            from_addr=from_addr,
+            auth_results=trusted_auth_results(parsed, settings.authserv_id),
+            response={
+                "request_id": request.id,
+                "inbound_message_id": row.id,
+                "kind": request.kind,
+                "outcome": cls.outcome,
+                "competitor": cls.competitor,
+                "reply_text": parsed.reply_text or "",
+                "confidence": cls.confidence,
+                "needs_review": cls.needs_review,
+                "is_current": True,
+                "source": "reply",
+                "created_at": now,
+                "corrected_by": None,
+                "answered_by": from_addr,
+                "language": parsed.language,
+            },
+            reasons=tuple(cls.reasons),
+            review=("; ".join(cls.explanation) or "ambiguous or contradictory reply")
+            if cls.needs_review
+            else None,
+        )
+        if target is RequestStatus.answered and settings.acknowledge:
+            plan.mail.append(
+                (
+                    "acknowledgement",
+                    {"request_id": request.id, "rep_email": rep.email, "subject": parsed.subject or ""},
                 )
-            plans.append(plan)
+            )
+        plans.append(plan)
     return plans, slow
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import logging
+from concurrent.futures import Executor
 from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, time, timedelta
 from email.utils import parseaddr
@@ -314,12 +315,14 @@ def process_batch(
     *,
     learned: LearnedExamples | None = None,
     now: datetime | None = None,
+    pool: Executor | None = None,
 ) -> dict[int, Outcome | Exception]:
     """Process several stored messages together (``feedback.batch``): an Outcome per id, or the
-    exception that message's attempt raised; a fault shared by the batch raises."""
+    exception that message's attempt raised; a fault shared by the batch raises. ``pool``: the
+    processes that parse and classify (``feedback.batch.analysis_pool``)."""
     from feedback.batch import process_batch as run
 
-    return run(engine, settings, message_ids, learned=learned, now=now)
+    return run(engine, settings, message_ids, learned=learned, now=now, pool=pool)
 
 
 def process_message(

@@ -17,6 +17,7 @@ from sqlalchemy import select, update
 from sqlalchemy.exc import OperationalError, SQLAlchemyError
 
 from feedback import processing, requesting
+from feedback.batch import analysis_pool
 from feedback.models import InboundMessage, MessageStatus, utcnow
 from feedback.queue import enqueue_messages
 from feedback.store import is_data_error, mark_enqueued, mark_failed
@@ -31,26 +32,32 @@ def _now(ctx: dict[str, Any]) -> datetime:
 
 
 class Batcher:
-    """Gathers the message jobs arq runs at the same moment and processes them as one batch.
+    """Gathers the message jobs arq runs at the same moment and processes them as batches.
 
     arq starts up to ``max_jobs`` jobs at a time, each for one message id; each job hands its id
-    here and awaits its own outcome. One batch runs at a time (in a thread): the ids that arrive
-    while it runs form the next one. Under no load a batch is one message and waits for nothing;
-    under load batches grow to what arrived, so a commit serves many messages. A job cut short
-    (timeout, shutdown) leaves its message to the batch, which is idempotent.
+    here and awaits its own outcome. Up to ``concurrency`` batches run at a time (in threads); the
+    ids that arrive meanwhile form the next. Under no load a batch is one message and waits for
+    nothing; under load batches grow to what arrived, so a commit serves many messages. Two
+    batches in flight let one be parsed (in the analysis pool) while the other writes. A job cut
+    short (timeout, shutdown) leaves its message to its batch, which is idempotent.
     """
 
-    def __init__(self, run: Callable[[list[int]], dict[int, Any]], *, max_batch: int = 200) -> None:
+    def __init__(
+        self, run: Callable[[list[int]], dict[int, Any]], *, max_batch: int = 200, concurrency: int = 1
+    ) -> None:
         self.run = run
         self.max_batch = max_batch
+        self.concurrency = max(1, concurrency)
         self._pending: dict[int, list[asyncio.Future[Any]]] = {}
-        self._task: asyncio.Task[None] | None = None
+        self._running: set[asyncio.Task[None]] = set()
 
     async def submit(self, message_id: int) -> processing.Outcome:
         fut: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
         self._pending.setdefault(message_id, []).append(fut)
-        if self._task is None or self._task.done():
-            self._task = asyncio.create_task(self._drain(), name="message-batches")
+        if len(self._running) < self.concurrency:
+            task = asyncio.create_task(self._drain(), name="message-batches")
+            self._running.add(task)
+            task.add_done_callback(self._running.discard)
         result = await fut
         if isinstance(result, BaseException):
             raise result
@@ -75,11 +82,14 @@ def make_batcher(ctx: dict[str, Any]) -> Batcher:
     """The worker's batcher, built in ``startup``: arq gives each job a copy of ``ctx``, so one
     made in a job would serve that job alone."""
     engine, settings = ctx["engine"], ctx["settings"]
+    pool = analysis_pool(settings.analysis_processes)
 
     def run(ids: list[int]) -> dict[int, Any]:
-        return processing.process_batch(engine, settings, ids, learned=ctx.get("learned"), now=_now(ctx))
+        return processing.process_batch(
+            engine, settings, ids, learned=ctx.get("learned"), now=_now(ctx), pool=pool
+        )
 
-    return Batcher(run)
+    return Batcher(run, concurrency=2 if pool is not None else 1)
 
 
 def _batcher(ctx: dict[str, Any]) -> Batcher:
