@@ -2,7 +2,7 @@
 
     python bench/classify_accuracy.py [--gold-text] [--corpus-dir DIR] [--show-failures]
 
-Default: every .eml goes through ``feedback.analysis.analyse`` (parser + classifier, the corpus
+Default: every .eml goes through ``feedback.core.analysis.analyse`` (parser + classifier, the corpus
 competitor list), so the figures move with the parser too. ``--gold-text`` classifies each case's
 gold ``reply_text`` directly, which isolates the classifier from parser errors.
 
@@ -30,8 +30,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, os.environ.get("BENCH_CODE_ROOT") or str(Path(__file__).resolve().parent.parent))
 
 from feedback.classify import classify
-from feedback.competitors import Competitor
-from feedback.taxonomy import default_taxonomy
+from feedback.core.competitor_list import Competitor
+from feedback.core.taxonomy import default_taxonomy
 
 DEFAULT_CORPUS_DIR = Path(__file__).resolve().parent.parent / "tests" / "corpus"
 
@@ -116,7 +116,7 @@ def run_gold_text(corpus_dir: Path) -> list[tuple[dict[str, Any], dict[str, Any]
 def run_eml(corpus_dir: Path) -> list[tuple[dict[str, Any], dict[str, Any], dict[str, Any]]]:
     from _corpus import build_corpus
 
-    from feedback.analysis import AnalysisConfig, analyse
+    from feedback.core.analysis import AnalysisConfig, analyse
 
     config = AnalysisConfig(competitors=CORPUS_COMPETITORS)
     out = []

@@ -65,10 +65,10 @@ from arq.worker import Worker, func
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import Engine, make_url
 
-from feedback.db import make_engine, upgrade
-from feedback.queue import close_pool, redis_settings
-from feedback.redis_embedded import EmbeddedRedis
-from feedback.settings import Settings, load_settings
+from feedback.runtime.queue import close_pool, redis_settings
+from feedback.runtime.redis_embedded import EmbeddedRedis
+from feedback.runtime.settings import Settings, load_settings
+from feedback.storage.db import make_engine, upgrade
 
 Envelope3 = tuple[str, str, bytes]
 FINAL = ("processed", "ignored", "quarantined", "unmatched", "failed")

@@ -9,7 +9,7 @@ auto-replies, strangers, unmatched mail, over-size mail, tampered tokens, duplic
 loopback SMTP to an ``IngestServer`` on a fresh database -- a SQLite file in a temp dir, or a
 database ``fb_fuzz_<random>`` created from ``--database-url`` (an admin URL) and dropped at the
 end. Then every stored message is processed by the worker's job function
-(``workers.jobs.process_message``, with its retries) and the run checks:
+(``workers.jobs.process_job``, with its retries) and the run checks:
 
 * every message was answered: 250 (stored) or refused with an SMTP code; no client error;
 * every 250 names a stored message, and every stored message ends in a final state
@@ -47,12 +47,20 @@ from sqlalchemy import create_engine, text
 from sqlalchemy.engine import Engine, make_url
 from sqlmodel import Session, select
 
-from feedback.db import make_engine, upgrade
-from feedback.ingest import IngestServer
-from feedback.models import FeedbackRequest, InboundMessage, Lead, MessageStatus, Rep, RequestStatus, utcnow
-from feedback.outbound import MaildirTransport
-from feedback.settings import Settings, load_settings
-from feedback.tokens import make_token, reply_address
+from feedback.core.tokens import make_token, reply_address
+from feedback.ingress.smtp import IngestServer
+from feedback.outbound.transports import MaildirTransport
+from feedback.runtime.settings import Settings, load_settings
+from feedback.storage.db import make_engine, upgrade
+from feedback.storage.models import (
+    FeedbackRequest,
+    InboundMessage,
+    Lead,
+    MessageStatus,
+    Rep,
+    RequestStatus,
+    utcnow,
+)
 from workers import jobs
 
 DOMAIN = "feedback.localhost"
@@ -452,7 +460,7 @@ async def _process(
         async with gate:
             for attempt in range(1, settings.job_max_tries + 1):
                 try:
-                    await jobs.process_message({**ctx, "job_try": attempt}, message_id)
+                    await jobs.process_job({**ctx, "job_try": attempt}, message_id)
                     return
                 except Retry:
                     continue  # a transient fault: the worker would retry after a delay

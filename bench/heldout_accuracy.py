@@ -32,8 +32,8 @@ sys.path.insert(0, os.environ.get("BENCH_CODE_ROOT") or str(Path(__file__).resol
 from classify_accuracy import Tally
 
 from feedback.classify import classify
-from feedback.competitors import Competitor
-from feedback.taxonomy import default_taxonomy
+from feedback.core.competitor_list import Competitor
+from feedback.core.taxonomy import default_taxonomy
 
 ROOT = Path(__file__).resolve().parent.parent
 HELDOUT_DIR = Path(__file__).resolve().parent / "heldout"

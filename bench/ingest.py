@@ -50,16 +50,16 @@ from sqlalchemy.engine import Engine, make_url
 from sqlmodel import Session as DbSession
 from sqlmodel import select
 
-from feedback.db import make_engine, upgrade
-from feedback.demo import build_reply, request_kind, sample_replies
-from feedback.ingest import IngestServer
-from feedback.models import InboundMessage, Lead, Rep, Response, utcnow
-from feedback.outbound import MaildirTransport
-from feedback.queue import connect, enqueue_messages
-from feedback.redis_embedded import EmbeddedRedis
-from feedback.requesting import send_due_requests
-from feedback.settings import Settings, load_settings
-from workers.settings import run_worker_forever
+from feedback.ingress.smtp import IngestServer
+from feedback.outbound.requesting import send_due_requests
+from feedback.outbound.transports import MaildirTransport
+from feedback.runtime.demo import build_reply, request_kind, sample_replies
+from feedback.runtime.queue import connect, enqueue_messages
+from feedback.runtime.redis_embedded import EmbeddedRedis
+from feedback.runtime.settings import Settings, load_settings
+from feedback.storage.db import make_engine, upgrade
+from feedback.storage.models import InboundMessage, Lead, Rep, Response, utcnow
+from workers.arq_config import run_worker_forever
 
 Envelope3 = tuple[str, str, bytes]  # (mail from, rcpt to, raw message)
 

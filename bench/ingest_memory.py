@@ -41,9 +41,9 @@ def _reset_peak() -> int:
 def _child(kind: str, conn: mp.connection.Connection) -> None:
     from aiosmtpd.smtp import SMTP
 
-    from feedback.db import make_engine, upgrade
-    from feedback.ingest import IngestServer
-    from feedback.settings import load_settings
+    from feedback.ingress.smtp import IngestServer
+    from feedback.runtime.settings import load_settings
+    from feedback.storage.db import make_engine, upgrade
 
     class Discard:
         async def handle_DATA(self, server: object, session: object, envelope: object) -> str:

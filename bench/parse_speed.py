@@ -4,7 +4,7 @@
 
 All measurements run in this process on the same corpus messages (raw bytes in):
 
-* product: ``feedback.analysis.analyse(raw, kind=...)`` -- MIME decoding, auto/bounce detection,
+* product: ``feedback.core.analysis.analyse(raw, kind=...)`` -- MIME decoding, auto/bounce detection,
   quote and signature removal, token extraction and classification together;
 * baseline A: ``email.message_from_bytes(raw, policy=policy.default)`` + ``get_body`` +
   ``get_content``, then ``talon.quotations.extract_from_plain`` (if talon imports);
@@ -32,7 +32,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from _corpus import build_corpus
 
-from feedback.analysis import analyse
+from feedback.core.analysis import analyse
 from feedback.mail import parse_message
 
 

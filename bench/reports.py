@@ -33,9 +33,9 @@ from sqlalchemy.engine import Engine, make_url
 # --before runs this file again with another commit's code first on the path
 sys.path.insert(0, os.environ.get("BENCH_CODE_ROOT") or str(Path(__file__).resolve().parents[1]))
 
-from feedback.db import make_engine, upgrade
 from feedback.reports import REPORTS, Filters
-from feedback.settings import load_settings
+from feedback.runtime.settings import load_settings
+from feedback.storage.db import make_engine, upgrade
 
 ROOT = Path(__file__).resolve().parents[1]
 ANSWERED_PER_20 = 17  # 85 % of requests get an answer

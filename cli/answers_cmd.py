@@ -1,6 +1,6 @@
 """``feedback answers list|show|set|history``: every stored answer, and correcting any of them.
 
-An answer's ID is its request's id (see ``feedback.answers``): it stays the same when a later
+An answer's ID is its request's id (see ``feedback.services.answers``): it stays the same when a later
 reply, a review or a correction replaces the answer, and ``history`` shows every version.
 """
 
@@ -8,12 +8,17 @@ from __future__ import annotations
 
 import getpass
 from datetime import UTC, datetime
-from typing import Annotated, Any, NoReturn
+from typing import TYPE_CHECKING, Annotated, Any, NoReturn
 from zoneinfo import ZoneInfo
 
 import typer
 from rich.markup import escape
-from sqlmodel import Session
+
+if TYPE_CHECKING:
+    from feedback.services.answers import (
+        Answer,
+        Version,
+    )
 
 from cli.common import (
     ConfigOption,
@@ -26,17 +31,6 @@ from cli.common import (
     print_record,
     render_rows,
 )
-from feedback.answers import (
-    Answer,
-    AnswerError,
-    Version,
-    answer_history,
-    correct_answer,
-    get_answer,
-    list_answers,
-)
-from feedback.models import utcnow
-from feedback.reports.filters import FilterError, parse_when
 
 app = typer.Typer(no_args_is_help=True)
 
@@ -150,6 +144,11 @@ def list_cmd(
     fmt: FormatOption = OutputFormat.table,
 ) -> None:
     """Current answers, newest first; the id is what `show`, `set` and `history` take."""
+    from sqlmodel import Session
+
+    from feedback.reports.filters import FilterError, parse_when
+    from feedback.services.answers import AnswerError, list_answers
+
     settings = get_settings(config)
     tz = ZoneInfo(settings.timezone)
     try:
@@ -181,6 +180,10 @@ def list_cmd(
 @app.command("show")
 def show(answer_id: IdArgument, config: ConfigOption = None, fmt: FormatOption = OutputFormat.table) -> None:
     """One answer: the reply text, outcome, reasons, competitor, confidence, who and when."""
+    from sqlmodel import Session
+
+    from feedback.services.answers import AnswerError, get_answer
+
     settings = get_settings(config)
     tz = ZoneInfo(settings.timezone)
     with open_engine(settings) as engine, Session(engine) as session:
@@ -199,6 +202,10 @@ def history(
     answer_id: IdArgument, config: ConfigOption = None, fmt: FormatOption = OutputFormat.table
 ) -> None:
     """Every version of an answer, oldest first: who, when, from where (reply, review, correction)."""
+    from sqlmodel import Session
+
+    from feedback.services.answers import AnswerError, answer_history
+
     settings = get_settings(config)
     tz = ZoneInfo(settings.timezone)
     with open_engine(settings) as engine, Session(engine) as session:
@@ -235,6 +242,11 @@ def set_cmd(
     What is not given is kept: a reason implies its outcome, reasons are dropped when the outcome
     changes, `--competitor none` removes the competitor.
     """
+    from sqlmodel import Session
+
+    from feedback.services.answers import AnswerError, answer_history, correct_answer
+    from feedback.storage.models import utcnow
+
     settings = get_settings(config)
     who = by or getpass.getuser()
     with open_engine(settings) as engine, Session(engine) as session:

@@ -1,7 +1,7 @@
 """What every command needs: settings, an engine with migrations applied, output helpers, and
 the one place where errors become a line of text.
 
-Errors: a command raises (or lets through) the project's own errors (:mod:`feedback.errors`) and
+Errors: a command raises (or lets through) the project's own errors (:mod:`feedback.runtime.errors`) and
 the OS's errors about paths; ``FeedbackGroup``, the root command's class, prints each as one line
 ``error: what was wrong — what to do`` and exits non-zero. Anything else is a bug: one line that
 says so, and the traceback with ``feedback --debug`` (or ``FEEDBACK_DEBUG=1``).
@@ -14,20 +14,20 @@ import sys
 import traceback
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
-from enum import StrEnum
 from pathlib import Path
-from typing import Annotated, Any, NoReturn, TextIO
+from typing import TYPE_CHECKING, Annotated, Any, Literal, NoReturn, TextIO
 
 import typer
 from rich.console import Console
 from rich.markup import escape
-from sqlalchemy.engine import Engine
-from sqlalchemy.exc import OperationalError
 
-from feedback.csvout import write_dicts
-from feedback.db import make_engine, upgrade
-from feedback.errors import FeedbackError, check_output_path
-from feedback.settings import ConfigError, Settings, load_settings
+if TYPE_CHECKING:
+    from sqlalchemy.engine import Engine
+
+    from feedback.runtime.settings import Settings
+
+from feedback.core.vocabulary import OutputFormat as OutputFormat
+from feedback.runtime.errors import FeedbackError, check_output_path
 
 console = Console()
 err_console = Console(stderr=True)
@@ -38,14 +38,6 @@ ConfigOption = Annotated[
         "--config", "-c", help="feedback.toml to read (default: $FEEDBACK_CONFIG or ./feedback.toml)."
     ),
 ]
-
-
-class OutputFormat(StrEnum):
-    table = "table"
-    csv = "csv"
-    json = "json"
-    md = "md"
-    html = "html"
 
 
 FormatOption = Annotated[OutputFormat, typer.Option("--format", "-f", help="Output format.")]
@@ -77,6 +69,8 @@ def fail(message: str, *, hint: str | None = None, code: int = 1) -> NoReturn:
 
 def get_settings(config: Path | None = None, **overrides: Any) -> Settings:
     """The settings, checked; a bad one ends the command with one line per problem (exit 2)."""
+    from feedback.runtime.settings import ConfigError, load_settings
+
     try:
         settings = load_settings(config=config, **overrides)
         settings.check()
@@ -90,10 +84,10 @@ def get_settings(config: Path | None = None, **overrides: Any) -> Settings:
 
 def _foreign_user_errors() -> tuple[type[Exception], ...]:
     """User-facing errors of modules that do not derive from FeedbackError (yet): bad input."""
+    from feedback.core.taxonomy import TaxonomyError
     from feedback.importing import ImportingError
-    from feedback.rendering import TemplateError
+    from feedback.outbound.rendering import TemplateError
     from feedback.reports import FilterError
-    from feedback.taxonomy import TaxonomyError
 
     return (FilterError, ImportingError, TaxonomyError, TemplateError)
 
@@ -109,6 +103,8 @@ _OS_ERRORS: list[tuple[type[OSError], str, str]] = [
 
 def describe_error(exc: BaseException) -> tuple[str, str | None, int] | None:
     """(message, hint, exit code) for an error the user can act on; None for a bug."""
+    from sqlalchemy.exc import OperationalError
+
     if isinstance(exc, BaseExceptionGroup) and len(exc.exceptions) == 1:  # from a task group
         return describe_error(exc.exceptions[0])
     if isinstance(exc, FeedbackError):
@@ -180,12 +176,20 @@ def open_output(path: Path | None) -> Iterator[TextIO]:
 
 
 @contextmanager
-def open_engine(settings: Settings, *, migrate: bool = True) -> Iterator[Engine]:
-    """An engine on the configured database, migrated to head (the CLI is the admin's tool)."""
+def open_engine(
+    settings: Settings, *, schema: Literal["check", "upgrade", "any"] = "check"
+) -> Iterator[Engine]:
+    """An engine on the configured database with its schema checked (``schema="check"``: an
+    empty database is created, one behind is refused with "run `feedback db upgrade`"),
+    migrated (``"upgrade"``: the services and the demo) or left as it is (``"any"``: ``db``)."""
+    from feedback.storage.db import SchemaOutOfDate, check_schema, make_engine
+
     try:
         engine = make_engine(settings.resolved_database_url)
-        if migrate:
-            upgrade(engine)
+        if schema != "any":
+            check_schema(engine, upgrade_if_behind=schema == "upgrade")
+    except SchemaOutOfDate:
+        raise
     except Exception as exc:  # connection refused, bad URL, ...
         fail(
             f"cannot open the database {settings.resolved_database_url.split('@')[-1]}: {exc}",
@@ -202,10 +206,13 @@ def open_report_engine(settings: Settings) -> Iterator[Engine]:
     """The database reports read: the read replica (``report_database_url``) when configured,
     never migrated from here (the primary's migrations reach it by replication), else the
     primary."""
+    from feedback.storage.db import make_engine
+
     if not settings.report_database_url:
         with open_engine(settings) as engine:
             yield engine
         return
+
     try:
         engine = make_engine(settings.report_database_url)
     except Exception as exc:
@@ -243,8 +250,10 @@ def render_rows(
 ) -> None:
     """Print a listing in any of the five formats (html: a minimal self-contained table).
 
-    CSV goes through ``feedback.csvout`` (formula cells neutralised unless ``raw_csv``).
+    CSV goes through ``feedback.reports.csvout`` (formula cells neutralised unless ``raw_csv``).
     """
+    from feedback.reports.csvout import write_dicts
+
     cols = list(columns or (rows[0].keys() if rows else []))
     stream = out or sys.stdout
     if fmt is OutputFormat.json:

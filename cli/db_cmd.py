@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
@@ -15,7 +15,9 @@ from cli.common import (
     open_engine,
     render_rows,
 )
-from feedback.db import current_revision, downgrade, downgrade_plan, revisions, upgrade
+
+if TYPE_CHECKING:
+    pass
 
 app = typer.Typer(no_args_is_help=True)
 
@@ -23,8 +25,10 @@ app = typer.Typer(no_args_is_help=True)
 @app.command("upgrade")
 def upgrade_cmd(config: ConfigOption = None) -> None:
     """Apply every pending migration (safe to run again)."""
+    from feedback.storage.db import current_revision, upgrade
+
     settings = get_settings(config)
-    with open_engine(settings, migrate=False) as engine:
+    with open_engine(settings, schema="any") as engine:
         upgrade(engine)
         console.print(f"Database at revision [bold]{current_revision(engine)}[/].")
 
@@ -39,8 +43,10 @@ def downgrade_cmd(
 ) -> None:
     """Roll the schema back to REVISION (drops the tables and columns later migrations added, with
     their data). Asks first, unless --yes."""
+    from feedback.storage.db import current_revision, downgrade, downgrade_plan
+
     settings = get_settings(config)
-    with open_engine(settings, migrate=False) as engine:
+    with open_engine(settings, schema="any") as engine:
         undo = downgrade_plan(engine, revision)  # an unknown revision stops here, nothing changed
         if not undo:
             console.print(f"Database already at revision [bold]{current_revision(engine) or 'base'}[/].")
@@ -58,16 +64,20 @@ def downgrade_cmd(
 @app.command("current")
 def current_cmd(config: ConfigOption = None) -> None:
     """Print the schema revision the database is at."""
+    from feedback.storage.db import current_revision
+
     settings = get_settings(config)
-    with open_engine(settings, migrate=False) as engine:
+    with open_engine(settings, schema="any") as engine:
         console.print(current_revision(engine) or "(empty database)")
 
 
 @app.command("history")
 def history_cmd(config: ConfigOption = None, fmt: FormatOption = OutputFormat.table) -> None:
     """Every migration, oldest first, and which ones the database has."""
+    from feedback.storage.db import current_revision, revisions
+
     settings = get_settings(config)
-    with open_engine(settings, migrate=False) as engine:
+    with open_engine(settings, schema="any") as engine:
         current = current_revision(engine)
     ids = [rev for rev, _ in revisions()]
     applied = set(ids[: ids.index(current) + 1]) if current in ids else set()

@@ -1,6 +1,6 @@
 """``feedback demo``: eight weeks of the loop on the embedded default, replayed in seconds.
 
-The world (CRM exports, how each rep answers) comes from :mod:`feedback.demo`; here it is run:
+The world (CRM exports, how each rep answers) comes from :mod:`feedback.runtime.demo`; here it is run:
 the CSVs go through the real import, requests through the real templates to the outbox, replies
 over real SMTP into the ingest and the worker, all on one simulated clock that the worker's jobs
 read too, so sends, answers, reminders and escalations carry their simulated dates.
@@ -27,10 +27,14 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
 from cli.common import console, fail, get_settings
-from feedback.db import make_engine, upgrade
-from feedback.demo import UNCLEAR, Behaviour, World, build_reply, build_world, sample_dir
 from feedback.importing import import_file
-from feedback.models import (
+from feedback.outbound.requesting import send_clarifications, send_due_requests, send_followups
+from feedback.outbound.transports import MaildirTransport
+from feedback.runtime.demo import UNCLEAR, Behaviour, World, build_reply, build_world, sample_dir
+from feedback.runtime.settings import Settings
+from feedback.services.processing import FINAL
+from feedback.storage.db import make_engine, upgrade
+from feedback.storage.models import (
     Deal,
     FeedbackRequest,
     InboundMessage,
@@ -40,16 +44,12 @@ from feedback.models import (
     RequestStatus,
     utcnow,
 )
-from feedback.outbound import MaildirTransport
-from feedback.processing import FINAL
-from feedback.requesting import send_clarifications, send_due_requests, send_followups
-from feedback.settings import Settings
 
 _DONE = [str(status) for status in FINAL]  # a message with one of these needs nothing more
 _OURS = (
-    "feedback.db",
-    "feedback.db-wal",
-    "feedback.db-shm",
+    "feedback.storage.db",
+    "feedback.storage.db-wal",
+    "feedback.storage.db-shm",
     "outbox",
     "redis",
     "secret.key",

@@ -26,7 +26,7 @@ def erase(
     """
     from sqlmodel import Session
 
-    from feedback.erase import erase as erase_data
+    from feedback.services.erase import erase as erase_data
 
     settings = get_settings(config)
     with open_engine(settings) as engine, Session(engine) as session:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from contextlib import nullcontext
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.console import Console
@@ -16,7 +16,11 @@ from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 from rich.table import Table
 from rich.text import Text
-from sqlmodel import Session
+
+if TYPE_CHECKING:
+    from feedback.importing import (
+        ImportResult,
+    )
 
 from cli.common import (
     ConfigOption,
@@ -28,17 +32,6 @@ from cli.common import (
     get_settings,
     open_engine,
     render_rows,
-)
-from feedback.importing import (
-    FileRefused,
-    ImportingError,
-    ImportResult,
-    import_deals,
-    import_leads,
-    import_reps,
-    line_ranges,
-    printable,
-    read_csv_file,
 )
 
 app = typer.Typer(no_args_is_help=True)
@@ -147,10 +140,18 @@ def deals(
     _run("deals", file, dry_run=dry_run, fmt=fmt, config=config)
 
 
-_IMPORT = {"reps": import_reps, "leads": import_leads, "deals": import_deals}
-
-
 def _run(kind: str, file: Path, *, dry_run: bool, fmt: OutputFormat, config: Path | None) -> None:
+    from sqlmodel import Session
+
+    from feedback.importing import (
+        FileRefused,
+        ImportingError,
+        import_deals,
+        import_leads,
+        import_reps,
+        read_csv_file,
+    )
+
     settings = get_settings(config)
     try:
         table = read_csv_file(file)
@@ -179,7 +180,8 @@ def _run(kind: str, file: Path, *, dry_run: bool, fmt: OutputFormat, config: Pat
                     def on_row() -> None:
                         progress.advance(task)
 
-                result = _IMPORT[kind](session=session, rows=table, settings=settings, on_row=on_row)
+                importer = {"reps": import_reps, "leads": import_leads, "deals": import_deals}[kind]
+                result = importer(session=session, rows=table, settings=settings, on_row=on_row)
             if dry_run or result.landed == 0:
                 session.rollback()
             else:
@@ -203,6 +205,8 @@ def _report(result: ImportResult, *, file: Path, dry_run: bool, fmt: OutputForma
     machine-readable; there the listing also holds every never-asked and duplicate line, while
     the table groups them into line ranges.
     """
+    from feedback.importing import line_ranges, printable
+
     summary = f"{file.name}: {result.summary()}"
     if dry_run:
         summary += " (dry run: nothing written)"
@@ -248,6 +252,8 @@ def _report(result: ImportResult, *, file: Path, dry_run: bool, fmt: OutputForma
 
 
 def _print_columns(out: Console, result: ImportResult) -> None:
+    from feedback.importing import printable
+
     table = Table(title="Columns read", title_justify="left", show_edge=False, pad_edge=False)
     table.add_column("column in the file")
     table.add_column("imported as")
@@ -265,6 +271,8 @@ def _print_columns(out: Console, result: ImportResult) -> None:
 
 
 def _print_unaskable(out: Console, result: ImportResult) -> None:
+    from feedback.importing import line_ranges, printable
+
     groups = result.unaskable_groups()
     if not groups:
         return

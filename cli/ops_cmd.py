@@ -2,33 +2,26 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
 from typing import Annotated
 
 import typer
-from sqlalchemy import func, update
-from sqlmodel import select
 
 from cli.common import (
     ConfigOption,
     FormatOption,
     OutputFormat,
     console,
-    fail,
     get_settings,
     open_engine,
     render_rows,
 )
-from feedback.models import InboundMessage, MessageStatus, utcnow
-
-_UNPROCESSED = [MessageStatus.received, MessageStatus.queued]
 
 
 def status(config: ConfigOption = None, fmt: FormatOption = OutputFormat.table) -> None:
     """Messages received and what became of them, requests by state (clarifying, in review,
     escalated, expired...), open review items, the queue and the database. Checks the settings
     first: a bad one is reported, one line each, with exit 2."""
-    from feedback.status import service_status
+    from feedback.services.status import service_status
 
     settings = get_settings(config)
     with open_engine(settings) as engine:
@@ -37,12 +30,15 @@ def status(config: ConfigOption = None, fmt: FormatOption = OutputFormat.table) 
 
 
 def requeue(config: ConfigOption = None) -> None:
-    """Re-enqueue failed messages after a fix (the worker's sweeper picks them up)."""
-    from workers.jobs import requeue_failed
+    """Retry the failed messages after a fix: fresh attempts; a running worker picks them up."""
+    from sqlmodel import Session
+
+    from feedback.storage.lifecycle import requeue_failed
 
     settings = get_settings(config)
-    with open_engine(settings) as engine:
-        n = requeue_failed(engine)
+    with open_engine(settings) as engine, Session(engine) as session:
+        n = requeue_failed(session)
+        session.commit()
     console.print(
         f"{n} failed message(s) put back for processing; a running worker picks them up within 15 s."
     )
@@ -56,21 +52,12 @@ def purge(
     yes: Annotated[bool, typer.Option("--yes", help="Do it (otherwise only count).")] = False,
 ) -> None:
     """Retention purge: drop raw message bodies older than N days (responses and metadata stay)."""
-    if older_than < 1:
-        fail("--older-than must be at least 1 day")
+    from feedback.services.retention import purge_raw
+    from feedback.storage.models import utcnow
+
     settings = get_settings(config)
-    cutoff = utcnow() - timedelta(days=older_than)
-    table = InboundMessage.__table__  # type: ignore[attr-defined]
     with open_engine(settings) as engine:
-        where = (
-            (table.c.received_at < cutoff)
-            & table.c.raw.is_not(None)
-            & table.c.status.not_in([s.value for s in _UNPROCESSED])
-        )
-        with engine.begin() as conn:
-            n = conn.execute(select(func.count()).select_from(table).where(where)).scalar_one()
-            if yes:
-                conn.execute(update(table).where(where).values(raw=None))
+        n = purge_raw(engine, older_than_days=older_than, now=utcnow(), apply=yes)
     console.print(
         f"{n} raw message(s) older than {older_than} days "
         + ("purged." if yes else "would be purged (add --yes).")

@@ -5,19 +5,21 @@ from __future__ import annotations
 import json
 import sys
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
 from cli.common import ConfigOption, console, fail, get_settings, print_error
-from feedback.analysis import AnalysisConfig, analyse
-from feedback.classify import LearnedExamples
-from feedback.classify.learning import LearnedExample
-from feedback.taxonomy import KINDS
+
+if TYPE_CHECKING:
+    from feedback.classify import LearnedExamples
 
 
 def _learned(path: Path | None) -> LearnedExamples | None:
     """Corrections exported as JSON lines: {"kind", "text", "outcome", "reasons", "competitor"}."""
+    from feedback.classify import LearnedExamples
+    from feedback.classify.learning import LearnedExample
+
     if path is None:
         return None
     examples = []
@@ -55,6 +57,9 @@ def parse(
     with an error, never a crash. A file that cannot be read at all (missing, a folder, no
     permission) is reported the same way and on stderr, and the command then exits 1.
     """
+    from feedback.core.analysis import AnalysisConfig, analyse
+    from feedback.core.taxonomy import KINDS
+
     if kind not in KINDS:
         fail(f"--kind must be one of {', '.join(KINDS)}, not {kind!r}")
     settings = get_settings(config)

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 from zoneinfo import ZoneInfo
 
 import typer
@@ -30,9 +30,10 @@ from cli.common import (
     open_output,
     open_report_engine,
 )
-from feedback.reports import REPORTS, FilterError, Filters, parse_when, render_report
-from feedback.reports.filters import DATE_BY
-from feedback.reports.values import resolve_report_filters
+from feedback.core.vocabulary import DATE_BY
+
+if TYPE_CHECKING:
+    pass
 
 app = typer.Typer(no_args_is_help=True)
 
@@ -110,6 +111,9 @@ def _run(
     limit: int | None = None,
     raw_csv: bool = False,
 ) -> None:
+    from feedback.reports import REPORTS, FilterError, Filters, parse_when, render_report
+    from feedback.reports.values import resolve_report_filters
+
     settings = get_settings(config)
     now = datetime.now(UTC)
     try:

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.markup import escape
-from sqlmodel import col, select
+
+if TYPE_CHECKING:
+    pass
 
 from cli.common import (
     ConfigOption,
@@ -19,18 +21,6 @@ from cli.common import (
     open_engine,
     render_rows,
 )
-from feedback.db import session_scope
-from feedback.importing import (
-    ImportingError,
-    RepNotFound,
-    add_rep_alias,
-    check_text,
-    deactivate_rep,
-    normalise_email,
-    remove_rep_alias,
-    upsert_rep,
-)
-from feedback.models import Rep, RepAlias
 
 app = typer.Typer(no_args_is_help=True)
 
@@ -47,31 +37,14 @@ def list_cmd(
     config: ConfigOption = None,
 ) -> None:
     """List reps with their team, manager, language and alias addresses."""
+    from feedback.importing.records import list_reps
+    from feedback.storage.db import session_scope
+
     if team is not None:
         _checked(team, "the team")
     settings = get_settings(config)
     with open_engine(settings) as engine, session_scope(engine) as session:
-        query = select(Rep).order_by(col(Rep.team), col(Rep.email))
-        if team:
-            query = query.where(Rep.team == team)
-        if not include_inactive:
-            query = query.where(col(Rep.active).is_(True))
-        reps = session.exec(query).all()
-        aliases: dict[int, list[str]] = {}
-        for alias in session.exec(select(RepAlias).order_by(col(RepAlias.email))).all():
-            aliases.setdefault(alias.rep_id, []).append(alias.email)
-        rows: list[dict[str, Any]] = [
-            {
-                "email": r.email,
-                "name": r.name,
-                "team": r.team,
-                "manager": r.manager_email,
-                "language": r.language,
-                "aliases": aliases.get(r.id or -1, []),
-                "active": r.active,
-            }
-            for r in reps
-        ]
+        rows = list_reps(session=session, team=team, include_inactive=include_inactive)
     if fmt is OutputFormat.csv:  # the import's form, so the listing can be re-imported
         rows = [{**r, "aliases": ";".join(r["aliases"])} for r in rows]
     if not rows and fmt is OutputFormat.table:
@@ -98,6 +71,9 @@ def add_cmd(
     config: ConfigOption = None,
 ) -> None:
     """Add a rep, or update the given fields of an existing one (and reactivate it)."""
+    from feedback.importing import ImportingError, upsert_rep
+    from feedback.storage.db import session_scope
+
     settings = get_settings(config)
     with open_engine(settings) as engine:
         try:
@@ -123,6 +99,15 @@ def alias_cmd(
     config: ConfigOption = None,
 ) -> None:
     """Accept replies from ALIAS as the rep's own (a personal domain, a shared mailbox...)."""
+    from feedback.importing import (
+        ImportingError,
+        RepNotFound,
+        add_rep_alias,
+        normalise_email,
+        remove_rep_alias,
+    )
+    from feedback.storage.db import session_scope
+
     settings = get_settings(config)
     if remove:
         with open_engine(settings) as engine:
@@ -161,9 +146,11 @@ def deactivate_cmd(
     """Stop sending requests to this rep; their history and answers stay in the reports."""
     import asyncio
 
-    from feedback.models import utcnow
-    from feedback.outbound import transport_for
-    from feedback.requests_admin import RequestAdminError, reassign
+    from feedback.importing import ImportingError, RepNotFound, deactivate_rep
+    from feedback.outbound.transports import transport_for
+    from feedback.services.requests_admin import RequestAdminError, reassign
+    from feedback.storage.db import session_scope
+    from feedback.storage.models import utcnow
 
     settings = get_settings(config)
     with open_engine(settings) as engine:
@@ -207,8 +194,8 @@ def away_cmd(
 
     from sqlmodel import Session
 
-    from feedback.models import utcnow
-    from feedback.requests_admin import RequestAdminError, set_away
+    from feedback.services.requests_admin import RequestAdminError, set_away
+    from feedback.storage.models import utcnow
 
     if (until is None) == (not back):
         fail("give --until YYYY-MM-DD, or --back", code=2)
@@ -233,6 +220,8 @@ def away_cmd(
 
 def _checked(value: str, what: str) -> str:
     """Typed text holds no control characters (the import's rule): else a one-line error."""
+    from feedback.importing import ImportingError, check_text
+
     try:
         return check_text(value, what)
     except ImportingError as exc:

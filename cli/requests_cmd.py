@@ -49,8 +49,8 @@ def list_cmd(
     """Requests, newest first, with their status and follow-up so far."""
     from sqlmodel import Session
 
-    from feedback.models import utcnow
-    from feedback.requests_admin import RequestAdminError, list_requests
+    from feedback.services.requests_admin import RequestAdminError, list_requests
+    from feedback.storage.models import utcnow
 
     settings = get_settings(config)
     with open_engine(settings) as engine, Session(engine) as session:
@@ -75,8 +75,8 @@ def show_cmd(request_id: int, config: ConfigOption = None, fmt: FormatOption = O
     """A request's timeline: sent, reminders, escalation, replies, clarifications, answers."""
     from sqlmodel import Session
 
-    from feedback.requesting import about
-    from feedback.requests_admin import RequestAdminError, timeline
+    from feedback.outbound.requesting import about
+    from feedback.services.requests_admin import RequestAdminError, timeline
 
     settings = get_settings(config)
     with open_engine(settings) as engine, Session(engine) as session:
@@ -92,9 +92,9 @@ def show_cmd(request_id: int, config: ConfigOption = None, fmt: FormatOption = O
 @app.command("resend")
 def resend_cmd(request_id: int, config: ConfigOption = None) -> None:
     """Mail an open request again to its rep (its reminder clock starts over)."""
-    from feedback.models import utcnow
-    from feedback.outbound import transport_for
-    from feedback.requests_admin import RequestAdminError, resend
+    from feedback.outbound.transports import transport_for
+    from feedback.services.requests_admin import RequestAdminError, resend
+    from feedback.storage.models import utcnow
 
     settings = get_settings(config)
     with open_engine(settings) as engine:
@@ -114,8 +114,8 @@ def cancel_cmd(
     """Withdraw an open request: no more reminders; a late reply is told it expired."""
     from sqlmodel import Session
 
-    from feedback.models import utcnow
-    from feedback.requests_admin import RequestAdminError, cancel
+    from feedback.services.requests_admin import RequestAdminError, cancel
+    from feedback.storage.models import utcnow
 
     settings = get_settings(config)
     with open_engine(settings) as engine, Session(engine) as session:
@@ -133,9 +133,9 @@ def reassign_cmd(
     config: ConfigOption = None,
 ) -> None:
     """Hand every open request of one rep to another, who is asked afresh (history kept)."""
-    from feedback.models import utcnow
-    from feedback.outbound import transport_for
-    from feedback.requests_admin import RequestAdminError, reassign
+    from feedback.outbound.transports import transport_for
+    from feedback.services.requests_admin import RequestAdminError, reassign
+    from feedback.storage.models import utcnow
 
     settings = get_settings(config)
     with open_engine(settings) as engine:

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import getpass
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 from zoneinfo import ZoneInfo
 
 import typer
 from rich.markup import escape
-from sqlmodel import Session, col, select
+
+if TYPE_CHECKING:
+    pass
 
 from cli.answers_cmd import for_format, usage_error
 from cli.common import (
@@ -22,9 +24,6 @@ from cli.common import (
     print_record,
     render_rows,
 )
-from feedback.answers import AnswerError
-from feedback.models import FeedbackRequest, Rep, ReviewItem, ReviewType, utcnow
-from feedback.review import describe_item, dismiss_item, resolve_item
 
 app = typer.Typer(no_args_is_help=True)
 
@@ -37,16 +36,17 @@ def list_items(
     type_: Annotated[str | None, typer.Option("--type", help="response, quarantined or unmatched.")] = None,
 ) -> None:
     """Items waiting for a person: doubtful answers, quarantined and unmatched mail."""
+    from sqlmodel import Session
+
+    from feedback.services.answers import AnswerError
+    from feedback.services.review import list_items as review_queue
+
     settings = get_settings(config)
     with open_engine(settings) as engine, Session(engine) as session:
-        query = select(ReviewItem).order_by(col(ReviewItem.id))
-        if not all_items:
-            query = query.where(ReviewItem.status == "open")
-        if type_:
-            if type_ not in set(ReviewType):
-                usage_error(f"{type_!r} is not an item type; valid: {', '.join(ReviewType)}")
-            query = query.where(ReviewItem.type == type_)
-        rows = [describe_item(session, item) for item in session.exec(query).all()]
+        try:
+            rows = review_queue(session, include_closed=all_items, type_=type_)
+        except AnswerError as exc:
+            usage_error(str(exc))
     render_rows(
         for_format(rows, fmt, ZoneInfo(settings.timezone)),
         fmt=fmt,
@@ -74,6 +74,11 @@ def show(
 ) -> None:
     """Everything about one item: who wrote it, the subject, the full reply (quarantined and
     unmatched mail is read from the stored message), and what was recorded."""
+    from sqlmodel import Session
+
+    from feedback.services.review import describe_item
+    from feedback.storage.models import ReviewItem
+
     settings = get_settings(config)
     with open_engine(settings) as engine, Session(engine) as session:
         item = session.get(ReviewItem, item_id)
@@ -104,6 +109,12 @@ def set_item(
 
     The same correction as `feedback answers set`, which works on any answer, reviewed or not.
     """
+    from sqlmodel import Session
+
+    from feedback.services.answers import AnswerError
+    from feedback.services.review import resolve_item
+    from feedback.storage.models import FeedbackRequest, Rep, utcnow
+
     settings = get_settings(config)
     who = by or getpass.getuser()
     with open_engine(settings) as engine, Session(engine) as session:
@@ -141,6 +152,12 @@ def dismiss(
     item_id: Annotated[int, typer.Argument(help="Review item id.")], config: ConfigOption = None
 ) -> None:
     """Close an item without recording anything (spam, a misdirected mail)."""
+    from sqlmodel import Session
+
+    from feedback.services.answers import AnswerError
+    from feedback.services.review import dismiss_item
+    from feedback.storage.models import utcnow
+
     settings = get_settings(config)
     with open_engine(settings) as engine, Session(engine) as session:
         try:

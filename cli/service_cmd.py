@@ -5,17 +5,18 @@ from __future__ import annotations
 import asyncio
 import logging
 import signal
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from cli.common import ConfigOption, console, fail, get_settings, open_engine
-from feedback.outbound import MaildirTransport, transport_for
-from feedback.redis_embedded import EmbeddedRedisError
+
+if TYPE_CHECKING:
+    pass
 
 
 def _logging(verbose: bool, json_logs: bool = False) -> None:
-    from feedback.logs import configure_logging
+    from feedback.runtime.logs import configure_logging
 
     configure_logging(level=logging.INFO if verbose else logging.WARNING, json_lines=json_logs)
 
@@ -32,6 +33,7 @@ def serve(
     json_logs: Annotated[bool, typer.Option("--json-logs", help="One JSON object per log line.")] = False,
 ) -> None:
     """Run the SMTP ingest and a worker (embedded SQLite + Redis by default) until Ctrl-C/SIGTERM."""
+    from feedback.runtime.redis_embedded import EmbeddedRedisError
     from workers.service import serve_forever
 
     _logging(verbose, json_logs)
@@ -53,9 +55,9 @@ def worker(
     verbose: Annotated[bool, typer.Option("--verbose", "-v")] = False,
 ) -> None:
     """Run a worker only (production: as many as you like, on any machine, with FEEDBACK_REDIS_URL)."""
+    from workers.arq_config import build_worker, run_worker_forever
     from workers.extras import extras
     from workers.service import LazyQueue, redis_for
-    from workers.settings import build_worker, run_worker_forever
 
     _logging(verbose)
     settings = get_settings(config)
@@ -66,7 +68,7 @@ def worker(
         )
 
     async def main() -> None:
-        with open_engine(settings) as engine:
+        with open_engine(settings, schema="upgrade") as engine:
             async with redis_for(settings) as url:
                 if burst:
                     w = build_worker(settings, engine, url, burst=True, crons=False)
@@ -111,7 +113,8 @@ def send(
     A disposition request goes out for each assigned lead without one and a win/loss request for
     each closed deal without one; nothing is sent about history before send_since.
     """
-    from feedback.requesting import send_clarifications, send_due_requests, send_followups
+    from feedback.outbound.requesting import send_clarifications, send_due_requests, send_followups
+    from feedback.outbound.transports import MaildirTransport, transport_for
 
     settings = get_settings(config)
     transport = transport_for(settings)
@@ -150,7 +153,7 @@ def send(
                 if refused:
                     console.print(f"[red]{refused} follow-up mail(s) refused[/]: retried next round.")
             if digest:
-                from feedback.digest_mail import send_digest
+                from feedback.outbound.digest_mail import send_digest
 
                 if not settings.digest_recipients:
                     fail("no digest_recipients configured", hint="set FEEDBACK_DIGEST_RECIPIENTS=a@x,b@y")
@@ -169,7 +172,7 @@ def _print_fallbacks(fallbacks: list[str]) -> None:
 
 def _print_held(held: dict[str, int]) -> None:
     """Every lead or deal `send` did not ask about, by reason, with what controls it."""
-    from feedback.requesting import HELD_BACK
+    from feedback.outbound.requesting import HELD_BACK
 
     if not held:
         return

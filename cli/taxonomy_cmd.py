@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from cli.common import ConfigOption, FormatOption, OutputFormat, console, fail, get_settings, render_rows
-from feedback.settings import ConfigError, load_settings
-from feedback.taxonomy import KINDS, TaxonomyError
+
+if TYPE_CHECKING:
+    pass
 
 app = typer.Typer(no_args_is_help=True)
 
@@ -21,6 +22,8 @@ def show(
     fmt: FormatOption = OutputFormat.table,
 ) -> None:
     """The outcomes and reasons, with the option numbers requests show."""
+    from feedback.core.taxonomy import KINDS
+
     taxonomy = get_settings(config).taxonomy
     rows = []
     for k in [kind] if kind else list(KINDS):
@@ -43,6 +46,9 @@ def show(
 @app.command("validate")
 def validate(path: Annotated[Path | None, typer.Argument(help="feedback.toml to check.")] = None) -> None:
     """Check a feedback.toml's taxonomy (and competitors) without starting anything."""
+    from feedback.core.taxonomy import KINDS, TaxonomyError
+    from feedback.runtime.settings import ConfigError, load_settings
+
     try:
         settings = load_settings(config=path) if path else load_settings()
         taxonomy = settings.taxonomy

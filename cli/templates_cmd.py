@@ -10,10 +10,15 @@ import getpass
 from collections.abc import Callable
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
-from sqlmodel import Session
+
+from feedback.core.vocabulary import LANGUAGES, TEMPLATE_NAMES
+
+if TYPE_CHECKING:
+    from feedback.outbound.rendering import RenderedMail
+    from feedback.runtime.settings import Settings
 
 from cli.common import (
     ConfigOption,
@@ -24,23 +29,6 @@ from cli.common import (
     get_settings,
     open_engine,
     render_rows,
-)
-from feedback.rendering import LANGUAGES, TEMPLATE_NAMES, RenderedMail, TemplateError, template_key
-from feedback.settings import Settings
-from feedback.template_preview import preview_context
-from feedback.template_store import (
-    TemplateStoreError,
-    check_language,
-    check_name,
-    diff,
-    history,
-    install,
-    load_renderer,
-    reset,
-    rollback,
-    sample_context,
-    source_of,
-    validate_source,
 )
 
 app = typer.Typer(no_args_is_help=True)
@@ -60,6 +48,8 @@ class Part(StrEnum):
 
 
 def _name(name: str) -> None:
+    from feedback.outbound.template_store import TemplateStoreError, check_name
+
     try:
         check_name(name)
     except TemplateStoreError as exc:
@@ -67,6 +57,8 @@ def _name(name: str) -> None:
 
 
 def _lang(lang: str) -> str:
+    from feedback.outbound.template_store import TemplateStoreError, check_language
+
     try:
         return check_language(lang)
     except TemplateStoreError as exc:
@@ -81,6 +73,8 @@ def _read(file: Path) -> str:
 
 
 def _context_for(settings: Settings, name: str) -> Callable[[str], dict[str, Any]]:
+    from feedback.outbound.template_store import sample_context
+
     return lambda lang: sample_context(settings.taxonomy, settings.from_name, name, lang)
 
 
@@ -96,6 +90,11 @@ def list_templates(
     lang: Annotated[str | None, typer.Option("--lang", help="Only this language.")] = None,
 ) -> None:
     """Every template in every language and the version in use (override, shipped, or English)."""
+    from sqlmodel import Session
+
+    from feedback.outbound.rendering import template_key
+    from feedback.outbound.template_store import load_renderer
+
     langs = [_lang(lang)] if lang else list(LANGUAGES)
     settings = get_settings(config)
     with open_engine(settings) as engine, Session(engine) as session:
@@ -121,6 +120,10 @@ def show(
     ] = None,
 ) -> None:
     """Print a template's source: the version in use, or a stored or shipped one."""
+    from sqlmodel import Session
+
+    from feedback.outbound.template_store import TemplateStoreError, load_renderer, source_of
+
     _name(name)
     code = _lang(lang)
     settings = get_settings(config)
@@ -151,6 +154,12 @@ def preview(
     html: Annotated[bool, typer.Option(help="Same as --part html.")] = False,
 ) -> None:
     """Render a template with sample data or a real lead or deal; with --file, before installing it."""
+    from sqlmodel import Session
+
+    from feedback.outbound.rendering import TemplateError
+    from feedback.outbound.template_preview import preview_context
+    from feedback.outbound.template_store import TemplateStoreError, load_renderer, validate_source
+
     _name(name)
     code = _lang(lang) if lang else None
     settings = get_settings(config)
@@ -180,6 +189,11 @@ def validate(
     ] = None,
 ) -> None:
     """Check a file (or the installed template) as `edit` would, without installing anything."""
+    from sqlmodel import Session
+
+    from feedback.outbound.rendering import TemplateError
+    from feedback.outbound.template_store import load_renderer, sample_context, validate_source
+
     settings = get_settings(config)
     path = Path(target)
     if path.is_file():
@@ -211,6 +225,11 @@ def edit(
     comment: CommentOption = None,
 ) -> None:
     """Install a new version of a template after compiling and test-rendering it in the sandbox."""
+    from sqlmodel import Session
+
+    from feedback.outbound.rendering import TemplateError
+    from feedback.outbound.template_store import install, sample_context
+
     _name(name)
     code = _lang(lang)
     settings = get_settings(config)
@@ -239,6 +258,10 @@ def history_cmd(
     lang: Annotated[str | None, typer.Option("--lang", help="Only this language.")] = None,
 ) -> None:
     """Every stored version of a template: who, when, why, and which one is in use."""
+    from sqlmodel import Session
+
+    from feedback.outbound.template_store import history
+
     _name(name)
     code = _lang(lang) if lang else None
     settings = get_settings(config)
@@ -270,6 +293,10 @@ def diff_cmd(
     lang: Annotated[str, typer.Option("--lang", help="Language of 'shipped'.")] = "en",
 ) -> None:
     """Show what changed between two versions (unified diff)."""
+    from sqlmodel import Session
+
+    from feedback.outbound.template_store import TemplateStoreError, diff
+
     _name(name)
     code = _lang(lang)
     settings = get_settings(config)
@@ -289,6 +316,11 @@ def rollback_cmd(
     comment: CommentOption = None,
 ) -> None:
     """Make an earlier version current again (stored as a new version, so history stays complete)."""
+    from sqlmodel import Session
+
+    from feedback.outbound.rendering import TemplateError
+    from feedback.outbound.template_store import TemplateStoreError, rollback
+
     _name(name)
     settings = get_settings(config)
     with open_engine(settings) as engine, Session(engine) as session:
@@ -317,6 +349,10 @@ def reset_cmd(
     lang: Annotated[str | None, typer.Option("--lang", help="Only this language (default: all).")] = None,
 ) -> None:
     """Go back to the shipped template (overrides are kept as history, deactivated)."""
+    from sqlmodel import Session
+
+    from feedback.outbound.template_store import reset
+
     _name(name)
     code = _lang(lang) if lang else None
     settings = get_settings(config)

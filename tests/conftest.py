@@ -16,9 +16,9 @@ import pytest
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import Engine, make_url
 
-from feedback.db import make_engine, upgrade
-from feedback.redis_embedded import EmbeddedRedis
-from feedback.settings import Settings, load_settings
+from feedback.runtime.redis_embedded import EmbeddedRedis
+from feedback.runtime.settings import Settings, load_settings
+from feedback.storage.db import make_engine, upgrade
 
 TEST_DB_URL = os.environ.get("FEEDBACK_TEST_DATABASE_URL")
 TEST_REDIS_URL = os.environ.get("FEEDBACK_TEST_REDIS_URL")
@@ -28,7 +28,7 @@ TEST_REDIS_URL = os.environ.get("FEEDBACK_TEST_REDIS_URL")
 def database_url(tmp_path: Path) -> Iterator[str]:
     """A fresh, empty database: a SQLite file, or a new PostgreSQL database dropped afterwards."""
     if not TEST_DB_URL:
-        yield f"sqlite:///{tmp_path / 'feedback.db'}"
+        yield f"sqlite:///{tmp_path / 'feedback.storage.db'}"
         return
     admin_url = make_url(TEST_DB_URL).set(drivername="postgresql+psycopg")
     name = f"fb_test_{uuid.uuid4().hex[:12]}"
@@ -63,7 +63,7 @@ def redis_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
 
 @pytest.fixture
 async def clean_redis(redis_url: str) -> str:
-    from feedback.queue import connect
+    from feedback.runtime.queue import connect
 
     pool = await connect(redis_url)
     await pool.flushdb()

@@ -17,7 +17,15 @@ from sqlmodel import Session, select
 from typer.testing import CliRunner
 
 from cli.main import app
-from feedback.answers import (
+from feedback.classify import LearnedExamples, classify
+from feedback.core.taxonomy import default_taxonomy
+from feedback.ingress.store import Incoming, store_batch
+from feedback.outbound.requesting import send_due_requests
+from feedback.outbound.transports import MaildirTransport
+from feedback.reports import build
+from feedback.reports.filters import Filters
+from feedback.runtime.settings import Settings
+from feedback.services.answers import (
     AnswerError,
     answer_history,
     correct_answer,
@@ -25,8 +33,9 @@ from feedback.answers import (
     list_answers,
     resolve_competitor,
 )
-from feedback.classify import LearnedExamples, classify
-from feedback.models import (
+from feedback.services.processing import load_learned, process_message
+from feedback.services.review import describe_item, resolve_item
+from feedback.storage.models import (
     FeedbackRequest,
     InboundMessage,
     Lead,
@@ -36,15 +45,6 @@ from feedback.models import (
     ReviewItem,
     utcnow,
 )
-from feedback.outbound import MaildirTransport
-from feedback.processing import load_learned, process_message
-from feedback.reports import build
-from feedback.reports.filters import Filters
-from feedback.requesting import send_due_requests
-from feedback.review import describe_item, resolve_item
-from feedback.settings import Settings
-from feedback.store import Incoming, store_batch
-from feedback.taxonomy import default_taxonomy
 
 WRONG = "Tire kicker, total waste of time."
 REP = "dana@brightline.example"

@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 
 from feedback.classify import ClassificationResult, classify
-from feedback.competitors import Competitor
-from feedback.taxonomy import default_taxonomy
+from feedback.core.competitor_list import Competitor
+from feedback.core.taxonomy import default_taxonomy
 
 T = default_taxonomy()
 W, D = "winloss", "disposition"

@@ -12,8 +12,8 @@ from typing import Any
 import pytest
 
 from feedback.classify import classify
-from feedback.competitors import Competitor
-from feedback.taxonomy import default_taxonomy
+from feedback.core.competitor_list import Competitor
+from feedback.core.taxonomy import default_taxonomy
 
 CORPUS = Path(__file__).parent / "corpus" / "cases.jsonl"
 COMPETITORS = (

@@ -6,8 +6,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from feedback.classify import LearnedExamples, classify
-from feedback.classify.lexicon import lexicon_for
-from feedback.taxonomy import default_taxonomy
+from feedback.classify.cue_lexicon import lexicon_for
+from feedback.core.taxonomy import default_taxonomy
 
 T = default_taxonomy()
 

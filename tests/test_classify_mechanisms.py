@@ -6,10 +6,10 @@ from __future__ import annotations
 import pytest
 
 from feedback.classify import ClassificationResult, classify
-from feedback.classify.lexicon import lexicon_for
+from feedback.classify.cue_lexicon import lexicon_for
 from feedback.classify.numbers import option_numbers
-from feedback.competitors import Competitor
-from feedback.taxonomy import default_taxonomy
+from feedback.core.competitor_list import Competitor
+from feedback.core.taxonomy import default_taxonomy
 
 T = default_taxonomy()
 COMPETITORS = (

@@ -23,10 +23,18 @@ from typer.testing import CliRunner, Result
 
 from cli.common import FeedbackGroup, root_callback
 from cli.main import app
-from feedback.db import current_revision, make_engine, revisions
-from feedback.models import FeedbackRequest, InboundMessage, Lead, Rep, RequestStatus, ReviewItem, utcnow
-from feedback.redis_embedded import EmbeddedRedis
-from feedback.settings import ConfigError, load_settings
+from feedback.runtime.redis_embedded import EmbeddedRedis
+from feedback.runtime.settings import ConfigError, load_settings
+from feedback.storage.db import current_revision, make_engine, revisions
+from feedback.storage.models import (
+    FeedbackRequest,
+    InboundMessage,
+    Lead,
+    Rep,
+    RequestStatus,
+    ReviewItem,
+    utcnow,
+)
 
 SAMPLE = Path(str(resources.files("feedback") / "data" / "sample"))
 runner = CliRunner()
@@ -149,6 +157,31 @@ def test_db_downgrade_asks_first_unless_yes(env: dict[str, str], db: Engine) -> 
     newer = invoke(env, "db", "downgrade", head, "--yes")  # forward is not a downgrade
     assert newer.exit_code == 2 and "db upgrade" in error_lines(newer)[0]
     assert invoke(env, "db", "upgrade").exit_code == 0
+
+
+def test_commands_refuse_a_database_behind_head_and_only_the_services_upgrade_it(
+    env: dict[str, str], db: Engine
+) -> None:
+    """Reading a report never migrates: a schema behind head is refused with what to run."""
+    ids = [rev for rev, _ in revisions()]
+    assert invoke(env, "status").exit_code == 0  # an empty database is created at head
+    assert current_revision(db) == ids[-1]
+    assert invoke(env, "db", "downgrade", "-1", "--yes").exit_code == 0
+    for args in (["report", "summary"], ["status"], ["review", "list"], ["answers", "list"]):
+        result = invoke(env, *args)
+        assert result.exit_code == 1, (args, result.output)
+        [line] = error_lines(result)
+        assert ids[-2] in line and ids[-1] in line and "feedback db upgrade" in line
+        assert current_revision(db) == ids[-2]  # nothing migrated behind the user's back
+    burst = invoke(env, "worker", "--burst")  # a service may upgrade its database
+    assert burst.exit_code == 0, burst.output
+    assert current_revision(db) == ids[-1]
+    with db.begin() as conn:  # an older feedback on a newer schema
+        conn.exec_driver_sql("UPDATE alembic_version SET version_num = '9999_future'")
+    newer = invoke(env, "report", "summary")
+    assert newer.exit_code == 1 and "newer than this version" in error_lines(newer)[0]
+    with db.begin() as conn:
+        conn.exec_driver_sql(f"UPDATE alembic_version SET version_num = '{ids[-1]}'")
 
 
 # settings ---------------------------------------------------------------------------------

@@ -11,8 +11,8 @@ from sqlmodel import Session, func, select
 from typer.testing import CliRunner
 
 from cli.main import app
-from feedback.db import make_engine, upgrade
-from feedback.models import Deal, Lead, Rep
+from feedback.storage.db import make_engine, upgrade
+from feedback.storage.models import Deal, Lead, Rep
 
 SAMPLE = Path(str(resources.files("feedback") / "data" / "sample"))
 runner = CliRunner()
@@ -24,7 +24,7 @@ def env(tmp_path: Path) -> dict[str, str]:
     config.write_text("")
     return {
         "FEEDBACK_DATA_DIR": str(tmp_path / "var"),
-        "FEEDBACK_DATABASE_URL": "sqlite:///" + str(tmp_path / "var" / "feedback.db"),
+        "FEEDBACK_DATABASE_URL": "sqlite:///" + str(tmp_path / "var" / "feedback.storage.db"),
         "FEEDBACK_CONFIG": str(config),
         "COLUMNS": "200",
     }

@@ -8,11 +8,11 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from feedback.dedup import dedup_key
-from feedback.rendering import Renderer, TemplateError, option_groups
-from feedback.settings import ConfigError, load_settings
-from feedback.taxonomy import default_taxonomy
-from feedback.tokens import TOKEN_LENGTH, TokenError, find_token, make_token, reply_address, verify_token
+from feedback.core.taxonomy import default_taxonomy
+from feedback.core.tokens import TOKEN_LENGTH, TokenError, find_token, make_token, reply_address, verify_token
+from feedback.ingress.dedup import dedup_key
+from feedback.outbound.rendering import Renderer, TemplateError, option_groups
+from feedback.runtime.settings import ConfigError, load_settings
 
 SECRET = b"unit-test-secret"
 
@@ -142,11 +142,29 @@ def test_structured_log_lines_carry_the_message_fields() -> None:
     import json
     import logging
 
-    from feedback.logs import JsonFormatter, KeyValueFormatter
+    from feedback.runtime.logs import JsonFormatter, KeyValueFormatter
 
-    record = logging.LogRecord("feedback.ingest", logging.INFO, __file__, 1, "stored", (), None)
+    record = logging.LogRecord("feedback.ingress.smtp", logging.INFO, __file__, 1, "stored", (), None)
     for key, value in {"message_id": 7, "peer": "127.0.0.1", "size": 4096, "status": 250, "ms": 1.5}.items():
         setattr(record, key, value)
     line = json.loads(JsonFormatter().format(record))
     assert line["event"] == "stored" and line["message_id"] == 7 and line["status"] == 250
     assert "size=4096" in KeyValueFormatter("%(message)s").format(record)
+
+
+def test_errors_sort_into_transient_and_permanent_branches() -> None:
+    """Jobs retry outages only: a connection fault is transient, a data or integrity error a bug."""
+    from sqlalchemy import exc as sa_exc
+
+    from feedback.ingress.store import StoreRefused, StoreUnavailable
+    from feedback.outbound.delivery import MailNotSent
+    from feedback.runtime.errors import FeedbackError, PermanentError, TransientError, is_transient
+
+    assert is_transient(sa_exc.OperationalError("SELECT 1", {}, Exception("server closed the connection")))
+    assert is_transient(StoreUnavailable("down")) and is_transient(MailNotSent("relay refused"))
+    assert is_transient(ConnectionRefusedError()) and is_transient(TimeoutError())
+    assert not is_transient(sa_exc.IntegrityError("INSERT", {}, Exception("duplicate key")))
+    assert not is_transient(sa_exc.DataError("INSERT", {}, Exception("value too long")))
+    assert not is_transient(StoreRefused("NUL byte")) and not is_transient(ValueError("a bug"))
+    assert issubclass(TransientError, FeedbackError) and issubclass(PermanentError, FeedbackError)
+    assert issubclass(StoreRefused, PermanentError) and issubclass(StoreUnavailable, TransientError)

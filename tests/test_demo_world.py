@@ -9,8 +9,8 @@ from datetime import datetime
 import pytest
 
 from feedback.classify import classify
-from feedback.demo import ANSWERS, UNCLEAR, build_world
-from feedback.settings import Settings, load_settings
+from feedback.runtime.demo import ANSWERS, UNCLEAR, build_world
+from feedback.runtime.settings import Settings, load_settings
 
 
 @pytest.fixture(scope="module")

@@ -11,7 +11,7 @@ import pytest
 import typer
 
 from cli.main import app
-from feedback.settings import Settings
+from feedback.runtime.settings import Settings
 
 ROOT = Path(__file__).resolve().parent.parent
 FILES = [

@@ -16,11 +16,11 @@ from pydantic import SecretStr
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
-from feedback.digest_mail import send_digest
-from feedback.ingest import IngestServer
-from feedback.models import OutboundMail, utcnow
-from feedback.outbound import MaildirTransport
-from feedback.settings import Settings
+from feedback.ingress.smtp import IngestServer
+from feedback.outbound.digest_mail import send_digest
+from feedback.outbound.transports import MaildirTransport
+from feedback.runtime.settings import Settings
+from feedback.storage.models import OutboundMail, utcnow
 
 
 def test_weekly_digest_is_mailed_once_per_week(engine: Engine, settings: Settings, tmp_path: Path) -> None:
@@ -41,6 +41,30 @@ def test_weekly_digest_is_mailed_once_per_week(engine: Engine, settings: Setting
     with Session(engine) as session:
         purposes = {m.purpose for m in session.exec(select(OutboundMail)).all()}
     assert purposes == {"digest"}
+
+
+def test_a_digest_the_relay_refused_is_not_recorded_and_goes_next_round(
+    engine: Engine, settings: Settings, tmp_path: Path
+) -> None:
+    """One outbound rule for every mail: no OutboundMail row unless the relay accepted it, so a
+    refused digest is not throttled away for a week."""
+    import socket
+
+    from feedback.outbound.transports import SmtpRelayTransport
+
+    settings = settings.model_copy(update={"digest_recipients": ["cmo@brightline.example"]})
+    with socket.socket() as sock:  # a port with nothing listening: the relay refuses to connect
+        sock.bind(("127.0.0.1", 0))
+        closed = sock.getsockname()[1]
+    down = SmtpRelayTransport(f"smtp://127.0.0.1:{closed}", timeout=5)
+    now = utcnow()
+    assert asyncio.run(send_digest(engine, settings, down, now=now)) == 0
+    with Session(engine) as session:
+        assert session.exec(select(OutboundMail)).all() == []
+    outbox = MaildirTransport(tmp_path / "outbox")
+    assert asyncio.run(send_digest(engine, settings, outbox, now=now + timedelta(minutes=5))) == 1
+    with Session(engine) as session:
+        assert [m.purpose for m in session.exec(select(OutboundMail)).all()] == ["digest"]
 
 
 def test_no_recipients_no_digest(engine: Engine, settings: Settings, tmp_path: Path) -> None:
@@ -115,7 +139,7 @@ async def test_smtp_auth_required_from_the_upstream_relay(engine: Engine, settin
 
 
 def test_auth_without_tls_is_refused_at_start(settings: Settings) -> None:
-    from feedback.settings import ConfigError
+    from feedback.runtime.settings import ConfigError
 
     with pytest.raises(ConfigError, match="STARTTLS"):
         settings.model_copy(update={"smtp_auth_user": "mx", "smtp_auth_password": SecretStr("x")}).check()

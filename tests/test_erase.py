@@ -13,15 +13,23 @@ from sqlmodel import Session, select
 from typer.testing import CliRunner
 
 from cli.main import app
-from feedback.erase import EraseError, erase
-from feedback.models import FeedbackRequest, InboundMessage, Lead, OutboundMail, Rep, RepAlias, Response
-from feedback.outbound import MaildirTransport
-from feedback.processing import process_message
+from feedback.ingress.store import Incoming, store_batch
+from feedback.outbound.requesting import send_due_requests
+from feedback.outbound.transports import MaildirTransport
 from feedback.reports import summary
 from feedback.reports.filters import Filters
-from feedback.requesting import send_due_requests
-from feedback.settings import Settings
-from feedback.store import Incoming, store_batch
+from feedback.runtime.settings import Settings
+from feedback.services.erase import EraseError, erase
+from feedback.services.processing import process_message
+from feedback.storage.models import (
+    FeedbackRequest,
+    InboundMessage,
+    Lead,
+    OutboundMail,
+    Rep,
+    RepAlias,
+    Response,
+)
 
 T0 = datetime(2026, 3, 2, 10)
 

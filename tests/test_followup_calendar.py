@@ -16,16 +16,16 @@ import pytest
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
-from feedback.business_time import WorkCalendar
-from feedback.calendars import rep_calendar
+from feedback.core.business_time import WorkCalendar
+from feedback.core.calendars import rep_calendar
+from feedback.ingress.store import Incoming, store_batch
 from feedback.mail.absence import return_date
-from feedback.models import FeedbackRequest, Lead, OutboundMail, Rep, RequestStatus, Response
-from feedback.outbound import MaildirTransport
-from feedback.processing import process_message
-from feedback.requesting import send_clarifications, send_due_requests, send_followups
-from feedback.requests_admin import RequestAdminError, cancel, reassign, timeline
-from feedback.settings import Settings
-from feedback.store import Incoming, store_batch
+from feedback.outbound.requesting import send_clarifications, send_due_requests, send_followups
+from feedback.outbound.transports import MaildirTransport
+from feedback.runtime.settings import Settings
+from feedback.services.processing import process_message
+from feedback.services.requests_admin import RequestAdminError, cancel, reassign, timeline
+from feedback.storage.models import FeedbackRequest, Lead, OutboundMail, Rep, RequestStatus, Response
 
 MONDAY = datetime(2026, 3, 2, 0, 0)  # UTC
 HOLIDAY = date(2026, 3, 4)  # a Wednesday off for everyone

@@ -14,8 +14,17 @@ from typer.testing import CliRunner
 
 from cli.common import OutputFormat, render_rows
 from cli.main import app
-from feedback.csvout import neutralise
-from feedback.models import Deal, FeedbackRequest, Lead, Rep, RequestStatus, Response, ResponseReason, utcnow
+from feedback.reports.csvout import neutralise
+from feedback.storage.models import (
+    Deal,
+    FeedbackRequest,
+    Lead,
+    Rep,
+    RequestStatus,
+    Response,
+    ResponseReason,
+    utcnow,
+)
 
 runner = CliRunner()
 HOSTILE = {

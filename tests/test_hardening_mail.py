@@ -10,7 +10,7 @@ import pytest
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
-from feedback.dedup import dedup_key
+from feedback.ingress.dedup import dedup_key
 from feedback.mail import parse_message
 from feedback.mail.decode import decode_bytes, normalise_charset
 

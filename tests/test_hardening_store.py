@@ -17,11 +17,11 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 from test_ingest_protocol import make_db, make_requests, make_settings, reply
 
-from feedback.ingest import IngestServer
-from feedback.models import InboundMessage, MessageStatus, Response, utcnow
-from feedback.processing import process_message
-from feedback.settings import Settings
-from feedback.store import Incoming, store_batch
+from feedback.ingress.smtp import IngestServer
+from feedback.ingress.store import Incoming, store_batch
+from feedback.runtime.settings import Settings
+from feedback.services.processing import process_message
+from feedback.storage.models import InboundMessage, MessageStatus, Response, utcnow
 from workers import jobs
 
 
@@ -184,7 +184,7 @@ async def test_a_data_error_in_the_worker_marks_the_message_failed(
         engine, [Incoming(raw=raw, mail_from=rep, rcpt_to=(rcpt,), peer=None, received_at=utcnow())]
     )
     ctx = {"engine": engine, "settings": settings, "job_try": 1}
-    assert await jobs.process_message(ctx, stored.id) == MessageStatus.failed
+    assert await jobs.process_job(ctx, stored.id) == MessageStatus.failed
     (message,) = messages(engine)
     assert message.status == MessageStatus.failed
     assert message.error is not None and "poisoned" in message.error

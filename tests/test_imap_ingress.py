@@ -23,11 +23,11 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
 from feedback.ingress.imap import STORED_FLAG, Mailbox, MailboxPoller
-from feedback.models import FeedbackRequest, InboundMessage, Lead, Rep, Response
-from feedback.outbound import MaildirTransport
-from feedback.processing import process_message
-from feedback.requesting import send_due_requests
-from feedback.settings import Settings
+from feedback.outbound.requesting import send_due_requests
+from feedback.outbound.transports import MaildirTransport
+from feedback.runtime.settings import Settings
+from feedback.services.processing import process_message
+from feedback.storage.models import FeedbackRequest, InboundMessage, Lead, Rep, Response
 
 DOVECOT = shutil.which("dovecot") or ("/usr/sbin/dovecot" if os.path.exists("/usr/sbin/dovecot") else None)
 pytestmark = [

@@ -17,7 +17,6 @@ from sqlmodel import Session, func, select
 from typer.testing import CliRunner
 
 from cli.main import app
-from feedback.db import session_scope
 from feedback.importing import (
     COLUMNS,
     NO_OWNER,
@@ -37,8 +36,9 @@ from feedback.importing import (
     read_csv,
     upsert_rep,
 )
-from feedback.models import Deal, Lead, Rep
-from feedback.settings import Settings
+from feedback.runtime.settings import Settings
+from feedback.storage.db import session_scope
+from feedback.storage.models import Deal, Lead, Rep
 
 runner = CliRunner()
 

@@ -12,7 +12,6 @@ import pytest
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, func, select
 
-from feedback.db import make_engine, session_scope, upgrade
 from feedback.importing import (
     OWNER_UNKNOWN,
     FileRefused,
@@ -27,8 +26,9 @@ from feedback.importing import (
     parse_datetime,
     read_csv,
 )
-from feedback.models import Deal, Lead, Rep, RepAlias
-from feedback.settings import Settings
+from feedback.runtime.settings import Settings
+from feedback.storage.db import make_engine, session_scope, upgrade
+from feedback.storage.models import Deal, Lead, Rep, RepAlias
 
 REPS = (
     "email,name,team,manager_email,language,aliases\n"

@@ -22,9 +22,9 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 from test_ingest_protocol import count, make_db, make_requests, make_settings, reply, wait_for
 
-from feedback.ingest import IngestServer
-from feedback.models import InboundMessage, Refusal
-from feedback.settings import Settings
+from feedback.ingress.smtp import IngestServer
+from feedback.runtime.settings import Settings
+from feedback.storage.models import InboundMessage, Refusal
 
 MiB = 1024 * 1024
 OTHER = "127.0.0.2"
@@ -304,7 +304,7 @@ async def test_per_address_limit_frees_its_slots(door: Any) -> None:
 
 
 async def test_memory_budget_bounds_and_keeps_arrival_order() -> None:
-    from feedback.ingest import ByteBudget
+    from feedback.ingress.smtp import ByteBudget
 
     budget = ByteBudget(100)
     order: list[str] = []

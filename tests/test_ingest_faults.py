@@ -24,14 +24,14 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 from test_ingest_protocol import count, make_db, make_requests, make_settings, reply, wait_for
 
-from feedback.db import make_engine
-from feedback.ingest import IngestServer
-from feedback.models import InboundMessage, Response
-from feedback.outbound import MaildirTransport
-from feedback.queue import connect, enqueue_messages
-from feedback.redis_embedded import EmbeddedRedis
-from feedback.settings import Settings
-from workers.settings import run_worker_forever
+from feedback.ingress.smtp import IngestServer
+from feedback.outbound.transports import MaildirTransport
+from feedback.runtime.queue import connect, enqueue_messages
+from feedback.runtime.redis_embedded import EmbeddedRedis
+from feedback.runtime.settings import Settings
+from feedback.storage.db import make_engine
+from feedback.storage.models import InboundMessage, Response
+from workers.arq_config import run_worker_forever
 
 pytestmark = [
     pytest.mark.slow,
@@ -147,10 +147,10 @@ async def test_redis_down_during_load_messages_kept_and_swept(
 WORKER_SCRIPT = textwrap.dedent("""
     import asyncio, sys, time
     from pathlib import Path
-    from feedback import processing
-    from feedback.db import make_engine
-    from feedback.settings import load_settings
-    from workers.settings import build_worker
+    from feedback.services import processing
+    from feedback.storage.db import make_engine
+    from feedback.runtime.settings import load_settings
+    from workers.arq_config import build_worker
 
     data_dir, redis_url, marker, secret, database_url = sys.argv[1:6]
     settings = load_settings({}, data_dir=Path(data_dir), secret=secret, reply_domain="feedback.localhost",
@@ -307,10 +307,10 @@ async def test_database_unreachable_at_accept_time_is_451(
     engine.dispose()
     db_dir = tmp_path / "db"
     db_dir.mkdir()
-    for name in ("feedback.db", "feedback.db-wal", "feedback.db-shm"):
+    for name in ("feedback.storage.db", "feedback.storage.db-wal", "feedback.storage.db-shm"):
         if (tmp_path / name).exists():
             (tmp_path / name).rename(db_dir / name)
-    down = make_engine(f"sqlite:///{db_dir / 'feedback.db'}")  # a fresh pool: no open connection
+    down = make_engine(f"sqlite:///{db_dir / 'feedback.storage.db'}")  # a fresh pool: no open connection
     away = tmp_path / "db-away"
 
     async def vanish() -> None:
@@ -323,7 +323,7 @@ async def test_database_unreachable_at_accept_time_is_451(
         server = await _assert_451_then_recover(settings, down, mails, vanish, reappear)
     finally:
         down.dispose()
-    check = make_engine(f"sqlite:///{db_dir / 'feedback.db'}")
+    check = make_engine(f"sqlite:///{db_dir / 'feedback.storage.db'}")
     try:
         assert count(check, InboundMessage) == 2
         assert server.handler.stats.deferred == 1 and server.handler.stats.accepted == 2
@@ -350,3 +350,46 @@ async def test_every_message_delivered_twice_stored_once_answered_once(
     assert_exactly_once(engine, 5)
     with Session(engine) as session:
         assert {m.deliveries for m in session.exec(select(InboundMessage)).all()} == {2}
+
+
+async def test_a_bug_in_the_ingest_answers_451_and_logs_it_never_500(
+    engine: Engine, settings: Settings, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    """An unexpected error while storing (DATA) or looking up (RCPT) is a temporary failure: the
+    sending server keeps the rep's reply and retries, where a 500 would bounce it for good."""
+    mails = replies(engine, settings, 1)
+    sender, rcpt, raw = mails[0]
+    server = IngestServer(settings, engine, None)
+    _, port = await server.start(host="127.0.0.1", port=0)
+    try:
+
+        async def broken_store(item: Any) -> Any:
+            raise RuntimeError("a bug in store")
+
+        async def broken_lookup(request_id: int) -> bool:
+            raise KeyError("a bug in lookup")
+
+        with monkeypatch.context() as patch:
+            patch.setattr(server.handler.store, "store", broken_store)
+            with pytest.raises(aiosmtplib.SMTPDataError) as data_err:
+                async with aiosmtplib.SMTP(hostname="127.0.0.1", port=port, timeout=20) as smtp:
+                    await smtp.sendmail(sender, [rcpt], raw)
+            assert data_err.value.code == 451 and "try again later" in data_err.value.message
+            patch.setattr(server.handler.store, "request_exists", broken_lookup)
+            server.handler._known = lambda request_id: False  # type: ignore[method-assign]
+            async with aiosmtplib.SMTP(hostname="127.0.0.1", port=port, timeout=20) as smtp:
+                await smtp.mail(sender)
+                with pytest.raises(aiosmtplib.SMTPRecipientRefused) as rcpt_err:
+                    await smtp.rcpt(rcpt)
+            assert rcpt_err.value.code == 451
+        logged = [r for r in caplog.records if r.levelname in ("ERROR",)]
+        assert any(
+            getattr(r, "mail_id", None) and r.exc_info and "a bug in store" in str(r.exc_info[1])
+            for r in logged
+        )
+        assert any(r.exc_info and "a bug in lookup" in str(r.exc_info[1]) for r in logged)
+        answers = await send_all(port, mails)  # fixed: the sender's retry is stored
+        assert all(a.startswith("2.0.0 Ok: stored") for a in answers)
+    finally:
+        await server.stop()
+    assert count(engine, InboundMessage) == 1

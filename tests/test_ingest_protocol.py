@@ -17,12 +17,12 @@ from sqlalchemy import func
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
-import feedback.store
-from feedback.db import make_engine, upgrade
-from feedback.ingest import IngestServer
-from feedback.models import FeedbackRequest, InboundMessage, Lead, Refusal, Rep, RequestStatus, utcnow
-from feedback.settings import Settings, load_settings
-from feedback.tokens import make_token, reply_address
+import feedback.ingress.store
+from feedback.core.tokens import make_token, reply_address
+from feedback.ingress.smtp import IngestServer
+from feedback.runtime.settings import Settings, load_settings
+from feedback.storage.db import make_engine, upgrade
+from feedback.storage.models import FeedbackRequest, InboundMessage, Lead, Refusal, Rep, RequestStatus, utcnow
 
 DOMAIN = "feedback.localhost"
 SECRET = "0123456789abcdef" * 4
@@ -243,7 +243,7 @@ async def test_stop_finishes_transaction_in_flight_then_421(
 ) -> None:
     ((rep, rcpt),) = make_requests(engine, settings, 1)
     entered, gate = threading.Event(), threading.Event()
-    real = feedback.store._store_on
+    real = feedback.ingress.store._store_on
 
     def gated(*args: Any, **kwargs: Any) -> Any:
         entered.set()
@@ -251,7 +251,7 @@ async def test_stop_finishes_transaction_in_flight_then_421(
             raise RuntimeError("test gate never opened")
         return real(*args, **kwargs)
 
-    monkeypatch.setattr(feedback.store, "_store_on", gated)
+    monkeypatch.setattr(feedback.ingress.store, "_store_on", gated)
     ingest = IngestServer(settings, engine, None)
     host, port = await ingest.start(host="127.0.0.1", port=0)
     stopping: asyncio.Task[None] | None = None

@@ -13,12 +13,19 @@ import aiosmtplib
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
-from feedback.demo import build_reply, sample_dir
 from feedback.importing import import_file
-from feedback.models import FeedbackRequest, InboundMessage, Rep, RequestStatus, Response, ResponseReason
-from feedback.outbound import MaildirTransport
-from feedback.requesting import send_due_requests
-from feedback.settings import Settings
+from feedback.outbound.requesting import send_due_requests
+from feedback.outbound.transports import MaildirTransport
+from feedback.runtime.demo import build_reply, sample_dir
+from feedback.runtime.settings import Settings
+from feedback.storage.models import (
+    FeedbackRequest,
+    InboundMessage,
+    Rep,
+    RequestStatus,
+    Response,
+    ResponseReason,
+)
 from workers.service import running_service
 
 REPLIES = {
@@ -130,8 +137,8 @@ async def test_reply_from_stranger_is_quarantined(
 
 
 async def test_store_refuses_after_close_instead_of_hanging(engine: Engine) -> None:
-    from feedback.models import utcnow
-    from feedback.store import Incoming, MessageStore, StoreUnavailable
+    from feedback.ingress.store import Incoming, MessageStore, StoreUnavailable
+    from feedback.storage.models import utcnow
 
     store = MessageStore(engine)
     item = Incoming(raw=b"Subject: x\r\n\r\nWon.\r\n", mail_from="a@b", rcpt_to=("feedback@x",), peer=None,

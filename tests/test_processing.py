@@ -13,7 +13,12 @@ import pytest
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
-from feedback.models import (
+from feedback.ingress.store import Incoming, store_batch
+from feedback.outbound.requesting import send_clarifications, send_due_requests, send_followups
+from feedback.outbound.transports import MaildirTransport
+from feedback.runtime.settings import Settings
+from feedback.services.processing import load_learned, process_message
+from feedback.storage.models import (
     FeedbackRequest,
     InboundMessage,
     Lead,
@@ -25,11 +30,6 @@ from feedback.models import (
     ReviewItem,
     utcnow,
 )
-from feedback.outbound import MaildirTransport
-from feedback.processing import load_learned, process_message
-from feedback.requesting import send_clarifications, send_due_requests, send_followups
-from feedback.settings import Settings
-from feedback.store import Incoming, store_batch
 
 
 @pytest.fixture
@@ -282,7 +282,7 @@ def test_review_correction_becomes_a_learned_example(engine: Engine, world: dict
 
 
 def test_answer_to_the_clarification_completes_the_request(engine: Engine, world: dict[str, object]) -> None:
-    from feedback.demo import build_reply
+    from feedback.runtime.demo import build_reply
 
     settings, request, transport = world["settings"], world["request"], world["transport"]
     assert isinstance(settings, Settings) and isinstance(request, FeedbackRequest)
@@ -369,7 +369,7 @@ def _rep_with_leads(engine: Engine, *crm_ids: str) -> None:
 def test_worker_cron_sends_due_requests(engine: Engine, settings: Settings, tmp_path: Path) -> None:
     """The worker's send job asks about a newly assigned lead; the cron exists only with auto_send."""
     from workers import jobs
-    from workers.settings import build_worker
+    from workers.arq_config import build_worker
 
     _rep_with_leads(engine, "L9")
     settings = settings.model_copy(update={"send_since": datetime(2020, 1, 1)})
@@ -408,7 +408,7 @@ def test_a_lead_requested_meanwhile_is_counted_not_fatal(
     engine: Engine, settings: Settings, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """Two senders racing (the cron and `feedback send`): the loser skips that lead and goes on."""
-    import feedback.requesting as requesting
+    import feedback.outbound.requesting as requesting
 
     _rep_with_leads(engine, "L1", "L2")
     settings = settings.model_copy(update={"send_since": datetime(2020, 1, 1)})

@@ -10,12 +10,12 @@ from pathlib import Path
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
-from feedback.models import FeedbackRequest, Lead, Rep, RequestStatus, Response, ReviewItem, utcnow
-from feedback.outbound import MaildirTransport
-from feedback.processing import process_message
-from feedback.requesting import send_due_requests
-from feedback.settings import Settings
-from feedback.store import Incoming, store_batch
+from feedback.ingress.store import Incoming, store_batch
+from feedback.outbound.requesting import send_due_requests
+from feedback.outbound.transports import MaildirTransport
+from feedback.runtime.settings import Settings
+from feedback.services.processing import process_message
+from feedback.storage.models import FeedbackRequest, Lead, Rep, RequestStatus, Response, ReviewItem, utcnow
 
 
 def _requests(engine: Engine, settings: Settings, tmp_path: Path, n: int) -> list[FeedbackRequest]:

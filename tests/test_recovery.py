@@ -22,14 +22,14 @@ from sqlmodel import Session, select
 from test_ingest_faults import replies, send_all, start_doomed_worker
 from test_ingest_protocol import count, make_db, make_settings, wait_for
 
-from feedback.ingest import IngestServer
-from feedback.models import InboundMessage, Response
-from feedback.outbound import MaildirTransport
-from feedback.queue import connect, enqueue_messages
-from feedback.redis_embedded import EmbeddedRedis, _binary
-from feedback.settings import Settings
+from feedback.ingress.smtp import IngestServer
+from feedback.outbound.transports import MaildirTransport
+from feedback.runtime.queue import connect, enqueue_messages
+from feedback.runtime.redis_embedded import EmbeddedRedis, _binary
+from feedback.runtime.settings import Settings
+from feedback.storage.models import InboundMessage, Response
+from workers.arq_config import run_worker_forever
 from workers.service import running_service
-from workers.settings import run_worker_forever
 
 pytestmark = [
     pytest.mark.slow,
@@ -236,7 +236,7 @@ async def test_stop_while_a_job_is_being_picked_leaves_no_lease(
 
 
 async def test_cron_jobs_keep_their_own_long_lease(settings: Settings, engine: Engine) -> None:
-    from workers.settings import LEASE_MARGIN_S, build_worker
+    from workers.arq_config import LEASE_MARGIN_S, build_worker
 
     worker = build_worker(settings, engine, "redis://127.0.0.1:1/0")
     assert worker.in_progress_timeout_s == settings.job_timeout + LEASE_MARGIN_S

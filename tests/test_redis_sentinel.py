@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from feedback.queue import close_pool, connect, redis_settings
+from feedback.runtime.queue import close_pool, connect, redis_settings
 
 REDIS = shutil.which("redis-server")
 

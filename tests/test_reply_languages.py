@@ -1,6 +1,6 @@
 """Attribution lines, header blocks, separators and footers of many clients in many languages.
 
-Each family is a mechanism built from the lexicon (``feedback/mail/lexicon.py``): the cases are
+Each family is a mechanism built from the lexicon (``feedback/mail/mail_words.py``): the cases are
 written the way the clients write them (weekday and month abbreviations, wrapped lines,
 ``<mailto:...>`` pieces), and the reply above them must come out alone.
 """

@@ -20,9 +20,9 @@ from sqlmodel import Session
 from test_report_fact import assert_exact, fact_of, seed_parents
 from typer.testing import CliRunner
 
-from feedback.models import Deal, FeedbackRequest, Lead, Response, ResponseReason
 from feedback.reports import Filters, reasons, summary, trends
-from feedback.settings import Settings, load_settings
+from feedback.runtime.settings import Settings, load_settings
+from feedback.storage.models import Deal, FeedbackRequest, Lead, Response, ResponseReason
 
 T0 = datetime(2026, 3, 2, 9, 0)
 NOON = timedelta(hours=12)

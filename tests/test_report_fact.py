@@ -15,9 +15,9 @@ from sqlalchemy import inspect, text
 from sqlalchemy.engine import Connection, Engine
 from sqlmodel import Session, SQLModel, select
 
-from feedback.db import downgrade, make_engine, upgrade
-from feedback.models import Deal, FeedbackRequest, Lead, Rep, Response, ResponseReason
 from feedback.reports.sql import FACT, REASON_FACT
+from feedback.storage.db import downgrade, make_engine, upgrade
+from feedback.storage.models import Deal, FeedbackRequest, Lead, Rep, Response, ResponseReason
 
 COLS = ", ".join(c.name for c in FACT.columns)
 REASON_COLS = ", ".join(c.name for c in REASON_FACT.columns)

@@ -19,7 +19,8 @@ from sqlalchemy.engine import Engine
 from test_reports_figures import BACKENDS, seeded_engine
 from typer.testing import CliRunner
 
-from feedback.competitors import Competitor
+from feedback.core.competitor_list import Competitor
+from feedback.core.taxonomy import default_taxonomy
 from feedback.reports.filters import (
     FilterError,
     Filters,
@@ -30,7 +31,6 @@ from feedback.reports.filters import (
     taxonomy_vocabularies,
 )
 from feedback.reports.values import known_values
-from feedback.taxonomy import default_taxonomy
 
 TAXONOMY = default_taxonomy()
 VOCAB = taxonomy_vocabularies(TAXONOMY)

@@ -39,8 +39,6 @@ import pytest
 from sqlalchemy import create_engine, insert, text
 from sqlalchemy.engine import Engine, make_url
 
-from feedback.db import make_engine, upgrade
-from feedback.models import Deal, FeedbackRequest, Lead, Rep, Response, ResponseReason
 from feedback.reports import (
     Filters,
     Money,
@@ -56,7 +54,9 @@ from feedback.reports import (
     verbatims,
     winloss,
 )
-from feedback.settings import Settings, load_settings
+from feedback.runtime.settings import Settings, load_settings
+from feedback.storage.db import make_engine, upgrade
+from feedback.storage.models import Deal, FeedbackRequest, Lead, Rep, Response, ResponseReason
 
 NOW = datetime(2026, 3, 1, 12, 0)
 PG_URL = os.environ.get("FEEDBACK_TEST_DATABASE_URL")
@@ -373,7 +373,7 @@ def seeded_engine(backend: str, tmp_path_factory: pytest.TempPathFactory) -> Ite
         gen = _pg_engine()
         engine = next(gen)
     else:
-        path = tmp_path_factory.mktemp("reports") / "feedback.db"
+        path = tmp_path_factory.mktemp("reports") / "feedback.storage.db"
         engine = make_engine(f"sqlite:///{path}")
         gen = None
     try:

@@ -16,7 +16,7 @@ from sqlalchemy.engine import Engine
 from test_reports_figures import NOW, SETTINGS, seeded_engine
 from typer.testing import CliRunner
 
-from feedback.reports import REPORTS, Filters, Format, digest_html, render_to_string, summary
+from feedback.reports import REPORTS, Filters, OutputFormat, digest_html, render_to_string, summary
 from feedback.reports.filters import FilterError, parse_when
 
 
@@ -26,30 +26,32 @@ def engine(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Engine]:
 
 
 @pytest.mark.parametrize("name", sorted(REPORTS))
-@pytest.mark.parametrize("fmt", list(Format))
-def test_every_report_in_every_format(engine: Engine, name: str, fmt: Format) -> None:
+@pytest.mark.parametrize("fmt", list(OutputFormat))
+def test_every_report_in_every_format(engine: Engine, name: str, fmt: OutputFormat) -> None:
     report = REPORTS[name](engine, Filters(), SETTINGS, now=NOW)
     text = render_to_string(report, fmt)
     assert text.strip()
-    if fmt is Format.json:
+    if fmt is OutputFormat.json:
         data = json.loads(text)
         assert data["report"] == name and data["sections"]
-    elif fmt is Format.html:
+    elif fmt is OutputFormat.html:
         assert text.startswith("<!doctype html>") and "<script" not in text and "http-equiv" not in text
         assert "href=" not in text and "src=" not in text  # nothing to fetch: opens offline
-    elif fmt is Format.csv:
+    elif fmt is OutputFormat.csv:
         assert list(csv.reader(io.StringIO(text)))
 
 
 def test_small_samples_show_their_n_and_are_marked(engine: Engine) -> None:
-    text = render_to_string(summary(engine, Filters(), SETTINGS, now=NOW), Format.md)
+    text = render_to_string(summary(engine, Filters(), SETTINGS, now=NOW), OutputFormat.md)
     assert "67 % (2/3) †" in text and "fewer than 5 answers" in text
-    html = render_to_string(summary(engine, Filters(), SETTINGS, now=NOW), Format.html)
+    html = render_to_string(summary(engine, Filters(), SETTINGS, now=NOW), OutputFormat.html)
     assert 'class="num low"' in html
 
 
 def test_export_csv_is_keyed_by_crm_ids(engine: Engine) -> None:
-    text = render_to_string(REPORTS["export"](engine, Filters(kind="winloss"), SETTINGS, now=NOW), Format.csv)
+    text = render_to_string(
+        REPORTS["export"](engine, Filters(kind="winloss"), SETTINGS, now=NOW), OutputFormat.csv
+    )
     rows = list(csv.DictReader(io.StringIO(text)))
     assert {r["crm_deal_id"] for r in rows} == {"D-1", "D-2", "D-3", "D-4"}
     assert rows[0].keys() >= {"crm_lead_id", "crm_deal_id", "outcome", "reasons", "competitor", "feedback"}
@@ -57,10 +59,10 @@ def test_export_csv_is_keyed_by_crm_ids(engine: Engine) -> None:
 
 def test_rates_in_csv_and_json_carry_counts(engine: Engine) -> None:
     report = summary(engine, Filters(campaigns=("Webinar",)), SETTINGS, now=NOW)
-    data = json.loads(render_to_string(report, Format.json))
+    data = json.loads(render_to_string(report, OutputFormat.json))
     row = next(s for s in data["sections"] if s["key"] == "leads_by_campaign")["rows"][0]
     assert row["accepted"] == {"count": 2, "n": 3, "rate": pytest.approx(2 / 3), "low_sample": True}
-    text = render_to_string(report, Format.csv)
+    text = render_to_string(report, OutputFormat.csv)
     assert "accepted_pct,accepted_count,accepted_n" in text and "66.7,2,3" in text
 
 
@@ -155,7 +157,7 @@ def _chromium(tmp_path: Path, page: Path, *args: str) -> subprocess.CompletedPro
 @pytest.mark.skipif(CHROMIUM is None, reason="no chromium binary (apt-get install -y chromium)")
 def test_html_renders_in_chromium(engine: Engine, tmp_path: Path) -> None:
     page = tmp_path / "summary.html"
-    page.write_text(render_to_string(summary(engine, Filters(), SETTINGS, now=NOW), Format.html))
+    page.write_text(render_to_string(summary(engine, Filters(), SETTINGS, now=NOW), OutputFormat.html))
     dom = _chromium(tmp_path, page, "--dump-dom")
     assert dom.returncode == 0, dom.stderr[-2000:]
     assert (
@@ -168,6 +170,8 @@ def test_html_renders_in_chromium(engine: Engine, tmp_path: Path) -> None:
     assert shot.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and shot.stat().st_size > 20_000  # drawn, not blank
 
     trend = tmp_path / "trends.html"
-    trend.write_text(render_to_string(REPORTS["trends"](engine, Filters(), SETTINGS, now=NOW), Format.html))
+    trend.write_text(
+        render_to_string(REPORTS["trends"](engine, Filters(), SETTINGS, now=NOW), OutputFormat.html)
+    )
     dom = _chromium(tmp_path, trend, "--dump-dom")
     assert "<polyline" in dom.stdout and "<h2>By week</h2>" in dom.stdout

@@ -9,11 +9,11 @@ from pathlib import Path
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
-from feedback.models import Deal, FeedbackRequest, Lead, Rep, Response, ResponseReason
 from feedback.reports import REPORTS, render_to_string
 from feedback.reports.digest import digest_html
 from feedback.reports.filters import Filters
-from feedback.settings import Settings
+from feedback.runtime.settings import Settings
+from feedback.storage.models import Deal, FeedbackRequest, Lead, Rep, Response, ResponseReason
 
 T0 = datetime(2026, 3, 2, 10)
 REPLACED = {
@@ -89,7 +89,7 @@ def test_reports_read_the_replica_when_one_is_configured(engine: Engine, tmp_pat
     from typer.testing import CliRunner
 
     from cli.main import app
-    from feedback.db import make_engine, upgrade
+    from feedback.storage.db import make_engine, upgrade
 
     replica_url = f"sqlite:///{tmp_path / 'replica.db'}"
     replica = make_engine(replica_url)

@@ -26,13 +26,11 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session
 from test_reports_figures import BACKENDS, _pg_engine
 
-from feedback.db import make_engine, upgrade
-from feedback.models import Deal, FeedbackRequest, Lead, Rep, Response, ResponseReason
 from feedback.reports import (
     REPORTS,
     Filters,
-    Format,
     Money,
+    OutputFormat,
     Rate,
     Report,
     digest_html,
@@ -44,7 +42,9 @@ from feedback.reports import (
     winloss,
 )
 from feedback.reports.render import ROLE_COLORS
-from feedback.settings import Settings, load_settings
+from feedback.runtime.settings import Settings, load_settings
+from feedback.storage.db import make_engine, upgrade
+from feedback.storage.models import Deal, FeedbackRequest, Lead, Rep, Response, ResponseReason
 
 NOW = datetime(2026, 3, 1, 12, 0)
 T0 = datetime(2026, 2, 23, 9, 0)  # a Monday, in the week before NOW
@@ -56,7 +56,7 @@ def _engine(backend: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[
         gen = _pg_engine()
         engine = next(gen)
     else:
-        engine = make_engine(f"sqlite:///{tmp_path_factory.mktemp('trust') / 'feedback.db'}")
+        engine = make_engine(f"sqlite:///{tmp_path_factory.mktemp('trust') / 'feedback.storage.db'}")
         gen = None
     try:
         upgrade(engine)
@@ -227,19 +227,19 @@ def test_amounts_are_never_added_across_currencies(engine: Engine) -> None:
     assert contoso["Contoso Suite"]["lost_amount"] == LOST
     for name in ("winloss", "competitors", "summary"):
         rendered = REPORTS[name](engine, Filters(), SETTINGS, now=NOW)
-        for fmt in Format:
+        for fmt in OutputFormat:
             out = render_to_string(rendered, fmt)
             assert "54,500" not in out and "54500" not in out, (name, fmt)
-            if fmt in (Format.table, Format.md, Format.html):
+            if fmt in (OutputFormat.table, OutputFormat.md, OutputFormat.html):
                 assert "45,000 EUR" in out and "9,500 USD" in out, (name, fmt)
 
 
 def test_currency_columns_in_csv_and_json(engine: Engine) -> None:
     report = winloss(engine, Filters(), SETTINGS, now=NOW)
-    data = json.loads(render_to_string(report, Format.json))
+    data = json.loads(render_to_string(report, OutputFormat.json))
     overview = next(s for s in data["sections"] if s["key"] == "overview")["rows"]
     assert {"metric": "Amount lost", "value": {"EUR": 45000.0, "USD": 9500.0}} in overview
-    text_out = render_to_string(report, Format.csv)
+    text_out = render_to_string(report, OutputFormat.csv)
     block = text_out.split("# Deals by campaign\n")[1].split("\n\n")[0]
     rows = {r["campaign"]: r for r in csv.DictReader(io.StringIO(block))}
     assert (rows["Expo"]["lost_amount_EUR"], rows["Expo"]["lost_amount_USD"]) == ("45000", "9500")
@@ -431,7 +431,7 @@ def _legend(html: str, section: str) -> list[str]:
 
 
 def test_reason_charts_colour_by_outcome_role_with_a_legend(engine: Engine) -> None:
-    html = render_to_string(summary(engine, Filters(), SETTINGS, now=NOW), Format.html)
+    html = render_to_string(summary(engine, Filters(), SETTINGS, now=NOW), OutputFormat.html)
     bars = _bars(html, "lead_reasons")
     assert bars["Accepted: Meeting booked"] == ROLE_COLORS["positive"]
     assert bars["Rejected: Not a fit"] == ROLE_COLORS["negative"]
@@ -452,7 +452,7 @@ def test_chart_colours_come_from_the_taxonomy_roles(engine: Engine) -> None:
             "kinds": {"disposition": {"outcomes": [{"code": "recycled", "role": "positive"}]}}
         },
     )
-    html = render_to_string(summary(engine, Filters(), custom, now=NOW), Format.html)
+    html = render_to_string(summary(engine, Filters(), custom, now=NOW), OutputFormat.html)
     bars = _bars(html, "lead_reasons")
     assert bars["Recycled: Bad timing"] == ROLE_COLORS["positive"]
     assert _legend(html, "lead_reasons") == ["Accepted", "Recycled", "Rejected"]  # positives first
@@ -468,7 +468,7 @@ def test_digest_bars_colour_by_outcome(engine: Engine) -> None:
 def test_every_report_renders_the_new_figures(engine: Engine) -> None:
     for name, fn in REPORTS.items():
         report = fn(engine, Filters(), SETTINGS, now=datetime(2026, 3, 1, 12, tzinfo=UTC))
-        for fmt in Format:
+        for fmt in OutputFormat:
             assert render_to_string(report, fmt).strip(), (name, fmt)
 
 

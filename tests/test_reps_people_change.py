@@ -12,10 +12,10 @@ from sqlmodel import Session, select
 from typer.testing import CliRunner
 
 from cli.main import app
-from feedback.models import FeedbackRequest, Lead, OutboundMail, Rep, RepAlias, utcnow
-from feedback.outbound import MaildirTransport
-from feedback.requesting import send_due_requests, send_followups
-from feedback.settings import Settings
+from feedback.outbound.requesting import send_due_requests, send_followups
+from feedback.outbound.transports import MaildirTransport
+from feedback.runtime.settings import Settings
+from feedback.storage.models import FeedbackRequest, Lead, OutboundMail, Rep, RepAlias, utcnow
 
 
 @pytest.fixture

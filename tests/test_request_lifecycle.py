@@ -16,9 +16,14 @@ import pytest
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
-from feedback import processing
-from feedback.lifecycle import FINAL, TRANSITIONS, TransitionError, move
-from feedback.models import (
+from feedback.ingress.store import Incoming, store_batch
+from feedback.outbound.requesting import send_clarifications, send_due_requests, send_followups
+from feedback.outbound.transports import MaildirTransport
+from feedback.runtime.settings import Settings
+from feedback.services import batch, processing
+from feedback.services.processing import process_message
+from feedback.storage.lifecycle import FINAL, TRANSITIONS, TransitionError, move
+from feedback.storage.models import (
     Deal,
     FeedbackRequest,
     InboundMessage,
@@ -28,11 +33,6 @@ from feedback.models import (
     RequestStatus,
     Response,
 )
-from feedback.outbound import MaildirTransport
-from feedback.processing import process_message
-from feedback.requesting import send_clarifications, send_due_requests, send_followups
-from feedback.settings import Settings
-from feedback.store import Incoming, store_batch
 
 T0 = datetime(2026, 3, 2, 9, 0)
 
@@ -312,6 +312,59 @@ def test_a_message_that_keeps_raising_ends_failed_after_n_attempts(
         assert "parser bug" in (msg.error or "")
 
 
+def test_poison_in_parser_and_in_storage_end_failed_shown_by_status_and_only_requeue_retries(
+    engine: Engine, loop_world: dict[str, object], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from sqlalchemy.exc import IntegrityError
+
+    from feedback.services.status import service_status
+    from feedback.storage.lifecycle import requeue_failed
+
+    settings = loop_world["settings"]
+    assert isinstance(settings, Settings)
+    settings = settings.model_copy(update={"job_max_tries": 2})
+    reqs = _requests(engine)
+    ids = []
+    for key, text in (("L1", "Accepted"), ("D1", "Lost on price")):
+        raw, rcpt = _reply(settings, reqs[key], text)
+        item = Incoming(raw=raw, mail_from="x@y", rcpt_to=(rcpt,), peer=None, received_at=T0)
+        ids.append(store_batch(engine, [item])[0].id)
+
+    def in_parser(raw: bytes) -> object:
+        raise RuntimeError("parser bug")
+
+    def in_storage(*args: object, **kwargs: object) -> object:
+        raise IntegrityError("INSERT INTO response", {}, Exception("storage bug"))
+
+    with monkeypatch.context() as patch:
+        patch.setattr(processing, "parse_message", in_parser)
+        for _ in range(2):
+            with pytest.raises(RuntimeError):
+                process_message(engine, settings, ids[0], now=T0)
+        assert process_message(engine, settings, ids[0], now=T0).status == MessageStatus.failed
+    with monkeypatch.context() as patch:
+        patch.setattr(processing, "store_response", in_storage)
+        patch.setattr(batch, "_write", in_storage)  # the batch's write, then the one-message path's
+        for _ in range(2):
+            with pytest.raises(IntegrityError):
+                process_message(engine, settings, ids[1], now=T0)
+        assert process_message(engine, settings, ids[1], now=T0).status == MessageStatus.failed
+    # failed is final for the worker: another try changes nothing
+    assert process_message(engine, settings, ids[1], now=T0).status == MessageStatus.failed
+    state = service_status(engine, settings, now=T0)
+    shown = {row["metric"]: row["value"] for row in state.rows()}
+    assert shown["messages failed"] == 2
+    assert "parser bug" in shown[f"failed message #{ids[0]}"]
+    assert "storage bug" in shown[f"failed message #{ids[1]}"]
+    with Session(engine) as s:  # the fix landed: requeue gives fresh attempts
+        assert requeue_failed(s) == 2
+        s.commit()
+    for mid in ids:
+        assert process_message(engine, settings, mid, now=T0).status == MessageStatus.processed
+    with Session(engine) as s:
+        assert {m.attempts for m in s.exec(select(InboundMessage)).all() if m.id in ids} == {1}
+
+
 def test_send_says_why_it_held_leads_and_deals_back(
     engine: Engine, settings: Settings, tmp_path: Path
 ) -> None:
@@ -367,8 +420,8 @@ def test_an_override_that_fails_on_real_data_sends_the_shipped_template(
     engine: Engine, settings: Settings, tmp_path: Path
 ) -> None:
     """A template that passed `edit` on sample data but fails on a real lead is never sent broken."""
-    from feedback.models import TemplateOverride
-    from feedback.rendering import shipped_source
+    from feedback.outbound.rendering import shipped_source
+    from feedback.storage.models import TemplateOverride
 
     broken = shipped_source("disposition_request").replace(
         "{% block subject %}",

@@ -12,14 +12,14 @@ import pytest
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
+from feedback.ingress.store import Incoming, store_batch
 from feedback.mail import parse_message
 from feedback.mail.authres import verdict
-from feedback.models import FeedbackRequest, Lead, Rep, RepAlias, Response, ReviewItem
-from feedback.outbound import MaildirTransport
-from feedback.processing import process_message
-from feedback.requesting import send_due_requests
-from feedback.settings import Settings
-from feedback.store import Incoming, store_batch
+from feedback.outbound.requesting import send_due_requests
+from feedback.outbound.transports import MaildirTransport
+from feedback.runtime.settings import Settings
+from feedback.services.processing import process_message
+from feedback.storage.models import FeedbackRequest, Lead, Rep, RepAlias, Response, ReviewItem
 
 MTA = "mx.brightline.example"
 

@@ -60,7 +60,7 @@ def test_serve_accepts_then_stops_on_sigterm(tmp_path: Path) -> None:
             proc.wait()
     redis_dir = tmp_path / "var" / "redis"
     assert not (redis_dir / "redis.pid").exists() and not (redis_dir / "redis.sock").exists()
-    engine = create_engine(f"sqlite:///{tmp_path / 'var' / 'feedback.db'}")
+    engine = create_engine(f"sqlite:///{tmp_path / 'var' / 'feedback.storage.db'}")
     with engine.connect() as conn:
         assert conn.execute(text("select count(*) from inbound_message")).scalar_one() == 1
     engine.dispose()

@@ -7,8 +7,8 @@ from pathlib import Path
 import pytest
 
 from feedback.classify import classify
-from feedback.classify.lexicon import build_lexicon, parse_phrase
-from feedback.taxonomy import TaxonomyError, default_taxonomy, load_taxonomy, parse_taxonomy_toml
+from feedback.classify.cue_lexicon import build_lexicon, parse_phrase
+from feedback.core.taxonomy import TaxonomyError, default_taxonomy, load_taxonomy, parse_taxonomy_toml
 
 LANGS = ("en", "de", "fr", "es")
 

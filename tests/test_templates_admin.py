@@ -17,7 +17,22 @@ from sqlmodel import Session, select
 from typer.testing import CliRunner
 
 from cli.main import app
-from feedback.models import (
+from feedback.core.taxonomy import load_taxonomy
+from feedback.ingress.store import Incoming, store_batch
+from feedback.outbound.rendering import (
+    LANGUAGES,
+    TEMPLATE_NAMES,
+    Renderer,
+    TemplateError,
+    header_problem,
+    option_groups,
+)
+from feedback.outbound.requesting import send_due_requests, send_notice
+from feedback.outbound.template_store import load_renderer, sample_context
+from feedback.outbound.transports import MaildirTransport
+from feedback.runtime.settings import Settings
+from feedback.services.processing import process_message
+from feedback.storage.models import (
     Deal,
     FeedbackRequest,
     Lead,
@@ -27,21 +42,6 @@ from feedback.models import (
     ResponseReason,
     TemplateOverride,
 )
-from feedback.outbound import MaildirTransport
-from feedback.processing import process_message
-from feedback.rendering import (
-    LANGUAGES,
-    TEMPLATE_NAMES,
-    Renderer,
-    TemplateError,
-    header_problem,
-    option_groups,
-)
-from feedback.requesting import send_due_requests, send_notice
-from feedback.settings import Settings
-from feedback.store import Incoming, store_batch
-from feedback.taxonomy import load_taxonomy
-from feedback.template_store import load_renderer, sample_context
 
 runner = CliRunner()
 T0 = datetime(2026, 3, 2, 9, 0)

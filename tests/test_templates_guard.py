@@ -15,11 +15,11 @@ from typing import Any
 import pytest
 from sqlmodel import Session
 
-from feedback.models import TemplateOverride
-from feedback.rendering import Renderer, RenderLimits, TemplateError, option_groups
-from feedback.requesting import load_renderer
-from feedback.settings import Settings
-from feedback.taxonomy import default_taxonomy
+from feedback.core.taxonomy import default_taxonomy
+from feedback.outbound.rendering import Renderer, RenderLimits, TemplateError, option_groups
+from feedback.outbound.requesting import load_renderer
+from feedback.runtime.settings import Settings
+from feedback.storage.models import TemplateOverride
 
 TAIL = "{% block text %}t{% endblock %}{% block html %}h{% endblock %}"
 

@@ -27,11 +27,11 @@ from starlette.testclient import TestClient
 from feedback.ingress.http import HttpDeps, build_app, database_check, tcp_check
 from feedback.ingress.metrics import Metrics
 from feedback.ingress.sns import SnsVerifier, string_to_sign
-from feedback.models import FeedbackRequest, InboundMessage, Lead, Refusal, Rep, Response
-from feedback.outbound import MaildirTransport
-from feedback.processing import process_message
-from feedback.requesting import send_due_requests
-from feedback.settings import Settings
+from feedback.outbound.requesting import send_due_requests
+from feedback.outbound.transports import MaildirTransport
+from feedback.runtime.settings import Settings
+from feedback.services.processing import process_message
+from feedback.storage.models import FeedbackRequest, InboundMessage, Lead, Refusal, Rep, Response
 
 KEY = "mailgun-signing-key"
 CERT_URL = "https://sns.eu-west-1.amazonaws.com/SimpleNotificationService-test.pem"

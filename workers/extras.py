@@ -10,14 +10,14 @@ from collections.abc import AsyncIterator, Callable
 
 from sqlalchemy.engine import Engine
 
-from feedback.ingest import IngestServer
 from feedback.ingress.accept import Enqueue
 from feedback.ingress.http import Check, HttpDeps, build_app, database_check, tcp_check
 from feedback.ingress.imap import Mailbox, MailboxPoller
 from feedback.ingress.metrics import Metrics
+from feedback.ingress.smtp import IngestServer
 from feedback.ingress.sns import SnsVerifier
-from feedback.queue import close_pool, connect
-from feedback.settings import Settings
+from feedback.runtime.queue import close_pool, connect
+from feedback.runtime.settings import Settings
 
 log = logging.getLogger("feedback.service")
 
@@ -39,7 +39,7 @@ def _queue_depth(url: str) -> Callable[[], int | None]:
     def depth() -> int | None:
         import redis
 
-        from feedback.queue import QUEUE_NAME
+        from feedback.runtime.queue import QUEUE_NAME
 
         try:
             client = redis.Redis.from_url(url, socket_timeout=2)

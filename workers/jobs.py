@@ -1,7 +1,8 @@
 """arq jobs. Only ids cross the queue; dependencies travel in ``ctx`` (filled by ``startup``).
 
-Transient faults (database, network) raise ``Retry`` with backoff; a permanently unreadable
-message is marked failed by ``process_message`` and never retried.
+Transient faults (``feedback.runtime.errors.is_transient``: database, network) raise ``Retry`` with
+backoff; anything else (bad data, a bug) marks the message failed at once, and a message whose
+processing keeps failing transiently ends failed after ``job_max_tries`` counted attempts.
 """
 
 from __future__ import annotations
@@ -13,14 +14,15 @@ from datetime import datetime, timedelta
 from typing import Any, TypeVar
 
 from arq import Retry
-from sqlalchemy import select, update
-from sqlalchemy.exc import OperationalError, SQLAlchemyError
+from sqlalchemy import select
 
-from feedback import processing, requesting
-from feedback.batch import analysis_pool
-from feedback.models import InboundMessage, MessageStatus, utcnow
-from feedback.queue import enqueue_messages
-from feedback.store import is_data_error, mark_enqueued, mark_failed
+from feedback.ingress.store import is_data_error, mark_enqueued, mark_failed
+from feedback.outbound import requesting
+from feedback.runtime.errors import is_transient
+from feedback.runtime.queue import enqueue_messages
+from feedback.services import processing
+from feedback.services.batch import analysis_pool
+from feedback.storage.models import InboundMessage, MessageStatus, utcnow
 
 log = logging.getLogger("feedback.worker")
 
@@ -100,14 +102,14 @@ def _batcher(ctx: dict[str, Any]) -> Batcher:
     return batcher
 
 
-async def process_message(ctx: dict[str, Any], message_id: int) -> str:
+async def process_job(ctx: dict[str, Any], message_id: int) -> str:
     """Parse, match, classify and store one message (in a batch with the jobs running beside it);
     send any follow-up mail after commit."""
-    engine = ctx["engine"]
+    engine, settings = ctx["engine"], ctx["settings"]
     try:
         outcome = await _batcher(ctx).submit(message_id)
     except Exception as exc:
-        if isinstance(exc, OperationalError) or (isinstance(exc, SQLAlchemyError) and not is_data_error(exc)):
+        if is_transient(exc):
             tries = int(ctx.get("job_try", 1))
             log.warning("message %s: database fault, retry %d: %s", message_id, tries, exc)
             raise Retry(defer=min(2**tries, 60)) from exc
@@ -119,7 +121,6 @@ async def process_message(ctx: dict[str, Any], message_id: int) -> str:
         log.error("message %s %s", message_id, reason, exc_info=not is_data_error(exc))
         await asyncio.to_thread(mark_failed, engine, message_id, reason)
         return str(MessageStatus.failed)
-    settings = ctx["settings"]
     for template, info in outcome.mail:
         try:
             await requesting.send_notice(
@@ -217,21 +218,7 @@ async def followups(ctx: dict[str, Any]) -> dict[str, int]:
 
 async def weekly_digest(ctx: dict[str, Any]) -> int:
     """Mail the weekly summary to the configured marketing addresses."""
-    from feedback.digest_mail import send_digest
+    from feedback.outbound.digest_mail import send_digest
 
     engine, settings, transport = ctx["engine"], ctx["settings"], ctx["transport"]
     return await _off_loop(lambda: send_digest(engine, settings, transport))
-
-
-def requeue_failed(engine: Any) -> int:
-    """Put failed messages back to 'received' so the sweeper retries them (after a fix)."""
-    table = InboundMessage.__table__  # type: ignore[attr-defined]
-    with engine.begin() as conn:
-        res = conn.execute(
-            update(table)
-            .where(table.c.status == MessageStatus.failed.value)
-            .values(
-                status=MessageStatus.received.value, error=None, received_at=utcnow() - timedelta(hours=1)
-            )
-        )
-    return int(res.rowcount or 0)

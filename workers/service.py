@@ -23,15 +23,15 @@ from arq.connections import ArqRedis
 from redis.exceptions import RedisError
 from sqlalchemy.engine import Engine
 
-from feedback.db import make_engine, upgrade
-from feedback.ingest import IngestServer
-from feedback.models import utcnow
-from feedback.outbound import Transport
-from feedback.queue import close_pool, connect, enqueue_messages
-from feedback.redis_embedded import EmbeddedRedis
-from feedback.settings import Settings
+from feedback.ingress.smtp import IngestServer
+from feedback.outbound.transports import Transport
+from feedback.runtime.queue import close_pool, connect, enqueue_messages
+from feedback.runtime.redis_embedded import EmbeddedRedis
+from feedback.runtime.settings import Settings
+from feedback.storage.db import make_engine, upgrade
+from feedback.storage.models import utcnow
+from workers.arq_config import run_worker_forever
 from workers.extras import extras
-from workers.settings import run_worker_forever
 
 log = logging.getLogger("feedback.service")
 

@@ -3,8 +3,8 @@
 Owned by the classification work (issue 4).
 """
 
+from feedback.classify.classification import ClassificationResult
 from feedback.classify.classifier import classify
 from feedback.classify.learning import LearnedExample, LearnedExamples
-from feedback.classify.result import ClassificationResult
 
 __all__ = ["ClassificationResult", "LearnedExample", "LearnedExamples", "classify"]

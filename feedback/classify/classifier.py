@@ -11,17 +11,17 @@ from collections.abc import Sequence
 from dataclasses import replace
 
 from feedback.classify import markers
+from feedback.classify.classification import ClassificationResult
 from feedback.classify.competitors import find_competitor, matcher_for
+from feedback.classify.cue_lexicon import lexicon_for
 from feedback.classify.doubt import confidence, find_hedges
 from feedback.classify.learning import LearnedExamples
-from feedback.classify.lexicon import lexicon_for
 from feedback.classify.matching import find_hits
 from feedback.classify.normalise import WORD, fold, tokenize
 from feedback.classify.numbers import option_numbers
 from feedback.classify.outcomes import apply_corrections, is_content, vote
 from feedback.classify.people import known_people
 from feedback.classify.reasons import pick_reasons
-from feedback.classify.result import ClassificationResult
 from feedback.classify.rivals import (
     drop_name_cues,
     mark_rivals,
@@ -29,8 +29,8 @@ from feedback.classify.rivals import (
     rival_name_words,
     rival_wins,
 )
-from feedback.competitors import Competitor
-from feedback.taxonomy import Taxonomy
+from feedback.core.competitor_list import Competitor
+from feedback.core.taxonomy import Taxonomy
 
 MAX_CHARS = 20_000
 

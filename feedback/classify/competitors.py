@@ -17,11 +17,11 @@ from typing import Literal, NamedTuple
 
 from rapidfuzz.distance import DamerauLevenshtein
 
-from feedback.classify.lexicon import KindLexicon
+from feedback.classify.cue_lexicon import KindLexicon
 from feedback.classify.normalise import fold
 from feedback.classify.people import is_person
 from feedback.classify.typos import COMMON_WORDS
-from feedback.competitors import Competitor
+from feedback.core.competitor_list import Competitor
 
 _TRIGGER = re.compile(
     r"(?i:\b(?:went|gone|going|go|gehen|sind)\s+(?:with|w/)|\b(?:chose|choose|chosen|picked|selected|preferred)"

@@ -27,13 +27,13 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from feedback.classify.classification import ClassificationResult
 from feedback.classify.normalise import WORD, fold, tokenize
-from feedback.classify.result import ClassificationResult
-from feedback.competitors import Competitor
+from feedback.core.competitor_list import Competitor
 
 if TYPE_CHECKING:
-    from feedback.classify.lexicon import KindLexicon
-    from feedback.taxonomy import Taxonomy
+    from feedback.classify.cue_lexicon import KindLexicon
+    from feedback.core.taxonomy import Taxonomy
 
 _STOP_TEXT = """
     der die das und ist nicht ein eine einen mit von zu den dem auch noch aber wir sie er es le la
@@ -121,7 +121,7 @@ class LearnedExamples:
 
     def _build(self, taxonomy: Taxonomy, kind: str, base: KindLexicon) -> KindLexicon:
         from feedback.classify.classifier import classify
-        from feedback.classify.lexicon import Target, build_lexicon
+        from feedback.classify.cue_lexicon import Target, build_lexicon
         from feedback.classify.people import first_names
         from feedback.classify.typos import COMMON_WORDS
 

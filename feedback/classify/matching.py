@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from typing import NamedTuple
 
 from feedback.classify import markers
-from feedback.classify.lexicon import GAP_MAX, Element, KindLexicon, Target
+from feedback.classify.cue_lexicon import GAP_MAX, Element, KindLexicon, Target
 from feedback.classify.normalise import CONTRASTS, SENTENCE, WORD, Tokens
 from feedback.classify.typos import COMMON_WORDS, repair, umlaut_spelling
 

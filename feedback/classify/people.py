@@ -14,7 +14,7 @@ Or when it is the name of someone the caller knows (the reps, an explicit input)
 Or when its form is a person's: a first name followed by a surname ("Sarah Chen"), both from the
 name lists of a well-kept package (Faker's person providers for the languages reps write in). A
 first name alone is no evidence: Apollo, Jasper and Harvey are vendors too; a lone unlisted name
-is stored and flagged for review the first time it appears (``feedback.processing``).
+is stored and flagged for review the first time it appears (``feedback.services.processing``).
 """
 
 from __future__ import annotations

@@ -25,7 +25,7 @@ from bisect import bisect_left
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from feedback.classify.lexicon import KindLexicon
+from feedback.classify.cue_lexicon import KindLexicon
 from feedback.classify.matching import Hit
 
 

@@ -17,10 +17,10 @@ from collections.abc import Iterable, Sequence
 from functools import lru_cache
 
 from feedback.classify import markers
-from feedback.classify.lexicon import Target
+from feedback.classify.cue_lexicon import Target
 from feedback.classify.matching import Hit
 from feedback.classify.normalise import WORD, Tokens, fold
-from feedback.competitors import Competitor
+from feedback.core.competitor_list import Competitor
 
 
 def mark_rivals(

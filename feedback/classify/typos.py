@@ -14,7 +14,7 @@ from importlib import resources
 from rapidfuzz import process
 from rapidfuzz.distance import DamerauLevenshtein
 
-from feedback.classify.lexicon import KindLexicon
+from feedback.classify.cue_lexicon import KindLexicon
 
 # Words one edit away from a cue word that must not be "repaired", on top of common_words.txt.
 _NEAR_CUES = """

@@ -38,7 +38,7 @@ from feedback.importing.cells import (
 )
 from feedback.importing.columns import COLUMNS, map_columns, normalise_header
 from feedback.importing.csvfile import CsvRow, CsvTable, read_csv, read_csv_file
-from feedback.importing.errors import (
+from feedback.importing.problems import (
     NO_OWNER,
     OWNER_AMBIGUOUS,
     OWNER_UNKNOWN,

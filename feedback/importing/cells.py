@@ -8,8 +8,8 @@ from collections.abc import Mapping
 from datetime import UTC, date, datetime, timedelta, timezone, tzinfo
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from feedback.importing.errors import ImportingError, InvalidValue
-from feedback.settings import DEFAULT_STAGES, Settings
+from feedback.importing.problems import ImportingError, InvalidValue
+from feedback.runtime.settings import DEFAULT_STAGES, Settings
 
 _EMAIL = re.compile(r"[^@\s<>,;()\"]+@[^@\s<>,;()\"]+\.[^@\s<>,;()\"]+")
 

@@ -11,7 +11,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from feedback.importing.errors import FileRefused
+from feedback.importing.problems import FileRefused
 
 
 @dataclass(frozen=True)

@@ -7,7 +7,7 @@ import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Literal, TypeVar
+from typing import Any, Literal, TypeVar
 
 from sqlalchemy import func, or_
 from sqlmodel import Session, SQLModel, col, select
@@ -30,7 +30,7 @@ from feedback.importing.cells import (
 )
 from feedback.importing.columns import COLUMNS, KEY_FIELD, MappedRow, column_usage, map_columns
 from feedback.importing.csvfile import CsvRow, CsvTable, read_csv_file
-from feedback.importing.errors import (
+from feedback.importing.problems import (
     NO_OWNER,
     OWNER_AMBIGUOUS,
     OWNER_UNKNOWN,
@@ -45,8 +45,8 @@ from feedback.importing.errors import (
     RowError,
     Unaskable,
 )
-from feedback.models import Deal, Lead, Rep, RepAlias, utcnow
-from feedback.settings import Settings
+from feedback.runtime.settings import Settings
+from feedback.storage.models import Deal, Lead, Rep, RepAlias, utcnow
 
 Kind = Literal["reps", "leads", "deals"]
 KINDS: tuple[Kind, ...] = ("reps", "leads", "deals")
@@ -101,6 +101,32 @@ class _Owner:
     rep: Rep | None
     problem: str | None = None  # NO_OWNER, OWNER_UNKNOWN or OWNER_AMBIGUOUS
     cell: str = ""
+
+
+def list_reps(
+    *, session: Session, team: str | None = None, include_inactive: bool = False
+) -> list[dict[str, Any]]:
+    """Reps by team and address, with their manager, language and alias addresses."""
+    query = select(Rep).order_by(col(Rep.team), col(Rep.email))
+    if team:
+        query = query.where(Rep.team == team)
+    if not include_inactive:
+        query = query.where(col(Rep.active).is_(True))
+    aliases: dict[int, list[str]] = {}
+    for alias in session.exec(select(RepAlias).order_by(col(RepAlias.email))).all():
+        aliases.setdefault(alias.rep_id, []).append(alias.email)
+    return [
+        {
+            "email": r.email,
+            "name": r.name,
+            "team": r.team,
+            "manager": r.manager_email,
+            "language": r.language,
+            "aliases": aliases.get(r.id or -1, []),
+            "active": r.active,
+        }
+        for r in session.exec(query).all()
+    ]
 
 
 def find_rep(*, session: Session, email: str) -> Rep:

@@ -17,11 +17,11 @@ from dataclasses import dataclass
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import SQLAlchemyError
 
-from feedback.errors import FeedbackError
-from feedback.models import utcnow
-from feedback.settings import Settings
-from feedback.store import Incoming, StoreUnavailable, record_refusal, store_batch
-from feedback.tokens import TokenError, token_from_address, verify_token
+from feedback.core.tokens import TokenError, token_from_address, verify_token
+from feedback.ingress.store import Incoming, StoreUnavailable, record_refusal, store_batch
+from feedback.runtime.errors import FeedbackError
+from feedback.runtime.settings import Settings
+from feedback.storage.models import utcnow
 
 log = logging.getLogger("feedback.ingress")
 

@@ -37,7 +37,7 @@ from feedback.ingress.providers import (
     sendgrid,
 )
 from feedback.ingress.sns import SnsVerifier, parse_body, ses_mail
-from feedback.settings import Settings
+from feedback.runtime.settings import Settings
 
 log = logging.getLogger("feedback.http")
 

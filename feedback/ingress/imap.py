@@ -24,7 +24,7 @@ from aioimaplib import IMAP4, IMAP4_SSL
 from sqlalchemy.engine import Engine
 
 from feedback.ingress.accept import Enqueue, Refused, accept
-from feedback.settings import Settings
+from feedback.runtime.settings import Settings
 
 log = logging.getLogger("feedback.imap")
 STORED_FLAG = "$FeedbackStored"

@@ -16,7 +16,7 @@ from prometheus_client.registry import Collector
 from sqlalchemy import func, select
 from sqlalchemy.engine import Engine
 
-from feedback.models import (
+from feedback.storage.models import (
     FeedbackRequest,
     InboundMessage,
     MessageStatus,

@@ -5,6 +5,6 @@ message at all yields ``classification == "unreadable"`` with ``error`` set.
 """
 
 from feedback.mail.parse import parse_message
-from feedback.mail.result import Bounce, Classification, ParsedMessage
+from feedback.mail.parsed import Bounce, Classification, ParsedMessage
 
 __all__ = ["Bounce", "Classification", "ParsedMessage", "parse_message"]

@@ -15,7 +15,7 @@ from email.parser import HeaderParser
 
 from feedback.mail import headers as h
 from feedback.mail.decode import Walk
-from feedback.mail.result import Bounce
+from feedback.mail.parsed import Bounce
 
 _AUTO_SUBJECT = re.compile(
     r"^\s*(?:\[?(?:auto(?:matic)?[ -]?(?:reply|response|answer)|auto ?reply|autoreply|auto:|"

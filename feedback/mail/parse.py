@@ -21,8 +21,8 @@ from feedback.mail.auto import auto_reply_reason, bounce_of
 from feedback.mail.decode import Walk, walk_message
 from feedback.mail.html import html_to_text
 from feedback.mail.language import guess_language
+from feedback.mail.parsed import ParsedMessage
 from feedback.mail.quotes import extract_reply
-from feedback.mail.result import ParsedMessage
 from feedback.mail.signature import split_signature
 
 MAX_BYTES = 4 * 1024 * 1024

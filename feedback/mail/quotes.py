@@ -20,7 +20,7 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from feedback.mail import lexicon as lex
+from feedback.mail import mail_words as lex
 
 MAX_LINE = 400
 MAX_LINES = 5000

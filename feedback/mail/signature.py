@@ -13,8 +13,8 @@ from __future__ import annotations
 
 import re
 
-from feedback.mail import lexicon as lex
-from feedback.mail.lexicon import words_of
+from feedback.mail import mail_words as lex
+from feedback.mail.mail_words import words_of
 
 _SIG_DELIM = re.compile(r"^--\s?$")
 _RULE = re.compile(

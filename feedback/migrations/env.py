@@ -1,4 +1,4 @@
-"""Alembic environment: runs on the connection handed in by ``feedback.db.upgrade``."""
+"""Alembic environment: runs on the connection handed in by ``feedback.storage.db.upgrade``."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ from alembic import context
 from sqlalchemy import engine_from_config, pool
 from sqlmodel import SQLModel
 
-import feedback.models  # noqa: F401 - registers the tables on SQLModel.metadata
+import feedback.storage.models  # noqa: F401 - registers the tables on SQLModel.metadata
 
 config = context.config
 target_metadata = SQLModel.metadata

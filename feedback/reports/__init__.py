@@ -7,6 +7,7 @@ SQL (same numbers on SQLite and PostgreSQL); ``render_report`` prints it in any 
 
 from __future__ import annotations
 
+from feedback.core.vocabulary import OutputFormat
 from feedback.reports.build import (
     REPORTS,
     competitors,
@@ -22,7 +23,7 @@ from feedback.reports.build import (
 from feedback.reports.digest import digest_html
 from feedback.reports.filters import FilterError, Filters, parse_when
 from feedback.reports.model import Chart, Column, Money, Rate, Report, Section
-from feedback.reports.render import Format, render_report, render_to_string
+from feedback.reports.render import render_report, render_to_string
 
 __all__ = [
     "REPORTS",
@@ -30,8 +31,8 @@ __all__ = [
     "Column",
     "FilterError",
     "Filters",
-    "Format",
     "Money",
+    "OutputFormat",
     "Rate",
     "Report",
     "Section",

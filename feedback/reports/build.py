@@ -14,12 +14,12 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy.sql.selectable import CTE
 
+from feedback.core.taxonomy import Taxonomy, TaxonomyError
 from feedback.reports import queries as q
 from feedback.reports.filters import Filters
 from feedback.reports.model import ROLE_ORDER, Chart, Column, Money, Rate, Report, Section
 from feedback.reports.sql import Db, connect, dialect_of, fact_frame, frame, median_by, reason_frame
-from feedback.settings import Settings
-from feedback.taxonomy import Taxonomy, TaxonomyError
+from feedback.runtime.settings import Settings
 
 FACT_MEASURES = (
     "kind", "outcome", "response_id", "sent_at", "status", "deal_result", "amount", "currency", "hours",

@@ -20,7 +20,7 @@ from feedback.reports.filters import Filters
 from feedback.reports.model import Column, Rate, Report, Section
 from feedback.reports.queries import ANSWER_NOTE
 from feedback.reports.render import LOW_NOTE, NO_ROLE_COLOR, ROLE_COLORS, cell
-from feedback.settings import Settings
+from feedback.runtime.settings import Settings
 
 TOP_ROWS = 8
 KPIS_PER_ROW = 4

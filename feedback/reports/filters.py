@@ -22,20 +22,12 @@ from zoneinfo import ZoneInfo
 from rapidfuzz import process
 from rapidfuzz.distance import DamerauLevenshtein
 
-from feedback.competitors import Competitor
-from feedback.taxonomy import Taxonomy
+from feedback.core.competitor_list import Competitor
+from feedback.core.taxonomy import Taxonomy
+from feedback.core.vocabulary import DATE_BY as DATE_BY
 
 DIMENSIONS = ("campaign", "source", "segment", "rep", "team", "week", "month")
 """What ``--by`` may cross a report with."""
-
-DATE_BY = {
-    "sent": "the request's send",
-    "answered": "the answer",
-    "created": "the lead's creation",
-    "closed": "the deal's close",
-}
-"""What ``--date-by`` may date a request by (``--since``/``--until``, weeks and months), and how
-to say it. ``sent`` is the default: it is the only date every request has."""
 
 _RELATIVE = re.compile(r"^\s*(\d+)\s*(h|d|w|m|y)\s*$", re.IGNORECASE)
 

@@ -15,7 +15,7 @@ LOW_SAMPLE = 5
 """Rates computed from fewer answers than this are marked, so no one reads 100 % from two replies."""
 
 ROLE_ORDER = ("positive", "negative", "undecided")
-"""Outcome roles (``feedback.taxonomy.OutcomeRole``) in the order reports show them."""
+"""Outcome roles (``feedback.core.taxonomy.OutcomeRole``) in the order reports show them."""
 
 ColumnKind = Literal["text", "int", "rate", "money", "hours", "datetime", "date", "float", "longtext"]
 

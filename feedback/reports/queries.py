@@ -33,8 +33,8 @@ from sqlalchemy.engine import Connection
 from sqlalchemy.sql import ColumnElement
 from sqlalchemy.sql.selectable import CTE, FromClause, Select, Subquery
 
-from feedback.lifecycle import WAITING
 from feedback.reports.sql import DEAL, REASON, REQ, bind_time, count_if
+from feedback.storage.lifecycle import WAITING
 
 Row = dict[str, Any]
 

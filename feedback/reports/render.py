@@ -14,21 +14,12 @@ import json
 import sys
 from collections.abc import Sequence
 from datetime import date, datetime
-from enum import StrEnum
 from html import escape
 from typing import IO, Any
 
-from feedback.csvout import CsvWriter
+from feedback.core.vocabulary import OutputFormat
+from feedback.reports.csvout import CsvWriter
 from feedback.reports.model import LOW_SAMPLE, Chart, Column, Money, Rate, Report, Section
-
-
-class Format(StrEnum):
-    table = "table"
-    csv = "csv"
-    json = "json"
-    md = "md"
-    html = "html"
-
 
 LOW_NOTE = f"† fewer than {LOW_SAMPLE} answers: too few to read as a rate."
 
@@ -64,29 +55,29 @@ def _kind(row: dict[str, Any], column: Column) -> str:
     return str(row.get("kind", column.kind)) if column.key == "value" else column.kind
 
 
-def render_to_string(report: Report, fmt: str = Format.table, *, raw_csv: bool = False) -> str:
+def render_to_string(report: Report, fmt: str = OutputFormat.table, *, raw_csv: bool = False) -> str:
     buf = io.StringIO()
     render_report(report, fmt=fmt, out=buf, raw_csv=raw_csv)
     return buf.getvalue()
 
 
 def render_report(
-    report: Report, fmt: str = Format.table, out: IO[str] | None = None, *, raw_csv: bool = False
+    report: Report, fmt: str = OutputFormat.table, out: IO[str] | None = None, *, raw_csv: bool = False
 ) -> None:
     """Write ``report`` in ``fmt`` (a :class:`Format` or the CLI's OutputFormat) to ``out`` or stdout.
 
     CSV cells that a spreadsheet would run as formulas are neutralised unless ``raw_csv``
-    (``feedback.csvout``).
+    (``feedback.reports.csvout``).
     """
-    fmt = Format(str(fmt))
+    fmt = OutputFormat(str(fmt))
     stream = out if out is not None else sys.stdout
-    if fmt is Format.json:
+    if fmt is OutputFormat.json:
         stream.write(json.dumps(to_json(report), indent=2, ensure_ascii=False) + "\n")
-    elif fmt is Format.csv:
+    elif fmt is OutputFormat.csv:
         _csv(report, stream, raw=raw_csv)
-    elif fmt is Format.md:
+    elif fmt is OutputFormat.md:
         stream.write(to_markdown(report))
-    elif fmt is Format.html:
+    elif fmt is OutputFormat.html:
         stream.write(to_html(report))
     else:
         _table(report, out)
@@ -312,7 +303,7 @@ def _value_of(value: Any) -> float | None:
 
 
 ROLE_COLORS = {"positive": "#15803d", "negative": "#c2410c", "undecided": "#6d28d9"}
-"""Bar colour per outcome role (``feedback.taxonomy.OutcomeRole``): green, orange, violet, told
+"""Bar colour per outcome role (``feedback.core.taxonomy.OutcomeRole``): green, orange, violet, told
 apart by lightness too; a group with no role is grey."""
 NO_ROLE_COLOR = "#6b7280"
 

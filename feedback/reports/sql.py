@@ -35,8 +35,8 @@ from sqlalchemy.sql.functions import FunctionElement
 from sqlalchemy.sql.selectable import CTE, FromClause, Select, Subquery
 from sqlmodel import SQLModel
 
-from feedback.models import Deal, FeedbackRequest, Lead, Rep, Response, ResponseReason
 from feedback.reports.filters import DATE_BY, Filters
+from feedback.storage.models import Deal, FeedbackRequest, Lead, Rep, Response, ResponseReason
 
 REQ = FeedbackRequest.__table__  # type: ignore[attr-defined]
 RESP = Response.__table__  # type: ignore[attr-defined]

@@ -22,7 +22,7 @@ from feedback.reports.filters import (
     taxonomy_vocabularies,
 )
 from feedback.reports.sql import NONE_LABEL, Db, connect
-from feedback.settings import Settings
+from feedback.runtime.settings import Settings
 
 # field -> the indexed (table, column) pairs holding its values
 _INDEXED = {

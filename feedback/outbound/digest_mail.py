@@ -7,18 +7,21 @@ twice) and records the mail like every other mail the service sends.
 
 from __future__ import annotations
 
+import logging
 from datetime import datetime, timedelta
 
 from sqlalchemy import func
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
-from feedback.models import OutboundMail, utcnow
-from feedback.outbound import Transport, build_message, make_message_id
-from feedback.rendering import RenderedMail, one_line
+from feedback.outbound.delivery import MailNotSent, deliver
+from feedback.outbound.rendering import RenderedMail, one_line
+from feedback.outbound.transports import Transport, build_message, make_message_id
 from feedback.reports.digest import digest_html
-from feedback.settings import Settings
+from feedback.runtime.settings import Settings
+from feedback.storage.models import OutboundMail, utcnow
 
+log = logging.getLogger(__name__)
 DIGEST_GAP = timedelta(days=6)
 
 
@@ -58,16 +61,17 @@ async def send_digest(
                 message_id=message_id,
                 purpose="digest",
             )
-            session.add(
-                OutboundMail(
-                    purpose="digest",
-                    to_addr=address,
-                    subject=rendered.subject,
-                    message_id=message_id,
-                    sent_at=now,
-                )
+            record = OutboundMail(
+                purpose="digest",
+                to_addr=address,
+                subject=rendered.subject,
+                message_id=message_id,
+                sent_at=now,
             )
-            session.commit()
-            await transport.send(message, envelope_from=sender, recipients=[address])
+            try:
+                await deliver(session, transport, message, record=record, envelope_from=sender)
+            except MailNotSent as exc:  # not recorded: the next round retries this address
+                log.warning("%s (tried again next round)", exc)
+                continue
             sent += 1
     return sent

@@ -1,6 +1,6 @@
 """Whose calendar applies to a mail: the rep's zone, else their team's, else the service's.
 
-Small glue between the settings, a rep row and :class:`~feedback.business_time.WorkCalendar`
+Small glue between the settings, a rep row and :class:`~feedback.core.business_time.WorkCalendar`
 (calendars are cached: the follow-up round asks once per request).
 """
 
@@ -11,10 +11,10 @@ from functools import lru_cache
 
 from sqlmodel import Session, select
 
-from feedback.business_time import WorkCalendar, parse_hours
-from feedback.lifecycle import Elapsed, wall_hours
-from feedback.models import Rep
-from feedback.settings import Settings
+from feedback.core.business_time import WorkCalendar, parse_hours
+from feedback.runtime.settings import Settings
+from feedback.storage.lifecycle import Elapsed, wall_hours
+from feedback.storage.models import Rep
 
 
 def calendar_for(timezone: str | None, team: str | None, settings: Settings) -> WorkCalendar:

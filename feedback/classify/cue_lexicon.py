@@ -13,7 +13,7 @@ from typing import Literal
 
 from feedback.classify import markers
 from feedback.classify.normalise import phrase_words
-from feedback.taxonomy import KindTaxonomy, Taxonomy
+from feedback.core.taxonomy import KindTaxonomy, Taxonomy
 
 TargetType = Literal[
     "outcome",

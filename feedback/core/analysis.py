@@ -11,10 +11,10 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from feedback.classify import ClassificationResult, LearnedExamples, classify
-from feedback.competitors import Competitor
+from feedback.core.competitor_list import Competitor
+from feedback.core.taxonomy import Taxonomy, default_taxonomy
+from feedback.core.tokens import find_token
 from feedback.mail import ParsedMessage, parse_message
-from feedback.taxonomy import Taxonomy, default_taxonomy
-from feedback.tokens import find_token
 
 
 @dataclass(frozen=True, slots=True)

@@ -28,8 +28,11 @@ from sqlmodel import Session, col, select
 
 from feedback.classify.competitors import matcher_for
 from feedback.classify.normalise import fold
-from feedback.lifecycle import answer_given_by_a_person, close_review
-from feedback.models import (
+from feedback.core.taxonomy import KINDS, KindTaxonomy
+from feedback.runtime.settings import Settings
+from feedback.services.processing import store_response
+from feedback.storage.lifecycle import answer_given_by_a_person, close_review
+from feedback.storage.models import (
     Deal,
     FeedbackRequest,
     InboundMessage,
@@ -41,9 +44,6 @@ from feedback.models import (
     ReviewStatus,
     ReviewType,
 )
-from feedback.processing import store_response
-from feedback.settings import Settings
-from feedback.taxonomy import KINDS, KindTaxonomy
 
 CORRECTION_SOURCES = ("correction", "review")
 """Response sources written by a person rather than read from a reply: the classifier learns them."""

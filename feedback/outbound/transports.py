@@ -19,9 +19,9 @@ from pathlib import Path
 from typing import Protocol
 from urllib.parse import parse_qs, unquote, urlsplit
 
-from feedback.errors import FeedbackError
-from feedback.rendering import RenderedMail
-from feedback.settings import Settings
+from feedback.outbound.rendering import RenderedMail
+from feedback.runtime.errors import FeedbackError
+from feedback.runtime.settings import Settings
 
 
 class OutboxError(FeedbackError):

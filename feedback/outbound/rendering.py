@@ -34,22 +34,14 @@ from jinja2 import BaseLoader, StrictUndefined, TemplateNotFound, TemplateSyntax
 from jinja2.runtime import Context
 from jinja2.sandbox import ImmutableSandboxedEnvironment
 
-from feedback.locales import FOOTER
-from feedback.taxonomy import KindTaxonomy
+from feedback.core.taxonomy import KindTaxonomy
+from feedback.core.vocabulary import LANGUAGES as LANGUAGES
+from feedback.core.vocabulary import TEMPLATE_NAMES as TEMPLATE_NAMES
+from feedback.outbound.locales import FOOTER
 
 if TYPE_CHECKING:
-    from feedback.settings import Settings
+    from feedback.runtime.settings import Settings
 
-TEMPLATE_NAMES = (
-    "disposition_request",
-    "winloss_request",
-    "reminder",
-    "escalation",
-    "clarification",
-    "expired",
-    "acknowledgement",
-)
-LANGUAGES = ("en", "de", "fr", "es")  # shipped translations; any other code falls back to English
 _BLOCKS = ("subject", "text", "html")
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]+")
 # a template of the store, optionally in a language folder: no path, no dot

@@ -2,8 +2,9 @@
 
 Functions of a session (and settings/transport where a mail goes out); ``feedback requests``
 only parses arguments and prints what they return. State changes go through
-:mod:`feedback.lifecycle`; mails through :func:`feedback.requesting.send_mail`, so nothing here
-records a mail the relay did not accept.
+:mod:`feedback.storage.lifecycle`; mails through
+:func:`feedback.outbound.requesting.send_mail`, so nothing here records a mail the relay did
+not accept.
 """
 
 from __future__ import annotations
@@ -15,8 +16,12 @@ from typing import Any
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
-from feedback.lifecycle import WAITING, TransitionError, hand_over, move
-from feedback.models import (
+from feedback.outbound.delivery import MailNotSent
+from feedback.outbound.requesting import about, load_renderer, request_context, send_mail
+from feedback.outbound.transports import Transport
+from feedback.runtime.settings import Settings
+from feedback.storage.lifecycle import WAITING, TransitionError, hand_over, move
+from feedback.storage.models import (
     Deal,
     FeedbackRequest,
     InboundMessage,
@@ -27,9 +32,6 @@ from feedback.models import (
     Response,
     ResponseReason,
 )
-from feedback.outbound import Transport
-from feedback.requesting import MailNotSent, about, load_renderer, request_context, send_mail
-from feedback.settings import Settings
 
 
 class RequestAdminError(ValueError):
@@ -259,7 +261,7 @@ def set_away(
 ) -> datetime | None:
     """A rep is away until the start of ``until`` in their time zone (None: back now); no
     reminders or escalations for them meanwhile (as after their out-of-office reply)."""
-    from feedback.calendars import rep_calendar
+    from feedback.core.calendars import rep_calendar
 
     rep = session.exec(select(Rep).where(Rep.email == email.strip().lower())).first()
     if rep is None:

@@ -204,7 +204,7 @@ class Response(SQLModel, table=True):
     confidence: float = 0.0
     needs_review: bool = False
     is_current: bool = Field(default=True, index=True)
-    # reply (the rep's, an alias's or their manager's mail) | review | correction (feedback.answers)
+    # reply (the rep's, an alias's or their manager's mail) | review | correction (feedback.services.answers)
     source: str = "reply"
     created_at: NaiveDatetime = Field(default_factory=utcnow)
     corrected_by: str | None = None

@@ -18,9 +18,9 @@ from sqlalchemy import event
 from sqlalchemy.engine import Engine, make_url
 from sqlmodel import Session, create_engine
 
-from feedback.dbtext import install as install_text_boundary
-from feedback.errors import FeedbackError
-from feedback.settings import Settings
+from feedback.runtime.errors import FeedbackError
+from feedback.runtime.settings import Settings
+from feedback.storage.dbtext import install as install_text_boundary
 
 
 class MigrationError(FeedbackError):
@@ -171,6 +171,54 @@ def downgrade(engine: Engine, revision: str) -> None:
             command.downgrade(cfg, revision)
     except CommandError as exc:
         raise MigrationError(str(exc), hint="`feedback db history` lists the revisions") from None
+
+
+class SchemaOutOfDate(FeedbackError):
+    """The database's schema is not the one this version of feedback was written for."""
+
+    exit_code = 1
+
+
+def head_revision() -> str:
+    """The newest migration this version ships."""
+    return revisions()[-1][0]
+
+
+def check_schema(engine: Engine, *, upgrade_if_behind: bool = False) -> None:
+    """Make sure the schema is the one this code expects, migrating only where allowed.
+
+    An empty database is created at head by any command: there is nothing in it to migrate.
+    A database behind head is migrated only by the long-running services and the demo
+    (``upgrade_if_behind``); every other command refuses, so an upgrade is a deliberate act
+    (`feedback db upgrade`, after a backup) and never the side effect of reading a report.
+    A database ahead of the code (an older feedback on a newer schema) is always refused.
+    """
+    current = current_revision(engine)
+    known = [rev for rev, _ in revisions()]
+    head = known[-1]
+    if current == head:
+        return
+    if current is None and not _has_tables(engine):
+        upgrade(engine)
+        return
+    if current is not None and current not in known:
+        raise SchemaOutOfDate(
+            f"the database's schema ({current}) is newer than this version of feedback (up to {head})",
+            hint="run the version of feedback that upgraded it, or upgrade this installation",
+        )
+    if upgrade_if_behind:
+        upgrade(engine)
+        return
+    raise SchemaOutOfDate(
+        f"the database's schema is at {current or 'no revision'}, this version needs {head}",
+        hint="back the database up, then run `feedback db upgrade`",
+    )
+
+
+def _has_tables(engine: Engine) -> bool:
+    from sqlalchemy import inspect
+
+    return bool(inspect(engine).get_table_names())
 
 
 def current_revision(engine: Engine) -> str | None:

@@ -18,9 +18,9 @@ from typing import Any
 from sqlalchemy import func
 from sqlmodel import Session, col, select
 
-from feedback.locales import about_text, answer_summary, format_amount, format_day
-from feedback.models import Response, ResponseReason, TemplateOverride
-from feedback.rendering import (
+from feedback.core.taxonomy import Taxonomy
+from feedback.outbound.locales import about_text, answer_summary, format_amount, format_day
+from feedback.outbound.rendering import (
     LANGUAGES,
     TEMPLATE_NAMES,
     RenderedMail,
@@ -31,8 +31,8 @@ from feedback.rendering import (
     option_groups,
     template_key,
 )
-from feedback.settings import Settings
-from feedback.taxonomy import Taxonomy
+from feedback.runtime.settings import Settings
+from feedback.storage.models import Response, ResponseReason, TemplateOverride
 
 SHIPPED = "shipped"
 

@@ -21,16 +21,26 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
-from feedback.calendars import elapsed_for, manager_calendar, outside_hours, rep_calendar
-from feedback.lifecycle import (
+from feedback.core.calendars import elapsed_for, manager_calendar, outside_hours, rep_calendar
+from feedback.core.taxonomy import Taxonomy
+from feedback.core.tokens import make_token, reply_address
+from feedback.outbound.delivery import MailNotSent, deliver
+from feedback.outbound.locales import about_text, format_amount, format_day
+from feedback.outbound.rendering import Renderer, option_groups
+from feedback.outbound.template_store import answer_labels
+from feedback.outbound.template_store import (
+    load_renderer as load_renderer,  # re-exported: callers import it here
+)
+from feedback.outbound.transports import Transport, build_message, make_message_id
+from feedback.runtime.settings import Settings
+from feedback.storage.lifecycle import (
     escalation_due,
     expire_overdue,
     mark_clarification_sent,
     move,
     remind_due,
 )
-from feedback.locales import about_text, format_amount, format_day
-from feedback.models import (
+from feedback.storage.models import (
     Deal,
     FeedbackRequest,
     Kind,
@@ -42,13 +52,6 @@ from feedback.models import (
     TaxonomySnapshot,
     utcnow,
 )
-from feedback.outbound import Transport, build_message, make_message_id
-from feedback.rendering import Renderer, option_groups
-from feedback.settings import Settings
-from feedback.taxonomy import Taxonomy
-from feedback.template_store import answer_labels
-from feedback.template_store import load_renderer as load_renderer  # re-exported: callers import it here
-from feedback.tokens import make_token, reply_address
 
 log = logging.getLogger(__name__)
 
@@ -61,10 +64,6 @@ def snapshot_taxonomy(session: Session, taxonomy: Taxonomy) -> None:
                 fingerprint=taxonomy.fingerprint, data=json.dumps(taxonomy.model_dump(mode="json"))
             )
         )
-
-
-class MailNotSent(RuntimeError):
-    """The transport refused a service mail; nothing records it as sent, a later round retries."""
 
 
 #: why a lead or deal gets no request, and what controls it (printed by ``feedback send``)
@@ -365,28 +364,37 @@ async def send_due_requests(
                 sent_at=now,
                 template_version=rendered.version,
             )
-            session.add(outbound)
             if dry_run:
+                session.add(outbound)
                 session.flush()  # counted by the daily cap of the rows that follow
                 result.planned.append({"to": rep.email, "kind": kind, "subject": rendered.subject})
                 continue
-            session.commit()  # the token exists before anyone can reply to it
             try:
-                await transport.send(message, envelope_from=address, recipients=[rep.email])
-            except Exception as exc:
-                # the mail did not go: withdraw the request so the lead or deal is due again and
-                # the next round (the worker's cron, `feedback send`) tries again
+                # the token exists before anyone can reply to it; a refused mail withdraws the
+                # request, so the lead or deal is due again next round (worker cron, `send`)
+                await deliver(
+                    session,
+                    transport,
+                    message,
+                    record=outbound,
+                    envelope_from=address,
+                    undo=partial(_withdraw, request),
+                )
+            except MailNotSent as exc:
                 log.warning("send failed", extra={"request_id": request.id, "error": str(exc)})
-                result.errors.append(f"{kind} request to {rep.email}: {exc} (tried again next round)")
-                session.delete(outbound)
-                session.flush()  # the mail row first: it points at the request
-                session.delete(request)
-                session.commit()
+                result.errors.append(
+                    f"{kind} request to {rep.email}: {exc.__cause__} (tried again next round)"
+                )
                 continue
             result.sent += 1
         if dry_run:
             session.rollback()
     return result
+
+
+def _withdraw(request: FeedbackRequest, session: Session) -> None:
+    """A request whose mail did not go was never asked: it goes, and its lead or deal is due."""
+    session.delete(request)
 
 
 async def send_mail(
@@ -472,14 +480,7 @@ async def _build_and_send(
         sent_at=now,
         template_version=rendered.version,
     )
-    session.add(outbound)
-    session.commit()
-    try:
-        await transport.send(message, envelope_from=from_addr, recipients=[to])
-    except Exception as exc:
-        session.delete(outbound)  # not sent: it must not count against the throttle
-        session.commit()
-        raise MailNotSent(f"{purpose} mail to {to}: {exc}") from exc
+    await deliver(session, transport, message, record=outbound, envelope_from=from_addr)
     return True
 
 

@@ -22,16 +22,19 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import defer
 from sqlmodel import Session, col, func, select
 
-from feedback.analysis import AnalysisConfig, classify_parsed
-from feedback.calendars import rep_calendar
 from feedback.classify import ClassificationResult, LearnedExamples
 from feedback.classify.learning import LearnedExample
-from feedback.db import write_lock
-from feedback.lifecycle import MESSAGE_FINAL, WAITING, finish_message, move
+from feedback.core.analysis import AnalysisConfig, classify_parsed
+from feedback.core.calendars import rep_calendar
+from feedback.core.taxonomy import Taxonomy
+from feedback.core.tokens import TokenError, find_token, verify_token
 from feedback.mail import ParsedMessage, parse_message
 from feedback.mail.absence import return_date
 from feedback.mail.authres import AuthVerdict, verdict
-from feedback.models import (
+from feedback.runtime.settings import Settings
+from feedback.storage.db import write_lock
+from feedback.storage.lifecycle import MESSAGE_FINAL, WAITING, finish_message, move
+from feedback.storage.models import (
     FeedbackRequest,
     InboundMessage,
     MessageStatus,
@@ -46,11 +49,8 @@ from feedback.models import (
     TaxonomySnapshot,
     utcnow,
 )
-from feedback.settings import Settings
-from feedback.taxonomy import Taxonomy
-from feedback.tokens import TokenError, find_token, verify_token
 
-log = logging.getLogger("feedback.processing")
+log = logging.getLogger("feedback.services.processing")
 
 FINAL = MESSAGE_FINAL  # a message in one of these needs nothing more (the lifecycle's set)
 
@@ -317,10 +317,10 @@ def process_batch(
     now: datetime | None = None,
     pool: Executor | None = None,
 ) -> dict[int, Outcome | Exception]:
-    """Process several stored messages together (``feedback.batch``): an Outcome per id, or the
+    """Process several stored messages together (``feedback.services.batch``): an Outcome per id, or the
     exception that message's attempt raised; a fault shared by the batch raises. ``pool``: the
-    processes that parse and classify (``feedback.batch.analysis_pool``)."""
-    from feedback.batch import process_batch as run
+    processes that parse and classify (``feedback.services.batch.analysis_pool``)."""
+    from feedback.services.batch import process_batch as run
 
     return run(engine, settings, message_ids, learned=learned, now=now, pool=pool)
 
@@ -338,7 +338,7 @@ def process_message(
     The attempt is counted in a commit of its own before the work, so a message whose processing
     keeps raising (a bug, a poison message) cannot be retried forever: after
     ``settings.job_max_tries`` attempts it ends ``failed`` with its last error. The work is
-    ``feedback.batch``'s, for a batch of one.
+    ``feedback.services.batch``'s, for a batch of one.
     """
     result = process_batch(engine, settings, [message_id], learned=learned, now=now)[message_id]
     if isinstance(result, BaseException):
@@ -364,7 +364,7 @@ def process_parsed(
 ) -> Outcome:
     """The one-message path, for a message whose attempt is counted and which is parsed already
     (``parsed``; None when its raw bytes were purged): every rule, through the ORM.
-    ``feedback.batch`` sends here whatever its fast path does not take."""
+    ``feedback.services.batch`` sends here whatever its fast path does not take."""
     now = now or utcnow()
     secret = settings.secret_bytes()
     try:

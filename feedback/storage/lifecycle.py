@@ -24,7 +24,7 @@ from datetime import datetime, timedelta
 
 from sqlmodel import Session, col, select
 
-from feedback.models import (
+from feedback.storage.models import (
     FeedbackRequest,
     InboundMessage,
     MessageStatus,
@@ -197,6 +197,23 @@ def fail_message(message: InboundMessage, error: str, *, now: datetime) -> None:
     message.status = MessageStatus.failed
     message.error = error[:2000]
     message.processed_at = now
+
+
+def requeue_failed(session: Session) -> int:
+    """An operator fixed what made messages fail: give each failed message fresh attempts.
+
+    ``failed`` is final for the worker (it never retries one on its own); this is its only way
+    out. The messages go back to ``received`` with their attempts and error cleared, and the
+    sweeper enqueues them on its next round. Their ``received_at`` stays the arrival time.
+    """
+    failed = session.exec(select(InboundMessage).where(InboundMessage.status == MessageStatus.failed)).all()
+    for message in failed:
+        message.status = MessageStatus.received
+        message.attempts = 0
+        message.error = None
+        message.processed_at = None
+        session.add(message)
+    return len(failed)
 
 
 def reopen_message_for(message: InboundMessage, request_id: int, *, now: datetime) -> None:

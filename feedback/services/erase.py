@@ -16,8 +16,8 @@ from dataclasses import dataclass, field
 
 from sqlmodel import Session, col, or_, select
 
-from feedback.errors import FeedbackError
-from feedback.models import (
+from feedback.runtime.errors import FeedbackError
+from feedback.storage.models import (
     Deal,
     FeedbackRequest,
     InboundMessage,
@@ -28,7 +28,7 @@ from feedback.models import (
     Response,
 )
 
-log = logging.getLogger("feedback.erase")
+log = logging.getLogger("feedback.services.erase")
 ERASED = "(erased)"
 
 

@@ -15,7 +15,7 @@ import subprocess
 import time
 from pathlib import Path
 
-from feedback.errors import FeedbackError
+from feedback.runtime.errors import FeedbackError
 
 
 class EmbeddedRedisError(FeedbackError, RuntimeError):

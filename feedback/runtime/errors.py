@@ -13,7 +13,16 @@ its traceback (behind ``--debug``).
      ├── MigrationError      (db)              an unknown or unreachable revision          exit 2
      ├── OutputPathError     (errors)          --output names a folder or a missing one    exit 2
      ├── OutboxError         (outbound)        the local outbox cannot be created          exit 1
-     └── EmbeddedRedisError  (redis_embedded)  the embedded Redis cannot start             exit 1
+     ├── EmbeddedRedisError  (redis_embedded)  the embedded Redis cannot start             exit 1
+     ├── TransientError      an outage: the same work succeeds later (jobs retry, SMTP 451)
+     │    ├── StoreUnavailable  (store)        the database cannot commit a message
+     │    └── MailNotSent       (delivery)     the relay refused or was unreachable
+     └── PermanentError      the work itself cannot succeed: retrying ends the same way
+          └── StoreRefused      (store)        the database refuses this message's data (554)
+
+``is_transient`` sorts any exception into the two branches (a database connection fault is
+transient; an integrity or data error is a bug or bad data, permanent), so a job retries
+outages only and a poison message ends ``failed`` instead of looping.
 
 The CLI treats FilterError, ImportingError, TaxonomyError and TemplateError (bad input, exit 2)
 the same way; their modules may derive them from ``FeedbackError`` to join the tree. An
@@ -60,3 +69,28 @@ def check_output_path(path: Path) -> None:
         )
     if not parent.is_dir():
         raise OutputPathError(f"{parent} is a file, not a folder", hint="choose another --output")
+
+
+class TransientError(FeedbackError):
+    """An outage (database, queue, relay, network): the same work succeeds later."""
+
+
+class PermanentError(FeedbackError):
+    """The work itself cannot succeed (bad data, a bug): retrying ends the same way."""
+
+
+def is_transient(exc: BaseException) -> bool:
+    """Whether retrying ``exc``'s work later can succeed: outages yes, data and bugs no."""
+    if isinstance(exc, TransientError):
+        return True
+    if isinstance(exc, PermanentError):
+        return False
+    from sqlalchemy import exc as sa_exc
+
+    if isinstance(exc, sa_exc.DataError | sa_exc.IntegrityError | sa_exc.ProgrammingError):
+        return False  # the rows or the SQL are wrong: an outage does not look like this
+    if isinstance(exc, sa_exc.OperationalError | sa_exc.InterfaceError | sa_exc.TimeoutError):
+        return True  # connection lost, server gone, pool exhausted, database locked
+    if isinstance(exc, sa_exc.DBAPIError) and exc.connection_invalidated:
+        return True
+    return isinstance(exc, ConnectionError | TimeoutError)

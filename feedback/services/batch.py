@@ -45,12 +45,14 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col
 from sqlmodel import select as sm_select
 
-from feedback.analysis import AnalysisConfig, classify_parsed
 from feedback.classify import ClassificationResult, LearnedExamples
-from feedback.db import write_lock
-from feedback.lifecycle import MESSAGE_FINAL, TRANSITIONS, move
+from feedback.core.analysis import AnalysisConfig, classify_parsed
+from feedback.core.tokens import TokenError, find_token, verify_token
 from feedback.mail import ParsedMessage
-from feedback.models import (
+from feedback.runtime.settings import Settings
+from feedback.storage.db import write_lock
+from feedback.storage.lifecycle import MESSAGE_FINAL, TRANSITIONS, move
+from feedback.storage.models import (
     FeedbackRequest,
     InboundMessage,
     MessageStatus,
@@ -63,10 +65,8 @@ from feedback.models import (
     ReviewType,
     utcnow,
 )
-from feedback.settings import Settings
-from feedback.tokens import TokenError, find_token, verify_token
 
-log = logging.getLogger("feedback.processing")
+log = logging.getLogger("feedback.services.processing")
 
 RAW_SLICE = 16 * 1024 * 1024  # raw bytes read (and held) at once while a batch is parsed
 
@@ -137,8 +137,8 @@ def process_batch(
     A database fault in a step shared by the batch (the reads, the attempt commit, the write)
     propagates: every job of the batch retries.
     """
-    from feedback import processing
-    from feedback.processing import Outcome, process_parsed, record_error
+    from feedback.services import processing
+    from feedback.services.processing import Outcome, process_parsed, record_error
 
     now = now or utcnow()
     ids = list(dict.fromkeys(message_ids))
@@ -306,7 +306,7 @@ def _contexts(
     Only the envelope is read here (before parsing): a token found only in the headers, an alias
     or a manager, an answered or expired request are the one-message path's to decide.
     """
-    from feedback.processing import rep_names, taxonomy_for
+    from feedback.services.processing import rep_names, taxonomy_for
 
     secret = settings.secret_bytes()
     wanted: dict[int, int] = {}  # message id -> request id its token names
@@ -391,7 +391,7 @@ def analysis_pool(processes: int) -> Executor | None:
 
 
 def _warm() -> None:
-    import feedback.analysis  # noqa: F401  (the parser and classifier, imported once per process)
+    import feedback.core.analysis  # noqa: F401  (the parser and classifier, imported once per process)
 
 
 def _drop_pool(pool: Executor) -> None:
@@ -448,7 +448,7 @@ def _analyse_in_pool(
 
 def _plan(settings: Settings, rows: list[Loaded], *, now: datetime) -> tuple[list[_Plan], list[Loaded]]:
     """Split ``rows`` into the fast path's plans and the rest (the one-message path)."""
-    from feedback.processing import trusted_auth_results
+    from feedback.services.processing import trusted_auth_results
 
     plans: list[_Plan] = []
     slow: list[Loaded] = []

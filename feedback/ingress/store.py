@@ -30,10 +30,11 @@ from sqlalchemy import select, update
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.sql.dml import Update
 
-from feedback.db import write_lock
-from feedback.dbtext import clean_text
-from feedback.dedup import dedup_key
-from feedback.models import FeedbackRequest, InboundMessage, MessageStatus, Refusal, utcnow
+from feedback.ingress.dedup import dedup_key
+from feedback.runtime.errors import PermanentError, TransientError
+from feedback.storage.db import write_lock
+from feedback.storage.dbtext import clean_text
+from feedback.storage.models import FeedbackRequest, InboundMessage, MessageStatus, Refusal, utcnow
 
 log = logging.getLogger(__name__)
 
@@ -61,18 +62,18 @@ class Stored:
     duplicate: bool  # the same message (by dedup key) was stored before
 
 
-class StoreUnavailable(RuntimeError):
+class StoreUnavailable(TransientError):
     """The database could not commit; the SMTP answer must be 451 so the sender retries."""
 
 
-class StoreRefused(Exception):
+class StoreRefused(PermanentError):
     """This one message cannot be stored even alone (the database refuses its data, not an outage).
 
     Answering 451 would make the sender retry it forever; ``reply`` is a permanent 554.
     """
 
     def __init__(self, reason: str) -> None:
-        super().__init__(reason)
+        super().__init__(reason, hint="the sender's copy is the only one; the message is refused for good")
         self.reply = f"554 5.6.0 Message cannot be stored ({reason[:120]}); it will not be accepted"
 
 

@@ -45,9 +45,8 @@ from typing import IO, Any
 from aiosmtpd.smtp import SMTP, AuthResult, Envelope, LoginPassword, Session
 from sqlalchemy.engine import Engine
 
-from feedback.models import utcnow
-from feedback.settings import Settings
-from feedback.store import (
+from feedback.core.tokens import TokenError, token_from_address, verify_token
+from feedback.ingress.store import (
     Incoming,
     MessageStore,
     StoreRefused,
@@ -55,9 +54,10 @@ from feedback.store import (
     mark_enqueued,
     record_refusal,
 )
-from feedback.tokens import TokenError, token_from_address, verify_token
+from feedback.runtime.settings import Settings
+from feedback.storage.models import utcnow
 
-log = logging.getLogger("feedback.ingest")
+log = logging.getLogger("feedback.ingress.smtp")
 
 _MAIL_FROM = re.compile(r"FROM:\s*<([^>]*)>", re.IGNORECASE)
 _SIZE = re.compile(r"\bSIZE=(\d+)", re.IGNORECASE)
@@ -330,6 +330,7 @@ class IngestHandler:
             server.message_handed_over()
         self.stats.in_flight += 1
         self._drained.clear()
+        head = b""
         try:
             # the body is in memory only from here to its commit, within the shared byte budget
             async with self.memory.hold(size):
@@ -341,6 +342,7 @@ class IngestHandler:
                     received_at=utcnow(),
                 )
                 size = len(item.raw)
+                head = item.raw[:16384]  # for the log line of a failure: its Message-ID
                 stored = await self.store.store(item)
                 del item
         except StoreRefused as exc:  # the database refuses this message's data even alone: 5xx
@@ -351,6 +353,13 @@ class IngestHandler:
             self.stats.deferred += 1
             log.warning("deferred", extra={"peer": peer, "size": size, "status": 451})
             return "451 4.3.0 Message not stored (database unavailable), please try again later"
+        except Exception:  # a bug: the sender keeps the message and retries; we keep the trace
+            self.stats.deferred += 1
+            log.exception(
+                "error storing a message",
+                extra={"peer": peer, "size": size, "status": 451, "mail_id": _message_id(head)},
+            )
+            return "451 4.3.0 Message not stored (internal error, logged), please try again later"
         finally:
             self.stats.in_flight -= 1
             if self.stats.in_flight == 0:
@@ -376,6 +385,15 @@ class IngestHandler:
         )
         return f"250 2.0.0 Ok: stored as #{stored.id}"
 
+    async def handle_exception(self, error: Exception) -> str:
+        """aiosmtpd's hook for an error escaping any handler: a temporary failure, never a 500.
+
+        A 5xx tells the sending server to bounce the rep's reply; a 451 makes it try again
+        later, by when a fix or a restart may have landed. The error is logged with its trace.
+        """
+        log.error("unexpected SMTP error", exc_info=error, extra={"status": 451})
+        return "451 4.3.0 Temporary server error (logged), please try again later"
+
     async def drain(self, timeout: float = 30.0) -> None:
         """Wait for transactions in flight: messages being received or being stored (shutdown)."""
         deadline = time.monotonic() + timeout
@@ -384,6 +402,16 @@ class IngestHandler:
             await asyncio.wait_for(self._drained.wait(), max(deadline - time.monotonic(), 0.1))
         except TimeoutError:
             log.warning("shutdown with %d transaction(s) still in flight", self.stats.in_flight)
+
+
+def _message_id(head: bytes) -> str | None:
+    """The Message-ID header in the first bytes of a message, for the log line of a failure."""
+    for line in head.split(b"\n"):
+        if not line.strip():
+            break  # end of the header
+        if line[:11].lower() == b"message-id:":
+            return line[11:].strip().decode("ascii", "replace")[:200]
+    return None
 
 
 class _Data(enum.Enum):

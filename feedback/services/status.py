@@ -18,12 +18,20 @@ from sqlalchemy import func
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
-from feedback.lifecycle import WAITING
-from feedback.models import FeedbackRequest, InboundMessage, MessageStatus, RequestStatus, ReviewItem, utcnow
-from feedback.redis_embedded import EmbeddedRedis
-from feedback.settings import Settings
+from feedback.runtime.redis_embedded import EmbeddedRedis
+from feedback.runtime.settings import Settings
+from feedback.storage.lifecycle import WAITING
+from feedback.storage.models import (
+    FeedbackRequest,
+    InboundMessage,
+    MessageStatus,
+    RequestStatus,
+    ReviewItem,
+    utcnow,
+)
 
 UNPROCESSED = (MessageStatus.received, MessageStatus.queued)
+FAILED_SHOWN = 5  # the newest failed messages listed with their last error
 # a request still waiting past its expires_at has expired (the next follow-up round records it)
 EXPIRED = RequestStatus.expired.value
 
@@ -78,12 +86,16 @@ class ServiceStatus:
     requests: dict[str, int]  # per request status, with "expired" apart
     review_open: int
     queue: QueueState
+    failed: tuple[tuple[int, str], ...] = ()  # the newest failed messages: (id, last error)
 
     def rows(self) -> list[dict[str, Any]]:
         """One (metric, value) row per figure, labelled for a reader, in a stable order."""
         age = (self.now - self.oldest_unprocessed).total_seconds() if self.oldest_unprocessed else None
         figures: list[tuple[str, Any]] = [("messages received", self.messages_received)]
         figures += _by_status(self.messages, _MESSAGE_LABELS, "messages")
+        figures += [(f"failed message #{mid}", error) for mid, error in self.failed]
+        if self.failed:
+            figures.append(("after a fix", "`feedback requeue` retries the failed messages"))
         figures.append(("oldest unprocessed", f"{age:.0f}s" if age is not None else "none"))
         figures.append(("requests", sum(self.requests.values())))
         figures += _by_status(self.requests, _REQUEST_LABELS, "requests")
@@ -120,7 +132,7 @@ def queue_state(settings: Settings) -> QueueState:
     """
     import redis
 
-    from feedback.queue import QUEUE_NAME
+    from feedback.runtime.queue import QUEUE_NAME
 
     embedded = settings.embedded_redis
     if embedded:
@@ -143,7 +155,7 @@ def queue_state(settings: Settings) -> QueueState:
 
 def service_status(engine: Engine, settings: Settings, *, now: datetime | None = None) -> ServiceStatus:
     """Count messages, requests and review items; ask the queue. Reads only."""
-    from feedback.db import current_revision
+    from feedback.storage.db import current_revision
 
     now = now or utcnow()
     with Session(engine) as session:
@@ -169,6 +181,12 @@ def service_status(engine: Engine, settings: Settings, *, now: datetime | None =
         review_open = session.exec(
             select(func.count()).select_from(ReviewItem).where(ReviewItem.status == "open")
         ).one()
+        failed = session.exec(
+            select(InboundMessage.id, InboundMessage.error)
+            .where(InboundMessage.status == MessageStatus.failed)
+            .order_by(col(InboundMessage.id).desc())
+            .limit(FAILED_SHOWN)
+        ).all()
     return ServiceStatus(
         now=now,
         database=_safe(settings.resolved_database_url),
@@ -180,4 +198,10 @@ def service_status(engine: Engine, settings: Settings, *, now: datetime | None =
         requests=requests,
         review_open=int(review_open),
         queue=queue_state(settings),
+        failed=tuple((int(mid or 0), _first_line(error)) for mid, error in failed),
     )
+
+
+def _first_line(error: str | None) -> str:
+    lines = [line for line in (error or "").splitlines() if line.strip()]
+    return lines[0][:200] if lines else "no error recorded"

@@ -15,12 +15,12 @@ from arq.constants import in_progress_key_prefix
 from arq.worker import Worker, func
 from sqlalchemy.engine import Engine
 
-from feedback.db import session_scope
-from feedback.models import utcnow
-from feedback.outbound import Transport, transport_for
-from feedback.processing import load_learned
-from feedback.queue import PARSE_JOB, QUEUE_NAME, close_pool, redis_settings
-from feedback.settings import Settings
+from feedback.outbound.transports import Transport, transport_for
+from feedback.runtime.queue import PARSE_JOB, QUEUE_NAME, close_pool, redis_settings
+from feedback.runtime.settings import Settings
+from feedback.services.processing import load_learned
+from feedback.storage.db import session_scope
+from feedback.storage.models import utcnow
 from workers import jobs
 
 log = logging.getLogger("feedback.worker")
@@ -143,7 +143,7 @@ def build_worker(
     )
     return FeedbackWorker(
         message_timeout=settings.job_timeout,
-        functions=[func(jobs.process_message, name=PARSE_JOB, max_tries=settings.job_max_tries)],
+        functions=[func(jobs.process_job, name=PARSE_JOB, max_tries=settings.job_max_tries)],
         cron_jobs=cron_jobs,
         redis_settings=redis_settings(redis_url),
         queue_name=QUEUE_NAME,

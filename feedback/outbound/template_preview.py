@@ -1,7 +1,7 @@
 """The context a template is tried with: sample data, or a real lead or deal (``--lead/--deal``).
 
-Separate from :mod:`feedback.template_store` because a real record's context is the one
-:mod:`feedback.requesting` builds for sending, which itself loads templates from the store.
+Separate from :mod:`feedback.outbound.template_store` because a real record's context is the one
+:mod:`feedback.outbound.requesting` builds for sending, which itself loads templates from the store.
 """
 
 from __future__ import annotations
@@ -10,11 +10,11 @@ from typing import Any
 
 from sqlmodel import Session, or_, select
 
-from feedback.locales import about_text
-from feedback.models import Deal, Lead, Rep
-from feedback.requesting import request_context
-from feedback.settings import Settings
-from feedback.template_store import TemplateStoreError, sample_context
+from feedback.outbound.locales import about_text
+from feedback.outbound.requesting import request_context
+from feedback.outbound.template_store import TemplateStoreError, sample_context
+from feedback.runtime.settings import Settings
+from feedback.storage.models import Deal, Lead, Rep
 
 
 def preview_context(

@@ -3,7 +3,7 @@
 Quarantined and unmatched items hold no response, only the stored raw message; a reviewer needs
 to see what was written (sender, subject, the reply without its quote), so it is parsed again with
 the pure parser, never stored twice. Resolving an item is a correction of its request's answer
-(:func:`feedback.answers.correct_answer`, source "review"): one place writes corrections.
+(:func:`feedback.services.answers.correct_answer`, source "review"): one place writes corrections.
 """
 
 from __future__ import annotations
@@ -15,10 +15,12 @@ from typing import Any
 
 from sqlmodel import Session, col, select
 
-from feedback.answers import AnswerError, correct_answer
-from feedback.lifecycle import close_review, reopen_message_for
 from feedback.mail import parse_message
-from feedback.models import (
+from feedback.outbound.requesting import about
+from feedback.runtime.settings import Settings
+from feedback.services.answers import AnswerError, correct_answer
+from feedback.storage.lifecycle import close_review, reopen_message_for
+from feedback.storage.models import (
     FeedbackRequest,
     InboundMessage,
     MessageStatus,
@@ -26,9 +28,8 @@ from feedback.models import (
     ResponseReason,
     ReviewItem,
     ReviewStatus,
+    ReviewType,
 )
-from feedback.requesting import about
-from feedback.settings import Settings
 
 
 @dataclass(frozen=True, slots=True)
@@ -62,6 +63,20 @@ def written(message: InboundMessage) -> Written | None:
 def _message_of(session: Session, item: ReviewItem, response: Response | None) -> InboundMessage | None:
     mid = item.inbound_message_id or (response.inbound_message_id if response is not None else None)
     return session.get(InboundMessage, mid) if mid else None
+
+
+def list_items(
+    session: Session, *, include_closed: bool = False, type_: str | None = None
+) -> list[dict[str, Any]]:
+    """The review queue, oldest first: open items (every item with ``include_closed``)."""
+    if type_ is not None and type_ not in set(ReviewType):
+        raise AnswerError(f"{type_!r} is not an item type; valid: {', '.join(ReviewType)}")
+    query = select(ReviewItem).order_by(col(ReviewItem.id))
+    if not include_closed:
+        query = query.where(ReviewItem.status == ReviewStatus.open)
+    if type_:
+        query = query.where(ReviewItem.type == type_)
+    return [describe_item(session, item) for item in session.exec(query).all()]
 
 
 def describe_item(session: Session, item: ReviewItem, *, full: bool = False) -> dict[str, Any]:

@@ -22,9 +22,9 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from pydantic import Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
-from feedback.competitors import Competitor
-from feedback.errors import FeedbackError
-from feedback.taxonomy import Taxonomy, load_taxonomy
+from feedback.core.competitor_list import Competitor
+from feedback.core.taxonomy import Taxonomy, load_taxonomy
+from feedback.runtime.errors import FeedbackError
 
 
 class ConfigError(FeedbackError, ValueError):
@@ -192,7 +192,7 @@ class Settings(BaseSettings):
     @field_validator("working_hours")
     @classmethod
     def _hours_shape(cls, value: str) -> str:
-        from feedback.business_time import parse_hours
+        from feedback.core.business_time import parse_hours
 
         parse_hours(value)
         return value
@@ -246,7 +246,7 @@ class Settings(BaseSettings):
 
     @property
     def resolved_database_url(self) -> str:
-        return self.database_url or f"sqlite:///{(self.data_dir / 'feedback.db').as_posix()}"
+        return self.database_url or f"sqlite:///{(self.data_dir / 'feedback.storage.db').as_posix()}"
 
     @property
     def is_sqlite(self) -> bool:

@@ -1,0 +1,1 @@
+"""The pure core: taxonomy, competitor list, tokens, calendars, the parse-and-classify step. No I/O."""

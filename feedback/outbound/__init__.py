@@ -1,0 +1,1 @@
+"""Outbound mail: templates, rendering, the request and follow-up rounds, delivery through the relay."""

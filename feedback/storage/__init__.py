@@ -1,0 +1,1 @@
+"""Storage and lifecycle: the engine, the tables, and the one module that moves every state."""
