@@ -115,8 +115,10 @@ async def _client(
                     mail_from, rcpt, raw = messages[i]
                     try:
                         await smtp.sendmail(mail_from, [rcpt], raw)
-                    except aiosmtplib.SMTPException:
+                    except aiosmtplib.SMTPException as exc:
                         failures += 1
+                        if failures == 1:
+                            print(f"first refusal: {exc}", file=sys.stderr, flush=True)
                         continue
                     accepted[i] = time.time()
 
@@ -227,15 +229,18 @@ class SqliteBackend(Backend):
     def __init__(self, root: Path) -> None:
         self.root = root
         self.seed_dir = root / "seed"
+        # the file name ``serve`` uses under its data dir when no database_url is set
+        default = load_settings({}, data_dir=self.seed_dir).resolved_database_url
+        self.file = Path(str(make_url(default).database)).name
 
     def seed_url(self) -> str:
-        return f"sqlite:///{self.seed_dir / 'feedback.db'}"
+        return f"sqlite:///{self.seed_dir / self.file}"
 
     def copy(self, label: str) -> tuple[str, Path]:
         data = self.root / label
         data.mkdir()
-        shutil.copy(self.seed_dir / "feedback.db", data / "feedback.db")
-        return f"sqlite:///{data / 'feedback.db'}", data
+        shutil.copy(self.seed_dir / self.file, data / self.file)
+        return f"sqlite:///{data / self.file}", data
 
     def drop(self, url: str) -> None:
         pass  # the temp dir goes at the end
@@ -443,7 +448,7 @@ def report(backend: str, noop_rate: float, results: list[Result]) -> None:
         (r for r in results if r.label == "c=8 serve" or r.label.startswith("c=8 serve (worker inside)")),
         None,
     )
-    if alone and with_worker:
+    if alone and with_worker and alone.accepted_per_s > 0:
         ratio = with_worker.accepted_per_s / alone.accepted_per_s
         print(
             f"ingest with its worker / ingest alone at c=8: {with_worker.accepted_per_s:.0f} / "
