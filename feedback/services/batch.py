@@ -533,13 +533,19 @@ def _write(engine: Engine, plans: list[_Plan], *, now: datetime) -> tuple[dict[i
     postgres = engine.dialect.name == "postgresql"
     m, req = _M.c, _REQ.c
     with write_lock(engine), engine.begin() as conn:
-        claim = select(m.id).where(m.id.in_([p.message.id for p in plans]), m.status.not_in(_FINAL))
+        # rows locked in id order (messages, then requests, as the one-message path does): two
+        # batches in flight, or two workers, never wait on each other in a cycle
+        claim = (
+            select(m.id)
+            .where(m.id.in_([p.message.id for p in plans]), m.status.not_in(_FINAL))
+            .order_by(m.id)
+        )
         live = {int(r[0]) for r in conn.execute(claim.with_for_update() if postgres else claim)}
         done_before = {p.message.id for p in plans} - live
         plans = [p for p in plans if p.message.id in live]
         if not plans:
             return {}, done_before
-        lock = select(req.id, req.status).where(req.id.in_([p.request.id for p in plans]))
+        lock = select(req.id, req.status).where(req.id.in_([p.request.id for p in plans])).order_by(req.id)
         states = {int(r[0]): str(r[1]) for r in conn.execute(lock.with_for_update() if postgres else lock)}
         plans = [p for p in plans if states.get(p.request.id or 0) == p.old_status]
         if not plans:
