@@ -73,6 +73,14 @@ ByOption = Annotated[
     str | None,
     typer.Option("--by", help="Cross the figures with: campaign, source, segment, rep, team, week or month."),
 ]
+VariantByOption = Annotated[
+    str | None,
+    typer.Option(
+        "--by",
+        help="variant: per template version (A/B variants, see `feedback templates variants`), with a "
+        "test of the answer rates.",
+    ),
+]
 ReasonOption = Annotated[
     list[str] | None,
     typer.Option("--reason", help="Only answers giving this reason: code or label, any case (repeatable)."),
@@ -170,6 +178,7 @@ COMMON: list[tuple[str, object, object]] = [
 ]
 EXTRA: dict[str, tuple[object, object]] = {
     "by": (ByOption, None),
+    "by_variant": (VariantByOption, None),
     "period": (PeriodOption, "week"),
     "reason": (ReasonOption, None),
     "competitor": (CompetitorOption, None),
@@ -213,7 +222,9 @@ SPECS = {
         ("competitor",),
     ),
     "responsiveness": Spec(
-        "How completely and how fast each rep and team answers, and how many requests are overdue."
+        "How completely and how fast each rep and team answers, and how many requests are overdue; "
+        "--by variant: answer rates per template version, with a test of the difference.",
+        ("by_variant",),
     ),
     "trends": Spec(
         "Answer, acceptance and win rates week by week (or --period month), with volumes.", ("period",)
@@ -242,6 +253,13 @@ def _command(name: str, spec: Spec) -> Callable[..., None]:
     ]
 
     def command(**values: Any) -> None:
+        if "by_variant" in values:
+            by = values.pop("by_variant")
+            if by not in (None, "variant"):
+                fail(f"--by must be variant here, not {by!r}", hint="drop --by for per rep and team.", code=2)
+            values["by"] = by
+        elif values.get("by") == "variant":
+            fail(f"--by variant is for `feedback report responsiveness`, not {name}", code=2)
         kind = values.get("kind")
         if spec.kind is not None and kind not in (None, spec.kind):
             fail(

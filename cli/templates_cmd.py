@@ -1,4 +1,5 @@
-"""``feedback templates``: list, show, preview, edit, validate, history, diff, rollback, reset.
+"""``feedback templates``: list, show, preview, edit, validate, history, diff, rollback, reset,
+variants (A/B tests of versions).
 
 Templates exist per language (``--lang``, default English); every edit and rollback is a new
 version with its author, time and comment, validated in the sandbox before it is used.
@@ -106,7 +107,18 @@ def list_templates(
             source = "override" if key in renderer.overrides else "shipped"
             if key != template_key(n, code):
                 source += " (English fallback)"
-            rows.append({"template": n, "lang": code, "version": renderer.version(n, code), "source": source})
+            variants = renderer.variants.get(template_key(n, code), [])
+            total = sum(v.weight for v in variants) or 1
+            ab = ", ".join(f"{v.label} {100 * v.weight / total:.0f} %" for v in variants)
+            rows.append(
+                {
+                    "template": n,
+                    "lang": code,
+                    "version": renderer.version(n, code),
+                    "source": source,
+                    "a/b variants": ab,
+                }
+            )
     render_rows(rows, fmt=fmt, title="Email templates")
 
 
@@ -228,7 +240,7 @@ def edit(
     from sqlmodel import Session
 
     from feedback.outbound.rendering import TemplateError
-    from feedback.outbound.template_store import install, sample_context
+    from feedback.outbound.template_store import install, list_variants, sample_context
 
     _name(name)
     code = _lang(lang)
@@ -247,6 +259,15 @@ def edit(
             )
         except TemplateError as exc:
             fail(str(exc), hint="nothing was changed; fix the template and run the command again.")
+        running = list_variants(session, name, code)
+    if running:
+        versions = ", ".join(v.version for v in running)
+        console.print(
+            f"Template {name} ({code}) stored as override-{row.version}. An A/B test is running "
+            f"({versions}): mail keeps using those until `feedback templates variants {name} --lang "
+            f"{code} --set ...` includes {row.version}, or `--clear` ends the test."
+        )
+        return
     console.print(f"Template {name} ({code}) is now override-{row.version}; new mail uses it.")
 
 
@@ -359,3 +380,87 @@ def reset_cmd(
     with open_engine(settings) as engine, Session(engine) as session:
         reset(session, name, code)
     console.print(f"Template {name}{f' ({code})' if code else ''} reset to the shipped version.")
+
+
+@app.command("variants")
+def variants_cmd(
+    name: NameArg,
+    config: ConfigOption = None,
+    fmt: FormatOption = OutputFormat.table,
+    lang: LangOption = "en",
+    weights: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--set",
+            help="VERSION=WEIGHT, two or more (--set shipped=50 --set 4=50, or --set shipped=50 4=50); "
+            "a version number from `templates history`, or shipped.",
+        ),
+    ] = None,
+    clear: Annotated[
+        bool, typer.Option("--clear", help="End the A/B test: the version in use again.")
+    ] = False,
+    extra: Annotated[list[str] | None, typer.Argument(help="More VERSION=WEIGHT pairs after --set.")] = None,
+) -> None:
+    """A/B test versions of a template: send each to a share of the requests, chosen per request.
+
+    Without --set or --clear, lists the running variants. Compare their answer rates with
+    `feedback report responsiveness --by variant`.
+    """
+    from sqlmodel import Session
+
+    from feedback.outbound.template_store import (
+        TemplateStoreError,
+        clear_variants,
+        list_variants,
+        parse_weights,
+        sample_context,
+        set_variants,
+    )
+
+    _name(name)
+    code = _lang(lang)
+    pairs = [*(weights or []), *(extra or [])]
+    if clear and pairs:
+        fail("--set and --clear do not go together", hint="use one of them.", code=2)
+    if extra and not weights:
+        fail(f"unexpected argument {extra[0]!r}", hint="write the weights after --set, e.g. --set 3=50 4=50.")
+    settings = get_settings(config)
+    with open_engine(settings) as engine, Session(engine) as session:
+        try:
+            if clear:
+                n = clear_variants(session, name, code)
+                console.print(
+                    f"A/B test of {name} ({code}) ended ({n} variant(s)); the version in use is sent again."
+                    if n
+                    else f"{name} ({code}) has no A/B test running."
+                )
+                return
+            if pairs:
+                rows = set_variants(
+                    session,
+                    name=name,
+                    lang=code,
+                    weights=parse_weights(pairs),
+                    context=sample_context(settings.taxonomy, settings.from_name, name, code),
+                    author=getpass.getuser(),
+                )
+            else:
+                rows = list_variants(session, name, code)
+        except TemplateStoreError as exc:
+            fail(str(exc), hint=f"see `feedback templates history {name} --lang {code}`.", code=2)
+    if not rows:
+        console.print(f"{name} ({code}) has no A/B test running: every mail uses the version in use.")
+        return
+    render_rows(
+        [
+            {"lang": v.language, "version": v.version, "weight": v.weight, "share": f"{v.share:.0f} %"}
+            for v in rows
+        ],
+        fmt=fmt,
+        title=f"A/B variants of {name} ({code})",
+    )
+    if pairs:
+        console.print(
+            "Each new request gets one of these by its id; compare: "
+            "`feedback report responsiveness --by variant`."
+        )

@@ -42,6 +42,35 @@ ATTRIBUTIONS = (
     f"2026年3月2日(月) 9:14 {ADDR}:",
     f"在 2026年3月2日，09:14，{ADDR} 写道：",
     f"2014-10-17 11:28 GMT+03:00 {ADDR}:",
+    f"On 2 Mar 2026, at 09:14, {ADDR} wrote:",  # Apple Mail
+    f"On 02.03.26 09:14, {ADDR} wrote:",  # Thunderbird
+    f"On Monday, March 2nd, 2026 at 09:14, {ADDR} wrote:",  # Proton
+    f"Il 02/03/2026 09:14, {ADDR} ha scritto:",
+    f"Le 02/03/2026 à 09:14, {ADDR} a écrit :",
+)
+# attributions over several lines, separators and header blocks: above and below only (nothing
+# stands beside a block)
+BLOCKS = (
+    "On Mon, Mar 2, 2026 at 9:14 AM Feedback <\nfeedback+abc@feedback.example> wrote:",  # Gmail wrap
+    "On Mon, Mar 2, 2026 at 9:14 AM Feedback\n<feedback+abc@feedback.example> wrote:",
+    "-----Original Message-----\nFrom: Feedback [mailto:feedback+abc@feedback.example]\n"
+    "Sent: Monday, March 2, 2026 9:14 AM\nTo: Dana Whitfield\nSubject: What happened?",
+    "________________________________\nFrom: Feedback <feedback+abc@feedback.example>\n"
+    "Sent: Monday, 2 March 2026 09:14\nTo: Dana Whitfield <dana@brightline.example>\n"
+    "Subject: What happened?",
+    "From: Feedback <feedback+abc@feedback.example<mailto:feedback+abc@feedback.example>>\n"
+    "Date: Monday, 2 March 2026 at 09:14\nTo: Dana Whitfield\nSubject: What happened?",
+    "Von: Feedback <feedback+abc@feedback.example>\nGesendet: Montag, 2. März 2026 09:14\n"
+    "An: Dana Whitfield\nBetreff: Was ist passiert?",
+    "De : Feedback <feedback+abc@feedback.example>\nEnvoyé : lundi 2 mars 2026 09:14\n"
+    "À : Dana Whitfield\nObjet : Que s'est-il passé ?",
+    "De: Feedback <feedback+abc@feedback.example>\nEnviado: lunes, 2 de marzo de 2026 9:14\n"
+    "Para: Dana Whitfield\nAsunto: ¿Qué pasó?",
+    "Van: Feedback <feedback+abc@feedback.example>\nVerzonden: maandag 2 maart 2026 09:14\n"
+    "Aan: Dana Whitfield\nOnderwerp: Wat is er gebeurd?",
+    "---- On Mon, 02 Mar 2026 09:14:07 +0100 Feedback <feedback+abc@feedback.example> wrote ----",
+    "-------- Original Message --------\nSubject: What happened?\nDate: 2026-03-02 09:14\n"
+    "From: Feedback <feedback+abc@feedback.example>",
 )
 QUOTE = "> Hi Dana, what happened to lead Peter Hoffmann (Globex)?\n> 1. Meeting booked\n> 5. No budget\n"
 
@@ -79,6 +108,21 @@ def test_a_reply_directly_above_the_attribution_survives(
 def test_a_reply_on_the_attributions_line_survives(reply: str, attribution: str) -> None:
     body = f"{reply} {attribution}\n{QUOTE}"
     assert _words(extract_reply(body).text) == _words(reply)
+
+
+@FAST
+@given(reply=reply_lines, block=st.sampled_from(BLOCKS), gap=st.sampled_from(["", "\n"]))
+def test_a_reply_directly_above_a_block_survives(reply: list[str], block: str, gap: str) -> None:
+    body = "\n".join(reply) + "\n" + gap + block + "\n\n" + QUOTE.replace("> ", "")
+    assert _words(extract_reply(body).text) == _words("\n".join(reply))
+
+
+@FAST
+@given(reply=reply_lines, block=st.sampled_from(BLOCKS))
+def test_a_reply_below_a_quoted_block_survives(reply: list[str], block: str) -> None:
+    quoted = "\n".join("> " + x for x in block.split("\n"))
+    body = quoted + "\n" + QUOTE + "\n" + "\n".join(reply) + "\n"
+    assert _words(extract_reply(body).text) == _words("\n".join(reply))
 
 
 @FAST

@@ -204,7 +204,7 @@ def test_every_shipped_template_exists_in_every_language_and_passes_validation(n
     ctx = sample_context(taxonomy, "Sales Feedback", name, lang)
     renderer = Renderer()
     mail = renderer.check(name, renderer.source(name, lang), ctx, lang)
-    assert mail.language == lang and mail.subject and mail.text.strip() and "<p>" in mail.html
+    assert mail.language == lang and mail.subject and mail.text.strip() and "<p" in mail.html
     if lang != "en":
         english = renderer.render(name, sample_context(taxonomy, "Sales Feedback", name, "en"))
         assert mail.text != english.text and "Thanks" not in mail.text and "Hi Dana" not in mail.text

@@ -27,6 +27,7 @@ TEMPLATE_NAMES = (
     "clarification",
     "expired",
     "acknowledgement",
+    "digest",
 )
 """The mails an admin can change (``feedback templates``)."""
 

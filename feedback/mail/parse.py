@@ -21,6 +21,7 @@ from feedback.mail.auto import auto_reply_reason, bounce_of
 from feedback.mail.decode import Walk, walk_message
 from feedback.mail.html import html_to_text
 from feedback.mail.language import guess_language
+from feedback.mail.learned_signature import LearnedSignature, strip_learned
 from feedback.mail.parsed import ParsedMessage
 from feedback.mail.quotes import extract_reply
 from feedback.mail.signature import split_signature
@@ -97,16 +98,33 @@ def _ambiguous_from(pairs: list[tuple[str, str]], headers: int) -> str | None:
     return None
 
 
-def parse_message(raw: bytes, *, max_bytes: int = MAX_BYTES) -> ParsedMessage:
-    """Decode ``raw`` and extract the reply; never raises (the contract of this package)."""
+def parse_message(
+    raw: bytes, *, max_bytes: int = MAX_BYTES, learned_signature: LearnedSignature | None = None
+) -> ParsedMessage:
+    """Decode ``raw`` and extract the reply; never raises (the contract of this package).
+
+    ``learned_signature`` is the sender's signature learned from their earlier messages
+    (``learned_signature.learn``), used where the generic signature rules left it in the reply.
+    """
     try:
-        return _parse(raw, max_bytes=max_bytes)
+        return with_learned_signature(_parse(raw, max_bytes=max_bytes), learned_signature)
     except RecursionError:
         return ParsedMessage(classification="unreadable", error="message structure too deeply nested")
     except Exception as exc:
         return ParsedMessage(
             classification="unreadable", error=f"could not parse message: {type(exc).__name__}"
         )
+
+
+def with_learned_signature(parsed: ParsedMessage, learned: LearnedSignature | None) -> ParsedMessage:
+    """``parsed`` with the sender's learned signature moved from ``reply_text`` to ``signature``
+    (for callers that learn who the sender is after parsing, such as the worker)."""
+    if learned is None or parsed.classification != "reply" or not parsed.reply_text:
+        return parsed
+    reply, signature = strip_learned(parsed.reply_text, parsed.signature, learned)
+    if reply == parsed.reply_text:
+        return parsed
+    return replace(parsed, reply_text=reply, signature=signature)
 
 
 def _parse(raw: bytes, *, max_bytes: int) -> ParsedMessage:

@@ -1,6 +1,7 @@
 """The weekly digest: the summary report mailed to marketing through the outbound path.
 
-Content comes from ``feedback.reports.digest``; this module only addresses, throttles (one
+Figures come from ``feedback.reports.digest``, words from the ``digest`` template in
+``digest_language`` (an admin's version if there is one); this module addresses, throttles (one
 digest per address in six days, so a cron that fires twice or a manual run sends nothing
 twice) and records the mail like every other mail the service sends.
 """
@@ -15,9 +16,10 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
 from feedback.outbound.delivery import MailNotSent, deliver
-from feedback.outbound.rendering import RenderedMail, one_line
+from feedback.outbound.template_failures import record_failure
+from feedback.outbound.template_store import load_renderer
 from feedback.outbound.transports import Transport, build_message, make_message_id
-from feedback.reports.digest import digest_html
+from feedback.reports.digest import digest_context
 from feedback.runtime.settings import Settings
 from feedback.storage.models import OutboundMail, utcnow
 
@@ -37,13 +39,16 @@ async def send_digest(
     now = now or utcnow()
     if not settings.digest_recipients:
         return 0
-    subject, html, text = digest_html(engine, settings, now)
-    rendered = RenderedMail(
-        subject=one_line(subject), text=text, html=html, template="digest", version="reports"
-    )
     sender = f"{settings.reply_local}@{settings.reply_domain}"
     sent = 0
     with Session(engine) as session:
+        lang = settings.digest_language
+        context = digest_context(engine, settings, now, lang)
+        rendered, failure = load_renderer(session, settings).render_or_shipped("digest", context, lang)
+        if failure:
+            log.warning("template fallback: %s", failure)
+            record_failure(session, failure, purpose="digest", request_id=None, at=now)
+            session.commit()
         for address in settings.digest_recipients:
             last = session.exec(
                 select(func.max(OutboundMail.sent_at)).where(
@@ -67,6 +72,7 @@ async def send_digest(
                 subject=rendered.subject,
                 message_id=message_id,
                 sent_at=now,
+                template_version=rendered.version,
             )
             try:
                 await deliver(session, transport, message, record=record, envelope_from=sender)

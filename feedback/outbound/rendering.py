@@ -16,6 +16,13 @@ Each template exists per language: ``templates/NAME.j2`` is English, ``templates
 German and so on. A rep's language picks the admin's override in that language, else the shipped
 template in that language, else English (override, then shipped): a missing translation never
 stops a mail.
+
+A template and language can have A/B variants (:class:`Variant`): several versions with weights.
+A mail about a request picks one by a hash of the request id against the weights
+(:meth:`Renderer.pick`), so the same request always gets the same text and tests are stable.
+A version that fails on a mail's data is never sent broken: the last good version goes out
+instead (the older active versions, newest first, then the shipped text) and the failure is
+reported as a :class:`RenderFailure` for the caller to log and store.
 """
 
 from __future__ import annotations
@@ -24,7 +31,7 @@ import hashlib
 import math
 import re
 import time
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextvars import ContextVar
 from dataclasses import dataclass
 from importlib import resources
@@ -46,6 +53,8 @@ _BLOCKS = ("subject", "text", "html")
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]+")
 # a template of the store, optionally in a language folder: no path, no dot
 _STORE_NAME = re.compile(r"(?:[a-z]{2}/)?[a-z][a-z0-9_]{0,63}")
+# templates whose html block is the whole page (the digest: no "just hit reply" footer)
+_WHOLE_PAGE = frozenset({"digest"})
 _HTML_FRAME = (
     '<!doctype html><html><head><meta charset="utf-8"></head>'
     '<body style="font-family:system-ui,-apple-system,Segoe UI,sans-serif;font-size:15px;'
@@ -159,6 +168,58 @@ class _GuardedEnvironment(ImmutableSandboxedEnvironment):
 
 
 @dataclass(frozen=True, slots=True)
+class Variant:
+    """One arm of an A/B test: an override version (``number``, its ``source``) or, with
+    ``number`` None, the shipped text; sent to ``weight`` parts of the mails."""
+
+    number: int | None
+    source: str | None
+    weight: int
+
+    @property
+    def label(self) -> str:
+        """The version a mail records, without the language prefix (``override-3``, ``shipped``)."""
+        return "shipped" if self.number is None else f"override-{self.number}"
+
+
+@dataclass(frozen=True, slots=True)
+class RenderFailure:
+    """A version that failed on one mail's data, and the version sent instead (None: none)."""
+
+    template: str
+    language: str
+    version: str
+    error: str
+    sent_version: str | None = None
+
+    def __str__(self) -> str:
+        if self.sent_version is None:
+            sent = "nothing was sent"
+        elif "shipped-" in self.sent_version:
+            sent = f"the shipped template was sent instead ({self.sent_version})"
+        else:
+            sent = f"the last good version was sent instead ({self.sent_version})"
+        return f"{self.template} {self.version} failed ({self.error}); {sent}"
+
+
+def pick_variant(variants: Sequence[Variant], seed: object, key: str = "") -> Variant:
+    """The variant for ``seed`` (a request id): a hash of it placed on the cumulative weights.
+
+    Deterministic across processes and runs (not Python's ``hash``), and each variant gets its
+    weight's share of seeds: sha256 is uniform enough for weights summing to far below 2**48.
+    """
+    total = sum(max(v.weight, 0) for v in variants)
+    if total <= 0:
+        return variants[0]
+    point = int(hashlib.sha256(f"{key}|{seed}".encode()).hexdigest()[:12], 16) % total
+    for variant in variants:
+        point -= max(variant.weight, 0)
+        if point < 0:
+            return variant
+    return variants[-1]  # pragma: no cover - the weights sum to total
+
+
+@dataclass(frozen=True, slots=True)
 class RenderedMail:
     subject: str
     text: str
@@ -220,10 +281,16 @@ class Renderer:
         versions: Mapping[str, str] | None = None,
         *,
         limits: RenderLimits | None = None,
+        variants: Mapping[str, Sequence[Variant]] | None = None,
+        good: Mapping[str, Sequence[tuple[int, str]]] | None = None,
     ) -> None:
         self.overrides = dict(overrides or {})
         self.versions = dict(versions or {})
         self.limits = limits or RenderLimits()
+        # per key: the A/B variants; the active override versions (number, source), newest first
+        self.variants = {k: list(v) for k, v in (variants or {}).items() if v}
+        self.good = {k: list(v) for k, v in (good or {}).items()}
+        self._variant_renderers: dict[tuple[str, int | None, str | None], Renderer] = {}
         # the same source compiled twice: plain for subject/text, autoescaped for html
         self.envs = {
             escape: _GuardedEnvironment(
@@ -263,8 +330,12 @@ class Renderer:
         return RenderedMail(
             subject=one_line(parts["subject"]),
             text=parts["text"].strip() + "\n",
-            html=_HTML_FRAME.format(
-                body=parts["html"].strip(), footer=FOOTER.get(key_language(key), FOOTER["en"])
+            html=(
+                parts["html"].strip() + "\n"
+                if name in _WHOLE_PAGE
+                else _HTML_FRAME.format(
+                    body=parts["html"].strip(), footer=FOOTER.get(key_language(key), FOOTER["en"])
+                )
             ),
             template=name,
             version=self.version(key),
@@ -315,19 +386,59 @@ class Renderer:
             _BUDGET.reset(token)
         return parts
 
+    def pick(self, name: str, lang: str = "en", seed: object = None) -> Renderer:
+        """The renderer of the A/B variant ``seed`` (a request id) gets for ``name`` in ``lang``;
+        this renderer itself when there are no variants or no seed (previews, the digest)."""
+        key = template_key(name, lang)
+        variants = self.variants.get(key)
+        if not variants or seed is None:
+            return self
+        return self._with_version(key, pick_variant(variants, seed, key))
+
+    def _with_version(self, key: str, variant: Variant) -> Renderer:
+        """This renderer with ``key``'s text replaced by ``variant`` (cached per variant)."""
+        cache_key = (key, variant.number, variant.source)
+        found = self._variant_renderers.get(cache_key)
+        if found is not None:
+            return found
+        overrides = {k: v for k, v in self.overrides.items() if k != key}
+        versions = {k: v for k, v in self.versions.items() if k != key}
+        if variant.source is not None:
+            overrides[key], versions[key] = variant.source, variant.label
+        good = {**self.good, key: [(n, src) for n, src in self.good.get(key, []) if n != variant.number]}
+        if variant.number is not None and variant.source is not None:
+            good[key] = sorted([*good[key], (variant.number, variant.source)], reverse=True)
+        renderer = Renderer(overrides, versions, limits=self.limits, good=good)
+        self._variant_renderers[cache_key] = renderer
+        return renderer
+
     def render_or_shipped(
-        self, name: str, context: Mapping[str, Any], lang: str = "en"
-    ) -> tuple[RenderedMail, str | None]:
-        """Render; when an admin's override fails on this mail's data, the shipped template goes
-        out instead (never a broken mail, never none), with a warning saying which failed and why."""
+        self, name: str, context: Mapping[str, Any], lang: str = "en", *, seed: object = None
+    ) -> tuple[RenderedMail, RenderFailure | None]:
+        """Render the version in use (the A/B variant of ``seed``, if any). When an admin's version
+        fails on this mail's data, the last good one goes out instead: the older active versions
+        of that template and language, newest first, then the shipped text. Never a broken mail,
+        never none while some version renders; the failure says which failed and why."""
+        chosen = self.pick(name, lang, seed)
         try:
-            return self.render(name, context, lang), None
+            return chosen.render(name, context, lang), None
         except TemplateError as exc:
-            key = self.resolve(name, lang)
-            if key not in self.overrides:
-                raise
+            key = chosen.resolve(name, lang)
+            if key not in chosen.overrides:
+                raise  # the shipped text failed: no older version to fall back to
+            failed = chosen.version(key)
+            number = _override_number(chosen.versions.get(key))
+            for older, source in chosen.good.get(key, []):
+                if number is not None and older >= number:
+                    continue
+                fallback = self._with_version(key, Variant(older, source, 1))
+                try:
+                    mail = fallback.render(name, context, lang)
+                except TemplateError:
+                    continue
+                return mail, RenderFailure(name, key_language(key), failed, str(exc), mail.version)
             shipped = Renderer(limits=self.limits).render(name, context, lang)
-            return shipped, f"the override of {key} failed ({exc}); the shipped template was sent instead"
+            return shipped, RenderFailure(name, key_language(key), failed, str(exc), shipped.version)
 
     def check(self, name: str, source: str, context: Mapping[str, Any], lang: str = "en") -> RenderedMail:
         """Compile and render ``source`` as ``name`` in ``lang`` (for `templates edit|validate`).
@@ -355,6 +466,13 @@ def header_problem(header: str, value: str) -> str | None:
         )
     if _CONTROL.search(text.replace("\t", " ")):
         return f"the {header} renders with control characters; remove them"
+    return None
+
+
+def _override_number(label: str | None) -> int | None:
+    """7 for ``override-7``; None for anything else."""
+    if label and label.startswith("override-") and label[9:].isdigit():
+        return int(label[9:])
     return None
 
 

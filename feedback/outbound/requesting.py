@@ -26,7 +26,14 @@ from feedback.core.taxonomy import Taxonomy
 from feedback.core.tokens import make_token, reply_address
 from feedback.outbound.delivery import MailNotSent, deliver
 from feedback.outbound.locales import about_text, format_amount, format_day
-from feedback.outbound.rendering import Renderer, option_groups
+from feedback.outbound.rendering import (
+    Renderer,
+    RenderFailure,
+    TemplateError,
+    key_language,
+    option_groups,
+)
+from feedback.outbound.template_failures import record_failure
 from feedback.outbound.template_store import answer_labels
 from feedback.outbound.template_store import (
     load_renderer as load_renderer,  # re-exported: callers import it here
@@ -334,10 +341,13 @@ async def send_due_requests(
                 plus_addressing=settings.plus_addressing,
             )
             try:  # one bad record or template skips its request, never the round
-                rendered, fallback = renderer.render_or_shipped(f"{kind}_request", context, lang=rep.language)
-                if fallback:
-                    log.warning("template fallback: %s", fallback)
-                    result.template_fallbacks.append(fallback)
+                rendered, failure = renderer.render_or_shipped(
+                    f"{kind}_request", context, lang=rep.language, seed=request.id
+                )
+                if failure:
+                    log.warning("template fallback: %s", failure)
+                    result.template_fallbacks.append(str(failure))
+                    record_failure(session, failure, purpose="request", request_id=request.id, at=now)
                 message = build_message(
                     rendered=rendered,
                     from_addr=address,
@@ -349,6 +359,8 @@ async def send_due_requests(
             except Exception as exc:
                 session.rollback()
                 log.warning("request not built", extra={"rep": rep.email, "kind": kind, "error": str(exc)})
+                if isinstance(exc, TemplateError) and not dry_run:
+                    _record_unsent(session, renderer, f"{kind}_request", rep.language, exc, now)
                 result.errors.append(f"{kind} request for {rep.email} ({_crm_id(item)}) not built: {exc}")
                 result.held["unrenderable"] = result.held.get("unrenderable", 0) + 1
                 continue
@@ -390,6 +402,16 @@ async def send_due_requests(
         if dry_run:
             session.rollback()
     return result
+
+
+def _record_unsent(
+    session: Session, renderer: Renderer, template: str, lang: str, exc: TemplateError, now: datetime
+) -> None:
+    """A request no version of its template could render: stored for `feedback status`."""
+    key = renderer.resolve(template, lang)
+    failure = RenderFailure(template, key_language(key), renderer.version(key), str(exc), None)
+    record_failure(session, failure, purpose="request", request_id=None, at=now)
+    session.commit()
 
 
 def _withdraw(request: FeedbackRequest, session: Session) -> None:
@@ -449,9 +471,14 @@ async def _build_and_send(
     now: datetime,
     lang: str = "en",
 ) -> bool:
-    rendered, fallback = renderer.render_or_shipped(template, context, lang=lang)
-    if fallback:
-        log.warning("template fallback: %s", fallback)
+    rendered, failure = renderer.render_or_shipped(
+        template, context, lang=lang, seed=request.id if request is not None else None
+    )
+    if failure:
+        log.warning("template fallback: %s", failure)
+        record_failure(
+            session, failure, purpose=purpose, request_id=request.id if request is not None else None, at=now
+        )
     if request is not None and request.token:
         from_addr = reply_address(
             request.token,

@@ -27,12 +27,13 @@ from feedback.outbound.rendering import (
     Renderer,
     RenderLimits,
     TemplateError,
+    Variant,
     language_code,
     option_groups,
     template_key,
 )
 from feedback.runtime.settings import Settings
-from feedback.storage.models import Response, ResponseReason, TemplateOverride
+from feedback.storage.models import Response, ResponseReason, TemplateOverride, TemplateVariant
 
 SHIPPED = "shipped"
 
@@ -88,15 +89,40 @@ def answer_labels(
 
 
 def load_renderer(session: Session, settings: Settings | None = None) -> Renderer:
-    """A renderer with the newest active admin override of each template and language, under the
-    render limits of ``settings`` (the defaults without)."""
+    """A renderer with the newest active admin override of each template and language, the older
+    active ones (the last good versions a failing one falls back to) and the A/B variants, under
+    the render limits of ``settings`` (the defaults without)."""
     rows = session.exec(
         select(TemplateOverride).where(col(TemplateOverride.active)).order_by(col(TemplateOverride.version))
     ).all()
     overrides = {template_key(r.name, r.language): r.source for r in rows}
     versions = {template_key(r.name, r.language): f"override-{r.version}" for r in rows}
+    good: dict[str, list[tuple[int, str]]] = {}
+    for r in reversed(rows):
+        good.setdefault(template_key(r.name, r.language), []).append((r.version, r.source))
     limits = RenderLimits.from_settings(settings) if settings is not None else None
-    return Renderer(overrides, versions, limits=limits)
+    return Renderer(overrides, versions, limits=limits, variants=_variants(session), good=good)
+
+
+def _variants(session: Session) -> dict[str, list[Variant]]:
+    """The A/B variants of every template and language, by template key, in version order."""
+    rows = session.exec(
+        select(TemplateVariant, TemplateOverride)
+        .outerjoin(
+            TemplateOverride,
+            (col(TemplateOverride.name) == col(TemplateVariant.name))
+            & (col(TemplateOverride.version) == col(TemplateVariant.version)),
+        )
+        .order_by(col(TemplateVariant.name), col(TemplateVariant.language), col(TemplateVariant.id))
+    ).all()
+    found: dict[str, list[Variant]] = {}
+    for variant, override in rows:
+        if variant.version is not None and override is None:
+            continue  # cannot happen through set_variants; never guess a text
+        found.setdefault(template_key(variant.name, variant.language), []).append(
+            Variant(variant.version, override.source if override is not None else None, variant.weight)
+        )
+    return found
 
 
 def check_name(name: str) -> None:
@@ -152,6 +178,33 @@ def sample_context(taxonomy: Taxonomy, sender_name: str, name: str, lang: str = 
         "reply_excerpt": "hmm, let me check",
         "items": [{"about": about, "reply_excerpt": "hmm, let me check"}],
         "current": None,
+        **_digest_sample(lang),
+    }
+
+
+def _digest_sample(lang: str) -> dict[str, Any]:
+    """The digest's variables (``feedback.reports.digest.digest_context``), with sample figures."""
+    from markupsafe import Markup
+
+    from feedback.reports.digest_words import word
+
+    leads, answered = word("Leads handed to sales", lang), word("Leads answered", lang)
+    return {
+        "week_end": format_day(date(2026, 11, 23), lang),
+        "leads": "42",
+        "accepted_pct": "61",
+        "win_pct": "38",
+        "period": "2026-11-16 – 2026-11-22 (UTC)",
+        "kpis_html": Markup(
+            f"<table><tr><td><b>42</b> {leads}</td><td><b>74 %</b> {answered}</td></tr></table>"
+        ),
+        "kpis_text": f"  {leads}: 42\n  {answered}: 74 % (31/42)",
+        "tables_html": Markup(
+            f"<h3>{word('Leads by campaign', lang)}</h3><table><tr><td>Q4 Webinar</td></tr></table>"
+        ),
+        "tables_text": f"{word('Leads by campaign', lang)}\n  Q4 Webinar | 42",
+        "answer_note": word("answer_note", lang) if lang != "en" else "Answered: a usable answer.",
+        "low_note": word("low_note", lang) if lang != "en" else "† fewer than 5 answers.",
     }
 
 
@@ -286,7 +339,121 @@ def reset(session: Session, name: str, lang: str | None = None) -> int:
     for row in rows:
         row.active = False
         session.add(row)
+    _clear_variants(session, name, lang)  # back to the shipped text means no A/B test either
     session.commit()
+    return len(rows)
+
+
+# A/B variants ------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class VariantRow:
+    """One variant as ``templates variants`` lists it: its version and its share of the mails."""
+
+    language: str
+    version: str  # a number, or "shipped"
+    weight: int
+    share: float  # percent of the mails of this template and language
+
+
+def parse_weights(pairs: list[str]) -> list[tuple[str, int]]:
+    """``["3=50", "shipped=50"]`` -> ``[("3", 50), ("shipped", 50)]``; a message saying what is
+    wrong otherwise (two or more variants, each a version number or ``shipped``, weight 1-1000)."""
+    parsed: list[tuple[str, int]] = []
+    for pair in pairs:
+        version, sep, weight = pair.partition("=")
+        version = version.strip().lower()
+        if not sep or not weight.strip().isdigit() or not 1 <= int(weight) <= 1000:
+            raise TemplateStoreError(f"{pair!r}: write VERSION=WEIGHT, e.g. 4=50 (a weight from 1 to 1000)")
+        if version != SHIPPED and not version.isdigit():
+            raise TemplateStoreError(f"{pair!r}: the version is a number or 'shipped'")
+        if any(v == version for v, _ in parsed):
+            raise TemplateStoreError(f"version {version} is named twice")
+        parsed.append((version, int(weight)))
+    if len(parsed) < 2:
+        raise TemplateStoreError("an A/B test needs two or more variants, e.g. --set shipped=50 4=50")
+    return parsed
+
+
+def set_variants(
+    session: Session,
+    *,
+    name: str,
+    lang: str,
+    weights: list[tuple[str, int]],
+    context: Mapping[str, Any],
+    author: str | None,
+) -> list[VariantRow]:
+    """Send ``name`` in ``lang`` as these versions with these weights, from now on.
+
+    Each version must be one of this template's versions in this language (or ``shipped``) and
+    is validated again with ``context``: a variant that cannot render never starts.
+    """
+    check_name(name)
+    rows: list[TemplateVariant] = []
+    for version, weight in weights:
+        number: int | None = None
+        if version == SHIPPED:
+            source = Renderer().source(name, lang)
+        else:
+            row = _row(session, name, int(version))
+            if row.language != lang:
+                raise TemplateStoreError(
+                    f"version {row.version} of {name} is in {row.language!r}, not {lang!r}; "
+                    f"see `feedback templates history {name} --lang {lang}`"
+                )
+            number, source = row.version, row.source
+        try:
+            validate_source(name, source, lang, context)
+        except TemplateError as exc:
+            raise TemplateStoreError(f"version {version} cannot be sent: {exc}") from None
+        rows.append(
+            TemplateVariant(name=name, language=lang, version=number, weight=weight, created_by=author)
+        )
+    _clear_variants(session, name, lang)
+    session.flush()
+    session.add_all(rows)
+    session.commit()
+    return list_variants(session, name, lang)
+
+
+def list_variants(session: Session, name: str, lang: str | None = None) -> list[VariantRow]:
+    """The running A/B variants of ``name`` (in ``lang``), by language then version."""
+    check_name(name)
+    query = select(TemplateVariant).where(TemplateVariant.name == name)
+    if lang is not None:
+        query = query.where(TemplateVariant.language == lang)
+    rows = session.exec(query.order_by(col(TemplateVariant.language), col(TemplateVariant.id))).all()
+    totals: dict[str, int] = {}
+    for r in rows:
+        totals[r.language] = totals.get(r.language, 0) + r.weight
+    return [
+        VariantRow(
+            language=r.language,
+            version=SHIPPED if r.version is None else str(r.version),
+            weight=r.weight,
+            share=100.0 * r.weight / totals[r.language] if totals[r.language] else 0.0,
+        )
+        for r in rows
+    ]
+
+
+def clear_variants(session: Session, name: str, lang: str | None = None) -> int:
+    """End the A/B test of ``name`` (in ``lang``): the newest active version is sent again."""
+    check_name(name)
+    n = _clear_variants(session, name, lang)
+    session.commit()
+    return n
+
+
+def _clear_variants(session: Session, name: str, lang: str | None) -> int:
+    query = select(TemplateVariant).where(TemplateVariant.name == name)
+    if lang is not None:
+        query = query.where(TemplateVariant.language == lang)
+    rows = session.exec(query).all()
+    for row in rows:
+        session.delete(row)
     return len(rows)
 
 
@@ -294,17 +461,22 @@ __all__ = [
     "SHIPPED",
     "TemplateError",
     "TemplateStoreError",
+    "VariantRow",
     "Version",
     "answer_labels",
     "check_language",
     "check_name",
+    "clear_variants",
     "diff",
     "history",
     "install",
+    "list_variants",
     "load_renderer",
+    "parse_weights",
     "reset",
     "rollback",
     "sample_context",
+    "set_variants",
     "source_of",
     "validate_source",
 ]

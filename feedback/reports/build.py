@@ -16,9 +16,10 @@ from sqlalchemy.sql.selectable import CTE
 
 from feedback.core.taxonomy import Taxonomy, TaxonomyError
 from feedback.reports import queries as q
-from feedback.reports.filters import Filters
+from feedback.reports.filters import VARIANT, Filters
 from feedback.reports.model import ROLE_ORDER, Chart, Column, Money, Rate, Report, Section
 from feedback.reports.sql import Db, connect, dialect_of, fact_frame, frame, median_by, reason_frame
+from feedback.reports.variants import by_variant
 from feedback.runtime.settings import Settings
 
 FACT_MEASURES = (
@@ -810,7 +811,10 @@ def competitors(db: Db, filters: Filters, settings: Settings, *, now: datetime |
 
 
 def responsiveness(db: Db, filters: Filters, settings: Settings, *, now: datetime | None = None) -> Report:
-    """How fast and how completely sales answers: per rep and per team, with requests overdue."""
+    """How fast and how completely sales answers: per rep and per team, with requests overdue;
+    with ``--by variant``, per template version instead (:mod:`feedback.reports.variants`)."""
+    if filters.by == VARIANT:
+        return by_variant(db, filters, settings, now=now)
     ctx = make_context(db, settings, filters, now)
     before = ctx.now - timedelta(hours=settings.reminder_after_hours)
     overdue_note = (

@@ -3,24 +3,36 @@
 Mail clients drop ``<style>`` blocks and SVG (Gmail does both), so the digest uses inline styles
 and plain tables, with bars drawn as table cells of proportional width. The full report with
 charts stays one command away (``feedback report summary --format html``).
+
+The digest is a template like every other mail (``digest``, in English, German, French and
+Spanish; ``digest_language`` picks one, and an admin can change it with ``feedback templates``):
+this module computes its context, the figures and the finished tables in the digest's language
+(:mod:`feedback.reports.digest_words`); the template writes the subject, heading and prose.
 """
 
 # ruff: noqa: E501 - inline SVG/HTML markup reads better unwrapped
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from html import escape
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
+from markupsafe import Markup
 from sqlalchemy.engine import Engine
 
+from feedback.core.taxonomy import Taxonomy
 from feedback.reports.build import summary
+from feedback.reports.digest_words import word
 from feedback.reports.filters import Filters
 from feedback.reports.model import Column, Rate, Report, Section
 from feedback.reports.queries import ANSWER_NOTE
 from feedback.reports.render import LOW_NOTE, NO_ROLE_COLOR, ROLE_COLORS, cell
 from feedback.runtime.settings import Settings
+
+if TYPE_CHECKING:
+    from feedback.outbound.rendering import Renderer
 
 TOP_ROWS = 8
 KPIS_PER_ROW = 4
@@ -51,26 +63,97 @@ def digest_report(engine: Engine, settings: Settings, now: datetime) -> Report:
     return summary(engine, Filters(since=now - timedelta(days=7), until=now), settings, now=now)
 
 
-def digest_html(engine: Engine, settings: Settings, now: datetime) -> tuple[str, str, str]:
-    """``(subject, html, text)`` of the weekly digest for ``settings.digest_recipients``."""
+def digest_html(
+    engine: Engine,
+    settings: Settings,
+    now: datetime,
+    lang: str | None = None,
+    *,
+    renderer: Renderer | None = None,
+) -> tuple[str, str, str]:
+    """``(subject, html, text)`` of the weekly digest in ``lang`` (default ``digest_language``),
+    written by the ``digest`` template of ``renderer`` (the shipped one without)."""
+    from feedback.outbound.rendering import Renderer
+
+    code = lang or settings.digest_language
+    mail = (renderer or Renderer()).render("digest", digest_context(engine, settings, now, code), code)
+    return mail.subject, mail.html, mail.text
+
+
+def _thousands(n: int, lang: str) -> str:
+    sep = {"de": ".", "es": ".", "fr": "\u202f"}.get(lang, ",")
+    return f"{n:,}".replace(",", sep)
+
+
+def digest_context(engine: Engine, settings: Settings, now: datetime, lang: str = "en") -> dict[str, Any]:
+    """What the ``digest`` template sees: the week's headline figures as text, and the finished
+    figure cards and tables (HTML and plain text) with their words in ``lang``."""
+    from feedback.outbound.locales import format_day
+
     report = digest_report(engine, settings, now)
     kpis = {row["metric"]: (row["value"], row["kind"]) for row in report.section("overview").rows}
     leads = kpis["Leads handed to sales"][0]
     accepted = kpis["Leads accepted (of answered)"][0]
     win = kpis["Win rate (CRM)"][0]
     day = report.generated_at.date()
-    subject = f"Sales feedback, week to {day:%d %b %Y}: {leads:,} leads"
-    if isinstance(accepted, Rate) and accepted.n:
-        subject += f", {accepted.percent():.0f} % accepted"
-    if isinstance(win, Rate) and win.n:
-        subject += f", win rate {win.percent():.0f} %"
     sections = [
-        report.section("leads_by_campaign"),
-        report.section("lead_reasons"),
-        report.section("winloss_reasons"),
-        report.section("competitors"),
+        _localised(report.section(key), settings.taxonomy, lang)
+        for key in ("leads_by_campaign", "lead_reasons", "winloss_reasons", "competitors")
     ]
-    return subject, _html(report, kpis, sections), _text(report, kpis, sections)
+    shown = {word(k, lang): v for k, v in kpis.items()}
+    return {
+        "week_end": f"{day:%d %b %Y}" if lang == "en" else format_day(day, lang),
+        "leads": _thousands(int(leads), lang),
+        "accepted_pct": f"{accepted.percent():.0f}" if isinstance(accepted, Rate) and accepted.n else "",
+        "win_pct": f"{win.percent():.0f}" if isinstance(win, Rate) and win.n else "",
+        "period": f"{_period(report, lang)} ({report.timezone})",
+        "kpis_html": Markup(_kpi_cards(shown)),
+        "kpis_text": "\n".join(f"  {k}: {cell(v, kind) or '–'}" for k, (v, kind) in shown.items()),
+        "tables_html": Markup("".join(_html_table(s, lang) for s in sections)),
+        "tables_text": _text_tables(sections, lang),
+        "answer_note": ANSWER_NOTE if lang == "en" else word("answer_note", lang),
+        "low_note": LOW_NOTE if lang == "en" else word("low_note", lang),
+    }
+
+
+def _period(report: Report, lang: str) -> str:
+    """ "2026-01-12 to 2026-01-18" as the report says it; "12. Januar 2026 – 18. Januar 2026"."""
+    from feedback.outbound.locales import format_day
+
+    since, until = report.filters.get("since"), report.filters.get("until")
+    if lang == "en" or not since or not until:
+        return report.filters_text
+    first = datetime.fromisoformat(str(since)).date()
+    last = (datetime.fromisoformat(str(until)) - timedelta(seconds=1)).date()
+    return f"{format_day(first, lang)} – {format_day(last, lang)}"
+
+
+def _localised(section: Section, taxonomy: Taxonomy, lang: str) -> Section:
+    """``section`` with its title, column heads and outcome/reason labels in ``lang``."""
+    if lang == "en":
+        return section
+    labels: dict[str, str] = {}
+    for kt in taxonomy.kinds.values():
+        for outcome in kt.outcomes:
+            labels[outcome.label] = outcome.label_in(lang)
+            for reason in outcome.reasons:
+                labels[reason.label] = reason.label_in(lang)
+    rows = [
+        {
+            k: (
+                labels.get(v, word(v, lang))
+                if k in ("outcome", "reason", "campaign") and isinstance(v, str)
+                else v
+            )
+            for k, v in row.items()
+        }
+        for row in section.rows
+    ]
+    chart = section.chart
+    if chart is not None and chart.roles:
+        chart = replace(chart, roles=tuple((labels.get(g, g), role) for g, role in chart.roles))
+    columns = [replace(c, label=word(c.label, lang)) for c in section.columns]
+    return replace(section, title=word(section.title, lang), columns=columns, rows=rows, chart=chart)
 
 
 def _columns(section: Section) -> list[Column]:
@@ -110,11 +193,11 @@ def _legend(section: Section, rows: list[dict[str, Any]]) -> str:
     return f'<p style="font:12px Arial,sans-serif;color:#374151;margin:0 0 6px">{keys}</p>'
 
 
-def _html_table(section: Section) -> str:
+def _html_table(section: Section, lang: str = "en") -> str:
     cols = _columns(section)
     rows = section.rows[:TOP_ROWS]
     if not rows:
-        return f'<p style="color:#6b7280;font:13px Arial,sans-serif">{escape(section.title)}: no answers this week.</p>'
+        return f'<p style="color:#6b7280;font:13px Arial,sans-serif">{escape(section.title)}: {escape(word("no answers this week", lang))}.</p>'
     bar_key = section.chart.y[0] if section.chart else None
     top = (
         max(
@@ -143,7 +226,7 @@ def _html_table(section: Section) -> str:
     )
 
 
-def _html(report: Report, kpis: dict[str, Any], sections: list[Section]) -> str:
+def _kpi_cards(kpis: dict[str, Any]) -> str:
     cards = [
         f'<td style="padding:8px 12px;border:1px solid #e5e7eb;font:12px Arial,sans-serif;color:#6b7280">'
         f'<div style="font:bold 18px Arial,sans-serif;color:#111827">{escape(cell(v, kind)) or "–"}</div>'
@@ -153,30 +236,18 @@ def _html(report: Report, kpis: dict[str, Any], sections: list[Section]) -> str:
     card_rows = "".join(
         "<tr>" + "".join(cards[i : i + KPIS_PER_ROW]) + "</tr>" for i in range(0, len(cards), KPIS_PER_ROW)
     )
-    return (
-        '<!doctype html><html><head><meta charset="utf-8"></head><body style="margin:0;padding:16px;background:#fff">'
-        f'<h2 style="font:bold 20px Arial,sans-serif;margin:0 0 4px">Sales feedback: the week</h2>'
-        f'<p style="font:13px Arial,sans-serif;color:#6b7280;margin:0 0 12px">{escape(report.filters_text)} ({escape(report.timezone)})</p>'
-        f'<table cellspacing="6" style="border-collapse:separate">{card_rows}</table>'
-        f'<p style="font:12px Arial,sans-serif;color:#6b7280;margin:4px 0 0">{escape(ANSWER_NOTE)}</p>'
-        + "".join(_html_table(s) for s in sections)
-        + f'<p style="font:12px Arial,sans-serif;color:#6b7280;margin-top:20px">{escape(LOW_NOTE)} '
-        "Full report with charts: <code>feedback report summary --since 7d --format html</code>.</p>"
-        "</body></html>\n"
-    )
+    return f'<table cellspacing="6" style="border-collapse:separate">{card_rows}</table>'
 
 
-def _text(report: Report, kpis: dict[str, Any], sections: list[Section]) -> str:
-    lines = ["Sales feedback: the week", report.filters_text + f" ({report.timezone})", ""]
-    lines += [f"  {k}: {cell(v, kind) or '–'}" for k, (v, kind) in kpis.items()]
+def _text_tables(sections: list[Section], lang: str) -> str:
+    lines: list[str] = []
     for s in sections:
         lines += ["", s.title]
         if not s.rows:
-            lines.append("  no answers this week")
+            lines.append("  " + word("no answers this week", lang))
         cols = _columns(s)
         if s.rows:
             lines.append("  " + " | ".join(c.label for c in cols))
         for r in s.rows[:TOP_ROWS]:
             lines.append("  " + " | ".join(cell(r.get(c.key), c.kind) for c in cols))
-    lines += ["", ANSWER_NOTE, LOW_NOTE, "Full report: feedback report summary --since 7d --format html", ""]
-    return "\n".join(lines)
+    return "\n".join(lines).strip("\n")

@@ -29,6 +29,9 @@ from feedback.core.vocabulary import DATE_BY as DATE_BY
 DIMENSIONS = ("campaign", "source", "segment", "rep", "team", "week", "month")
 """What ``--by`` may cross a report with."""
 
+VARIANT = "variant"
+"""``--by variant``: the responsiveness report per template version (A/B variants) only."""
+
 _RELATIVE = re.compile(r"^\s*(\d+)\s*(h|d|w|m|y)\s*$", re.IGNORECASE)
 
 
@@ -57,7 +60,7 @@ class Filters:
     limit: int | None = None
 
     def __post_init__(self) -> None:
-        if self.by is not None and self.by not in DIMENSIONS:
+        if self.by is not None and self.by not in (*DIMENSIONS, VARIANT):
             raise FilterError(f"--by must be one of {', '.join(DIMENSIONS)}, not {self.by!r}")
         if self.period not in ("week", "month"):
             raise FilterError(f"--period must be week or month, not {self.period!r}")

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import secrets
 import tomllib
 from collections.abc import Mapping
@@ -183,6 +184,8 @@ class Settings(BaseSettings):
     # reporting
     timezone: str = "UTC"
     digest_recipients: list[str] = Field(default_factory=list)
+    # the weekly digest's language: en, de, fr or es (the `digest` template in it); others read English
+    digest_language: str = "en"
     crm_stages: dict[str, str] = Field(default_factory=lambda: dict(DEFAULT_STAGES))
 
     # classification config (from feedback.toml)
@@ -208,6 +211,14 @@ class Settings(BaseSettings):
     @classmethod
     def _lower_domain(cls, value: str) -> str:
         return value.strip().lower()
+
+    @field_validator("digest_language")
+    @classmethod
+    def _language_code(cls, value: str) -> str:
+        code = value.strip().lower()
+        if not re.fullmatch(r"[a-z]{2}", code):
+            raise ValueError("a two-letter language code such as en, de, fr or es")
+        return code
 
     @field_validator("timezone")
     @classmethod

@@ -25,6 +25,7 @@ from feedback.storage.models import (
     OutboundMail,
     Rep,
     RepAlias,
+    RepSignature,
     Response,
 )
 
@@ -158,6 +159,10 @@ def erase(
         for alias in session.exec(select(RepAlias).where(RepAlias.rep_id == person.id)).all():
             session.delete(alias)
             out.add("rep_alias")
+        learned = session.get(RepSignature, person.id)
+        if learned is not None:  # their name, address and phone, learned from their replies
+            session.delete(learned)
+            out.add("rep_signature")
         old = person.email
         person.name, person.email, person.manager_email = ERASED, f"erased-{person.id}@invalid", None
         person.crm_id = None

@@ -28,10 +28,11 @@ from feedback.core.analysis import AnalysisConfig, classify_parsed
 from feedback.core.calendars import rep_calendar
 from feedback.core.taxonomy import Taxonomy
 from feedback.core.tokens import TokenError, find_token, verify_token
-from feedback.mail import ParsedMessage, parse_message
+from feedback.mail import ParsedMessage, parse_message, with_learned_signature
 from feedback.mail.absence import return_date
 from feedback.mail.authres import AuthVerdict, verdict
 from feedback.runtime.settings import Settings
+from feedback.services.signatures import load_signature, record_signature
 from feedback.storage.db import write_lock
 from feedback.storage.lifecycle import MESSAGE_FINAL, WAITING, finish_message, move
 from feedback.storage.models import (
@@ -514,6 +515,10 @@ def _process(
         )
         return out
 
+    if sender_role in ("rep", "alias") and rep.id is not None:
+        # the rep's own signature, learned from their earlier replies, for what the rules missed
+        parsed = with_learned_signature(parsed, load_signature(session, rep.id))
+        record_signature(session, rep.id, parsed, now=now)
     config = AnalysisConfig(
         taxonomy=taxonomy_for(session, request, settings.taxonomy),
         competitors=tuple(settings.competitors),

@@ -10,7 +10,7 @@ counts add up to the number of requests.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -32,6 +32,7 @@ from feedback.storage.models import (
 
 UNPROCESSED = (MessageStatus.received, MessageStatus.queued)
 FAILED_SHOWN = 5  # the newest failed messages listed with their last error
+TEMPLATE_FAILURE_DAYS = 7  # template versions that failed on real mail: this far back
 # a request still waiting past its expires_at has expired (the next follow-up round records it)
 EXPIRED = RequestStatus.expired.value
 
@@ -87,6 +88,8 @@ class ServiceStatus:
     review_open: int
     queue: QueueState
     failed: tuple[tuple[int, str], ...] = ()  # the newest failed messages: (id, last error)
+    template_failures: int = 0  # in the last TEMPLATE_FAILURE_DAYS days
+    newest_template_failure: str | None = None  # "reminder de/override-3 at ...: error; sent ..."
 
     def rows(self) -> list[dict[str, Any]]:
         """One (metric, value) row per figure, labelled for a reader, in a stable order."""
@@ -99,6 +102,12 @@ class ServiceStatus:
         figures.append(("oldest unprocessed", f"{age:.0f}s" if age is not None else "none"))
         figures.append(("requests", sum(self.requests.values())))
         figures += _by_status(self.requests, _REQUEST_LABELS, "requests")
+        figures.append((f"template failures (last {TEMPLATE_FAILURE_DAYS} days)", self.template_failures))
+        if self.newest_template_failure:
+            figures.append(("newest template failure", self.newest_template_failure))
+            figures.append(
+                ("after a template fix", "`feedback templates validate NAME` checks the installed text")
+            )
         figures += [
             ("review items open", self.review_open),
             ("queue", self.queue.description),
@@ -155,6 +164,7 @@ def queue_state(settings: Settings) -> QueueState:
 
 def service_status(engine: Engine, settings: Settings, *, now: datetime | None = None) -> ServiceStatus:
     """Count messages, requests and review items; ask the queue. Reads only."""
+    from feedback.outbound.template_failures import recent_failures
     from feedback.storage.db import current_revision
 
     now = now or utcnow()
@@ -187,6 +197,15 @@ def service_status(engine: Engine, settings: Settings, *, now: datetime | None =
             .order_by(col(InboundMessage.id).desc())
             .limit(FAILED_SHOWN)
         ).all()
+        templates = recent_failures(session, now - timedelta(days=TEMPLATE_FAILURE_DAYS))
+        newest = templates.newest
+        newest_text = None
+        if newest is not None:
+            sent = f"sent {newest.sent_version} instead" if newest.sent_version else "not sent"
+            newest_text = (
+                f"{newest.template} {newest.version} at {newest.at:%Y-%m-%d %H:%M}: "
+                f"{_first_line(newest.error)} ({sent})"
+            )
     return ServiceStatus(
         now=now,
         database=_safe(settings.resolved_database_url),
@@ -199,6 +218,8 @@ def service_status(engine: Engine, settings: Settings, *, now: datetime | None =
         review_open=int(review_open),
         queue=queue_state(settings),
         failed=tuple((int(mid or 0), _first_line(error)) for mid, error in failed),
+        template_failures=templates.count,
+        newest_template_failure=newest_text,
     )
 
 

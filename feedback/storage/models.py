@@ -81,6 +81,22 @@ class RepAlias(SQLModel, table=True):
     email: str = Field(unique=True, max_length=320)
 
 
+class RepSignature(SQLModel, table=True):
+    """A rep's signature as learned from their replies (``feedback.mail.learned_signature``).
+
+    ``lines``: the signature lines in clear (JSON list; only lines that ended two of their
+    messages); ``samples``: hashed end lines of their last few messages (JSON list of lists).
+    """
+
+    __tablename__ = "rep_signature"
+
+    rep_id: int = Field(foreign_key="rep.id", primary_key=True)
+    lines: str = Field(default="[]", sa_column=Column(Text, nullable=False, server_default="[]"))
+    samples: str = Field(default="[]", sa_column=Column(Text, nullable=False, server_default="[]"))
+    messages: int = 0  # replies learned from
+    updated_at: NaiveDatetime = Field(default_factory=utcnow)
+
+
 class Lead(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     crm_id: str = Field(unique=True, max_length=64)
@@ -274,6 +290,44 @@ class TemplateOverride(SQLModel, table=True):
     active: bool = True
     language: str = Field(default="en", max_length=8, sa_column_kwargs={"server_default": "en"})
     comment: str | None = None
+
+
+class TemplateVariant(SQLModel, table=True):
+    """One arm of an A/B test: a version of a template in one language, sent with ``weight``.
+
+    While a template and language has variant rows, each mail picks one of them by a hash of its
+    request id against the weights (the same request always gets the same text); without rows
+    the newest active version is sent. ``version`` None is the shipped text. Setting the
+    variants replaces the rows; clearing deletes them (the versions themselves stay).
+    """
+
+    __tablename__ = "template_variant"
+    __table_args__ = (UniqueConstraint("name", "language", "version", name="uq_template_variant"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    name: str = Field(index=True)
+    language: str = Field(default="en", max_length=8)
+    version: int | None = None  # a template_override version; None: the shipped text
+    weight: int = 1
+    created_at: NaiveDatetime = Field(default_factory=utcnow)
+    created_by: str | None = None
+
+
+class TemplateFailure(SQLModel, table=True):
+    """A template version that failed on a real mail's data; the mail went out with the last good
+    version instead (``sent_version``), or not at all (None). ``feedback status`` shows them."""
+
+    __tablename__ = "template_failure"
+
+    id: int | None = Field(default=None, primary_key=True)
+    at: NaiveDatetime = Field(default_factory=utcnow, index=True)
+    template: str
+    language: str = Field(default="en", max_length=8)
+    version: str  # the one that failed: "override-7", "de/override-3"
+    sent_version: str | None = None
+    error: str = Field(sa_column=Column(Text, nullable=False))
+    purpose: str = ""  # request | reminder | ...
+    request_id: int | None = None
 
 
 class TaxonomySnapshot(SQLModel, table=True):
