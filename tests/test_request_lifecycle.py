@@ -30,6 +30,7 @@ from feedback.storage.models import (
     Lead,
     MessageStatus,
     Rep,
+    RepSignature,
     RequestStatus,
     Response,
     ResponseReason,
@@ -448,7 +449,8 @@ def test_an_override_that_fails_on_real_data_sends_the_shipped_template(
 
 
 def _snapshot(engine: Engine) -> list[list[str]]:
-    """Requests, responses (with reasons) and messages, without ids that depend on the order."""
+    """Requests, responses (with reasons), messages and learned signatures, without the ids that
+    depend on the order."""
     with Session(engine) as s:
         requests = [repr((r.id, r.status, r.answered_at)) for r in s.exec(select(FeedbackRequest)).all()]
         responses = []
@@ -459,13 +461,26 @@ def _snapshot(engine: Engine) -> list[list[str]]:
                 .order_by(ResponseReason.rank)  # type: ignore[arg-type]
             ).all()
             responses.append(
-                repr((r.request_id, r.outcome, r.is_current, r.needs_review, r.answered_by, tuple(reasons)))
+                repr(
+                    (
+                        r.request_id,
+                        r.outcome,
+                        r.is_current,
+                        r.needs_review,
+                        r.answered_by,
+                        r.reply_text,
+                        reasons,
+                    )
+                )
             )
         messages = [
             repr((m.message_id, m.status, m.request_id, m.attempts, m.from_addr))
             for m in s.exec(select(InboundMessage)).all()
         ]
-    return [sorted(requests), sorted(responses), sorted(messages)]
+        signatures = [
+            repr((g.rep_id, g.lines, g.samples, g.messages)) for g in s.exec(select(RepSignature)).all()
+        ]
+    return [sorted(requests), sorted(responses), sorted(messages), sorted(signatures)]
 
 
 def test_a_batch_ends_as_the_same_messages_processed_one_by_one(
@@ -512,7 +527,7 @@ def test_a_batch_ends_as_the_same_messages_processed_one_by_one(
     batched = _snapshot(engine)
     # the same world again, one message at a time
     with Session(engine) as s:
-        for model in (ReviewItem, ResponseReason, Response, InboundMessage):
+        for model in (ReviewItem, ResponseReason, Response, InboundMessage, RepSignature):
             for row in s.exec(select(model)).all():
                 s.delete(row)
             s.commit()

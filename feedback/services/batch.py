@@ -31,7 +31,7 @@ from __future__ import annotations
 import logging
 import multiprocessing
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from concurrent.futures import Executor, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool as BrokenExecutor
 from dataclasses import dataclass, field
@@ -40,6 +40,8 @@ from email.utils import parseaddr
 from typing import Any
 
 from sqlalchemy import bindparam, insert, select, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col
@@ -48,8 +50,9 @@ from sqlmodel import select as sm_select
 from feedback.classify import ClassificationResult, LearnedExamples
 from feedback.core.analysis import AnalysisConfig, classify_parsed
 from feedback.core.tokens import TokenError, find_token, verify_token
-from feedback.mail import ParsedMessage
+from feedback.mail import LearnedSignature, ParsedMessage
 from feedback.runtime.settings import Settings
+from feedback.services.signatures import encode_signature, load_signatures
 from feedback.storage.db import write_lock
 from feedback.storage.lifecycle import MESSAGE_FINAL, TRANSITIONS, move
 from feedback.storage.models import (
@@ -57,6 +60,7 @@ from feedback.storage.models import (
     InboundMessage,
     MessageStatus,
     Rep,
+    RepSignature,
     RequestStatus,
     Response,
     ResponseReason,
@@ -75,9 +79,16 @@ _REQ = FeedbackRequest.__table__  # type: ignore[attr-defined]
 _RESP = Response.__table__  # type: ignore[attr-defined]
 _REASON = ResponseReason.__table__  # type: ignore[attr-defined]
 _REVIEW = ReviewItem.__table__  # type: ignore[attr-defined]
+_SIG = RepSignature.__table__  # type: ignore[attr-defined]
 _FINAL = [s.value for s in MESSAGE_FINAL]
 
 Result = Any  # processing.Outcome | Exception (processing imports this module: no cycle at import)
+
+Item = tuple[int, bytes, str, str, int, str, str]  # id, raw, kind, config key, rep id, rep email, MAIL FROM
+Analysed = tuple[
+    int, ParsedMessage | None, tuple[str | None, str | None] | None, ClassificationResult | None, str | None
+]  # id, parsed, (reply text, signature) with the learned signature applied, classification, error
+States = dict[int, tuple[LearnedSignature | None, int]]  # rep id -> (learned signature, learned now)
 
 
 @dataclass(slots=True)
@@ -95,6 +106,7 @@ class Loaded:
     parsed: ParsedMessage | None = None
     purged: bool = False
     cls: ClassificationResult | None = None
+    signed: tuple[str | None, str | None] | None = None  # (reply_text, signature), learned signature applied
     context: _Context | None = None  # the request its envelope token names, when the fast path may apply
 
 
@@ -161,31 +173,45 @@ def process_batch(
         log.error("message %s failed: gave up after %d attempts", row.id, row.attempts)
         results[row.id] = Outcome(row.id, MessageStatus.failed)
 
-    configs = _contexts(engine, settings, todo, learned=learned, now=now)
+    configs, learning = _contexts(engine, settings, todo, learned=learned, now=now)
+    states = {rep_id: (state, 0) for rep_id, (state, _) in learning.items()}
     parsed_ok: list[Loaded] = []
     for part in _raw_slices(engine, todo):
-        shipped: list[tuple[int, bytes, str, str]] = []  # (id, raw, kind, config key): to the pool
+        analysed: list[Item] = []  # replies to an open request: parsed, signed, classified together
         for row, raw in part:
             if raw is None:
                 row.purged = True
-                parsed_ok.append(row)
-            elif pool is not None and row.context is not None and len(raw) <= POOL_MAX_BYTES:
-                shipped.append((row.id, raw, row.context.request.kind, row.context.config_key))
-        done_elsewhere = _analyse_in_pool(pool, shipped, configs) if shipped else {}
-        del shipped
+            elif row.context is not None:
+                ctx = row.context
+                analysed.append(
+                    (
+                        row.id,
+                        raw,
+                        ctx.request.kind,
+                        ctx.config_key,
+                        ctx.rep.id or 0,
+                        ctx.rep.email,
+                        row.mail_from,
+                    )
+                )
+        shipped = [i for i in analysed if len(i[1]) <= POOL_MAX_BYTES] if pool is not None else []
+        done, states = _analyse_in_pool(pool, shipped, configs, states)
+        local = [i for i in analysed if i[0] not in done]
+        if local:  # no pool, large messages (never copied to another process), a pool failure
+            found, states = analyse_many(local, configs, states, parse=processing.parse)
+            done.update((a[0], a) for a in found)
+        del shipped, local, analysed
         for row, raw in part:
             if raw is None:
-                continue
-            if row.id in done_elsewhere:
-                row.parsed, row.cls = done_elsewhere.pop(row.id)
                 parsed_ok.append(row)
                 continue
-            try:  # here: no pool, a large message (never copied to another process), a pool failure
+            result = done.pop(row.id, None)
+            if result is not None and result[4] is None:
+                _, row.parsed, row.signed, row.cls, _ = result
+                parsed_ok.append(row)
+                continue
+            try:  # no request to read it against, or it failed there: parsed here, errors recorded
                 row.parsed = processing.parse(raw)
-                if row.context is not None and row.parsed.classification == "reply":
-                    row.cls = classify_parsed(
-                        row.parsed, kind=row.context.request.kind, config=configs[row.context.config_key]
-                    )
             except Exception as exc:  # a parser bug: this message's attempt fails, not the batch
                 record_error(engine, row.id, f"{type(exc).__name__}: {exc}")
                 results[row.id] = exc
@@ -194,9 +220,20 @@ def process_batch(
         del part
 
     plans, slow = _plan(settings, parsed_ok, now=now)
+    # a rep whose signature was learned from a reply that still goes one by one: all of that rep's
+    # replies go one by one (in order), so nothing is learned twice or out of order
+    unsure = {r.context.rep.id for r in slow if r.context is not None and r.signed is not None}
+    if unsure:
+        slow += [p.message for p in plans if p.request.rep_id in unsure]
+        plans = [p for p in plans if p.request.rep_id not in unsure]
+    signatures = {
+        rep_id: (learning.get(rep_id, (None, 0))[1], state, count)
+        for rep_id, (state, count) in states.items()
+        if count and state is not None and any(p.request.rep_id == rep_id for p in plans)
+    }
     if plans:
         try:
-            written, done_before = _write(engine, plans, now=now)
+            written, done_before = _write(engine, plans, now=now, signatures=signatures)
         except IntegrityError:  # a response stored meanwhile, or data refused: one by one instead
             log.info("batch of %d: write refused, processing one by one", len(plans))
             slow = [p.message for p in plans] + slow
@@ -215,7 +252,7 @@ def process_batch(
                     )
                 else:  # its request moved since it was read: the one-message path decides
                     slow.append(plan.message)
-    for row in slow:
+    for row in sorted(slow, key=lambda r: r.id):  # arrival order, as one by one
         try:
             results[row.id] = process_parsed(
                 engine, settings, row.id, row.parsed, learned=learned, now=now, purged=row.purged
@@ -299,9 +336,10 @@ def _contexts(
     *,
     learned: LearnedExamples | None,
     now: datetime,
-) -> dict[str, AnalysisConfig]:
+) -> tuple[dict[str, AnalysisConfig], dict[int, tuple[LearnedSignature | None, int]]]:
     """Set ``row.context`` where the envelope's token names an open request of a rep (one read of
-    requests and reps for the batch); returns the classifier configs by key.
+    requests, reps and their learned signatures for the batch); returns the classifier configs by
+    key and each rep's learned signature with the number of replies it was learned from.
 
     Only the envelope is read here (before parsing): a token found only in the headers, an alias
     or a manager, an answered or expired request are the one-message path's to decide.
@@ -320,8 +358,9 @@ def _contexts(
         if request_id is not None and request_id not in wanted.values():  # once per batch
             wanted[row.id] = request_id
     configs: dict[str, AnalysisConfig] = {}
+    learning: dict[int, tuple[LearnedSignature | None, int]] = {}
     if not wanted:
-        return configs
+        return configs, learning
     # no autoflush: the requests are moved in memory later and written by ``_write``, never by this
     # read-only session (on SQLite a flush here would take the write lock outside ``write_lock``)
     with Session(engine, expire_on_commit=False, autoflush=False) as session:
@@ -359,7 +398,10 @@ def _contexts(
                     people=people,
                 )
             row.context = _Context(request=request, rep=rep, config_key=taxonomy.fingerprint)
-    return configs
+        reps_in = {r.context.rep.id for r in rows if r.context is not None and r.context.rep.id is not None}
+        stored = load_signatures(session, reps_in)
+        learning = {rep_id: stored.get(rep_id, (None, 0)) for rep_id in reps_in}
+    return configs, learning
 
 
 # -- the analysis pool: parse + classify in other processes ----------------------------------------
@@ -367,8 +409,6 @@ def _contexts(
 POOL_MAX_BYTES = 2 * 1024 * 1024  # larger messages are parsed here: never copied to another process
 _POOLS: dict[int, ProcessPoolExecutor] = {}
 _POOLS_GUARD = threading.Lock()
-
-Analysed = tuple[int, ParsedMessage | None, ClassificationResult | None, str | None]
 
 
 def analysis_pool(processes: int) -> Executor | None:
@@ -402,48 +442,88 @@ def _drop_pool(pool: Executor) -> None:
     pool.shutdown(wait=False, cancel_futures=True)
 
 
-def analyse_many(
-    items: list[tuple[int, bytes, str, str]], configs: dict[str, AnalysisConfig]
-) -> list[Analysed]:
-    """In a pool process: parse each raw message and classify the replies (pure). An error is
-    returned as text, and that message is parsed again by the batch (where it is recorded)."""
-    from feedback.mail import parse_message
+def _from_rep(parsed: ParsedMessage, mail_from: str, rep_email: str) -> bool:
+    from_addr = parsed.from_addr or (parseaddr(mail_from)[1].lower() or None)
+    return bool(from_addr) and str(from_addr).lower() == rep_email.lower()
 
+
+def analyse_many(
+    items: list[Item],
+    configs: dict[str, AnalysisConfig],
+    states: States,
+    *,
+    parse: Callable[[bytes], ParsedMessage] | None = None,
+) -> tuple[list[Analysed], States]:
+    """Parse each raw message; for a reply from the request's rep, apply and learn the rep's
+    signature (in message order, as one by one) and classify it (pure; in a pool process, or in
+    the worker). An error is returned as text: that message is parsed again by the batch, which
+    records it. Returns the analyses and the reps' signatures after them."""
+    from feedback.mail import parse_message, with_learned_signature
+    from feedback.mail.learned_signature import learn, learning_text
+
+    parse = parse or parse_message
+    states = dict(states)
     out: list[Analysed] = []
-    for mid, raw, kind, key in items:
+    for mid, raw, kind, key, rep_id, rep_email, mail_from in items:
         try:
-            parsed = parse_message(raw)
-            cls = classify_parsed(parsed, kind=kind, config=configs[key])
+            parsed = parse(raw)
+            if parsed.classification != "reply" or not _from_rep(parsed, mail_from, rep_email):
+                out.append((mid, parsed, None, None, None))  # not the rep's reply: one by one
+                continue
+            state, count = states.get(rep_id, (None, 0))
+            signed = with_learned_signature(parsed, state)
+            text = learning_text(signed.reply_text, signed.signature)
+            if text.strip():
+                states[rep_id] = (learn(state, text), count + 1)
+            cls = classify_parsed(signed, kind=kind, config=configs[key])
         except Exception as exc:
-            out.append((mid, None, None, f"{type(exc).__name__}: {exc}"))
+            out.append((mid, None, None, None, f"{type(exc).__name__}: {exc}"))
             continue
-        out.append((mid, parsed, cls, None))
-    return out
+        out.append((mid, parsed, (signed.reply_text, signed.signature), cls, None))
+    return out, states
 
 
 def _analyse_in_pool(
-    pool: Executor | None, items: list[tuple[int, bytes, str, str]], configs: dict[str, AnalysisConfig]
-) -> dict[int, tuple[ParsedMessage, ClassificationResult | None]]:
-    """Parse and classify ``items`` in the pool, split between its processes; what fails there
-    (a broken pool, an error in one message) is left out, for the batch to do itself."""
+    pool: Executor | None, items: list[Item], configs: dict[str, AnalysisConfig], states: States
+) -> tuple[dict[int, Analysed], States]:
+    """``analyse_many`` in the pool, split between its processes by rep (a rep's replies stay in
+    order in one process); a broken pool leaves everything to the batch."""
     if pool is None or not items:
-        return {}
+        return {}, states
     workers = max(1, getattr(pool, "_max_workers", 1))
-    size = -(-len(items) // workers)
-    used = {key for _, _, _, key in items}
+    chunks: list[list[Item]] = [[] for _ in range(workers)]
+    for item in items:
+        chunks[item[4] % workers].append(item)
+    used = {item[3] for item in items}
     wanted = {key: configs[key] for key in used}
     try:
-        futures = [pool.submit(analyse_many, items[i : i + size], wanted) for i in range(0, len(items), size)]
-        done: dict[int, tuple[ParsedMessage, ClassificationResult | None]] = {}
+        futures = [
+            pool.submit(analyse_many, chunk, wanted, {i[4]: states.get(i[4], (None, 0)) for i in chunk})
+            for chunk in chunks
+            if chunk
+        ]
+        done: dict[int, Analysed] = {}
+        merged = dict(states)
         for fut in futures:
-            for mid, parsed, cls, error in fut.result():
-                if parsed is not None and error is None:
-                    done[mid] = (parsed, cls)
-        return done
+            found, after = fut.result()
+            merged.update(after)
+            done.update((a[0], a) for a in found if a[4] is None)
+        # a message that failed there is redone here: its rep's later replies must be redone too
+        failed_reps = {i[4] for i in items if i[0] not in done}
+        if failed_reps:
+            done = {mid: a for mid, a in done.items() if _rep_of(items, mid) not in failed_reps}
+            merged = {r: v for r, v in merged.items() if r not in failed_reps} | {
+                r: states[r] for r in failed_reps if r in states
+            }
+        return done, merged
     except BrokenExecutor as exc:  # a pool process died (killed, out of memory): start a new pool
         log.warning("analysis pool broken (%s): parsing in the worker until it is back", exc)
         _drop_pool(pool)
-        return {}
+        return {}, states
+
+
+def _rep_of(items: list[Item], mid: int) -> int:
+    return next(i[4] for i in items if i[0] == mid)
 
 
 def _plan(settings: Settings, rows: list[Loaded], *, now: datetime) -> tuple[list[_Plan], list[Loaded]]:
@@ -459,6 +539,7 @@ def _plan(settings: Settings, rows: list[Loaded], *, now: datetime) -> tuple[lis
             or parsed is None
             or context is None
             or cls is None
+            or row.signed is None
             or parsed.classification != "reply"
             or parsed.from_ambiguous
             or settings.authserv_id  # authentication verdicts: the one-message path
@@ -497,7 +578,7 @@ def _plan(settings: Settings, rows: list[Loaded], *, now: datetime) -> tuple[lis
                 "kind": request.kind,
                 "outcome": cls.outcome,
                 "competitor": cls.competitor,
-                "reply_text": parsed.reply_text or "",
+                "reply_text": (row.signed or (None, None))[0] or "",
                 "confidence": cls.confidence,
                 "needs_review": cls.needs_review,
                 "is_current": True,
@@ -523,7 +604,13 @@ def _plan(settings: Settings, rows: list[Loaded], *, now: datetime) -> tuple[lis
     return plans, slow
 
 
-def _write(engine: Engine, plans: list[_Plan], *, now: datetime) -> tuple[dict[int, int], set[int]]:
+def _write(
+    engine: Engine,
+    plans: list[_Plan],
+    *,
+    now: datetime,
+    signatures: dict[int, tuple[int, LearnedSignature, int]] | None = None,
+) -> tuple[dict[int, int], set[int]]:
     """Write the plans in one transaction: (message id -> response id written, ids done before).
 
     A plan whose message another attempt finished meanwhile is skipped (``done before``); one whose
@@ -545,6 +632,10 @@ def _write(engine: Engine, plans: list[_Plan], *, now: datetime) -> tuple[dict[i
         plans = [p for p in plans if p.message.id in live]
         if not plans:
             return {}, done_before
+        if signatures:  # before the requests, in the one-message path's order (message, signature)
+            plans = _write_signatures(conn, plans, signatures, now=now, postgres=postgres)
+            if not plans:
+                return {}, done_before
         lock = select(req.id, req.status).where(req.id.in_([p.request.id for p in plans])).order_by(req.id)
         states = {int(r[0]): str(r[1]) for r in conn.execute(lock.with_for_update() if postgres else lock)}
         plans = [p for p in plans if states.get(p.request.id or 0) == p.old_status]
@@ -629,3 +720,50 @@ def _write(engine: Engine, plans: list[_Plan], *, now: datetime) -> tuple[dict[i
             ],
         )
     return response_ids, done_before
+
+
+def _write_signatures(
+    conn: Any,
+    plans: list[_Plan],
+    signatures: dict[int, tuple[int, LearnedSignature, int]],
+    *,
+    now: datetime,
+    postgres: bool,
+) -> list[_Plan]:
+    """Store the reps' signatures learned from this batch; a rep whose row another worker changed
+    since it was read keeps it, and that rep's plans are left out (the one-message path learns)."""
+    reps = sorted({p.request.rep_id for p in plans} & set(signatures))
+    if not reps:
+        return plans
+    insert_ = pg_insert if postgres else sqlite_insert
+    conn.execute(
+        insert_(_SIG)
+        .values(
+            [{"rep_id": r, "lines": "[]", "samples": "[]", "messages": 0, "updated_at": now} for r in reps]
+        )
+        .on_conflict_do_nothing()
+    )
+    query = select(_SIG.c.rep_id, _SIG.c.messages).where(_SIG.c.rep_id.in_(reps)).order_by(_SIG.c.rep_id)
+    current = {int(r[0]): int(r[1]) for r in conn.execute(query.with_for_update() if postgres else query)}
+    moved = {r for r in reps if current.get(r) != signatures[r][0]}
+    keep = [r for r in reps if r not in moved]
+    if keep:
+        conn.execute(
+            update(_SIG)
+            .where(_SIG.c.rep_id == bindparam("b_rep"))
+            .values(
+                lines=bindparam("b_lines"),
+                samples=bindparam("b_samples"),
+                messages=bindparam("b_messages"),
+                updated_at=now,
+            ),
+            [
+                {
+                    "b_rep": r,
+                    "b_messages": signatures[r][0] + signatures[r][2],
+                    **{f"b_{k}": v for k, v in encode_signature(signatures[r][1]).items()},
+                }
+                for r in keep
+            ],
+        )
+    return [p for p in plans if p.request.rep_id not in moved]
