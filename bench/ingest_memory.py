@@ -83,6 +83,59 @@ async def _send(port: int, size: int, senders: int) -> None:
     await asyncio.gather(*(one(i) for i in range(senders)))
 
 
+def _worker_child(size: int, attachment: bool, conn: mp.connection.Connection) -> None:
+    """Store one big reply, then measure the worker processing it (``services.batch``, no pool)."""
+    import base64
+    import secrets as _secrets
+
+    from feedback.ingress.store import Incoming, store_batch
+    from feedback.runtime.settings import load_settings
+    from feedback.services.processing import process_batch
+    from feedback.storage.db import make_engine, upgrade
+    from feedback.storage.models import utcnow
+
+    data = Path(tempfile.mkdtemp())
+    settings = load_settings(
+        {}, data_dir=data, secret="bench", reply_domain="feedback.localhost", analysis_processes=0
+    )
+    engine = make_engine(settings.resolved_database_url)
+    upgrade(engine)
+    sender, rcpt = "rep@brightline.example", "feedback@feedback.localhost"
+    head = f"From: {sender}\r\nTo: {rcpt}\r\nSubject: big\r\nMessage-ID: <{_secrets.token_hex(8)}@x>\r\n"
+    if attachment:  # a short answer and a big attachment, base64 as mail clients send it
+        blob = base64.encodebytes(_secrets.token_bytes(size * 3 // 4)).replace(b"\n", b"\r\n")
+        raw = (
+            head.encode() + b"MIME-Version: 1.0\r\nContent-Type: multipart/mixed; boundary=B\r\n\r\n"
+            b"--B\r\nContent-Type: text/plain\r\n\r\nLost on price.\r\n"
+            b"--B\r\nContent-Type: application/pdf\r\nContent-Transfer-Encoding: base64\r\n\r\n"
+            + blob
+            + b"\r\n--B--\r\n"
+        )
+        del blob
+    else:
+        raw = head.encode() + b"\r\n" + ("x" * 76 + "\r\n").encode() * (size // 78)
+    mid = store_batch(
+        engine, [Incoming(raw=raw, mail_from=sender, rcpt_to=(rcpt,), peer=None, received_at=utcnow())]
+    )[0].id
+    length = len(raw)
+    del raw
+    import gc
+
+    gc.collect()
+    base = _reset_peak()
+    out = process_batch(engine, settings, [mid])[mid]
+    conn.send((length, base, _status("VmHWM"), str(getattr(out, "status", out))))
+
+
+def worker_peak(size: int, attachment: bool) -> tuple[int, int, str]:
+    parent, child = mp.Pipe()
+    proc = mp.get_context("spawn").Process(target=_worker_child, args=(size, attachment, child))
+    proc.start()
+    length, base, peak, status = parent.recv()
+    proc.join()
+    return length, peak - base, status
+
+
 def measure(kind: str, size: int, senders: int) -> int:
     parent, child = mp.Pipe()
     proc = mp.get_context("spawn").Process(target=_child, args=(kind, child))
@@ -102,8 +155,18 @@ def main() -> None:
     )
     parser.add_argument("--mb", type=float, default=24.0, help="message size in MiB (limit is 25)")
     parser.add_argument("--senders", type=int, default=8, help="messages sent at once")
+    parser.add_argument("--worker", action="store_true", help="only the worker's peak for one message")
     args = parser.parse_args()
     size = int(args.mb * MiB)
+    if args.worker:
+        for attachment in (False, True):
+            length, peak, status = worker_peak(size, attachment)
+            what = "base64 attachment" if attachment else "plain text body"
+            print(
+                f"worker, one {length / MiB:.1f} MiB message ({what}): peak RSS growth "
+                f"{peak / MiB:.1f} MiB = {peak / length:.2f}x its size (target <= 2x); {status}"
+            )
+        return
     raw = measure("raw", size, args.senders)
     product = measure("product", size, args.senders)
     total = size * args.senders

@@ -160,7 +160,7 @@ WORKER_SCRIPT = textwrap.dedent("""
         Path(marker).write_text("in job")
         time.sleep(600)  # killed here, mid-job, before anything is committed
 
-    processing.process_message = hang
+    processing.process_message = processing.process_batch = hang
     engine = make_engine(settings.resolved_database_url)
 
     async def main():

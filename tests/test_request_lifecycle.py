@@ -20,7 +20,7 @@ from feedback.ingress.store import Incoming, store_batch
 from feedback.outbound.requesting import send_clarifications, send_due_requests, send_followups
 from feedback.outbound.transports import MaildirTransport
 from feedback.runtime.settings import Settings
-from feedback.services import processing
+from feedback.services import batch, processing
 from feedback.services.processing import process_message
 from feedback.storage.lifecycle import FINAL, TRANSITIONS, TransitionError, move
 from feedback.storage.models import (
@@ -30,8 +30,11 @@ from feedback.storage.models import (
     Lead,
     MessageStatus,
     Rep,
+    RepSignature,
     RequestStatus,
     Response,
+    ResponseReason,
+    ReviewItem,
 )
 
 T0 = datetime(2026, 3, 2, 9, 0)
@@ -344,6 +347,7 @@ def test_poison_in_parser_and_in_storage_end_failed_shown_by_status_and_only_req
         assert process_message(engine, settings, ids[0], now=T0).status == MessageStatus.failed
     with monkeypatch.context() as patch:
         patch.setattr(processing, "store_response", in_storage)
+        patch.setattr(batch, "_write", in_storage)  # the batch's write, then the one-message path's
         for _ in range(2):
             with pytest.raises(IntegrityError):
                 process_message(engine, settings, ids[1], now=T0)
@@ -442,3 +446,96 @@ def test_an_override_that_fails_on_real_data_sends_the_shipped_template(
     with Session(engine) as s:
         versions = sorted(r.template_version for r in s.exec(select(FeedbackRequest)).all())
     assert versions[0].startswith("override-") and versions[1].startswith("shipped-")
+
+
+def _snapshot(engine: Engine) -> list[list[str]]:
+    """Requests, responses (with reasons), messages and learned signatures, without the ids that
+    depend on the order."""
+    with Session(engine) as s:
+        requests = [repr((r.id, r.status, r.answered_at)) for r in s.exec(select(FeedbackRequest)).all()]
+        responses = []
+        for r in s.exec(select(Response)).all():
+            reasons = s.exec(
+                select(ResponseReason.code)
+                .where(ResponseReason.response_id == r.id)
+                .order_by(ResponseReason.rank)  # type: ignore[arg-type]
+            ).all()
+            responses.append(
+                repr(
+                    (
+                        r.request_id,
+                        r.outcome,
+                        r.is_current,
+                        r.needs_review,
+                        r.answered_by,
+                        r.reply_text,
+                        reasons,
+                    )
+                )
+            )
+        messages = [
+            repr((m.message_id, m.status, m.request_id, m.attempts, m.from_addr))
+            for m in s.exec(select(InboundMessage)).all()
+        ]
+        signatures = [
+            repr((g.rep_id, g.lines, g.samples, g.messages)) for g in s.exec(select(RepSignature)).all()
+        ]
+    return [sorted(requests), sorted(responses), sorted(messages), sorted(signatures)]
+
+
+def test_a_batch_ends_as_the_same_messages_processed_one_by_one(
+    engine: Engine, loop_world: dict[str, object], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The batch path (several messages, two to one request, an alias-less stranger, no token)
+    leaves the database as processing each message alone in the same order does."""
+    settings = loop_world["settings"]
+    assert isinstance(settings, Settings)
+    reqs = _requests(engine)
+    mails = [
+        _reply(settings, reqs["L1"], "Accepted, good fit"),
+        _reply(settings, reqs["L2"], "Rejected: no budget"),
+        _reply(settings, reqs["L1"], "Sorry, correction: rejected, no budget"),  # same request again
+        _reply(settings, reqs["D1"], "Won on price", sender="eve@evil.example"),  # not the rep
+        _reply(settings, reqs["L2"], "hmm"),  # no outcome: the second answer to L2
+    ]
+    items = [
+        Incoming(raw=raw, mail_from="dana@brightline.example", rcpt_to=(rcpt,), peer=None, received_at=T0)
+        for raw, rcpt in mails
+    ]
+    items.append(  # no token at all: unmatched
+        Incoming(
+            raw=b"From: dana@brightline.example\r\nSubject: hi\r\nMessage-ID: <x1@b>\r\n\r\nAccepted\r\n",
+            mail_from="dana@brightline.example",
+            rcpt_to=(f"feedback@{settings.reply_domain}",),
+            peer=None,
+            received_at=T0,
+        )
+    )
+    ids = [s.id for s in store_batch(engine, items)]
+    fast: list[int] = []
+    write = batch._write
+
+    def spy(engine: Engine, plans: list[batch._Plan], **kwargs: object) -> object:
+        fast.extend(p.message.id for p in plans)
+        return write(engine, plans, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(batch, "_write", spy)
+    together = processing.process_batch(engine, settings, ids, now=T0)
+    monkeypatch.undo()
+    assert fast == ids[:2]  # the first answers to L1 and L2 took the batch write; the rest one by one
+    assert all(isinstance(v, processing.Outcome) for v in together.values())
+    batched = _snapshot(engine)
+    # the same world again, one message at a time
+    with Session(engine) as s:
+        for model in (ReviewItem, ResponseReason, Response, InboundMessage, RepSignature):
+            for row in s.exec(select(model)).all():
+                s.delete(row)
+            s.commit()
+        for r in s.exec(select(FeedbackRequest)).all():
+            r.status, r.answered_at = RequestStatus.sent, None
+            s.add(r)
+        s.commit()
+    ids = [s.id for s in store_batch(engine, items)]
+    alone = [process_message(engine, settings, mid, now=T0) for mid in ids]
+    assert _snapshot(engine) == batched
+    assert [o.status for o in alone] == [together[k].status for k in sorted(together)]

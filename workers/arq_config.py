@@ -119,6 +119,7 @@ def build_worker(
                 return load_learned(session)
 
         ctx["learned"] = await asyncio.to_thread(_learned)
+        ctx["batcher"] = jobs.make_batcher(ctx)  # shared: arq hands each job a copy of ctx
         try:
             await jobs.sweep(ctx, older_than_s=0)
         except Exception as exc:

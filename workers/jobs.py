@@ -21,6 +21,7 @@ from feedback.outbound import requesting
 from feedback.runtime.errors import is_transient
 from feedback.runtime.queue import enqueue_messages
 from feedback.services import processing
+from feedback.services.batch import analysis_pool
 from feedback.storage.models import InboundMessage, MessageStatus, utcnow
 
 log = logging.getLogger("feedback.worker")
@@ -32,18 +33,81 @@ def _now(ctx: dict[str, Any]) -> datetime:
     return clock()
 
 
+class Batcher:
+    """Gathers the message jobs arq runs at the same moment and processes them as batches.
+
+    arq starts up to ``max_jobs`` jobs at a time, each for one message id; each job hands its id
+    here and awaits its own outcome. Up to ``concurrency`` batches run at a time (in threads); the
+    ids that arrive meanwhile form the next. Under no load a batch is one message and waits for
+    nothing; under load batches grow to what arrived, so a commit serves many messages. Two
+    batches in flight let one be parsed (in the analysis pool) while the other writes. A job cut
+    short (timeout, shutdown) leaves its message to its batch, which is idempotent.
+    """
+
+    def __init__(
+        self, run: Callable[[list[int]], dict[int, Any]], *, max_batch: int = 200, concurrency: int = 1
+    ) -> None:
+        self.run = run
+        self.max_batch = max_batch
+        self.concurrency = max(1, concurrency)
+        self._pending: dict[int, list[asyncio.Future[Any]]] = {}
+        self._running: set[asyncio.Task[None]] = set()
+
+    async def submit(self, message_id: int) -> processing.Outcome:
+        fut: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
+        self._pending.setdefault(message_id, []).append(fut)
+        if len(self._running) < self.concurrency:
+            task = asyncio.create_task(self._drain(), name="message-batches")
+            self._running.add(task)
+            task.add_done_callback(self._running.discard)
+        result = await fut
+        if isinstance(result, BaseException):
+            raise result
+        assert isinstance(result, processing.Outcome)
+        return result
+
+    async def _drain(self) -> None:
+        while self._pending:
+            ids = list(self._pending)[: self.max_batch]
+            batch = {mid: self._pending.pop(mid) for mid in ids}
+            try:
+                results: dict[int, Any] = await asyncio.to_thread(self.run, ids)
+            except Exception as exc:  # shared by the batch (a database fault): every job retries
+                results = dict.fromkeys(ids, exc)
+            for mid, futures in batch.items():
+                for fut in futures:
+                    if not fut.done():
+                        fut.set_result(results.get(mid, RuntimeError(f"message {mid}: no outcome")))
+
+
+def make_batcher(ctx: dict[str, Any]) -> Batcher:
+    """The worker's batcher, built in ``startup``: arq gives each job a copy of ``ctx``, so one
+    made in a job would serve that job alone."""
+    engine, settings = ctx["engine"], ctx["settings"]
+    pool = analysis_pool(settings.analysis_processes)
+
+    def run(ids: list[int]) -> dict[int, Any]:
+        return processing.process_batch(
+            engine, settings, ids, learned=ctx.get("learned"), now=_now(ctx), pool=pool
+        )
+
+    return Batcher(run, concurrency=2 if pool is not None else 1)
+
+
+def _batcher(ctx: dict[str, Any]) -> Batcher:
+    batcher = ctx.get("batcher")
+    if batcher is None:  # a ctx without startup (tests): a batch per job
+        batcher = ctx["batcher"] = make_batcher(ctx)
+    assert isinstance(batcher, Batcher)
+    return batcher
+
+
 async def process_job(ctx: dict[str, Any], message_id: int) -> str:
-    """Parse, match, classify and store one message; send any follow-up mail after commit."""
+    """Parse, match, classify and store one message (in a batch with the jobs running beside it);
+    send any follow-up mail after commit."""
     engine, settings = ctx["engine"], ctx["settings"]
     try:
-        outcome = await asyncio.to_thread(
-            processing.process_message,
-            engine,
-            settings,
-            message_id,
-            learned=ctx.get("learned"),
-            now=_now(ctx),
-        )
+        outcome = await _batcher(ctx).submit(message_id)
     except Exception as exc:
         if is_transient(exc):
             tries = int(ctx.get("job_try", 1))

@@ -230,16 +230,12 @@ def responses(
     outcomes: Sequence[str] = (),
     limit: int | None = None,
 ) -> list[Row]:
-    """The answers themselves, newest first, with reasons in rank order (for verbatims and CRM export)."""
-    ranked = (
-        select(
-            REASON.c.response_id.label("response_id"),
-            *[func.max(case((REASON.c.rank == i, REASON.c.code))).label(f"r{i}") for i in range(MAX_RANKS)],
-        )
-        .where(REASON.c.response_id.in_(select(f.c.response_id)))  # only the frame's answers
-        .group_by(REASON.c.response_id)
-        .subquery("rr")
-    )
+    """The answers themselves, newest first, with reasons in rank order (for verbatims and CRM export).
+
+    The page (filters, order, ``limit``) is chosen first and the reasons are gathered for its rows
+    only: aggregating every answer's reasons before the ``LIMIT`` cost verbatims 1.5 of its 2 s
+    at a million answers.
+    """
     conds: list[ColumnElement[bool]] = [f.c.response_id.is_not(None)]
     if reasons:
         has = select(REASON.c.id).where(
@@ -250,32 +246,32 @@ def responses(
         conds.append(func.lower(f.c.competitor).in_([c.lower() for c in competitors]))
     if outcomes:
         conds.append(f.c.outcome.in_(list(outcomes)))
-    query = (
-        select(
-            f.c.answered_at,
-            f.c.crm_id,
-            f.c.kind,
-            f.c.lead_id,
-            f.c.deal_id,
-            f.c.subject,
-            f.c.rep,
-            f.c.rep_email,
-            f.c.team,
-            f.c.campaign,
-            f.c.source,
-            f.c.outcome,
-            f.c.competitor,
-            f.c.deal_result,
-            f.c.amount,
-            f.c.reply_text,
-            *[ranked.c[f"r{i}"] for i in range(MAX_RANKS)],
-        )
-        .select_from(f.outerjoin(ranked, ranked.c.response_id == f.c.response_id))
+    shown = [
+        "answered_at", "crm_id", "kind", "lead_id", "deal_id", "subject", "rep", "rep_email", "team",
+        "campaign", "source", "outcome", "competitor", "deal_result", "amount", "reply_text",
+    ]  # fmt: skip
+    page_query = (
+        select(*[f.c[name] for name in shown], f.c.response_id, f.c.request_id)
         .where(*conds)
         .order_by(f.c.answered_at.desc(), f.c.request_id.desc())
     )
     if limit:
-        query = query.limit(limit)
+        page_query = page_query.limit(limit)
+    page = page_query.subquery("page")
+    ranked = (
+        select(
+            REASON.c.response_id.label("response_id"),
+            *[func.max(case((REASON.c.rank == i, REASON.c.code))).label(f"r{i}") for i in range(MAX_RANKS)],
+        )
+        .where(REASON.c.response_id.in_(select(page.c.response_id)))  # only the rows shown
+        .group_by(REASON.c.response_id)
+        .subquery("rr")
+    )
+    query = (
+        select(*[page.c[name] for name in shown], *[ranked.c[f"r{i}"] for i in range(MAX_RANKS)])
+        .select_from(page.outerjoin(ranked, ranked.c.response_id == page.c.response_id))
+        .order_by(page.c.answered_at.desc(), page.c.request_id.desc())
+    )
     out = rows(conn, query)
     for row in out:
         row["reasons"] = [row.pop(f"r{i}") for i in range(MAX_RANKS)]

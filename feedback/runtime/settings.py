@@ -174,6 +174,12 @@ class Settings(BaseSettings):
     max_jobs: int = 50
     job_max_tries: int = 8
     poll_delay: float = 0.05
+    analysis_processes: int = Field(
+        1,
+        ge=0,
+        description="Processes a worker parses and classifies replies in (0: in the worker's own "
+        "process). Keeps that CPU work off the process that holds the SMTP ingest under `serve`.",
+    )
 
     # reporting
     timezone: str = "UTC"

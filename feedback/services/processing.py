@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import logging
+from concurrent.futures import Executor
 from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, time, timedelta
 from email.utils import parseaddr
@@ -18,6 +19,7 @@ from typing import Any
 
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import defer
 from sqlmodel import Session, col, func, select
 
 from feedback.classify import ClassificationResult, LearnedExamples
@@ -33,7 +35,7 @@ from feedback.runtime.settings import Settings
 from feedback.services.classifier_models import active_model
 from feedback.services.signatures import load_signature, record_signature
 from feedback.storage.db import write_lock
-from feedback.storage.lifecycle import MESSAGE_FINAL, WAITING, fail_message, finish_message, move
+from feedback.storage.lifecycle import MESSAGE_FINAL, WAITING, finish_message, move
 from feedback.storage.models import (
     FeedbackRequest,
     InboundMessage,
@@ -308,6 +310,23 @@ def store_response(
     return response
 
 
+def process_batch(
+    engine: Engine,
+    settings: Settings,
+    message_ids: list[int],
+    *,
+    learned: LearnedExamples | None = None,
+    now: datetime | None = None,
+    pool: Executor | None = None,
+) -> dict[int, Outcome | Exception]:
+    """Process several stored messages together (``feedback.services.batch``): an Outcome per id, or the
+    exception that message's attempt raised; a fault shared by the batch raises. ``pool``: the
+    processes that parse and classify (``feedback.services.batch.analysis_pool``)."""
+    from feedback.services.batch import process_batch as run
+
+    return run(engine, settings, message_ids, learned=learned, now=now, pool=pool)
+
+
 def process_message(
     engine: Engine,
     settings: Settings,
@@ -320,24 +339,50 @@ def process_message(
 
     The attempt is counted in a commit of its own before the work, so a message whose processing
     keeps raising (a bug, a poison message) cannot be retried forever: after
-    ``settings.job_max_tries`` attempts it ends ``failed`` with its last error.
+    ``settings.job_max_tries`` attempts it ends ``failed`` with its last error. The work is
+    ``feedback.services.batch``'s, for a batch of one.
     """
+    result = process_batch(engine, settings, [message_id], learned=learned, now=now)[message_id]
+    if isinstance(result, BaseException):
+        raise result
+    assert isinstance(result, Outcome)
+    return result
+
+
+def parse(raw: bytes) -> ParsedMessage:
+    """The parser the worker uses (one name to replace in tests: ``processing.parse_message``)."""
+    return parse_message(raw)
+
+
+def process_parsed(
+    engine: Engine,
+    settings: Settings,
+    message_id: int,
+    parsed: ParsedMessage | None,
+    *,
+    learned: LearnedExamples | None = None,
+    now: datetime | None = None,
+    purged: bool = False,
+) -> Outcome:
+    """The one-message path, for a message whose attempt is counted and which is parsed already
+    (``parsed``; None when its raw bytes were purged): every rule, through the ORM.
+    ``feedback.services.batch`` sends here whatever its fast path does not take."""
     now = now or utcnow()
-    skipped = _begin_attempt(engine, message_id, max_attempts=settings.job_max_tries, now=now)
-    if skipped is not None:
-        return skipped
     secret = settings.secret_bytes()
     try:
         with write_lock(engine), Session(engine, expire_on_commit=False) as session:
             message = session.get(
-                InboundMessage, message_id, with_for_update=engine.dialect.name == "postgresql"
+                InboundMessage,
+                message_id,
+                with_for_update=engine.dialect.name == "postgresql",
+                options=[defer(InboundMessage.raw)] if parsed is not None else [],  # type: ignore[arg-type]
             )
             if message is None:
                 return Outcome(message_id, "missing", skipped=True)
             if message.status in FINAL:
                 return Outcome(message_id, message.status, request_id=message.request_id, skipped=True)
             message.error = None  # a failed earlier attempt's error is not this outcome's
-            result = _process(session, settings, secret, message, learned, now)
+            result = _process(session, settings, secret, message, learned, now, parsed)
             finish_message(message, result.status, now=now)
             session.add(message)
             try:
@@ -347,32 +392,11 @@ def process_message(
                 return Outcome(message_id, MessageStatus.processed, skipped=True)
             return result
     except Exception as exc:
-        _record_error(engine, message_id, f"{type(exc).__name__}: {exc}")
+        record_error(engine, message_id, f"{type(exc).__name__}: {exc}")
         raise
 
 
-def _begin_attempt(engine: Engine, message_id: int, *, max_attempts: int, now: datetime) -> Outcome | None:
-    """Count an attempt (own commit); an Outcome when there is nothing (more) to try."""
-    with write_lock(engine), Session(engine, expire_on_commit=False) as session:
-        message = session.get(InboundMessage, message_id)
-        if message is None:
-            return Outcome(message_id, "missing", skipped=True)
-        if message.status in FINAL:
-            return Outcome(message_id, message.status, request_id=message.request_id, skipped=True)
-        if message.attempts >= max_attempts:
-            last = message.error or "?"
-            fail_message(message, f"gave up after {message.attempts} attempts; last error: {last}", now=now)
-            session.add(message)
-            session.commit()
-            log.error("message %s failed: %s", message_id, message.error)
-            return Outcome(message_id, MessageStatus.failed)
-        message.attempts += 1
-        session.add(message)
-        session.commit()
-    return None
-
-
-def _record_error(engine: Engine, message_id: int, error: str) -> None:
+def record_error(engine: Engine, message_id: int, error: str) -> None:
     """Keep the last error of a failed attempt (best effort: the database may be what failed)."""
     try:
         with write_lock(engine), Session(engine) as session:
@@ -392,12 +416,14 @@ def _process(
     message: InboundMessage,
     learned: LearnedExamples | None,
     now: datetime,
+    parsed: ParsedMessage | None = None,
 ) -> Outcome:
     assert message.id is not None
-    if message.raw is None:
-        message.error = "raw message was purged before it was processed"
-        return Outcome(message.id, MessageStatus.failed)
-    parsed = parse_message(message.raw)
+    if parsed is None:
+        if message.raw is None:
+            message.error = "raw message was purged before it was processed"
+            return Outcome(message.id, MessageStatus.failed)
+        parsed = parse_message(message.raw)
     message.classification = parsed.classification
     message.from_addr = parsed.from_addr or (parseaddr(message.mail_from)[1].lower() or None)
     message.auth_results = trusted_auth_results(parsed, settings.authserv_id)

@@ -4,10 +4,11 @@ issue 16 item 5; the learning itself is pure, ``feedback.mail.learned_signature`
 from __future__ import annotations
 
 import json
+from collections.abc import Collection
 from datetime import datetime
 
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from feedback.mail import LearnedSignature, ParsedMessage
 from feedback.mail.learned_signature import learn, learning_text
@@ -30,6 +31,23 @@ def load_signature(session: Session, rep_id: int) -> LearnedSignature | None:
     """The rep's learned signature, or None before their first reply."""
     row = session.get(RepSignature, rep_id)
     return _decode(row) if row is not None else None
+
+
+def load_signatures(session: Session, rep_ids: Collection[int]) -> dict[int, tuple[LearnedSignature, int]]:
+    """Several reps' learned signatures with the number of replies each was learned from, in one
+    read (the worker's batch path); a rep without a row is absent."""
+    if not rep_ids:
+        return {}
+    rows = session.exec(select(RepSignature).where(col(RepSignature.rep_id).in_(list(rep_ids)))).all()
+    return {row.rep_id: (_decode(row), row.messages) for row in rows}
+
+
+def encode_signature(learned: LearnedSignature) -> dict[str, str]:
+    """The stored form of ``learned`` (``lines`` and ``samples`` columns)."""
+    return {
+        "lines": json.dumps(list(learned.lines), ensure_ascii=False),
+        "samples": json.dumps([list(s) for s in learned.samples]),
+    }
 
 
 def record_signature(session: Session, rep_id: int, parsed: ParsedMessage, *, now: datetime) -> None:

@@ -1,0 +1,141 @@
+"""What the report triggers cost each answer the worker writes, beside the same write without them.
+
+    python bench/facts.py [--n 600] [--batch 100] [--backends sqlite,postgresql]
+                          [--database-url postgresql://postgres@127.0.0.1:5432/postgres]
+
+Per backend: ``--n`` requests are seeded and one reply each stored, in two databases made the
+same way; in one the report triggers (``report_fact`` and ``report_reason_fact``, migrations 0002,
+0003 and 0006) are dropped (SQLite) or disabled (PostgreSQL). The same replies are then processed
+in batches of ``--batch`` by ``services.batch.process_batch`` (no analysis pool), and the time
+spent in its write transaction (``_write``: requests, responses, reasons, messages) is summed.
+Printed: write ms per answer with and without the triggers, and the share the triggers take.
+The PostgreSQL databases (``fb_facts_<random>_*``) are dropped at the end.
+"""
+
+from __future__ import annotations
+
+import argparse
+import secrets
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+import ingest as ingest_bench  # bench/ingest.py: seeding and reply building
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import Engine, make_url
+
+from feedback.ingress.store import Incoming, store_batch
+from feedback.runtime.settings import Settings, load_settings
+from feedback.services import batch
+from feedback.storage.db import make_engine, upgrade
+from feedback.storage.models import utcnow
+
+TABLES = ("response", "response_reason", "feedback_request", "report_fact", "lead", "deal", "rep")
+
+
+def without_triggers(engine: Engine) -> None:
+    with engine.begin() as conn:
+        if engine.dialect.name == "sqlite":
+            names = [
+                r[0] for r in conn.exec_driver_sql("SELECT name FROM sqlite_master WHERE type='trigger'")
+            ]
+            for name in names:
+                conn.exec_driver_sql(f'DROP TRIGGER "{name}"')
+        else:
+            for table in TABLES:
+                conn.exec_driver_sql(f"ALTER TABLE {table} DISABLE TRIGGER USER")
+
+
+def measure(engine: Engine, settings: Settings, n: int, size: int, root: Path) -> float:
+    """Seconds spent in the batch write per answer."""
+    upgrade(engine)
+    requests = ingest_bench.seed_requests(engine, settings, n, root / "outbox")
+    replies = ingest_bench.build_replies(requests, n, salt=secrets.token_hex(3))
+    items = [
+        Incoming(raw=r, mail_from=f, rcpt_to=(t,), peer=None, received_at=utcnow()) for f, t, r in replies
+    ]
+    ids = [s.id for s in store_batch(engine, items)]
+    spent = 0.0
+    written = 0
+    original: Callable[..., Any] = batch._write
+
+    def timed(*args: Any, **kwargs: Any) -> Any:
+        nonlocal spent, written
+        t0 = time.perf_counter()
+        out = original(*args, **kwargs)
+        spent += time.perf_counter() - t0
+        written += len(out[0])
+        return out
+
+    batch._write = timed  # type: ignore[assignment]
+    try:
+        for start in range(0, len(ids), size):
+            batch.process_batch(engine, settings, ids[start : start + size])
+    finally:
+        batch._write = original  # type: ignore[assignment]
+    return spent / max(written, 1)
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--n", type=int, default=600)
+    ap.add_argument("--batch", type=int, default=100)
+    ap.add_argument("--backends", default="sqlite,postgresql")
+    ap.add_argument("--database-url", default="postgresql://postgres@127.0.0.1:5432/postgres")
+    args = ap.parse_args()
+    for backend in args.backends.split(","):
+        figures: dict[str, float] = {}
+        for label in ("with triggers", "without"):
+            with tempfile.TemporaryDirectory(prefix="fb-facts-") as tmp:
+                root = Path(tmp)
+                admin = None
+                url = None
+                if backend == "postgresql":
+                    base = make_url(args.database_url).set(drivername="postgresql+psycopg")
+                    name = f"fb_facts_{secrets.token_hex(4)}"
+                    admin = create_engine(base, isolation_level="AUTOCOMMIT")
+                    with admin.connect() as conn:
+                        conn.execute(text(f'CREATE DATABASE "{name}"'))
+                    url = base.set(database=name).render_as_string(hide_password=False)
+                settings = load_settings(
+                    {},
+                    data_dir=root,
+                    database_url=url,
+                    secret=secrets.token_hex(32),
+                    send_since=datetime(2020, 1, 1),
+                    reply_domain="feedback.localhost",
+                    outbound="outbox",
+                    business_time=False,
+                    daily_cap_per_rep=50,
+                    analysis_processes=0,
+                )
+                engine = make_engine(settings.resolved_database_url)
+                try:
+                    upgrade(engine)
+                    if label == "without":
+                        without_triggers(engine)
+                    figures[label] = measure(engine, settings, args.n, args.batch, root)
+                finally:
+                    engine.dispose()
+                    if admin is not None:
+                        with admin.connect() as conn:
+                            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+                        admin.dispose()
+        on, off = figures["with triggers"], figures["without"]
+        print(
+            f"{backend}: batch write {on * 1e3:.2f} ms/answer with the report triggers, "
+            f"{off * 1e3:.2f} without; the triggers take {(on - off) / on:.0%} of the write "
+            f"({args.n} answers, batches of {args.batch})",
+            flush=True,
+        )
+
+
+if __name__ == "__main__":
+    main()
