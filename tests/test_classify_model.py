@@ -301,3 +301,19 @@ def test_nightly_retrain_is_a_setting_off_by_default(settings: Settings, engine:
     assert not any("retrain" in name for name in crons(settings))
     nightly = settings.model_copy(update={"model_retrain_nightly": True, "model_retrain_hour": 4})
     assert any("retrain_model" in name for name in crons(nightly))
+
+
+def test_the_shipped_model_crosses_to_the_analysis_processes_by_reference() -> None:
+    """The worker's process pool gets the model with every batch: the shipped one must not be
+    5 MB of pickle each time, and a trained version arrives whole."""
+    import pickle
+
+    from feedback.classify.model.scorer import ClassifierModel, shipped_model
+
+    model = shipped_model()
+    assert model is not None
+    data = pickle.dumps(model)
+    assert len(data) < 1000 and pickle.loads(data) is model
+    trained = ClassifierModel.from_bytes(model.to_bytes(), version=7)
+    back = pickle.loads(pickle.dumps(trained))
+    assert back.version == 7 and back.kinds.keys() == trained.kinds.keys()

@@ -539,3 +539,33 @@ def test_a_batch_ends_as_the_same_messages_processed_one_by_one(
     alone = [process_message(engine, settings, mid, now=T0) for mid in ids]
     assert _snapshot(engine) == batched
     assert [o.status for o in alone] == [together[k].status for k in sorted(together)]
+
+
+def test_the_worker_reads_replies_with_the_model_when_it_is_on(
+    engine: Engine, loop_world: dict[str, object], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The batch path (the common reply) and the one-message path both give the classifier the
+    active model: the product's default reads with rules and model together."""
+    from feedback.core import analysis
+
+    settings = loop_world["settings"]
+    assert isinstance(settings, Settings)
+    settings = settings.model_copy(update={"classifier_model": True})
+    used: list[str] = []
+    real = analysis.classify_with_model
+
+    def spy(text: str, **kwargs: object) -> object:
+        used.append(text)
+        return real(text, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(analysis, "classify_with_model", spy)
+    reqs = _requests(engine)
+    raw, rcpt = _reply(settings, reqs["D1"], "Won it, mainly because their team trusted our SE")
+    mid = store_batch(
+        engine, [Incoming(raw=raw, mail_from="x@y", rcpt_to=(rcpt,), peer=None, received_at=T0)]
+    )[0].id
+    assert process_message(engine, settings, mid, now=T0).status == MessageStatus.processed
+    assert used and "trusted our SE" in used[0]
+    with Session(engine) as s:
+        response = s.exec(select(Response).where(Response.request_id == reqs["D1"].id)).one()
+        assert response.outcome == "won"

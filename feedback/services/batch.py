@@ -344,6 +344,7 @@ def _contexts(
     Only the envelope is read here (before parsing): a token found only in the headers, an alias
     or a manager, an answered or expired request are the one-message path's to decide.
     """
+    from feedback.services.classifier_models import active_model
     from feedback.services.processing import rep_names, taxonomy_for
 
     secret = settings.secret_bytes()
@@ -396,6 +397,7 @@ def _contexts(
                     reply_local=settings.reply_local,
                     learned=learned,
                     people=people,
+                    model=active_model(session) if settings.classifier_model else None,
                 )
             row.context = _Context(request=request, rep=rep, config_key=taxonomy.fingerprint)
         reps_in = {r.context.rep.id for r in rows if r.context is not None and r.context.rep.id is not None}

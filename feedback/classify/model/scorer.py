@@ -147,6 +147,13 @@ class ClassifierModel:
         weights = self.kinds.get(kind)
         return None if weights is None else weights.score(text, rules)
 
+    def __reduce__(self) -> tuple[Any, ...]:
+        """Pickled for the analysis process pool: the shipped model by reference (each process
+        loads its own copy once), a trained version by its bytes, decoded once per process."""
+        if self.version is None and self is shipped_model():
+            return (shipped_model, ())
+        return (_restore, (self.version, self.to_bytes()))
+
     def setting(self, kind: str, name: str, default: float) -> float:
         value = self.meta.get("combine", {}).get(kind, {}).get(name, default)
         return float(value)
@@ -193,6 +200,19 @@ def make_kind_weights(
         classes={h: tuple(classes.get(h, ())) for h in HEADS},
         slices=slices,
     )
+
+
+_RESTORED: dict[int | None, ClassifierModel] = {}
+
+
+def _restore(version: int | None, data: bytes) -> ClassifierModel:
+    """A trained version in another process: decoded the first time, reused after."""
+    model = _RESTORED.get(version)
+    if model is None or version is None:
+        model = ClassifierModel.from_bytes(data, version=version)
+        _RESTORED.clear()  # one active version at a time
+        _RESTORED[version] = model
+    return model
 
 
 @lru_cache(maxsize=1)
