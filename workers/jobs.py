@@ -153,8 +153,10 @@ async def followups(ctx: dict[str, Any]) -> dict[str, int]:
 
 
 async def weekly_digest(ctx: dict[str, Any]) -> int:
-    """Mail the weekly summary to the configured marketing addresses."""
-    from feedback.outbound.digest_mail import send_digest
+    """Cron (every 5 minutes): the weekly summary to the marketing addresses, at the configured
+    weekday and local hour by the worker's clock (``digest_weekday``, ``digest_hour``, ``timezone``)."""
+    from feedback.outbound.digest_mail import send_scheduled_digest
 
     engine, settings, transport = ctx["engine"], ctx["settings"], ctx["transport"]
-    return await _off_loop(lambda: send_digest(engine, settings, transport))
+    now = _now(ctx)
+    return await _off_loop(lambda: send_scheduled_digest(engine, settings, transport, now=now))

@@ -15,7 +15,7 @@ from typing import Any
 
 from sqlalchemy.engine import Engine
 
-from feedback.reports.build import summary
+from feedback.reports.build import KPI_COLUMNS, make_context, sla_sections, summary
 from feedback.reports.filters import Filters
 from feedback.reports.model import Column, Rate, Report, Section
 from feedback.reports.queries import ANSWER_NOTE
@@ -39,6 +39,7 @@ DIGEST_COLUMNS = {
     "lead_reasons": ("outcome", "reason", "mentions", "share"),
     "winloss_reasons": ("outcome", "reason", "mentions", "share"),
     "competitors": ("competitor", "mentions", "win_rate", "lost_amount"),
+    "sla_by_team": ("team", "sent", "answered", "within", "median_bh", "p90_bh", "escalated"),
 }
 _TD = "padding:4px 8px;border-bottom:1px solid #e5e7eb;font:13px Arial,Helvetica,sans-serif;"
 _TH = _TD + "color:#6b7280;font-weight:bold;text-align:left;"
@@ -69,8 +70,21 @@ def digest_html(engine: Engine, settings: Settings, now: datetime) -> tuple[str,
         report.section("lead_reasons"),
         report.section("winloss_reasons"),
         report.section("competitors"),
+        *digest_sla(engine, settings, now),
     ]
     return subject, _html(report, kpis, sections), _text(report, kpis, sections)
+
+
+def digest_sla(engine: Engine, settings: Settings, now: datetime) -> list[Section]:
+    """The follow-up SLA of the requests sent in the seven days before ``now``: the headline
+    figures (values written out, as the mail shows them) and the figures per team."""
+    if now.tzinfo is not None:
+        now = now.astimezone(UTC).replace(tzinfo=None)
+    ctx = make_context(engine, settings, Filters(since=now - timedelta(days=7), until=now), now)
+    found = {s.key: s for s in sla_sections(ctx, engine)}
+    head = found["sla"]
+    rows = [{"metric": r["metric"], "value": cell(r["value"], r["kind"]) or "–"} for r in head.rows]
+    return [Section("sla", "Follow-up SLA (requests sent this week)", KPI_COLUMNS, rows), found["sla_by_team"]]
 
 
 def _columns(section: Section) -> list[Column]:
