@@ -21,6 +21,8 @@ from feedback.outbound import requesting
 from feedback.runtime.errors import is_transient
 from feedback.runtime.queue import enqueue_messages
 from feedback.services import processing
+from feedback.services.handover import hand_over_open_requests
+from feedback.services.sla import refresh_sla
 from feedback.storage.models import InboundMessage, MessageStatus, utcnow
 
 log = logging.getLogger("feedback.worker")
@@ -145,8 +147,11 @@ async def followups(ctx: dict[str, Any]) -> dict[str, int]:
     now = _now(ctx)
 
     async def round_() -> dict[str, int]:
+        moved = await hand_over_open_requests(engine, settings, transport, now=now, to_manager=True)
         counts = await requesting.send_followups(engine, settings, transport, now=now)
         counts["clarifications"] = await requesting.send_clarifications(engine, settings, transport, now=now)
+        counts["handed_over"] = len(moved)
+        counts["sla_refreshed"] = refresh_sla(engine, settings, now=now)
         return counts
 
     return await _off_loop(round_)
