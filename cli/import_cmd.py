@@ -162,13 +162,8 @@ def _run(
     deactivate_missing: bool = False,
 ) -> None:
     import asyncio
-    from functools import partial
 
     from sqlmodel import Session
-
-    from feedback.outbound.transports import transport_for
-    from feedback.services.handover import hand_over_open_requests
-    from feedback.storage.models import utcnow
 
     from feedback.importing import (
         FileRefused,
@@ -178,6 +173,9 @@ def _run(
         import_reps,
         read_csv_file,
     )
+    from feedback.outbound.transports import transport_for
+    from feedback.services.handover import hand_over_open_requests
+    from feedback.storage.models import utcnow
 
     settings = get_settings(config)
     try:
@@ -207,12 +205,17 @@ def _run(
                     def on_row() -> None:
                         progress.advance(task)
 
-                importer = {
-                    "reps": partial(import_reps, deactivate_missing=deactivate_missing),
-                    "leads": import_leads,
-                    "deals": import_deals,
-                }[kind]
-                result = importer(session=session, rows=table, settings=settings, on_row=on_row)
+                if kind == "reps":
+                    result = import_reps(
+                        session=session,
+                        rows=table,
+                        settings=settings,
+                        on_row=on_row,
+                        deactivate_missing=deactivate_missing,
+                    )
+                else:
+                    importer = {"leads": import_leads, "deals": import_deals}[kind]
+                    result = importer(session=session, rows=table, settings=settings, on_row=on_row)
             if dry_run or result.landed == 0:
                 session.rollback()
             else:
@@ -226,7 +229,9 @@ def _run(
         moved = []
         if not dry_run and result.landed:  # a new owner from this import takes a leaver's requests
             moved = asyncio.run(
-                hand_over_open_requests(engine, settings, transport_for(settings), now=utcnow(), to_manager=False)
+                hand_over_open_requests(
+                    engine, settings, transport_for(settings), now=utcnow(), to_manager=False
+                )
             )
     _report(result, file=file, dry_run=dry_run, fmt=fmt)
     out = err_console if fmt in {OutputFormat.csv, OutputFormat.json} else console
@@ -234,7 +239,12 @@ def _run(
         verb = "Would deactivate" if dry_run else "Deactivated"
         out.print(Text(f"{verb} {len(result.deactivated)} rep(s): {', '.join(result.deactivated)}"))
     for h in moved:
-        out.print(Text(f"Request {h.request_id}: {h.from_email} left; handed to {h.to_email} ({h.why}), asked afresh."))
+        out.print(
+            Text(
+                f"Request {h.request_id}: {h.from_email} left; "
+                f"handed to {h.to_email} ({h.why}), asked afresh."
+            )
+        )
     if result.errors and result.landed == 0:
         raise typer.Exit(2)
 

@@ -147,7 +147,9 @@ def _run(
             if name == "responsiveness" and not settings.report_database_url:
                 from feedback.services.sla import refresh_sla
 
-                refresh_sla(engine, settings)  # answers since the last follow-up round (a replica: the cron's)
+                refresh_sla(
+                    engine, settings
+                )  # answers since the last follow-up round (a replica: the cron's)
             report = REPORTS[name](engine, filters, settings)  # a second or two on millions of answers
     if output is None:
         render_report(report, fmt=fmt, raw_csv=raw_csv)

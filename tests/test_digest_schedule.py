@@ -30,7 +30,9 @@ def test_digest_slot_is_local_weekday_and_hour(settings: Settings) -> None:
     assert digest_slot(datetime(2026, 3, 6, 8, 0), tokyo) == datetime(2026, 3, 6, 8, 0)  # Fri 17:00 JST
 
 
-def test_worker_mails_the_digest_at_the_local_hour(engine: Engine, settings: Settings, tmp_path: Path) -> None:
+def test_worker_mails_the_digest_at_the_local_hour(
+    engine: Engine, settings: Settings, tmp_path: Path
+) -> None:
     settings = settings.model_copy(
         update={
             "timezone": "America/New_York",
@@ -53,7 +55,9 @@ def test_worker_mails_the_digest_at_the_local_hour(engine: Engine, settings: Set
         clock["now"] += timedelta(minutes=5)
     assert sent_at == [datetime(2026, 3, 2, 13, 0), datetime(2026, 3, 9, 12, 0)]
     with Session(engine) as s:
-        mails = s.exec(select(OutboundMail).order_by(col(OutboundMail.sent_at), col(OutboundMail.to_addr))).all()
+        mails = s.exec(
+            select(OutboundMail).order_by(col(OutboundMail.sent_at), col(OutboundMail.to_addr))
+        ).all()
     assert [(m.to_addr, m.sent_at) for m in mails] == [
         ("cmo@x.example", datetime(2026, 3, 2, 13, 0)),
         ("ops@x.example", datetime(2026, 3, 2, 13, 0)),

@@ -25,8 +25,8 @@ from feedback.outbound.transports import MaildirTransport
 from feedback.reports import Filters, Rate, responsiveness, summary
 from feedback.runtime.settings import Settings
 from feedback.services.processing import process_message
-from feedback.services.sla import refresh_sla
 from feedback.services.requests_admin import RequestAdminError, cancel, reassign, timeline
+from feedback.services.sla import refresh_sla
 from feedback.storage.models import FeedbackRequest, Lead, OutboundMail, Rep, RequestStatus, Response
 
 MONDAY = datetime(2026, 3, 2, 0, 0)  # UTC
@@ -248,7 +248,9 @@ def _assert_fortnight_sla(engine: Engine, settings: Settings) -> None:
     hist = {r["bucket"]: r["answers"] for r in report.section("sla_distribution").rows}
     assert (hist["16–24 h"], hist["24–40 h"], hist["40–80 h"], sum(hist.values())) == (1, 1, 1, 3)
     # the same answered count as the summary's
-    overview = {r["metric"]: r["value"] for r in summary(engine, Filters(), settings).section("overview").rows}
+    overview = {
+        r["metric"]: r["value"] for r in summary(engine, Filters(), settings).section("overview").rows
+    }
     assert overview["Leads answered"] == kpis["Answered"]
 
 

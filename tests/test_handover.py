@@ -37,7 +37,9 @@ def _lead_rows(owners: dict[str, str]) -> list[dict[str, str]]:
 
 def _requests(engine: Engine) -> dict[str, FeedbackRequest]:
     with Session(engine) as s:
-        rows = s.exec(select(FeedbackRequest, Lead).join(Lead, col(Lead.id) == col(FeedbackRequest.lead_id))).all()
+        rows = s.exec(
+            select(FeedbackRequest, Lead).join(Lead, col(Lead.id) == col(FeedbackRequest.lead_id))
+        ).all()
         return {lead.crm_id: request for request, lead in rows}
 
 
@@ -63,7 +65,9 @@ def test_a_dropped_reps_requests_go_to_the_new_owner_else_the_manager(
     transport = MaildirTransport(tmp_path / "outbox")
     with Session(engine) as s:
         assert import_reps(session=s, rows=TEAM, settings=settings).created == 3
-        import_leads(session=s, rows=_lead_rows({"L1": "ann@x.example", "L2": "ann@x.example"}), settings=settings)
+        import_leads(
+            session=s, rows=_lead_rows({"L1": "ann@x.example", "L2": "ann@x.example"}), settings=settings
+        )
         s.commit()
     asyncio.run(send_due_requests(engine, settings, transport, now=T0))
     before = _requests(engine)
@@ -81,16 +85,24 @@ def test_a_dropped_reps_requests_go_to_the_new_owner_else_the_manager(
         s.commit()
     assert result.deactivated == ["ann@x.example"]
     # nobody owns her leads yet: her requests wait for the next leads import
-    assert asyncio.run(hand_over_open_requests(engine, settings, transport, now=tuesday, to_manager=False)) == []
+    assert (
+        asyncio.run(hand_over_open_requests(engine, settings, transport, now=tuesday, to_manager=False)) == []
+    )
 
     # an hour later the leads export gives L1 to Ben: the import hands its request over at once
     with Session(engine) as s:
-        import_leads(session=s, rows=_lead_rows({"L1": "ben@x.example", "L2": "ann@x.example"}), settings=settings)
+        import_leads(
+            session=s, rows=_lead_rows({"L1": "ben@x.example", "L2": "ann@x.example"}), settings=settings
+        )
         s.commit()
     moved = asyncio.run(
-        hand_over_open_requests(engine, settings, transport, now=tuesday + timedelta(hours=1), to_manager=False)
+        hand_over_open_requests(
+            engine, settings, transport, now=tuesday + timedelta(hours=1), to_manager=False
+        )
     )
-    assert [(h.from_email, h.to_email, h.why) for h in moved] == [("ann@x.example", "ben@x.example", "new owner")]
+    assert [(h.from_email, h.to_email, h.why) for h in moved] == [
+        ("ann@x.example", "ben@x.example", "new owner")
+    ]
 
     # the follow-up round: L2 has no new owner; within the wait it stays, after it Max has it
     ctx = {"engine": engine, "settings": settings, "transport": transport}
@@ -122,7 +134,9 @@ def test_a_dropped_reps_requests_go_to_the_new_owner_else_the_manager(
     with Session(engine) as s:
         _, entries = timeline(s, l2 or 0)
         notes = [e.detail for e in entries if e.what == "note"]
-        assert notes and "reassigned from ann@x.example to max@x.example" in notes[0] and "(manager)" in notes[0]
+        assert (
+            notes and "reassigned from ann@x.example to max@x.example" in notes[0] and "(manager)" in notes[0]
+        )
         assert [e.what for e in entries].count("sent") == 2
         ann = s.exec(select(Rep).where(Rep.email == "ann@x.example")).one()
         assert not ann.active and ann.deactivated_at == tuesday

@@ -41,7 +41,9 @@ def digest_slot(now: datetime, settings: Settings) -> datetime:
     return slot.astimezone(UTC).replace(tzinfo=None)
 
 
-async def send_scheduled_digest(engine: Engine, settings: Settings, transport: Transport, *, now: datetime) -> int:
+async def send_scheduled_digest(
+    engine: Engine, settings: Settings, transport: Transport, *, now: datetime
+) -> int:
     """The worker's round (every few minutes): the digest once per slot, from the slot on and
     within a day of it; every other round sends nothing."""
     slot = digest_slot(now, settings)

@@ -889,7 +889,9 @@ def sla_sections(ctx: Context, db: Db) -> list[Section]:
     for key, _ in SLA_GROUPS:
         parts[f"n_{key}"] = sla.counts(s, [key], sla_hours=sla_hours)
         parts[f"q_{key}"] = sla.quantiles_by(s, s.c.bh, [key], dialect=ctx.dialect)
-        parts[f"r_{key}"] = sla.quantiles_by(s, s.c.reminders, [key], [s.c.answered == 1], dialect=ctx.dialect)
+        parts[f"r_{key}"] = sla.quantiles_by(
+            s, s.c.reminders, [key], [s.c.answered == 1], dialect=ctx.dialect
+        )
     with connect(db) as conn:
         got = q.run_parts(conn, parts)
     note = _sla_note(ctx.settings)
@@ -909,7 +911,7 @@ def sla_sections(ctx: Context, db: Db) -> list[Section]:
         }
 
     total = got["all"][0]
-    head = figures(total, (got["q_all"] or [None])[0], (got["r_all"] or [None])[0])
+    head = figures(total, next(iter(got["q_all"]), None), next(iter(got["r_all"]), None))
     kpis = [
         _kpi("SLA (business hours to answer)", f"{sla_hours:g}"),
         _kpi("Requests sent", head["sent"]),
@@ -968,7 +970,13 @@ def sla_sections(ctx: Context, db: Db) -> list[Section]:
         qr = {r[key]: r for r in got[f"r_{key}"]}
         out = [{key: n[key], **figures(n, qh.get(n[key]), qr.get(n[key]))} for n in got[f"n_{key}"]]
         sections.append(
-            Section(f"sla_by_{key}", f"SLA {title.lower()}", [Column(key, DIM_LABELS[key]), *columns], out, note=note)
+            Section(
+                f"sla_by_{key}",
+                f"SLA {title.lower()}",
+                [Column(key, DIM_LABELS[key]), *columns],
+                out,
+                note=note,
+            )
         )
     return sections
 

@@ -84,7 +84,10 @@ def digest_sla(engine: Engine, settings: Settings, now: datetime) -> list[Sectio
     found = {s.key: s for s in sla_sections(ctx, engine)}
     head = found["sla"]
     rows = [{"metric": r["metric"], "value": cell(r["value"], r["kind"]) or "–"} for r in head.rows]
-    return [Section("sla", "Follow-up SLA (requests sent this week)", KPI_COLUMNS, rows), found["sla_by_team"]]
+    return [
+        Section("sla", "Follow-up SLA (requests sent this week)", KPI_COLUMNS, rows),
+        found["sla_by_team"],
+    ]
 
 
 def _columns(section: Section) -> list[Column]:

@@ -37,7 +37,9 @@ class Handover:
     why: str  # "new owner" | "manager"
 
 
-def plan_handovers(session: Session, settings: Settings, *, now: datetime, to_manager: bool) -> list[Handover]:
+def plan_handovers(
+    session: Session, settings: Settings, *, now: datetime, to_manager: bool
+) -> list[Handover]:
     """Where each open request of an inactive rep goes now (none: it waits); see the module doc."""
     rows = session.exec(
         select(FeedbackRequest, Rep)

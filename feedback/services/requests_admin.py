@@ -35,7 +35,6 @@ from feedback.storage.models import (
     ResponseReason,
 )
 
-
 log = logging.getLogger(__name__)
 
 

@@ -53,7 +53,9 @@ def _as_datetime(value: Any) -> datetime:
     return datetime.fromisoformat(value) if isinstance(value, str) else value  # SQLite CASE: text
 
 
-def refresh_sla(engine: Engine, settings: Settings, *, full: bool = False, now: datetime | None = None) -> int:
+def refresh_sla(
+    engine: Engine, settings: Settings, *, full: bool = False, now: datetime | None = None
+) -> int:
     """Compute the business hours of every answer that has none or a stale one; returns how many."""
     now = now or utcnow()
     done = 0
