@@ -73,3 +73,12 @@ def test_a_missed_slot_waits_for_the_next_week(engine: Engine, settings: Setting
     for at, expected in ((datetime(2026, 3, 3, 9, 0), 0), (datetime(2026, 3, 2, 20, 0), 1)):
         ctx["clock"] = lambda at=at: at
         assert asyncio.run(jobs.weekly_digest(ctx)) == expected
+
+
+def test_the_digest_shows_the_weeks_follow_up_sla(engine: Engine, settings: Settings) -> None:
+    from feedback.reports.digest import digest_html
+
+    _, html, text = digest_html(engine, settings, datetime(2026, 3, 2, 13, 0))
+    for body in (html, text):
+        assert "Follow-up SLA: answers within 16 business hours" in body and "SLA by team" in body
+    assert "Answered within the SLA" in text and "Escalated to the manager" in text

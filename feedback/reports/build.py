@@ -975,7 +975,7 @@ def sla_sections(ctx: Context, db: Db) -> list[Section]:
                 f"SLA {title.lower()}",
                 [Column(key, DIM_LABELS[key]), *columns],
                 out,
-                note=note,
+                note="The figures as defined under Follow-up SLA above.",
             )
         )
     return sections

@@ -41,6 +41,17 @@ DIGEST_COLUMNS = {
     "competitors": ("competitor", "mentions", "win_rate", "lost_amount"),
     "sla_by_team": ("team", "sent", "answered", "within", "median_bh", "p90_bh", "escalated"),
 }
+DIGEST_SLA_FIGURES = (
+    "Answered",
+    "Answered within the SLA",
+    "Median business hours to answer",
+    "p90 business hours to answer",
+    "Median reminders needed",
+    "p90 reminders needed",
+    "Escalated to the manager",
+    "Expired unanswered",
+)
+"""The SLA's headline figures a digest shows (TOP_ROWS of them; the SLA itself is in the title)."""
 _TD = "padding:4px 8px;border-bottom:1px solid #e5e7eb;font:13px Arial,Helvetica,sans-serif;"
 _TH = _TD + "color:#6b7280;font-weight:bold;text-align:left;"
 
@@ -82,10 +93,14 @@ def digest_sla(engine: Engine, settings: Settings, now: datetime) -> list[Sectio
         now = now.astimezone(UTC).replace(tzinfo=None)
     ctx = make_context(engine, settings, Filters(since=now - timedelta(days=7), until=now), now)
     found = {s.key: s for s in sla_sections(ctx, engine)}
-    head = found["sla"]
-    rows = [{"metric": r["metric"], "value": cell(r["value"], r["kind"]) or "–"} for r in head.rows]
+    rows = [
+        {"metric": r["metric"], "value": cell(r["value"], r["kind"]) or "–"}
+        for r in found["sla"].rows
+        if r["metric"] in DIGEST_SLA_FIGURES
+    ]
+    title = f"Follow-up SLA: answers within {settings.sla_business_hours:g} business hours (requests sent this week)"
     return [
-        Section("sla", "Follow-up SLA (requests sent this week)", KPI_COLUMNS, rows),
+        Section("sla", title, KPI_COLUMNS, rows),
         found["sla_by_team"],
     ]
 
