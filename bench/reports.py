@@ -121,6 +121,20 @@ SEED_SQL = [
        FROM response_reason WHERE rank = 0 AND response_id % 5 < 2""",
 ]
 
+# the follow-up SLA's inputs (migration 0019_followup_sla): each answer's business hours, as
+# services/sla_facts.refresh_sla stores them, and reminder/escalation mails (a third of the requests
+# got a reminder, one in ten an escalation). Run only where the table exists (--before REF).
+SLA_SEED_SQL = [
+    """INSERT INTO request_sla (request_id, started_at, answered_at, timezone, business_hours, computed_at)
+       SELECT request_id, coalesce(CASE WHEN deal_id IS NOT NULL THEN closed_at END, created_at, sent_at),
+              answered_at, 'UTC', round((random() * 60)::numeric, 2), now()
+       FROM report_fact WHERE answered_at IS NOT NULL""",
+    """INSERT INTO outbound_mail (purpose, to_addr, subject, message_id, request_id, sent_at)
+       SELECT CASE WHEN id % 10 = 0 THEN 'escalation' ELSE 'reminder' END, 'rep@example.com', 'Reminder',
+              '<r' || id || '@bench>', id, coalesce(sent_at, created_at) + interval '2 days'
+       FROM feedback_request WHERE id % 3 = 0 OR id % 10 = 0""",
+]
+
 SEQUENCES = ("rep", "lead", "deal", "feedback_request", "response", "response_reason")
 
 
@@ -140,6 +154,9 @@ def seed(engine: Engine, responses: int) -> dict[str, int]:
         for sql in SEED_SQL:
             stmt = text(sql)
             conn.execute(stmt, {k: v for k, v in params.items() if f":{k}" in sql})
+        if conn.execute(text("SELECT to_regclass('request_sla')")).scalar() is not None:
+            for sql in SLA_SEED_SQL:
+                conn.execute(text(sql))
         for table in SEQUENCES:
             conn.execute(
                 text(f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), (SELECT max(id) FROM {table}))")

@@ -145,7 +145,7 @@ def _run(
             err_console.print(f"Note: {note}.", highlight=False)
         with err_console.status(f"Computing the {name} report..."):
             if name == "responsiveness" and not settings.report_database_url:
-                from feedback.services.sla import refresh_sla
+                from feedback.services.sla_facts import refresh_sla
 
                 refresh_sla(
                     engine, settings

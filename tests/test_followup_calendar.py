@@ -26,7 +26,7 @@ from feedback.reports import Filters, Rate, responsiveness, summary
 from feedback.runtime.settings import Settings
 from feedback.services.processing import process_message
 from feedback.services.requests_admin import RequestAdminError, cancel, reassign, timeline
-from feedback.services.sla import refresh_sla
+from feedback.services.sla_facts import refresh_sla
 from feedback.storage.models import FeedbackRequest, Lead, OutboundMail, Rep, RequestStatus, Response
 
 MONDAY = datetime(2026, 3, 2, 0, 0)  # UTC

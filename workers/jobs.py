@@ -22,7 +22,7 @@ from feedback.runtime.errors import is_transient
 from feedback.runtime.queue import enqueue_messages
 from feedback.services import processing
 from feedback.services.handover import hand_over_open_requests
-from feedback.services.sla import refresh_sla
+from feedback.services.sla_facts import refresh_sla
 from feedback.storage.models import InboundMessage, MessageStatus, utcnow
 
 log = logging.getLogger("feedback.worker")

@@ -20,7 +20,7 @@ from feedback.outbound.rendering import RenderedMail, one_line
 from feedback.outbound.transports import Transport, build_message, make_message_id
 from feedback.reports.digest import digest_html
 from feedback.runtime.settings import Settings
-from feedback.services.sla import refresh_sla
+from feedback.services.sla_facts import refresh_sla
 from feedback.storage.models import OutboundMail, utcnow
 
 log = logging.getLogger(__name__)

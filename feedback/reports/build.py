@@ -913,7 +913,7 @@ def sla_sections(ctx: Context, db: Db) -> list[Section]:
     total = got["all"][0]
     head = figures(total, next(iter(got["q_all"]), None), next(iter(got["r_all"]), None))
     kpis = [
-        _kpi("SLA (business hours to answer)", f"{sla_hours:g}"),
+        _kpi("SLA (business hours to answer)", sla_hours, "hours"),
         _kpi("Requests sent", head["sent"]),
         _kpi("Answered", head["answered"]),
         _kpi("Answered within the SLA", head["within"]),

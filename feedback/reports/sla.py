@@ -8,7 +8,7 @@ requests sent and answered here are the ones ``report summary`` counts:
   UTC of the close date); a request with neither starts when it was sent.
 - **business hours to answer**: from the start to the fact's ``answered_at`` (the first reply),
   in the working hours of the request's rep (their calendar: zone, working days, holidays).
-  Stored per request in ``request_sla`` by :func:`feedback.services.sla.refresh_sla`; a row is
+  Stored per request in ``request_sla`` by :func:`feedback.services.sla_facts.refresh_sla`; a row is
   read only while its start and answer times still equal the fact's.
 - **answered within the SLA**: answered (``queries.is_answered``) with at most
   ``sla_business_hours`` business hours to answer, as a share of requests sent.

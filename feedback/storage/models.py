@@ -293,7 +293,7 @@ class RequestSla(SQLModel, table=True):
     """A request's time to answer in business hours, as the SLA figures read it (a report fact).
 
     Business hours depend on the rep's calendar (time zone, working days, holidays), which SQL
-    cannot evaluate, so :func:`feedback.services.sla.refresh_sla` computes them in Python once
+    cannot evaluate, so :func:`feedback.services.sla_facts.refresh_sla` computes them in Python once
     per answer and stores them here; the reports join this table to ``report_fact`` by request
     and use a row only while its ``started_at`` and ``answered_at`` still equal the fact's (a
     later answer or a new assignment date makes it stale until the next refresh).
