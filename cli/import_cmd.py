@@ -235,6 +235,12 @@ def _run(
             )
     _report(result, file=file, dry_run=dry_run, fmt=fmt)
     out = err_console if fmt in {OutputFormat.csv, OutputFormat.json} else console
+    if deactivate_missing and result.errors:
+        out.print(
+            Text(
+                "No rep deactivated: --deactivate-missing needs a file without refused rows.", style="yellow"
+            )
+        )
     if result.deactivated:
         verb = "Would deactivate" if dry_run else "Deactivated"
         out.print(Text(f"{verb} {len(result.deactivated)} rep(s): {', '.join(result.deactivated)}"))

@@ -151,3 +151,12 @@ def test_an_import_marking_a_rep_inactive_counts_as_leaving(engine: Engine, sett
         assert s.exec(select(Rep).where(Rep.email == "ann@x.example")).one().deactivated_at == T0
         back = import_reps(session=s, rows=TEAM, settings=settings, now=T0)  # Active column gone: unchanged
         assert back.deactivated == []
+
+
+def test_a_file_with_refused_rows_deactivates_no_one(engine: Engine, settings: Settings) -> None:
+    with Session(engine) as s:
+        import_reps(session=s, rows=TEAM, settings=settings)
+        rows = [TEAM[1], {"Email": "not an address", "Name": "Typo"}]
+        result = import_reps(session=s, rows=rows, settings=settings, deactivate_missing=True, now=T0)
+        assert result.errors and result.deactivated == []
+        assert all(r.active for r in s.exec(select(Rep)).all())

@@ -213,8 +213,9 @@ def import_reps(
     """Upsert reps by email (lower-cased); aliases in the file are added, never removed.
 
     ``deactivate_missing``: the file is the whole team, so an active rep not in it (by address)
-    left and is deactivated. Reps deactivated either way are listed in ``result.deactivated``;
-    their open requests are moved by :mod:`feedback.services.handover` after the commit.
+    left and is deactivated (not when any row was refused: fix the file first). Reps deactivated
+    either way are listed in ``result.deactivated``; their open requests are moved by
+    :mod:`feedback.services.handover` after the commit.
     """
     now = now or utcnow()
     table = _as_table(rows)
@@ -241,7 +242,7 @@ def import_reps(
         if on_row:
             on_row()
     result.duplicates = _duplicates(seen)
-    if deactivate_missing and table.rows:
+    if deactivate_missing and table.rows and not result.errors:  # a half-read file removes no one
         listed = {e.strip() for e in seen}  # a row refused for another reason still lists its rep
         for rep in session.exec(select(Rep).where(col(Rep.active).is_(True))).all():
             if rep.email not in listed:
