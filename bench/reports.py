@@ -123,7 +123,7 @@ SEED_SQL = [
 
 # the follow-up SLA's inputs (migration 0019_followup_sla): each answer's business hours, as
 # services/sla_facts.refresh_sla stores them, and reminder/escalation mails (a third of the requests
-# got a reminder, one in ten an escalation). Run only where the table exists (--before REF).
+# got a reminder, one in ten an escalation). Run after the upgrade to head (report_fact exists).
 SLA_SEED_SQL = [
     """INSERT INTO request_sla (request_id, started_at, answered_at, timezone, business_hours, computed_at)
        SELECT request_id, coalesce(CASE WHEN deal_id IS NOT NULL THEN closed_at END, created_at, sent_at),
@@ -154,9 +154,6 @@ def seed(engine: Engine, responses: int) -> dict[str, int]:
         for sql in SEED_SQL:
             stmt = text(sql)
             conn.execute(stmt, {k: v for k, v in params.items() if f":{k}" in sql})
-        if conn.execute(text("SELECT to_regclass('request_sla')")).scalar() is not None:
-            for sql in SLA_SEED_SQL:
-                conn.execute(text(sql))
         for table in SEQUENCES:
             conn.execute(
                 text(f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), (SELECT max(id) FROM {table}))")
@@ -302,6 +299,10 @@ def main() -> None:
         baseline = time_before(args.before, db_url, args.repeat) if args.before else None
         t0 = time.perf_counter()
         upgrade(engine)  # 0002 and later: report_fact, its backfill and triggers
+        with engine.begin() as conn:
+            if conn.execute(text("SELECT count(*) FROM request_sla")).scalar_one() == 0:
+                for sql in SLA_SEED_SQL:
+                    conn.execute(text(sql))
         with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
             # what autovacuum does after a bulk insert (PostgreSQL 13+): statistics, and the
             # visibility map the medians' index-only scans need
