@@ -219,7 +219,9 @@ SPECS = {
         ("competitor",),
     ),
     "responsiveness": Spec(
-        "How completely and how fast each rep and team answers, and how many requests are overdue."
+        "How completely and how fast each rep and team answers, and how many requests are overdue; "
+        "the follow-up SLA: business hours from assignment to the answer (median, p90, share within "
+        "sla_business_hours), reminders, escalations and expiries per rep, team, campaign and source."
     ),
     "trends": Spec(
         "Answer, acceptance and win rates week by week (or --period month), with volumes.", ("period",)
