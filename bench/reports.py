@@ -127,7 +127,7 @@ SEED_SQL = [
 SLA_SEED_SQL = [
     """INSERT INTO request_sla (request_id, started_at, answered_at, timezone, business_hours, computed_at)
        SELECT request_id, coalesce(CASE WHEN deal_id IS NOT NULL THEN closed_at END, created_at, sent_at),
-              answered_at, 'UTC', round((random() * 60)::numeric, 2), now()
+              answered_at, 'UTC', round((random() * 60)::numeric, 1), now()
        FROM report_fact WHERE answered_at IS NOT NULL""",
     """INSERT INTO outbound_mail (purpose, to_addr, subject, message_id, request_id, sent_at)
        SELECT CASE WHEN id % 10 = 0 THEN 'escalation' ELSE 'reminder' END, 'rep@example.com', 'Reminder',

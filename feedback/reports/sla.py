@@ -16,8 +16,8 @@ requests sent and answered here are the ones ``report summary`` counts:
   it was with); **escalated**: requests with an escalation mail; **expired**: status ``expired``.
 
 Medians are the mean of the two middle values (as ``sql.median_by``); the 90th percentile is the
-nearest-rank value: the ``ceil(0.9 n)``-th smallest (``percentile_disc(0.9)`` on PostgreSQL, a
-``row_number`` window on SQLite). Both databases give the same numbers.
+nearest-rank value: the ``ceil(0.9 n)``-th smallest. Both come from running counts over
+:func:`distribution` rows, the same SQL on both databases (see :func:`quantiles`).
 """
 
 from __future__ import annotations
@@ -25,15 +25,12 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import Float, Integer, and_, case, cast, func, literal_column, select
-from sqlalchemy.ext.compiler import compiles
+from sqlalchemy import BigInteger, Float, Integer, and_, case, cast, func, literal_column, select
 from sqlalchemy.sql import ColumnElement
-from sqlalchemy.sql.compiler import SQLCompiler
-from sqlalchemy.sql.functions import FunctionElement
 from sqlalchemy.sql.selectable import CTE, FromClause, Select, Subquery
 
 from feedback.reports.queries import is_answered
-from feedback.reports.sql import count_if, median_of
+from feedback.reports.sql import count_if
 from feedback.storage.models import OutboundMail, RequestSla
 
 SLA = RequestSla.__table__  # type: ignore[attr-defined]
@@ -69,7 +66,7 @@ def _followup_mails() -> Subquery:
 
 
 def sla_frame(f: FromClause, keys: Sequence[str]) -> CTE:
-    """One row per frame request: ``keys``, sent_at, answered (0/1), ``bh`` (business hours to
+    """One row per frame request: ``keys``, sent (0/1), answered (0/1), ``bh`` (business hours to
     answer, answered requests with a current ``request_sla`` row only), reminders, escalated,
     expired."""
     fu = _followup_mails()
@@ -82,7 +79,7 @@ def sla_frame(f: FromClause, keys: Sequence[str]) -> CTE:
     return (
         select(
             *[f.c[k] for k in keys],
-            f.c.sent_at,
+            case((f.c.sent_at.is_not(None), 1), else_=0).label("sent"),
             case((answered, 1), else_=0).label("answered"),
             case((answered, SLA.c.business_hours)).label("bh"),
             func.coalesce(fu.c.reminders, 0).label("reminders"),
@@ -94,73 +91,45 @@ def sla_frame(f: FromClause, keys: Sequence[str]) -> CTE:
     )
 
 
-def counts(s: FromClause, keys: Sequence[str], *, sla_hours: float) -> Select[Any]:
-    """Per ``keys``: sent, answered, answered within the SLA, timed (answers with business hours),
-    escalated, expired."""
-    kcols = [s.c[k] for k in keys]
+MEASURES = ("bh", "reminders", "sent", "answered", "escalated", "expired")
+
+
+def distribution(s: FromClause, keys: Sequence[str], name: str) -> CTE:
+    """``s`` counted per ``keys`` and every distinct (business hours, reminders, flags): ``cnt``.
+
+    Every SLA figure of a grouping is a sum over these rows, and a quantile a running sum over
+    them: one hash aggregate of the frame per grouping instead of one scan per figure. Business
+    hours are stored to the tenth of an hour and reminders are small numbers, so the rows are
+    few (a few hundred values per group).
+    """
+    cols = [s.c[k] for k in [*keys, *MEASURES]]
+    return select(*cols, func.count().label("cnt")).group_by(*cols).cte(name)
+
+
+def counts(d: FromClause, keys: Sequence[str], *, sla_hours: float) -> Select[Any]:
+    """Per ``keys`` (from a :func:`distribution`): sent, answered, answered within the SLA, timed
+    (answers with business hours), escalated, expired."""
+    kcols = [d.c[k] for k in keys]
+
+    def total(weight: ColumnElement[Any] | None = None, where: ColumnElement[bool] | None = None) -> Any:
+        value = d.c.cnt if weight is None else d.c.cnt * weight
+        summed = func.sum(value) if where is None else func.sum(value).filter(where)
+        return cast(func.coalesce(summed, 0), BigInteger())
+
+    sla = literal_column(repr(float(sla_hours)), Float())
+    sent = total(d.c.sent)
     query = select(
         *kcols,
-        func.count(s.c.sent_at).label("sent"),
-        func.coalesce(func.sum(s.c.answered), 0).label("answered"),
-        count_if(s.c.bh <= literal_column(repr(float(sla_hours)), Float())).label("within"),
-        func.count(s.c.bh).label("timed"),
-        func.coalesce(func.sum(s.c.escalated), 0).label("escalated"),
-        func.coalesce(func.sum(s.c.expired), 0).label("expired"),
-    ).select_from(s)
+        sent.label("sent"),
+        total(d.c.answered).label("answered"),
+        total(where=d.c.bh <= sla).label("within"),
+        total(where=d.c.bh.is_not(None)).label("timed"),
+        total(d.c.escalated).label("escalated"),
+        total(d.c.expired).label("expired"),
+    ).select_from(d)
     if kcols:
-        query = query.group_by(*kcols).order_by(func.count(s.c.sent_at).desc(), *kcols)
+        query = query.group_by(*kcols).order_by(sent.desc(), *kcols)
     return query
-
-
-class p90_of(FunctionElement[float]):
-    """``p90_of(value)`` on PostgreSQL: the nearest-rank 90th percentile (``percentile_disc``)."""
-
-    type = Float()
-    name = "p90_of"
-    inherit_cache = True
-
-
-@compiles(p90_of, "postgresql")
-def _p90_pg(element: p90_of, compiler: SQLCompiler, **kw: Any) -> str:
-    value = compiler.process(element.clauses, **kw)
-    return f"(percentile_disc(0.9) WITHIN GROUP (ORDER BY {value}))"
-
-
-def quantiles_by(
-    s: FromClause,
-    value: ColumnElement[Any],
-    keys: Sequence[str],
-    where: Sequence[ColumnElement[bool]] = (),
-    *,
-    dialect: str,
-) -> Select[Any]:
-    """Per ``keys``: ``median`` (mean of the two middle values) and ``p90`` (nearest rank) of
-    ``value`` over the rows of ``s`` passing ``where``, nulls left out."""
-    kcols = [s.c[k] for k in keys]
-    if dialect == "postgresql":
-        query = select(
-            *kcols, cast(median_of(value), Float()).label("median"), cast(p90_of(value), Float()).label("p90")
-        ).where(value.is_not(None), *where)
-        return query.group_by(*kcols) if kcols else query
-    partition = kcols or None
-    numbered = (
-        select(
-            *kcols,
-            value.label("v"),
-            func.row_number().over(partition_by=partition, order_by=value).label("rn"),
-            func.count().over(partition_by=partition).label("n"),
-        )
-        .where(value.is_not(None), *where)
-        .subquery("q")
-    )
-    n, rn, v = numbered.c.n, numbered.c.rn, numbered.c.v
-    nkeys = [numbered.c[k] for k in keys]
-    query = select(
-        *nkeys,
-        cast(func.avg(v).filter(rn.in_([(n + 1) // 2, (n + 2) // 2])), Float()).label("median"),
-        cast(func.max(v).filter(rn == (n * 9 + 9) // 10), Float()).label("p90"),
-    )
-    return query.group_by(*nkeys) if nkeys else query
 
 
 def bucket_edges(sla_hours: float) -> tuple[float, ...]:
@@ -169,15 +138,57 @@ def bucket_edges(sla_hours: float) -> tuple[float, ...]:
     return tuple(sorted({*BUCKET_EDGES, float(sla_hours)}))
 
 
-def histogram(s: FromClause, edges: Sequence[float]) -> Select[Any]:
-    """Answers with business hours per bucket: ``bucket`` i holds ``edges[i-1] < bh <= edges[i]``
-    (the last one everything above the last edge)."""
+def histogram(d: FromClause, edges: Sequence[float]) -> Select[Any]:
+    """Answers with business hours per bucket (from a :func:`distribution`): ``bucket`` i holds
+    ``edges[i-1] < bh <= edges[i]`` (the last one everything above the last edge)."""
     bucket = case(
         *[
-            (s.c.bh <= literal_column(repr(float(e)), Float()), literal_column(str(i), Integer()))
+            (d.c.bh <= literal_column(repr(float(e)), Float()), literal_column(str(i), Integer()))
             for i, e in enumerate(edges)
         ],
         else_=literal_column(str(len(edges)), Integer()),
     )
     b = bucket.label("bucket")
-    return select(b, func.count().label("answers")).where(s.c.bh.is_not(None)).group_by(b).order_by(b)
+    answers = cast(func.sum(d.c.cnt), BigInteger()).label("answers")
+    return select(b, answers).where(d.c.bh.is_not(None)).group_by(b).order_by(b)
+
+
+def quantiles(
+    d: FromClause,
+    value: ColumnElement[Any],
+    keys: Sequence[str],
+    where: Sequence[ColumnElement[bool]] = (),
+) -> Select[Any]:
+    """Per ``keys``: ``median`` (mean of the two middle values) and ``p90`` (nearest rank) of
+    ``value`` over the requests of a :func:`distribution` passing ``where``, nulls left out.
+
+    The same SQL on both databases: per ``keys`` and value a count, then a running count per
+    group over those few rows; the value at rank r is the smallest whose running count reaches r.
+    """
+    kcols = [d.c[k] for k in keys]
+    c = (
+        select(*kcols, value.label("v"), func.sum(d.c.cnt).label("cnt"))
+        .where(value.is_not(None), *where)
+        .group_by(*kcols, value)
+        .subquery("qc")
+    )
+    ck = [c.c[k] for k in keys]
+    part = ck or None
+    w = select(
+        *ck,
+        c.c.v,
+        cast(func.sum(c.c.cnt).over(partition_by=part, order_by=c.c.v), BigInteger()).label("cum"),
+        cast(func.sum(c.c.cnt).over(partition_by=part), BigInteger()).label("n"),
+    ).subquery("qw")
+    n, cum, v = w.c.n, w.c.cum, w.c.v
+    wk = [w.c[k] for k in keys]
+
+    def at(rank: ColumnElement[Any]) -> ColumnElement[Any]:
+        return func.min(v).filter(cum >= rank)
+
+    query = select(
+        *wk,
+        cast((at((n + 1) // 2) + at((n + 2) // 2)) / 2.0, Float()).label("median"),
+        cast(at((n * 9 + 9) // 10), Float()).label("p90"),
+    )
+    return query.group_by(*wk) if wk else query

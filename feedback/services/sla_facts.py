@@ -73,7 +73,9 @@ def refresh_sla(
                     "started_at": start,
                     "answered_at": end,
                     "timezone": cal.timezone,
-                    "business_hours": round(cal.hours_between(start, end), 4),
+                    # to the tenth of an hour (6 minutes): the reports show no more, and the
+                    # SLA quantiles count per distinct value (reports/sla.py)
+                    "business_hours": round(cal.hours_between(start, end), 1),
                     "computed_at": now,
                 }
             )
