@@ -121,6 +121,20 @@ SEED_SQL = [
        FROM response_reason WHERE rank = 0 AND response_id % 5 < 2""",
 ]
 
+# the follow-up SLA's inputs (migration 0019_followup_sla): each answer's business hours, as
+# services/sla_facts.refresh_sla stores them, and reminder/escalation mails (a third of the requests
+# got a reminder, one in ten an escalation). Run after the upgrade to head (report_fact exists).
+SLA_SEED_SQL = [
+    """INSERT INTO request_sla (request_id, started_at, answered_at, timezone, business_hours, computed_at)
+       SELECT request_id, coalesce(CASE WHEN deal_id IS NOT NULL THEN closed_at END, created_at, sent_at),
+              answered_at, 'UTC', round((random() * 60)::numeric, 1), now()
+       FROM report_fact WHERE answered_at IS NOT NULL""",
+    """INSERT INTO outbound_mail (purpose, to_addr, subject, message_id, request_id, sent_at)
+       SELECT CASE WHEN id % 10 = 0 THEN 'escalation' ELSE 'reminder' END, 'rep@example.com', 'Reminder',
+              '<r' || id || '@bench>', id, coalesce(sent_at, created_at) + interval '2 days'
+       FROM feedback_request WHERE id % 3 = 0 OR id % 10 = 0""",
+]
+
 SEQUENCES = ("rep", "lead", "deal", "feedback_request", "response", "response_reason")
 
 
@@ -285,6 +299,10 @@ def main() -> None:
         baseline = time_before(args.before, db_url, args.repeat) if args.before else None
         t0 = time.perf_counter()
         upgrade(engine)  # 0002 and later: report_fact, its backfill and triggers
+        with engine.begin() as conn:
+            if conn.execute(text("SELECT count(*) FROM request_sla")).scalar_one() == 0:
+                for sql in SLA_SEED_SQL:
+                    conn.execute(text(sql))
         with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
             # what autovacuum does after a bulk insert (PostgreSQL 13+): statistics, and the
             # visibility map the medians' index-only scans need

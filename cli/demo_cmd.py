@@ -340,7 +340,9 @@ def _write_reports(engine: Engine, settings: Settings, folder: Path, *, now: dat
     """Every report as an HTML file, dated by what each is about (the demo's simulated now)."""
     from feedback.reports import REPORTS, render_report
     from feedback.reports.filters import Filters
+    from feedback.services.sla_facts import refresh_sla
 
+    refresh_sla(engine, settings, now=now)  # each answer's business hours, for the SLA figures
     folder.mkdir(parents=True, exist_ok=True)
     for name, build in REPORTS.items():
         report = build(engine, Filters(), settings, now=now)

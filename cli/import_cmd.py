@@ -53,6 +53,13 @@ _PROGRESS_FROM = 500  # rows; smaller files finish before a bar is worth drawing
 def reps(
     file: FileArgument,
     dry_run: DryRunOption = False,
+    deactivate_missing: Annotated[
+        bool,
+        typer.Option(
+            "--deactivate-missing",
+            help="The file lists the whole team: deactivate active reps it leaves out.",
+        ),
+    ] = False,
     fmt: FormatOption = OutputFormat.table,
     config: ConfigOption = None,
 ) -> None:
@@ -72,8 +79,13 @@ def reps(
     Aliases in the file are added, never removed. No field may hold a line
     break or another control character. The import prints which column fed
     which field and which columns it ignored.
+
+    A rep deactivated here (Active = no, or left out with --deactivate-missing)
+    keeps their history; their open requests go to the lead's or deal's new
+    owner from the next leads/deals import, else after handover_wait_hours to
+    their manager (docs/followup.md).
     """
-    _run("reps", file, dry_run=dry_run, fmt=fmt, config=config)
+    _run("reps", file, dry_run=dry_run, fmt=fmt, config=config, deactivate_missing=deactivate_missing)
 
 
 @app.command("leads")
@@ -140,7 +152,17 @@ def deals(
     _run("deals", file, dry_run=dry_run, fmt=fmt, config=config)
 
 
-def _run(kind: str, file: Path, *, dry_run: bool, fmt: OutputFormat, config: Path | None) -> None:
+def _run(
+    kind: str,
+    file: Path,
+    *,
+    dry_run: bool,
+    fmt: OutputFormat,
+    config: Path | None,
+    deactivate_missing: bool = False,
+) -> None:
+    import asyncio
+
     from sqlmodel import Session
 
     from feedback.importing import (
@@ -151,6 +173,9 @@ def _run(kind: str, file: Path, *, dry_run: bool, fmt: OutputFormat, config: Pat
         import_reps,
         read_csv_file,
     )
+    from feedback.outbound.transports import transport_for
+    from feedback.services.handover import hand_over_open_requests
+    from feedback.storage.models import utcnow
 
     settings = get_settings(config)
     try:
@@ -180,8 +205,17 @@ def _run(kind: str, file: Path, *, dry_run: bool, fmt: OutputFormat, config: Pat
                     def on_row() -> None:
                         progress.advance(task)
 
-                importer = {"reps": import_reps, "leads": import_leads, "deals": import_deals}[kind]
-                result = importer(session=session, rows=table, settings=settings, on_row=on_row)
+                if kind == "reps":
+                    result = import_reps(
+                        session=session,
+                        rows=table,
+                        settings=settings,
+                        on_row=on_row,
+                        deactivate_missing=deactivate_missing,
+                    )
+                else:
+                    importer = {"leads": import_leads, "deals": import_deals}[kind]
+                    result = importer(session=session, rows=table, settings=settings, on_row=on_row)
             if dry_run or result.landed == 0:
                 session.rollback()
             else:
@@ -192,7 +226,31 @@ def _run(kind: str, file: Path, *, dry_run: bool, fmt: OutputFormat, config: Pat
         except ImportingError as exc:
             session.rollback()
             fail(escape(str(exc)), code=2)
+        moved = []
+        if not dry_run and result.landed:  # a new owner from this import takes a leaver's requests
+            moved = asyncio.run(
+                hand_over_open_requests(
+                    engine, settings, transport_for(settings), now=utcnow(), to_manager=False
+                )
+            )
     _report(result, file=file, dry_run=dry_run, fmt=fmt)
+    out = err_console if fmt in {OutputFormat.csv, OutputFormat.json} else console
+    if deactivate_missing and result.errors:
+        out.print(
+            Text(
+                "No rep deactivated: --deactivate-missing needs a file without refused rows.", style="yellow"
+            )
+        )
+    if result.deactivated:
+        verb = "Would deactivate" if dry_run else "Deactivated"
+        out.print(Text(f"{verb} {len(result.deactivated)} rep(s): {', '.join(result.deactivated)}"))
+    for h in moved:
+        out.print(
+            Text(
+                f"Request {h.request_id}: {h.from_email} left; "
+                f"handed to {h.to_email} ({h.why}), asked afresh."
+            )
+        )
     if result.errors and result.landed == 0:
         raise typer.Exit(2)
 

@@ -152,6 +152,12 @@ def _run(
         for note in notes:
             err_console.print(f"Note: {note}.", highlight=False)
         with err_console.status(f"Computing the {name} report..."):
+            if name == "responsiveness" and not settings.report_database_url:
+                from feedback.services.sla_facts import refresh_sla
+
+                refresh_sla(
+                    engine, settings
+                )  # answers since the last follow-up round (a replica: the cron's)
             report = REPORTS[name](engine, filters, settings)  # a second or two on millions of answers
     if output is None:
         render_report(report, fmt=fmt, raw_csv=raw_csv)
@@ -223,6 +229,8 @@ SPECS = {
     ),
     "responsiveness": Spec(
         "How completely and how fast each rep and team answers, and how many requests are overdue; "
+        "the follow-up SLA: business hours from assignment to the answer (median, p90, share within "
+        "sla_business_hours), reminders, escalations and expiries per rep, team, campaign and source; "
         "--by variant: answer rates per template version, with a test of the difference.",
         ("by_variant",),
     ),

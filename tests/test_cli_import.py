@@ -158,3 +158,42 @@ def test_reps_commands(env: dict[str, str]) -> None:
     ):
         code, _, err = invoke(env, "reps", *args)
         assert code == 1 and "no rep with the address" in err
+
+
+def test_import_reps_deactivate_missing_and_the_next_leads_import_hands_over(
+    env: dict[str, str], tmp_path: Path
+) -> None:
+    """A full user export without Ann deactivates her; the leads export naming Ben as the owner
+    hands her open request to him (the request mail goes to Ben, printed)."""
+    from datetime import datetime
+
+    from feedback.storage.models import FeedbackRequest
+
+    reps = tmp_path / "reps.csv"
+    reps.write_text("Email,Name\nann@x.example,Ann\nben@x.example,Ben\n")
+    leads = tmp_path / "leads.csv"
+    leads.write_text("Lead ID,Name,Owner Email,Created Date\nL1,Lead one,ann@x.example,2026-03-01\n")
+    assert invoke(env, "import", "reps", str(reps))[0] == 0
+    assert invoke(env, "import", "leads", str(leads))[0] == 0
+    engine = make_engine(env["FEEDBACK_DATABASE_URL"])
+    try:
+        with Session(engine) as s:
+            ann = s.exec(select(Rep).where(Rep.email == "ann@x.example")).one()
+            lead = s.exec(select(Lead)).one()
+            s.add(
+                FeedbackRequest(
+                    kind="disposition", lead_id=lead.id, rep_id=ann.id or 0, sent_at=datetime(2026, 3, 2)
+                )
+            )
+            s.commit()
+        reps.write_text("Email,Name\nben@x.example,Ben\n")
+        code, out, _ = invoke(env, "import", "reps", str(reps), "--deactivate-missing")
+        assert code == 0 and "Deactivated 1 rep(s): ann@x.example" in out, out
+        leads.write_text("Lead ID,Name,Owner Email,Created Date\nL1,Lead one,ben@x.example,2026-03-01\n")
+        code, out, _ = invoke(env, "import", "leads", str(leads))
+        assert code == 0 and "ann@x.example left; handed to ben@x.example (new owner)" in out, out
+        with Session(engine) as s:
+            request = s.exec(select(FeedbackRequest)).one()
+            assert s.get(Rep, request.rep_id).email == "ben@x.example"  # type: ignore[union-attr]
+    finally:
+        engine.dispose()

@@ -22,9 +22,11 @@ from feedback.ingress.store import Incoming, store_batch
 from feedback.mail.absence import return_date
 from feedback.outbound.requesting import send_clarifications, send_due_requests, send_followups
 from feedback.outbound.transports import MaildirTransport
+from feedback.reports import Filters, Rate, responsiveness, summary
 from feedback.runtime.settings import Settings
 from feedback.services.processing import process_message
 from feedback.services.requests_admin import RequestAdminError, cancel, reassign, timeline
+from feedback.services.sla_facts import refresh_sla
 from feedback.storage.models import FeedbackRequest, Lead, OutboundMail, Rep, RequestStatus, Response
 
 MONDAY = datetime(2026, 3, 2, 0, 0)  # UTC
@@ -61,6 +63,7 @@ def fortnight(engine: Engine, settings: Settings, tmp_path: Path) -> dict[str, o
             "holidays": [HOLIDAY],
             "send_since": datetime(2020, 1, 1),
             "team_timezones": {"Americas": "America/New_York"},
+            "sla_business_hours": 24,
         }
     )
     with Session(engine) as s:
@@ -135,6 +138,23 @@ def test_a_fortnight_of_follow_up_on_business_time(engine: Engine, fortnight: di
             )
             assert len(moved) == 1
             events_done.add("leaves")
+        # Thursday 5 March, 06:00 UTC (15:00 in Tokyo): Yuki answers the request she took over
+        if "yuki" not in events_done and now >= datetime(2026, 3, 5, 6):
+            tokyo = _request(engine, "L-tokyo")
+            raw = _mail(settings, tokyo, "yuki@x.example", "Rejected - no budget this year.")
+            assert (
+                _deliver(engine, settings, raw, f"feedback+{tokyo.token}@{settings.reply_domain}", now)
+                == "processed"
+            )
+            events_done.add("yuki")
+        # Tuesday 10 March, 10:00 UTC (11:00 in Berlin): Anna, back, answers after one reminder
+        if "anna" not in events_done and now >= datetime(2026, 3, 10, 10) and berlin is not None:
+            raw = _mail(settings, berlin, "anna@x.example", "Accepted - we booked a demo for Friday.")
+            assert (
+                _deliver(engine, settings, raw, f"feedback+{berlin.token}@{settings.reply_domain}", now)
+                == "processed"
+            )
+            events_done.add("anna")
         # the manager answers Bob's escalation an hour after it arrives
         nyc = _maybe_request(engine, "L-nyc")
         if nyc is not None and nyc.status == RequestStatus.escalated and "manager" not in events_done:
@@ -145,7 +165,7 @@ def test_a_fortnight_of_follow_up_on_business_time(engine: Engine, fortnight: di
             )
             events_done.add("manager")
 
-    assert events_done == {"ooo", "leaves", "manager"}
+    assert events_done == {"ooo", "leaves", "manager", "yuki", "anna"}
     with Session(engine) as s:
         mails = s.exec(select(OutboundMail).order_by(OutboundMail.sent_at)).all()
         by_addr = {r.email: r for r in s.exec(select(Rep)).all()}
@@ -183,6 +203,55 @@ def test_a_fortnight_of_follow_up_on_business_time(engine: Engine, fortnight: di
         assert s.get(Rep, tokyo.rep_id).email == "yuki@x.example"  # type: ignore[union-attr]
         _, entries = timeline(s, tokyo.id or 0)
         assert [e.what for e in entries].count("sent") == 2 and any("reassigned" in e.detail for e in entries)
+    _assert_fortnight_sla(engine, settings)
+
+
+def _assert_fortnight_sla(engine: Engine, settings: Settings) -> None:
+    """The SLA figures of the fortnight, computed by hand.
+
+    Business hours from the leads' assignment (Monday 2 March 00:00 UTC) to the answer, in the
+    working hours (09:00-17:00, Wednesday 4 March off) of each request's rep; SLA 24 hours:
+
+    - Yuki (Tokyo, UTC+9): Mon 8 + Tue 8 + Thu 09:00-15:00 6 = 22 h; 1 reminder (Kenji's, Thursday
+      09:00 Tokyo, before he left): within the SLA.
+    - Bob (team Americas, New York; UTC-5, UTC-4 from 8 March): Mon 8 + Tue 8 + Thu 8 + Fri 8 +
+      Mon 9 March 8 = 40 h (the manager answered Tuesday 10 March 09:00 New York, as the escalation
+      went out); 2 reminders; escalated.
+    - Anna (Berlin, UTC+1): Mon 8 + Tue 8 + Thu 8 + Fri 8 + Mon 8 + Tue 09:00-11:00 2 = 42 h;
+      1 reminder (Monday 9 March, once back).
+
+    Median of (22, 40, 42) = 40, p90 (nearest rank, ceil(0.9 x 3) = 3rd) = 42; reminders (1, 2, 1):
+    median 1, p90 2.
+    """
+    assert refresh_sla(engine, settings) == 3
+    assert refresh_sla(engine, settings) == 0  # nothing stale: a second refresh computes nothing
+    report = responsiveness(engine, Filters(), settings, now=datetime(2026, 3, 16))
+    kpis = {r["metric"]: r["value"] for r in report.section("sla").rows}
+    assert kpis["Requests sent"] == 3
+    assert kpis["Answered"] == Rate(3, 3)
+    assert kpis["Answered within the SLA"] == Rate(1, 3)
+    assert kpis["Median business hours to answer"] == 40.0
+    assert kpis["p90 business hours to answer"] == 42.0
+    assert kpis["Median reminders needed"] == 1.0
+    assert kpis["p90 reminders needed"] == 2.0
+    assert kpis["Escalated to the manager"] == Rate(1, 3)
+    assert kpis["Expired unanswered"] == Rate(0, 3)
+    by_rep = {r["rep"]: r for r in report.section("sla_by_rep").rows}
+    assert {k: (v["median_bh"], v["median_reminders"], v["within"]) for k, v in by_rep.items()} == {
+        "Yuki": (22.0, 1.0, Rate(1, 1)),
+        "Bob": (40.0, 2.0, Rate(0, 1)),
+        "Anna": (42.0, 1.0, Rate(0, 1)),
+    }
+    by_team = {r["team"]: r for r in report.section("sla_by_team").rows}
+    assert (by_team["(none)"]["median_bh"], by_team["(none)"]["p90_bh"]) == (32.0, 42.0)
+    assert by_team["Americas"]["escalated"] == Rate(1, 1)
+    hist = {r["bucket"]: r["answers"] for r in report.section("sla_distribution").rows}
+    assert (hist["16–24 h"], hist["24–40 h"], hist["40–80 h"], sum(hist.values())) == (1, 1, 1, 3)
+    # the same answered count as the summary's
+    overview = {
+        r["metric"]: r["value"] for r in summary(engine, Filters(), settings).section("overview").rows
+    }
+    assert overview["Leads answered"] == kpis["Answered"]
 
 
 def test_cancel_needs_a_reason_and_an_open_request(engine: Engine, fortnight: dict[str, object]) -> None:

@@ -393,6 +393,8 @@ def test_worker_cron_sends_due_requests(engine: Engine, settings: Settings, tmp_
         "deferred": 0,
         "failed": 0,
         "clarifications": 0,
+        "handed_over": 0,  # no rep left
+        "sla_refreshed": 0,  # no answers to time
     }
 
     def cron_names(worker: object) -> set[str]:

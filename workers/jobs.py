@@ -22,6 +22,8 @@ from feedback.runtime.errors import is_transient
 from feedback.runtime.queue import enqueue_messages
 from feedback.services import processing
 from feedback.services.batch import analysis_pool
+from feedback.services.handover import hand_over_open_requests
+from feedback.services.sla_facts import refresh_sla
 from feedback.storage.models import InboundMessage, MessageStatus, utcnow
 
 log = logging.getLogger("feedback.worker")
@@ -209,19 +211,24 @@ async def followups(ctx: dict[str, Any]) -> dict[str, int]:
     now = _now(ctx)
 
     async def round_() -> dict[str, int]:
+        moved = await hand_over_open_requests(engine, settings, transport, now=now, to_manager=True)
         counts = await requesting.send_followups(engine, settings, transport, now=now)
         counts["clarifications"] = await requesting.send_clarifications(engine, settings, transport, now=now)
+        counts["handed_over"] = len(moved)
+        counts["sla_refreshed"] = refresh_sla(engine, settings, now=now)
         return counts
 
     return await _off_loop(round_)
 
 
 async def weekly_digest(ctx: dict[str, Any]) -> int:
-    """Mail the weekly summary to the configured marketing addresses."""
-    from feedback.outbound.digest_mail import send_digest
+    """Cron (every 5 minutes): the weekly summary to the marketing addresses, at the configured
+    weekday and local hour by the worker's clock (``digest_weekday``, ``digest_hour``, ``timezone``)."""
+    from feedback.outbound.digest_mail import send_scheduled_digest
 
     engine, settings, transport = ctx["engine"], ctx["settings"], ctx["transport"]
-    return await _off_loop(lambda: send_digest(engine, settings, transport))
+    now = _now(ctx)
+    return await _off_loop(lambda: send_scheduled_digest(engine, settings, transport, now=now))
 
 
 async def retrain_model(ctx: dict[str, Any]) -> int:

@@ -70,6 +70,7 @@ class ImportResult:
     ignored: list[str] = field(default_factory=list)  # headers no field reads
     unaskable: list[Unaskable] = field(default_factory=list)
     duplicates: list[Duplicate] = field(default_factory=list)
+    deactivated: list[str] = field(default_factory=list)  # reps this import made inactive
 
     def unaskable_groups(self) -> list[tuple[str, list[str], list[int]]]:
         """[(reason, owner cells as written, lines)] in a fixed reason order, for the report."""

@@ -6,6 +6,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 from typing import Any, Literal, TypeVar
 
@@ -164,7 +165,7 @@ def upsert_rep(
     created = rep is None
     if rep is None:
         rep = Rep(email=address)
-    values: dict[str, object] = {"active": True}
+    values: dict[str, object] = {"active": True, "deactivated_at": None}
     if name is not None:
         values["name"] = name.strip()
     if team is not None:
@@ -213,13 +214,14 @@ def remove_rep_alias(*, session: Session, email: str, alias: str) -> bool:
     return True
 
 
-def deactivate_rep(*, session: Session, email: str) -> bool:
+def deactivate_rep(*, session: Session, email: str, now: datetime | None = None) -> bool:
     """Stop asking this rep (history stays). -> False when already inactive."""
     rep = find_rep(session=session, email=email)
     if not rep.active:
         return False
     rep.active = False
     rep.updated_at = utcnow()
+    rep.deactivated_at = now or rep.updated_at
     session.add(rep)
     session.flush()
     return True
@@ -231,8 +233,17 @@ def import_reps(
     rows: CsvTable | Iterable[Mapping[str, str]],
     settings: Settings | None = None,
     on_row: Callable[[], None] | None = None,
+    deactivate_missing: bool = False,
+    now: datetime | None = None,
 ) -> ImportResult:
-    """Upsert reps by email (lower-cased); aliases in the file are added, never removed."""
+    """Upsert reps by email (lower-cased); aliases in the file are added, never removed.
+
+    ``deactivate_missing``: the file is the whole team, so an active rep not in it (by address)
+    left and is deactivated (not when any row was refused: fix the file first). Reps deactivated
+    either way are listed in ``result.deactivated``; their open requests are moved by
+    :mod:`feedback.services.handover` after the commit.
+    """
+    now = now or utcnow()
     table = _as_table(rows)
     result = ImportResult(kind="reps")
     columns = _checked_columns(table, "reps", result)
@@ -251,12 +262,20 @@ def import_reps(
             _check_row(raw, columns)
             row = MappedRow(raw.values, columns)
             seen.setdefault(row.get("email").lower(), []).append(raw.line)
-            _import_rep_row(session, row, index, file_names, result, raw.line)
+            _import_rep_row(session, row, index, file_names, result, raw.line, now=now)
         except ImportingError as exc:
             result.errors.append(RowError(raw.line, str(exc)))
         if on_row:
             on_row()
     result.duplicates = _duplicates(seen)
+    if deactivate_missing and table.rows and not result.errors:  # a half-read file removes no one
+        listed = {e.strip() for e in seen}  # a row refused for another reason still lists its rep
+        for rep in session.exec(select(Rep).where(col(Rep.active).is_(True))).all():
+            if rep.email not in listed:
+                rep.active, rep.deactivated_at, rep.updated_at = False, now, utcnow()
+                session.add(rep)
+                result.deactivated.append(rep.email)
+        session.flush()
     return result
 
 
@@ -267,6 +286,8 @@ def _import_rep_row(
     file_names: Mapping[str, str],
     result: ImportResult,
     line: int,
+    *,
+    now: datetime,
 ) -> None:
     if not row.get("email"):
         raise InvalidValue("no email address")
@@ -319,7 +340,13 @@ def _import_rep_row(
     created = rep is None
     if rep is None:
         rep = Rep(email=email)
+    was_active = rep.active
     changed = _apply(rep, values)
+    if was_active and not rep.active and not created:
+        rep.deactivated_at = now
+        result.deactivated.append(email)
+    elif rep.active:
+        rep.deactivated_at = None
     if created or changed:
         session.add(rep)
         session.flush()

@@ -16,6 +16,7 @@ from sqlalchemy.sql.selectable import CTE
 
 from feedback.core.taxonomy import Taxonomy, TaxonomyError
 from feedback.reports import queries as q
+from feedback.reports import sla
 from feedback.reports.filters import VARIANT, Filters
 from feedback.reports.model import ROLE_ORDER, Chart, Column, Money, Rate, Report, Section
 from feedback.reports.sql import Db, connect, dialect_of, fact_frame, frame, median_by, reason_frame
@@ -861,7 +862,138 @@ def responsiveness(db: Db, filters: Filters, settings: Settings, *, now: datetim
                 note=f"{q.ANSWER_NOTE} {overdue_note}",
             )
         )
+    sections += sla_sections(ctx, db)
     return ctx.report("responsiveness", "Responsiveness", sections)
+
+
+SLA_GROUPS = (("rep", "By rep"), ("team", "By team"), ("campaign", "By campaign"), ("source", "By source"))
+
+
+def _sla_note(settings: Settings) -> str:
+    return (
+        f"SLA: an answer within {settings.sla_business_hours:g} business hours of the lead's assignment "
+        "(a deal: its close), counted in the working hours of the request's rep (time zone, working "
+        "days, holidays); the share is of requests sent. Median and 90th percentile (p90) of answered "
+        "requests; reminders needed: reminder mails an answered request took. Escalated: requests whose "
+        "manager was told; expired: requests that ended without an answer."
+    )
+
+
+def sla_sections(ctx: Context, db: Db) -> list[Section]:
+    """The follow-up SLA figures (feedback/reports/sla.py defines each): headline figures, the
+    distribution of time to answer, and per rep, team, campaign and source."""
+    sla_hours = ctx.settings.sla_business_hours
+    keys = [k for k, _ in SLA_GROUPS]
+    f = ctx.facts(*dict.fromkeys([*keys, *sla.FRAME_COLUMNS]))
+    s = sla.sla_frame(f, keys)
+    # one distribution per scan of the frame: rep (team rolls up from it), campaign, source (and
+    # the overall figures and the histogram from the smallest)
+    dist = {
+        "rep": sla.distribution(s, ["rep", "team"], "d_rep"),
+        "campaign": sla.distribution(s, ["campaign"], "d_campaign"),
+        "source": sla.distribution(s, ["source"], "d_source"),
+    }
+    dist["team"] = dist["rep"]
+    edges = sla.bucket_edges(sla_hours)
+    d0 = dist["source"]
+    parts: dict[str, Any] = {
+        "all": sla.counts(d0, [], sla_hours=sla_hours),
+        "hist": sla.histogram(d0, edges),
+        "q_all": sla.quantiles(d0, d0.c.bh, []),
+        "r_all": sla.quantiles(d0, d0.c.reminders, [], [d0.c.answered == 1]),
+    }
+    for key, _ in SLA_GROUPS:
+        d = dist[key]
+        parts[f"n_{key}"] = sla.counts(d, [key], sla_hours=sla_hours)
+        parts[f"q_{key}"] = sla.quantiles(d, d.c.bh, [key])
+        parts[f"r_{key}"] = sla.quantiles(d, d.c.reminders, [key], [d.c.answered == 1])
+    with connect(db) as conn:
+        got = q.run_parts(conn, parts)
+    note = _sla_note(ctx.settings)
+
+    def figures(n: q.Row, qh: q.Row | None, qr: q.Row | None) -> dict[str, Any]:
+        sent = int(n["sent"])
+        return {
+            "sent": sent,
+            "answered": Rate(int(n["answered"]), sent),
+            "within": Rate(int(n["within"]), sent),
+            "median_bh": _hours(qh["median"] if qh else None),
+            "p90_bh": _hours(qh["p90"] if qh else None),
+            "median_reminders": _hours(qr["median"] if qr else None),
+            "p90_reminders": _hours(qr["p90"] if qr else None),
+            "escalated": Rate(int(n["escalated"]), sent),
+            "expired": Rate(int(n["expired"]), sent),
+        }
+
+    total = got["all"][0]
+    head = figures(total, next(iter(got["q_all"]), None), next(iter(got["r_all"]), None))
+    kpis = [
+        _kpi("SLA (business hours to answer)", sla_hours, "hours"),
+        _kpi("Requests sent", head["sent"]),
+        _kpi("Answered", head["answered"]),
+        _kpi("Answered within the SLA", head["within"]),
+        _kpi("Median business hours to answer", head["median_bh"], "hours"),
+        _kpi("p90 business hours to answer", head["p90_bh"], "hours"),
+        _kpi("Median reminders needed", head["median_reminders"], "hours"),
+        _kpi("p90 reminders needed", head["p90_reminders"], "hours"),
+        _kpi("Escalated to the manager", head["escalated"]),
+        _kpi("Expired unanswered", head["expired"]),
+    ]
+    sections = [Section("sla", "Follow-up SLA", KPI_COLUMNS, kpis, layout="kpis", note=note)]
+    timed = int(total["timed"])
+    counted = {int(r["bucket"]): int(r["answers"]) for r in got["hist"]}
+    labels = [*(f"≤ {e:g} h" if i == 0 else f"{edges[i - 1]:g}–{e:g} h" for i, e in enumerate(edges))]
+    labels.append(f"over {edges[-1]:g} h")
+    hist_rows = [
+        {
+            "bucket": label,
+            "within": "yes" if i < len(edges) and edges[i] <= sla_hours else "no",
+            "answers": counted.get(i, 0),
+            "share": Rate(counted.get(i, 0), timed),
+        }
+        for i, label in enumerate(labels)
+    ]
+    sections.append(
+        Section(
+            "sla_distribution",
+            "Time to answer (business hours)",
+            [
+                Column("bucket", "Business hours to answer"),
+                Column("within", "Within the SLA"),
+                Column("answers", "Answers", "int"),
+                Column("share", "Share of answers", "rate"),
+            ],
+            hist_rows,
+            chart=Chart("bar", "bucket", ("answers",), "Answers by business hours to answer", ordered=True),
+            note=f"Answered requests by business hours from assignment to the answer; the SLA is "
+            f"{sla_hours:g} hours.",
+        )
+    )
+    columns = [
+        Column("sent", "Requests sent", "int"),
+        Column("answered", "Answered", "rate"),
+        Column("within", "Within SLA", "rate"),
+        Column("median_bh", "Median business hours", "hours"),
+        Column("p90_bh", "p90 business hours", "hours"),
+        Column("median_reminders", "Median reminders", "hours"),
+        Column("p90_reminders", "p90 reminders", "hours"),
+        Column("escalated", "Escalated", "rate"),
+        Column("expired", "Expired", "rate"),
+    ]
+    for key, title in SLA_GROUPS:
+        qh = {r[key]: r for r in got[f"q_{key}"]}
+        qr = {r[key]: r for r in got[f"r_{key}"]}
+        out = [{key: n[key], **figures(n, qh.get(n[key]), qr.get(n[key]))} for n in got[f"n_{key}"]]
+        sections.append(
+            Section(
+                f"sla_by_{key}",
+                f"SLA {title.lower()}",
+                [Column(key, DIM_LABELS[key]), *columns],
+                out,
+                note="The figures as defined under Follow-up SLA above.",
+            )
+        )
+    return sections
 
 
 # trends ------------------------------------------------------------------------------------------

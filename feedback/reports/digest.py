@@ -23,7 +23,7 @@ from markupsafe import Markup
 from sqlalchemy.engine import Engine
 
 from feedback.core.taxonomy import Taxonomy
-from feedback.reports.build import summary
+from feedback.reports.build import KPI_COLUMNS, make_context, sla_sections, summary
 from feedback.reports.digest_words import word
 from feedback.reports.filters import Filters
 from feedback.reports.model import Column, Rate, Report, Section
@@ -51,7 +51,19 @@ DIGEST_COLUMNS = {
     "lead_reasons": ("outcome", "reason", "mentions", "share"),
     "winloss_reasons": ("outcome", "reason", "mentions", "share"),
     "competitors": ("competitor", "mentions", "win_rate", "lost_amount"),
+    "sla_by_team": ("team", "sent", "answered", "within", "median_bh", "p90_bh", "escalated"),
 }
+DIGEST_SLA_FIGURES = (
+    "Answered",
+    "Answered within the SLA",
+    "Median business hours to answer",
+    "p90 business hours to answer",
+    "Median reminders needed",
+    "p90 reminders needed",
+    "Escalated to the manager",
+    "Expired unanswered",
+)
+"""The SLA's headline figures a digest shows (TOP_ROWS of them; the SLA itself is in the title)."""
 _TD = "padding:4px 8px;border-bottom:1px solid #e5e7eb;font:13px Arial,Helvetica,sans-serif;"
 _TH = _TD + "color:#6b7280;font-weight:bold;text-align:left;"
 
@@ -97,8 +109,11 @@ def digest_context(engine: Engine, settings: Settings, now: datetime, lang: str 
     win = kpis["Win rate (CRM)"][0]
     day = report.generated_at.date()
     sections = [
-        _localised(report.section(key), settings.taxonomy, lang)
-        for key in ("leads_by_campaign", "lead_reasons", "winloss_reasons", "competitors")
+        *(
+            _localised(report.section(key), settings.taxonomy, lang)
+            for key in ("leads_by_campaign", "lead_reasons", "winloss_reasons", "competitors")
+        ),
+        *digest_sla(engine, settings, now),
     ]
     shown = {word(k, lang): v for k, v in kpis.items()}
     return {
@@ -154,6 +169,25 @@ def _localised(section: Section, taxonomy: Taxonomy, lang: str) -> Section:
         chart = replace(chart, roles=tuple((labels.get(g, g), role) for g, role in chart.roles))
     columns = [replace(c, label=word(c.label, lang)) for c in section.columns]
     return replace(section, title=word(section.title, lang), columns=columns, rows=rows, chart=chart)
+
+
+def digest_sla(engine: Engine, settings: Settings, now: datetime) -> list[Section]:
+    """The follow-up SLA of the requests sent in the seven days before ``now``: the headline
+    figures (values written out, as the mail shows them) and the figures per team."""
+    if now.tzinfo is not None:
+        now = now.astimezone(UTC).replace(tzinfo=None)
+    ctx = make_context(engine, settings, Filters(since=now - timedelta(days=7), until=now), now)
+    found = {s.key: s for s in sla_sections(ctx, engine)}
+    rows = [
+        {"metric": r["metric"], "value": cell(r["value"], r["kind"]) or "–"}
+        for r in found["sla"].rows
+        if r["metric"] in DIGEST_SLA_FIGURES
+    ]
+    title = f"Follow-up SLA: answers within {settings.sla_business_hours:g} business hours (requests sent this week)"
+    return [
+        Section("sla", title, KPI_COLUMNS, rows),
+        found["sla_by_team"],
+    ]
 
 
 def _columns(section: Section) -> list[Column]:

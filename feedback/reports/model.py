@@ -113,6 +113,7 @@ class Chart:
     # order; groups are never mixed in one colour
     group: str | None = None
     roles: tuple[tuple[str, str], ...] = ()
+    ordered: bool = False  # bars in the rows' order (a histogram's buckets), not by size
 
 
 @dataclass(slots=True)

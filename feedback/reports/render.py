@@ -332,7 +332,7 @@ def bar_chart(section: Section, chart: Chart, *, max_bars: int = 15) -> str:
     if chart.group:
         order = {name: i for i, (name, _) in enumerate(chart.roles)}
         bars = sorted(bars, key=lambda b: (order.get(b[3], len(order)), -(b[1] or 0.0)))[: max(max_bars, 40)]
-    elif chart.x != "stage":
+    elif chart.x != "stage" and not chart.ordered:
         bars = sorted(bars, key=lambda b: -(b[1] or 0.0))[:max_bars]
     else:
         bars = bars[:max_bars]

@@ -168,6 +168,15 @@ class Settings(BaseSettings):
     away_default_days: int = Field(
         7, ge=1, description="Days an out-of-office without a return date defers follow-ups."
     )
+    sla_business_hours: float = Field(
+        16.0, gt=0, description="Answer within this many business hours of assignment (16 = two days)."
+    )
+    handover_wait_hours: float = Field(
+        24.0,
+        ge=0,
+        description="Hours a deactivated rep's open requests wait for a new owner from a leads/deals "
+        "import before going to their manager.",
+    )
 
     # worker
     job_timeout: float = 60.0
@@ -186,6 +195,8 @@ class Settings(BaseSettings):
     digest_recipients: list[str] = Field(default_factory=list)
     # the weekly digest's language: en, de, fr or es (the `digest` template in it); others read English
     digest_language: str = "en"
+    digest_weekday: int = Field(0, ge=0, le=6, description="Weekday of the digest, Mon=0 ... Sun=6.")
+    digest_hour: int = Field(8, ge=0, le=23, description="Local hour (in `timezone`) the digest goes out.")
     crm_stages: dict[str, str] = Field(default_factory=lambda: dict(DEFAULT_STAGES))
 
     # classification: the trained model beside the rules (feedback model ...)

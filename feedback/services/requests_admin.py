@@ -9,6 +9,8 @@ not accept.
 
 from __future__ import annotations
 
+import logging
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time
 from typing import Any
@@ -32,6 +34,8 @@ from feedback.storage.models import (
     Response,
     ResponseReason,
 )
+
+log = logging.getLogger(__name__)
 
 
 class RequestAdminError(ValueError):
@@ -239,21 +243,48 @@ async def reassign(
                 col(FeedbackRequest.status).in_([s.value for s in WAITING]),
             )
         ).all()
-        for rid in open_ids:
+    return await hand_over_requests(
+        engine, settings, transport, {rid: new.id or 0 for rid in open_ids if rid is not None}, now=now
+    )
+
+
+async def hand_over_requests(
+    engine: Engine,
+    settings: Settings,
+    transport: Transport,
+    moves: Mapping[int, int],
+    *,
+    now: datetime,
+    why: str = "",
+) -> list[int]:
+    """Move each open request (id -> new rep id) to its new rep, who is asked afresh.
+
+    The request keeps its id, token, mails and replies (its history); :func:`lifecycle.hand_over`
+    restarts its clock, a note says who had it, and the request mail goes to the new rep. Requests
+    no longer open, or already with that rep, are left alone. Returns the ids moved.
+    """
+    moved: list[int] = []
+    with Session(engine, expire_on_commit=False) as session:
+        for rid, rep_id in moves.items():
             request = session.get(FeedbackRequest, rid)
-            assert request is not None
-            request.rep_id = new.id or 0
+            new = session.get(Rep, rep_id)
+            if request is None or new is None or request.rep_id == rep_id or request.status not in WAITING:
+                continue
+            old = session.get(Rep, request.rep_id)
+            request.rep_id = rep_id
             hand_over(request, now=now)
-            line = f"reassigned from {old.email} to {new.email} on {now:%Y-%m-%d %H:%M} UTC"
+            line = f"reassigned from {old.email if old else '?'} to {new.email} on {now:%Y-%m-%d %H:%M} UTC"
+            line += f" ({why})" if why else ""
             request.note = f"{request.note}; {line}" if request.note else line
             session.add(request)
+            moved.append(rid)
         session.commit()
-    sent: list[int] = []
-    for rid in open_ids:
-        if rid is not None:
+    for rid in moved:
+        try:
             await resend(engine, settings, transport, rid, now=now)
-            sent.append(rid)
-    return sent
+        except RequestAdminError as exc:  # moved all the same: the reminder round asks again
+            log.warning("request %d handed over, request mail not sent: %s", rid, exc)
+    return moved
 
 
 def set_away(

@@ -69,6 +69,9 @@ class Rep(SQLModel, table=True):
     away_until: NaiveDatetime | None = None  # out of office: no reminders or escalations before
     crm_id: str | None = Field(default=None, index=True)
     active: bool = True
+    # when they were last made inactive: their open requests wait this long for a new owner
+    # from the next leads/deals import before going to their manager (services/handover.py)
+    deactivated_at: NaiveDatetime | None = None
     created_at: NaiveDatetime = Field(default_factory=utcnow)
     updated_at: NaiveDatetime = Field(default_factory=utcnow)
 
@@ -357,3 +360,23 @@ class ClassifierModelVersion(SQLModel, table=True):
     dev_figures: str = Field(default="{}", sa_column=Column(Text, nullable=False, server_default="{}"))
     weights: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
     note: str | None = None
+
+
+class RequestSla(SQLModel, table=True):
+    """A request's time to answer in business hours, as the SLA figures read it (a report fact).
+
+    Business hours depend on the rep's calendar (time zone, working days, holidays), which SQL
+    cannot evaluate, so :func:`feedback.services.sla_facts.refresh_sla` computes them in Python once
+    per answer and stores them here; the reports join this table to ``report_fact`` by request
+    and use a row only while its ``started_at`` and ``answered_at`` still equal the fact's (a
+    later answer or a new assignment date makes it stale until the next refresh).
+    """
+
+    __tablename__ = "request_sla"
+
+    request_id: int = Field(primary_key=True, foreign_key="feedback_request.id")
+    started_at: NaiveDatetime  # lead assignment, or the deal's close (the fact's dates)
+    answered_at: NaiveDatetime  # the fact's answered_at it was computed to
+    timezone: str = ""  # the calendar's zone it was computed in
+    business_hours: float = 0.0
+    computed_at: NaiveDatetime = Field(default_factory=utcnow)

@@ -1,0 +1,194 @@
+"""SQL for the follow-up SLA figures: time to answer in business hours, reminders, escalations.
+
+One definition per figure (docs/reports.md, "Follow-up SLA"), all over the report frame, so the
+requests sent and answered here are the ones ``report summary`` counts:
+
+- **start**: when the rep became responsible: the lead's assignment (``report_fact.created_at``,
+  the lead's ``assigned_at``, else its creation) or, for a deal, its close (``closed_at``, noon
+  UTC of the close date); a request with neither starts when it was sent.
+- **business hours to answer**: from the start to the fact's ``answered_at`` (the first reply),
+  in the working hours of the request's rep (their calendar: zone, working days, holidays).
+  Stored per request in ``request_sla`` by :func:`feedback.services.sla_facts.refresh_sla`; a row is
+  read only while its start and answer times still equal the fact's.
+- **answered within the SLA**: answered (``queries.is_answered``) with at most
+  ``sla_business_hours`` business hours to answer, as a share of requests sent.
+- **reminders needed**: reminder mails sent for an answered request (``outbound_mail``, any rep
+  it was with); **escalated**: requests with an escalation mail; **expired**: status ``expired``.
+
+Medians are the mean of the two middle values (as ``sql.median_by``); the 90th percentile is the
+nearest-rank value: the ``ceil(0.9 n)``-th smallest. Both come from running counts over
+:func:`distribution` rows, the same SQL on both databases (see :func:`quantiles`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from sqlalchemy import BigInteger, Float, Integer, and_, case, cast, func, literal_column, select
+from sqlalchemy.sql import ColumnElement
+from sqlalchemy.sql.selectable import CTE, FromClause, Select, Subquery
+
+from feedback.reports.queries import is_answered
+from feedback.reports.sql import count_if
+from feedback.storage.models import OutboundMail, RequestSla
+
+SLA = RequestSla.__table__  # type: ignore[attr-defined]
+OUT = OutboundMail.__table__  # type: ignore[attr-defined]
+
+FRAME_COLUMNS = (
+    "request_id", "kind", "status", "response_id", "outcome", "sent_at", "answered_at",
+    "created_at", "closed_at", "deal_id",
+)  # fmt: skip
+"""Frame columns the SLA figures read (besides the keys they group by)."""
+
+BUCKET_EDGES = (2.0, 4.0, 8.0, 16.0, 24.0, 40.0, 80.0)
+"""Upper bounds (business hours, inclusive) of the time-to-answer histogram; the SLA is added."""
+
+
+def started_at(t: Any) -> ColumnElement[Any]:
+    """The SLA clock's start over a fact row (``t`` has deal_id, closed_at, created_at, sent_at)."""
+    return func.coalesce(case((t.c.deal_id.is_not(None), t.c.closed_at)), t.c.created_at, t.c.sent_at)
+
+
+def _followup_mails() -> Subquery:
+    """Per request: reminder and escalation mails sent (whichever rep they went to)."""
+    return (
+        select(
+            OUT.c.request_id.label("request_id"),
+            count_if(OUT.c.purpose == "reminder").label("reminders"),
+            count_if(OUT.c.purpose == "escalation").label("escalations"),
+        )
+        .where(OUT.c.request_id.is_not(None), OUT.c.purpose.in_(["reminder", "escalation"]))
+        .group_by(OUT.c.request_id)
+        .subquery("fu")
+    )
+
+
+def sla_frame(f: FromClause, keys: Sequence[str]) -> CTE:
+    """One row per frame request: ``keys``, sent (0/1), answered (0/1), ``bh`` (business hours to
+    answer, answered requests with a current ``request_sla`` row only), reminders, escalated,
+    expired."""
+    fu = _followup_mails()
+    answered = is_answered(f.c.status, f.c.response_id, f.c.outcome)
+    fresh = and_(
+        SLA.c.request_id == f.c.request_id,
+        SLA.c.answered_at == f.c.answered_at,
+        SLA.c.started_at == started_at(f),
+    )
+    return (
+        select(
+            *[f.c[k] for k in keys],
+            case((f.c.sent_at.is_not(None), 1), else_=0).label("sent"),
+            case((answered, 1), else_=0).label("answered"),
+            case((answered, SLA.c.business_hours)).label("bh"),
+            func.coalesce(fu.c.reminders, 0).label("reminders"),
+            case((func.coalesce(fu.c.escalations, 0) > 0, 1), else_=0).label("escalated"),
+            case((f.c.status == "expired", 1), else_=0).label("expired"),
+        )
+        .select_from(f.outerjoin(SLA, fresh).outerjoin(fu, fu.c.request_id == f.c.request_id))
+        .cte("sla")
+    )
+
+
+MEASURES = ("bh", "reminders", "sent", "answered", "escalated", "expired")
+
+
+def distribution(s: FromClause, keys: Sequence[str], name: str) -> CTE:
+    """``s`` counted per ``keys`` and every distinct (business hours, reminders, flags): ``cnt``.
+
+    Every SLA figure of a grouping is a sum over these rows, and a quantile a running sum over
+    them: one hash aggregate of the frame per grouping instead of one scan per figure. Business
+    hours are stored to the tenth of an hour and reminders are small numbers, so the rows are
+    few (a few hundred values per group).
+    """
+    cols = [s.c[k] for k in [*keys, *MEASURES]]
+    return select(*cols, func.count().label("cnt")).group_by(*cols).cte(name)
+
+
+def counts(d: FromClause, keys: Sequence[str], *, sla_hours: float) -> Select[Any]:
+    """Per ``keys`` (from a :func:`distribution`): sent, answered, answered within the SLA, timed
+    (answers with business hours), escalated, expired."""
+    kcols = [d.c[k] for k in keys]
+
+    def total(weight: ColumnElement[Any] | None = None, where: ColumnElement[bool] | None = None) -> Any:
+        value = d.c.cnt if weight is None else d.c.cnt * weight
+        summed = func.sum(value) if where is None else func.sum(value).filter(where)
+        return cast(func.coalesce(summed, 0), BigInteger())
+
+    sla = literal_column(repr(float(sla_hours)), Float())
+    sent = total(d.c.sent)
+    query = select(
+        *kcols,
+        sent.label("sent"),
+        total(d.c.answered).label("answered"),
+        total(where=d.c.bh <= sla).label("within"),
+        total(where=d.c.bh.is_not(None)).label("timed"),
+        total(d.c.escalated).label("escalated"),
+        total(d.c.expired).label("expired"),
+    ).select_from(d)
+    if kcols:
+        query = query.group_by(*kcols).order_by(sent.desc(), *kcols)
+    return query
+
+
+def bucket_edges(sla_hours: float) -> tuple[float, ...]:
+    """The histogram's upper bounds with the SLA among them, so the buckets up to it add up to
+    the answers within the SLA."""
+    return tuple(sorted({*BUCKET_EDGES, float(sla_hours)}))
+
+
+def histogram(d: FromClause, edges: Sequence[float]) -> Select[Any]:
+    """Answers with business hours per bucket (from a :func:`distribution`): ``bucket`` i holds
+    ``edges[i-1] < bh <= edges[i]`` (the last one everything above the last edge)."""
+    bucket = case(
+        *[
+            (d.c.bh <= literal_column(repr(float(e)), Float()), literal_column(str(i), Integer()))
+            for i, e in enumerate(edges)
+        ],
+        else_=literal_column(str(len(edges)), Integer()),
+    )
+    b = bucket.label("bucket")
+    answers = cast(func.sum(d.c.cnt), BigInteger()).label("answers")
+    return select(b, answers).where(d.c.bh.is_not(None)).group_by(b).order_by(b)
+
+
+def quantiles(
+    d: FromClause,
+    value: ColumnElement[Any],
+    keys: Sequence[str],
+    where: Sequence[ColumnElement[bool]] = (),
+) -> Select[Any]:
+    """Per ``keys``: ``median`` (mean of the two middle values) and ``p90`` (nearest rank) of
+    ``value`` over the requests of a :func:`distribution` passing ``where``, nulls left out.
+
+    The same SQL on both databases: per ``keys`` and value a count, then a running count per
+    group over those few rows; the value at rank r is the smallest whose running count reaches r.
+    """
+    kcols = [d.c[k] for k in keys]
+    c = (
+        select(*kcols, value.label("v"), func.sum(d.c.cnt).label("cnt"))
+        .where(value.is_not(None), *where)
+        .group_by(*kcols, value)
+        .subquery("qc")
+    )
+    ck = [c.c[k] for k in keys]
+    part = ck or None
+    w = select(
+        *ck,
+        c.c.v,
+        cast(func.sum(c.c.cnt).over(partition_by=part, order_by=c.c.v), BigInteger()).label("cum"),
+        cast(func.sum(c.c.cnt).over(partition_by=part), BigInteger()).label("n"),
+    ).subquery("qw")
+    n, cum, v = w.c.n, w.c.cum, w.c.v
+    wk = [w.c[k] for k in keys]
+
+    def at(rank: ColumnElement[Any]) -> ColumnElement[Any]:
+        return func.min(v).filter(cum >= rank)
+
+    query = select(
+        *wk,
+        cast((at((n + 1) // 2) + at((n + 2) // 2)) / 2.0, Float()).label("median"),
+        cast(at((n * 9 + 9) // 10), Float()).label("p90"),
+    )
+    return query.group_by(*wk) if wk else query

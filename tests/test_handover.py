@@ -1,0 +1,162 @@
+"""People change: a reps import drops a rep; their open requests go to the lead's new owner from
+the next leads import, else (after ``handover_wait_hours``) to their manager; history kept and
+the new recipient asked afresh. Simulated time, the worker's follow-up round on its clock."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import datetime, timedelta
+from pathlib import Path
+
+from sqlalchemy.engine import Engine
+from sqlmodel import Session, col, select
+
+from feedback.importing import import_leads, import_reps
+from feedback.outbound.requesting import send_due_requests
+from feedback.outbound.transports import MaildirTransport
+from feedback.runtime.settings import Settings
+from feedback.services.handover import hand_over_open_requests
+from feedback.services.requests_admin import timeline
+from feedback.storage.models import FeedbackRequest, Lead, OutboundMail, Rep, RequestStatus
+from workers import jobs
+
+T0 = datetime(2026, 3, 2, 10, 0)  # a Monday, inside working hours (UTC)
+TEAM = [
+    {"Email": "ann@x.example", "Name": "Ann", "Manager": "max@x.example"},
+    {"Email": "ben@x.example", "Name": "Ben", "Manager": "max@x.example"},
+    {"Email": "max@x.example", "Name": "Max"},
+]
+
+
+def _lead_rows(owners: dict[str, str]) -> list[dict[str, str]]:
+    return [
+        {"Lead ID": crm, "Name": f"Lead {crm}", "Owner Email": owner, "Created Date": "2026-03-01"}
+        for crm, owner in owners.items()
+    ]
+
+
+def _requests(engine: Engine) -> dict[str, FeedbackRequest]:
+    with Session(engine) as s:
+        rows = s.exec(
+            select(FeedbackRequest, Lead).join(Lead, col(Lead.id) == col(FeedbackRequest.lead_id))
+        ).all()
+        return {lead.crm_id: request for request, lead in rows}
+
+
+def _mails(engine: Engine) -> list[tuple[str, str, int | None]]:
+    with Session(engine) as s:
+        rows = s.exec(select(OutboundMail).order_by(col(OutboundMail.id))).all()
+        return [(m.to_addr, m.purpose, m.request_id) for m in rows]
+
+
+def _rep_email(engine: Engine, rep_id: int) -> str:
+    with Session(engine) as s:
+        rep = s.get(Rep, rep_id)
+        assert rep is not None
+        return rep.email
+
+
+def test_a_dropped_reps_requests_go_to_the_new_owner_else_the_manager(
+    engine: Engine, settings: Settings, tmp_path: Path
+) -> None:
+    settings = settings.model_copy(
+        update={"business_time": False, "send_since": datetime(2020, 1, 1), "handover_wait_hours": 24}
+    )
+    transport = MaildirTransport(tmp_path / "outbox")
+    with Session(engine) as s:
+        assert import_reps(session=s, rows=TEAM, settings=settings).created == 3
+        import_leads(
+            session=s, rows=_lead_rows({"L1": "ann@x.example", "L2": "ann@x.example"}), settings=settings
+        )
+        s.commit()
+    asyncio.run(send_due_requests(engine, settings, transport, now=T0))
+    before = _requests(engine)
+    assert {k: _rep_email(engine, r.rep_id) for k, r in before.items()} == {
+        "L1": "ann@x.example",
+        "L2": "ann@x.example",
+    }
+
+    # Tuesday: the CRM's user export no longer lists Ann
+    tuesday = T0 + timedelta(days=1)
+    with Session(engine) as s:
+        result = import_reps(
+            session=s, rows=TEAM[1:], settings=settings, deactivate_missing=True, now=tuesday
+        )
+        s.commit()
+    assert result.deactivated == ["ann@x.example"]
+    # nobody owns her leads yet: her requests wait for the next leads import
+    assert (
+        asyncio.run(hand_over_open_requests(engine, settings, transport, now=tuesday, to_manager=False)) == []
+    )
+
+    # an hour later the leads export gives L1 to Ben: the import hands its request over at once
+    with Session(engine) as s:
+        import_leads(
+            session=s, rows=_lead_rows({"L1": "ben@x.example", "L2": "ann@x.example"}), settings=settings
+        )
+        s.commit()
+    moved = asyncio.run(
+        hand_over_open_requests(
+            engine, settings, transport, now=tuesday + timedelta(hours=1), to_manager=False
+        )
+    )
+    assert [(h.from_email, h.to_email, h.why) for h in moved] == [
+        ("ann@x.example", "ben@x.example", "new owner")
+    ]
+
+    # the follow-up round: L2 has no new owner; within the wait it stays, after it Max has it
+    ctx = {"engine": engine, "settings": settings, "transport": transport}
+    ctx["clock"] = lambda: tuesday + timedelta(hours=23)
+    assert asyncio.run(jobs.followups(ctx))["handed_over"] == 0
+    assert _rep_email(engine, _requests(engine)["L2"].rep_id) == "ann@x.example"
+    ctx["clock"] = lambda: tuesday + timedelta(hours=24, minutes=5)
+    assert asyncio.run(jobs.followups(ctx))["handed_over"] == 1
+
+    after = _requests(engine)
+    assert {k: _rep_email(engine, r.rep_id) for k, r in after.items()} == {
+        "L1": "ben@x.example",
+        "L2": "max@x.example",
+    }
+    # the same requests (ids, tokens) asked afresh: sent again, clock restarted, reminders reset
+    for key in ("L1", "L2"):
+        assert after[key].id == before[key].id and after[key].token == before[key].token
+        assert after[key].status == RequestStatus.sent and after[key].reminders_sent == 0
+    assert after["L1"].sent_at == tuesday + timedelta(hours=1)
+    assert after["L2"].sent_at == tuesday + timedelta(hours=24, minutes=5)
+    # every mail: Ann's two requests stay in the history, then one each to Ben and Max
+    l1, l2 = before["L1"].id, before["L2"].id
+    assert _mails(engine) == [
+        ("ann@x.example", "request", l1),
+        ("ann@x.example", "request", l2),
+        ("ben@x.example", "request", l1),
+        ("max@x.example", "request", l2),
+    ]
+    with Session(engine) as s:
+        _, entries = timeline(s, l2 or 0)
+        notes = [e.detail for e in entries if e.what == "note"]
+        assert (
+            notes and "reassigned from ann@x.example to max@x.example" in notes[0] and "(manager)" in notes[0]
+        )
+        assert [e.what for e in entries].count("sent") == 2
+        ann = s.exec(select(Rep).where(Rep.email == "ann@x.example")).one()
+        assert not ann.active and ann.deactivated_at == tuesday
+
+
+def test_an_import_marking_a_rep_inactive_counts_as_leaving(engine: Engine, settings: Settings) -> None:
+    with Session(engine) as s:
+        import_reps(session=s, rows=TEAM, settings=settings)
+        rows = [dict(TEAM[0], Active="no"), *TEAM[1:]]
+        result = import_reps(session=s, rows=rows, settings=settings, now=T0)
+        assert result.deactivated == ["ann@x.example"]
+        assert s.exec(select(Rep).where(Rep.email == "ann@x.example")).one().deactivated_at == T0
+        back = import_reps(session=s, rows=TEAM, settings=settings, now=T0)  # Active column gone: unchanged
+        assert back.deactivated == []
+
+
+def test_a_file_with_refused_rows_deactivates_no_one(engine: Engine, settings: Settings) -> None:
+    with Session(engine) as s:
+        import_reps(session=s, rows=TEAM, settings=settings)
+        rows = [TEAM[1], {"Email": "not an address", "Name": "Typo"}]
+        result = import_reps(session=s, rows=rows, settings=settings, deactivate_missing=True, now=T0)
+        assert result.errors and result.deactivated == []
+        assert all(r.active for r in s.exec(select(Rep)).all())
