@@ -160,3 +160,83 @@ def test_a_file_with_refused_rows_deactivates_no_one(engine: Engine, settings: S
         result = import_reps(session=s, rows=rows, settings=settings, deactivate_missing=True, now=T0)
         assert result.errors and result.deactivated == []
         assert all(r.active for r in s.exec(select(Rep)).all())
+
+
+def _dsn(request: FeedbackRequest, settings: Settings, rep: str) -> bytes:
+    """A permanent bounce of the request mail, as a receiving MTA sends it back."""
+    return (
+        "From: MAILER-DAEMON@mx.x.example (Mail Delivery System)\r\n"
+        f"To: feedback+{request.token}@{settings.reply_domain}\r\n"
+        f"Subject: Undelivered Mail Returned to Sender\r\nMessage-ID: <dsn{request.id}@mx.x.example>\r\n"
+        "Auto-Submitted: auto-replied\r\nMIME-Version: 1.0\r\n"
+        'Content-Type: multipart/report; report-type=delivery-status; boundary="B"\r\n\r\n'
+        "--B\r\nContent-Type: text/plain\r\n\r\nThe mail could not be delivered.\r\n"
+        "--B\r\nContent-Type: message/delivery-status\r\n\r\nReporting-MTA: dns; mx.x.example\r\n\r\n"
+        f"Final-Recipient: rfc822; {rep}\r\nAction: failed\r\nStatus: 5.1.1\r\n"
+        "Diagnostic-Code: smtp; 550 5.1.1 user unknown\r\n\r\n"
+        "--B\r\nContent-Type: message/rfc822\r\n\r\n"
+        f"Message-ID: {request.message_id}\r\nTo: {rep}\r\nSubject: Lead\r\n\r\nHi\r\n--B--\r\n"
+    ).encode()
+
+
+def test_hard_bounces_make_a_rep_inactive_and_their_questions_go_to_the_manager(
+    engine: Engine, settings: Settings, tmp_path: Path
+) -> None:
+    """A rep whose mailbox is gone (they left, nobody told the CRM) stops being asked: after
+    ``bounce_deactivate_after`` hard bounces the rep is inactive, and the bounced questions and
+    the open ones go to their manager after the wait."""
+    from feedback.ingress.store import Incoming, store_batch
+    from feedback.services.processing import process_message
+    from feedback.storage.models import InboundMessage
+
+    settings = settings.model_copy(
+        update={
+            "business_time": False,
+            "send_since": datetime(2020, 1, 1),
+            "handover_wait_hours": 24,
+            "bounce_deactivate_after": 2,
+        }
+    )
+    transport = MaildirTransport(tmp_path / "outbox")
+    with Session(engine) as s:
+        import_reps(session=s, rows=TEAM, settings=settings)
+        owners = {"L1": "ann@x.example", "L2": "ann@x.example", "L3": "ann@x.example"}
+        import_leads(session=s, rows=_lead_rows(owners), settings=settings)
+        s.commit()
+    asyncio.run(send_due_requests(engine, settings, transport, now=T0))
+    reqs = _requests(engine)
+
+    def bounce(key: str, at: datetime) -> InboundMessage:
+        raw = _dsn(reqs[key], settings, "ann@x.example")
+        rcpt = f"feedback+{reqs[key].token}@{settings.reply_domain}"
+        item = Incoming(raw=raw, mail_from="", rcpt_to=(rcpt,), peer=None, received_at=at)
+        mid = store_batch(engine, [item])[0].id
+        process_message(engine, settings, mid, now=at)
+        with Session(engine) as s:
+            message = s.get(InboundMessage, mid)
+            assert message is not None
+            return message
+
+    first = bounce("L1", T0 + timedelta(minutes=5))
+    with Session(engine) as s:
+        assert s.exec(select(Rep).where(Rep.email == "ann@x.example")).one().active  # one bounce: a glitch
+    second = bounce("L2", T0 + timedelta(minutes=6))
+    assert "inactive after 2 hard bounces" in (second.error or "") and "inactive" not in (first.error or "")
+    with Session(engine) as s:
+        ann = s.exec(select(Rep).where(Rep.email == "ann@x.example")).one()
+        assert not ann.active and ann.deactivated_at == T0 + timedelta(minutes=6)
+    assert {k: r.status for k, r in _requests(engine).items()} == {
+        "L1": RequestStatus.bounced,
+        "L2": RequestStatus.bounced,
+        "L3": RequestStatus.sent,
+    }
+    ctx = {"engine": engine, "settings": settings, "transport": transport}
+    ctx["clock"] = lambda: T0 + timedelta(hours=25)
+    assert asyncio.run(jobs.followups(ctx))["handed_over"] == 3
+    after = _requests(engine)
+    assert {k: (_rep_email(engine, r.rep_id), r.status) for k, r in after.items()} == {
+        k: ("max@x.example", RequestStatus.sent) for k in ("L1", "L2", "L3")
+    }
+    assert [m for m in _mails(engine) if m[0] == "max@x.example"] == [
+        ("max@x.example", "request", after[k].id) for k in ("L1", "L2", "L3")
+    ]

@@ -171,6 +171,12 @@ class Settings(BaseSettings):
     sla_business_hours: float = Field(
         16.0, gt=0, description="Answer within this many business hours of assignment (16 = two days)."
     )
+    bounce_deactivate_after: int = Field(
+        2,
+        ge=0,
+        description="Requests to a rep that bounced for good, with no answer from them since, that "
+        "make the rep inactive (their requests then go to a new owner or their manager); 0: never.",
+    )
     handover_wait_hours: float = Field(
         24.0,
         ge=0,

@@ -1,8 +1,10 @@
 """People change: the open requests of a rep who left go to whoever has the lead or deal now.
 
-A rep becomes inactive by hand (``feedback reps deactivate``), or by a reps import that
-deactivates them or, with ``--deactivate-missing``, leaves them out. Their open requests (sent,
-clarifying, escalated) then move:
+A rep becomes inactive by hand (``feedback reps deactivate``), by a reps import that
+deactivates them or, with ``--deactivate-missing``, leaves them out, or after
+``bounce_deactivate_after`` requests to them bounced for good with no answer from them since
+(:mod:`feedback.services.processing`). Their open requests (sent, clarifying, escalated) and the
+ones that bounced then move:
 
 1. to the lead's or deal's owner, when a leads/deals import gave it to another active rep (run
    after every import, so the next CRM export decides);
@@ -25,7 +27,7 @@ from sqlmodel import Session, col, select
 from feedback.outbound.transports import Transport
 from feedback.runtime.settings import Settings
 from feedback.services.requests_admin import hand_over_requests
-from feedback.storage.lifecycle import WAITING
+from feedback.storage.lifecycle import HANDOVER_FROM
 from feedback.storage.models import Deal, FeedbackRequest, Lead, Rep
 
 
@@ -44,7 +46,7 @@ def plan_handovers(
     rows = session.exec(
         select(FeedbackRequest, Rep)
         .join(Rep, col(Rep.id) == col(FeedbackRequest.rep_id))
-        .where(col(Rep.active).is_(False), col(FeedbackRequest.status).in_([s.value for s in WAITING]))
+        .where(col(Rep.active).is_(False), col(FeedbackRequest.status).in_([s.value for s in HANDOVER_FROM]))
         .order_by(col(FeedbackRequest.id))
     ).all()
     active = {r.id: r for r in session.exec(select(Rep).where(col(Rep.active).is_(True))).all()}

@@ -451,13 +451,17 @@ def _process(
         return out
     if parsed.classification == "bounce":
         bounce = parsed.bounce
+        left = False
         if request is not None and bounce is not None and bounce.permanent and request.status in WAITING:
             move(request, RequestStatus.bounced, now=now)
             request.bounce_status = (bounce.status or "")[:32] or None
             session.add(request)
+            left = _gone_by_bounces(session, request.rep_id, settings, now=now)
         message.error = (
             f"bounce: {bounce.action if bounce else 'failed'} {bounce.status if bounce else ''}".strip()
         )
+        if left:
+            message.error += f"; rep made inactive after {settings.bounce_deactivate_after} hard bounces"
         return out
 
     # a person's reply
@@ -585,3 +589,30 @@ def _process(
             )
     session.add(request)
     return out
+
+
+def _gone_by_bounces(session: Session, rep_id: int, settings: Settings, *, now: datetime) -> bool:
+    """Make the rep inactive when ``bounce_deactivate_after`` of their requests bounced for good
+    with no answer from them since (the address is gone: they left); True when it did."""
+    from feedback.importing.records import deactivate_rep
+
+    limit = settings.bounce_deactivate_after
+    rep = session.get(Rep, rep_id)
+    if not limit or rep is None or not rep.active:
+        return False
+    session.flush()
+    last_answer = session.exec(
+        select(func.max(FeedbackRequest.answered_at)).where(FeedbackRequest.rep_id == rep_id)
+    ).one()
+    bounced = (
+        select(func.count())
+        .select_from(FeedbackRequest)
+        .where(FeedbackRequest.rep_id == rep_id, FeedbackRequest.status == RequestStatus.bounced)
+    )
+    if last_answer is not None:
+        bounced = bounced.where(col(FeedbackRequest.sent_at) > last_answer)
+    if int(session.exec(bounced).one()) < limit:
+        return False
+    deactivate_rep(session=session, email=rep.email, now=now)
+    log.warning("rep %s made inactive after %d hard bounces", rep.email, limit)
+    return True

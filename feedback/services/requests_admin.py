@@ -22,7 +22,7 @@ from feedback.outbound.delivery import MailNotSent
 from feedback.outbound.requesting import about, load_renderer, request_context, send_mail
 from feedback.outbound.transports import Transport
 from feedback.runtime.settings import Settings
-from feedback.storage.lifecycle import WAITING, TransitionError, hand_over, move
+from feedback.storage.lifecycle import HANDOVER_FROM, WAITING, TransitionError, hand_over, move
 from feedback.storage.models import (
     Deal,
     FeedbackRequest,
@@ -240,7 +240,7 @@ async def reassign(
         open_ids = session.exec(
             select(FeedbackRequest.id).where(
                 FeedbackRequest.rep_id == old.id,
-                col(FeedbackRequest.status).in_([s.value for s in WAITING]),
+                col(FeedbackRequest.status).in_([s.value for s in HANDOVER_FROM]),
             )
         ).all()
     return await hand_over_requests(
@@ -268,7 +268,12 @@ async def hand_over_requests(
         for rid, rep_id in moves.items():
             request = session.get(FeedbackRequest, rid)
             new = session.get(Rep, rep_id)
-            if request is None or new is None or request.rep_id == rep_id or request.status not in WAITING:
+            if (
+                request is None
+                or new is None
+                or request.rep_id == rep_id
+                or request.status not in HANDOVER_FROM
+            ):
                 continue
             old = session.get(Rep, request.rep_id)
             request.rep_id = rep_id

@@ -43,7 +43,8 @@ TRANSITIONS: dict[RequestStatus, frozenset[RequestStatus]] = {
     S.review: frozenset({S.answered, S.clarifying, S.review}),
     # a later reply to an answered request replaces its answer (history kept)
     S.answered: frozenset({S.answered, S.clarifying, S.review}),
-    S.bounced: frozenset({S.answered, S.clarifying, S.review}),  # the rep answered after all
+    # the rep answered after all; or the rep left and the question goes to someone else (hand_over)
+    S.bounced: frozenset({S.answered, S.clarifying, S.review, S.sent}),
     S.expired: frozenset(),
     S.cancelled: frozenset(),
     S.skipped: frozenset(),
@@ -55,6 +56,8 @@ for _state in (S.sent, S.clarifying, S.escalated, S.review):
 WAITING = (S.sent, S.clarifying, S.escalated)
 #: a usable answer exists, or nobody will ever answer
 FINAL = (S.answered, S.bounced, S.expired, S.cancelled)
+#: what a rep who left leaves behind to hand over: open questions, and ones that never reached them
+HANDOVER_FROM = (*WAITING, S.bounced)
 
 #: hours between two moments: wall-clock by default, business hours with a work calendar
 Elapsed = Callable[[datetime, datetime], float]
@@ -96,7 +99,7 @@ def answer_given_by_a_person(request: FeedbackRequest, *, now: datetime) -> None
 
 def hand_over(request: FeedbackRequest, *, now: datetime) -> None:
     """The request now asks another rep (its rep left): a fresh question with its own clock."""
-    if request.status not in WAITING:
+    if request.status not in HANDOVER_FROM:
         raise TransitionError(f"request {request.id}: {request.status} is not open, nothing to hand over")
     request.status = S.sent
     request.escalated_at = None
