@@ -256,7 +256,9 @@ def model_only(s: Scored, taxonomy: Taxonomy, settings: dict[str, float]) -> Cla
 Folds = Sequence[Sequence[Scored]]
 
 
-def _mean_figures(folds: Folds, how: Callable[[Scored], ClassificationResult], taxonomy: Taxonomy) -> dict[str, float]:
+def _mean_figures(
+    folds: Folds, how: Callable[[Scored], ClassificationResult], taxonomy: Taxonomy
+) -> dict[str, float]:
     """Outcome, primary, F1, review precision and recall, each averaged over the folds."""
     per = [figures_of(fold, taxonomy, how) for fold in folds if fold]
     n = len(per) or 1
@@ -356,7 +358,7 @@ def choose_review(
 class TrainReport:
     C: float
     counts: dict[str, int]
-    dev: dict[str, dict[str, float | int | None]] = field(default_factory=dict)
+    dev: dict[str, Any] = field(default_factory=dict)  # method -> figures (and per-fold figures)
     settings: dict[str, float] = field(default_factory=dict)
     seconds: float = 0.0
 
@@ -415,12 +417,13 @@ def train_by_writers(
     extra: Sequence[Labelled] = (),
     taxonomy: Taxonomy | None = None,
     competitors: Sequence[Competitor] = CORPUS_COMPETITORS,
-    C: float = SHIPPED_C,
+    c_grid: Sequence[float] = (SHIPPED_C,),
     progress: Callable[[str], None] = lambda _m: None,
 ) -> tuple[ClassifierModel, TrainReport]:
     """Leave one writer out: for each writer of ``corpus``, fit on the others (plus ``extra``, the
-    corrections) and score that writer's replies; choose the combination and review settings on
-    the average over those folds; then fit the weights shipped on all of ``corpus`` + ``extra``.
+    corrections) and score that writer's replies; choose C (the model alone, when ``c_grid`` has
+    several) and then the combination and review settings on the average over those folds; then
+    fit the weights shipped on all of ``corpus`` + ``extra``.
 
     Each fold's held-out writer is new to its model, as a customer's reps are to the shipped one,
     so the settings are chosen for writers the model never saw rather than for one dev writer."""
@@ -428,33 +431,37 @@ def train_by_writers(
     taxonomy = taxonomy or default_taxonomy()
     rules = RulesCache(taxonomy, competitors)
     writers = sorted({e.writer for e in corpus})
-    folds: list[list[Scored]] = []
-    per_writer: dict[str, dict[str, dict[str, float | int | None]]] = {}
-    for w in writers:
-        held = [e for e in corpus if e.writer == w]
-        m = fit([*(e for e in corpus if e.writer != w), *extra], rules, C=C)
-        scored = score_all(m, held, rules)
-        folds.append(scored)
-        f = figures_of(scored, taxonomy, lambda s: model_only(s, taxonomy, {}))
-        progress(f"fold {w}: model alone outcome {f.outcome_acc:.3f} primary {f.primary_acc:.3f} F1 {f.f1:.3f}")
+    best: tuple[float, float, list[list[Scored]]] | None = None
+    for C in c_grid:
+        folds: list[list[Scored]] = []
+        for w in writers:
+            held = [e for e in corpus if e.writer == w]
+            m = fit([*(e for e in corpus if e.writer != w), *extra], rules, C=C)
+            folds.append(score_all(m, held, rules))
+        f = _mean_figures(folds, lambda s: model_only(s, taxonomy, {}), taxonomy)
+        key = f["outcome"] + f["primary"] + f["f1"]
+        progress(
+            f"C={C:g}: model alone, mean over folds: outcome {f['outcome']:.3f} "
+            f"primary {f['primary']:.3f} F1 {f['f1']:.3f}"
+        )
+        if best is None or key > best[0]:
+            best = (key, C, folds)
+    assert best is not None
+    _, C, folds = best
     settings = tune_combination(folds, taxonomy) if any(folds) else dict(DEFAULTS)
-    for w, scored in zip(writers, folds, strict=True):
-        per_writer[w] = _three(scored, taxonomy, settings)
+    per_writer = {w: _three(scored, taxonomy, settings) for w, scored in zip(writers, folds, strict=True)}
     pooled = [s for fold in folds for s in fold]
-    dev = {**_three(pooled, taxonomy, settings), "folds": per_writer}  # type: ignore[dict-item]
-    progress(f"chosen combination {settings}; out-of-fold {dev}")
+    dev: dict[str, Any] = {**_three(pooled, taxonomy, settings), "folds": per_writer}
+    progress(f"chosen C={C:g}, combination {settings}; out-of-fold {dev}")
     model = fit([*corpus, *extra], rules, C=C)
-    counts = {
-        "train": len(corpus),
-        "dev": 0,
-        "corrections": len(extra),
-    }
+    counts = {"train": len(corpus), "dev": 0, "corrections": len(extra)}
+    grid = ", ".join(f"{c:g}" for c in c_grid)
     meta = {
         **model.meta,
         "combine": {"*": settings},
         "dev": dev,
         "counts": counts,
-        "selection": f"leave one writer out over {', '.join(writers)} (C fixed at {C:g})",
+        "selection": f"leave one writer out over {', '.join(writers)}; C={C:g} of {grid}",
     }
     report = TrainReport(C=C, counts=counts, dev=dev, settings=settings, seconds=time.perf_counter() - t0)
     return ClassifierModel(kinds=model.kinds, meta=meta), report
@@ -483,11 +490,18 @@ def main() -> None:
         action="store_true",
         help="the older procedure: choose C and the combination on DEV W4 alone",
     )
+    ap.add_argument(
+        "--c-grid",
+        type=float,
+        nargs="+",
+        default=[SHIPPED_C],
+        help="regularisation strengths tried by leaving one writer out (each adds four fits)",
+    )
     args = ap.parse_args()
     if args.dev_writer:
         model, report = train(shipped_corpus(TRAIN_WRITERS), shipped_corpus(DEV_WRITERS), progress=print)
     else:
-        model, report = train_by_writers(shipped_corpus(), progress=print)
+        model, report = train_by_writers(shipped_corpus(), c_grid=args.c_grid, progress=print)
     args.out.write_bytes(model.to_bytes())
     print(f"wrote {args.out} ({args.out.stat().st_size / 1e6:.2f} MB) in {report.seconds:.0f} s")
     print(json.dumps(report.dev, indent=1))
