@@ -19,6 +19,8 @@ import threading
 from dataclasses import dataclass, field
 from functools import lru_cache
 from importlib import resources
+from itertools import repeat
+from operator import itemgetter
 from typing import Any
 
 import numpy as np
@@ -123,9 +125,11 @@ class KindWeights:
         pairs = set(zip(["<s>", *words], [*words, "</s>"], strict=True))
         question = "?" in text
         n_word_features = len(distinct) + len(pairs) + question
-        rows = [h[2] for h in distinct.values() if h[2] >= 0]
-        pair_row = self.pairs.get
-        rows.extend(r for p in pairs if (r := pair_row(p)) is not None)
+        # distinct words and pairs have distinct rows: sets of rows, -1 for the unknown, no Python loop
+        known_rows = set(map(itemgetter(2), distinct.values()))
+        known_rows.update(map(self.pairs.get, pairs, repeat(-1)))
+        known_rows.discard(-1)
+        rows = list(known_rows)
         if question and (r := vocab.get("p|?")) is not None:
             rows.append(r)
         n_word = len(rows)

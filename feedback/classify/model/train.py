@@ -1,14 +1,18 @@
 """Fit the classifier model with scikit-learn (training time only; the worker never imports this).
 
-    python -m feedback.classify.model.train [--out PATH]   # refit the shipped model
+    python -m feedback.classify.model.train [--out PATH] [--c-grid C ...]   # refit the shipped model
 
-Data: the labelled corpus shipped in ``feedback/data/labelled/`` (one file per independent writer;
-TRAIN = W1-W3, DEV = W4; the test writers' replies are in ``bench/labelled/`` and never read
-here), plus, for ``feedback model train``, every correction people made (weighted, newest most).
-Per kind: a multinomial logistic regression for the outcome and for the primary reason, one
-binary one per reason code (one-vs-rest) and one for review, on the features of
-``features.featurise``. The regularisation strength and the combination settings are chosen on
-DEV; the weights shipped are then refit on TRAIN + DEV.
+Data: the labelled corpus shipped in ``feedback/data/labelled/`` (one file per independent writer,
+W1-W4; the test writers' replies are in ``bench/labelled/`` and never read here), plus, for
+``feedback model train``, every correction people made (weighted, newest most). Per kind: a
+multinomial logistic regression for the outcome and for the primary reason, one binary one per
+reason code (one-vs-rest) and one for review, on the features of ``features.featurise``.
+
+The combination and review settings (and C, given several) are chosen by leaving one writer out
+(``train_by_writers``): each writer's replies are scored by a model fitted on the other three, and
+a setting's figures are the average over the four writers; the weights shipped are then fitted on
+all four. ``train`` is the older procedure (choose on one dev set; ``--dev-writer``: DEV = W4),
+kept for quick fits on a given split (tests).
 """
 
 from __future__ import annotations
