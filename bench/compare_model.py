@@ -2,7 +2,7 @@
 
 Called by ``bench/classify_accuracy.py`` (its default run). The model is the one shipped with the
 package (``feedback/classify/model/classifier.npz``); its combination and review settings were
-chosen on the dev writer (W4) and travel inside it.
+chosen by leaving one writer out over W1-W4 (``train.train_by_writers``) and travel inside it.
 """
 
 from __future__ import annotations

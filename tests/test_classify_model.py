@@ -18,9 +18,10 @@ from typer.testing import CliRunner
 
 from cli.main import app
 from feedback.classify import classify
+from feedback.classify.classification import ClassificationResult
 from feedback.classify.model import ClassifierModel, classify_with_model, shipped_model
 from feedback.classify.model.features import featurise
-from feedback.classify.model.scorer import NONE
+from feedback.classify.model.scorer import NONE, KindWeights, Scores
 from feedback.classify.model.train import (
     DEV_WRITERS,
     MIN_DF,
@@ -28,8 +29,10 @@ from feedback.classify.model.train import (
     Labelled,
     RulesCache,
     _matrix,
+    fit,
     fit_kind,
     shipped_corpus,
+    train_by_writers,
 )
 from feedback.core.taxonomy import default_taxonomy, parse_taxonomy_toml
 from feedback.runtime.settings import Settings
@@ -79,6 +82,45 @@ def test_numpy_scorer_equals_sklearn_predict_proba(
         for j, c in enumerate(outcome.classes_):
             assert got.outcome[c] == pytest.approx(want[i, j], abs=1e-4)
         assert got.review == pytest.approx(want_review[i], abs=1e-4)
+
+
+def _featurised_scores(kw: KindWeights, text: str, rules: ClassificationResult) -> Scores:
+    """The scores straight from ``featurise``: one weight row per feature, times its value."""
+    f = featurise(text, rules)
+    z = kw.bias.astype(np.float64)
+    for name, value in zip(f.names, f.values, strict=True):
+        if (row := kw.vocab.get(name)) is not None:
+            z = z + value * kw.weights[row].astype(np.float64)
+    return kw.from_logits(z.astype(np.float32))
+
+
+def test_the_fast_scorer_gives_featurise_numbers_and_survives_a_full_word_table(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Per-word sums of n-gram rows, pair lookups and one matrix product: the same probabilities
+    as the features summed one by one (repeated words, a question, no words, unknown words)."""
+    model = shipped_model()
+    assert model is not None
+    texts = [
+        "Lost - they went with Contoso, we were too expensive",
+        "price price price, and the price again?",
+        "",
+        "...",
+        "zxqv glorpwash frobnicate",
+        "Wir haben uns für einen anderen Anbieter entschieden, der Preis war zu hoch.",
+        *[e.text for e in shipped_corpus(TRAIN_WRITERS[:1])[:40]],
+    ]
+    for kind in ("winloss", "disposition"):
+        kw = model.kinds[kind]
+        for _attempt in range(2):
+            for text in texts:
+                rules = classify(text, kind=kind, taxonomy=TAXONOMY)
+                got, want = kw.score(text, rules), _featurised_scores(kw, text, rules)
+                assert got.outcome == pytest.approx(want.outcome, abs=1e-5)
+                assert got.primary == pytest.approx(want.primary, abs=1e-5)
+                assert got.reasons == pytest.approx(want.reasons, abs=1e-5)
+                assert got.review == pytest.approx(want.review, abs=1e-5)
+            monkeypatch.setattr(type(kw.table), "LIMIT", 5)  # second pass: a fresh table per reply
 
 
 def test_model_file_round_trips_and_the_shipped_model_loads() -> None:
@@ -317,3 +359,20 @@ def test_the_shipped_model_crosses_to_the_analysis_processes_by_reference() -> N
     trained = ClassifierModel.from_bytes(model.to_bytes(), version=7)
     back = pickle.loads(pickle.dumps(trained))
     assert back.version == 7 and back.kinds.keys() == trained.kinds.keys()
+
+
+def test_leaving_one_writer_out_scores_each_writer_with_a_model_that_never_saw_it() -> None:
+    """Each writer is one fold (fitted on the others); the settings come from the folds' average,
+    and the weights shipped are fitted on every writer."""
+    corpus = [*shipped_corpus(("W1",))[:120], *shipped_corpus(("W2",))[:120]]
+    seen: list[str] = []
+    model, report = train_by_writers(corpus, c_grid=(10.0,), progress=seen.append)
+    assert set(report.dev["folds"]) == {"W1", "W2"}
+    assert report.dev["combined"]["n"] == 240 and report.dev["folds"]["W1"]["rules"]["n"] == 120
+    assert report.counts == {"train": 240, "dev": 0, "corrections": 0}
+    assert "leave one writer out over W1, W2" in model.meta["selection"]
+    assert model.meta["combine"]["*"] == report.settings and "review_threshold" in report.settings
+    both = fit(corpus, RulesCache(TAXONOMY), C=10.0)
+    for kind, kw in both.kinds.items():
+        assert kw.vocab == model.kinds[kind].vocab
+        assert np.allclose(kw.weights, model.kinds[kind].weights)

@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from dataclasses import dataclass
+from functools import lru_cache
 
 WORD, CLAUSE, SENTENCE = 0, 1, 2
 # Contrast words end a clause ("Price wasn't great but mainly the missing SSO").
@@ -58,8 +59,11 @@ _COMBINING = re.compile(r"[\u0300-\u036f\u1ab0-\u1aff\u1dc0-\u1dff\u20d0-\u20ff\
 _SENTENCE_MARKS = frozenset({".", "!", "?", "\n", "/"})
 
 
+@lru_cache(maxsize=16)
 def fold(text: str) -> str:
-    """Lower-case, accent-free, contraction-expanded text (same length rules for cues and replies)."""
+    """Lower-case, accent-free, contraction-expanded text (same length rules for cues and replies).
+
+    Pure, and remembered for the last few texts: the rules and then the model read each reply."""
     text = text.translate(_QUOTES)
     if ". " in text or ".\t" in text:
         text = _SOFT_PERIOD.sub(",", text)

@@ -84,15 +84,14 @@ def train_version(
 ) -> ClassifierModelVersion:
     """Fit a model on the shipped corpus plus every correction, store it as the next version.
 
-    ``corpus`` = (train, dev) replaces the shipped corpus, ``c_grid`` the regularisation strengths
-    tried and ``refit=False`` keeps the fit on train (tests: a small, quick fit)."""
+    The shipped corpus is fitted as the shipped file is: the combination and review settings
+    chosen by leaving one writer out (C fixed), the weights fitted on every writer plus the
+    corrections. ``corpus`` = (train, dev) instead chooses on that dev set: ``c_grid`` the
+    regularisation strengths tried and ``refit=False`` keeps the fit on train (tests: a small,
+    quick fit)."""
     from feedback.classify.model import train as fitting
 
     now = now or utcnow()
-    train_set, dev_set = corpus or (
-        fitting.shipped_corpus(fitting.TRAIN_WRITERS),
-        fitting.shipped_corpus(fitting.DEV_WRITERS),
-    )
     fixes = [
         fitting.Labelled(
             kind=c.kind,
@@ -104,22 +103,31 @@ def train_version(
         )
         for c in corrections(session)
     ]
-    if not train_set and not fixes:
-        raise ModelError("nothing to train on: no shipped corpus and no corrections")
-    model, report = fitting.train(
-        [*train_set, *fixes],
-        dev_set,
-        taxonomy=taxonomy,
-        c_grid=c_grid or fitting.C_GRID,
-        refit=refit,
-        progress=progress,
-    )
+    if corpus is None:
+        shipped = fitting.shipped_corpus()
+        if not shipped and not fixes:
+            raise ModelError("nothing to train on: no shipped corpus and no corrections")
+        model, report = fitting.train_by_writers(shipped, extra=fixes, taxonomy=taxonomy, progress=progress)
+        corpus_count = len(shipped)
+    else:
+        train_set, dev_set = corpus
+        if not train_set and not fixes:
+            raise ModelError("nothing to train on: no shipped corpus and no corrections")
+        model, report = fitting.train(
+            [*train_set, *fixes],
+            dev_set,
+            taxonomy=taxonomy,
+            c_grid=c_grid or fitting.C_GRID,
+            refit=refit,
+            progress=progress,
+        )
+        corpus_count = len(train_set) + len(dev_set)
     version = (session.exec(select(func.max(ClassifierModelVersion.version))).one() or 0) + 1
     row = ClassifierModelVersion(
         version=version,
         created_at=now,
         active=False,
-        corpus_count=len(train_set) + len(dev_set),
+        corpus_count=corpus_count,
         correction_count=len(fixes),
         dev_figures=json.dumps(report.dev),
         weights=model.to_bytes(),

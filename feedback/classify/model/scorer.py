@@ -15,9 +15,12 @@ from __future__ import annotations
 import io
 import json
 import math
+import threading
 from dataclasses import dataclass, field
 from functools import lru_cache
 from importlib import resources
+from itertools import repeat
+from operator import itemgetter
 from typing import Any
 
 import numpy as np
@@ -29,7 +32,6 @@ from feedback.classify.model.features import (
     char_grams,
     length_feature,
     rule_features,
-    word_features,
     words_of,
 )
 
@@ -50,6 +52,25 @@ class Scores:
     review: float  # probability a careful reader would send it to review
 
 
+class _WordTable:
+    """Per-word sums of the weight rows of its character n-grams, filled as words are met.
+
+    A reply's character part is then one row per word (the sum of that word's n-gram rows)
+    instead of one row per n-gram: a few dozen rows taken and added instead of several hundred.
+    Row ``i`` of ``sums`` belongs to the ``i``-th word met; ``words`` maps a word to (its row,
+    how many n-grams it has, its own ``w|`` vocabulary row or -1)."""
+
+    __slots__ = ("lock", "sums", "used", "words")
+
+    LIMIT = 100_000  # words kept before the table starts again (bounds memory on odd input)
+
+    def __init__(self, columns: int) -> None:
+        self.words: dict[str, tuple[int, int, int]] = {}
+        self.sums: F32 = np.zeros((1024, columns), dtype=np.float32)
+        self.used = 0
+        self.lock = threading.Lock()  # a new word takes a row: one thread at a time
+
+
 @dataclass(frozen=True, slots=True)
 class KindWeights:
     vocab: dict[str, int]
@@ -57,82 +78,105 @@ class KindWeights:
     bias: F32  # (columns,)
     classes: dict[str, tuple[str, ...]]  # head -> class names, in column order
     slices: dict[str, tuple[int, int]]  # head -> (first column, end)
-    # word -> (vocabulary rows of its character n-grams, how many n-grams it has)
-    _words: dict[str, tuple[tuple[int, ...], int]] = field(default_factory=dict, compare=False, repr=False)
+    # (previous word, word) -> vocabulary row of the pair feature ``b|previous word``
+    pairs: dict[tuple[str, str], int] = field(default_factory=dict, compare=False, repr=False)
+    table: _WordTable = field(init=False, compare=False, repr=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "table", _WordTable(self.weights.shape[1]))
+        if not self.pairs:
+            for name, i in self.vocab.items():
+                if name.startswith("b|"):
+                    first, _, second = name[2:].partition(" ")
+                    self.pairs[(first, second)] = i
+
+    def _word(self, table: _WordTable, w: str) -> tuple[int, int, int]:
+        """(row in ``table``, number of n-grams, ``w|`` row or -1) of ``w``, computed once."""
+        hit = table.words.get(w)
+        if hit is not None:
+            return hit
+        vocab = self.vocab
+        grams = char_grams(w)
+        rows = [r for g in grams if (r := vocab.get(g)) is not None]
+        total = self.weights.take(np.array(rows, dtype=np.intp), axis=0).sum(axis=0) if rows else 0.0
+        with table.lock:
+            hit = table.words.get(w)
+            if hit is None:
+                if table.used == len(table.sums):
+                    table.sums = np.concatenate([table.sums, np.zeros_like(table.sums)])
+                table.sums[table.used] = total
+                hit = (table.used, len(grams), vocab.get("w|" + w, -1))
+                table.used += 1
+                table.words[w] = hit
+        return hit
 
     def score(self, text: str, rules: ClassificationResult | None) -> Scores:
-        """The heads' probabilities; the same numbers as ``featurise`` + the fitted regressions,
-        computed from per-word caches (a word's character n-gram rows are looked up once)."""
+        """The heads' probabilities; the same numbers as ``featurise`` + the fitted regressions
+        (up to float32 rounding), computed from per-word sums of character n-gram rows."""
         words = words_of(text)
         vocab = self.vocab
-        rows: list[int] = []
-        vals: list[float] = []
-        wf = word_features(words, text)
-        v = 1.0 / math.sqrt(len(wf))
-        for name in wf:
-            row = vocab.get(name)
-            if row is not None:
-                rows.append(row)
-                vals.append(v)
+        table = self.table
+        if len(table.words) + len(words) > table.LIMIT:  # bounds memory: a fresh table; a reply
+            table = _WordTable(self.weights.shape[1])  # being scored keeps the one it started with
+            object.__setattr__(self, "table", table)
+        known, word = table.words.get, self._word
+        hits = [known(w) or word(table, w) for w in words]
+        distinct = dict(zip(words, hits, strict=True))
+        pairs = set(zip(["<s>", *words], [*words, "</s>"], strict=True))
+        question = "?" in text
+        n_word_features = len(distinct) + len(pairs) + question
+        # distinct words and pairs have distinct rows: sets of rows, -1 for the unknown, no Python loop
+        known_rows = set(map(itemgetter(2), distinct.values()))
+        known_rows.update(map(self.pairs.get, pairs, repeat(-1)))
+        known_rows.discard(-1)
+        rows = list(known_rows)
+        if question and (r := vocab.get("p|?")) is not None:
+            rows.append(r)
+        n_word = len(rows)
         for name in rule_features(rules):
-            row = vocab.get(name)
-            if row is not None:
-                rows.append(row)
-                vals.append(RULE_WEIGHT)
-        row = vocab.get(length_feature(words))
-        if row is not None:
-            rows.append(row)
-            vals.append(1.0)
-        char_start = len(rows)
-        total = 0
-        cache = self._words
-        for w in words:
-            hit = cache.get(w)
-            if hit is None:
-                grams = char_grams(w)
-                hit = (tuple(r for g in grams if (r := vocab.get(g)) is not None), len(grams))
-                if len(cache) > 100_000:
-                    cache.clear()
-                cache[w] = hit
-            rows.extend(hit[0])
-            total += hit[1]
+            if (r := vocab.get(name)) is not None:
+                rows.append(r)
+        n_rule = len(rows) - n_word
+        if (r := vocab.get(length_feature(words))) is not None:
+            rows.append(r)
+        # one coefficient per row: word features share 1/sqrt(their number), rules RULE_WEIGHT,
+        # the length bucket 1 (numpy calls cost microseconds each: as few as possible)
+        coef = np.repeat(
+            np.array([1.0 / math.sqrt(n_word_features), RULE_WEIGHT, 1.0], dtype=np.float32),
+            [n_word, n_rule, len(rows) - n_word - n_rule],
+        )
+        z = self.bias + coef @ self.weights.take(np.array(rows, dtype=np.intp), axis=0)
+        total = sum(h[1] for h in hits)
         if total:
-            vals.extend([1.0 / math.sqrt(total)] * (len(rows) - char_start))
-        z = self.bias.copy()
-        if rows:  # take() with an index array: a fancy index from a list costs several times more
-            picked = self.weights.take(np.array(rows, dtype=np.intp), axis=0)
-            z += np.array(vals, dtype=np.float32) @ picked
+            at = np.array([h[0] for h in hits], dtype=np.intp)
+            z += table.sums.take(at, axis=0).sum(axis=0) * np.float32(1.0 / math.sqrt(total))
         return self.from_logits(z)
 
     def from_logits(self, z: F32) -> Scores:
-        logits = z.tolist()  # a few dozen numbers: plain floats are quicker than numpy here
+        # the sigmoids in one go (clipped: exp never overflows), the two softmaxes in plain floats
+        sig = (1.0 / (1.0 + np.exp(-z.astype(np.float64).clip(-500.0, 500.0)))).tolist()
+        logits = z.tolist()
+        slices, classes = self.slices, self.classes
 
         def softmax(head: str) -> dict[str, float]:
-            a, b = self.slices[head]
+            a, b = slices[head]
             part = logits[a:b]
+            if not part:
+                return {}
             top = max(part)
             e = [math.exp(x - top) for x in part]
             total = sum(e)
-            return {c: x / total for c, x in zip(self.classes[head], e, strict=True)}
+            return {c: x / total for c, x in zip(classes[head], e, strict=True)}
 
-        def sigmoid(head: str) -> dict[str, float]:
-            a, b = self.slices[head]
-            return {c: _sigmoid(x) for c, x in zip(self.classes[head], logits[a:b], strict=True)}
-
-        review = sigmoid("review")
+        a, b = slices["reasons"]
+        reasons = dict(zip(classes["reasons"], sig[a:b], strict=True))
+        a, b = slices["review"]
         return Scores(
             outcome=softmax("outcome"),
             primary=softmax("primary"),
-            reasons=sigmoid("reasons"),
-            review=review.get("review", 0.0),
+            reasons=reasons,
+            review=sig[a] if b > a else 0.0,
         )
-
-
-def _sigmoid(x: float) -> float:
-    if x >= 0:
-        return 1.0 / (1.0 + math.exp(-x))
-    e = math.exp(x)
-    return e / (1.0 + e)
 
 
 @dataclass(frozen=True, slots=True)
