@@ -247,10 +247,13 @@ def render_rows(
     columns: Sequence[str] | None = None,
     out: TextIO | None = None,
     raw_csv: bool = False,
+    empty: str = "",
 ) -> None:
     """Print a listing in any of the five formats (html: a minimal self-contained table).
 
     CSV goes through ``feedback.reports.csvout`` (formula cells neutralised unless ``raw_csv``).
+    An empty listing in the terminal is a sentence (``empty``, else "none"), not a bare header:
+    machine formats stay well-formed and empty.
     """
     from feedback.reports.csvout import write_dicts
 
@@ -278,6 +281,9 @@ def render_rows(
             "td,th{border:1px solid #ccc;padding:.3rem .6rem;text-align:left}th{background:#f3f4f6}</style>"
             f"</head><body><h1>{escape(title)}</h1><table><tr>{head}</tr>{body}</table></body></html>\n"
         )
+    elif not rows:
+        target = console if out is None else Console(file=out, width=160)
+        target.print(f"{title + ': ' if title else ''}{empty or 'none.'}", markup=False, highlight=False)
     else:
         from rich.table import Table
 

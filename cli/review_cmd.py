@@ -49,6 +49,11 @@ def list_items(
         for_format(rows, fmt, ZoneInfo(settings.timezone)),
         fmt=fmt,
         title="Review queue",
+        empty=(
+            "nothing waits for a person."
+            if all_items
+            else "nothing waits for a person (--all also lists resolved and dismissed items)."
+        ),
         columns=[
             "id",
             "type",

@@ -410,3 +410,15 @@ def test_status_sees_the_embedded_redis_of_its_data_dir(env: dict[str, str], tmp
         assert rows["queue"] == "embedded Redis running" and rows["queue depth"] == 0
     result = invoke({**env, "FEEDBACK_REDIS_URL": "redis://user:secret@127.0.0.1:1/0"}, "status")
     assert result.exit_code == 0 and "secret" not in result.stdout and "unreachable" in result.stdout
+
+
+def test_an_empty_listing_says_so_in_the_terminal_and_stays_well_formed(env: dict[str, str]) -> None:
+    """A bare table header reads like a broken command: the terminal gets a sentence, JSON an empty list."""
+    table = invoke(env, "review", "list")
+    assert table.exit_code == 0, table.output
+    assert "Review queue: nothing waits for a person" in table.output and "--all" in table.output
+    assert "┃" not in table.output  # no empty table frame
+    as_json = invoke(env, "review", "list", "--format", "json")
+    assert as_json.exit_code == 0 and json.loads(as_json.output) == []
+    requests = invoke(env, "requests", "list")
+    assert requests.exit_code == 0 and "┃" not in requests.output, requests.output
