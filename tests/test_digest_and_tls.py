@@ -43,6 +43,38 @@ def test_weekly_digest_is_mailed_once_per_week(engine: Engine, settings: Setting
     assert purposes == {"digest"}
 
 
+@pytest.mark.parametrize("lang", ["de", "fr", "es"])
+def test_the_digest_sla_part_speaks_the_digest_language(
+    engine: Engine, settings: Settings, lang: str
+) -> None:
+    """Every word of the SLA part (title, figure names, column heads) has a translation: a German
+    manager reading "Answered within the SLA" in a German mail would doubt the rest of it."""
+    from feedback.reports.digest import DIGEST_SLA_FIGURES, SLA_TITLE, digest_sla
+    from feedback.reports.digest_words import WORDS
+
+    english = {SLA_TITLE, *DIGEST_SLA_FIGURES}
+    head, by_team = digest_sla(engine, settings, utcnow(), lang)
+    assert head.title == WORDS[lang][SLA_TITLE].format(hours=f"{settings.sla_business_hours:g}")
+    shown = {r["metric"] for r in head.rows} | {c.label for c in (*head.columns, *by_team.columns)}
+    shown.add(by_team.title)
+    assert len(head.rows) == len(DIGEST_SLA_FIGURES)
+    untranslated = {w for w in shown if w not in WORDS[lang].values() and w in english | _ENGLISH_HEADS}
+    assert not untranslated, untranslated
+
+
+_ENGLISH_HEADS = {
+    "Figure",
+    "Value",
+    "Team",
+    "Requests sent",
+    "Within SLA",
+    "Median business hours",
+    "p90 business hours",
+    "Escalated",
+    "SLA by team",
+}
+
+
 def test_a_digest_the_relay_refused_is_not_recorded_and_goes_next_round(
     engine: Engine, settings: Settings, tmp_path: Path
 ) -> None:

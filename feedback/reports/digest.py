@@ -64,6 +64,7 @@ DIGEST_SLA_FIGURES = (
     "Expired unanswered",
 )
 """The SLA's headline figures a digest shows (TOP_ROWS of them; the SLA itself is in the title)."""
+SLA_TITLE = "Follow-up SLA: answers within {hours} business hours (requests sent this week)"
 _TD = "padding:4px 8px;border-bottom:1px solid #e5e7eb;font:13px Arial,Helvetica,sans-serif;"
 _TH = _TD + "color:#6b7280;font-weight:bold;text-align:left;"
 
@@ -113,7 +114,7 @@ def digest_context(engine: Engine, settings: Settings, now: datetime, lang: str 
             _localised(report.section(key), settings.taxonomy, lang)
             for key in ("leads_by_campaign", "lead_reasons", "winloss_reasons", "competitors")
         ),
-        *digest_sla(engine, settings, now),
+        *digest_sla(engine, settings, now, lang),
     ]
     shown = {word(k, lang): v for k, v in kpis.items()}
     return {
@@ -171,22 +172,23 @@ def _localised(section: Section, taxonomy: Taxonomy, lang: str) -> Section:
     return replace(section, title=word(section.title, lang), columns=columns, rows=rows, chart=chart)
 
 
-def digest_sla(engine: Engine, settings: Settings, now: datetime) -> list[Section]:
+def digest_sla(engine: Engine, settings: Settings, now: datetime, lang: str = "en") -> list[Section]:
     """The follow-up SLA of the requests sent in the seven days before ``now``: the headline
-    figures (values written out, as the mail shows them) and the figures per team."""
+    figures (values written out, as the mail shows them) and the figures per team, in ``lang``."""
     if now.tzinfo is not None:
         now = now.astimezone(UTC).replace(tzinfo=None)
     ctx = make_context(engine, settings, Filters(since=now - timedelta(days=7), until=now), now)
     found = {s.key: s for s in sla_sections(ctx, engine)}
     rows = [
-        {"metric": r["metric"], "value": cell(r["value"], r["kind"]) or "–"}
+        {"metric": word(r["metric"], lang), "value": cell(r["value"], r["kind"]) or "–"}
         for r in found["sla"].rows
         if r["metric"] in DIGEST_SLA_FIGURES
     ]
-    title = f"Follow-up SLA: answers within {settings.sla_business_hours:g} business hours (requests sent this week)"
+    title = word(SLA_TITLE, lang).format(hours=f"{settings.sla_business_hours:g}")
+    head = Section("sla", title, KPI_COLUMNS, rows)
     return [
-        Section("sla", title, KPI_COLUMNS, rows),
-        found["sla_by_team"],
+        _localised(head, settings.taxonomy, lang),
+        _localised(found["sla_by_team"], settings.taxonomy, lang),
     ]
 
 

@@ -12,6 +12,28 @@ from __future__ import annotations
 from feedback.reports.model import LOW_SAMPLE
 
 _DE = {
+    "Follow-up SLA: answers within {hours} business hours (requests sent this week)": (
+        "Nachfass-SLA: Antworten innerhalb von {hours} Arbeitsstunden (diese Woche gesendete Anfragen)"
+    ),
+    "SLA by team": "SLA nach Team",
+    "Figure": "Kennzahl",
+    "Value": "Wert",
+    "Team": "Team",
+    "Requests sent": "Gesendete Anfragen",
+    "Within SLA": "Innerhalb der SLA",
+    "Median business hours": "Arbeitsstunden (Median)",
+    "p90 business hours": "Arbeitsstunden (p90)",
+    "Median reminders": "Erinnerungen (Median)",
+    "p90 reminders": "Erinnerungen (p90)",
+    "Escalated": "Eskaliert",
+    "Expired": "Abgelaufen",
+    "Answered within the SLA": "Innerhalb der SLA beantwortet",
+    "Median business hours to answer": "Arbeitsstunden bis zur Antwort (Median)",
+    "p90 business hours to answer": "Arbeitsstunden bis zur Antwort (p90)",
+    "Median reminders needed": "Nötige Erinnerungen (Median)",
+    "p90 reminders needed": "Nötige Erinnerungen (p90)",
+    "Escalated to the manager": "An die Führungskraft eskaliert",
+    "Expired unanswered": "Unbeantwortet abgelaufen",
     "Leads handed to sales": "An den Vertrieb übergebene Leads",
     "Leads answered": "Leads beantwortet",
     "Leads: replied, no outcome": "Leads: Antwort ohne Ergebnis",
@@ -56,6 +78,28 @@ _DE = {
 }
 
 _FR = {
+    "Follow-up SLA: answers within {hours} business hours (requests sent this week)": (
+        "SLA de relance : réponses en {hours} heures ouvrées au plus (demandes envoyées cette semaine)"
+    ),
+    "SLA by team": "SLA par équipe",
+    "Figure": "Indicateur",
+    "Value": "Valeur",
+    "Team": "Équipe",
+    "Requests sent": "Demandes envoyées",
+    "Within SLA": "Dans le SLA",
+    "Median business hours": "Heures ouvrées (médiane)",
+    "p90 business hours": "Heures ouvrées (p90)",
+    "Median reminders": "Relances (médiane)",
+    "p90 reminders": "Relances (p90)",
+    "Escalated": "Escaladées",
+    "Expired": "Expirées",
+    "Answered within the SLA": "Réponses dans le SLA",
+    "Median business hours to answer": "Heures ouvrées avant réponse (médiane)",
+    "p90 business hours to answer": "Heures ouvrées avant réponse (p90)",
+    "Median reminders needed": "Relances nécessaires (médiane)",
+    "p90 reminders needed": "Relances nécessaires (p90)",
+    "Escalated to the manager": "Escaladées au manager",
+    "Expired unanswered": "Expirées sans réponse",
     "Leads handed to sales": "Leads transmis aux commerciaux",
     "Leads answered": "Leads avec réponse",
     "Leads: replied, no outcome": "Leads : réponse sans résultat",
@@ -100,6 +144,29 @@ _FR = {
 }
 
 _ES = {
+    "Follow-up SLA: answers within {hours} business hours (requests sent this week)": (
+        "SLA de seguimiento: respuestas en {hours} horas laborables como máximo "
+        "(solicitudes enviadas esta semana)"
+    ),
+    "SLA by team": "SLA por equipo",
+    "Figure": "Indicador",
+    "Value": "Valor",
+    "Team": "Equipo",
+    "Requests sent": "Solicitudes enviadas",
+    "Within SLA": "Dentro del SLA",
+    "Median business hours": "Horas laborables (mediana)",
+    "p90 business hours": "Horas laborables (p90)",
+    "Median reminders": "Recordatorios (mediana)",
+    "p90 reminders": "Recordatorios (p90)",
+    "Escalated": "Escaladas",
+    "Expired": "Vencidas",
+    "Answered within the SLA": "Respondidas dentro del SLA",
+    "Median business hours to answer": "Horas laborables hasta responder (mediana)",
+    "p90 business hours to answer": "Horas laborables hasta responder (p90)",
+    "Median reminders needed": "Recordatorios necesarios (mediana)",
+    "p90 reminders needed": "Recordatorios necesarios (p90)",
+    "Escalated to the manager": "Escaladas al responsable",
+    "Expired unanswered": "Vencidas sin respuesta",
     "Leads handed to sales": "Leads entregados a ventas",
     "Leads answered": "Leads respondidos",
     "Leads: replied, no outcome": "Leads: respuesta sin resultado",
