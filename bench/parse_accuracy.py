@@ -1,7 +1,7 @@
 """Reply-parser accuracy on the labelled corpus (a measurement script, not a test).
 
     python bench/parse_accuracy.py [--corpus-dir DIR] [--show-failures] [--baselines] [--suites]
-                                   [--heldout]
+                                   [--heldout] [--heldout2]
 
 Builds the corpus into a temporary directory, parses every message with ``parse_message`` and
 prints: reply-text exact match (CRLF normalised, whitespace collapsed; inline replies compared by
@@ -14,6 +14,9 @@ per suite and overall, for this parser and, with ``--baselines``, beside the lib
 zapier, edgetier, hellogustav): other projects' reply-parser tests never used while building the
 parser (never-tuned figures; see its README). Cases whose gold the suite's own test asserts
 exactly and those whose gold was written from the fixture are also shown apart.
+``--heldout2`` scores the second held-out set, ``bench/heldout_suites2/`` (discourse's
+email_reply_trimmer, web-ridge's Go parser, fiedl's German extension of GitHub's), built after the
+first had been looked at (see its README), the same way.
 """
 
 from __future__ import annotations
@@ -63,6 +66,11 @@ def main() -> int:
     ap.add_argument("--suites", action="store_true", help="score the other projects' suites in bench/suites")
     ap.add_argument(
         "--heldout", action="store_true", help="score the never-tuned suites in bench/heldout_suites"
+    )
+    ap.add_argument(
+        "--heldout2",
+        action="store_true",
+        help="score the second never-tuned set in bench/heldout_suites2",
     )
     args = ap.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
@@ -132,6 +140,15 @@ def main() -> int:
             directory=HELDOUT_DIR,
             names=HELDOUT,
             title="held-out suites, never used for tuning",
+            by_gold=True,
+        )
+    if args.heldout2:
+        print_suites(
+            args.baselines,
+            args.show_failures,
+            directory=HELDOUT2_DIR,
+            names=HELDOUT2,
+            title="held-out suites 2, never used for tuning",
             by_gold=True,
         )
     return 0
@@ -223,16 +240,28 @@ SUITES_DIR = Path(__file__).resolve().parent / "suites"
 SUITES = ("talon", "email_reply_parser", "mail_parser_reply", "quotequail")
 HELDOUT_DIR = Path(__file__).resolve().parent / "heldout_suites"
 HELDOUT = ("willdurand", "crisp", "zapier", "edgetier", "hellogustav")
+HELDOUT2_DIR = Path(__file__).resolve().parent / "heldout_suites2"
+HELDOUT2 = ("discourse", "webridge", "fiedl")
 
 
 def suite_message(row: dict[str, Any]) -> bytes:
-    """A suite case as the raw message this parser reads (the libraries get the text itself)."""
+    """A suite case as the raw message this parser reads (the libraries get the text itself); an
+    ``eml`` case is a whole message already."""
+    if row["format"] == "eml":
+        return str(row["input"]).encode("utf-8")
     msg = EmailMessage()
     msg["From"] = "Sender <sender@example.com>"
     msg["To"] = "feedback@example.com"
     msg["Subject"] = "Re: test"
     msg.set_content(row["input"], subtype="html" if row["format"] == "html" else "plain", cte="base64")
     return msg.as_bytes()
+
+
+def _library_input(row: dict[str, Any]) -> str:
+    """What a library gets: the text, HTML flattened, a whole message decoded as in print_baselines."""
+    if row["format"] == "eml":
+        return _stdlib_text(str(row["input"]).encode("utf-8"))
+    return _html_as_text(row["input"]) if row["format"] == "html" else str(row["input"])
 
 
 def _html_as_text(html: str) -> str:
@@ -268,12 +297,7 @@ def print_suites(
     ]
     if baselines:
         for name, fn in _baselines().items():
-            extractors.append(
-                (
-                    name,
-                    lambda r, fn=fn: fn(_html_as_text(r["input"]) if r["format"] == "html" else r["input"]),
-                )
-            )
+            extractors.append((name, lambda r, fn=fn: fn(_library_input(r))))
     print(f"\n{title} (exact match / mean similarity):")
     print(f"  {'extractor':<20}" + "".join(f" {n:>24}" for n in (*names, "overall")))
     misses: list[tuple[str, str, str]] = []
