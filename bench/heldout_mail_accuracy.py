@@ -1,6 +1,6 @@
 """Reply-text exactness on realistic rep replies from mail clients the corpus does not cover.
 
-    python bench/heldout_mail_accuracy.py [--show-failures]
+    python bench/heldout_mail_accuracy.py [--set heldout_mail|heldout_mail_b] [--show-failures]
 
 ``bench/heldout_mail/`` holds 120 raw messages (``NNN.eml``) written by a separate helper session
 that never saw the parser, its tests or any reply-parser fixture: reps answering the service's
@@ -25,7 +25,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from feedback.mail import parse_message
 
-HERE = Path(__file__).resolve().parent / "heldout_mail"
+BENCH = Path(__file__).resolve().parent
 
 
 def _norm(text: str | None) -> str:
@@ -42,13 +42,15 @@ def _family(client: str) -> str:
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--set", default="heldout_mail", choices=["heldout_mail", "heldout_mail_b"])
     ap.add_argument("--show-failures", action="store_true")
     args = ap.parse_args()
-    lines = (HERE / "labels.jsonl").read_text(encoding="utf-8").splitlines()
+    here = BENCH / args.set
+    lines = (here / "labels.jsonl").read_text(encoding="utf-8").splitlines()
     rows = [json.loads(line) for line in lines if line]
     groups: dict[str, list[tuple[bool, float]]] = defaultdict(list)
     for row in rows:
-        parsed = parse_message((HERE / row["file"]).read_bytes())
+        parsed = parse_message((here / row["file"]).read_bytes())
         got, want = _norm(parsed.reply_text), _norm(row["expected_reply"])
         ok = got == want
         sim = difflib.SequenceMatcher(None, got, want).ratio() if (got or want) else 1.0
@@ -58,7 +60,7 @@ def main() -> None:
             print(f"--- {row['id']} {row['client']} ({row['layout']})")
             print("    want:", want[:300])
             print("    got: ", got[:300])
-    print(f"reply-text exact match on {len(rows)} realistic replies from unseen clients")
+    print(f"{args.set}: reply-text exact match on {len(rows)} realistic replies from unseen clients")
     print(f"{'group':<22}{'n':>5}{'exact %':>10}{'sim':>8}")
     for key in sorted(groups, key=lambda k: (k != "all", k)):
         vals = groups[key]
