@@ -20,7 +20,7 @@ _SIG_DELIM = re.compile(r"^--\s?$")
 _RULE = re.compile(
     r"^\s*[-_=]{10,}\s*$"
 )  # a long rule: a list or company footer below it  # RFC 3676 "-- " (and a bare "--"): always a signature
-_SOFT_DELIM = re.compile(r"^\s*[-—–_=*~]{1,120}\s*$")  # a rule: a signature only if what follows is one
+_SOFT_DELIM = re.compile(r"^\s*(?:[-—–_=*~]{1,120}|[*_]{0,2}(?:[.·•]\s?){5,60}[*_]{0,2})\s*$")  # a rule: a signature only if what follows is one
 _MOBILE_FOOTER = re.compile(
     r"^\s*(?:"
     r"(?:sent|envoy[ée]|enviado|inviato|verzonden|verstuurd|gesendet|wys[łl]ane|skickat|sendt|l[äa]hetetty)"
@@ -44,7 +44,7 @@ def _words_alt(words: tuple[str, ...]) -> str:
 _DEVICE_WORDS = _words_alt(lex.DEVICES)
 _APP_FOOTER = re.compile(
     rf"^\s*{_words_alt(lex.SENT_FROM)}(?:\b|(?<=[\u3400-\u9fff]))[^,;]{{0,60}}?{_DEVICE_WORDS}\b.{{0,80}}$"
-    rf"|^\s*\S{{1,30}}?{_words_alt(lex.DEVICE_FIRST_SENT)}\S{{0,10}}$",
+    rf"|^\s*(?:\S{{1,20}}\s)?\S{{1,30}}?{_words_alt(lex.DEVICE_FIRST_SENT)}\S{{0,10}}$",
     re.IGNORECASE,
 )
 _SENT_SHORT = re.compile(
@@ -55,14 +55,31 @@ _SENT_SHORT = re.compile(
 )
 
 
+_FOOTER_LINK = re.compile(r"\s?(?:<https?://[^<>\s]{1,300}>|\(?https?://\S{1,300}?\)?)\s*$", re.IGNORECASE)
+
+
 def is_client_footer(line: str) -> bool:
     """A mobile or app footer line ("Sent from my iPhone", "Get Outlook for iOS", ...)."""
-    s = line.strip()
+    # a link glued on or after the footer ("Sent from TypeApp<https://...>") is part of it
+    s = _FOOTER_LINK.sub("", line.strip().strip("*_")).strip()
     if not s or len(s) > 120:
         return False
     if _MOBILE_FOOTER.match(s) and "," not in s and not re.search(r"[.!?]\s*$", s.rstrip(".").strip() + "x"):
         return True
     return bool(_APP_FOOTER.match(s) or (_SENT_SHORT.match(s) and len(s.split()) <= 8))
+
+
+def _strict_footer(line: str) -> bool:
+    """A footer that names a device or an app ("Sent from my iPhone"), not a short "Sent with ..."."""
+    s = _FOOTER_LINK.sub("", line.strip().strip("*_")).strip()
+    if not s or len(s) > 100 or "," in s or len(s.split()) > 8 or _IMPERATIVE.match(s):
+        return False  # "Get the Samsung quote to me by Friday" is a sentence
+    if re.search(r"[!?:;]|\.\s+\S", s):
+        return False
+    return bool(_APP_FOOTER.match(s) or _MOBILE_FOOTER.match(s))
+
+
+_IMPERATIVE = re.compile(r"^\s*(?:get|download)\b", re.IGNORECASE)
 
 
 _SIGN_OFF_WORDS = (
@@ -222,7 +239,21 @@ def split_signature(text: str, from_name: str | None = None) -> tuple[str, str |
             sig_parts.append("\n".join(lines[i + 1 :]).strip("\n"))
             lines = lines[:i]
             break
-    # 2. mobile and app footers at the end
+    # 2. a client footer ends what the sender typed: the client writes it below the text, so what
+    # follows it is history the quote step did not recognise; one above the text is moved out
+    content = [i for i, x in enumerate(lines) if x.strip()]
+    for k in content:
+        if _strict_footer(lines[k]):
+            if k == content[0] and len(content) > 1:
+                sig_parts.append(lines[k].strip())
+                lines[k] = ""
+                continue
+            if k != content[0]:
+                rest = "\n".join(lines[k:]).strip("\n")
+                sig_parts.insert(0, rest)
+                lines = lines[:k]
+                break
+    # mobile and app footers at the end
     while lines and (not lines[-1].strip() or is_client_footer(lines[-1])):
         if lines[-1].strip():
             sig_parts.insert(0, lines[-1].strip())
