@@ -15,6 +15,11 @@ def words_of(text: str) -> tuple[str, ...]:
     return tuple(text.split())
 
 
+def phrases_of(text: str) -> tuple[str, ...]:
+    """Semicolon-separated phrases (phrases have spaces)."""
+    return tuple(p.strip() for p in text.split(";") if p.strip())
+
+
 # verbs that end an attribution line ("<...> wrote:"), per language
 WROTE: dict[str, tuple[str, ...]] = {
     "en": ("wrote", "writes", "said", "sent"),
@@ -889,4 +894,91 @@ DEVICE_FIRST_SENT: tuple[str, ...] = (
     "에서 보냄",
     "에서 보낸 메일",
     " से भेजा गया",
+)
+
+# closing formulas, per language: a line that is one of these (alone, or with a name: "Regards,
+# Roman", "LG Anna") followed only by signature-like lines starts the signature. German "ü/ö/ß"
+# are also matched as "u/ue", "o/oe", "ss".
+SIGN_OFFS: dict[str, tuple[str, ...]] = {
+    "en": phrases_of(
+        "thanks; thanks again; thanks so much; thanks a lot; thank you; thank you very much; many "
+        "thanks; thx; tks; ty; cheers; best; all the best; best wishes; best regards; kind "
+        "regards; warm regards; warmest regards; regards; with regards; br; sincerely; yours; "
+        "yours truly; yours sincerely; talk soon; speak soon; take care; cordially; kind regards "
+        "and thanks; goodbye; bye; have a nice day; have a great day; have a good day; rgds"
+    ),
+    "de": phrases_of(
+        "mit freundlichen grüßen; freundliche grüße; viele grüße; beste grüße; liebe grüße; "
+        "schöne grüße; herzliche grüße; grüße; gruß; lg; vg; mfg; danke; danke dir; danke ihnen; "
+        "danke schön; vielen dank; tschüss; bis bald; auf wiedersehen"
+    ),
+    "fr": phrases_of(
+        "merci; merci beaucoup; merci bien; cordialement; bien cordialement; bien à vous; bien à "
+        "toi; salutations; bonne journée; bonne soirée; amicalement; bises; au revoir; à bientôt; "
+        "bonne fin de journée; bonne semaine; très cordialement; sincères salutations; meilleures "
+        "salutations; belle journée; cdlt; slds"
+    ),
+    "es": phrases_of(
+        "gracias; muchas gracias; saludos; saludos cordiales; un saludo; atentamente; un abrazo; "
+        "abrazos; adiós; hasta pronto; hasta luego; cordialmente"
+    ),
+    "it": phrases_of(
+        "grazie; grazie mille; cordiali saluti; saluti; distinti saluti; un saluto; arrivederci; "
+        "a presto; buona giornata"
+    ),
+    "nl": phrases_of(
+        "met vriendelijke groet; met vriendelijke groeten; vriendelijke groet; vriendelijke "
+        "groeten; groet; groeten; groetjes; bedankt; dank je; tot ziens; hartelijke groet; "
+        "hartelijke groeten; mvg"
+    ),
+    "pt": phrases_of(
+        "obrigado; obrigada; atenciosamente; abraços; abracos; abraço; cumprimentos; melhores "
+        "cumprimentos; com os melhores cumprimentos; adeus; até logo; até breve; beijos"
+    ),
+    "pl": phrases_of(
+        "pozdrawiam; z poważaniem; z powazaniem; dziękuję; dziekuje; do widzenia; pozdrowienia; "
+        "serdecznie pozdrawiam; pozdrawiam serdecznie; z wyrazami szacunku; pzdr"
+    ),
+    "nordic": phrases_of(
+        "mvh; med vänliga hälsningar; vänliga hälsningar; hälsningar; med venlig hilsen; venlig "
+        "hilsen; vennlig hilsen; hilsen; tack; tak; takk; hej då; vh; bedste hilsner"
+    ),
+    "fi": phrases_of("ystävällisin terveisin; terveisin; kiitos; hyvästi; parhain terveisin; ystävällisesti"),
+    "cs": phrases_of("s pozdravem; se srdečným pozdravem; děkuji; díky; na shledanou"),
+    "ru": phrases_of("с уважением; всего доброго; спасибо; до свидания; с наилучшими пожеланиями"),
+    "tr": phrases_of("saygılarımla; iyi çalışmalar; teşekkürler; teşekkür ederim; hoşça kal; sevgiler"),
+    "ro": phrases_of(
+        "cu stimă; cu stima; cu respect; toate cele bune; mulțumesc; multumesc; o zi bună; la "
+        "revedere; numai bine"
+    ),
+    "uk": phrases_of("з повагою; дякую; всього найкращого; до побачення"),
+    "el": phrases_of("με εκτίμηση; ευχαριστώ; φιλικά; με φιλικούς χαιρετισμούς; χαιρετισμούς"),
+    "ar": phrases_of("مع التحية; مع خالص التحية; مع أطيب التحيات; تحياتي; شكرا; شكراً"),
+    "ca": phrases_of("salutacions; cordialment; gràcies; moltes gràcies; adéu; fins aviat"),
+    "ko": phrases_of("감사합니다; 안녕히 계세요"),
+    "he": phrases_of("בברכה; תודה; תודה רבה"),
+    "hu": phrases_of("üdvözlettel; tisztelettel; köszönöm; üdv; szép napot"),
+    "sk": phrases_of("s pozdravom; ďakujem; s úctou"),
+    "sl": phrases_of("lep pozdrav; lp; hvala; s spoštovanjem"),
+    "hr": phrases_of("lijep pozdrav; srdačan pozdrav; pozdrav; s poštovanjem; srdačno"),
+    "sr": phrases_of("срдачан поздрав; поздрав; хвала; с поштовањем"),
+    "bg": phrases_of("поздрави; с уважение; благодаря"),
+    "lt": phrases_of("pagarbiai; ačiū; su pagarba"),
+    "lv": phrases_of("ar cieņu; paldies; sveicieni"),
+    "et": phrases_of("lugupidamisega; parimate soovidega; tänan; aitäh"),
+    "id": phrases_of("salam; hormat saya; hormat kami; terima kasih; salam hangat; yang benar"),
+    "th": phrases_of("ขอบคุณครับ; ขอบคุณค่ะ; ขอบคุณ; ด้วยความเคารพ"),
+    "hi": phrases_of("धन्यवाद; सादर"),
+    "ja": phrases_of("よろしくお願いします; よろしくお願いいたします"),
+    "zh": phrases_of("谢谢; 此致敬礼"),
+    "vi": phrases_of("trân trọng; cảm ơn"),
+    # abbreviations ("Kh" kind regards, "Hg" herzliche Grüße, ...)
+    "abbrev": phrases_of("kh; bh; hg; bg"),
+}
+# closing formulas that thank: "Obrigado." written as a sentence above another closing formula
+# ("Cumprimentos") is part of the answer
+THANKS: tuple[str, ...] = words_of(
+    "thanks thx ty danke merci gracias grazie bedankt obrigado obrigada dziękuję dziekuje tack tak "
+    "takk kiitos děkuji díky спасибо teşekkürler mulțumesc multumesc дякую ευχαριστώ شكرا gràcies "
+    "köszönöm ďakujem hvala хвала благодаря ačiū paldies tänan aitäh"
 )

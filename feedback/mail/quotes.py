@@ -279,7 +279,9 @@ _DATE_WORDS = frozenset(
     for w in (*lex.WEEKDAYS, *lex.MONTHS, *lex.DATE_GLUE, *(x for ws in lex.START.values() for x in ws))
 )
 _BARE_TIME_RE = re.compile(r"^\d{1,2}[:.]\d{2}\b(?![-./]\d)")
-_TIME_FIRST_RE = re.compile(rf"^\d{{1,2}}:\d{{2}}(?:\s?[ap]\.?m\.?)?,?\s+(?:{_MONTHS}|{_alt(lex.WEEKDAYS)})", re.I)
+_TIME_FIRST_RE = re.compile(
+    rf"^\d{{1,2}}:\d{{2}}(?:\s?[ap]\.?m\.?)?,?\s+(?:{_MONTHS}|{_alt(lex.WEEKDAYS)})", re.IGNORECASE
+)
 # a line that ends with a wrote-verb and no colon ("... Feedback <f@x> wrote")
 _VERB_AT_END_RE = re.compile(rf"{_alt(_STRICT_VERBS)}\s*$", re.IGNORECASE)
 

@@ -12,6 +12,8 @@ short form such as "Oli" or an initial) followed by contact lines and legal disc
 from __future__ import annotations
 
 import re
+import unicodedata
+from collections.abc import Iterable
 
 from feedback.mail import mail_words as lex
 from feedback.mail.mail_words import words_of
@@ -20,7 +22,8 @@ _SIG_DELIM = re.compile(r"^--\s?$")
 _RULE = re.compile(
     r"^\s*[-_=]{10,}\s*$"
 )  # a long rule: a list or company footer below it  # RFC 3676 "-- " (and a bare "--"): always a signature
-_SOFT_DELIM = re.compile(r"^\s*(?:[-—–_=*~]{1,120}|[*_]{0,2}(?:[.·•]\s?){5,60}[*_]{0,2})\s*$")  # a rule: a signature only if what follows is one
+# a rule (dashes, or a row of dots "**. . . . .**"): a signature only if what follows is one
+_SOFT_DELIM = re.compile(r"^\s*(?:[-—–_=*~]{1,120}|[*_]{0,2}(?:[.·•]\s?){5,60}[*_]{0,2})\s*$")
 _MOBILE_FOOTER = re.compile(
     r"^\s*(?:"
     r"(?:sent|envoy[ée]|enviado|inviato|verzonden|verstuurd|gesendet|wys[łl]ane|skickat|sendt|l[äa]hetetty)"
@@ -82,26 +85,23 @@ def _strict_footer(line: str) -> bool:
 _IMPERATIVE = re.compile(r"^\s*(?:get|download)\b", re.IGNORECASE)
 
 
-_SIGN_OFF_WORDS = (
-    r"thanks(?: again| so much| a lot)?|thank you(?: very much)?|many thanks|thx|tks|ty|cheers|best|"
-    r"all the best|best wishes|best regards|kind regards|warm regards|warmest regards|regards|"
-    r"with regards|br|sincerely|yours(?: truly| sincerely)?|talk soon|speak soon|take care|cordially|"
-    r"mit freundlichen gr[üu](?:ß|ss)en|freundliche gr[üu](?:ß|ss)e|viele gr[üu](?:ß|ss)e|"
-    r"beste gr[üu](?:ß|ss)e|liebe gr[üu](?:ß|ss)e|sch[öo]ne gr[üu](?:ß|ss)e|gr[üu](?:ß|ss)e|gru(?:ß|ss)|"
-    r"lg|vg|mfg|danke(?: dir| ihnen| sch[öo]n)?|vielen dank|"
-    r"merci(?: beaucoup| bien)?|cordialement|bien cordialement|bien à (?:vous|toi)|salutations|"
-    r"bonne (?:journ[ée]e|soir[ée]e)|amicalement|bises|"
-    r"gracias|muchas gracias|saludos(?: cordiales)?|un saludo|atentamente|un abrazo|abrazos|"
-    r"grazie(?: mille)?|cordiali saluti|saluti|distinti saluti|un saluto|"
-    r"met vriendelijke groet(?:en)?|vriendelijke groet(?:en)?|groet(?:en|jes)?|bedankt|dank je|"
-    r"obrigad[oa]|atenciosamente|abra[çc]os|cumprimentos|"
-    r"pozdrawiam|z powa[żz]aniem|dzi[ęe]kuj[ęe]|"
-    r"mvh|med vänliga hälsningar|vänliga hälsningar|hälsningar|med venlig hilsen|venlig hilsen|"
-    r"vennlig hilsen|hilsen|tack|tak|takk|ystävällisin terveisin|terveisin|kiitos|"
-    r"kh|vh|bh|hg|bg|rgds|cdlt|slds|pzdr|mvg|"
-    r"с уважением|всего доброго|спасибо|s pozdravem|se srdečným pozdravem|děkuji|díky|"
-    r"saygılarımla|iyi çalışmalar|teşekkürler|kind regards and thanks"
-)
+def _spellings(phrase: str) -> set[str]:
+    """A closing formula as written, without accents, and with German "ß"/umlauts spelled out."""
+    out = {phrase}
+    for p in (phrase, phrase.replace("ß", "ss")):
+        out.add(p)
+        out.add("".join(c for c in unicodedata.normalize("NFKD", p) if not unicodedata.combining(c)))
+        out.add(p.replace("ü", "ue").replace("ö", "oe").replace("ä", "ae"))
+    return out
+
+
+def _phrase_alt(phrases: Iterable[str]) -> str:
+    """An alternation of phrases, longest first, a space matching any run of spaces."""
+    return "|".join(re.escape(p).replace(r"\ ", r"\s+") for p in sorted(set(phrases), key=len, reverse=True))
+
+
+_SIGN_OFF_WORDS = _phrase_alt(v for ps in lex.SIGN_OFFS.values() for p in ps for v in _spellings(p))
+_THANKS = re.compile(rf"^\s*(?:{_phrase_alt(lex.THANKS)})\b.{{0,30}}[.!]\s*$", re.IGNORECASE)
 _SIGN_OFF = re.compile(
     rf"^\s*(?:{_SIGN_OFF_WORDS})\s?[,.!;:—–-]{{0,3}}(?:\s?[^\w\s]{{1,4}})?\s*$", re.IGNORECASE
 )
@@ -277,6 +277,9 @@ def split_signature(text: str, from_name: str | None = None) -> tuple[str, str |
                 last and _INITIALS.match(s) and s.strip().replace(".", "").lower() not in _SHORT_ANSWERS
             )
             if _SIGN_OFF.match(s) or (named and _signed_name(named.group(1), from_name)) or initials:
+                nxt = next((k for k in content if k > i), None)
+                if _THANKS.match(s) and nxt is not None and _SIGN_OFF.match(lines[nxt]):
+                    continue  # "Obrigado." then "Cumprimentos,": the thanks is a sentence of the answer
                 if _tail_is_signature(lines, i + 1, from_name):
                     cut = i
                     break
