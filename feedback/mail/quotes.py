@@ -238,8 +238,10 @@ def split_attribution(line: str, quoted_next: bool = False) -> tuple[str, str] |
         return None
     for m in _INLINE_START_RE.finditer(line):
         before, rest = line[: m.start()].rstrip(), line[m.end() :].strip()
-        if not _has_own_words(before) or not _ATTR_START_RE.match(rest) or attribution_strength(rest) != 2:
+        if not before.strip() or not _ATTR_START_RE.match(rest) or attribution_strength(rest) != 2:
             continue
+        if not _has_own_words(before) and any(c.isdigit() for c in before):
+            continue  # "في الاثنين، 2 مارس 2026 في 9:14 ...": a start word inside the attribution
         if (
             m.group(0).startswith("-")
             or before.rstrip().endswith((".", "!", "?", ")"))

@@ -69,6 +69,8 @@ def is_client_footer(line: str) -> bool:
         return False
     if _MOBILE_FOOTER.match(s) and "," not in s and not re.search(r"[.!?]\s*$", s.rstrip(".").strip() + "x"):
         return True
+    if _IMPERATIVE.match(s) and len(s.split()) > 3 and not _APP_OFFER.search(s):
+        return False  # "Get the Samsung quote to me by Friday" asks for something; "Get ... app" offers one
     return bool(_APP_FOOTER.match(s) or (_SENT_SHORT.match(s) and len(s.split()) <= 8))
 
 
@@ -83,6 +85,7 @@ def _strict_footer(line: str) -> bool:
 
 
 _IMPERATIVE = re.compile(r"^\s*(?:get|download)\b", re.IGNORECASE)
+_APP_OFFER = re.compile(r"\b(?:app|for\s+(?:ios|android|iphone|ipad|windows|mac))\b", re.IGNORECASE)
 
 
 def _spellings(phrase: str) -> set[str]:
