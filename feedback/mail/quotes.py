@@ -127,6 +127,13 @@ _HEADER_LINE_RE = re.compile(
     re.IGNORECASE,
 )
 
+# "From: Anna Berg <anna@x>", "De: anna@x", "Von: Anna [mailto:anna@x]": a name and an address only
+# ("No: write to bob@acme.com instead" is an answer, not a header)
+_FROM_VALUE_RE = re.compile(
+    r"^\s*[*>]{0,2}\s*[^\s:：]{1,20}(?:\s[^\s:：]{1,20})?\s?[:：]\**\s*"
+    r"(?:\"?[^\"<>@\[\]:]{0,60}\"?\s?[<\[](?:mailto:)?[^\s<>@]{1,64}@[^\s<>@]{1,255}[>\]]|[^\s<>@]{1,64}@[^\s<>@]{1,255})\s*$",
+    re.IGNORECASE,
+)
 # a label inside a line (the run-on header block): after a space, then the colon
 _INLINE_LABEL_RE = re.compile(
     r"(?<=\s)("
@@ -236,23 +243,31 @@ def split_attribution(line: str, quoted_next: bool = False) -> tuple[str, str] |
         return None
     if not line.rstrip().endswith((":", "：")) and not _VERB_AT_END_RE.search(line):
         return None
+    # a start word: the last one after a sentence end or a dashed join ("AA Vào. On 02/03 ...":
+    # "Vào" is a word of the reply), else the first one before a time
+    ended: tuple[str, str] | None = None
+    timed: tuple[str, str] | None = None
     for m in _INLINE_START_RE.finditer(line):
         before, rest = line[: m.start()].rstrip(), line[m.end() :].strip()
         if not before.strip() or not _ATTR_START_RE.match(rest) or attribution_strength(rest) != 2:
             continue
         if not _has_own_words(before) and any(c.isdigit() for c in before):
             continue  # "في الاثنين، 2 مارس 2026 في 9:14 ...": a start word inside the attribution
-        if (
-            m.group(0).startswith("-")
-            or before.rstrip().endswith((".", "!", "?", ")"))
-            or _TIME_RE.search(rest)
-        ):
-            return before, rest
+        if re.match(rf"^{_START_WORDS}\.\s", rest, re.IGNORECASE):
+            continue  # "AA Στις. Feedback <f@x> ezt írta ...": a start word ending a sentence of the reply
+        if m.group(0).startswith("-") or before.rstrip().endswith((".", "!", "?", ")")):
+            ended = (before, rest)
+        elif timed is None and _TIME_RE.search(rest):
+            timed = (before, rest)
+    if ended or timed:
+        return ended or timed
     # after a sentence, an attribution that opens with a date or a weekday ("... ma 2.3.2026 klo")
     for m in _SENTENCE_GAP_RE.finditer(line):
         before, rest = line[: m.start()].rstrip(), line[m.end() :].strip()
         if (
-            _has_own_words(before)
+            # a year-first date ("2014-10-17 11:28 ...") opens an attribution by itself: whatever
+            # stands before it is the reply, even a word that looks like a date ("DC.", "Mo.")
+            (_has_own_words(before) or re.match(r"^\d{4}(?:[-./年]|\.?\s)", rest))
             and _ATTR_START_RE.match(rest)
             and (not _BARE_TIME_RE.match(rest) or _TIME_FIRST_RE.match(rest))
             and _STRONG_GUARD.search(rest)
@@ -263,13 +278,25 @@ def split_attribution(line: str, quoted_next: bool = False) -> tuple[str, str] |
     # "Ok. Anna schrieb am 02.03.2026 um 09:14:"): the text before the last sentence end is the
     # reply (a gap after an initial or a date word, "J. Smith", "márc. 2.", is not a sentence end)
     if attribution_strength(line) == 2:
-        for m in reversed(list(_SENTENCE_GAP_RE.finditer(line))):
+        gaps = list(_SENTENCE_GAP_RE.finditer(line))
+        for m in reversed(gaps):
             before, rest = line[: m.start()].rstrip(), line[m.end() :].strip()
             last = re.findall(r"\w+", before)[-1:] or [""]
             if (
                 _has_own_words(last[0])
                 and len(last[0]) > 1
                 and _has_own_words(before)
+                and attribution_strength(rest) == 2
+            ):
+                return before, rest
+        # a reply of date-like words only ("Mai.", "Mo."): without a digit it is not a date
+        for m in gaps:
+            before, rest = line[: m.start()].rstrip(), line[m.end() :].strip()
+            if (
+                not any(c.isdigit() for c in before)
+                # "Le lun. 2 mars ...", "man. 2. mar.", "On Mon. Mar 2": the date goes on
+                and not rest[:1].isdigit()
+                and _has_own_words(re.split(r"\W", rest, maxsplit=1)[0])
                 and attribution_strength(rest) == 2
             ):
                 return before, rest
@@ -405,7 +432,7 @@ def _marker_at(lines: list[str], i: int) -> tuple[int, bool]:
     if header_kind(line) is not None and header_block_at(lines, i):
         return header_block_at(lines, i), True
     # a lone "From: Anna <a@x>" line (a client that writes no other header) right above a quote
-    if header_kind(line) == "from" and "@" in line:
+    if header_kind(line) == "from" and _FROM_VALUE_RE.match(line):
         nxt = _next_content(lines, i + 1)
         if nxt < len(lines) and nxt - i <= 2 and _QUOTE_RE.match(lines[nxt]):
             return 1, False

@@ -79,9 +79,10 @@ def _strict_footer(line: str) -> bool:
     s = _FOOTER_LINK.sub("", line.strip().strip("*_")).strip()
     if not s or len(s) > 100 or "," in s or len(s.split()) > 8 or _IMPERATIVE.match(s):
         return False  # "Get the Samsung quote to me by Friday" is a sentence
-    if re.search(r"[!?:;]|\.\s+\S", s):
+    if re.search(r"[!?:;]|\.\s+\S", s) or re.match(r"^\s*sent\s+on\b", s, re.IGNORECASE):
         return False
-    return bool(_APP_FOOTER.match(s) or _MOBILE_FOOTER.match(s))
+    # the lexicon's "Sent from ..." phrases only: "Sent the quote via Gmail" is a sentence
+    return bool(_APP_FOOTER.match(s))
 
 
 _IMPERATIVE = re.compile(r"^\s*(?:get|download)\b", re.IGNORECASE)
