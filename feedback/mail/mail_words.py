@@ -9,10 +9,35 @@ Entries are plain text, matched case-insensitively; "(a)" style gender suffixes 
 
 from __future__ import annotations
 
+import re
+from collections.abc import Iterable
+from typing import Any
+
 
 def words_of(text: str) -> tuple[str, ...]:
     """Space-separated words (long lists read better as text)."""
     return tuple(text.split())
+
+
+def trie_pattern(words: Iterable[str]) -> str:
+    """A regex alternation of literal words as a prefix tree ("wr(?:ote|ites)"): the same matches as
+    a longest-first alternation, without trying every word at every position (a long table of
+    words costs little more than a short one). A space in a word matches any run of spaces."""
+    trie: dict[str, Any] = {}
+    for word in words:
+        node = trie
+        for ch in word:
+            node = node.setdefault(ch, {})
+        node[""] = {}
+
+    def build(node: dict[str, Any]) -> str:
+        alts = [(r"\s+" if ch == " " else re.escape(ch)) + build(child) for ch, child in node.items() if ch]
+        if not alts:
+            return ""
+        body = alts[0] if len(alts) == 1 else "(?:" + "|".join(alts) + ")"
+        return f"(?:{body})?" if "" in node else body
+
+    return build(trie) or "(?!)"
 
 
 def phrases_of(text: str) -> tuple[str, ...]:

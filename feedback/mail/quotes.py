@@ -27,13 +27,16 @@ MAX_LINES = 5000
 
 
 def _alt(words: Iterable[str]) -> str:
-    """A regex alternation of literal words, longest first, with a word boundary before words that
-    start with a letter of a spaced script (CJK runs have no boundaries)."""
-    out = []
-    for w in sorted(set(words), key=len, reverse=True):
-        esc = re.escape(w).replace(r"\ ", r"\s+")
-        out.append(rf"\b{esc}" if w[:1].isalpha() and not _CJK.match(w) else esc)
-    return "(?:" + "|".join(out) + ")"
+    """A regex alternation of literal words (a prefix tree, so longest first), with a word boundary
+    before words that start with a letter of a spaced script (CJK runs have no boundaries)."""
+    ws = set(words)
+    bounded = {w for w in ws if w[:1].isalpha() and not _CJK.match(w)}
+    parts = []
+    if bounded:
+        parts.append(rf"\b{lex.trie_pattern(bounded)}")
+    if ws - bounded:
+        parts.append(lex.trie_pattern(ws - bounded))
+    return "(?:" + "|".join(parts) + ")" if parts else "(?!)"
 
 
 _CJK = re.compile(r"[\u3040-\u30ff\u3400-\u9fff]")
@@ -121,9 +124,7 @@ _RULE_RE = re.compile(r"^\s*(?:_{5,}|-{5,}|={5,}|\*{5,})\s*$")
 _HEADER_LABELS = lex.HEADER_LABELS
 _LABEL_KIND = {label: kind for kind, labels in _HEADER_LABELS.items() for label in labels}
 _HEADER_LINE_RE = re.compile(
-    r"^\s*[*>]{0,2}\s*("
-    + "|".join(sorted((re.escape(x) for x in _LABEL_KIND), key=len, reverse=True))
-    + r")\s?(?::\*{0,2}(?:\s|$)|：)",
+    r"^\s*[*>]{0,2}\s*(" + lex.trie_pattern(_LABEL_KIND) + r")\s?(?::\*{0,2}(?:\s|$)|：)",
     re.IGNORECASE,
 )
 
@@ -136,9 +137,7 @@ _FROM_VALUE_RE = re.compile(
 )
 # a label inside a line (the run-on header block): after a space, then the colon
 _INLINE_LABEL_RE = re.compile(
-    r"(?<=\s)("
-    + "|".join(sorted((re.escape(x) for x in _LABEL_KIND if len(x) > 2), key=len, reverse=True))
-    + r")\s?[:：](?=\s)",
+    r"(?<=\s)(" + lex.trie_pattern(x for x in _LABEL_KIND if len(x) > 2) + r")\s?[:：](?=\s)",
     re.IGNORECASE,
 )
 
@@ -161,7 +160,7 @@ def header_kind(line: str) -> str | None:
     if len(line) > MAX_LINE:
         return None
     m = _HEADER_LINE_RE.match(line)
-    return _LABEL_KIND.get(m.group(1).lower()) if m else None
+    return _LABEL_KIND.get(" ".join(m.group(1).lower().split())) if m else None
 
 
 def header_block_at(lines: list[str], i: int) -> int:
@@ -241,7 +240,7 @@ def split_attribution(line: str, quoted_next: bool = False) -> tuple[str, str] |
     """
     if len(line) > MAX_LINE:
         return None
-    if not line.rstrip().endswith((":", "：")) and not _VERB_AT_END_RE.search(line):
+    if not line.rstrip().endswith((":", "：")) and not ("@" in line and _VERB_AT_END_RE.search(line[-40:])):
         return None
     # a start word: the last one after a sentence end or a dashed join ("AA Vào. On 02/03 ...":
     # "Vào" is a word of the reply), else the first one before a time
@@ -444,7 +443,7 @@ def _run_on_header(line: str) -> bool:
     "date", with an address ("Temat: X Nadawca: Anna <a@x> Adresat: Dana <d@x>")."""
     if "@" not in line or header_kind(line) is None:
         return False
-    kinds = {_LABEL_KIND.get(m.group(1).lower()) for m in _INLINE_LABEL_RE.finditer(line)}
+    kinds = {_LABEL_KIND.get(" ".join(m.group(1).lower().split())) for m in _INLINE_LABEL_RE.finditer(line)}
     kinds.add(header_kind(line))
     return len(kinds) >= 3 and bool(kinds & {"from", "date"})
 

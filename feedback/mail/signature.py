@@ -38,7 +38,7 @@ _MOBILE_FOOTER = re.compile(
 
 
 def _words_alt(words: tuple[str, ...]) -> str:
-    return "(?:" + "|".join(re.escape(w) for w in sorted(set(words), key=len, reverse=True)) + ")"
+    return "(?:" + lex.trie_pattern(words) + ")"
 
 
 # "Sent with Proton Mail secure email.", "Get the Yahoo Mail app for Android", "Enviado desde mi
@@ -101,7 +101,7 @@ def _spellings(phrase: str) -> set[str]:
 
 def _phrase_alt(phrases: Iterable[str]) -> str:
     """An alternation of phrases, longest first, a space matching any run of spaces."""
-    return "|".join(re.escape(p).replace(r"\ ", r"\s+") for p in sorted(set(phrases), key=len, reverse=True))
+    return lex.trie_pattern(phrases)
 
 
 _SIGN_OFF_WORDS = _phrase_alt(v for ps in lex.SIGN_OFFS.values() for p in ps for v in _spellings(p))
