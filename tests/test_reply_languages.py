@@ -430,6 +430,7 @@ def test_sign_offs_and_initials_after_the_text_are_stripped(closing: str) -> Non
         "Lost. Thanks Thanmai",
         "Lost to Globex.\nGet the Samsung quote to me by Friday",
         "Ganhamos.\n\nAdeus à Globex, finalmente",
+        "Lost\nSent the file via Outlook yesterday",
     ],
 )
 def test_a_short_last_line_that_is_the_answer_is_kept(text: str) -> None:

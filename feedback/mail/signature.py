@@ -61,11 +61,20 @@ _SENT_SHORT = re.compile(
 _FOOTER_LINK = re.compile(r"\s?(?:<https?://[^<>\s]{1,300}>|\(?https?://\S{1,300}?\)?)\s*$", re.IGNORECASE)
 
 
+# "Sent the file via Outlook yesterday", "Sent them the offer by phone": a verb with an object is
+# a sentence of the answer, not a footer ("Sent from/with/via ...", "Lähetetty iPhonesta")
+_SENT_OBJECT = re.compile(
+    r"^\s*\S+\s+(?:the|a|an|it|them|him|her|this|that|our|their|everything|le|la|les|el|los|las|die|das|den|"
+    r"dem|het|lo|gli)\s",
+    re.IGNORECASE,
+)
+
+
 def is_client_footer(line: str) -> bool:
     """A mobile or app footer line ("Sent from my iPhone", "Get Outlook for iOS", ...)."""
     # a link glued on or after the footer ("Sent from TypeApp<https://...>") is part of it
     s = _FOOTER_LINK.sub("", line.strip().strip("*_")).strip()
-    if not s or len(s) > 120:
+    if not s or len(s) > 120 or _SENT_OBJECT.match(s):
         return False
     if _MOBILE_FOOTER.match(s) and "," not in s and not re.search(r"[.!?]\s*$", s.rstrip(".").strip() + "x"):
         return True
