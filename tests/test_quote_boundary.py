@@ -10,6 +10,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from feedback.mail import mail_words as lex
 from feedback.mail.quotes import extract_reply
 
 ADDR = "Feedback <feedback+abc@feedback.example>"
@@ -47,6 +48,34 @@ ATTRIBUTIONS = (
     f"On Monday, March 2nd, 2026 at 09:14, {ADDR} wrote:",  # Proton
     f"Il 02/03/2026 09:14, {ADDR} ha scritto:",
     f"Le 02/03/2026 à 09:14, {ADDR} a écrit :",
+    # more languages and shapes (issue 16 follow-up): verb before the date, after a parenthesis,
+    # no colon, time first, name first, right-to-left scripts with Gmail's bidi marks
+    f"Pe lun., 2 mar. 2026 la 09:14, {ADDR} a scris:",
+    f"пн, 2 бер. 2026 р. о 09:14 {ADDR} пише:",
+    f"2 бер. 2026 р. о 09:14 {ADDR} написав(ла):",
+    f"Στις Δευ 2 Μαρ 2026 στις 9:14 π.μ., ο/η {ADDR} έγραψε:",
+    f"\u200fفي الاثنين، 2 مارس 2026 في 9:14 ص تمت كتابة ما يلي بواسطة \u202a{ADDR}\u202c\u200f:",
+    f"El dl., 2 de març 2026 a les 9:14, {ADDR} va escriure:",
+    f"2026년 3월 2일 (월) 오전 9:14, {ADDR}님이 작성:",
+    f"\u202bבתאריך יום ב׳, 2 במרץ 2026 ב-9:14 מאת \u202a{ADDR}\u202c:\u202c",
+    f"{ADDR} ezt írta (időpont: 2026. márc. 2., H, 9:14):",
+    f"2026. márc. 2. 9:14 keltezéssel, {ADDR} írta:",
+    f"po 2. 3. 2026 o 9:14 {ADDR} napísal(a):",
+    f"{ADDR} je napisal/-a dne pon., 2. mar. 2026 ob 09:14:",
+    f"pon, 2. ožu 2026. u 09:14 {ADDR} napisao je:",
+    f"пон, 2. мар 2026. у 09:14 {ADDR} је написао/ла:",
+    f"пн, 2.03.2026 г. в 9:14 ч. {ADDR} написа:",
+    f"2026 m. kovo 2 d., pr, 09:14 {ADDR} rašė:",
+    f"pirmd., 2026. g. 2. marts, plkst. 09:14 — lietotājs {ADDR} rakstīja:",
+    f"E, 2. märts 2026 kell 09:14 {ADDR} kirjutas:",
+    f"Pada tanggal Sen, 2 Mar 2026 pukul 09.14 {ADDR} menulis:",
+    f"Pada Isn, 2 Mac 2026 pada 9:14 PG {ADDR} menulis:",
+    f"เมื่อ จ. 2 มี.ค. 2026 เวลา 09:14 {ADDR} เขียนว่า:",
+    f"सोम, 2 मार्च 2026 को 9:14 am बजे {ADDR} ने लिखा:",
+    f"Wiadomość napisana przez {ADDR} w dniu 02.03.2026, o godz. 09:14:",  # Apple Mail pl
+    f"{ADDR} schrieb am 02.03.2026 um 09:14:",  # the date after the verb
+    f"On Mon, Mar 2, 2026 at 9:14 AM, {ADDR} wrote",  # no colon
+    '9:14 AM, March 2, 2026, "Feedback" <feedback+abc@feedback.example>:',  # time first
 )
 # attributions over several lines, separators and header blocks: above and below only (nothing
 # stands beside a block)
@@ -71,11 +100,28 @@ BLOCKS = (
     "---- On Mon, 02 Mar 2026 09:14:07 +0100 Feedback <feedback+abc@feedback.example> wrote ----",
     "-------- Original Message --------\nSubject: What happened?\nDate: 2026-03-02 09:14\n"
     "From: Feedback <feedback+abc@feedback.example>",
+    "On Mon, Mar 2, 2026 at 9:14 AM Feedback <feedback+abc@feedback.example\n>:",  # Gmail wrap before ">:"
+    "-----Ursprüngliche Nachricht-----Von: Feedback <feedback+abc@feedback.example>\n"
+    "Gesendet: Montag, 2. März 2026 09:14\nAn: Dana Whitfield\nBetreff: Was ist passiert?",
+    "De la: Feedback <feedback+abc@feedback.example>\nTrimis: luni, 2 martie 2026 09:14\n"
+    "Către: Dana Whitfield\nSubiect: Ce s-a întâmplat?",
+    "Від: Feedback <feedback+abc@feedback.example>\nНадіслано: 2 березня 2026 р. 9:14\n"
+    "Кому: Dana Whitfield\nТема: Що сталося?",
+    "Temat: What happened? Nadawca: Feedback <feedback+abc@feedback.example> Adresat: Dana "
+    "<dana@brightline.example> Data: 2026-03-02 09:14",
 )
 QUOTE = "> Hi Dana, what happened to lead Peter Hoffmann (Globex)?\n> 1. Meeting booked\n> 5. No budget\n"
 
+# the words a date in an attribution is made of: a reply of such words glued to the attribution
+# ("Mo. Am 2. März ...", "OB. пн, 2 бер. ...") cannot be told from the attribution's own opening
+DATE_VOCABULARY = frozenset(
+    w.lower()
+    for w in (*lex.WEEKDAYS, *lex.MONTHS, *lex.DATE_GLUE, *(x for ws in lex.START.values() for x in ws))
+)
 # reply sentences: words and punctuation a rep writes, never an attribution or a quote themselves
-words = st.text(alphabet=st.characters(whitelist_categories=("Lu", "Ll")), min_size=2, max_size=9)
+words = st.text(alphabet=st.characters(whitelist_categories=("Lu", "Ll")), min_size=2, max_size=9).filter(
+    lambda w: w.lower() not in DATE_VOCABULARY
+)
 sentence = (
     st.lists(words, min_size=1, max_size=8)
     .map(lambda ws: " ".join(ws))
@@ -85,14 +131,17 @@ reply_lines = (
     st.lists(sentence, min_size=1, max_size=3).map(lambda lines: [s for s in lines if s.strip()]).filter(bool)
 )
 FAST = settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+# per attribution form (each form gets its own examples, so a new language is always exercised)
+EACH = settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
 
 def _words(text: str) -> list[str]:
     return text.split()
 
 
-@FAST
-@given(reply=reply_lines, attribution=st.sampled_from(ATTRIBUTIONS), gap=st.sampled_from(["", "\n"]))
+@pytest.mark.parametrize("attribution", ATTRIBUTIONS)
+@EACH
+@given(reply=reply_lines, gap=st.sampled_from(["", "\n"]))
 def test_a_reply_directly_above_the_attribution_survives(
     reply: list[str], attribution: str, gap: str
 ) -> None:
@@ -100,11 +149,9 @@ def test_a_reply_directly_above_the_attribution_survives(
     assert _words(extract_reply(body).text) == _words("\n".join(reply))
 
 
-@FAST
-@given(
-    reply=sentence.filter(lambda s: s.rstrip().endswith((".", "!"))),
-    attribution=st.sampled_from(ATTRIBUTIONS),
-)
+@pytest.mark.parametrize("attribution", ATTRIBUTIONS)
+@EACH
+@given(reply=sentence.filter(lambda s: s.rstrip().endswith((".", "!"))))
 def test_a_reply_on_the_attributions_line_survives(reply: str, attribution: str) -> None:
     body = f"{reply} {attribution}\n{QUOTE}"
     assert _words(extract_reply(body).text) == _words(reply)
@@ -125,8 +172,9 @@ def test_a_reply_below_a_quoted_block_survives(reply: list[str], block: str) -> 
     assert _words(extract_reply(body).text) == _words("\n".join(reply))
 
 
-@FAST
-@given(reply=reply_lines, attribution=st.sampled_from(ATTRIBUTIONS))
+@pytest.mark.parametrize("attribution", ATTRIBUTIONS)
+@EACH
+@given(reply=reply_lines)
 def test_a_reply_below_the_quote_survives(reply: list[str], attribution: str) -> None:
     body = attribution + "\n" + QUOTE + "\n" + "\n".join(reply) + "\n"
     assert _words(extract_reply(body).text) == _words("\n".join(reply))

@@ -27,13 +27,16 @@ MAX_LINES = 5000
 
 
 def _alt(words: Iterable[str]) -> str:
-    """A regex alternation of literal words, longest first, with a word boundary before words that
-    start with a letter of a spaced script (CJK runs have no boundaries)."""
-    out = []
-    for w in sorted(set(words), key=len, reverse=True):
-        esc = re.escape(w).replace(r"\ ", r"\s+")
-        out.append(rf"\b{esc}" if w[:1].isalpha() and not _CJK.match(w) else esc)
-    return "(?:" + "|".join(out) + ")"
+    """A regex alternation of literal words (a prefix tree, so longest first), with a word boundary
+    before words that start with a letter of a spaced script (CJK runs have no boundaries)."""
+    ws = set(words)
+    bounded = {w for w in ws if w[:1].isalpha() and not _CJK.match(w)}
+    parts = []
+    if bounded:
+        parts.append(rf"\b{lex.trie_pattern(bounded)}")
+    if ws - bounded:
+        parts.append(lex.trie_pattern(ws - bounded))
+    return "(?:" + "|".join(parts) + ")" if parts else "(?!)"
 
 
 _CJK = re.compile(r"[\u3040-\u30ff\u3400-\u9fff]")
@@ -44,32 +47,42 @@ _CJK = re.compile(r"[\u3040-\u30ff\u3400-\u9fff]")
 # Verbs such as "schrieb" may sit before the name ("... schrieb Anna <a@x>:"), the rest end the line.
 _ALL_VERBS = [v for vs in lex.WROTE.values() for v in vs]
 _START_WORDS = _alt(w for ws in lex.START.values() for w in ws)
-_VERB_END = (
-    rf"(?:{_alt(_ALL_VERBS)}(?:\s?\(a\))?\s?-*\s?[:：]|{_alt(lex.WROTE_BEFORE_NAME)}\b[^:：]{{0,200}}[:：])"
-)
+# after the verb: a gender suffix ("napisał(a)", "napisao/la", "napisal/-a") and a parenthesis
+# ("ezt írta (időpont: 2026. márc. 2., H, 9:14):", Gmail hu), then the colon
+_VERB_TAIL = r"(?:\s?\(a\)|/-?\w{1,3})?(?:\s?\([^()\n]{0,100}\))?\s?-*\s?[:：]"
+# a verb before the name or the date runs to the line's colon; colons inside a time ("09:14") do
+# not end it ("Anna schrieb am 02.03.2026 um 09:14:", "Wiadomość napisana przez ... o godz. 09:14:")
+_BEFORE_NAME = rf"{_alt(lex.WROTE_BEFORE_NAME)}(?![^\W\d_])(?:[^:：]|(?<=\d)[:：](?=\d)){{0,200}}[:：]"
+_VERB_END = rf"(?:{_alt(_ALL_VERBS)}{_VERB_TAIL}|{_BEFORE_NAME})"
 _BARE_VERBS = [v for v in _ALL_VERBS if v not in lex.WROTE_NEEDS_START]
-_VERB_END_BARE = (
-    rf"(?:{_alt(_BARE_VERBS)}(?:\s?\(a\))?\s?[:：]|{_alt(lex.WROTE_BEFORE_NAME)}\b[^:：]{{0,200}}[:：])"
-)
+_VERB_END_BARE = rf"(?:{_alt(_BARE_VERBS)}{_VERB_TAIL}|{_BEFORE_NAME})"
 _ATTR_WITH_START = re.compile(rf"^\s*{_START_WORDS}(?![^\W\d_]).{{0,300}}?{_VERB_END}\s*$", re.IGNORECASE)
 _STRICT_VERBS = [v for v in _ALL_VERBS if v not in lex.WROTE_NEEDS_START]
 _ATTR_WITH_START_STRICT = re.compile(
-    rf"^\s*{_START_WORDS}(?![^\W\d_]).{{0,300}}?"
-    rf"(?:{_alt(_STRICT_VERBS)}(?:\s?\(a\))?\s?-*\s?[:：]|{_alt(lex.WROTE_BEFORE_NAME)}\b[^:：]{{0,200}}[:：])\s*$",
+    rf"^\s*{_START_WORDS}(?![^\W\d_]).{{0,300}}?{_VERB_END_BARE}\s*$",
     re.IGNORECASE,
 )
+# "On Mon, Mar 2, 2026 at 9:14 AM, Feedback <f@x> wrote" (no colon): a start word, a verb that is
+# not an everyday word at the very end; it needs an address and a time (checked by the caller)
+_ATTR_NO_COLON = re.compile(
+    rf"^\s*{_START_WORDS}(?![^\W\d_]).{{0,300}}?{_alt(_STRICT_VERBS)}(?:\s?\(a\))?\s*$", re.IGNORECASE
+)
+# a verb that is an everyday word ("пише", "writes"), after a line that opens with a date
+_ATTR_ANY_VERB = re.compile(rf"^.{{0,300}}?{_VERB_END}\s*$", re.IGNORECASE)
 _ADDRESS_OR_TIME = re.compile(r"@|<|\b\d{1,2}:\d{2}\b")
 _ATTR_BARE = re.compile(rf"^.{{0,300}}?{_VERB_END_BARE}\s*$", re.IGNORECASE)
 # "2014-10-17 11:28 GMT+03:00 Bob <bob@example.com>:", "2011/4/7 Bob <bob@x.com>" and CJK forms:
 # a date, then a name and an address, then nothing or a colon
 _WEAK_ATTR_RE = re.compile(r"^\s*\S.{0,300}?(?:@[\w.-]{1,100}>?\)?\s?[:：]?|写道\s?[:：])\s*$")
-_DATE_FIRST_RE = re.compile(r"^\s*\d{1,4}[-./年]\d{1,2}[-./月]\d{1,4}")
+_DATE_FIRST_RE = re.compile(r"^\s*(?:\d{1,4}[-./年]\d{1,2}[-./月]\d{1,4}|\d{4}년\s?\d{1,2}월)")
 _TIME_RE = re.compile(r"\b\d{1,2}[:.]\d{2}\b")
 _MONTHS = _alt(lex.MONTHS)
 # what an attribution line opens with: a start word, a date, or a weekday/month name and a digit
 _ATTR_START_RE = re.compile(
-    rf"^\s*(?:{_START_WORDS}(?![^\W\d_])|\d{{1,4}}[-./年]\d{{1,2}}|\d{{1,2}}\.?\s+{_MONTHS}\.?\s+\d{{2,4}}"
-    rf"|{_alt(lex.WEEKDAYS)}\.?,?\s+\d)",
+    rf"^\s*(?:{_START_WORDS}(?![^\W\d_])|\d{{1,4}}[-./年]\d{{1,2}}|\d{{4}}년|\d{{4}}\.?\s+(?:[mg]\.\s+)?(?:{_MONTHS}\.?\s|\d{{1,2}}\.)|\d{{1,2}}\.?\s+{_MONTHS}\.?\s+\d{{2,4}}"
+    rf"|{_alt(lex.WEEKDAYS)}\.?,?\s+\d"
+    # "11:00 AM, November 17, 2021, ..." (a time first, then a date)
+    rf"|\d{{1,2}}:\d{{2}}(?:\s?[ap]\.?m\.?)?,?\s+(?:{_MONTHS}|{_alt(lex.WEEKDAYS)}|\d{{1,4}}[-./]\d))",
     re.IGNORECASE,
 )
 # where a reply sentence ends and an attribution begins on the same line ("... bla--- On Wed ...")
@@ -103,19 +116,33 @@ _FORWARD_SUBJECT_RE = re.compile(
     r"^\s*[*>]{0,2}\s*\S{1,12}\s?[:：]\*{0,2}\s*(?:fwd?|wg|tr|rv|enc|vs|i|doorst|fw)\s?[:：]",
     re.IGNORECASE | re.MULTILINE,
 )
+# a separator with the first header line glued on ("-----Original Message-----From: ...")
+_GLUED_SEPARATOR_RE = re.compile(rf"^\s*[-_=*]{{2,}}\s*{_SEP_WORDS}\s*[-_=*]{{2,}}\s*(\S.*)$", re.IGNORECASE)
 _RULE_RE = re.compile(r"^\s*(?:_{5,}|-{5,}|={5,}|\*{5,})\s*$")
 
 # --- header blocks (Outlook "From:/Sent:/To:/Subject:" in any order and language) ----------------
 _HEADER_LABELS = lex.HEADER_LABELS
 _LABEL_KIND = {label: kind for kind, labels in _HEADER_LABELS.items() for label in labels}
 _HEADER_LINE_RE = re.compile(
-    r"^\s*[*>]{0,2}\s*("
-    + "|".join(sorted((re.escape(x) for x in _LABEL_KIND), key=len, reverse=True))
-    + r")\s?(?::\*{0,2}(?:\s|$)|：)",
+    r"^\s*[*>]{0,2}\s*(" + lex.trie_pattern(_LABEL_KIND) + r")\s?(?::\*{0,2}(?:\s|$)|：)",
+    re.IGNORECASE,
+)
+
+# "From: Anna Berg <anna@x>", "De: anna@x", "Von: Anna [mailto:anna@x]": a name and an address only
+# ("No: write to bob@acme.com instead" is an answer, not a header)
+_FROM_VALUE_RE = re.compile(
+    r"^\s*[*>]{0,2}\s*[^\s:：]{1,20}(?:\s[^\s:：]{1,20})?\s?[:：]\**\s*"
+    r"(?:\"?[^\"<>@\[\]:]{0,60}\"?\s?[<\[](?:mailto:)?[^\s<>@]{1,64}@[^\s<>@]{1,255}[>\]]|[^\s<>@]{1,64}@[^\s<>@]{1,255})\s*$",
+    re.IGNORECASE,
+)
+# a label inside a line (the run-on header block): after a space, then the colon
+_INLINE_LABEL_RE = re.compile(
+    r"(?<=\s)(" + lex.trie_pattern(x for x in _LABEL_KIND if len(x) > 2) + r")\s?[:：](?=\s)",
     re.IGNORECASE,
 )
 
 _QUOTE_RE = re.compile(r"^[ \t]{0,3}>")
+_BIDI_RE = re.compile("[\u200e\u200f\u202a-\u202e\u2066-\u2069]")
 
 
 @dataclass(frozen=True, slots=True)
@@ -133,7 +160,7 @@ def header_kind(line: str) -> str | None:
     if len(line) > MAX_LINE:
         return None
     m = _HEADER_LINE_RE.match(line)
-    return _LABEL_KIND.get(m.group(1).lower()) if m else None
+    return _LABEL_KIND.get(" ".join(m.group(1).lower().split())) if m else None
 
 
 def header_block_at(lines: list[str], i: int) -> int:
@@ -176,6 +203,9 @@ def attribution_strength(line: str) -> int:
         return 0
     s = line.strip()
     if not s.endswith((":", "：")):
+        # "On <date> <time>, Feedback <f@x> wrote" without its colon (a client that drops it)
+        if _ATTR_NO_COLON.match(s) and "@" in s and _TIME_RE.search(s):
+            return 2
         return 0
     if _ATTR_WITH_START.match(s):
         # a real attribution carries a date or an address; "On Monday I wrote to him:" may be the
@@ -188,6 +218,10 @@ def attribution_strength(line: str) -> int:
             return 2
         if _ATTR_LOOSE_GUARD.search(s):
             return 1
+    # "пн, 2 бер. 2026 р. о 09:14 Feedback <f@x> пише:": an everyday verb after a date, a time
+    # and an address
+    if _ATTR_START_RE.match(s) and "@" in s and _TIME_RE.search(s) and _ATTR_ANY_VERB.match(s):
+        return 2
     return 0
 
 
@@ -204,29 +238,67 @@ def split_attribution(line: str, quoted_next: bool = False) -> tuple[str, str] |
     The attribution part must open with a start word (or, after a sentence's end, a date or a
     weekday) and carry a date or an address, so a sentence that merely contains "on" is never split.
     """
-    if len(line) > MAX_LINE or not line.rstrip().endswith((":", "：")):
+    if len(line) > MAX_LINE:
         return None
+    if not line.rstrip().endswith((":", "：")) and not ("@" in line and _VERB_AT_END_RE.search(line[-40:])):
+        return None
+    # a start word: the last one after a sentence end or a dashed join ("AA Vào. On 02/03 ...":
+    # "Vào" is a word of the reply), else the first one before a time
+    ended: tuple[str, str] | None = None
+    timed: tuple[str, str] | None = None
     for m in _INLINE_START_RE.finditer(line):
         before, rest = line[: m.start()].rstrip(), line[m.end() :].strip()
         if not before.strip() or not _ATTR_START_RE.match(rest) or attribution_strength(rest) != 2:
             continue
-        if (
-            m.group(0).startswith("-")
-            or before.rstrip().endswith((".", "!", "?", ")"))
-            or _TIME_RE.search(rest)
-        ):
-            return before, rest
+        if not _has_own_words(before) and any(c.isdigit() for c in before):
+            continue  # "في الاثنين، 2 مارس 2026 في 9:14 ...": a start word inside the attribution
+        if re.match(rf"^{_START_WORDS}\.\s", rest, re.IGNORECASE):
+            continue  # "AA Στις. Feedback <f@x> ezt írta ...": a start word ending a sentence of the reply
+        if m.group(0).startswith("-") or before.rstrip().endswith((".", "!", "?", ")")):
+            ended = (before, rest)
+        elif timed is None and _TIME_RE.search(rest):
+            timed = (before, rest)
+    if ended or timed:
+        return ended or timed
     # after a sentence, an attribution that opens with a date or a weekday ("... ma 2.3.2026 klo")
     for m in _SENTENCE_GAP_RE.finditer(line):
         before, rest = line[: m.start()].rstrip(), line[m.end() :].strip()
         if (
-            _has_own_words(before)
+            # a year-first date ("2014-10-17 11:28 ...") opens an attribution by itself: whatever
+            # stands before it is the reply, even a word that looks like a date ("DC.", "Mo.")
+            (_has_own_words(before) or re.match(r"^\d{4}(?:[-./年]|\.?\s)", rest))
             and _ATTR_START_RE.match(rest)
-            and not _BARE_TIME_RE.match(rest)
+            and (not _BARE_TIME_RE.match(rest) or _TIME_FIRST_RE.match(rest))
             and _STRONG_GUARD.search(rest)
             and (is_attribution(rest) or (quoted_next and _is_attr_text(rest)))
         ):
             return before, rest
+    # the whole line is an attribution that opens with the name ("Done. Anna <a@x> ezt írta (...):",
+    # "Ok. Anna schrieb am 02.03.2026 um 09:14:"): the text before the last sentence end is the
+    # reply (a gap after an initial or a date word, "J. Smith", "márc. 2.", is not a sentence end)
+    if attribution_strength(line) == 2:
+        gaps = list(_SENTENCE_GAP_RE.finditer(line))
+        for m in reversed(gaps):
+            before, rest = line[: m.start()].rstrip(), line[m.end() :].strip()
+            last = re.findall(r"\w+", before)[-1:] or [""]
+            if (
+                _has_own_words(last[0])
+                and len(last[0]) > 1
+                and _has_own_words(before)
+                and attribution_strength(rest) == 2
+            ):
+                return before, rest
+        # a reply of date-like words only ("Mai.", "Mo."): without a digit it is not a date
+        for m in gaps:
+            before, rest = line[: m.start()].rstrip(), line[m.end() :].strip()
+            if (
+                not any(c.isdigit() for c in before)
+                # "Le lun. 2 mars ...", "man. 2. mar.", "On Mon. Mar 2": the date goes on
+                and not rest[:1].isdigit()
+                and _has_own_words(re.split(r"\W", rest, maxsplit=1)[0])
+                and attribution_strength(rest) == 2
+            ):
+                return before, rest
     return None
 
 
@@ -235,6 +307,11 @@ _DATE_WORDS = frozenset(
     for w in (*lex.WEEKDAYS, *lex.MONTHS, *lex.DATE_GLUE, *(x for ws in lex.START.values() for x in ws))
 )
 _BARE_TIME_RE = re.compile(r"^\d{1,2}[:.]\d{2}\b(?![-./]\d)")
+_TIME_FIRST_RE = re.compile(
+    rf"^\d{{1,2}}:\d{{2}}(?:\s?[ap]\.?m\.?)?,?\s+(?:{_MONTHS}|{_alt(lex.WEEKDAYS)})", re.IGNORECASE
+)
+# a line that ends with a wrote-verb and no colon ("... Feedback <f@x> wrote")
+_VERB_AT_END_RE = re.compile(rf"{_alt(_STRICT_VERBS)}\s*$", re.IGNORECASE)
 
 
 def _has_own_words(text: str) -> bool:
@@ -279,15 +356,21 @@ def _attribution_span(lines: list[str], i: int) -> int:
     tight = line.rstrip()  # joined without spaces: "<\nfeedback@x> wrote:" wraps inside the address
     for j in range(i + 1, min(i + 6, len(lines))):
         part = lines[j].strip()
+        glued = False
         if _QUOTE_RE.match(lines[j]):
             part = lines[j].lstrip()[1:].strip()  # "> wrote:" (Polymail quotes the verb's line)
-            if not re.match(rf"^{_VERB_END}\s*$", part, re.IGNORECASE):
+            if part in (":", "：") and "@" in joined:
+                part, glued = ">" + part, True  # "... <feedback@x.example" / ">:" (Gmail wraps there)
+            elif not re.match(rf"^{_VERB_END}\s*$", part, re.IGNORECASE):
                 return 0
         elif not part:
             continue
         elif (_ATTR_START_RE.match(part) and is_attribution(part)) or header_kind(part) is not None:
             return 0
-        joined = f"{joined[:-1]}{part}" if joined.endswith("=") else f"{joined} {part}"
+        if glued:
+            joined = f"{joined}{part}"
+        else:
+            joined = f"{joined[:-1]}{part}" if joined.endswith("=") else f"{joined} {part}"
         # "...<\nfeedback@x> wrote:" wraps inside the address; "w=\nrote:" is an undecoded soft break
         tight = f"{tight}{part}" if tight.endswith("<") else joined
         if len(joined) > MAX_LINE:
@@ -335,6 +418,11 @@ def _marker_at(lines: list[str], i: int) -> tuple[int, bool]:
             return 1, True
     if _SEPARATOR_RE.match(line) or _DASHED_RE.match(line) or _REPLY_ABOVE_RE.match(line):
         return 1, True
+    glued = _GLUED_SEPARATOR_RE.match(line)
+    if glued and header_kind(glued.group(1)) is not None:
+        return 1, True  # "-----Ursprüngliche Nachricht-----Von: Anna <a@x>" (the header glued on)
+    if _run_on_header(line):
+        return 1, True  # "Temat: Lead Nadawca: Anna <a@x> Adresat: Dana <d@x> Data: 2026-03-02 09:14"
     if _RULE_RE.match(line):
         nxt = _next_content(lines, i + 1)
         if nxt < len(lines) and nxt - i <= 3 and header_block_at(lines, nxt):
@@ -342,12 +430,28 @@ def _marker_at(lines: list[str], i: int) -> tuple[int, bool]:
         return 0, False
     if header_kind(line) is not None and header_block_at(lines, i):
         return header_block_at(lines, i), True
+    # a lone "From: Anna <a@x>" line (a client that writes no other header) right above a quote
+    if header_kind(line) == "from" and _FROM_VALUE_RE.match(line):
+        nxt = _next_content(lines, i + 1)
+        if nxt < len(lines) and nxt - i <= 2 and _QUOTE_RE.match(lines[nxt]):
+            return 1, False
     return 0, False
+
+
+def _run_on_header(line: str) -> bool:
+    """A header block printed on one line: three labels of distinct kinds, one of them "from" or
+    "date", with an address ("Temat: X Nadawca: Anna <a@x> Adresat: Dana <d@x>")."""
+    if "@" not in line or header_kind(line) is None:
+        return False
+    kinds = {_LABEL_KIND.get(" ".join(m.group(1).lower().split())) for m in _INLINE_LABEL_RE.finditer(line)}
+    kinds.add(header_kind(line))
+    return len(kinds) >= 3 and bool(kinds & {"from", "date"})
 
 
 def extract_reply(text: str) -> Extracted:
     """The sender's own lines of a plain-text body, quoted history removed."""
-    lines = text.split("\n")[:MAX_LINES]
+    # bidi marks (Gmail wraps names and addresses of he/ar attributions in them) are invisible
+    lines = _BIDI_RE.sub("", text).split("\n")[:MAX_LINES]
     own: list[tuple[int, str]] = []  # (fragment number, line)
     fragment = 0
     quote_found = False

@@ -12,6 +12,8 @@ short form such as "Oli" or an initial) followed by contact lines and legal disc
 from __future__ import annotations
 
 import re
+import unicodedata
+from collections.abc import Iterable
 
 from feedback.mail import mail_words as lex
 from feedback.mail.mail_words import words_of
@@ -20,7 +22,8 @@ _SIG_DELIM = re.compile(r"^--\s?$")
 _RULE = re.compile(
     r"^\s*[-_=]{10,}\s*$"
 )  # a long rule: a list or company footer below it  # RFC 3676 "-- " (and a bare "--"): always a signature
-_SOFT_DELIM = re.compile(r"^\s*[-—–_=*~]{1,120}\s*$")  # a rule: a signature only if what follows is one
+# a rule (dashes, or a row of dots "**. . . . .**"): a signature only if what follows is one
+_SOFT_DELIM = re.compile(r"^\s*(?:[-—–_=*~]{1,120}|[*_]{0,2}(?:[.·•]\s?){5,60}[*_]{0,2})\s*$")
 _MOBILE_FOOTER = re.compile(
     r"^\s*(?:"
     r"(?:sent|envoy[ée]|enviado|inviato|verzonden|verstuurd|gesendet|wys[łl]ane|skickat|sendt|l[äa]hetetty)"
@@ -35,7 +38,7 @@ _MOBILE_FOOTER = re.compile(
 
 
 def _words_alt(words: tuple[str, ...]) -> str:
-    return "(?:" + "|".join(re.escape(w) for w in sorted(set(words), key=len, reverse=True)) + ")"
+    return "(?:" + lex.trie_pattern(words) + ")"
 
 
 # "Sent with Proton Mail secure email.", "Get the Yahoo Mail app for Android", "Enviado desde mi
@@ -44,7 +47,7 @@ def _words_alt(words: tuple[str, ...]) -> str:
 _DEVICE_WORDS = _words_alt(lex.DEVICES)
 _APP_FOOTER = re.compile(
     rf"^\s*{_words_alt(lex.SENT_FROM)}(?:\b|(?<=[\u3400-\u9fff]))[^,;]{{0,60}}?{_DEVICE_WORDS}\b.{{0,80}}$"
-    rf"|^\s*\S{{1,30}}?{_words_alt(lex.DEVICE_FIRST_SENT)}\S{{0,10}}$",
+    rf"|^\s*(?:\S{{1,20}}\s)?\S{{1,30}}?{_words_alt(lex.DEVICE_FIRST_SENT)}\S{{0,10}}$",
     re.IGNORECASE,
 )
 _SENT_SHORT = re.compile(
@@ -55,36 +58,63 @@ _SENT_SHORT = re.compile(
 )
 
 
+_FOOTER_LINK = re.compile(r"\s?(?:<https?://[^<>\s]{1,300}>|\(?https?://\S{1,300}?\)?)\s*$", re.IGNORECASE)
+
+
+# "Sent the file via Outlook yesterday", "Sent them the offer by phone": a verb with an object is
+# a sentence of the answer, not a footer ("Sent from/with/via ...", "Lähetetty iPhonesta")
+_SENT_OBJECT = re.compile(
+    r"^\s*\S+\s+(?:the|a|an|it|them|him|her|this|that|our|their|everything|le|la|les|el|los|las|die|das|den|"
+    r"dem|het|lo|gli)\s",
+    re.IGNORECASE,
+)
+
+
 def is_client_footer(line: str) -> bool:
     """A mobile or app footer line ("Sent from my iPhone", "Get Outlook for iOS", ...)."""
-    s = line.strip()
-    if not s or len(s) > 120:
+    # a link glued on or after the footer ("Sent from TypeApp<https://...>") is part of it
+    s = _FOOTER_LINK.sub("", line.strip().strip("*_")).strip()
+    if not s or len(s) > 120 or _SENT_OBJECT.match(s):
         return False
     if _MOBILE_FOOTER.match(s) and "," not in s and not re.search(r"[.!?]\s*$", s.rstrip(".").strip() + "x"):
         return True
+    if _IMPERATIVE.match(s) and len(s.split()) > 3 and not _APP_OFFER.search(s):
+        return False  # "Get the Samsung quote to me by Friday" asks for something; "Get ... app" offers one
     return bool(_APP_FOOTER.match(s) or (_SENT_SHORT.match(s) and len(s.split()) <= 8))
 
 
-_SIGN_OFF_WORDS = (
-    r"thanks(?: again| so much| a lot)?|thank you(?: very much)?|many thanks|thx|tks|ty|cheers|best|"
-    r"all the best|best wishes|best regards|kind regards|warm regards|warmest regards|regards|"
-    r"with regards|br|sincerely|yours(?: truly| sincerely)?|talk soon|speak soon|take care|cordially|"
-    r"mit freundlichen gr[üu](?:ß|ss)en|freundliche gr[üu](?:ß|ss)e|viele gr[üu](?:ß|ss)e|"
-    r"beste gr[üu](?:ß|ss)e|liebe gr[üu](?:ß|ss)e|sch[öo]ne gr[üu](?:ß|ss)e|gr[üu](?:ß|ss)e|gru(?:ß|ss)|"
-    r"lg|vg|mfg|danke(?: dir| ihnen| sch[öo]n)?|vielen dank|"
-    r"merci(?: beaucoup| bien)?|cordialement|bien cordialement|bien à (?:vous|toi)|salutations|"
-    r"bonne (?:journ[ée]e|soir[ée]e)|amicalement|bises|"
-    r"gracias|muchas gracias|saludos(?: cordiales)?|un saludo|atentamente|un abrazo|abrazos|"
-    r"grazie(?: mille)?|cordiali saluti|saluti|distinti saluti|un saluto|"
-    r"met vriendelijke groet(?:en)?|vriendelijke groet(?:en)?|groet(?:en|jes)?|bedankt|dank je|"
-    r"obrigad[oa]|atenciosamente|abra[çc]os|cumprimentos|"
-    r"pozdrawiam|z powa[żz]aniem|dzi[ęe]kuj[ęe]|"
-    r"mvh|med vänliga hälsningar|vänliga hälsningar|hälsningar|med venlig hilsen|venlig hilsen|"
-    r"vennlig hilsen|hilsen|tack|tak|takk|ystävällisin terveisin|terveisin|kiitos|"
-    r"kh|vh|bh|hg|bg|rgds|cdlt|slds|pzdr|mvg|"
-    r"с уважением|всего доброго|спасибо|s pozdravem|se srdečným pozdravem|děkuji|díky|"
-    r"saygılarımla|iyi çalışmalar|teşekkürler|kind regards and thanks"
-)
+def _strict_footer(line: str) -> bool:
+    """A footer that names a device or an app ("Sent from my iPhone"), not a short "Sent with ..."."""
+    s = _FOOTER_LINK.sub("", line.strip().strip("*_")).strip()
+    if not s or len(s) > 100 or "," in s or len(s.split()) > 8 or _IMPERATIVE.match(s):
+        return False  # "Get the Samsung quote to me by Friday" is a sentence
+    if re.search(r"[!?:;]|\.\s+\S", s) or re.match(r"^\s*sent\s+on\b", s, re.IGNORECASE):
+        return False
+    # the lexicon's "Sent from ..." phrases only: "Sent the quote via Gmail" is a sentence
+    return bool(_APP_FOOTER.match(s))
+
+
+_IMPERATIVE = re.compile(r"^\s*(?:get|download)\b", re.IGNORECASE)
+_APP_OFFER = re.compile(r"\b(?:app|for\s+(?:ios|android|iphone|ipad|windows|mac))\b", re.IGNORECASE)
+
+
+def _spellings(phrase: str) -> set[str]:
+    """A closing formula as written, without accents, and with German "ß"/umlauts spelled out."""
+    out = {phrase}
+    for p in (phrase, phrase.replace("ß", "ss")):
+        out.add(p)
+        out.add("".join(c for c in unicodedata.normalize("NFKD", p) if not unicodedata.combining(c)))
+        out.add(p.replace("ü", "ue").replace("ö", "oe").replace("ä", "ae"))
+    return out
+
+
+def _phrase_alt(phrases: Iterable[str]) -> str:
+    """An alternation of phrases, longest first, a space matching any run of spaces."""
+    return lex.trie_pattern(phrases)
+
+
+_SIGN_OFF_WORDS = _phrase_alt(v for ps in lex.SIGN_OFFS.values() for p in ps for v in _spellings(p))
+_THANKS = re.compile(rf"^\s*(?:{_phrase_alt(lex.THANKS)})\b.{{0,30}}[.!]\s*$", re.IGNORECASE)
 _SIGN_OFF = re.compile(
     rf"^\s*(?:{_SIGN_OFF_WORDS})\s?[,.!;:—–-]{{0,3}}(?:\s?[^\w\s]{{1,4}})?\s*$", re.IGNORECASE
 )
@@ -222,7 +252,21 @@ def split_signature(text: str, from_name: str | None = None) -> tuple[str, str |
             sig_parts.append("\n".join(lines[i + 1 :]).strip("\n"))
             lines = lines[:i]
             break
-    # 2. mobile and app footers at the end
+    # 2. a client footer ends what the sender typed: the client writes it below the text, so what
+    # follows it is history the quote step did not recognise; one above the text is moved out
+    content = [i for i, x in enumerate(lines) if x.strip()]
+    for k in content:
+        if _strict_footer(lines[k]):
+            if k == content[0] and len(content) > 1:
+                sig_parts.append(lines[k].strip())
+                lines[k] = ""
+                continue
+            if k != content[0]:
+                rest = "\n".join(lines[k:]).strip("\n")
+                sig_parts.insert(0, rest)
+                lines = lines[:k]
+                break
+    # mobile and app footers at the end
     while lines and (not lines[-1].strip() or is_client_footer(lines[-1])):
         if lines[-1].strip():
             sig_parts.insert(0, lines[-1].strip())
@@ -246,6 +290,9 @@ def split_signature(text: str, from_name: str | None = None) -> tuple[str, str |
                 last and _INITIALS.match(s) and s.strip().replace(".", "").lower() not in _SHORT_ANSWERS
             )
             if _SIGN_OFF.match(s) or (named and _signed_name(named.group(1), from_name)) or initials:
+                nxt = next((k for k in content if k > i), None)
+                if _THANKS.match(s) and nxt is not None and _SIGN_OFF.match(lines[nxt]):
+                    continue  # "Obrigado." then "Cumprimentos,": the thanks is a sentence of the answer
                 if _tail_is_signature(lines, i + 1, from_name):
                     cut = i
                     break
