@@ -109,7 +109,11 @@ BLOCKS = (
     "Кому: Dana Whitfield\nТема: Що сталося?",
     "Temat: What happened? Nadawca: Feedback <feedback+abc@feedback.example> Adresat: Dana "
     "<dana@brightline.example> Data: 2026-03-02 09:14",
+    # Zoho: the verb before the name, the line between dashes
+    "---- Am Mo, 02 Mär 2026 09:14:07 +0100 schrieb Feedback <feedback+abc@feedback.example> ----",
 )
+# attributions a client wrapped over lines: a reply may also stand on their first line
+WRAPPED = tuple(b for b in BLOCKS if b.startswith("On "))
 QUOTE = "> Hi Dana, what happened to lead Peter Hoffmann (Globex)?\n> 1. Meeting booked\n> 5. No budget\n"
 
 # the words a date in an attribution is made of: a reply of such words glued to the attribution
@@ -153,6 +157,16 @@ def test_a_reply_directly_above_the_attribution_survives(
 @EACH
 @given(reply=sentence.filter(lambda s: s.rstrip().endswith((".", "!"))))
 def test_a_reply_on_the_attributions_line_survives(reply: str, attribution: str) -> None:
+    body = f"{reply} {attribution}\n{QUOTE}"
+    assert _words(extract_reply(body).text) == _words(reply)
+
+
+@pytest.mark.parametrize("attribution", WRAPPED)
+@EACH
+@given(reply=sentence.filter(lambda s: s.rstrip().endswith((".", "!"))))
+def test_a_reply_on_the_first_line_of_a_wrapped_attribution_survives(reply: str, attribution: str) -> None:
+    """ "Not a fit. On Wed, ... Feedback" / "<f@x> wrote:": joined, the lines read as one
+    attribution; the reply in front of it must not go with it."""
     body = f"{reply} {attribution}\n{QUOTE}"
     assert _words(extract_reply(body).text) == _words(reply)
 

@@ -955,15 +955,17 @@ SIGN_OFFS: dict[str, tuple[str, ...]] = {
         "hartelijke groeten; mvg"
     ),
     "pt": phrases_of(
-        "obrigado; obrigada; atenciosamente; abraços; abracos; abraço; cumprimentos; melhores "
-        "cumprimentos; com os melhores cumprimentos; adeus; até logo; até breve; beijos"
+        "obrigado; obrigada; atenciosamente; abraços; abracos; abraço; um abraço; abs; att; atte; "
+        "grato; grata; saudações; cumprimentos; melhores cumprimentos; com os melhores cumprimentos; "
+        "adeus; até logo; até breve; beijos"
     ),
     "pl": phrases_of(
         "pozdrawiam; z poważaniem; z powazaniem; dziękuję; dziekuje; do widzenia; pozdrowienia; "
         "serdecznie pozdrawiam; pozdrawiam serdecznie; z wyrazami szacunku; pzdr"
     ),
     "nordic": phrases_of(
-        "mvh; med vänliga hälsningar; vänliga hälsningar; hälsningar; med venlig hilsen; venlig "
+        "mvh; med vänliga hälsningar; vänliga hälsningar; med vänlig hälsning; vänlig hälsning; "
+        "hälsningar; med venlig hilsen; venlig "
         "hilsen; vennlig hilsen; hilsen; tack; tak; takk; hej då; vh; bedste hilsner"
     ),
     "fi": phrases_of("ystävällisin terveisin; terveisin; kiitos; hyvästi; parhain terveisin; ystävällisesti"),
@@ -1004,4 +1006,78 @@ THANKS: tuple[str, ...] = words_of(
     "thanks thx ty danke merci gracias grazie bedankt obrigado obrigada dziękuję dziekuje tack tak "
     "takk kiitos děkuji díky спасибо teşekkürler mulțumesc multumesc дякую ευχαριστώ شكرا gràcies "
     "köszönöm ďakujem hvala хвала благодаря ačiū paldies tänan aitäh"
+)
+
+# company legal forms as written after a company name: a signature's company line ends with one
+# ("Wisła Systemy Sp. z o.o.", "Solaria Energía S.L."), so its full stop does not end a sentence
+LEGAL_FORMS: tuple[str, ...] = (
+    "GmbH",
+    "GmbH & Co. KG",
+    "AG",
+    "KG",
+    "OHG",
+    "UG",
+    "e.K.",
+    "e.V.",
+    "SE",
+    "Ltd",
+    "Ltd.",
+    "Limited",
+    "PLC",
+    "plc",
+    "LLC",
+    "LLP",
+    "Inc",
+    "Inc.",
+    "Corp",
+    "Corp.",
+    "Co.",
+    "S.A.",
+    "SA",
+    "S.A.S.",
+    "SAS",
+    "SARL",
+    "S.A.R.L.",
+    "S.L.",
+    "S.L.U.",
+    "SL",
+    "S.p.A.",
+    "SpA",
+    "S.r.l.",
+    "Srl",
+    "S.R.L.",
+    "B.V.",
+    "BV",
+    "N.V.",
+    "NV",
+    "AB",
+    "Oy",
+    "Oyj",
+    "A/S",
+    "AS",
+    "ASA",
+    "ApS",
+    "Sp. z o.o.",
+    "sp. z o.o.",
+    "S.A. de C.V.",
+    "s.r.o.",
+    "a.s.",
+    "Kft.",
+    "Zrt.",
+    "Nyrt.",
+    "d.o.o.",
+    "Pty Ltd",
+    "Pty. Ltd.",
+    "Pte Ltd",
+    "Pte. Ltd.",
+    "K.K.",
+    "Lda.",
+    "Ltda.",
+    "Ltda",
+    "S.C.",
+    "S.R.O.",
+    "OÜ",
+    "UAB",
+    "SIA",
+    "A.Ş.",
 )

@@ -382,6 +382,49 @@ def _attribution_span(lines: list[str], i: int) -> int:
     return 0
 
 
+def _split_wrapped_attribution(lines: list[str], i: int) -> tuple[str, str] | None:
+    """(reply, first attribution line) when line ``i`` holds the reply and the start of an
+    attribution the client wrapped onto the next lines ("Not a fit. On Wed, Dec 2, 2026 at 5:09 AM
+    Feedback" / "<f@x> wrote:"): read from its start word on, the lines make one attribution; what
+    stands before the start word, after a sentence's end (or with a time after it), is the reply."""
+    line = lines[i]
+    if len(line) > MAX_LINE or i + 1 >= len(lines):
+        return None
+    for m in _INLINE_START_RE.finditer(line):
+        before, rest = line[: m.start()].rstrip(), line[m.end() :].strip()
+        if not before.strip() or not _has_own_words(before) or not _ATTR_START_RE.match(rest):
+            continue
+        if not (m.group(0).startswith("-") or before.endswith((".", "!", "?", ")")) or _TIME_RE.search(rest)):
+            continue
+        if _attribution_span([rest, *lines[i + 1 : i + 6]], 0) >= 2:
+            return before, rest
+    return None
+
+
+_STAMP_RE = re.compile(
+    rf"^(?=.{{0,80}}$)(?=.*\b\d{{1,2}}[:.]\d{{2}}\b)(?=.*(?:{_MONTHS}|\d{{1,4}}[-./]\d{{1,2}}[-./]\d{{1,4}}))"
+    r"[^.!?]*$",
+    re.IGNORECASE,
+)
+
+
+def _newest_comment(lines: list[str], j: int) -> list[str]:
+    """The first comment of a helpdesk thread starting at line ``j``: up to the next rule or
+    marker, without its heading (the author's line and a date-and-time stamp among the first
+    three lines)."""
+    block: list[str] = []
+    for k in range(j, len(lines)):
+        if _RULE_RE.match(lines[k]) or _QUOTE_RE.match(lines[k]) or _marker_at(lines, k)[0]:
+            break
+        block.append(lines[k])
+    content = [k for k, x in enumerate(block) if x.strip()]
+    for k in content[:3]:
+        if _STAMP_RE.match(block[k].strip()):
+            block = block[k + 1 :]
+            break
+    return block if any(x.strip() for x in block) else []
+
+
 def _next_content(lines: list[str], j: int) -> int:
     """Index of the next non-blank line at or after ``j`` (len(lines) if none)."""
     while j < len(lines) and not lines[j].strip():
@@ -416,8 +459,22 @@ def _marker_at(lines: list[str], i: int) -> tuple[int, bool]:
         # a line opening with a date, with a time before "<addr>:", is an attribution on its own
         if _TIME_RE.search(line) and (_DATE_FIRST_RE.match(line) or _ATTR_START_RE.match(line)):
             return 1, True
+    if line.rstrip().endswith((":", "：")) and _ADDRESS_RE.search(line) and _TIME_RE.search(line):
+        # "* Anna <a@x> [2026-03-02 09:14 +0100]:" (mutt and other configurable attributions):
+        # an address and a time ending in a colon, right above a quote
+        nxt = _next_content(lines, i + 1)
+        if nxt < len(lines) and nxt - i <= 2 and _QUOTE_RE.match(lines[nxt]):
+            return 1, False
     if _SEPARATOR_RE.match(line) or _DASHED_RE.match(line) or _REPLY_ABOVE_RE.match(line):
         return 1, True
+    dashed = _DASHED_TEXT_RE.match(line)
+    if (
+        dashed
+        and _ADDRESS_RE.search(dashed.group(1))
+        and _TIME_RE.search(dashed.group(1))
+        and _ANY_VERB_RE.search(dashed.group(1))
+    ):
+        return 1, True  # "---- Am Do, 19 Nov 2026 17:58 schrieb Anna <a@x> ----" (Zoho)
     glued = _GLUED_SEPARATOR_RE.match(line)
     if glued and header_kind(glued.group(1)) is not None:
         return 1, True  # "-----Ursprüngliche Nachricht-----Von: Anna <a@x>" (the header glued on)
@@ -436,6 +493,11 @@ def _marker_at(lines: list[str], i: int) -> tuple[int, bool]:
         if nxt < len(lines) and nxt - i <= 2 and _QUOTE_RE.match(lines[nxt]):
             return 1, False
     return 0, False
+
+
+_ADDRESS_RE = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
+_DASHED_TEXT_RE = re.compile(r"^\s*-{2,}\s*(\S.{0,300}?)\s*-{2,}\s*$")
+_ANY_VERB_RE = re.compile(rf"(?<!\w){_alt(_ALL_VERBS)}(?!\w)", re.IGNORECASE)
 
 
 def _run_on_header(line: str) -> bool:
@@ -471,6 +533,8 @@ def extract_reply(text: str) -> Extracted:
         nxt = _next_content(lines, i + 1)
         quoted_next = nxt < n and bool(_QUOTE_RE.match(lines[nxt]))
         split = split_attribution(line, quoted_next) if not _QUOTE_RE.match(line) else None
+        if split is None and not _QUOTE_RE.match(line):
+            split = _split_wrapped_attribution(lines, i)
         if split is not None:  # "Sounds good. On Wed, ... wrote:": the reply, then the marker
             own.append((fragment, split[0]))
             lines[i] = split[1]
@@ -487,6 +551,14 @@ def extract_reply(text: str) -> Extracted:
         ):
             i += span
             continue
+        if span and not own and not quote_found and _REPLY_ABOVE_RE.match(line):
+            # a helpdesk's "reply above this line" first of all: the mail is the ticket's thread,
+            # newest comment first, and that comment (below its author and time) is the sender's
+            newest = _newest_comment(lines, i + span)
+            if newest:
+                own.extend((fragment, x) for x in newest)
+                quote_found = True
+                break
         if span:
             quote_found = True
             if unquoted:

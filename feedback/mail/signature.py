@@ -31,7 +31,8 @@ _MOBILE_FOOTER = re.compile(
     r"smartphone|t[ée]l[ée]phone|m[óo]vil|celular|telefon|puhelimesta|iphonesta|iphone'a)\b.{0,40}"
     r"|von meinem \S{1,20}(?: \S{1,20})? gesendet"
     r"|(?:get|download|obtener|t[ée]l[ée]charger|scarica|baixe|hent|skaffa|lataa)\s+outlook\b.{0,60}"
-    r"|outlook\s+(?:f[üu]r|for|pour|para|per)\s+(?:ios|android)\b.{0,60}"
+    # "Obtenir Outlook pour iOS", "Holen Sie sich Outlook für iOS", "Haal Outlook voor Android"
+    r"|(?:\S+\s+){0,4}outlook\s+(?:f[üu]r|for|f[öo]r|pour|para|per|voor|dla|pro|til|p[åa])\s+(?:ios|android)\b.{0,60}"
     r")$",
     re.IGNORECASE,
 )
@@ -113,7 +114,11 @@ def _phrase_alt(phrases: Iterable[str]) -> str:
     return lex.trie_pattern(phrases)
 
 
-_SIGN_OFF_WORDS = _phrase_alt(v for ps in lex.SIGN_OFFS.values() for p in ps for v in _spellings(p))
+_ONE_SIGN_OFF = _phrase_alt(v for ps in lex.SIGN_OFFS.values() for p in ps for v in _spellings(p))
+# two closing formulas joined: "Danke und Gruß", "Thanks & regards", "Mit freundlichen Grüßen / Kind
+# regards" (bilingual house signatures), "Merci et bonne journée"
+_SIGN_OFF_JOIN = r"\s*(?:/|&|\+|,|\b(?:and|und|et|y|e|en|och|og|i|a)\b)\s*"
+_SIGN_OFF_WORDS = rf"(?:{_ONE_SIGN_OFF})(?:{_SIGN_OFF_JOIN}(?:{_ONE_SIGN_OFF})){{0,2}}"
 _THANKS = re.compile(rf"^\s*(?:{_phrase_alt(lex.THANKS)})\b.{{0,30}}[.!]\s*$", re.IGNORECASE)
 _SIGN_OFF = re.compile(
     rf"^\s*(?:{_SIGN_OFF_WORDS})\s?[,.!;:—–-]{{0,3}}(?:\s?[^\w\s]{{1,4}})?\s*$", re.IGNORECASE
@@ -145,6 +150,11 @@ _CONTACT = re.compile(
 )
 _DISCLAIMER = re.compile(
     r"^\s*(?:confidential|this (?:e-?mail|message|communication)|the information (?:contained|in)|"
+    # a legal notice's heading in the four languages and their neighbours ("AVISO LEGAL: Este ...")
+    r"aviso legal|avis (?:juridique|de confidentialit[ée])|avertissement\s?:|rechtlicher hinweis|"
+    r"haftungsausschluss|vertraulichkeitshinweis|avviso legale|clausola di riservatezza|"
+    r"aviso de confidencialidad|nota de confidencialidad|confidencialidad\s?:|confidentialit[ée]\s?:|"
+    r"vertrouwelijkheid|juridisk information|"
     r"disclaimer|privileged|notice\s?:|legal notice|"
     r".{0,60}\b(?:registered in|registered office|company (?:no|number|registration)|"
     r"amtsgericht|handelsregister|gesch[äa]ftsf[üu]hr|sitz der gesellschaft|ust-?id|"
@@ -155,6 +165,10 @@ _DISCLAIMER = re.compile(
     r"tämä (?:sähköposti)?viesti|ta wiadomość|tato (?:e-?mailová )?zpráva|это (?:сообщение|письмо)|"
     r"bu e-?posta|この(?:電子)?メール|本邮件|此邮件)",
     re.IGNORECASE,
+)
+# a company line: "Wisła Systemy Sp. z o.o.", "Nordwerk Automation GmbH" (case as written)
+_LEGAL_FORM_END = re.compile(
+    r"\s(?:" + "|".join(re.escape(f) for f in sorted(lex.LEGAL_FORMS, key=len, reverse=True)) + r")\s*$"
 )
 _ABBREV_END = re.compile(r"(?:^|\s)(?:[A-Z][a-z]{0,3}|[A-Z](?:\.[A-Z])+)\.$")
 _SENTENCE_END = re.compile(r"[.!?…]\s*$")
@@ -204,7 +218,7 @@ def _sig_like(line: str, from_name: str | None) -> bool:
         return True
     if len(s) > 60 or s.endswith(":") or s.startswith("```"):
         return False
-    if _SENTENCE_END.search(s) and not _ABBREV_END.search(s):  # "Inc." and "Ltd." end titles
+    if _SENTENCE_END.search(s) and not _ABBREV_END.search(s) and not _LEGAL_FORM_END.search(s):
         return False
     return len(s.split()) <= 7
 
@@ -238,6 +252,22 @@ def _tail_is_signature(lines: list[str], start: int, from_name: str | None) -> b
     return True
 
 
+def _only_signature(lines: list[str], i: int, from_name: str | None) -> bool:
+    """Whether the sender's text is a signature from its first line (``i``) on: a sign-off above
+    the sender's name or contact lines ("Mit freundlichen Grüßen" / "Stefanie"), or the sender's
+    own name above contact lines. Never a short answer: what follows must name or reach the sender
+    ("Thanks" / "Lost" stays an answer)."""
+    s = lines[i]
+    named = _SIGN_OFF_NAMED.match(s)
+    if named and (_AMBIGUOUS_SIGN_OFF.match(s) or not _signed_name(named.group(1), from_name)):
+        named = None
+    if _SIGN_OFF.match(s) or named:
+        return _tail_is_signature(lines, i + 1, from_name) and _has_identity(lines, i + 1, from_name)
+    if from_name and is_name_line(s, from_name):
+        return _tail_is_signature(lines, i + 1, from_name) and any(_CONTACT.search(x) for x in lines[i + 1 :])
+    return False
+
+
 def split_signature(text: str, from_name: str | None = None) -> tuple[str, str | None]:
     """(body, signature) of the sender's own text; signature None when none was found."""
     lines = text.split("\n")
@@ -246,6 +276,15 @@ def split_signature(text: str, from_name: str | None = None) -> tuple[str, str |
     # (a delimiter with only delimiters above it, "--\n-- \nAnna", is a signature from the first)
     for i, line in enumerate(lines):
         above = [x for x in lines[:i] if x.strip()]
+        if (
+            _SIG_DELIM.match(line.rstrip())
+            and not above
+            and _tail_is_signature(lines, i + 1, from_name)
+            and _has_identity(lines, i + 1, from_name)
+        ):  # "-- " first of all, a signature below it: the sender typed nothing of their own
+            sig_parts.append("\n".join(lines[i + 1 :]).strip("\n"))
+            lines = []
+            break
         if _SIG_DELIM.match(line.rstrip()) and above:
             if all(_SIG_DELIM.match(x.rstrip()) for x in above):
                 i = next(k for k, x in enumerate(lines) if x.strip())
@@ -279,6 +318,9 @@ def split_signature(text: str, from_name: str | None = None) -> tuple[str, str |
         cut = None
         for i in window:
             if i == content[0]:
+                if _only_signature(lines, i, from_name):
+                    cut = i
+                    break
                 continue
             s = lines[i]
             starts_par = not lines[i - 1].strip()
@@ -315,6 +357,11 @@ def split_signature(text: str, from_name: str | None = None) -> tuple[str, str |
         if cut is not None:
             sig_parts.insert(0, "\n".join(lines[cut:]).strip("\n"))
             lines = lines[:cut]
+            # a client footer between the text and the sign-off ("Get Outlook for iOS" / "Camille")
+            while lines and (not lines[-1].strip() or is_client_footer(lines[-1])):
+                if lines[-1].strip():
+                    sig_parts.insert(0, lines[-1].strip())
+                lines.pop()
     body = "\n".join(lines).strip()
     signature = "\n".join(p for p in sig_parts if p.strip()).strip()
     return body, (signature or None)
