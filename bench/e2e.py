@@ -135,6 +135,20 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
+# ``--facts row-triggers``: the services as before migration 0022's use (the batch write does not
+# defer the report facts; the row triggers follow each write), switched in this bench only
+ROW_TRIGGERS = (
+    "import sys; from feedback.storage import fact_upkeep as f; "
+    "f.defer = lambda conn: None; f.refresh = lambda conn, ids: None; "
+    "sys.argv[0] = 'feedback'; from cli.main import run; run()"
+)
+FACTS_MODE = "deferred"
+
+
+def _entry() -> list[str]:
+    return ["-c", ROW_TRIGGERS] if FACTS_MODE == "row-triggers" else ["-m", "cli.main"]
+
+
 @dataclass
 class Services:
     procs: list[subprocess.Popen[bytes]] = field(default_factory=list)
@@ -145,7 +159,7 @@ class Services:
         fh = log.open("wb")
         self.procs.append(
             subprocess.Popen(
-                [sys.executable, "-m", "cli.main", *args],
+                [sys.executable, *_entry(), *args],
                 env=env,
                 cwd=cwd,
                 stdout=fh,
@@ -494,7 +508,18 @@ def run_backend(
     phases.append(("ingest alone c=8 (serve --no-worker)", 8, None, "none"))
     if args.offered:
         phases.append((f"offered {args.offered:.0f}/s c=8 {desc}", 8, args.offered, topology))
+    modes = ["deferred", "row-triggers"] if args.facts == "both" else [args.facts]
+    if len(modes) > 1:  # each phase with a worker once per mode, in turn; the ingest alone once
+        phases = [
+            (f"{label} [{mode}]", conc, rate, worker)
+            for label, conc, rate, worker in phases
+            for mode in (modes if worker != "none" else modes[:1])
+        ]
+    global FACTS_MODE
     for i, (label, conc, rate, worker) in enumerate(phases):
+        FACTS_MODE = (
+            "row-triggers" if label.endswith("[row-triggers]") or modes == ["row-triggers"] else "deferred"
+        )
         result = run_phase(
             backend,
             settings,
@@ -542,7 +567,16 @@ def main() -> None:
         "--analysis-processes", type=int, default=None, help="the services' analysis_processes setting"
     )
     ap.add_argument("--timeout", type=float, default=300.0, help="seconds to wait for the outcomes")
+    ap.add_argument(
+        "--facts",
+        default="deferred",
+        help="deferred (the product), row-triggers (before: no deferral), or both, each phase per mode",
+    )
     args = ap.parse_args()
+    modes = ["deferred", "row-triggers"] if args.facts == "both" else [args.facts]
+    for mode in modes:
+        if mode not in ("deferred", "row-triggers"):
+            raise SystemExit(f"--facts {mode!r}: deferred, row-triggers or both")
 
     with contextlib.ExitStack() as stack:
         root = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="fb-e2e-")))

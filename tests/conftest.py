@@ -13,7 +13,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from sqlalchemy import create_engine, text
+from sqlalchemy import create_engine, inspect, text
 from sqlalchemy.engine import Engine, make_url
 
 from feedback.runtime.redis_embedded import EmbeddedRedis
@@ -24,11 +24,42 @@ TEST_DB_URL = os.environ.get("FEEDBACK_TEST_DATABASE_URL")
 TEST_REDIS_URL = os.environ.get("FEEDBACK_TEST_REDIS_URL")
 
 
+def _facts_as_recomputed(url: str) -> None:
+    """After a test, whatever paths it ran (worker batches, review, erase, purge, imports,
+    handover, follow-ups, direct SQL), the stored report facts equal a from-scratch recompute
+    (their views), and no transaction left the facts deferred (feedback/storage/fact_upkeep.py)."""
+    if url.startswith("sqlite") and not Path(url.removeprefix("sqlite:///")).exists():
+        return
+    eng = make_engine(url)
+    try:
+        names = set(inspect(eng).get_table_names()) | set(inspect(eng).get_view_names())
+        if not {"report_fact", "report_frame_v", "report_reason_fact", "report_reason_frame_v"} <= names:
+            return  # the test left the database before the facts (a downgrade)
+        with eng.connect() as conn:
+            for table, view in (
+                ("report_fact", "report_frame_v"),
+                ("report_reason_fact", "report_reason_frame_v"),
+            ):
+                cols = ", ".join(c["name"] for c in inspect(conn).get_columns(table))
+                stored = sorted(
+                    (tuple(r) for r in conn.execute(text(f"SELECT {cols} FROM {table}"))), key=repr
+                )
+                fresh = sorted((tuple(r) for r in conn.execute(text(f"SELECT {cols} FROM {view}"))), key=repr)
+                assert stored == fresh, f"{table} differs from a recompute after this test"
+            if "report_fact_deferral" in names:
+                assert conn.execute(text("SELECT count(*) FROM report_fact_deferral")).scalar_one() == 0
+    finally:
+        eng.dispose()
+
+
 @pytest.fixture
 def database_url(tmp_path: Path) -> Iterator[str]:
-    """A fresh, empty database: a SQLite file, or a new PostgreSQL database dropped afterwards."""
+    """A fresh, empty database: a SQLite file, or a new PostgreSQL database dropped afterwards.
+    Either way the test's report facts are checked against a recompute at the end."""
     if not TEST_DB_URL:
-        yield f"sqlite:///{tmp_path / 'feedback.db'}"
+        url = f"sqlite:///{tmp_path / 'feedback.db'}"
+        yield url
+        _facts_as_recomputed(url)
         return
     admin_url = make_url(TEST_DB_URL).set(drivername="postgresql+psycopg")
     name = f"fb_test_{uuid.uuid4().hex[:12]}"
@@ -36,7 +67,9 @@ def database_url(tmp_path: Path) -> Iterator[str]:
     with admin.connect() as conn:
         conn.execute(text(f'CREATE DATABASE "{name}"'))
     try:
-        yield admin_url.set(database=name).render_as_string(hide_password=False)
+        url = admin_url.set(database=name).render_as_string(hide_password=False)
+        yield url
+        _facts_as_recomputed(url)
     finally:
         with admin.connect() as conn:
             conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))

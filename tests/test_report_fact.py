@@ -406,3 +406,48 @@ def test_migration_0006_backfills_and_downgrades(database_url: str) -> None:
         assert {r["currency"] for r in assert_exact(engine)} == {"USD", None}
     finally:
         engine.dispose()
+
+
+def test_a_deferred_transaction_recomputes_its_facts_once(engine: Engine) -> None:
+    """fact_upkeep.defer makes the triggers skip the transaction's writes (the facts are stale
+    inside it), refresh recomputes the requests named and ends the deferral: later writes in the
+    same transaction and in the next are followed by the triggers again; a rollback keeps none."""
+    from feedback.storage import fact_upkeep
+
+    ids = seed_parents(engine)
+    q1, q2 = add_rows(
+        engine,
+        FeedbackRequest(kind="disposition", lead_id=ids["l1"], rep_id=ids["r1"], created_at=T0, sent_at=T0),
+        FeedbackRequest(kind="disposition", lead_id=ids["l2"], rep_id=ids["r2"], created_at=T0, sent_at=T0),
+    )
+    answer = (
+        "INSERT INTO response (request_id, kind, outcome, competitor, reply_text, confidence,"
+        " needs_review, is_current, source, created_at)"
+        " VALUES (:r, 'disposition', :o, NULL, 'ok', 0.9, :f, :t, 'reply', :at) RETURNING id"
+    )
+    at = T0 + timedelta(hours=2)
+    with engine.begin() as conn:
+        fact_upkeep.defer(conn)
+        conn.execute(text("UPDATE feedback_request SET status = 'answered', answered_at = :at"), {"at": at})
+        rid = conn.execute(text(answer), {"r": q1, "o": "accepted", "f": False, "t": True, "at": at}).scalar()
+        conn.execute(
+            text("INSERT INTO response_reason (response_id, rank, code) VALUES (:r, 0, 'meeting_booked')"),
+            {"r": rid},
+        )
+        stale = conn.execute(text("SELECT status, outcome FROM report_fact WHERE request_id = :q"), {"q": q1})
+        assert stale.one() == ("sent", None)  # deferred: the triggers skipped these writes
+        fact_upkeep.refresh(conn, [q1, q2])
+        conn.execute(text("UPDATE response SET outcome = 'rejected' WHERE id = :r"), {"r": rid})
+    assert fact_of(engine, q1)["outcome"] == "rejected"  # the trigger followed the write after refresh
+    assert fact_of(engine, q2)["status"] == "answered"
+    assert reasons_of(engine, q1) == [(0, "meeting_booked", "rejected", "Webinar")]
+    try:
+        with engine.begin() as conn:
+            fact_upkeep.defer(conn)
+            conn.execute(text("UPDATE feedback_request SET status = 'expired'"))
+            raise RuntimeError("rolled back")
+    except RuntimeError:
+        pass
+    with engine.begin() as conn:  # a plain write in a later transaction: the triggers follow it
+        conn.execute(text("UPDATE feedback_request SET status = 'expired' WHERE id = :q"), {"q": q2})
+    assert fact_of(engine, q2)["status"] == "expired" and fact_of(engine, q1)["status"] == "answered"

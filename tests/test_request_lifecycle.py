@@ -8,12 +8,13 @@ from __future__ import annotations
 
 import asyncio
 import mailbox
+from collections.abc import Collection
 from datetime import date, datetime, timedelta
 from email.message import EmailMessage
 from pathlib import Path
 
 import pytest
-from sqlalchemy.engine import Engine
+from sqlalchemy.engine import Connection, Engine
 from sqlmodel import Session, select
 
 from feedback.ingress.store import Incoming, store_batch
@@ -22,6 +23,7 @@ from feedback.outbound.transports import MaildirTransport
 from feedback.runtime.settings import Settings
 from feedback.services import batch, processing
 from feedback.services.processing import process_message
+from feedback.storage import fact_upkeep
 from feedback.storage.lifecycle import FINAL, TRANSITIONS, TransitionError, move
 from feedback.storage.models import (
     Deal,
@@ -522,9 +524,20 @@ def test_a_batch_ends_as_the_same_messages_processed_one_by_one(
         return write(engine, plans, **kwargs)  # type: ignore[arg-type]
 
     monkeypatch.setattr(batch, "_write", spy)
+    refreshed: list[int] = []
+    refresh = fact_upkeep.refresh
+
+    def spy_facts(conn: Connection, request_ids: Collection[int]) -> None:
+        refreshed.extend(request_ids)
+        refresh(conn, request_ids)
+
+    monkeypatch.setattr(fact_upkeep, "refresh", spy_facts)
     together = processing.process_batch(engine, settings, ids, now=T0)
     monkeypatch.undo()
     assert fast == ids[:2]  # the first answers to L1 and L2 took the batch write; the rest one by one
+    # the batch write recomputed its two requests' facts once (the triggers deferred), and the
+    # facts equal a recompute (tests/conftest.py checks every test's database at teardown)
+    assert sorted(refreshed) == sorted([reqs["L1"].id, reqs["L2"].id])
     assert all(isinstance(v, processing.Outcome) for v in together.values())
     batched = _snapshot(engine)
     # the same world again, one message at a time

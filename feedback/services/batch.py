@@ -53,6 +53,7 @@ from feedback.core.tokens import TokenError, find_token, verify_token
 from feedback.mail import LearnedSignature, ParsedMessage
 from feedback.runtime.settings import Settings
 from feedback.services.signatures import encode_signature, load_signatures
+from feedback.storage import fact_upkeep
 from feedback.storage.db import write_lock
 from feedback.storage.lifecycle import MESSAGE_FINAL, TRANSITIONS, move
 from feedback.storage.models import (
@@ -643,6 +644,8 @@ def _write(
         plans = [p for p in plans if states.get(p.request.id or 0) == p.old_status]
         if not plans:
             return {}, done_before
+        # every write below changes these requests' facts only: recomputed once, at the end
+        fact_upkeep.defer(conn)
         conn.execute(
             update(_REQ)
             .where(req.id == bindparam("b_id"))
@@ -721,6 +724,7 @@ def _write(
                 for p in plans
             ],
         )
+        fact_upkeep.refresh(conn, [p.request.id for p in plans if p.request.id is not None])
     return response_ids, done_before
 
 
