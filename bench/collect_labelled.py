@@ -41,7 +41,7 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("src", type=Path)
     ap.add_argument("--writers", nargs="+", default=["W1", "W2", "W3", "W4", "W5", "W6"])
-    ap.add_argument("--test-writers", nargs="*", default=[], help="writers whose replies go to bench/labelled/")
+    ap.add_argument("--test-writers", nargs="*", default=[], help="TEST writers (to bench/labelled)")
     args = ap.parse_args()
     validator = args.src / "validate.py"
     for w in args.writers:

@@ -75,7 +75,7 @@ def three_ways(
         return out
     settings = {**model.meta.get("combine", {}).get("*", {}), **model.meta.get("combine", {}).get(kind, {})}
     kt = taxonomy.kind(kind)
-    m = model_answer(scores, kt, reason_threshold=settings.get("reason_threshold", 0.5))
+    m = model_answer(scores, kt, settings=settings)
     threshold = settings.get("model_review_threshold", settings.get("review_threshold", 0.5))
     out["model"] = replace(
         rules, outcome=m.outcome, reasons=m.reasons, needs_review=scores.review >= threshold
