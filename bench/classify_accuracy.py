@@ -3,8 +3,8 @@
     python bench/classify_accuracy.py                 # all sets, one run: the comparison and the speed
     python bench/classify_accuracy.py --corpus-only [--gold-text] [--corpus-dir DIR] [--show-failures]
 
-Default: for the test writers' replies (``bench/labelled/W5.jsonl`` + ``W6.jsonl``, never read to
-make any rule, feature, threshold or model choice), every earlier held-out set
+Default: for the test writers' replies (every ``bench/labelled/W*.jsonl``, printed by name; never
+read to make any rule, feature, threshold or model choice), every earlier held-out set
 (``bench/heldout/set_*.jsonl``) and the corpus (``tests/corpus``, gold reply text), prints per
 language outcome accuracy, primary-reason accuracy, reason-set micro F1 and review precision /
 recall, for the rules alone, the shipped model alone (its review head at the threshold chosen on

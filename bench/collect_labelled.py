@@ -4,9 +4,9 @@
 
 SRC_DIR holds one folder per writer with ``batch_*.jsonl`` files (the writers' brief and its
 validator, ``validate.py``, sit beside them). Every line is checked by the validator; lines it
-reports are left out and counted. TRAIN and DEV writers (W1-W4) go to ``feedback/data/labelled/``
-(package data: ``feedback model train`` refits from them), TEST writers (W5, W6) to
-``bench/labelled/`` (scored by bench/classify_accuracy.py only).
+reports are left out and counted. TRAIN writers (W1-W6) go to ``feedback/data/labelled/``
+(package data: ``feedback model train`` refits from them), TEST writers (``--test-writers``, e.g.
+W7 W8 W9) to ``bench/labelled/`` (scored by bench/classify_accuracy.py only).
 """
 
 from __future__ import annotations
@@ -21,7 +21,6 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 PACKAGE_DIR = ROOT / "feedback" / "data" / "labelled"
 TEST_DIR = ROOT / "bench" / "labelled"
-TEST_WRITERS = ("W5", "W6")
 
 
 def valid_lines(validator: Path, lines: list[str]) -> list[str]:
@@ -42,6 +41,7 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("src", type=Path)
     ap.add_argument("--writers", nargs="+", default=["W1", "W2", "W3", "W4", "W5", "W6"])
+    ap.add_argument("--test-writers", nargs="*", default=[], help="TEST writers (to bench/labelled)")
     args = ap.parse_args()
     validator = args.src / "validate.py"
     for w in args.writers:
@@ -56,7 +56,7 @@ def main() -> None:
                 continue
             seen.add(c["id"])
             kept.append(json.dumps(c, ensure_ascii=False))
-        dest = (TEST_DIR if w in TEST_WRITERS else PACKAGE_DIR) / f"{w}.jsonl"
+        dest = (TEST_DIR if w in args.test_writers else PACKAGE_DIR) / f"{w}.jsonl"
         dest.write_text("\n".join(kept) + "\n", encoding="utf-8")
         print(f"{w}: {len(lines)} lines, {len(kept)} valid and kept -> {dest.relative_to(ROOT)}")
 

@@ -2,7 +2,8 @@
 
 Called by ``bench/classify_accuracy.py`` (its default run). The model is the one shipped with the
 package (``feedback/classify/model/classifier.npz``); its combination and review settings were
-chosen by leaving one writer out over W1-W4 (``train.train_by_writers``) and travel inside it.
+chosen by leaving one writer out over the shipped writers (``train.train_by_writers``) and travel
+inside it. The TEST part is every ``bench/labelled/W*.jsonl`` (writers the model never saw).
 """
 
 from __future__ import annotations
@@ -43,13 +44,19 @@ def _read(path: Path) -> list[dict[str, Any]]:
     return [r for r in rows if r["gold"].get("classification", "reply") == "reply"]
 
 
+def test_writers(folder: Path = BENCH / "labelled") -> tuple[list[str], list[dict[str, Any]]]:
+    """The TEST writers (every ``W*.jsonl`` in ``folder``, in number order) and their replies."""
+    paths = sorted(folder.glob("W*.jsonl"), key=lambda p: (len(p.stem), p.stem))
+    return [p.stem for p in paths], [r for p in paths for r in _read(p)]
+
+
 def labelled_sets(corpus_dir: Path) -> list[tuple[str, list[dict[str, Any]], tuple[Competitor, ...]]]:
     with open(BENCH / "heldout" / "feedback.toml", "rb") as f:
         heldout_comps = tuple(Competitor(**c) for c in tomllib.load(f).get("competitors", []))
     sets = []
-    test = [r for w in ("W5", "W6") if (p := BENCH / "labelled" / f"{w}.jsonl").exists() for r in _read(p)]
+    writers, test = test_writers()
     if test:
-        sets.append(("TEST writers W5+W6", test, CORPUS_COMPETITORS))
+        sets.append((f"TEST writers {'+'.join(writers)}", test, CORPUS_COMPETITORS))
     for path in sorted((BENCH / "heldout").glob("set_*.jsonl")):
         sets.append((f"held-out {path.stem}", _read(path), heldout_comps))
     sets.append(("tests/corpus", _read(corpus_dir / "cases.jsonl"), CORPUS_COMPETITORS))
@@ -68,7 +75,7 @@ def three_ways(
         return out
     settings = {**model.meta.get("combine", {}).get("*", {}), **model.meta.get("combine", {}).get(kind, {})}
     kt = taxonomy.kind(kind)
-    m = model_answer(scores, kt, reason_threshold=settings.get("reason_threshold", 0.5))
+    m = model_answer(scores, kt, settings=settings)
     threshold = settings.get("model_review_threshold", settings.get("review_threshold", 0.5))
     out["model"] = replace(
         rules, outcome=m.outcome, reasons=m.reasons, needs_review=scores.review >= threshold
@@ -90,6 +97,9 @@ def compare(corpus_dir: Path) -> None:
     taxonomy = default_taxonomy()
     counts = model.meta.get("counts", {})
     print(f"model: C={model.meta.get('C')}, fitted on {counts}; combination {model.meta.get('combine')}")
+    writers, _ = test_writers()
+    shown = ", ".join(writers) if writers else "none (bench/labelled/ holds no W*.jsonl)"
+    print(f"TEST writers (bench/labelled/, never trained or tuned on): {shown}")
     head = (
         f"{'set / group':<34}{'method':<10}{'n':>5}{'outcome':>9}{'primary':>9}"
         f"{'F1':>7}{'revP':>7}{'revR':>7}"

@@ -1,4 +1,4 @@
-"""Label-noise check of the labelled corpus with cleanlab (TRAIN + DEV writers only).
+"""Label-noise check of the labelled corpus with cleanlab (the shipped TRAIN writers only).
 
     python bench/label_noise.py [--folds 5] [--json OUT]
 
@@ -7,7 +7,7 @@ each reply scored by a fit that never saw it) for two labels of each reply: its 
 primary reason. ``cleanlab.filter.find_label_issues`` ranks the replies whose given label the
 other replies contradict most; they are printed (``--json``: written) for a second reading, and a
 clear label error found that way is fixed in the writer's file with a note in
-bench/labelled/README.md. The test writers (W5, W6) are never read here.
+bench/labelled/README.md. The test writers (``bench/labelled/``) are never read here.
 """
 
 from __future__ import annotations
@@ -27,7 +27,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from feedback.classify.model.features import featurise
 from feedback.classify.model.scorer import NONE
-from feedback.classify.model.train import DEV_WRITERS, TRAIN_WRITERS, RulesCache, _matrix, shipped_corpus
+from feedback.classify.model.train import TRAIN_WRITERS, RulesCache, _matrix, shipped_corpus
 from feedback.core.taxonomy import default_taxonomy
 
 
@@ -48,7 +48,7 @@ def main() -> None:
     ap.add_argument("--folds", type=int, default=5)
     ap.add_argument("--json", type=Path, help="write the flagged replies here")
     args = ap.parse_args()
-    examples = shipped_corpus(TRAIN_WRITERS + DEV_WRITERS)
+    examples = shipped_corpus(TRAIN_WRITERS)
     rules = RulesCache(default_taxonomy())
     flagged = []
     for kind in sorted({e.kind for e in examples}):

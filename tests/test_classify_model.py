@@ -361,6 +361,7 @@ def test_the_shipped_model_crosses_to_the_analysis_processes_by_reference() -> N
     assert back.version == 7 and back.kinds.keys() == trained.kinds.keys()
 
 
+@pytest.mark.timeout(600)  # fits three models: over two minutes on a busy shared machine
 def test_leaving_one_writer_out_scores_each_writer_with_a_model_that_never_saw_it() -> None:
     """Each writer is one fold (fitted on the others); the settings come from the folds' average,
     and the weights shipped are fitted on every writer."""

@@ -1,10 +1,13 @@
 """Rules and model together: a pure decision from the rules' result and the model's scores.
 
-Decided on dev data (the settings travel in the model file, ``meta["combine"]``):
+Decided by leaving one writer out (the settings travel in the model file, ``meta["combine"]``):
 
-- the model's answer is its most likely outcome, then its most likely primary reason among that
-  outcome's reasons, then every other reason of the outcome the reasons head gives >= 0.5;
-- rules and model agree (outcome and primary reason): the rules' result stands, the strongest case;
+- the model's answer (``model_answer``): the outcome and primary reason chosen together, a reason
+  the primary and reasons heads agree on carrying its outcome (``answer_joint``,
+  ``primary_reasons``; older versions: the most likely outcome, then its most likely primary
+  reason), then every other reason of the outcome the reasons head gives ``reason_threshold``;
+- rules and model agree (outcome and primary reason): that answer stands, the strongest case,
+  with the rules' other reasons or the model's (``agree_model_reasons``);
 - they disagree: the rules' answer stands when it is a confident one (confidence >=
   ``rules_trust``, no review), when the rules flagged it for review (hedged, conflicting: on dev
   data the rules were right there far more often than the model; ``model_on_review``), or when
@@ -22,6 +25,7 @@ The competitor always comes from the rules (and the configured list).
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, replace
 
 from feedback.classify.classification import ClassificationResult
@@ -37,6 +41,9 @@ DEFAULTS = {
     "reason_threshold": 0.5,
     "review_threshold": 0.5,
     "review_mix": 0.0,
+    "answer_joint": 0.0,
+    "primary_reasons": 0.0,
+    "agree_model_reasons": 0.0,
 }
 
 
@@ -47,26 +54,64 @@ class ModelAnswer:
     confidence: float  # P(outcome) x P(primary reason | that outcome's reasons)
 
 
-def model_answer(scores: Scores, kt: KindTaxonomy, *, reason_threshold: float = 0.5) -> ModelAnswer:
-    """The model's most likely answer within the kind's current taxonomy."""
+def model_answer(
+    scores: Scores,
+    kt: KindTaxonomy,
+    *,
+    reason_threshold: float = 0.5,
+    settings: Mapping[str, float] | None = None,
+) -> ModelAnswer:
+    """The model's most likely answer within the kind's current taxonomy.
+
+    With ``answer_joint`` (chosen by leaving one writer out) the outcome and the primary reason are
+    chosen together: every pair (outcome o, reason r of o, or none) scores P(o) x (P(primary = r)
+    + ``primary_reasons`` x P(r among the reasons)), and "no outcome" scores P(none) x P(primary =
+    none); the best pair wins, so a reason the heads agree on carries its outcome. Without it, the
+    most likely outcome first, then its most likely primary reason. The other reasons of the
+    outcome are those the reasons head gives ``reason_threshold`` or more."""
+    s = settings or {}
+    threshold = s.get("reason_threshold", reason_threshold)
+    joint = s.get("answer_joint", 0.0) >= 0.5
+    mix = s.get("primary_reasons", 0.0)
     outcomes = {o: p for o, p in scores.outcome.items() if o == NONE or o in kt.outcome_codes}
     total = sum(outcomes.values()) or 1.0
-    best = max(outcomes, key=outcomes.__getitem__) if outcomes else NONE
-    p_outcome = outcomes.get(best, 0.0) / total
-    if best == NONE:
-        return ModelAnswer(None, (), p_outcome * scores.primary.get(NONE, 1.0))
-    allowed = {r for r, o in kt.reason_outcome.items() if o == best}
-    primary = {r: p for r, p in scores.primary.items() if r == NONE or r in allowed}
-    ptotal = sum(primary.values()) or 1.0
-    first = max(primary, key=primary.__getitem__) if primary else NONE
-    p_primary = primary.get(first, 0.0) / ptotal
+    if not outcomes:
+        return ModelAnswer(None, (), 0.0)
+    top = max(outcomes, key=outcomes.__getitem__)
+    best: tuple[float, str, str, float] | None = None  # (score, outcome, primary, confidence)
+    for o, p in outcomes.items():
+        if not joint and o != top:
+            continue
+        p_outcome = p / total
+        if o == NONE:
+            c = p_outcome * scores.primary.get(NONE, 1.0)
+            if best is None or c > best[0]:
+                best = (c, NONE, NONE, c)
+            continue
+        allowed = {r for r, oo in kt.reason_outcome.items() if oo == o}
+        primary = {
+            r: q + (mix * scores.reasons.get(r, 0.0) if r != NONE else 0.0)
+            for r, q in scores.primary.items()
+            if r == NONE or r in allowed
+        }
+        ptotal = sum(primary.values()) or 1.0
+        first = max(primary, key=primary.__getitem__) if primary else NONE
+        q = primary.get(first, 0.0)
+        score = p_outcome * (q if joint else q / ptotal)
+        if best is None or score > best[0]:
+            best = (score, o, first, p_outcome * q / ptotal)
+    assert best is not None
+    _, outcome, first, confidence = best
+    if outcome == NONE:
+        return ModelAnswer(None, (), confidence)
     if first == NONE:
-        return ModelAnswer(best, (), p_outcome * p_primary)
+        return ModelAnswer(outcome, (), confidence)
+    allowed = {r for r, o in kt.reason_outcome.items() if o == outcome}
     others = sorted(
-        (r for r, p in scores.reasons.items() if r in allowed and r != first and p >= reason_threshold),
+        (r for r, p in scores.reasons.items() if r in allowed and r != first and p >= threshold),
         key=lambda r: -scores.reasons[r],
     )
-    return ModelAnswer(best, (first, *others), p_outcome * p_primary)
+    return ModelAnswer(outcome, (first, *others), confidence)
 
 
 def knows(model: ClassifierModel, kind: str, rules: ClassificationResult) -> bool:
@@ -88,7 +133,7 @@ def combine(
 ) -> ClassificationResult:
     """One result from the rules' reading and the model's scores (see the module doc)."""
     s = {**DEFAULTS, **settings}
-    m = model_answer(scores, kt, reason_threshold=s["reason_threshold"])
+    m = model_answer(scores, kt, settings=s)
     rules_primary = rules.reasons[0] if rules.reasons else None
     model_primary = m.reasons[0] if m.reasons else None
     agree = rules.outcome == m.outcome and rules_primary == model_primary
@@ -96,8 +141,10 @@ def combine(
     # a reply the rules flagged (hedged, conflicting) is read by the rules unless dev data says otherwise
     held = rules.needs_review and not s["model_on_review"]
     read = _describe(m.outcome, m.reasons)
-    if agree:
+    if agree:  # the same outcome and primary reason; the other reasons from the rules or the model
         outcome, reasons, conf = rules.outcome, rules.reasons, m.confidence
+        if s["agree_model_reasons"] >= 0.5:
+            reasons = m.reasons
         note = f"rules and model agree (model p={m.confidence:.2f})"
         decided_by = "both"
     elif m.confidence < s["model_override"] and (trusted or held or m.confidence < s["model_min"]):

@@ -1,0 +1,41 @@
+"""The labelled replies are split by writer: every writer the package ships is training data, the
+TEST writers live in ``bench/labelled/`` only, and the accuracy bench reads whichever test
+writers that folder holds (bench/labelled/README.md)."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+from feedback.classify.model.train import TRAIN_WRITERS, shipped_corpus
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT / "bench"))
+
+from compare_model import test_writers as bench_test_writers  # noqa: E402
+
+
+def test_training_writers_are_w1_to_w6_and_never_test_writers() -> None:
+    corpus = shipped_corpus()
+    assert TRAIN_WRITERS == ("W1", "W2", "W3", "W4", "W5", "W6")
+    assert sorted({e.writer for e in corpus}) == list(TRAIN_WRITERS)
+    assert len(corpus) == 4200
+    shipped_files = {p.stem for p in (ROOT / "feedback" / "data" / "labelled").glob("W*.jsonl")}
+    test_files = {p.stem for p in (ROOT / "bench" / "labelled").glob("W*.jsonl")}
+    assert shipped_files == set(TRAIN_WRITERS)
+    assert not shipped_files & test_files  # a writer is on one side only
+
+
+def test_accuracy_bench_reads_whichever_test_writers_the_folder_holds(tmp_path: Path) -> None:
+    def reply(writer: str, n: int) -> str:
+        gold = {"classification": "reply", "outcome": "lost", "reasons": ["price"], "needs_review": False}
+        return json.dumps({"id": f"{writer}-{n}", "writer": writer, "kind": "winloss", "gold": gold})
+
+    for writer, n in (("W10", 1), ("W7", 2), ("W8", 3)):
+        (tmp_path / f"{writer}.jsonl").write_text("\n".join(reply(writer, i) for i in range(n)) + "\n")
+    (tmp_path / "README.md").write_text("not a writer")
+    writers, rows = bench_test_writers(tmp_path)
+    assert writers == ["W7", "W8", "W10"]  # in number order, the README left alone
+    assert [r["writer"] for r in rows] == ["W7", "W7", "W8", "W8", "W8", "W10"]
+    assert bench_test_writers(tmp_path / "missing") == ([], [])
