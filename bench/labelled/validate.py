@@ -1,32 +1,54 @@
 """Validate a writer's JSONL file: python3 validate.py FILE.jsonl"""
-import json, sys
+
+import json
+import sys
 from collections import Counter
 
 TAX = {
     "disposition": {
         "accepted": ["meeting_booked", "opportunity_created", "in_progress"],
-        "rejected": ["not_a_fit", "no_budget", "no_need", "bad_data", "wrong_contact", "not_a_buyer", "existing_customer", "duplicate"],
+        "rejected": [
+            "not_a_fit",
+            "no_budget",
+            "no_need",
+            "bad_data",
+            "wrong_contact",
+            "not_a_buyer",
+            "existing_customer",
+            "duplicate",
+        ],
         "recycled": ["bad_timing", "unresponsive", "early_research"],
     },
     "winloss": {
         "won": ["product_fit", "price_value", "relationship", "integration", "support", "time_to_value"],
-        "lost": ["price", "missing_feature", "competitor", "no_budget", "champion_left", "security_compliance"],
+        "lost": [
+            "price",
+            "missing_feature",
+            "competitor",
+            "no_budget",
+            "champion_left",
+            "security_compliance",
+        ],
         "no_decision": ["status_quo", "timing", "budget_frozen", "went_dark"],
     },
 }
 COMPETITORS = {"Contoso Suite", "Fabrikam Analytics", "Tailspin CRM", "Wingtip Data", "Litware Cloud"}
 
+
 def main(path: str) -> int:
     errors = []
     ids = Counter()
     stats = Counter()
-    for n, line in enumerate(open(path, encoding="utf-8"), 1):
+    with open(path, encoding="utf-8") as f:
+        text = f.read()
+    for n, line in enumerate(text.splitlines(), 1):
         if not line.strip():
             continue
         try:
             r = json.loads(line)
         except json.JSONDecodeError as e:
-            errors.append(f"line {n}: not JSON: {e}"); continue
+            errors.append(f"line {n}: not JSON: {e}")
+            continue
         for f in ("id", "writer", "kind", "lang", "situation", "persona", "reply_text", "gold"):
             if f not in r:
                 errors.append(f"line {n}: missing {f}")
@@ -35,7 +57,8 @@ def main(path: str) -> int:
         ids[r["id"]] += 1
         kind, g = r["kind"], r["gold"]
         if kind not in TAX:
-            errors.append(f"line {n}: kind {kind!r}"); continue
+            errors.append(f"line {n}: kind {kind!r}")
+            continue
         if r.get("lang") not in ("en", "de", "fr", "es"):
             errors.append(f"line {n}: lang {r.get('lang')!r}")
         if not str(r.get("reply_text", "")).strip():
@@ -44,7 +67,8 @@ def main(path: str) -> int:
             errors.append(f"line {n}: classification must be 'reply'")
         out, reasons = g.get("outcome"), g.get("reasons")
         if not isinstance(reasons, list):
-            errors.append(f"line {n}: reasons must be a list"); continue
+            errors.append(f"line {n}: reasons must be a list")
+            continue
         if set(g) != {"classification", "outcome", "reasons", "competitor", "needs_review"}:
             errors.append(f"line {n}: gold keys {sorted(g)}")
         if out is not None and out not in TAX[kind]:
@@ -60,7 +84,9 @@ def main(path: str) -> int:
         if out is not None and not g.get("needs_review"):
             for c in reasons:
                 if c not in TAX[kind][out]:
-                    errors.append(f"line {n}: reason {c} does not belong to {out} (only allowed with needs_review)")
+                    errors.append(
+                        f"line {n}: reason {c} does not belong to {out} (only allowed with needs_review)"
+                    )
         if not isinstance(g.get("needs_review"), bool):
             errors.append(f"line {n}: needs_review must be true/false")
         comp = g.get("competitor")
@@ -74,8 +100,12 @@ def main(path: str) -> int:
             errors.append(f"id {i} used {c} times")
     for e in errors[:50]:
         print(e)
-    print(f"{sum(ids.values())} replies, {len(errors)} errors; " + ", ".join(f"{k}={v}" for k, v in sorted(stats.items(), key=str)))
+    print(
+        f"{sum(ids.values())} replies, {len(errors)} errors; "
+        + ", ".join(f"{k}={v}" for k, v in sorted(stats.items(), key=str))
+    )
     return 1 if errors else 0
+
 
 if __name__ == "__main__":
     sys.exit(main(sys.argv[1]))
