@@ -460,15 +460,7 @@ def train(
     assert best is not None
     _, C, model, scored = best
     settings = tune_combination(scored, taxonomy) if scored else dict(DEFAULTS)
-    dev = {
-        "rules": figures_of(scored, taxonomy, lambda s: s.rules).as_dict(),
-        "model": figures_of(scored, taxonomy, lambda s: model_only(s, taxonomy, settings)).as_dict(),
-        "combined": figures_of(
-            scored,
-            taxonomy,
-            lambda s: combine(s.rules, s.scores, taxonomy.kind(s.example.kind), settings=settings),
-        ).as_dict(),
-    }
+    dev = _three(scored, taxonomy, settings)
     progress(f"chosen C={C}; combination {settings}; dev {dev}")
     if refit and dev_set:
         model = fit([*train_set, *dev_set], rules, C=C)
