@@ -13,6 +13,9 @@ from email.header import decode_header
 from email.message import Message
 from email.utils import getaddresses, parsedate_to_datetime
 
+# an e-mail address written anywhere in a line (a header value, an attribution, a display name)
+ADDRESS_RE = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
+
 MAX_HEADER_CHARS = 4000  # longer values are cut before decoding: nothing useful lives past this
 _MSGID_RE = re.compile(r"<[^<>\s]{1,250}>")
 _WS_RE = re.compile(r"\s+")

@@ -80,9 +80,6 @@ def _body(walk: Walk) -> tuple[str, bool]:
     return "", bool(walk.html) and not walk.plain
 
 
-_ADDRESS_IN_NAME = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
-
-
 def _ambiguous_from(pairs: list[tuple[str, str]], headers: int) -> str | None:
     """Why a From does not name exactly one sender: two headers, two addresses, or a display
     name that shows another address than the one the mail is from (``"boss@corp" <evil@x>``)."""
@@ -92,7 +89,7 @@ def _ambiguous_from(pairs: list[tuple[str, str]], headers: int) -> str | None:
         return f"From names {len(pairs)} addresses"
     if pairs:
         name, addr = pairs[0]
-        shown = {a.lower() for a in _ADDRESS_IN_NAME.findall(name)}
+        shown = {a.lower() for a in h.ADDRESS_RE.findall(name)}
         if shown and shown != {addr}:
             return f"From shows {sorted(shown)[0]} but is {addr}"
     return None

@@ -21,6 +21,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from feedback.mail import mail_words as lex
+from feedback.mail.headers import ADDRESS_RE
 
 MAX_LINE = 400
 MAX_LINES = 5000
@@ -459,7 +460,7 @@ def _marker_at(lines: list[str], i: int) -> tuple[int, bool]:
         # a line opening with a date, with a time before "<addr>:", is an attribution on its own
         if _TIME_RE.search(line) and (_DATE_FIRST_RE.match(line) or _ATTR_START_RE.match(line)):
             return 1, True
-    if line.rstrip().endswith((":", "：")) and _ADDRESS_RE.search(line) and _TIME_RE.search(line):
+    if line.rstrip().endswith((":", "：")) and ADDRESS_RE.search(line) and _TIME_RE.search(line):
         # "* Anna <a@x> [2026-03-02 09:14 +0100]:" (mutt and other configurable attributions):
         # an address and a time ending in a colon, right above a quote
         nxt = _next_content(lines, i + 1)
@@ -470,7 +471,7 @@ def _marker_at(lines: list[str], i: int) -> tuple[int, bool]:
     dashed = _DASHED_TEXT_RE.match(line)
     if (
         dashed
-        and _ADDRESS_RE.search(dashed.group(1))
+        and ADDRESS_RE.search(dashed.group(1))
         and _TIME_RE.search(dashed.group(1))
         and _ANY_VERB_RE.search(dashed.group(1))
     ):
@@ -495,7 +496,6 @@ def _marker_at(lines: list[str], i: int) -> tuple[int, bool]:
     return 0, False
 
 
-_ADDRESS_RE = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
 _DASHED_TEXT_RE = re.compile(r"^\s*-{2,}\s*(\S.{0,300}?)\s*-{2,}\s*$")
 _ANY_VERB_RE = re.compile(rf"(?<!\w){_alt(_ALL_VERBS)}(?!\w)", re.IGNORECASE)
 

@@ -252,16 +252,31 @@ def _tail_is_signature(lines: list[str], start: int, from_name: str | None) -> b
     return True
 
 
+def _drop_trailing_footers(lines: list[str], sig_parts: list[str]) -> None:
+    """Move the blank and client-footer lines at the end of ``lines`` to the front of ``sig_parts``."""
+    while lines and (not lines[-1].strip() or is_client_footer(lines[-1])):
+        if lines[-1].strip():
+            sig_parts.insert(0, lines[-1].strip())
+        lines.pop()
+
+
+def _is_sign_off(line: str, from_name: str | None) -> bool:
+    """A closing formula alone ("Best regards,") or with a name ("Thanks, Dana", "-Sam")."""
+    if _SIGN_OFF.match(line):
+        return True
+    named = _SIGN_OFF_NAMED.match(line) or _DASH_NAME.match(line)
+    if named and _AMBIGUOUS_SIGN_OFF.match(line):
+        return False  # "Best Buy", "Tak Lee": a word that is a sign-off only with a comma
+    return bool(named and _signed_name(named.group(1), from_name))
+
+
 def _only_signature(lines: list[str], i: int, from_name: str | None) -> bool:
     """Whether the sender's text is a signature from its first line (``i``) on: a sign-off above
     the sender's name or contact lines ("Mit freundlichen Grüßen" / "Stefanie"), or the sender's
     own name above contact lines. Never a short answer: what follows must name or reach the sender
     ("Thanks" / "Lost" stays an answer)."""
     s = lines[i]
-    named = _SIGN_OFF_NAMED.match(s)
-    if named and (_AMBIGUOUS_SIGN_OFF.match(s) or not _signed_name(named.group(1), from_name)):
-        named = None
-    if _SIGN_OFF.match(s) or named:
+    if _is_sign_off(s, from_name):
         return _tail_is_signature(lines, i + 1, from_name) and _has_identity(lines, i + 1, from_name)
     if from_name and is_name_line(s, from_name):
         return _tail_is_signature(lines, i + 1, from_name) and any(_CONTACT.search(x) for x in lines[i + 1 :])
@@ -306,10 +321,7 @@ def split_signature(text: str, from_name: str | None = None) -> tuple[str, str |
                 lines = lines[:k]
                 break
     # mobile and app footers at the end
-    while lines and (not lines[-1].strip() or is_client_footer(lines[-1])):
-        if lines[-1].strip():
-            sig_parts.insert(0, lines[-1].strip())
-        lines.pop()
+    _drop_trailing_footers(lines, sig_parts)
     # 3. trailing disclaimer paragraphs
     # 4. sign-off, or the sender's name, followed only by signature-like lines
     content = [i for i, x in enumerate(lines) if x.strip()]
@@ -324,14 +336,11 @@ def split_signature(text: str, from_name: str | None = None) -> tuple[str, str |
                 continue
             s = lines[i]
             starts_par = not lines[i - 1].strip()
-            named = _SIGN_OFF_NAMED.match(s) or _DASH_NAME.match(s)
-            if named and _AMBIGUOUS_SIGN_OFF.match(s):
-                named = None  # "Best Buy", "Tak Lee": a word that is a sign-off only with a comma
             last = i == content[-1]
             initials = (
                 last and _INITIALS.match(s) and s.strip().replace(".", "").lower() not in _SHORT_ANSWERS
             )
-            if _SIGN_OFF.match(s) or (named and _signed_name(named.group(1), from_name)) or initials:
+            if _is_sign_off(s, from_name) or initials:
                 nxt = next((k for k in content if k > i), None)
                 if _THANKS.match(s) and nxt is not None and _SIGN_OFF.match(lines[nxt]):
                     continue  # "Obrigado." then "Cumprimentos,": the thanks is a sentence of the answer
@@ -358,10 +367,7 @@ def split_signature(text: str, from_name: str | None = None) -> tuple[str, str |
             sig_parts.insert(0, "\n".join(lines[cut:]).strip("\n"))
             lines = lines[:cut]
             # a client footer between the text and the sign-off ("Get Outlook for iOS" / "Camille")
-            while lines and (not lines[-1].strip() or is_client_footer(lines[-1])):
-                if lines[-1].strip():
-                    sig_parts.insert(0, lines[-1].strip())
-                lines.pop()
+            _drop_trailing_footers(lines, sig_parts)
     body = "\n".join(lines).strip()
     signature = "\n".join(p for p in sig_parts if p.strip()).strip()
     return body, (signature or None)
