@@ -76,6 +76,7 @@ ATTRIBUTIONS = (
     f"{ADDR} schrieb am 02.03.2026 um 09:14:",  # the date after the verb
     f"On Mon, Mar 2, 2026 at 9:14 AM, {ADDR} wrote",  # no colon
     '9:14 AM, March 2, 2026, "Feedback" <feedback+abc@feedback.example>:',  # time first
+    f"Am 02.03.2026 3:35 nachm. schrieb {ADDR}:",  # Android Gmail de: the half of the day
 )
 # attributions over several lines, separators and header blocks: above and below only (nothing
 # stands beside a block)
@@ -111,6 +112,12 @@ BLOCKS = (
     "<dana@brightline.example> Data: 2026-03-02 09:14",
     # Zoho: the verb before the name, the line between dashes
     "---- Am Mo, 02 Mär 2026 09:14:07 +0100 schrieb Feedback <feedback+abc@feedback.example> ----",
+    # Gmail's older dated forms: no time, no colon; wrapped at the address; the address trimmed
+    "2026/3/2 Feedback <feedback+abc@feedback.example>",
+    "2026/3/2 Feedback <\nfeedback+abc@feedback.example>",
+    "2026-03-02 09:14 GMT+01:00 Feedback",
+    # the name first, the date wrapped onto the next line (Google Inbox de)
+    "Feedback <feedback+abc@feedback.example> schrieb am Mo., 2.\nMärz 2026 um 09:14 Uhr:",
 )
 # attributions a client wrapped over lines: a reply may also stand on their first line
 WRAPPED = tuple(b for b in BLOCKS if b.startswith("On "))
@@ -191,6 +198,16 @@ def test_a_reply_below_a_quoted_block_survives(reply: list[str], block: str) -> 
 @given(reply=reply_lines)
 def test_a_reply_below_the_quote_survives(reply: list[str], attribution: str) -> None:
     body = attribution + "\n" + QUOTE + "\n" + "\n".join(reply) + "\n"
+    assert _words(extract_reply(body).text) == _words("\n".join(reply))
+
+
+@pytest.mark.parametrize("attribution", ATTRIBUTIONS)
+@EACH
+@given(reply=reply_lines)
+def test_a_reply_below_an_attribution_without_its_quote_survives(reply: list[str], attribution: str) -> None:
+    """An attribution first of all, the reply under it and no quote (a client or a list that
+    dropped it): the text below is the reply, not unquoted history."""
+    body = attribution + "\n\n" + "\n".join(reply) + "\n"
     assert _words(extract_reply(body).text) == _words("\n".join(reply))
 
 

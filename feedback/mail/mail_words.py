@@ -187,6 +187,12 @@ DATE_GLUE: tuple[str, ...] = (
     "pm",
     "gmt",
     "utc",
+    # a time's half of the day: "3:35 nachm.", "9.14 fm", "14 h 05"
+    "nachm",
+    "vorm",
+    "fm",
+    "em",
+    "h",
     # ro, uk, el, ca, he, hu, sk/sl/hr, bg, baltic, id/ms, th, hi
     "la",
     "ora",

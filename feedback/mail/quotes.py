@@ -77,6 +77,13 @@ _ATTR_BARE = re.compile(rf"^.{{0,300}}?{_VERB_END_BARE}\s*$", re.IGNORECASE)
 _WEAK_ATTR_RE = re.compile(r"^\s*\S.{0,300}?(?:@[\w.-]{1,100}>?\)?\s?[:：]?|写道\s?[:：])\s*$")
 _DATE_FIRST_RE = re.compile(r"^\s*(?:\d{1,4}[-./年]\d{1,2}[-./月]\d{1,4}|\d{4}년\s?\d{1,2}월)")
 _TIME_RE = re.compile(r"\b\d{1,2}[:.]\d{2}\b")
+# a line that ends with a bracketed address ("... John Smith <john@smith.org>", "...>:")
+_ANGLE_ADDRESS_END_RE = re.compile(r"<(?:mailto:)?[^\s<>@]{1,64}@[^\s<>@]{1,255}>\s?[:：]?\s*$")
+# "2016-03-03 17:21 GMT+01:00 Some One": Gmail's dated form with the zone, the address trimmed
+_ZONED_STAMP_NAME_RE = re.compile(
+    r"^\s*\d{4}-\d{1,2}-\d{1,2}\s+\d{1,2}:\d{2}(?::\d{2})?\s+(?:GMT|UTC)\s?[+-]\d{1,2}(?::?\d{2})?\s+"
+    r"[^\W\d_][^:：]{0,80}[:：]?\s*$"
+)
 _MONTHS = _alt(lex.MONTHS)
 # what an attribution line opens with: a start word, a date, or a weekday/month name and a digit
 _ATTR_START_RE = re.compile(
@@ -327,6 +334,8 @@ def _is_attr_text(text: str) -> bool:
         return True
     # without a colon only the date-first form ("2011/4/7 Bob <bob@x>") counts
     opens = _DATE_FIRST_RE.match(text) or (_ATTR_START_RE.match(text) and text.rstrip().endswith((":", "：")))
+    if _WEAK_ATTR_RE.match(text) and _DATE_FIRST_RE.match(text) and _ANGLE_ADDRESS_END_RE.search(text):
+        return True  # "2013/11/1 John Smith <john@smith.org>" (Gmail's older form has no time)
     return bool(_WEAK_ATTR_RE.match(text) and opens and _TIME_RE.search(text))
 
 
@@ -348,8 +357,12 @@ def _attribution_span(lines: list[str], i: int) -> int:
         return 0
     nxt = lines[i + 1]
     wrapped_at_address = line.rstrip().endswith("<") or nxt.lstrip().startswith("<")
-    opens = (_ATTR_START_RE.match(line) and _STRONG_GUARD.search(line)) or (
-        wrapped_at_address and _STRONG_GUARD.search(line)
+    opens = (
+        (_ATTR_START_RE.match(line) and _STRONG_GUARD.search(line))
+        or (wrapped_at_address and _STRONG_GUARD.search(line))
+        # the name first, its address and the verb, the date wrapped onto the next line
+        # ("Max <m@x> schrieb am Fr., 28." / "Apr. 2017 um 11:53 Uhr:")
+        or (ADDRESS_RE.search(line) and _ANY_VERB_RE.search(line))
     )
     if not opens:
         return 0
@@ -457,9 +470,15 @@ def _marker_at(lines: list[str], i: int) -> tuple[int, bool]:
         nxt = _next_content(lines, i + 1)
         if nxt < len(lines) and _QUOTE_RE.match(lines[nxt]):
             return 1, False
-        # a line opening with a date, with a time before "<addr>:", is an attribution on its own
+        # a line opening with a date, with a time before "<addr>:", or with a bracketed address at
+        # its end ("2013/7/20 sam via Discourse Meta <info@discourse.org>"), is an attribution on
+        # its own
         if _TIME_RE.search(line) and (_DATE_FIRST_RE.match(line) or _ATTR_START_RE.match(line)):
             return 1, True
+        if _DATE_FIRST_RE.match(line) and _ANGLE_ADDRESS_END_RE.search(line):
+            return 1, True
+    if _ZONED_STAMP_NAME_RE.match(line):
+        return 1, True
     if line.rstrip().endswith((":", "：")) and ADDRESS_RE.search(line) and _TIME_RE.search(line):
         # "* Anna <a@x> [2026-03-02 09:14 +0100]:" (mutt and other configurable attributions):
         # an address and a time ending in a colon, right above a quote
@@ -494,6 +513,18 @@ def _marker_at(lines: list[str], i: int) -> tuple[int, bool]:
         if nxt < len(lines) and nxt - i <= 2 and _QUOTE_RE.match(lines[nxt]):
             return 1, False
     return 0, False
+
+
+def _names_a_sender(line: str) -> bool:
+    """Whether a marker line is an attribution ("On ... wrote:", "2026/3/2 Anna <a@x>"), not a
+    separator, a rule, a header block or a helpdesk line: only an attribution may stand above a
+    reply whose quote was dropped; below the others is a forwarded or quoted message."""
+    return not (
+        header_kind(line) is not None
+        or line.lstrip().startswith(("-", "_", "=", "*", "#"))
+        or _SEPARATOR_RE.match(line)
+        or _REPLY_ABOVE_RE.match(line)
+    )
 
 
 _DASHED_TEXT_RE = re.compile(r"^\s*-{2,}\s*(\S.{0,300}?)\s*-{2,}\s*$")
@@ -549,6 +580,20 @@ def extract_reply(text: str) -> Extracted:
             and header_kind(line) is not None
             and not _FORWARD_SUBJECT_RE.search("\n".join(lines[i : i + span]))
         ):
+            i += span
+            continue
+        if (
+            span
+            and unquoted
+            and not own
+            and not quote_found
+            and _names_a_sender(line)
+            and _next_content(lines, i + span) < n
+        ):
+            # an attribution first of all with unquoted text below it: the client (or a list that
+            # re-sends the mail) put the sender's reply under it and dropped the quote; the text
+            # below is the reply, and a later marker still ends it
+            quote_found = seen_quote_before_text = True
             i += span
             continue
         if span and not own and not quote_found and _REPLY_ABOVE_RE.match(line):
