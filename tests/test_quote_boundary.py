@@ -77,6 +77,9 @@ ATTRIBUTIONS = (
     f"On Mon, Mar 2, 2026 at 9:14 AM, {ADDR} wrote",  # no colon
     '9:14 AM, March 2, 2026, "Feedback" <feedback+abc@feedback.example>:',  # time first
     f"Am 02.03.2026 3:35 nachm. schrieb {ADDR}:",  # Android Gmail de: the half of the day
+    # Outlook's "<mailto:...>" pieces inside the address
+    "Am 02.03.2026 um 09:14 schrieb feedback+abc@feedback.example<mailto:feedback+abc@feedback.example> "
+    "<feedback+abc@feedback.example<mailto:feedback+abc@feedback.example>>:",
 )
 # attributions over several lines, separators and header blocks: above and below only (nothing
 # stands beside a block)

@@ -939,7 +939,9 @@ SIGN_OFFS: dict[str, tuple[str, ...]] = {
     "de": phrases_of(
         "mit freundlichen grüßen; freundliche grüße; viele grüße; beste grüße; liebe grüße; "
         "schöne grüße; herzliche grüße; grüße; gruß; lg; vg; mfg; danke; danke dir; danke ihnen; "
-        "danke schön; vielen dank; tschüss; bis bald; auf wiedersehen"
+        "danke schön; vielen dank; tschüss; bis bald; auf wiedersehen; mit besten grüßen; mit "
+        "herzlichen grüßen; mit lieben grüßen; herzlichen dank; besten dank; grüßle; grüessli; "
+        "servus; ciao"
     ),
     "fr": phrases_of(
         "merci; merci beaucoup; merci bien; cordialement; bien cordialement; bien à vous; bien à "

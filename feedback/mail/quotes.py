@@ -41,6 +41,7 @@ def _alt(words: Iterable[str]) -> str:
 
 
 _CJK = re.compile(r"[\u3040-\u30ff\u3400-\u9fff]")
+_MAILTO_RE = re.compile(r"(?<=[<\[])mailto:", re.IGNORECASE)
 
 # --- attribution lines ("On <date>, <name> wrote:"), built from the lexicon ----------------------
 # With a start word ("On", "Am", "Le", ...) any verb counts; without one only the verbs that are
@@ -209,7 +210,8 @@ def attribution_strength(line: str) -> int:
     it may be the reply's own sentence: "As Tom wrote:"); 0: not one."""
     if len(line) > MAX_LINE:
         return 0
-    s = line.strip()
+    # "<a@x<mailto:a@x>>", "[mailto:a@x]": the colon of "mailto:" is not the attribution's
+    s = _MAILTO_RE.sub("", line.strip())
     if not s.endswith((":", "：")):
         # "On <date> <time>, Feedback <f@x> wrote" without its colon (a client that drops it)
         if _ATTR_NO_COLON.match(s) and "@" in s and _TIME_RE.search(s):

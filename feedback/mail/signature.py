@@ -71,8 +71,14 @@ _SENT_OBJECT = re.compile(
 )
 
 
+# mail-tracking marks a client extension appends on a line of their own (Streak's "ᐧ")
+_TRACKER_MARKS = frozenset({"\u1427"})
+
+
 def is_client_footer(line: str) -> bool:
     """A mobile or app footer line ("Sent from my iPhone", "Get Outlook for iOS", ...)."""
+    if line.strip() in _TRACKER_MARKS:
+        return True
     # a link glued on or after the footer ("Sent from TypeApp<https://...>") is part of it
     s = _FOOTER_LINK.sub("", line.strip().strip("*_")).strip()
     if not s or len(s) > 120 or _SENT_OBJECT.match(s):
@@ -270,6 +276,62 @@ def _is_sign_off(line: str, from_name: str | None) -> bool:
     return bool(named and _signed_name(named.group(1), from_name))
 
 
+_BULLET = re.compile(r"^\s*([-–—•*·])\s")
+
+
+def _in_list(lines: list[str], i: int) -> bool:
+    """Whether line ``i`` is an item of a list: a line next to it opens with the same bullet
+    ("- A" / "- B" is a list, not "-Sam" signing off)."""
+    m = _BULLET.match(lines[i])
+    if not m:
+        return False
+    near = [k for k in (i - 1, i + 1) if 0 <= k < len(lines) and lines[k].strip()]
+    return any((b := _BULLET.match(lines[k])) is not None and b.group(1) == m.group(1) for k in near)
+
+
+# a contact card's strong lines: a phone number, an address, a link
+_CARD_CONTACT = re.compile(
+    r"(?:\+?\d[\d ()./-]{6,}\d|[\w.+-]+@[\w-]+\.[\w.-]+|https?://|www\.|\b(?:tel|phone|mobile?|fax|mob)\b\s?[.:]?)",
+    re.IGNORECASE,
+)
+
+
+# a line that introduces what follows ("The new contact is:"), not an emoji code (":+1:")
+_INTRODUCES = re.compile(r"[^\W\d_]\s?[:：]\s*$")
+_EMOJI_CODE_END = re.compile(r"(?:^|\s):[\w+-]{1,30}:\s*$")
+
+
+def _card_at(lines: list[str], i: int) -> bool:
+    """Whether a contact card starts at line ``i``: a name (two to four capitalised words, maybe
+    with "| title" or ", title"), then within the next lines at least two phone, address or link
+    lines, every line up to them signature-like. A card ends what the sender typed: the
+    paragraphs below it are its footer (disclaimers, notices), whatever their wording. Whose
+    name it is does not matter (a shared mailbox, a colleague's card pasted by the client)."""
+    head = re.split(r"\s[|·•,–—-]\s|,", lines[i].strip().strip("*_ "), maxsplit=1)[0]
+    words = _WORD.findall(head.replace("*", "").replace("_", " "))
+    if not 2 <= len(words) <= 4 or len(words) != len(head.split()) or not all(w[0].isupper() for w in words):
+        return False
+    if _SENTENCE_END.search(lines[i]) or lines[i].rstrip().endswith(":"):
+        return False
+    above = [x for x in lines[:i] if x.strip()]
+    if not above or (_INTRODUCES.search(above[-1]) and not _EMOJI_CODE_END.search(above[-1])):
+        return False  # "The new contact is:" above it: the card is the answer
+    strong = 0
+    seen = 0
+    for k in range(i + 1, len(lines)):
+        s = lines[k].strip()
+        if not s:
+            continue
+        seen += 1
+        if seen > 8 or not _sig_like(s, None):
+            break
+        if _CARD_CONTACT.search(s):
+            strong += 1
+            if strong >= 2:
+                return True
+    return False
+
+
 def _only_signature(lines: list[str], i: int, from_name: str | None) -> bool:
     """Whether the sender's text is a signature from its first line (``i``) on: a sign-off above
     the sender's name or contact lines ("Mit freundlichen Grüßen" / "Stefanie"), or the sender's
@@ -281,6 +343,18 @@ def _only_signature(lines: list[str], i: int, from_name: str | None) -> bool:
     if from_name and is_name_line(s, from_name):
         return _tail_is_signature(lines, i + 1, from_name) and any(_CONTACT.search(x) for x in lines[i + 1 :])
     return False
+
+
+def _named_sign_off_alone(line: str, from_name: str | None) -> bool:
+    """A closing formula with a name as the sender's only line ("Gruß Anna", "Thanks, Dana"):
+    a signature with nothing above it. A bare formula ("Thanks!") stays: it may be the answer."""
+    named = _SIGN_OFF_NAMED.match(line)
+    return bool(
+        named
+        and not _AMBIGUOUS_SIGN_OFF.match(line)
+        and _signed_name(named.group(1), from_name)
+        and not any(w.lower() in _SHORT_ANSWERS for w in named.group(1).split())
+    )
 
 
 def split_signature(text: str, from_name: str | None = None) -> tuple[str, str | None]:
@@ -325,6 +399,9 @@ def split_signature(text: str, from_name: str | None = None) -> tuple[str, str |
     # 3. trailing disclaimer paragraphs
     # 4. sign-off, or the sender's name, followed only by signature-like lines
     content = [i for i, x in enumerate(lines) if x.strip()]
+    if len(content) == 1 and _named_sign_off_alone(lines[content[0]], from_name):
+        sig_parts.insert(0, lines[content[0]].strip())
+        lines, content = [], []
     if len(content) > 1:
         window = content[-(MAX_SIG_LINES + 12) :]
         cut = None
@@ -340,7 +417,7 @@ def split_signature(text: str, from_name: str | None = None) -> tuple[str, str |
             initials = (
                 last and _INITIALS.match(s) and s.strip().replace(".", "").lower() not in _SHORT_ANSWERS
             )
-            if _is_sign_off(s, from_name) or initials:
+            if (_is_sign_off(s, from_name) and not _in_list(lines, i)) or initials:
                 nxt = next((k for k in content if k > i), None)
                 if _THANKS.match(s) and nxt is not None and _SIGN_OFF.match(lines[nxt]):
                     continue  # "Obrigado." then "Cumprimentos,": the thanks is a sentence of the answer
@@ -360,6 +437,7 @@ def split_signature(text: str, from_name: str | None = None) -> tuple[str, str |
                     and _has_identity(lines, i + 1, from_name)
                 )
                 or (_DISCLAIMER.match(s) and _tail_is_signature(lines, i, from_name))
+                or (starts_par and _card_at(lines, i))
             ):
                 cut = i
                 break
