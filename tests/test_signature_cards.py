@@ -72,3 +72,28 @@ def test_a_sign_off_alone_gives_an_empty_reply_with_a_reason() -> None:
     parsed = parse_message(raw)
     assert parsed.reply_text == ""
     assert any("only quote or signature" in w for w in parsed.warnings)
+
+
+@pytest.mark.parametrize(
+    ("text", "body"),
+    [
+        # a formula alone, then a name: what follows is not the answer
+        (
+            "Lost it to Fabrikam.\n\nAll the best,\n\nPhil\n\nJoin us at the Expo in May, booth 12!",
+            "Lost it to Fabrikam.",
+        ),
+        # ... unless a P.S. carries on
+        (
+            "Lost it to Fabrikam.\n\nThanks,\nPhil\n\nPS: they also looked at Contoso.",
+            "Lost it to Fabrikam.\n\nThanks,\nPhil\n\nPS: they also looked at Contoso.",
+        ),
+        # a device footer of any make ends the text: below it is history the quote step missed
+        (
+            "Booked for Tuesday.\n\nSent from my Wiko RIDGE FAB 4G\n\nHi Dana, what happened?",
+            "Booked for Tuesday.",
+        ),
+        ("Perdido, muy caro.\n\nSalud\nEl", "Perdido, muy caro."),
+    ],
+)
+def test_what_follows_a_sign_off_or_a_device_footer(text: str, body: str) -> None:
+    assert split_signature(text, "Dana Whitfield")[0] == body

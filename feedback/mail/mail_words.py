@@ -598,6 +598,7 @@ ORIGINAL_MESSAGE: tuple[str, ...] = (
     "originalmeddelande",
     "ursprungligt meddelande",
     "oprindelig meddelelse",
+    "oprindelig besked",
     "opprinnelig melding",
     "alkuperäinen viesti",
     "původní zpráva",
@@ -951,7 +952,7 @@ SIGN_OFFS: dict[str, tuple[str, ...]] = {
     ),
     "es": phrases_of(
         "gracias; muchas gracias; saludos; saludos cordiales; un saludo; atentamente; un abrazo; "
-        "abrazos; adiós; hasta pronto; hasta luego; cordialmente"
+        "abrazos; adiós; hasta pronto; hasta luego; cordialmente; salud; saludos cordiales"
     ),
     "it": phrases_of(
         "grazie; grazie mille; cordiali saluti; saluti; distinti saluti; un saluto; arrivederci; "

@@ -97,8 +97,16 @@ def _strict_footer(line: str) -> bool:
         return False  # "Get the Samsung quote to me by Friday" is a sentence
     if re.search(r"[!?:;]|\.\s+\S", s) or re.match(r"^\s*sent\s+on\b", s, re.IGNORECASE):
         return False
-    # the lexicon's "Sent from ..." phrases only: "Sent the quote via Gmail" is a sentence
-    return bool(_APP_FOOTER.match(s))
+    # the lexicon's "Sent from ..." phrases only: "Sent the quote via Gmail" is a sentence; "Sent
+    # from my <any device>" names a device whatever its make ("Sent from my Wiko RIDGE FAB 4G")
+    return bool(_APP_FOOTER.match(s) or _SENT_FROM_MY.match(s))
+
+
+_SENT_FROM_MY = re.compile(
+    r"^\s*(?:sent from my|envoy[ée] de mon|enviado desde mi|inviato dal mio|verzonden vanaf mijn|"
+    r"skickat fr[åa]n min|sendt fra min|wys[łl]ane z mojego)\s+[^\W_][\w .+-]{0,40}$",
+    re.IGNORECASE,
+)
 
 
 _IMPERATIVE = re.compile(r"^\s*(?:get|download)\b", re.IGNORECASE)
@@ -332,6 +340,21 @@ def _card_at(lines: list[str], i: int) -> bool:
     return False
 
 
+_POSTSCRIPT = re.compile(r"^\s*p\.?\s?s\b", re.IGNORECASE)
+
+
+def _signed_then_more(lines: list[str], i: int, from_name: str | None) -> bool:
+    """A closing formula alone on its line ("All the best,") with a name as the next line: the
+    sender signed off, and what follows (a footer, an ad, a notice) is not the answer, unless a
+    "P.S." carries on writing."""
+    if not _SIGN_OFF.match(lines[i]):
+        return False
+    rest = [x for x in lines[i + 1 :] if x.strip()]
+    if not rest or not _signed_name(rest[0].strip().rstrip("."), from_name):
+        return False
+    return not any(_POSTSCRIPT.match(x) for x in rest[1:])
+
+
 def _only_signature(lines: list[str], i: int, from_name: str | None) -> bool:
     """Whether the sender's text is a signature from its first line (``i``) on: a sign-off above
     the sender's name or contact lines ("Mit freundlichen Grüßen" / "Stefanie"), or the sender's
@@ -421,7 +444,7 @@ def split_signature(text: str, from_name: str | None = None) -> tuple[str, str |
                 nxt = next((k for k in content if k > i), None)
                 if _THANKS.match(s) and nxt is not None and _SIGN_OFF.match(lines[nxt]):
                     continue  # "Obrigado." then "Cumprimentos,": the thanks is a sentence of the answer
-                if _tail_is_signature(lines, i + 1, from_name):
+                if _tail_is_signature(lines, i + 1, from_name) or _signed_then_more(lines, i, from_name):
                     cut = i
                     break
             elif (starts_par or _RULE.match(s)) and (
