@@ -1,13 +1,15 @@
 """Assemble the third held-out reply-parser set into ``bench/heldout_suites3/*.jsonl`` (run once).
 
-    python bench/heldout_suites3/assemble.py GRIDDLER_GIT PHABRICATOR_GIT GITLAB_GIT EDLIO_GIT DOTNET_GIT
+    python bench/heldout_suites3/assemble.py GRIDDLER_GIT PHABRICATOR_GIT GITLAB_GIT EDLIO_GIT DOTNET_GIT \\
+        MAILSTRIP_GIT MAIL_EXTRACT_GIT
 
 Each argument is a bare git directory of that project (``git --git-dir=... show HEAD:<file>``):
 thoughtbot/griddler, phacility/phabricator, gitlabhq/gitlabhq (any mirror whose HEAD is the commit
 named in README.md), edlio/EmailReplyParser (the mirror of its fork Pelumi/EmailReplyParser, whose
-HEAD is edlio's last commit), huan086/EmailReplyParser. Built after the second held-out set
-(``bench/heldout_suites2/``), from projects never used while building the parser, with every gold
-written before anything was run on the cases. Do not tune on them.
+HEAD is edlio's last commit), huan086/EmailReplyParser, kvannotten/mailstrip, sosedoff/mail_extract.
+Built after the second held-out set (``bench/heldout_suites2/``), from projects never used while
+building the parser, with every gold written before anything was run on the cases. Do not tune on
+them.
 
 A case is a fixture or test string the project's own tests read, with a gold reply:
 
@@ -166,11 +168,13 @@ GRIDDLER: dict[str, tuple[str, str]] = {
 
 def griddler_cases(git: str) -> list[tuple[str, str, str, str, str]]:
     src = show(git, "spec/griddler/email_spec.rb")
-    block = src.split("describe Griddler::Email, 'body formatting' do", 1)[1].split("  def body_from_email")[0]
+    block = src.split("describe Griddler::Email, 'body formatting' do", 1)[1]
+    block = block.split("  def body_from_email")[0]
     cases = []
     for m in re.finditer(r"\n  it (['\"])(.*?)\1 do\n(.*?)\n  end\n", block, flags=re.DOTALL):
         name, code = m.group(2), m.group(3)
-        expect = re.search(r"expect\(body_from_email\(\{? ?text: body ?\}?(?:, charsets)?\)\)\.to eq (.*)", code)
+        call = r"expect\(body_from_email\(\{? ?text: body ?\}?(?:, charsets)?\)\)"
+        expect = re.search(call + r"\.to eq (.*)", code)
         if not expect:
             continue
         heredoc = re.search(r"body = <<-EOF(?:\.strip_heredoc)?\n(.*?)\n\s*EOF\n", code, flags=re.DOTALL)
@@ -271,7 +275,8 @@ def _asserted(tests: str, fixture_call: str, name: str) -> str:
     at = tests.index(f'{fixture_call}("{name}')
     method = tests[at : tests.find("}", at)]
     if "assertEquals(" in method or "Assert.Equal(" in method:
-        m = re.search(r"(?:assertEquals|Assert\.Equal)\((.*?),\s*(?:email\.|EmailReplyParser\.)", method, re.DOTALL)
+        pattern = r"(?:assertEquals|Assert\.Equal)\((.*?),\s*(?:email\.|EmailReplyParser\.)"
+        m = re.search(pattern, method, re.DOTALL)
     else:  # EmailReplyParserTest: assertEquals("...", EmailReplyParser.parseReply(getFixture(...)))
         head = tests[tests.rfind("assertEquals(", 0, at) : at]
         m = re.search(r"assertEquals\((.*?),\s*EmailReplyParser\.", head, re.DOTALL)
@@ -312,8 +317,47 @@ def dotnet_cases(git: str) -> list[tuple[str, str, str, str, str]]:
     return cases
 
 
+# --- kvannotten/mailstrip (Go, Thomson Reuters' port): mailstrip_test.go --------------------------
+# The three fixtures of mailstrip's own (its other fixtures are GitHub's), with the
+# ``emailStringChecker{equalsString("...")}`` of their test. forward: the test only checks that the
+# forwarded mail stays visible (regexps); the sender's own words are the note above it.
+MAILSTRIP: dict[str, tuple[str, str]] = {
+    "forward": ("@before:---------- Forwarded message", F),
+    "yahoo": (SUITE, T),
+    "gmail_alt_quoteheader": (SUITE, T),
+}
+
+
+def mailstrip_cases(git: str) -> list[tuple[str, str, str, str, str]]:
+    tests = show(git, "mailstrip_test.go")
+    cases = []
+    for name, (spec, gold) in MAILSTRIP.items():
+        entry = tests[tests.index(f'"{name}",') :]
+        entry = entry[: entry.index("\n\t},")]
+        m = re.search(r'&emailStringChecker\{equalsString\("((?:[^"\\]|\\.)*)"\)\}', entry)
+        value = _unescape(m.group(1)) if m else ""  # "": the test asserts no exact value
+        cases.append((name, show(git, f"fixtures/{name}.txt"), spec, gold, value))
+    return cases
+
+
+# --- sosedoff/mail_extract (Ruby): spec/parser_spec.rb -------------------------------------------
+# Every ``body.should == '...'`` after parsing a fixture (``iphone_with_quotes`` with the option
+# ``:only_head``, which keeps the part above the quote); its other two fixtures are GitHub's.
+
+
+def mail_extract_cases(git: str) -> list[tuple[str, str, str, str, str]]:
+    spec_rb = show(git, "spec/parser_spec.rb")
+    pattern = r"fixture\('([\w.]+)'\)[^\n]*\n\s*body\.should == (?:'([^']*)'|result_fixture\('([\w.]+)'\))"
+    cases = []
+    for m in re.finditer(pattern, spec_rb):
+        name = m.group(1)
+        value = m.group(2) if m.group(2) is not None else show(git, f"spec/fixtures/result_{m.group(3)}")
+        cases.append((name.removesuffix(".txt"), show(git, f"spec/fixtures/{name}"), SUITE, T, value.strip()))
+    return cases
+
+
 def main(argv: list[str]) -> int:
-    griddler, phabricator, gitlab, edlio, dotnet = argv
+    griddler, phabricator, gitlab, edlio, dotnet, mailstrip, mail_extract = argv
     earlier: list[str] = []
     for folder in EARLIER:
         for path in sorted(folder.glob("*.jsonl")):
@@ -327,7 +371,8 @@ def main(argv: list[str]) -> int:
             return True
         for other in earlier:
             matcher = difflib.SequenceMatcher(None, other, key, autojunk=False)
-            if matcher.real_quick_ratio() >= NEAR and matcher.quick_ratio() >= NEAR and matcher.ratio() >= NEAR:
+            quick = matcher.real_quick_ratio() >= NEAR and matcher.quick_ratio() >= NEAR
+            if quick and matcher.ratio() >= NEAR:
                 return True
         return False
 
@@ -363,12 +408,16 @@ def main(argv: list[str]) -> int:
         add("edlio", "text", case)
     for case in dotnet_cases(dotnet):
         add("dotnet", "text", case)
+    for case in mailstrip_cases(mailstrip):
+        add("mailstrip", "text", case)
+    for case in mail_extract_cases(mail_extract):
+        add("mail_extract", "text", case)
 
     for name, cases in suites.items():
         with (OUT / f"{name}.jsonl").open("w", encoding="utf-8") as fh:
             for row in cases:
                 fh.write(json.dumps(row, ensure_ascii=False) + "\n")
-        print(f"{name}: {len(cases)} cases ({left_out.get(name, 0)} left out: already in a suite)")
+        print(f"{name}: {len(cases)} cases ({left_out.get(name, 0)} left out: in a suite or earlier here)")
     return 0
 
 
