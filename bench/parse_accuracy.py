@@ -1,7 +1,7 @@
 """Reply-parser accuracy on the labelled corpus (a measurement script, not a test).
 
     python bench/parse_accuracy.py [--corpus-dir DIR] [--show-failures] [--baselines] [--suites]
-                                   [--heldout] [--heldout2]
+                                   [--heldout] [--heldout2] [--heldout3]
 
 Builds the corpus into a temporary directory, parses every message with ``parse_message`` and
 prints: reply-text exact match (CRLF normalised, whitespace collapsed; inline replies compared by
@@ -16,7 +16,9 @@ parser (never-tuned figures; see its README). Cases whose gold the suite's own t
 exactly and those whose gold was written from the fixture are also shown apart.
 ``--heldout2`` scores the second held-out set, ``bench/heldout_suites2/`` (discourse's
 email_reply_trimmer, web-ridge's Go parser, fiedl's German extension of GitHub's), built after the
-first had been looked at (see its README), the same way.
+first had been looked at (see its README), the same way. ``--heldout3`` scores the third,
+``bench/heldout_suites3/`` (griddler, Phabricator, GitLab, edlio, a .NET port, mailstrip,
+mail_extract), assembled after the second had been read.
 """
 
 from __future__ import annotations
@@ -71,6 +73,11 @@ def main() -> int:
         "--heldout2",
         action="store_true",
         help="score the second never-tuned set in bench/heldout_suites2",
+    )
+    ap.add_argument(
+        "--heldout3",
+        action="store_true",
+        help="score the third never-tuned set in bench/heldout_suites3",
     )
     args = ap.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
@@ -149,6 +156,15 @@ def main() -> int:
             directory=HELDOUT2_DIR,
             names=HELDOUT2,
             title="held-out suites 2, never used for tuning",
+            by_gold=True,
+        )
+    if args.heldout3:
+        print_suites(
+            args.baselines,
+            args.show_failures,
+            directory=HELDOUT3_DIR,
+            names=HELDOUT3,
+            title="held-out suites 3, never used for tuning",
             by_gold=True,
         )
     return 0
@@ -242,6 +258,8 @@ HELDOUT_DIR = Path(__file__).resolve().parent / "heldout_suites"
 HELDOUT = ("willdurand", "crisp", "zapier", "edgetier", "hellogustav")
 HELDOUT2_DIR = Path(__file__).resolve().parent / "heldout_suites2"
 HELDOUT2 = ("discourse", "webridge", "fiedl")
+HELDOUT3_DIR = Path(__file__).resolve().parent / "heldout_suites3"
+HELDOUT3 = ("griddler", "phabricator", "gitlab", "edlio", "dotnet", "mailstrip", "mail_extract")
 
 
 def suite_message(row: dict[str, Any]) -> bytes:

@@ -49,7 +49,8 @@ def test_a_dashed_list_is_not_a_sign_off() -> None:
     [
         ("Booked a demo for Tuesday.\n\n\u1427", "Booked a demo for Tuesday."),  # Streak's mark
         ("Gruß Anna", ""),  # a closing formula with a name, nothing else: no answer
-        ("Thanks, Dana", ""),
+        ("Cheers, Tom", ""),
+        ("Thank you Rebecca", "Thank you Rebecca"),  # thanking someone is the message
         ("Thanks!", "Thanks!"),  # a bare formula may be the answer
         ("No.", "No."),
         ("Ja", "Ja"),

@@ -368,13 +368,21 @@ def _only_signature(lines: list[str], i: int, from_name: str | None) -> bool:
     return False
 
 
+# "Thank you Rebecca", "Danke, Adam": thanking someone by name is what the message says
+_THANKS_OPENING = re.compile(
+    rf"^\s*(?:{_phrase_alt(lex.THANKS)}|thank you|vielen dank|muchas gracias)\b", re.IGNORECASE
+)
+
+
 def _named_sign_off_alone(line: str, from_name: str | None) -> bool:
-    """A closing formula with a name as the sender's only line ("Gruß Anna", "Thanks, Dana"):
-    a signature with nothing above it. A bare formula ("Thanks!") stays: it may be the answer."""
+    """A closing formula with a name as the sender's only line ("Gruß Anna", "Cheers, Tom"): a
+    signature with nothing above it. A bare formula ("Thanks!") and a thank-you to someone
+    ("Thank you Rebecca") stay: they are what the message says."""
     named = _SIGN_OFF_NAMED.match(line)
     return bool(
         named
         and not _AMBIGUOUS_SIGN_OFF.match(line)
+        and not _THANKS_OPENING.match(line)
         and _signed_name(named.group(1), from_name)
         and not any(w.lower() in _SHORT_ANSWERS for w in named.group(1).split())
     )
