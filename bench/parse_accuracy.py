@@ -66,19 +66,8 @@ def main() -> int:
         "--baselines", action="store_true", help="also score existing libraries on the same messages"
     )
     ap.add_argument("--suites", action="store_true", help="score the other projects' suites in bench/suites")
-    ap.add_argument(
-        "--heldout", action="store_true", help="score the never-tuned suites in bench/heldout_suites"
-    )
-    ap.add_argument(
-        "--heldout2",
-        action="store_true",
-        help="score the second never-tuned set in bench/heldout_suites2",
-    )
-    ap.add_argument(
-        "--heldout3",
-        action="store_true",
-        help="score the third never-tuned set in bench/heldout_suites3",
-    )
+    for flag, (folder, _, title) in HELDOUT_SETS.items():
+        ap.add_argument(f"--{flag}", action="store_true", help=f"score the {title} in bench/{folder}")
     args = ap.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         labels = build_corpus(tmp, args.corpus_dir)
@@ -140,33 +129,16 @@ def main() -> int:
         print_baselines(labels, raws)
     if args.suites:
         print_suites(args.baselines, args.show_failures)
-    if args.heldout:
-        print_suites(
-            args.baselines,
-            args.show_failures,
-            directory=HELDOUT_DIR,
-            names=HELDOUT,
-            title="held-out suites, never used for tuning",
-            by_gold=True,
-        )
-    if args.heldout2:
-        print_suites(
-            args.baselines,
-            args.show_failures,
-            directory=HELDOUT2_DIR,
-            names=HELDOUT2,
-            title="held-out suites 2, never used for tuning",
-            by_gold=True,
-        )
-    if args.heldout3:
-        print_suites(
-            args.baselines,
-            args.show_failures,
-            directory=HELDOUT3_DIR,
-            names=HELDOUT3,
-            title="held-out suites 3, never used for tuning",
-            by_gold=True,
-        )
+    for flag, (folder, names, title) in HELDOUT_SETS.items():
+        if getattr(args, flag):
+            print_suites(
+                args.baselines,
+                args.show_failures,
+                directory=BENCH_DIR / folder,
+                names=names,
+                title=f"{title}, never used for tuning",
+                by_gold=True,
+            )
     return 0
 
 
@@ -254,12 +226,21 @@ def print_baselines(labels: list[dict[str, Any]], raws: dict[str, bytes]) -> Non
 
 SUITES_DIR = Path(__file__).resolve().parent / "suites"
 SUITES = ("talon", "email_reply_parser", "mail_parser_reply", "quotequail")
-HELDOUT_DIR = Path(__file__).resolve().parent / "heldout_suites"
-HELDOUT = ("willdurand", "crisp", "zapier", "edgetier", "hellogustav")
-HELDOUT2_DIR = Path(__file__).resolve().parent / "heldout_suites2"
-HELDOUT2 = ("discourse", "webridge", "fiedl")
-HELDOUT3_DIR = Path(__file__).resolve().parent / "heldout_suites3"
-HELDOUT3 = ("griddler", "phabricator", "gitlab", "edlio", "dotnet", "mailstrip", "mail_extract")
+BENCH_DIR = Path(__file__).resolve().parent
+# flag -> (folder under bench/, suites in the order printed, title)
+HELDOUT_SETS = {
+    "heldout": (
+        "heldout_suites",
+        ("willdurand", "crisp", "zapier", "edgetier", "hellogustav"),
+        "held-out suites",
+    ),
+    "heldout2": ("heldout_suites2", ("discourse", "webridge", "fiedl"), "held-out suites 2"),
+    "heldout3": (
+        "heldout_suites3",
+        ("griddler", "phabricator", "gitlab", "edlio", "dotnet", "mailstrip", "mail_extract"),
+        "held-out suites 3",
+    ),
+}
 
 
 def suite_message(row: dict[str, Any]) -> bytes:
