@@ -51,6 +51,7 @@ from feedback.classify import ClassificationResult, LearnedExamples
 from feedback.core.analysis import AnalysisConfig, classify_parsed
 from feedback.core.tokens import TokenError, find_token, verify_token
 from feedback.mail import LearnedSignature, ParsedMessage
+from feedback.mail.parse import MAX_BYTES
 from feedback.runtime.settings import Settings
 from feedback.services.signatures import encode_signature, load_signatures
 from feedback.storage import fact_upkeep
@@ -70,10 +71,12 @@ from feedback.storage.models import (
     ReviewType,
     utcnow,
 )
+from feedback.storage.raw_bytes import give_back, read_start
 
 log = logging.getLogger("feedback.services.processing")
 
 RAW_SLICE = 16 * 1024 * 1024  # raw bytes read (and held) at once while a batch is parsed
+READ_WHOLE = 1024 * 1024  # larger messages: only their first MAX_BYTES are read (``_raw_slices``)
 
 _M = InboundMessage.__table__  # type: ignore[attr-defined]
 _REQ = FeedbackRequest.__table__  # type: ignore[attr-defined]
@@ -218,7 +221,10 @@ def process_batch(
                 results[row.id] = exc
                 continue
             parsed_ok.append(row)
-        del part
+        large = any(row.size > READ_WHOLE for row, _ in part)
+        del part, raw  # the loop's last bytes too: no message's bytes outlive its slice
+        if large:  # before the rows' updates, which SQLite makes by copying each whole row twice
+            give_back()
 
     plans, slow = _plan(settings, parsed_ok, now=now)
     # a rep whose signature was learned from a reply that still goes one by one: all of that rep's
@@ -312,19 +318,24 @@ def _begin_attempts(engine: Engine, todo: list[Loaded], give_up: list[Loaded], *
 def _raw_slices(engine: Engine, todo: list[Loaded]) -> Iterator[list[tuple[Loaded, bytes | None]]]:
     """``todo`` with their raw bytes (None: purged), in slices of at most ``RAW_SLICE`` bytes.
 
-    A large message is a slice of its own, held once (the driver's bytes, handed to the parser
-    as they are) and let go before the next slice is read.
+    A message over ``READ_WHOLE`` bytes is read by itself and only as far as the parser reads
+    (its first ``MAX_BYTES``, ``raw_bytes.read_start``): held once, handed to the parser as it
+    is, and let go before the next slice is read.
     """
     start = 0
     while start < len(todo):
         end, total = start, 0
-        while end < len(todo) and (end == start or total + todo[end].size <= RAW_SLICE):
-            total += todo[end].size
+        while end < len(todo) and (end == start or total + min(todo[end].size, MAX_BYTES) <= RAW_SLICE):
+            total += min(todo[end].size, MAX_BYTES)
             end += 1
         part = todo[start:end]
-        query = select(_M.c.id, _M.c.raw).where(_M.c.id.in_([r.id for r in part]))
+        small = [r.id for r in part if r.size <= READ_WHOLE]
+        query = select(_M.c.id, _M.c.raw).where(_M.c.id.in_(small))
         with engine.connect() as conn:
-            raws: dict[int, bytes | None] = {int(i): raw for i, raw in conn.execute(query)}
+            raws: dict[int, bytes | None] = {int(i): raw for i, raw in conn.execute(query)} if small else {}
+            for row in part:
+                if row.size > READ_WHOLE:  # its start only, alone: what the parser reads of it
+                    raws[row.id] = read_start(conn, row.id, MAX_BYTES)
         yield [(row, raws.pop(row.id, None)) for row in part]
         del raws
         start = end
