@@ -172,6 +172,11 @@ def process_batch(
             give_up.append(row)
         else:
             todo.append(row)
+    # a large message: the heap's free memory goes back to the system before each step that
+    # copies the message (SQLite copies its whole row twice for every update of it, 2x its size)
+    large = any(row.size > READ_WHOLE for row in todo)
+    if large:
+        give_back()
     _begin_attempts(engine, todo, give_up, now=now)
     for row in give_up:
         log.error("message %s failed: gave up after %d attempts", row.id, row.attempts)
@@ -221,9 +226,8 @@ def process_batch(
                 results[row.id] = exc
                 continue
             parsed_ok.append(row)
-        large = any(row.size > READ_WHOLE for row, _ in part)
         del part, raw  # the loop's last bytes too: no message's bytes outlive its slice
-        if large:  # before the rows' updates, which SQLite makes by copying each whole row twice
+        if large:
             give_back()
 
     plans, slow = _plan(settings, parsed_ok, now=now)
@@ -266,6 +270,8 @@ def process_batch(
             )
         except Exception as exc:
             results[row.id] = exc
+    if large:
+        give_back()
     return results
 
 
