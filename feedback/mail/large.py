@@ -36,9 +36,10 @@ _NESTED = frozenset({"message/rfc822", "message/global"})
 _BASE64_LINES = re.compile(rb"[A-Za-z0-9+/]*")  # whole quads of these, lines joined, or kept whole
 
 Span = tuple[int, int]
+Buffer = bytes | bytearray
 
 
-def slim(raw: bytes, end: int | None = None) -> bytes:
+def slim(raw: Buffer, end: int | None = None) -> Buffer:
     """``raw[:end]`` with its unread bodies left out, or as it is when that is not safe."""
     end = len(raw) if end is None else min(end, len(raw))
     try:
@@ -51,14 +52,14 @@ def slim(raw: bytes, end: int | None = None) -> bytes:
     return b"".join(view[s:e] for s, e in spans)
 
 
-def _plain_breaks(raw: bytes, end: int) -> bool:
+def _plain_breaks(raw: Buffer, end: int) -> bool:
     """True when lines end in LF or CRLF only (then ``_EOL`` finds the lines the stdlib finds)."""
     if raw.count(b"\r", 0, end) != raw.count(b"\r\n", 0, end):
         return False
     return not any(raw.find(b, 0, end) >= 0 for b in _ODD_BREAKS)
 
 
-def _entity(raw: bytes, start: int, end: int, *, depth: int, digest: bool) -> list[Span]:
+def _entity(raw: Buffer, start: int, end: int, *, depth: int, digest: bool) -> list[Span]:
     """The spans of ``raw[start:end]`` (one MIME entity) the parser needs."""
     whole = [(start, end)]
     if depth > MAX_DEPTH + 2 or digest:  # the walk stops there; a digest's parts default to messages
@@ -83,7 +84,7 @@ def _entity(raw: bytes, start: int, end: int, *, depth: int, digest: bool) -> li
     return [(start, body)]  # a body nobody reads: its header block says all the walk needs
 
 
-def _header_end(raw: bytes, start: int, end: int) -> int | None:
+def _header_end(raw: Buffer, start: int, end: int) -> int | None:
     """Where the body starts (after the empty line), or None when the block is not plain fields."""
     pos = start
     while pos < end:
@@ -98,7 +99,7 @@ def _header_end(raw: bytes, start: int, end: int) -> int | None:
     return None
 
 
-def _multipart(raw: bytes, start: int, body: int, end: int, head: Message, *, depth: int) -> list[Span]:
+def _multipart(raw: Buffer, start: int, body: int, end: int, head: Message, *, depth: int) -> list[Span]:
     """Header block, then each part between its boundary lines; preamble and epilogue left out."""
     whole = [(start, end)]
     boundary = head.get_boundary()
@@ -122,7 +123,7 @@ def _multipart(raw: bytes, start: int, body: int, end: int, head: Message, *, de
     return spans
 
 
-def _text_cut(raw: bytes, body: int, end: int, encoding: str) -> int:
+def _text_cut(raw: Buffer, body: int, end: int, encoding: str) -> int:
     """Where a body text may end and still decode to its first ``MAX_TEXT_BYTES`` and beyond."""
     if encoding in ("", "7bit", "8bit", "binary"):
         need = MAX_TEXT_BYTES + 3  # the line break before a boundary belongs to the boundary

@@ -48,11 +48,11 @@ _BANNER_SHORT = re.compile(
 )
 
 
-def _not_a_message(raw: bytes) -> str | None:
+def _not_a_message(raw: bytes | bytearray) -> str | None:
     """Why ``raw`` is not a message at all, or None when it has header fields."""
     if not raw or raw.isspace():  # not ``raw.strip()``: a copy of a 25 MB message
         return "empty input"
-    head = raw[:8192]
+    head = bytes(raw[:8192])
     end = min((i for i in (head.find(b"\r\n\r\n"), head.find(b"\n\n")) if i >= 0), default=len(head))
     head = head[:end]
     if b"\x00" in head:
@@ -98,7 +98,7 @@ def _ambiguous_from(pairs: list[tuple[str, str]], headers: int) -> str | None:
 
 
 def parse_message(
-    raw: bytes, *, max_bytes: int = MAX_BYTES, learned_signature: LearnedSignature | None = None
+    raw: bytes | bytearray, *, max_bytes: int = MAX_BYTES, learned_signature: LearnedSignature | None = None
 ) -> ParsedMessage:
     """Decode ``raw`` and extract the reply; never raises (the contract of this package).
 
@@ -126,10 +126,11 @@ def with_learned_signature(parsed: ParsedMessage, learned: LearnedSignature | No
     return replace(parsed, reply_text=reply, signature=signature)
 
 
-def _parse(raw: bytes, *, max_bytes: int) -> ParsedMessage:
+def _parse(raw: bytes | bytearray, *, max_bytes: int) -> ParsedMessage:
     if not isinstance(raw, bytes | bytearray | memoryview):
         return ParsedMessage(classification="unreadable", error="input is not bytes")
-    raw = bytes(raw)
+    if isinstance(raw, memoryview):
+        raw = bytes(raw)  # a bytearray is read as it is: the worker's buffer for a large message
     why = _not_a_message(raw)
     if why:
         return ParsedMessage(classification="unreadable", error=why)

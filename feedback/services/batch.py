@@ -88,7 +88,9 @@ _FINAL = [s.value for s in MESSAGE_FINAL]
 
 Result = Any  # processing.Outcome | Exception (processing imports this module: no cycle at import)
 
-Item = tuple[int, bytes, str, str, int, str, str]  # id, raw, kind, config key, rep id, rep email, MAIL FROM
+Item = tuple[
+    int, bytes | bytearray, str, str, int, str, str
+]  # id, raw, kind, config key, rep id, rep email, MAIL FROM
 Analysed = tuple[
     int, ParsedMessage | None, tuple[str | None, str | None] | None, ClassificationResult | None, str | None
 ]  # id, parsed, (reply text, signature) with the learned signature applied, classification, error
@@ -321,7 +323,9 @@ def _begin_attempts(engine: Engine, todo: list[Loaded], give_up: list[Loaded], *
             )
 
 
-def _raw_slices(engine: Engine, todo: list[Loaded]) -> Iterator[list[tuple[Loaded, bytes | None]]]:
+def _raw_slices(
+    engine: Engine, todo: list[Loaded]
+) -> Iterator[list[tuple[Loaded, bytes | bytearray | None]]]:
     """``todo`` with their raw bytes (None: purged), in slices of at most ``RAW_SLICE`` bytes.
 
     A message over ``READ_WHOLE`` bytes is read by itself and only as far as the parser reads
@@ -338,7 +342,9 @@ def _raw_slices(engine: Engine, todo: list[Loaded]) -> Iterator[list[tuple[Loade
         small = [r.id for r in part if r.size <= READ_WHOLE]
         query = select(_M.c.id, _M.c.raw).where(_M.c.id.in_(small))
         with engine.connect() as conn:
-            raws: dict[int, bytes | None] = {int(i): raw for i, raw in conn.execute(query)} if small else {}
+            raws: dict[int, bytes | bytearray | None] = (
+                {int(i): raw for i, raw in conn.execute(query)} if small else {}
+            )
             for row in part:
                 if row.size > READ_WHOLE:  # its start only, alone: what the parser reads of it
                     raws[row.id] = read_start(conn, row.id, MAX_BYTES)
@@ -472,7 +478,7 @@ def analyse_many(
     configs: dict[str, AnalysisConfig],
     states: States,
     *,
-    parse: Callable[[bytes], ParsedMessage] | None = None,
+    parse: Callable[[bytes | bytearray], ParsedMessage] | None = None,
 ) -> tuple[list[Analysed], States]:
     """Parse each raw message; for a reply from the request's rep, apply and learn the rep's
     signature (in message order, as one by one) and classify it (pure; in a pool process, or in
