@@ -88,9 +88,9 @@ _FINAL = [s.value for s in MESSAGE_FINAL]
 
 Result = Any  # processing.Outcome | Exception (processing imports this module: no cycle at import)
 
-Item = tuple[
-    int, bytes | bytearray, str, str, int, str, str
-]  # id, raw, kind, config key, rep id, rep email, MAIL FROM
+# id, raw (a bytearray: a large message's start read in pieces), kind, config key, rep id, rep
+# email, MAIL FROM
+Item = tuple[int, bytes | bytearray, str, str, int, str, str]
 Analysed = tuple[
     int, ParsedMessage | None, tuple[str | None, str | None] | None, ClassificationResult | None, str | None
 ]  # id, parsed, (reply text, signature) with the learned signature applied, classification, error
@@ -328,9 +328,9 @@ def _raw_slices(
 ) -> Iterator[list[tuple[Loaded, bytes | bytearray | None]]]:
     """``todo`` with their raw bytes (None: purged), in slices of at most ``RAW_SLICE`` bytes.
 
-    A message over ``READ_WHOLE`` bytes is read by itself and only as far as the parser reads
-    (its first ``MAX_BYTES``, ``raw_bytes.read_start``): held once, handed to the parser as it
-    is, and let go before the next slice is read.
+    A message over ``READ_WHOLE`` bytes is read by a statement of its own and only as far as the
+    parser reads (its first ``MAX_BYTES``, ``raw_bytes.read_start``), so it counts that much in
+    a slice: held once, handed to the parser as it is, and let go before the next slice is read.
     """
     start = 0
     while start < len(todo):
