@@ -1,18 +1,26 @@
 """Peak memory of the ingest while it accepts big messages, beside raw aiosmtpd.
 
     python bench/ingest_memory.py [--mb 24] [--senders 8]
+    python bench/ingest_memory.py --worker [--mb 24] [--database-url postgresql://...]
 
 Each server runs in its own child process (a fresh heap); the parent sends ``--senders``
 messages of ``--mb`` MiB at once (one connection each) with aiosmtplib, then reads the child's
 peak RSS growth (VmHWM, reset through /proc/self/clear_refs just before the messages). The bar:
 the product's peak stays bounded (bodies are spooled to disk, loaded under a memory budget), not
 a multiple of senders x message size.
+
+``--worker``: the worker's peak RSS growth for one big stored reply (plain body, then a base64
+attachment) through ``process_batch``, beside the floor of the database driver measured in the
+same run: on SQLite, a bare ``UPDATE`` of one field of a row holding the same bytes (SQLite
+rewrites the whole row, copying it twice); on PostgreSQL, a bare ``SELECT raw`` (what reading the
+whole message would cost the worker).
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import multiprocessing as mp
 import sys
 import tempfile
@@ -30,6 +38,16 @@ def _status(field: str) -> int:
         if line.startswith(field + ":"):
             return int(line.split()[1]) * 1024
     return 0
+
+
+def _trim() -> None:
+    """glibc's ``malloc_trim``: the heap's free memory back to the system (the product's own
+    ``raw_bytes.give_back`` is not used, so that the bench measures earlier commits the same way)."""
+    import ctypes
+    import ctypes.util
+
+    with contextlib.suppress(OSError, AttributeError):
+        ctypes.CDLL(ctypes.util.find_library("c")).malloc_trim(0)
 
 
 def _reset_peak() -> int:
@@ -83,11 +101,50 @@ async def _send(port: int, size: int, senders: int) -> None:
     await asyncio.gather(*(one(i) for i in range(senders)))
 
 
-def _worker_child(size: int, attachment: bool, conn: mp.connection.Connection) -> None:
-    """Store one big reply, then measure the worker processing it (``services.batch``, no pool)."""
-    import base64
-    import secrets as _secrets
+def _floor_child(size: int, url: str | None, conn: mp.connection.Connection) -> None:
+    """The driver's own cost for a row holding ``size`` bytes (see the module docstring)."""
+    if url is None:
+        import sqlite3
 
+        path = Path(tempfile.mkdtemp()) / "floor.db"
+        db = sqlite3.connect(path)
+        db.execute("CREATE TABLE t (id INTEGER PRIMARY KEY, status TEXT, raw BLOB)")
+        db.execute("INSERT INTO t VALUES (1, 'received', ?)", (b"x" * size,))
+        db.commit()
+        db.close()
+        db = sqlite3.connect(path)
+        base = _reset_peak()
+        db.execute("UPDATE t SET status = 'processed' WHERE id = 1")
+        db.commit()
+    else:
+        import psycopg
+
+        pg = psycopg.connect(url.replace("postgresql+psycopg://", "postgresql://"), autocommit=True)
+        pg.execute("CREATE TEMP TABLE t (id int PRIMARY KEY, raw bytea)")
+        pg.execute("INSERT INTO t VALUES (1, %s)", (b"x" * size,))
+        base = _reset_peak()
+        pg.execute("SELECT raw FROM t WHERE id = 1").fetchone()
+    conn.send(_status("VmHWM") - base)
+
+
+def driver_floor(size: int, url: str | None) -> int:
+    parent, child = mp.Pipe()
+    proc = mp.get_context("spawn").Process(target=_floor_child, args=(size, url, child))
+    proc.start()
+    peak: int = parent.recv()
+    proc.join()
+    return peak
+
+
+def _worker_child(
+    size: int, attachment: bool, url: str | None, warm: bool, conn: mp.connection.Connection
+) -> None:
+    """Store one big reply, then measure the worker processing it (``services.batch``, no pool).
+
+    ``warm``: the worker processes one small message of the same shape first, so what is
+    measured is the big message and not the process's first use (lazy imports, compiled
+    statements), as in a worker that has been running.
+    """
     from feedback.ingress.store import Incoming, store_batch
     from feedback.runtime.settings import load_settings
     from feedback.services.processing import process_batch
@@ -96,10 +153,41 @@ def _worker_child(size: int, attachment: bool, conn: mp.connection.Connection) -
 
     data = Path(tempfile.mkdtemp())
     settings = load_settings(
-        {}, data_dir=data, secret="bench", reply_domain="feedback.localhost", analysis_processes=0
+        {"FEEDBACK_DATABASE_URL": url} if url else {},
+        data_dir=data,
+        secret="bench",
+        reply_domain="feedback.localhost",
+        analysis_processes=0,
     )
     engine = make_engine(settings.resolved_database_url)
     upgrade(engine)
+    sender, rcpt = "rep@brightline.example", "feedback@feedback.localhost"
+    if warm:
+        small = _message(4096, attachment)
+        first = store_batch(
+            engine, [Incoming(raw=small, mail_from=sender, rcpt_to=(rcpt,), peer=None, received_at=utcnow())]
+        )[0].id
+        process_batch(engine, settings, [first])
+    raw = _message(size, attachment)
+    mid = store_batch(
+        engine, [Incoming(raw=raw, mail_from=sender, rcpt_to=(rcpt,), peer=None, received_at=utcnow())]
+    )[0].id
+    length = len(raw)
+    del raw
+    import gc
+
+    gc.collect()
+    _trim()  # what storing the message freed is not left in the heap for the worker to reuse
+    base = _reset_peak()
+    out = process_batch(engine, settings, [mid])[mid]
+    conn.send((length, base, _status("VmHWM"), str(getattr(out, "status", out))))
+
+
+def _message(size: int, attachment: bool) -> bytes:
+    """A reply of about ``size`` bytes: a plain body, or a short answer and a base64 attachment."""
+    import base64
+    import secrets as _secrets
+
     sender, rcpt = "rep@brightline.example", "feedback@feedback.localhost"
     head = f"From: {sender}\r\nTo: {rcpt}\r\nSubject: big\r\nMessage-ID: <{_secrets.token_hex(8)}@x>\r\n"
     if attachment:  # a short answer and a big attachment, base64 as mail clients send it
@@ -111,25 +199,13 @@ def _worker_child(size: int, attachment: bool, conn: mp.connection.Connection) -
             + blob
             + b"\r\n--B--\r\n"
         )
-        del blob
-    else:
-        raw = head.encode() + b"\r\n" + ("x" * 76 + "\r\n").encode() * (size // 78)
-    mid = store_batch(
-        engine, [Incoming(raw=raw, mail_from=sender, rcpt_to=(rcpt,), peer=None, received_at=utcnow())]
-    )[0].id
-    length = len(raw)
-    del raw
-    import gc
-
-    gc.collect()
-    base = _reset_peak()
-    out = process_batch(engine, settings, [mid])[mid]
-    conn.send((length, base, _status("VmHWM"), str(getattr(out, "status", out))))
+        return raw
+    return head.encode() + b"\r\n" + ("x" * 76 + "\r\n").encode() * (size // 78)
 
 
-def worker_peak(size: int, attachment: bool) -> tuple[int, int, str]:
+def worker_peak(size: int, attachment: bool, url: str | None, warm: bool) -> tuple[int, int, str]:
     parent, child = mp.Pipe()
-    proc = mp.get_context("spawn").Process(target=_worker_child, args=(size, attachment, child))
+    proc = mp.get_context("spawn").Process(target=_worker_child, args=(size, attachment, url, warm, child))
     proc.start()
     length, base, peak, status = parent.recv()
     proc.join()
@@ -149,6 +225,14 @@ def measure(kind: str, size: int, senders: int) -> int:
     return peak - base
 
 
+def _load_average() -> str:
+    return " ".join(Path("/proc/loadavg").read_text().split()[:3])
+
+
+def _load_average() -> str:
+    return " ".join(Path("/proc/loadavg").read_text().split()[:3])
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -156,16 +240,27 @@ def main() -> None:
     parser.add_argument("--mb", type=float, default=24.0, help="message size in MiB (limit is 25)")
     parser.add_argument("--senders", type=int, default=8, help="messages sent at once")
     parser.add_argument("--worker", action="store_true", help="only the worker's peak for one message")
+    parser.add_argument("--database-url", help="--worker on this database (default: a fresh SQLite file)")
     args = parser.parse_args()
     size = int(args.mb * MiB)
     if args.worker:
+        url = args.database_url
+        print(f"worker on {'PostgreSQL' if url else 'SQLite'}; load average {_load_average()}")
         for attachment in (False, True):
-            length, peak, status = worker_peak(size, attachment)
-            what = "base64 attachment" if attachment else "plain text body"
-            print(
-                f"worker, one {length / MiB:.1f} MiB message ({what}): peak RSS growth "
-                f"{peak / MiB:.1f} MiB = {peak / length:.2f}x its size (target <= 2x); {status}"
-            )
+            for warm in (False, True):
+                length, peak, status = worker_peak(size, attachment, url, warm)
+                what = "base64 attachment" if attachment else "plain text body"
+                when = "after one small message" if warm else "fresh process"
+                print(
+                    f"worker, one {length / MiB:.1f} MiB message ({what}, {when}): peak RSS growth "
+                    f"{peak / MiB:.1f} MiB = {peak / length:.2f}x its size (target <= 2x); {status}"
+                )
+        floor = driver_floor(size, url)
+        what = "bare UPDATE of one field of its row" if url is None else "bare SELECT of the whole message"
+        print(
+            f"driver alone, a {what}: peak RSS growth {floor / MiB:.1f} MiB = {floor / size:.2f}x "
+            f"the {size / MiB:.1f} MiB"
+        )
         return
     raw = measure("raw", size, args.senders)
     product = measure("product", size, args.senders)

@@ -4,7 +4,8 @@ Pipeline: sanity check (is it a message at all?) -> MIME walk (``decode``) -> bo
 auto-reply (``auto``) -> body choice (plain, else HTML via ``html``) -> quoted history
 (``quotes``) -> banners and signature (``signature``) -> language guess.
 Input past ``max_bytes`` is cut before parsing (with a warning) so a 25 MB message costs what a
-few MB do; every later stage has its own cap.
+few MB do, and a large message's unread bodies are left out before the stdlib parses it
+(``large``); every later stage has its own cap.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from feedback.mail.auto import auto_reply_reason, bounce_of
 from feedback.mail.decode import Walk, walk_message
 from feedback.mail.html import html_to_text
 from feedback.mail.language import guess_language
+from feedback.mail.large import SLIM_FROM, slim
 from feedback.mail.learned_signature import LearnedSignature, strip_learned
 from feedback.mail.parsed import ParsedMessage
 from feedback.mail.quotes import extract_reply
@@ -46,11 +48,11 @@ _BANNER_SHORT = re.compile(
 )
 
 
-def _not_a_message(raw: bytes) -> str | None:
+def _not_a_message(raw: bytes | bytearray) -> str | None:
     """Why ``raw`` is not a message at all, or None when it has header fields."""
-    if not raw.strip():
+    if not raw or raw.isspace():  # not ``raw.strip()``: a copy of a 25 MB message
         return "empty input"
-    head = raw[:8192]
+    head = bytes(raw[:8192])
     end = min((i for i in (head.find(b"\r\n\r\n"), head.find(b"\n\n")) if i >= 0), default=len(head))
     head = head[:end]
     if b"\x00" in head:
@@ -96,7 +98,7 @@ def _ambiguous_from(pairs: list[tuple[str, str]], headers: int) -> str | None:
 
 
 def parse_message(
-    raw: bytes, *, max_bytes: int = MAX_BYTES, learned_signature: LearnedSignature | None = None
+    raw: bytes | bytearray, *, max_bytes: int = MAX_BYTES, learned_signature: LearnedSignature | None = None
 ) -> ParsedMessage:
     """Decode ``raw`` and extract the reply; never raises (the contract of this package).
 
@@ -124,18 +126,21 @@ def with_learned_signature(parsed: ParsedMessage, learned: LearnedSignature | No
     return replace(parsed, reply_text=reply, signature=signature)
 
 
-def _parse(raw: bytes, *, max_bytes: int) -> ParsedMessage:
+def _parse(raw: bytes | bytearray, *, max_bytes: int) -> ParsedMessage:
     if not isinstance(raw, bytes | bytearray | memoryview):
         return ParsedMessage(classification="unreadable", error="input is not bytes")
-    raw = bytes(raw)
+    if isinstance(raw, memoryview):
+        raw = bytes(raw)  # a bytearray is read as it is: the worker's buffer for a large message
     why = _not_a_message(raw)
     if why:
         return ParsedMessage(classification="unreadable", error=why)
     warnings: list[str] = []
     if len(raw) > max_bytes:
         warnings.append(f"message is {len(raw)} bytes: only the first {max_bytes} were read")
-        raw = raw[:max_bytes]
+    # a large message: its unread bodies left out first (``large``), else the stdlib holds ~8x it
+    raw = slim(raw, max_bytes) if len(raw) > SLIM_FROM else raw[:max_bytes]
     msg: Message = email.message_from_bytes(raw, policy=policy.compat32)
+    del raw
     walk = walk_message(msg)
     warnings.extend(dict.fromkeys(walk.warnings))
     from_pairs = h.addresses(h.get_all(msg, "From"))

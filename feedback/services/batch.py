@@ -51,6 +51,7 @@ from feedback.classify import ClassificationResult, LearnedExamples
 from feedback.core.analysis import AnalysisConfig, classify_parsed
 from feedback.core.tokens import TokenError, find_token, verify_token
 from feedback.mail import LearnedSignature, ParsedMessage
+from feedback.mail.parse import MAX_BYTES
 from feedback.runtime.settings import Settings
 from feedback.services.signatures import encode_signature, load_signatures
 from feedback.storage import fact_upkeep
@@ -70,10 +71,12 @@ from feedback.storage.models import (
     ReviewType,
     utcnow,
 )
+from feedback.storage.raw_bytes import give_back, read_start
 
 log = logging.getLogger("feedback.services.processing")
 
 RAW_SLICE = 16 * 1024 * 1024  # raw bytes read (and held) at once while a batch is parsed
+READ_WHOLE = 1024 * 1024  # larger messages: only their first MAX_BYTES are read (``_raw_slices``)
 
 _M = InboundMessage.__table__  # type: ignore[attr-defined]
 _REQ = FeedbackRequest.__table__  # type: ignore[attr-defined]
@@ -85,7 +88,9 @@ _FINAL = [s.value for s in MESSAGE_FINAL]
 
 Result = Any  # processing.Outcome | Exception (processing imports this module: no cycle at import)
 
-Item = tuple[int, bytes, str, str, int, str, str]  # id, raw, kind, config key, rep id, rep email, MAIL FROM
+# id, raw (a bytearray: a large message's start read in pieces), kind, config key, rep id, rep
+# email, MAIL FROM
+Item = tuple[int, bytes | bytearray, str, str, int, str, str]
 Analysed = tuple[
     int, ParsedMessage | None, tuple[str | None, str | None] | None, ClassificationResult | None, str | None
 ]  # id, parsed, (reply text, signature) with the learned signature applied, classification, error
@@ -169,6 +174,11 @@ def process_batch(
             give_up.append(row)
         else:
             todo.append(row)
+    # a large message: the heap's free memory goes back to the system before each step that
+    # copies the message (SQLite copies its whole row twice for every update of it, 2x its size)
+    large = any(row.size > READ_WHOLE for row in todo)
+    if large:
+        give_back()
     _begin_attempts(engine, todo, give_up, now=now)
     for row in give_up:
         log.error("message %s failed: gave up after %d attempts", row.id, row.attempts)
@@ -218,7 +228,9 @@ def process_batch(
                 results[row.id] = exc
                 continue
             parsed_ok.append(row)
-        del part
+        del part, raw  # the loop's last bytes too: no message's bytes outlive its slice
+        if large:
+            give_back()
 
     plans, slow = _plan(settings, parsed_ok, now=now)
     # a rep whose signature was learned from a reply that still goes one by one: all of that rep's
@@ -260,6 +272,8 @@ def process_batch(
             )
         except Exception as exc:
             results[row.id] = exc
+    if large:
+        give_back()
     return results
 
 
@@ -309,22 +323,31 @@ def _begin_attempts(engine: Engine, todo: list[Loaded], give_up: list[Loaded], *
             )
 
 
-def _raw_slices(engine: Engine, todo: list[Loaded]) -> Iterator[list[tuple[Loaded, bytes | None]]]:
+def _raw_slices(
+    engine: Engine, todo: list[Loaded]
+) -> Iterator[list[tuple[Loaded, bytes | bytearray | None]]]:
     """``todo`` with their raw bytes (None: purged), in slices of at most ``RAW_SLICE`` bytes.
 
-    A large message is a slice of its own, held once (the driver's bytes, handed to the parser
-    as they are) and let go before the next slice is read.
+    A message over ``READ_WHOLE`` bytes is read by a statement of its own and only as far as the
+    parser reads (its first ``MAX_BYTES``, ``raw_bytes.read_start``), so it counts that much in
+    a slice: held once, handed to the parser as it is, and let go before the next slice is read.
     """
     start = 0
     while start < len(todo):
         end, total = start, 0
-        while end < len(todo) and (end == start or total + todo[end].size <= RAW_SLICE):
-            total += todo[end].size
+        while end < len(todo) and (end == start or total + min(todo[end].size, MAX_BYTES) <= RAW_SLICE):
+            total += min(todo[end].size, MAX_BYTES)
             end += 1
         part = todo[start:end]
-        query = select(_M.c.id, _M.c.raw).where(_M.c.id.in_([r.id for r in part]))
+        small = [r.id for r in part if r.size <= READ_WHOLE]
+        query = select(_M.c.id, _M.c.raw).where(_M.c.id.in_(small))
         with engine.connect() as conn:
-            raws: dict[int, bytes | None] = {int(i): raw for i, raw in conn.execute(query)}
+            raws: dict[int, bytes | bytearray | None] = (
+                {int(i): raw for i, raw in conn.execute(query)} if small else {}
+            )
+            for row in part:
+                if row.size > READ_WHOLE:  # its start only, alone: what the parser reads of it
+                    raws[row.id] = read_start(conn, row.id, MAX_BYTES)
         yield [(row, raws.pop(row.id, None)) for row in part]
         del raws
         start = end
@@ -455,7 +478,7 @@ def analyse_many(
     configs: dict[str, AnalysisConfig],
     states: States,
     *,
-    parse: Callable[[bytes], ParsedMessage] | None = None,
+    parse: Callable[[bytes | bytearray], ParsedMessage] | None = None,
 ) -> tuple[list[Analysed], States]:
     """Parse each raw message; for a reply from the request's rep, apply and learn the rep's
     signature (in message order, as one by one) and classify it (pure; in a pool process, or in

@@ -349,7 +349,7 @@ def process_message(
     return result
 
 
-def parse(raw: bytes) -> ParsedMessage:
+def parse(raw: bytes | bytearray) -> ParsedMessage:
     """The parser the worker uses (one name to replace in tests: ``processing.parse_message``)."""
     return parse_message(raw)
 

@@ -1,0 +1,82 @@
+"""The first bytes of a large stored message, read without the rest of it, and the memory given back.
+
+The parser reads no more than its first ``MAX_BYTES`` (4 MiB) of a message of up to 25 MiB, so
+the worker reads no more either. A plain ``SELECT raw`` costs twice the whole message in the
+worker on SQLite (the library assembles the blob, then Python copies it: 48 MiB for 24 MiB,
+measured), and a ``substr`` there still assembles the whole blob first (32 MiB); SQLite's
+incremental blob I/O reads only the pages asked for (4 MiB). PostgreSQL cuts the value on the
+server (``substr``) and sends it in binary pieces (as text, bytea travels hex-encoded: 24 MiB in
+the worker for 4 MiB read; in binary at once, 12 MiB).
+"""
+
+from __future__ import annotations
+
+import ctypes
+import ctypes.util
+import sqlite3
+from collections.abc import Callable
+
+from sqlalchemy.engine import Connection
+
+from feedback.storage.models import InboundMessage
+
+_M = InboundMessage.__table__  # type: ignore[attr-defined]
+PG_PIECE = 256 * 1024
+
+
+def read_start(conn: Connection, message_id: int, limit: int) -> bytes | bytearray | None:
+    """The first ``limit`` bytes of message ``message_id``'s raw bytes; None when purged.
+
+    On PostgreSQL they come in ``PG_PIECE`` pieces into one buffer of their size (the parser
+    reads a bytearray as it is): one read of 4 MiB costs 12 MiB in the worker (libpq's buffer
+    and result, then the bytes), pieces cost the buffer and one piece.
+    """
+    driver = conn.connection.driver_connection
+    if isinstance(driver, sqlite3.Connection):
+        try:  # the id is the table's rowid (INTEGER PRIMARY KEY)
+            with driver.blobopen(_M.name, "raw", message_id, readonly=True) as blob:
+                return blob.read(limit)
+        except sqlite3.OperationalError:  # NULL (purged meanwhile), or the row is gone
+            return None
+    assert driver is not None
+    with driver.cursor(binary=True) as cursor:  # psycopg 3
+        cursor.execute(f"SELECT octet_length(raw) FROM {_M.name} WHERE id = %s", (message_id,))
+        row = cursor.fetchone()
+        if row is None or row[0] is None:
+            return None
+        out = bytearray(min(int(row[0]), limit))
+        view = memoryview(out)
+        for start in range(0, len(out), PG_PIECE):
+            n = min(PG_PIECE, len(out) - start)
+            query = f"SELECT substr(raw, %s, %s) FROM {_M.name} WHERE id = %s"
+            cursor.execute(query, (start + 1, n, message_id))
+            row = cursor.fetchone()
+            if row is None or row[0] is None or len(row[0]) != n:
+                return None  # purged or replaced meanwhile
+            view[start : start + n] = row[0]
+        view.release()
+    return out
+
+
+def _malloc_trim() -> Callable[[int], int] | None:
+    try:
+        libc = ctypes.CDLL(ctypes.util.find_library("c"))
+        trim: Callable[[int], int] = libc.malloc_trim
+    except (OSError, AttributeError, TypeError):  # not glibc
+        return None
+    return trim
+
+
+_TRIM = _malloc_trim()
+
+
+def give_back() -> None:
+    """Return the heap's free memory to the system (glibc ``malloc_trim``; elsewhere nothing).
+
+    Called once a large message's bytes are dropped: SQLite rewrites a whole row to update any
+    field of it, copying a 24 MiB message twice (48 MiB, measured), and the holes the message's
+    own bytes and parse left in the heap are too small for those copies, so they would add to
+    the peak instead of being reused.
+    """
+    if _TRIM is not None:
+        _TRIM(0)
