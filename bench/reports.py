@@ -207,7 +207,10 @@ def copy_to_sqlite(source: Engine, path: Path, fraction: int) -> dict[str, int]:
     with source.connect() as src, target.begin() as dst:
         fact_upkeep.defer(dst)
         for name, table in tables.items():
-            query = select(*table.c).where(text(where[name]).bindparams(bindparam("n", max_lead)))
+            cond = text(where[name])
+            if ":n" in where[name]:
+                cond = cond.bindparams(bindparam("n", max_lead))
+            query = select(*table.c).where(cond)
             result = src.execution_options(yield_per=20_000).execute(query)
             counts[name] = 0
             for chunk in result.partitions():
