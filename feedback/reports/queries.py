@@ -257,7 +257,8 @@ def responses(
     )
     if limit:
         page_query = page_query.limit(limit)
-    page = page_query.subquery("page")
+    # a CTE read twice (the rows, and the reasons' IN list): the page is chosen once
+    page = page_query.cte("page")
     ranked = (
         select(
             REASON.c.response_id.label("response_id"),

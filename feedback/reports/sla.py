@@ -8,8 +8,10 @@ requests sent and answered here are the ones ``report summary`` counts:
   UTC of the close date); a request with neither starts when it was sent.
 - **business hours to answer**: from the start to the fact's ``answered_at`` (the first reply),
   in the working hours of the request's rep (their calendar: zone, working days, holidays).
-  Stored per request in ``request_sla`` by :func:`feedback.services.sla_facts.refresh_sla`; a row is
-  read only while its start and answer times still equal the fact's.
+  Stored per request in ``request_sla`` by :func:`feedback.services.sla_facts.refresh_sla`; a row
+  counts only while its start and answer times still equal the fact's. ``report_fact`` carries
+  the fresh row's hours (``business_hours``, migration 0023) and the request's reminder and
+  escalation mails, kept by its triggers, so the figures read one table.
 - **answered within the SLA**: answered (``queries.is_answered``) with at most
   ``sla_business_hours`` business hours to answer, as a share of requests sent.
 - **reminders needed**: reminder mails sent for an answered request (``outbound_mail``, any rep
@@ -25,20 +27,17 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import BigInteger, Float, Integer, and_, case, cast, func, literal_column, select
+from sqlalchemy import BigInteger, Float, Integer, case, cast, func, literal_column, select
 from sqlalchemy.sql import ColumnElement
-from sqlalchemy.sql.selectable import CTE, FromClause, Select, Subquery
+from sqlalchemy.sql.selectable import CTE, FromClause, Select
 
 from feedback.reports.queries import is_answered
-from feedback.reports.sql import count_if
-from feedback.storage.models import OutboundMail, RequestSla
+from feedback.storage.models import RequestSla
 
 SLA = RequestSla.__table__  # type: ignore[attr-defined]
-OUT = OutboundMail.__table__  # type: ignore[attr-defined]
 
 FRAME_COLUMNS = (
-    "request_id", "kind", "status", "response_id", "outcome", "sent_at", "answered_at",
-    "created_at", "closed_at", "deal_id",
+    "status", "response_id", "outcome", "sent_at", "business_hours", "reminders", "escalations",
 )  # fmt: skip
 """Frame columns the SLA figures read (besides the keys they group by)."""
 
@@ -51,44 +50,24 @@ def started_at(t: Any) -> ColumnElement[Any]:
     return func.coalesce(case((t.c.deal_id.is_not(None), t.c.closed_at)), t.c.created_at, t.c.sent_at)
 
 
-def _followup_mails() -> Subquery:
-    """Per request: reminder and escalation mails sent (whichever rep they went to)."""
-    return (
-        select(
-            OUT.c.request_id.label("request_id"),
-            count_if(OUT.c.purpose == "reminder").label("reminders"),
-            count_if(OUT.c.purpose == "escalation").label("escalations"),
-        )
-        .where(OUT.c.request_id.is_not(None), OUT.c.purpose.in_(["reminder", "escalation"]))
-        .group_by(OUT.c.request_id)
-        .subquery("fu")
-    )
-
-
 def sla_frame(f: FromClause, keys: Sequence[str]) -> CTE:
     """One row per frame request: ``keys``, sent (0/1), answered (0/1), ``bh`` (business hours to
     answer, answered requests with a current ``request_sla`` row only), reminders, escalated,
-    expired."""
-    fu = _followup_mails()
+    expired.
+
+    The fact carries the fresh ``request_sla`` hours and the request's reminder and escalation
+    mails (migration 0023, its triggers), so this reads ``report_fact`` alone.
+    """
     answered = is_answered(f.c.status, f.c.response_id, f.c.outcome)
-    fresh = and_(
-        SLA.c.request_id == f.c.request_id,
-        SLA.c.answered_at == f.c.answered_at,
-        SLA.c.started_at == started_at(f),
-    )
-    return (
-        select(
-            *[f.c[k] for k in keys],
-            case((f.c.sent_at.is_not(None), 1), else_=0).label("sent"),
-            case((answered, 1), else_=0).label("answered"),
-            case((answered, SLA.c.business_hours)).label("bh"),
-            func.coalesce(fu.c.reminders, 0).label("reminders"),
-            case((func.coalesce(fu.c.escalations, 0) > 0, 1), else_=0).label("escalated"),
-            case((f.c.status == "expired", 1), else_=0).label("expired"),
-        )
-        .select_from(f.outerjoin(SLA, fresh).outerjoin(fu, fu.c.request_id == f.c.request_id))
-        .cte("sla")
-    )
+    return select(
+        *[f.c[k] for k in keys],
+        case((f.c.sent_at.is_not(None), 1), else_=0).label("sent"),
+        case((answered, 1), else_=0).label("answered"),
+        case((answered, f.c.business_hours)).label("bh"),
+        f.c.reminders.label("reminders"),
+        case((f.c.escalations > 0, 1), else_=0).label("escalated"),
+        case((f.c.status == "expired", 1), else_=0).label("expired"),
+    ).cte("sla")
 
 
 MEASURES = ("bh", "reminders", "sent", "answered", "escalated", "expired")

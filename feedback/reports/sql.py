@@ -79,6 +79,11 @@ FACT = Table(
     Column("currency", String),  # the deal's, upper-cased (migration 0006)
     Column("created_at", DateTime, index=True),  # the lead's creation (migration 0007)
     Column("closed_at", DateTime, index=True),  # the deal's close, 12:00 UTC of its day
+    # the follow-up SLA's inputs (migration 0023): the fresh request_sla hours, reminder and
+    # escalation mails
+    Column("business_hours", Float),
+    Column("reminders", Integer, nullable=False, server_default="0"),
+    Column("escalations", Integer, nullable=False, server_default="0"),
 )
 
 

@@ -24,6 +24,7 @@ from feedback.core.calendars import calendar_for
 from feedback.reports.sla import SLA, started_at
 from feedback.reports.sql import FACT, REP, connect
 from feedback.runtime.settings import Settings
+from feedback.storage import fact_upkeep
 from feedback.storage.models import utcnow
 
 BATCH = 1000
@@ -80,9 +81,13 @@ def refresh_sla(
                 }
             )
         try:
+            ids = [v["request_id"] for v in values]
             with engine.begin() as conn:
-                conn.execute(delete(SLA).where(SLA.c.request_id.in_([v["request_id"] for v in values])))
+                # the facts carry the hours (migration 0023): recomputed once per batch, not per row
+                fact_upkeep.defer(conn)
+                conn.execute(delete(SLA).where(SLA.c.request_id.in_(ids)))
                 conn.execute(insert(SLA), values)
+                fact_upkeep.refresh(conn, ids)
         except IntegrityError:  # a concurrent refresh (cron and a report) wrote them first
             continue
         done += len(values)
