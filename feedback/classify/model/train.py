@@ -3,7 +3,7 @@
     python -m feedback.classify.model.train [--out PATH] [--c-grid C ...]   # refit the shipped model
 
 Data: the labelled corpus shipped in ``feedback/data/labelled/`` (one file per independent writer,
-W1-W6; the test writers' replies are in ``bench/labelled/`` and never read here), plus, for
+W1-W6 and W10-W13; the test writers' replies are in ``bench/labelled/`` and never read here), plus, for
 ``feedback model train``, every correction people made (weighted, newest most). Per kind: a
 multinomial logistic regression for the outcome and for the primary reason, one binary one per
 reason code (one-vs-rest) and one for review, on the features of ``features.featurise``.
@@ -47,7 +47,8 @@ from feedback.classify.model.scorer import (
 from feedback.core.competitor_list import Competitor
 from feedback.core.taxonomy import Taxonomy, default_taxonomy
 
-TRAIN_WRITERS = ("W1", "W2", "W3", "W4", "W5", "W6")  # every writer shipped (bench/labelled/README.md)
+# every writer shipped (bench/labelled/README.md); W7-W9 are the TEST writers, never shipped
+TRAIN_WRITERS = ("W1", "W2", "W3", "W4", "W5", "W6", "W10", "W11", "W12", "W13")
 # the older single-dev-writer procedure (``train``, ``--dev-writer``): fit on W1-W3, choose on W4
 EARLY_TRAIN_WRITERS = ("W1", "W2", "W3")
 DEV_WRITERS = ("W4",)
