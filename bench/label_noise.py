@@ -8,7 +8,8 @@ primary reason. ``cleanlab.filter.find_label_issues`` ranks the replies whose gi
 other replies contradict most; they are printed (``--json``: written) for a second reading, and a
 clear label error found that way is fixed in the writer's file with a note in
 bench/labelled/README.md. The probabilities come from every shipped writer; ``--flag-writers``
-reports the flags of some of them only (the writers just added). The test writers (``bench/labelled/``) are never read here.
+reports the flags of some of them only (the writers just added). The test writers
+(``bench/labelled/``) are never read here.
 """
 
 from __future__ import annotations
