@@ -1,6 +1,6 @@
 """Leave-one-writer-out figures over the shipped writers (a measurement script, not a held-out figure).
 
-    python bench/lowo.py [--cache FOLDS.pkl] [--C 30]
+    python bench/lowo.py [--cache FOLDS.pkl] [--C 30] [--also W1 W2 ...]
 
 For each shipped writer (``feedback/data/labelled/W*.jsonl``): fit the model on the other writers,
 score the held-out writer's replies; then choose the combination and review settings on the
@@ -9,7 +9,10 @@ the rules alone, the model alone and combined, the mean over the folds of outcom
 primary-reason accuracy, reason-set F1 and review precision / recall, overall and per language.
 These figures are what the settings were chosen on: they are no held-out measurement (the TEST
 writers in ``bench/labelled/`` are that). ``--cache`` keeps the scored folds, so a second run
-re-tunes without refitting.
+re-tunes without refitting (and ``python -m feedback.classify.model.train --folds FOLDS.pkl``
+fits the shipped weights from it without refitting the folds). ``--also``: the same table again
+over some of the folds only (the settings still chosen on all), e.g. the writers an earlier
+LOWO run had, to compare on the same held-out writers.
 """
 
 from __future__ import annotations
@@ -112,6 +115,7 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--cache", type=Path)
     ap.add_argument("--C", type=float, default=SHIPPED_C)
+    ap.add_argument("--also", nargs="+", default=[], help="also report over these writers' folds only")
     args = ap.parse_args()
     taxonomy = default_taxonomy()
     if args.cache and args.cache.exists():
@@ -123,6 +127,9 @@ def main() -> None:
     settings = tune_combination(folds, taxonomy)
     print(f"settings chosen on the fold means: {settings}")
     report(folds, settings, taxonomy)
+    if args.also:
+        print()
+        report([f for f in folds if f and f[0].example.writer in args.also], settings, taxonomy)
 
 
 if __name__ == "__main__":
