@@ -137,7 +137,7 @@ def test_model_file_round_trips_and_the_shipped_model_loads() -> None:
     for kw in model.kinds.values():
         assert kw.weights.dtype == np.float32
     path = Path(__file__).resolve().parent.parent / "feedback" / "classify" / "model" / "classifier.npz"
-    assert path.stat().st_size < 8_000_000
+    assert path.stat().st_size < 10_000_000  # 8.7 MB since the refit on ten writers (6,200 replies)
 
 
 def test_explanation_says_which_part_decided() -> None:
