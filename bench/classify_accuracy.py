@@ -1,6 +1,7 @@
 """Classifier accuracy: rules alone vs the trained model alone vs both combined (a measurement script).
 
     python bench/classify_accuracy.py                 # all sets, one run: the comparison and the speed
+    python bench/classify_accuracy.py --previous OLD.npz   # and an earlier model file beside it
     python bench/classify_accuracy.py --corpus-only [--gold-text] [--corpus-dir DIR] [--show-failures]
 
 Default: for the test writers' replies (every ``bench/labelled/W*.jsonl``, printed by name; never
@@ -184,11 +185,12 @@ def main() -> None:
     ap.add_argument("--gold-text", action="store_true", help="classify gold reply_text (no parser)")
     ap.add_argument("--corpus-dir", type=Path, default=DEFAULT_CORPUS_DIR)
     ap.add_argument("--show-failures", action="store_true")
+    ap.add_argument("--previous", type=Path, help="an earlier model file, scored beside the shipped one")
     args = ap.parse_args()
     if not args.corpus_only:
         from compare_model import compare
 
-        compare(args.corpus_dir)
+        compare(args.corpus_dir, previous=args.previous)
         return
 
     results = run_gold_text(args.corpus_dir) if args.gold_text else run_eml(args.corpus_dir)

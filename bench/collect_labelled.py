@@ -2,9 +2,10 @@
 
     python bench/collect_labelled.py SRC_DIR [--writers W1 W2 ...]
 
-SRC_DIR holds one folder per writer with ``batch_*.jsonl`` files (the writers' brief and its
-validator, ``validate.py``, sit beside them). Every line is checked by the validator; lines it
-reports are left out and counted. TRAIN writers (W1-W6) go to ``feedback/data/labelled/``
+SRC_DIR holds one folder per writer with its replies, either as ``batch_*.jsonl`` files or as one
+``WRITER.jsonl`` (``W10/W10.jsonl``); the writers' brief and its validator, ``validate.py``, sit
+beside the folders. Every line is checked by the validator; lines it
+reports are left out and counted. TRAIN writers (W1-W6, W10-W13) go to ``feedback/data/labelled/``
 (package data: ``feedback model train`` refits from them), TEST writers (``--test-writers``, e.g.
 W7 W8 W9) to ``bench/labelled/`` (scored by bench/classify_accuracy.py only).
 """
@@ -37,6 +38,12 @@ def valid_lines(validator: Path, lines: list[str]) -> list[str]:
     return [line for n, line in enumerate(lines, 1) if n not in bad]
 
 
+def writer_files(folder: Path, writer: str) -> list[Path]:
+    """A writer's reply files: its batches, or else its one ``WRITER.jsonl``."""
+    batches = sorted(folder.glob("batch_*.jsonl"))
+    return batches or [p for p in (folder / f"{writer}.jsonl",) if p.is_file()]
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("src", type=Path)
@@ -46,7 +53,7 @@ def main() -> None:
     validator = args.src / "validate.py"
     for w in args.writers:
         lines = []
-        for batch in sorted((args.src / w).glob("batch_*.jsonl")):
+        for batch in writer_files(args.src / w, w):
             lines.extend(x for x in batch.read_text(encoding="utf-8").splitlines() if x.strip())
         ok = valid_lines(validator, lines)
         seen, kept = set(), []
@@ -58,7 +65,13 @@ def main() -> None:
             kept.append(json.dumps(c, ensure_ascii=False))
         dest = (TEST_DIR if w in args.test_writers else PACKAGE_DIR) / f"{w}.jsonl"
         dest.write_text("\n".join(kept) + "\n", encoding="utf-8")
-        print(f"{w}: {len(lines)} lines, {len(kept)} valid and kept -> {dest.relative_to(ROOT)}")
+        golds = [json.loads(line)["gold"] for line in kept]
+        review = sum(bool(g["needs_review"]) for g in golds)
+        null = sum(g["outcome"] is None for g in golds)
+        print(
+            f"{w}: {len(lines)} lines, {len(kept)} valid and kept -> {dest.relative_to(ROOT)} "
+            f"(needs_review {review}, null outcome {null})"
+        )
 
 
 if __name__ == "__main__":

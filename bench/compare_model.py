@@ -4,6 +4,9 @@ Called by ``bench/classify_accuracy.py`` (its default run). The model is the one
 package (``feedback/classify/model/classifier.npz``); its combination and review settings were
 chosen by leaving one writer out over the shipped writers (``train.train_by_writers``) and travel
 inside it. The TEST part is every ``bench/labelled/W*.jsonl`` (writers the model never saw).
+``previous`` (``classify_accuracy.py --previous FILE``): an earlier model file, scored in the same
+run beside the shipped one (its model-alone and combined figures, and its speed), so a refit is
+compared with what it replaces on the same replies, rules and machine.
 """
 
 from __future__ import annotations
@@ -90,13 +93,18 @@ def _fmt(x: float | None, pct: bool = True) -> str:
     return f"{100 * x:.1f}" if pct else f"{x:.3f}"
 
 
-def compare(corpus_dir: Path) -> None:
+def compare(corpus_dir: Path, previous: Path | None = None) -> None:
     model = shipped_model()
     if model is None:
         raise SystemExit("no shipped model: python -m feedback.classify.model.train")
+    before = ClassifierModel.from_bytes(previous.read_bytes()) if previous else None
     taxonomy = default_taxonomy()
-    counts = model.meta.get("counts", {})
-    print(f"model: C={model.meta.get('C')}, fitted on {counts}; combination {model.meta.get('combine')}")
+    for label, m in (("model", model), ("previous", before)):
+        if m is not None:
+            counts = m.meta.get("counts", {})
+            print(f"{label}: C={m.meta.get('C')}, fitted on {counts}; {m.meta.get('selection', '')}")
+            print(f"    combination {m.meta.get('combine')}")
+    methods = METHODS + (("prev-model", "prev-comb") if before is not None else ())
     writers, _ = test_writers()
     shown = ", ".join(writers) if writers else "none (bench/labelled/ holds no W*.jsonl)"
     print(f"TEST writers (bench/labelled/, never trained or tuned on): {shown}")
@@ -109,6 +117,9 @@ def compare(corpus_dir: Path) -> None:
         for case in rows:
             g = case["gold"]
             got = three_ways(case["reply_text"], case["kind"], taxonomy, model, comps)
+            if before is not None:
+                old = three_ways(case["reply_text"], case["kind"], taxonomy, before, comps)
+                got["prev-model"], got["prev-comb"] = old["model"], old["combined"]
             for method, r in got.items():
                 for group in ("all", f"lang={case['lang']}"):
                     groups[(group, method)].add(
@@ -118,7 +129,7 @@ def compare(corpus_dir: Path) -> None:
         print(f"== {name} ({len(rows)} replies)")
         print(head)
         for group in sorted({k[0] for k in groups}, key=lambda k: (k != "all", k)):
-            for method in METHODS:
+            for method in methods:
                 f = groups[(group, method)]
                 print(
                     f"{group:<34}{method:<10}{f.n:>5}{_fmt(f.outcome_acc):>9}{_fmt(f.primary_acc):>9}"
@@ -126,10 +137,12 @@ def compare(corpus_dir: Path) -> None:
                 )
     print()
     print("targets on TEST: outcome >= 96, primary >= 88, reason F1 >= 0.90, review P >= 75 at R >= 85")
-    speed(corpus_dir, model)
+    speed(corpus_dir, model, before=before)
 
 
-def speed(corpus_dir: Path, model: ClassifierModel, repeats: int = 5) -> None:
+def speed(
+    corpus_dir: Path, model: ClassifierModel, repeats: int = 5, before: ClassifierModel | None = None
+) -> None:
     """Parse + classify per message (.eml of the corpus through analyse), best of ``repeats``,
     with and without the model, in CPU time of this process (one core)."""
     from _corpus import build_corpus
@@ -156,7 +169,11 @@ def speed(corpus_dir: Path, model: ClassifierModel, repeats: int = 5) -> None:
 
     rules_rate = best(run(AnalysisConfig(competitors=CORPUS_COMPETITORS)))
     model_rate = best(run(AnalysisConfig(competitors=CORPUS_COMPETITORS, model=model)))
+    prev = ""
+    if before is not None:
+        prev_rate = best(run(AnalysisConfig(competitors=CORPUS_COMPETITORS, model=before)))
+        prev = f", rules + previous model {prev_rate:,.0f} messages/s"
     print(
         f"parse + classify, {len(msgs)} corpus .eml, best of {repeats} (CPU time, one core): "
-        f"rules alone {rules_rate:,.0f} messages/s, rules + model {model_rate:,.0f} messages/s"
+        f"rules alone {rules_rate:,.0f} messages/s, rules + model {model_rate:,.0f} messages/s{prev}"
     )

@@ -1,13 +1,15 @@
 """Label-noise check of the labelled corpus with cleanlab (the shipped TRAIN writers only).
 
-    python bench/label_noise.py [--folds 5] [--json OUT]
+    python bench/label_noise.py [--folds 5] [--json OUT] [--flag-writers W10 W11 ...]
 
 Cross-validated probabilities (the model's own featuriser and a logistic regression per kind,
 each reply scored by a fit that never saw it) for two labels of each reply: its outcome and its
 primary reason. ``cleanlab.filter.find_label_issues`` ranks the replies whose given label the
 other replies contradict most; they are printed (``--json``: written) for a second reading, and a
 clear label error found that way is fixed in the writer's file with a note in
-bench/labelled/README.md. The test writers (``bench/labelled/``) are never read here.
+bench/labelled/README.md. The probabilities come from every shipped writer; ``--flag-writers``
+reports the flags of some of them only (the writers just added). The test writers
+(``bench/labelled/``) are never read here.
 """
 
 from __future__ import annotations
@@ -47,6 +49,7 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--folds", type=int, default=5)
     ap.add_argument("--json", type=Path, help="write the flagged replies here")
+    ap.add_argument("--flag-writers", nargs="+", default=list(TRAIN_WRITERS), help="report these only")
     args = ap.parse_args()
     examples = shipped_corpus(TRAIN_WRITERS)
     rules = RulesCache(default_taxonomy())
@@ -67,11 +70,14 @@ def main() -> None:
             probs, classes = cv_probs(X, y, args.folds)
             labels = np.asarray([classes.index(v) for v in y])
             issues = find_label_issues(labels, probs, return_indices_ranked_by="self_confidence")
-            print(f"{kind} {label}: {len(issues)} of {len(ex)} flagged")
+            issues = [i for i in issues if ex[i].writer in args.flag_writers]
+            shown = sum(e.writer in args.flag_writers for e in ex)
+            print(f"{kind} {label}: {len(issues)} of {shown} flagged")
             for i in issues:
                 flagged.append(
                     {
                         "id": ex[i].id,
+                        "writer": ex[i].writer,
                         "kind": kind,
                         "label": label,
                         "given": y[i],
@@ -83,7 +89,8 @@ def main() -> None:
                         "text": ex[i].text,
                     }
                 )
-    print(f"{len(flagged)} flags on {len({f['id'] for f in flagged})} replies of {len(examples)}")
+    n = sum(e.writer in args.flag_writers for e in examples)
+    print(f"{len(flagged)} flags on {len({f['id'] for f in flagged})} replies of {n}")
     if args.json:
         args.json.write_text("\n".join(json.dumps(f, ensure_ascii=False) for f in flagged) + "\n")
 

@@ -16,11 +16,11 @@ sys.path.insert(0, str(ROOT / "bench"))
 from compare_model import test_writers as bench_test_writers  # noqa: E402
 
 
-def test_training_writers_are_w1_to_w6_and_never_test_writers() -> None:
+def test_training_writers_are_w1_to_w6_and_w10_to_w13_and_never_test_writers() -> None:
     corpus = shipped_corpus()
-    assert TRAIN_WRITERS == ("W1", "W2", "W3", "W4", "W5", "W6")
-    assert sorted({e.writer for e in corpus}) == list(TRAIN_WRITERS)
-    assert len(corpus) == 4200
+    assert TRAIN_WRITERS == ("W1", "W2", "W3", "W4", "W5", "W6", "W10", "W11", "W12", "W13")
+    assert {e.writer for e in corpus} == set(TRAIN_WRITERS)
+    assert len(corpus) == 6200
     shipped_files = {p.stem for p in (ROOT / "feedback" / "data" / "labelled").glob("W*.jsonl")}
     test_files = {p.stem for p in (ROOT / "bench" / "labelled").glob("W*.jsonl")}
     assert shipped_files == set(TRAIN_WRITERS)

@@ -1,9 +1,11 @@
 """Fit the classifier model with scikit-learn (training time only; the worker never imports this).
 
     python -m feedback.classify.model.train [--out PATH] [--c-grid C ...]   # refit the shipped model
+    python -m feedback.classify.model.train --c-grid C --folds FOLDS.pkl [--weights ALL.npz]
+        # the folds of bench/lowo.py --cache; ALL.npz: fitted on every writer at C (not refitted)
 
 Data: the labelled corpus shipped in ``feedback/data/labelled/`` (one file per independent writer,
-W1-W6; the test writers' replies are in ``bench/labelled/`` and never read here), plus, for
+W1-W6 and W10-W13; the test writers' replies are in ``bench/labelled/`` and never read here), plus, for
 ``feedback model train``, every correction people made (weighted, newest most). Per kind: a
 multinomial logistic regression for the outcome and for the primary reason, one binary one per
 reason code (one-vs-rest) and one for review, on the features of ``features.featurise``.
@@ -19,6 +21,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import pickle
 import time
 from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
@@ -47,7 +50,8 @@ from feedback.classify.model.scorer import (
 from feedback.core.competitor_list import Competitor
 from feedback.core.taxonomy import Taxonomy, default_taxonomy
 
-TRAIN_WRITERS = ("W1", "W2", "W3", "W4", "W5", "W6")  # every writer shipped (bench/labelled/README.md)
+# every writer shipped (bench/labelled/README.md); W7-W9 are the TEST writers, never shipped
+TRAIN_WRITERS = ("W1", "W2", "W3", "W4", "W5", "W6", "W10", "W11", "W12", "W13")
 # the older single-dev-writer procedure (``train``, ``--dev-writer``): fit on W1-W3, choose on W4
 EARLY_TRAIN_WRITERS = ("W1", "W2", "W3")
 DEV_WRITERS = ("W4",)
@@ -481,6 +485,8 @@ def train_by_writers(
     taxonomy: Taxonomy | None = None,
     competitors: Sequence[Competitor] = CORPUS_COMPETITORS,
     c_grid: Sequence[float] = (SHIPPED_C,),
+    scored_folds: Sequence[Sequence[Scored]] | None = None,
+    fitted: ClassifierModel | None = None,
     progress: Callable[[str], None] = lambda _m: None,
 ) -> tuple[ClassifierModel, TrainReport]:
     """Leave one writer out: for each writer of ``corpus``, fit on the others (plus ``extra``, the
@@ -489,15 +495,24 @@ def train_by_writers(
     fit the weights shipped on all of ``corpus`` + ``extra``.
 
     Each fold's held-out writer is new to its model, as a customer's reps are to the shipped one,
-    so the settings are chosen for writers the model never saw rather than for one dev writer."""
+    so the settings are chosen for writers the model never saw rather than for one dev writer.
+    ``scored_folds``: the folds already fitted and scored at the one C of ``c_grid`` (``bench/lowo.py
+    --cache``), one per writer of ``corpus``; with ten writers a fold takes minutes, and the folds
+    measured are then exactly the ones the settings are chosen on. ``fitted``: the weights already
+    fitted on all of ``corpus`` + ``extra`` at that C (fitted beside the folds, in another process),
+    kept instead of the last fit."""
     t0 = time.perf_counter()
     taxonomy = taxonomy or default_taxonomy()
     rules = RulesCache(taxonomy, competitors)
     writers = sorted({e.writer for e in corpus})
+    if scored_folds is not None:
+        if len(c_grid) != 1 or sorted(f[0].example.writer for f in scored_folds if f) != writers:
+            raise ValueError("scored_folds must hold one fold per writer of the corpus, at one C")
+        writers = [f[0].example.writer for f in scored_folds]
     best: tuple[float, float, list[list[Scored]]] | None = None
     for C in c_grid:
-        folds: list[list[Scored]] = []
-        for w in writers:
+        folds: list[list[Scored]] = [list(f) for f in scored_folds or ()]
+        for w in writers if scored_folds is None else ():
             held = [e for e in corpus if e.writer == w]
             m = fit([*(e for e in corpus if e.writer != w), *extra], rules, C=C)
             folds.append(score_all(m, held, rules))
@@ -516,7 +531,9 @@ def train_by_writers(
     pooled = [s for fold in folds for s in fold]
     dev: dict[str, Any] = {**_three(pooled, taxonomy, settings), "folds": per_writer}
     progress(f"chosen C={C:g}, combination {settings}; out-of-fold {dev}")
-    model = fit([*corpus, *extra], rules, C=C)
+    if fitted is not None and fitted.meta.get("C") != C:
+        raise ValueError(f"the fitted weights are at C={fitted.meta.get('C')}, the folds at C={C:g}")
+    model = fitted or fit([*corpus, *extra], rules, C=C)
     counts = {"train": len(corpus), "dev": 0, "corrections": len(extra)}
     grid = ", ".join(f"{c:g}" for c in c_grid)
     meta = {
@@ -560,13 +577,23 @@ def main() -> None:
         default=[SHIPPED_C],
         help="regularisation strengths tried by leaving one writer out (each adds four fits)",
     )
+    ap.add_argument(
+        "--folds",
+        type=Path,
+        help="bench/lowo.py --cache folds (fitted at the one C of --c-grid): not refitted",
+    )
+    ap.add_argument("--weights", type=Path, help="a model file fitted on all the writers at that C: kept")
     args = ap.parse_args()
     if args.dev_writer:
         model, report = train(
             shipped_corpus(EARLY_TRAIN_WRITERS), shipped_corpus(DEV_WRITERS), progress=print
         )
     else:
-        model, report = train_by_writers(shipped_corpus(), c_grid=args.c_grid, progress=print)
+        folds = pickle.loads(args.folds.read_bytes()) if args.folds else None
+        fitted = ClassifierModel.from_bytes(args.weights.read_bytes()) if args.weights else None
+        model, report = train_by_writers(
+            shipped_corpus(), c_grid=args.c_grid, scored_folds=folds, fitted=fitted, progress=print
+        )
     args.out.write_bytes(model.to_bytes())
     print(f"wrote {args.out} ({args.out.stat().st_size / 1e6:.2f} MB) in {report.seconds:.0f} s")
     print(json.dumps(report.dev, indent=1))
