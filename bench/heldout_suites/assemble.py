@@ -25,23 +25,16 @@ from __future__ import annotations
 
 import json
 import re
-import subprocess
 import sys
 from pathlib import Path
 from typing import Any
 
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+import _fixtures as fx
+
 OUT = Path(__file__).resolve().parent
 TUNED = OUT.parent / "suites"
-
-
-def show(git_dir: str, path: str) -> str:
-    return subprocess.run(
-        ["git", f"--git-dir={git_dir}", "show", f"HEAD:{path}"], check=True, capture_output=True
-    ).stdout.decode("utf-8", "replace")
-
-
-def _key(text: str) -> str:
-    return re.sub(r"\s+", " ", text).strip()
 
 
 COMMON = "COMMON"
@@ -304,7 +297,7 @@ def main(argv: list[str]) -> int:
     willdurand, crisp, zapier, edgetier, hellogustav = argv
     seen = set()
     for path in TUNED.glob("*.jsonl"):
-        seen |= {_key(json.loads(x)["input"]) for x in path.read_text("utf-8").splitlines() if x}
+        seen |= {fx.key(json.loads(x)["input"]) for x in path.read_text("utf-8").splitlines() if x}
     left_out: dict[str, int] = {}
 
     def rows(
@@ -316,12 +309,12 @@ def main(argv: list[str]) -> int:
         extra: list[tuple[str, str, str, str]] | None = None,
     ) -> list[dict[str, Any]]:
         out = []
-        cases = [(n, src, spec, show(git, f"{fixtures}/{n}.txt")) for n, src, spec in manifest]
+        cases = [(n, src, spec, fx.show(git, f"{fixtures}/{n}.txt")) for n, src, spec in manifest]
         for case_id, src, spec, text in [*cases, *(extra or [])]:
-            if _key(text) in seen:
+            if fx.key(text) in seen:
                 left_out[suite] = left_out.get(suite, 0) + 1
                 continue
-            seen.add(_key(text))
+            seen.add(fx.key(text))
             row: dict[str, Any] = {
                 "id": f"{suite}/{case_id}",
                 "format": "text",
@@ -335,10 +328,10 @@ def main(argv: list[str]) -> int:
             out.append(row)
         return out
 
-    wd_test = show(willdurand, "tests/EmailReplyParser/Tests/Parser/EmailParserTest.php")
+    wd_test = fx.show(willdurand, "tests/EmailReplyParser/Tests/Parser/EmailParserTest.php")
     common = _common(wd_test)
-    dates_fixture = show(willdurand, "tests/Fixtures/email_with_date_headers.txt")
-    froms_fixture = show(willdurand, "tests/Fixtures/email_with_from_headers.txt")
+    dates_fixture = fx.show(willdurand, "tests/Fixtures/email_with_date_headers.txt")
+    froms_fixture = fx.show(willdurand, "tests/Fixtures/email_with_from_headers.txt")
     extra = [
         (f"email_with_date_headers/{i}", T, "Thank you very much.", dates_fixture.replace("[DATE]", d))
         for i, d in enumerate(WILLDURAND_DATES)
@@ -353,11 +346,7 @@ def main(argv: list[str]) -> int:
         "edgetier": rows("edgetier", edgetier, "test/emails", common, EDGETIER),
         "hellogustav": rows("hellogustav", hellogustav, "test/emails", common, HELLOGUSTAV),
     }
-    for name, cases in suites.items():
-        with (OUT / f"{name}.jsonl").open("w", encoding="utf-8") as fh:
-            for row in cases:
-                fh.write(json.dumps(row, ensure_ascii=False) + "\n")
-        print(f"{name}: {len(cases)} cases ({left_out.get(name, 0)} left out: already in a suite)")
+    fx.write_suites(OUT, suites, left_out, "already in a suite")
     return 0
 
 

@@ -28,68 +28,19 @@ A gold is a spec that names a piece of the fixture (so that no fixture text is r
 
 from __future__ import annotations
 
-import email
-import html
 import json
 import re
-import subprocess
 import sys
-from email import policy
-from email.message import EmailMessage
 from pathlib import Path
 from typing import Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+import _fixtures as fx
 
 OUT = Path(__file__).resolve().parent
 EARLIER = (OUT.parent / "suites", OUT.parent / "heldout_suites")
 T, F = "test", "fixture"
-SUITE = "@suite"  # the project's exact expected value
-
-
-def show(git_dir: str, path: str) -> str:
-    return subprocess.run(
-        ["git", f"--git-dir={git_dir}", "show", f"HEAD:{path}"], check=True, capture_output=True
-    ).stdout.decode("utf-8", "replace")
-
-
-def ls(git_dir: str, folder: str) -> list[str]:
-    out = subprocess.run(
-        ["git", f"--git-dir={git_dir}", "ls-tree", "--name-only", f"HEAD:{folder}"],
-        check=True,
-        capture_output=True,
-    ).stdout.decode()
-    return sorted(out.split())
-
-
-def _key(text: str) -> str:
-    return re.sub(r"\s+", " ", text).strip()
-
-
-def _start(lines: list[str], marker: str, after: int = 0) -> int:
-    return next(i for i in range(after, len(lines)) if lines[i].strip().startswith(marker))
-
-
-def _gold(spec: str, text: str, suite_value: str) -> str:
-    """The gold of a case: a literal, or a piece of the fixture named by a spec: ``@suite`` (the
-    project's expected value), ``@whole``, ``@before:LINE`` (up to the first line starting with
-    LINE), ``@between:A|B`` (from the line starting with A up to the next starting with B),
-    ``@lines:I:J`` (lines I to J-1); ``@join:SPEC ++ SPEC`` joins pieces (an inline answer)."""
-    lines = text.replace("\r\n", "\n").split("\n")
-    if spec == SUITE:
-        return suite_value
-    if spec.startswith("@join:"):
-        return "\n\n".join(_gold(part, text, suite_value) for part in spec[6:].split(" ++ "))
-    if spec == "@whole":
-        return text.strip()
-    if spec.startswith("@before:"):
-        return "\n".join(lines[: _start(lines, spec.split(":", 1)[1])]).strip()
-    if spec.startswith("@between:"):
-        first, last = spec.split(":", 1)[1].split("|")
-        start = _start(lines, first)
-        return "\n".join(lines[start : _start(lines, last, start + 1)]).strip()
-    if spec.startswith("@lines:"):
-        i, j = (int(x) for x in spec.split(":")[1:3])
-        return "\n".join(lines[i:j]).strip()
-    return spec
 
 
 # discourse/email_reply_trimmer: test/test_email_reply_trimmer.rb asserts, for every
@@ -153,67 +104,53 @@ FIEDL: list[tuple[str, str, str]] = [
 ]
 
 
-def eml_text(raw: str) -> str:
-    """The body of an ``.eml`` fixture as text to cut the gold from (the text part, else the HTML
-    part with tags dropped): only for naming the gold, never given to a parser."""
-    msg = email.message_from_string(raw, policy=policy.default)
-    assert isinstance(msg, EmailMessage)
-    body = msg.get_body(preferencelist=("plain", "html"))
-    assert body is not None
-    text = str(body.get_content())
-    if body.get_content_type() == "text/html":
-        text = re.sub(r"<(br|/div|/p)\b[^>]*>", "\n", text, flags=re.IGNORECASE)
-        text = html.unescape(re.sub(r"<[^>]*>", "", text)).replace("\xa0", " ")
-    return text
-
-
 def main(argv: list[str]) -> int:
     discourse, webridge, fiedl = argv
     seen: set[str] = set()
     for folder in EARLIER:
         for path in folder.glob("*.jsonl"):
-            seen |= {_key(json.loads(x)["input"]) for x in path.read_text("utf-8").splitlines() if x}
+            seen |= {fx.key(json.loads(x)["input"]) for x in path.read_text("utf-8").splitlines() if x}
     left_out: dict[str, int] = {}
     suites: dict[str, list[dict[str, Any]]] = {"discourse": [], "webridge": [], "fiedl": []}
 
     def add(suite: str, case_id: str, fmt: str, text: str, spec: str, gold: str, suite_value: str) -> None:
-        if _key(text) in seen:
+        if fx.key(text) in seen:
             left_out[suite] = left_out.get(suite, 0) + 1
             return
-        seen.add(_key(text))
-        cut_from = eml_text(text) if fmt == "eml" else text
+        seen.add(fx.key(text))
+        cut_from = fx.eml_text(text) if fmt == "eml" else text
         row: dict[str, Any] = {
             "id": f"{suite}/{case_id}",
             "format": fmt,
             "input": text,
-            "expected": _gold(spec, cut_from, suite_value),
+            "expected": fx.gold(spec, cut_from, suite_value),
             "gold": gold,
         }
-        if spec != SUITE and suite_value and _key(suite_value) != _key(row["expected"]):
+        if spec != fx.SUITE and suite_value and fx.key(suite_value) != fx.key(row["expected"]):
             row["suite_expected"] = suite_value
         suites[suite].append(row)
 
-    for name in ls(discourse, "test/emails"):
+    for name in fx.ls(discourse, "test/emails"):
         stem = name.removesuffix(".txt")
-        spec, gold = DISCOURSE.get(stem, (SUITE, T))
-        trimmed = show(discourse, f"test/trimmed/{name}").strip()
-        add("discourse", stem, "text", show(discourse, f"test/emails/{name}"), spec, gold, trimmed)
+        spec, gold = DISCOURSE.get(stem, (fx.SUITE, T))
+        trimmed = fx.show(discourse, f"test/trimmed/{name}").strip()
+        add("discourse", stem, "text", fx.show(discourse, f"test/emails/{name}"), spec, gold, trimmed)
 
-    go_test = show(webridge, "email_reply_parser_test.go")
+    go_test = fx.show(webridge, "email_reply_parser_test.go")
     consts = dict(re.findall(r"const (\w+) = `(.*?)`", go_test, flags=re.DOTALL))
     for const, gold in WEBRIDGE_TESTS.items():
         m = re.search(rf"Parse\({const}\)\s*\n\s*expected := \"([^\"]*)\"", go_test)
         assert m, const
         add("webridge", const, "text", consts[const], m.group(1), gold, m.group(1))
     data = "dataset"
-    sigs = [show(webridge, f"{data}/signatures/{n}") for n in ls(webridge, f"{data}/signatures")]
-    sig_names = ls(webridge, f"{data}/signatures")
-    for j, qname in enumerate(ls(webridge, f"{data}/quoted_reply")):
-        quoted = show(webridge, f"{data}/quoted_reply/{qname}")
+    sigs = [fx.show(webridge, f"{data}/signatures/{n}") for n in fx.ls(webridge, f"{data}/signatures")]
+    sig_names = fx.ls(webridge, f"{data}/signatures")
+    for j, qname in enumerate(fx.ls(webridge, f"{data}/quoted_reply")):
+        quoted = fx.show(webridge, f"{data}/quoted_reply/{qname}")
         for pos, where in enumerate(("quote_below", "quote_above")):
             k = 2 * j + pos
             base_name = WEBRIDGE_BASES[k % len(WEBRIDGE_BASES)]
-            base = show(webridge, f"{data}/basemail/{base_name}.txt")
+            base = fx.show(webridge, f"{data}/basemail/{base_name}.txt")
             sig = sigs[k % len(sigs)]
             text = (
                 base + "\n\n" + sig + "\n\n" + quoted
@@ -224,14 +161,10 @@ def main(argv: list[str]) -> int:
             add("webridge", case_id, "text", text, base.strip(), T, base.strip())
 
     for name, spec, gold in FIEDL:
-        text = show(fiedl, f"spec/email_fixtures/{name}")
+        text = fx.show(fiedl, f"spec/email_fixtures/{name}")
         add("fiedl", name.rsplit(".", 1)[0], "eml" if name.endswith(".eml") else "text", text, spec, gold, "")
 
-    for name, cases in suites.items():
-        with (OUT / f"{name}.jsonl").open("w", encoding="utf-8") as fh:
-            for row in cases:
-                fh.write(json.dumps(row, ensure_ascii=False) + "\n")
-        print(f"{name}: {len(cases)} cases ({left_out.get(name, 0)} left out: already in a suite)")
+    fx.write_suites(OUT, suites, left_out, "already in a suite")
     return 0
 
 

@@ -33,81 +33,20 @@ text: ports copy fixtures with small edits), or already earlier in these suites,
 from __future__ import annotations
 
 import difflib
-import email
-import html
 import json
 import re
-import subprocess
 import sys
-from email import policy
-from email.message import EmailMessage
 from pathlib import Path
 from typing import Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+import _fixtures as fx
 
 OUT = Path(__file__).resolve().parent
 EARLIER = (OUT.parent / "suites", OUT.parent / "heldout_suites", OUT.parent / "heldout_suites2")
 T, F = "test", "fixture"
-SUITE = "@suite"  # the project's exact expected value
 NEAR = 0.9
-
-
-def show(git_dir: str, path: str) -> str:
-    return subprocess.run(
-        ["git", f"--git-dir={git_dir}", "show", f"HEAD:{path}"], check=True, capture_output=True
-    ).stdout.decode("utf-8", "replace")
-
-
-def _key(text: str) -> str:
-    return re.sub(r"\s+", " ", text).strip()
-
-
-def _start(lines: list[str], marker: str, after: int = 0) -> int:
-    return next(i for i in range(after, len(lines)) if lines[i].strip().startswith(marker))
-
-
-def _gold(spec: str, text: str, suite_value: str) -> str:
-    """The gold of a case: a literal, or a piece of the fixture named by a spec: ``@suite`` (the
-    project's expected value), ``@whole``, ``@before:LINE`` (up to the first line starting with
-    LINE), ``@from:LINE`` (from the first line starting with LINE to the end), ``@between:A|B``
-    (from the line starting with A up to the next starting with B), ``@lines:I:J`` (lines I to
-    J-1); ``@join:SPEC ++ SPEC`` joins pieces (an inline answer); ``@cut:LINE`` is the project's
-    value up to its first line starting with LINE (a trailing sign-off dropped)."""
-    lines = text.replace("\r\n", "\n").split("\n")
-    if spec == SUITE:
-        return suite_value
-    if spec.startswith("@cut:"):
-        value = suite_value.split("\n")
-        return "\n".join(value[: _start(value, spec[5:])]).strip()
-    if spec.startswith("@join:"):
-        return "\n\n".join(_gold(part, text, suite_value) for part in spec[6:].split(" ++ "))
-    if spec == "@whole":
-        return text.strip()
-    if spec.startswith("@before:"):
-        return "\n".join(lines[: _start(lines, spec.split(":", 1)[1])]).strip()
-    if spec.startswith("@from:"):
-        return "\n".join(lines[_start(lines, spec.split(":", 1)[1]) :]).strip()
-    if spec.startswith("@between:"):
-        first, last = spec.split(":", 1)[1].split("|")
-        start = _start(lines, first)
-        return "\n".join(lines[start : _start(lines, last, start + 1)]).strip()
-    if spec.startswith("@lines:"):
-        i, j = (int(x) for x in spec.split(":")[1:3])
-        return "\n".join(lines[i:j]).strip()
-    return spec
-
-
-def eml_text(raw: str) -> str:
-    """The body of an ``.eml`` fixture as text to cut the gold from (the text part, else the HTML
-    part with tags dropped): only for naming the gold, never given to a parser."""
-    msg = email.message_from_string(raw, policy=policy.default)
-    assert isinstance(msg, EmailMessage)
-    body = msg.get_body(preferencelist=("plain", "html"))
-    assert body is not None
-    text = str(body.get_content())
-    if body.get_content_type() == "text/html":
-        text = re.sub(r"<(br|/div|/p)\b[^>]*>", "\n", text, flags=re.IGNORECASE)
-        text = html.unescape(re.sub(r"<[^>]*>", "", text)).replace("\xa0", " ")
-    return text
 
 
 # --- string literals of the test sources -------------------------------------------------------
@@ -167,7 +106,7 @@ GRIDDLER: dict[str, tuple[str, str]] = {
 
 
 def griddler_cases(git: str) -> list[tuple[str, str, str, str, str]]:
-    src = show(git, "spec/griddler/email_spec.rb")
+    src = fx.show(git, "spec/griddler/email_spec.rb")
     block = src.split("describe Griddler::Email, 'body formatting' do", 1)[1]
     block = block.split("  def body_from_email")[0]
     cases = []
@@ -186,7 +125,7 @@ def griddler_cases(git: str) -> list[tuple[str, str, str, str, str]]:
             text = _unescape(literal.group(1))
         value = expect.group(1).strip()
         suite_value = text if value == "body" else value[1:-1]
-        spec, gold = GRIDDLER.get(name, (SUITE, T))
+        spec, gold = GRIDDLER.get(name, (fx.SUITE, T))
         spelled = name.lower().replace("*", " star ").replace('"> ', " quoted ").replace(" > ", " quoted ")
         case_id = re.sub(r"[^a-z0-9]+", "_", spelled).strip("_")
         cases.append((case_id, text, spec, gold, suite_value))
@@ -202,7 +141,7 @@ PHAB_TEST = "src/applications/metamta/parser/__tests__/PhabricatorMetaMTAEmailBo
 
 
 def phabricator_cases(git: str) -> list[tuple[str, str, str, str, str]]:
-    src = show(git, PHAB_TEST)
+    src = fx.show(git, PHAB_TEST)
     bodies = src.split("private function getEmailBodies()", 1)[1]
     values = {"{$trailing_space}": " ", "{$emdash}": "\u2014"}
     cases = []
@@ -210,12 +149,12 @@ def phabricator_cases(git: str) -> list[tuple[str, str, str, str, str]]:
         text = m.group(2)
         for name, value in values.items():
             text = text.replace(name, value)
-        cases.append((f"quoted_text_stripping/{i}", _unescape(text), SUITE, T, "OKAY"))
+        cases.append((f"quoted_text_stripping/{i}", _unescape(text), fx.SUITE, T, "OKAY"))
     false_positive = src.split("function testFalsePositiveForOnWrote()", 1)[1]
     body = re.search(r"<<<EOEMAIL\n(.*?)\nEOEMAIL;", false_positive, flags=re.DOTALL)
     expected = re.search(r"assertEqual\('([^']*)', \$stripped\)", false_positive)
     assert body and expected
-    cases.append(("false_positive_for_on_wrote", body.group(1), SUITE, T, expected.group(1)))
+    cases.append(("false_positive_for_on_wrote", body.group(1), fx.SUITE, T, expected.group(1)))
     return cases
 
 
@@ -232,7 +171,7 @@ GITLAB: dict[str, tuple[str, str]] = {
 
 
 def gitlab_cases(git: str) -> list[tuple[str, str, str, str, str]]:
-    src = show(git, "spec/lib/gitlab/email/reply_parser_spec.rb")
+    src = fx.show(git, "spec/lib/gitlab/email/reply_parser_spec.rb")
     pattern = (
         r'expect\(test_parse_body\(fixture_file\("emails/([\w.]+)\.eml"\)\)\)\s*\.to eq\('
         r'(?:"((?:[^"\\]|\\.)*)"\)|\s*<<-BODY\.strip_heredoc\.chomp\n(.*?)\n\s*BODY\n)'
@@ -244,8 +183,8 @@ def gitlab_cases(git: str) -> list[tuple[str, str, str, str, str]]:
             value = _unescape(m.group(2))
         else:
             value = "\n".join(_dedent(m.group(3).split("\n")))
-        raw = show(git, f"spec/fixtures/emails/{name}.eml").lstrip("\r\n")
-        spec, gold = GITLAB.get(name, (SUITE, T))
+        raw = fx.show(git, f"spec/fixtures/emails/{name}.eml").lstrip("\r\n")
+        spec, gold = GITLAB.get(name, (fx.SUITE, T))
         cases.append((name, raw, spec, gold, value))
     return cases
 
@@ -255,18 +194,18 @@ def gitlab_cases(git: str) -> list[tuple[str, str, str, str, str]]:
 # ``assertEquals("...", email.getVisibleText())`` / ``parseReply`` value of their test.
 EDLIO_TESTS = ("EmailParserTest.java", "EmailReplyParserTest.java")
 EDLIO: dict[str, tuple[str, str]] = {
-    "email_abnormal_quote_header_1": (SUITE, T),
-    "email_abnormal_quote_header_2": (SUITE, T),
+    "email_abnormal_quote_header_1": (fx.SUITE, T),
+    "email_abnormal_quote_header_2": (fx.SUITE, T),
     # the value keeps the sign-off and signature under the answer
     "email_abnormal_quote_header_3": ("@cut:Sincerely,", T),
     # the value keeps two header lines ("From: Homer Simpson", "To: Support") above the answer
     "email_abnormal_quote_header_4": ("@between:En|Date:", F),
-    "email_abnormal_quote_header_5": (SUITE, T),
-    "email_abnormal_quote_header_long": (SUITE, T),
-    "email_dashes_between_words": (SUITE, T),
-    "email_em_dash": (SUITE, T),
-    "email_en_dash": (SUITE, T),
-    "email_unquoted_reply": (SUITE, T),
+    "email_abnormal_quote_header_5": (fx.SUITE, T),
+    "email_abnormal_quote_header_long": (fx.SUITE, T),
+    "email_dashes_between_words": (fx.SUITE, T),
+    "email_em_dash": (fx.SUITE, T),
+    "email_en_dash": (fx.SUITE, T),
+    "email_unquoted_reply": (fx.SUITE, T),
 }
 
 
@@ -286,10 +225,10 @@ def _asserted(tests: str, fixture_call: str, name: str) -> str:
 
 def edlio_cases(git: str) -> list[tuple[str, str, str, str, str]]:
     base = "src/test/java/com/edlio/emailreplyparser/"
-    tests = "\n".join(show(git, base + name) for name in EDLIO_TESTS)
+    tests = "\n".join(fx.show(git, base + name) for name in EDLIO_TESTS)
     cases = []
     for name, (spec, gold) in EDLIO.items():
-        text = show(git, f"src/test/fixtures/{name}.txt")
+        text = fx.show(git, f"src/test/fixtures/{name}.txt")
         cases.append((name, text, spec, gold, _asserted(tests, "getFixture", name)))
     return cases
 
@@ -299,19 +238,19 @@ def edlio_cases(git: str) -> list[tuple[str, str, str, str, str]]:
 # notification replies of its contributors), with the ``Assert.Equal("...", GetVisibleText())`` of
 # their test. yahoo: its test is commented out; the gold is written from the fixture.
 DOTNET: dict[str, tuple[str, str]] = {
-    "outlook": (SUITE, T),
-    "outlook_2": (SUITE, T),
-    "list_not_signature": (SUITE, T),
-    "webmail": (SUITE, T),
+    "outlook": (fx.SUITE, T),
+    "outlook_2": (fx.SUITE, T),
+    "list_not_signature": (fx.SUITE, T),
+    "webmail": (fx.SUITE, T),
     "yahoo": ("@lines:0:1", F),
 }
 
 
 def dotnet_cases(git: str) -> list[tuple[str, str, str, str, str]]:
-    tests = show(git, "src/EmailReplyParser.Tests/EmailParserTests.cs")
+    tests = fx.show(git, "src/EmailReplyParser.Tests/EmailParserTests.cs")
     cases = []
     for name, (spec, gold) in DOTNET.items():
-        text = show(git, f"src/EmailReplyParser.Tests/resources/{name}.txt")
+        text = fx.show(git, f"src/EmailReplyParser.Tests/resources/{name}.txt")
         value = "" if gold == F else _asserted(tests, "Get_email", name)  # "": no test runs
         cases.append((name, text, spec, gold, value))
     return cases
@@ -323,20 +262,20 @@ def dotnet_cases(git: str) -> list[tuple[str, str, str, str, str]]:
 # forwarded mail stays visible (regexps); the sender's own words are the note above it.
 MAILSTRIP: dict[str, tuple[str, str]] = {
     "forward": ("@before:---------- Forwarded message", F),
-    "yahoo": (SUITE, T),
-    "gmail_alt_quoteheader": (SUITE, T),
+    "yahoo": (fx.SUITE, T),
+    "gmail_alt_quoteheader": (fx.SUITE, T),
 }
 
 
 def mailstrip_cases(git: str) -> list[tuple[str, str, str, str, str]]:
-    tests = show(git, "mailstrip_test.go")
+    tests = fx.show(git, "mailstrip_test.go")
     cases = []
     for name, (spec, gold) in MAILSTRIP.items():
         entry = tests[tests.index(f'"{name}",') :]
         entry = entry[: entry.index("\n\t},")]
         m = re.search(r'&emailStringChecker\{equalsString\("((?:[^"\\]|\\.)*)"\)\}', entry)
         value = _unescape(m.group(1)) if m else ""  # "": the test asserts no exact value
-        cases.append((name, show(git, f"fixtures/{name}.txt"), spec, gold, value))
+        cases.append((name, fx.show(git, f"fixtures/{name}.txt"), spec, gold, value))
     return cases
 
 
@@ -346,13 +285,15 @@ def mailstrip_cases(git: str) -> list[tuple[str, str, str, str, str]]:
 
 
 def mail_extract_cases(git: str) -> list[tuple[str, str, str, str, str]]:
-    spec_rb = show(git, "spec/parser_spec.rb")
+    spec_rb = fx.show(git, "spec/parser_spec.rb")
     pattern = r"fixture\('([\w.]+)'\)[^\n]*\n\s*body\.should == (?:'([^']*)'|result_fixture\('([\w.]+)'\))"
     cases = []
     for m in re.finditer(pattern, spec_rb):
         name = m.group(1)
-        value = m.group(2) if m.group(2) is not None else show(git, f"spec/fixtures/result_{m.group(3)}")
-        cases.append((name.removesuffix(".txt"), show(git, f"spec/fixtures/{name}"), SUITE, T, value.strip()))
+        value = m.group(2) if m.group(2) is not None else fx.show(git, f"spec/fixtures/result_{m.group(3)}")
+        cases.append(
+            (name.removesuffix(".txt"), fx.show(git, f"spec/fixtures/{name}"), fx.SUITE, T, value.strip())
+        )
     return cases
 
 
@@ -361,7 +302,7 @@ def main(argv: list[str]) -> int:
     earlier: list[str] = []
     for folder in EARLIER:
         for path in sorted(folder.glob("*.jsonl")):
-            earlier += [_key(json.loads(x)["input"]) for x in path.read_text("utf-8").splitlines() if x]
+            earlier += [fx.key(json.loads(x)["input"]) for x in path.read_text("utf-8").splitlines() if x]
     exact = set(earlier)
     left_out: dict[str, int] = {}
     suites: dict[str, list[dict[str, Any]]] = {}
@@ -379,22 +320,22 @@ def main(argv: list[str]) -> int:
     def add(suite: str, fmt: str, case: tuple[str, str, str, str, str]) -> None:
         case_id, text, spec, gold, suite_value = case
         rows = suites.setdefault(suite, [])
-        key = _key(text)
+        key = fx.key(text)
         if known(key):
             left_out[suite] = left_out.get(suite, 0) + 1
             print(f"left out {suite}/{case_id}", file=sys.stderr)
             return
         exact.add(key)
-        from_fixture = spec.startswith("@") and spec != SUITE and not spec.startswith("@cut:")
-        cut_from = eml_text(text) if fmt == "eml" and from_fixture else text
+        from_fixture = spec.startswith("@") and spec != fx.SUITE and not spec.startswith("@cut:")
+        cut_from = fx.eml_text(text) if fmt == "eml" and from_fixture else text
         row: dict[str, Any] = {
             "id": f"{suite}/{case_id}",
             "format": fmt,
             "input": text,
-            "expected": _gold(spec, cut_from, suite_value),
+            "expected": fx.gold(spec, cut_from, suite_value),
             "gold": gold,
         }
-        if spec != SUITE and suite_value and _key(suite_value) != _key(row["expected"]):
+        if spec != fx.SUITE and suite_value and fx.key(suite_value) != fx.key(row["expected"]):
             row["suite_expected"] = suite_value
         rows.append(row)
 
@@ -413,11 +354,7 @@ def main(argv: list[str]) -> int:
     for case in mail_extract_cases(mail_extract):
         add("mail_extract", "text", case)
 
-    for name, cases in suites.items():
-        with (OUT / f"{name}.jsonl").open("w", encoding="utf-8") as fh:
-            for row in cases:
-                fh.write(json.dumps(row, ensure_ascii=False) + "\n")
-        print(f"{name}: {len(cases)} cases ({left_out.get(name, 0)} left out: in a suite or earlier here)")
+    fx.write_suites(OUT, suites, left_out, "in a suite or earlier here")
     return 0
 
 
