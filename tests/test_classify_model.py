@@ -360,6 +360,33 @@ def test_the_shipped_model_crosses_to_the_analysis_processes_by_reference() -> N
     trained = ClassifierModel.from_bytes(model.to_bytes(), version=7)
     back = pickle.loads(pickle.dumps(trained))
     assert back.version == 7 and back.kinds.keys() == trained.kinds.keys()
+    assert trained.to_bytes() is trained.source  # sent as read, never compressed again per batch
+
+
+def test_threads_asking_for_the_shipped_model_at_once_get_one_instance() -> None:
+    """The worker's two batches in flight ask for the model at the same moment on their first
+    batch: a second instance would not be the one pickled by reference, and every batch after
+    would compress and send the whole model (a tenth of a second each) to the analysis pool."""
+    import pickle
+    import threading
+
+    from feedback.classify.model import scorer
+
+    scorer._load_shipped.cache_clear()
+    start = threading.Barrier(8)
+    got: list[object] = []
+
+    def ask() -> None:
+        start.wait()
+        got.append(scorer.shipped_model())
+
+    threads = [threading.Thread(target=ask) for _ in range(8)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert len(got) == 8 and all(m is got[0] for m in got)
+    assert len(pickle.dumps(got[0])) < 1000
 
 
 @pytest.mark.timeout(900)  # fits six models: minutes on a busy shared machine

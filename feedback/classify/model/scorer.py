@@ -186,6 +186,9 @@ class ClassifierModel:
     kinds: dict[str, KindWeights]
     meta: dict[str, Any] = field(default_factory=dict)
     version: int | None = None  # the database version it came from; None for the shipped one
+    # the bytes it was read from: pickling a version for the analysis pool sends them as they are
+    # instead of compressing 9 MB again for every batch
+    source: bytes | None = field(default=None, repr=False, compare=False)
 
     def score(self, text: str, *, kind: str, rules: ClassificationResult | None) -> Scores | None:
         weights = self.kinds.get(kind)
@@ -203,6 +206,8 @@ class ClassifierModel:
         return float(value)
 
     def to_bytes(self) -> bytes:
+        if self.source is not None:
+            return self.source
         arrays: dict[str, Any] = {"meta": np.frombuffer(json.dumps(self.meta).encode(), dtype=np.uint8)}
         for kind, kw in self.kinds.items():
             names = sorted(kw.vocab, key=kw.vocab.__getitem__)
@@ -225,7 +230,7 @@ class ClassifierModel:
                     h: tuple(c) for h, c in json.loads(npz[f"{kind}.classes"].tobytes().decode()).items()
                 }
                 kinds[kind] = make_kind_weights(names, npz[f"{kind}.weights"], npz[f"{kind}.bias"], classes)
-        return cls(kinds=kinds, meta=meta, version=version)
+        return cls(kinds=kinds, meta=meta, version=version, source=bytes(data) if version is not None else None)
 
 
 def make_kind_weights(
@@ -259,9 +264,21 @@ def _restore(version: int | None, data: bytes) -> ClassifierModel:
     return model
 
 
-@lru_cache(maxsize=1)
+_SHIPPED_LOCK = threading.Lock()
+
+
 def shipped_model() -> ClassifierModel | None:
-    """The model fitted on the shipped labelled corpus (package data), or None if absent."""
+    """The model fitted on the shipped labelled corpus (package data), or None if absent.
+
+    Exactly one instance per process, also when two threads (the worker's batches in flight) ask
+    first at the same moment: the analysis pool receives the shipped model by reference only if
+    it *is* that instance; a second copy would be compressed and sent whole with every batch."""
+    with _SHIPPED_LOCK:
+        return _load_shipped()
+
+
+@lru_cache(maxsize=1)
+def _load_shipped() -> ClassifierModel | None:
     try:
         data = resources.files("feedback.classify.model").joinpath(SHIPPED).read_bytes()
     except (FileNotFoundError, OSError):
