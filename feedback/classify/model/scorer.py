@@ -230,7 +230,8 @@ class ClassifierModel:
                     h: tuple(c) for h, c in json.loads(npz[f"{kind}.classes"].tobytes().decode()).items()
                 }
                 kinds[kind] = make_kind_weights(names, npz[f"{kind}.weights"], npz[f"{kind}.bias"], classes)
-        return cls(kinds=kinds, meta=meta, version=version, source=bytes(data) if version is not None else None)
+        source = bytes(data) if version is not None else None  # the shipped one goes by reference
+        return cls(kinds=kinds, meta=meta, version=version, source=source)
 
 
 def make_kind_weights(
