@@ -10,7 +10,7 @@ person, a colleague (``people``). A competitor tied to such a phrase beats one m
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Literal, NamedTuple
@@ -45,6 +45,17 @@ _TRIGGER_WORDS_TEXT = """
     nos apostaron decantaron inclinaron pasaron sont passe passé passes passés
 """
 _TRIGGER_WORDS = frozenset(_TRIGGER_WORDS_TEXT.split())
+# The words a choice phrase starts with (lower case, as written): ``_TRIGGER`` is tried only where
+# one stands, instead of scanning its alternation at every position of a long reply (~8x slower).
+_TRIGGER_STARTS_TEXT = """
+    went gone going go gehen sind chose choose chosen picked selected preferred opted decided settled
+    moved switching switched awarded gave beaten signed lost ging beat beating won against vs versus us
+    entschieden sich verloren a ont partis face au eligieron eligio eligió optaron prefirieron
+    escogieron se signe signé firmaron firmo firmó perdimos perdido perdida nos apostaron sont passe
+    passé passes passés
+"""
+_TRIGGER_STARTS = frozenset(_TRIGGER_STARTS_TEXT.split())
+_WORD_RUN = re.compile(r"\w+")
 # choice phrases that name the rival we beat or stood against, not the one the buyer chose
 _FOR_US = frozenset({"beat", "beating", "won", "against", "vs", "vs.", "versus", "us", "face"})
 _WON_WORDS = frozenset(
@@ -139,7 +150,7 @@ def find_competitor(
     colleagues (``people.known_people``), never competitors."""
     # 1. a choice phrase: "went with X", "lost to X", "X won" (regexes only when a trigger word occurs)
     present = _TRIGGER_WORDS.intersection(words)
-    for m in _TRIGGER.finditer(text) if present else ():
+    for m in _choice_phrases(text) if present else ():
         end = min(len(text), m.end() + _SPAN)
         stop = _SENTENCE_END.search(text, m.end(), end)
         span = text[m.end() : stop.start() if stop else end]
@@ -180,6 +191,18 @@ def find_competitor(
             if name is not None:
                 return Found(name, f"named (typo {word!r}): {name}", typed=word)
     return Found(None)
+
+
+def _choice_phrases(text: str) -> Iterator[re.Match[str]]:
+    """``_TRIGGER.finditer(text)``: the same matches, tried only at the words one can start with."""
+    after = 0
+    for w in _WORD_RUN.finditer(text):
+        if w.start() < after or w.group().lower() not in _TRIGGER_STARTS:
+            continue
+        m = _TRIGGER.match(text, w.start())
+        if m is not None:
+            after = m.end()
+            yield m
 
 
 def _found(

@@ -58,6 +58,7 @@ def find_hits(tokens: Tokens, lex: KindLexicon) -> Matches:
     first_word = [False] * n
     repaired: list[tuple[str, str]] = []
     prev_break = True
+    vocabulary = lex.vocabulary
     for i in range(n):
         if kinds[i] != WORD:
             prev_break = prev_break or kinds[i] == SENTENCE
@@ -65,7 +66,7 @@ def find_hits(tokens: Tokens, lex: KindLexicon) -> Matches:
         first_word[i] = prev_break
         prev_break = False
         w = words[i]
-        if w in lex.vocabulary or w in COMMON_WORDS:
+        if w in vocabulary or w in COMMON_WORDS:
             continue
         spelled = umlaut_spelling(lex, w)
         if spelled is not None:
@@ -77,9 +78,14 @@ def find_hits(tokens: Tokens, lex: KindLexicon) -> Matches:
             words[i] = fixed
 
     raw: list[Hit] = []
+    candidates = lex.candidates
     i = 0
     while i < n:
         if kinds[i] != WORD:
+            i += 1
+            continue
+        loose, by_second = candidates(words[i])
+        if not loose and not by_second:  # most words start no cue
             i += 1
             continue
         best_rank: tuple[int, int, int, int] | None = None
@@ -88,7 +94,6 @@ def find_hits(tokens: Tokens, lex: KindLexicon) -> Matches:
         types: frozenset[str] = frozenset()
         text = ""
         nxt = words[i + 1] if i + 1 < n and kinds[i + 1] == WORD else None
-        loose, by_second = lex.candidates(words[i])
         pairs = by_second.get(nxt, ()) if nxt is not None and by_second else ()
         for idx in loose + pairs if pairs else loose:
             phrase = lex.phrases[idx]

@@ -100,25 +100,30 @@ def tokenize(folded: str) -> Tokens:
     sentence: list[int] = []
     clause: list[int] = []
     s = c = 0
-    for m in _TOKEN.finditer(folded):
-        tok = m.group()
-        if tok[0].isalnum() or tok[0] == "_":
-            kind = CLAUSE if tok in CONTRASTS else WORD
-            tok = ABBREVIATIONS.get(tok, tok)
-        elif tok[0] == "\n":
+    abbreviation = ABBREVIATIONS.get
+    for tok in _TOKEN.findall(folded):
+        first = tok[0]
+        if first.isalnum() or first == "_":
+            if tok not in CONTRASTS:  # most tokens: a plain word, nothing to collapse
+                words.append(abbreviation(tok, tok))
+                kinds.append(WORD)
+                sentence.append(s)
+                clause.append(c)
+                continue
+            kind = CLAUSE
+        elif first == "\n":
             tok = "\n"
             kind = SENTENCE
         else:
             kind = SENTENCE if tok in _SENTENCE_MARKS else CLAUSE
-        if kind != WORD:
-            if kinds and kinds[-1] != WORD:  # collapse runs of breaks, keep the strongest
-                if kind > kinds[-1]:
-                    kinds[-1] = kind
-                    words[-1] = tok
-                continue
-            c += 1
-            if kind == SENTENCE:
-                s += 1
+        if kinds and kinds[-1] != WORD:  # collapse runs of breaks, keep the strongest
+            if kind > kinds[-1]:
+                kinds[-1] = kind
+                words[-1] = tok
+            continue
+        c += 1
+        if kind == SENTENCE:
+            s += 1
         words.append(tok)
         kinds.append(kind)
         sentence.append(s)

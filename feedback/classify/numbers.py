@@ -46,6 +46,8 @@ def option_numbers(text: str, max_option: int) -> list[int]:
     if not _DIGIT.search(text):
         return out
     for line in text.splitlines():
+        if not _DIGIT.search(line):  # every option is a number: a line without a digit has none
+            continue
         tokens = [part for tok in line.split() for part in _split_list(tok, max_option)]
         if len(tokens) > 1 and all(_only_option(t, max_option) for t in tokens):
             tokens = [t if t.endswith(",") else t + "," for t in tokens[:-1]] + tokens[-1:]  # "2 3"

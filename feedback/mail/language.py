@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections import Counter
 
 _STOPWORDS: dict[str, frozenset[str]] = {
     "en": frozenset(
@@ -138,15 +139,22 @@ _STOPWORDS: dict[str, frozenset[str]] = {
     ),
 }
 _WORDS = re.compile(r"[^\W\d_]+", re.UNICODE)
+# each stop word's languages: one lookup per word of the reply instead of one per language
+_LANGS_OF: dict[str, tuple[str, ...]] = {}
+for _lang, _words in _STOPWORDS.items():
+    for _word in _words:
+        _LANGS_OF[_word] = (*_LANGS_OF.get(_word, ()), _lang)
 
 
 def guess_language(text: str, content_language: str = "") -> str | None:
     """Two-letter language code, or None when the text gives no signal."""
     counts = dict.fromkeys(_STOPWORDS, 0)
-    for word in _WORDS.findall(text[:4000].lower()):
-        for lang, words in _STOPWORDS.items():
-            if word in words:
-                counts[lang] += 1
+    langs_of = _LANGS_OF.get
+    for word, times in Counter(_WORDS.findall(text[:4000].lower())).items():
+        langs = langs_of(word)
+        if langs is not None:
+            for lang in langs:
+                counts[lang] += times
     best = max(counts, key=lambda k: counts[k])
     if counts[best] >= 2:
         return best
