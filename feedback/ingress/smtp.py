@@ -420,6 +420,16 @@ class _Data(enum.Enum):
     TOO_BIG = "too big"
 
 
+# A reverse- or forward-path as nearly every client sends it: "<dot-atom@domain>", then nothing or
+# blanks and parameters. aiosmtpd reads every path with the email package's full RFC 5322 parser
+# (~60 us each, a tenth of the ingest's CPU per message); this form is read by one regex, with the
+# same result (a property test holds it to aiosmtpd's), and anything else still goes to the parser.
+_ATEXT = r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+"
+_PLAIN_PATH = re.compile(
+    rf"<({_ATEXT}(?:\.{_ATEXT})*@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*)>(?:[ \t]+(?=[^ \t(])|$)"
+)
+
+
 class IngestSMTP(SMTP):
     """aiosmtpd's SMTP with a bounded door: streamed DATA, per-address slots, session limits.
 
@@ -452,6 +462,15 @@ class IngestSMTP(SMTP):
             name: (method if name == "QUIT" else self._counted(method))
             for name, method in self._smtp_methods.items()
         }
+
+    def _getaddr(self, arg: str) -> tuple[str | None, str | None]:
+        m = _PLAIN_PATH.match(arg)
+        if m is None:
+            return super()._getaddr(arg)
+        addr = m.group(1)
+        if self.local_part_limit and len(addr.rpartition("@")[0]) > self.local_part_limit:
+            return None, None
+        return addr, arg[m.end() :]
 
     def _create_envelope(self) -> Envelope:
         old = getattr(self, "envelope", None)
