@@ -214,7 +214,7 @@ def attribution_strength(line: str) -> int:
     s = _MAILTO_RE.sub("", line.strip())
     if not s.endswith((":", "：")):
         # "On <date> <time>, Feedback <f@x> wrote" without its colon (a client that drops it)
-        if _ATTR_NO_COLON.match(s) and "@" in s and _TIME_RE.search(s):
+        if "@" in s and _ATTR_NO_COLON.match(s) and _TIME_RE.search(s):  # the cheap test first
             return 2
         return 0
     if _ATTR_WITH_START.match(s):

@@ -75,12 +75,24 @@ _SENT_OBJECT = re.compile(
 _TRACKER_MARKS = frozenset({"\u1427"})
 
 
+_LINK_MAX = 312  # the most ``_FOOTER_LINK`` takes off the end of a stripped line
+
+
+def _unlinked(line: str, limit: int) -> str:
+    """The line without its trailing link; a line too long to be under ``limit`` without one is
+    returned as it is (a paragraph: the link search would scan all of it for nothing)."""
+    s = line.strip().strip("*_").strip()
+    if len(s) > limit + _LINK_MAX:
+        return s
+    return _FOOTER_LINK.sub("", s).strip()
+
+
 def is_client_footer(line: str) -> bool:
     """A mobile or app footer line ("Sent from my iPhone", "Get Outlook for iOS", ...)."""
     if line.strip() in _TRACKER_MARKS:
         return True
     # a link glued on or after the footer ("Sent from TypeApp<https://...>") is part of it
-    s = _FOOTER_LINK.sub("", line.strip().strip("*_")).strip()
+    s = _unlinked(line, 120)
     if not s or len(s) > 120 or _SENT_OBJECT.match(s):
         return False
     if _MOBILE_FOOTER.match(s) and "," not in s and not re.search(r"[.!?]\s*$", s.rstrip(".").strip() + "x"):
@@ -92,7 +104,7 @@ def is_client_footer(line: str) -> bool:
 
 def _strict_footer(line: str) -> bool:
     """A footer that names a device or an app ("Sent from my iPhone"), not a short "Sent with ..."."""
-    s = _FOOTER_LINK.sub("", line.strip().strip("*_")).strip()
+    s = _unlinked(line, 100)
     if not s or len(s) > 100 or "," in s or len(s.split()) > 8 or _IMPERATIVE.match(s):
         return False  # "Get the Samsung quote to me by Friday" is a sentence
     if re.search(r"[!?:;]|\.\s+\S", s) or re.match(r"^\s*sent\s+on\b", s, re.IGNORECASE):
