@@ -2,7 +2,7 @@
 
     python bench/e2e.py [--n 2000] [--levels 1,8,32] [--offered 200] [--backends sqlite,postgresql]
                         [--database-url postgresql://postgres@127.0.0.1:5432/postgres]
-                        [--redis-url redis://127.0.0.1:6379/10] [--workers 1]
+                        [--redis-url redis://127.0.0.1:6379/10] [--workers 1] [--before REF]
 
 Per backend, ``--n`` feedback requests are seeded once (reps, leads, requests rendered and "sent"
 into a Maildir outbox) and ``--n`` replies built from them, one per request (3-6 KB, the quoted
@@ -27,6 +27,11 @@ Phases, each printed beside the baselines of the same run:
   under ``serve`` (with its worker) to the ingest alone;
 * ``offered R/s``: the replies paced at ``--offered`` per second over 8 connections (an open
   loop: a late reply does not delay the next one), for the latency at a load below capacity.
+
+``--before REF`` runs every phase twice, in turn: the services with the code of git commit REF
+(``git archive`` into the run's directory, first on their ``PYTHONPATH``), then with this tree's;
+so a change's figures come with the earlier code's, measured minutes apart under the same load.
+REF must have this tree's newest migration (the phases share one seeded database).
 
 Not part of ``make test``: it takes minutes and its figures are only meaningful beside their
 same-run baselines (the machine is shared).
@@ -73,6 +78,7 @@ from feedback.storage.db import make_engine, upgrade
 Envelope3 = tuple[str, str, bytes]
 FINAL = ("processed", "ignored", "quarantined", "unmatched", "failed")
 REPO = Path(__file__).resolve().parent.parent
+CODE_ROOT = REPO  # the code the services run: this tree, or --before's extracted commit
 
 
 # -- the client (a process of its own) -------------------------------------------------------------
@@ -211,7 +217,7 @@ def service_env(settings: Settings, data_dir: Path, port: int, database_url: str
         FEEDBACK_BUSINESS_TIME="false",
         FEEDBACK_SMTP_PORT=str(port),
         FEEDBACK_MAX_CONNECTIONS_PER_ADDRESS="64",
-        PYTHONPATH=str(REPO),
+        PYTHONPATH=str(CODE_ROOT),
     )
     if database_url:
         env["FEEDBACK_DATABASE_URL"] = database_url
@@ -457,17 +463,20 @@ def report(backend: str, noop_rate: float, results: list[Result]) -> None:
             f"{fmt(r.p50, spec='.2f'):>7} {fmt(r.p99, spec='.2f'):>7} {fmt(ratio, spec='.3f'):>6} "
             f"{r.failures:>4}  {', '.join(f'{k} {v}' for k, v in sorted(r.statuses.items()))}"
         )
-    alone = next((r for r in results if r.label.startswith("ingest alone")), None)
-    with_worker = next(
-        (r for r in results if r.label == "c=8 serve" or r.label.startswith("c=8 serve (worker inside)")),
-        None,
-    )
-    if alone and with_worker and alone.accepted_per_s > 0:
-        ratio = with_worker.accepted_per_s / alone.accepted_per_s
-        print(
-            f"ingest with its worker / ingest alone at c=8: {with_worker.accepted_per_s:.0f} / "
-            f"{alone.accepted_per_s:.0f} = {ratio:.2f} (target >= 0.5)"
+    tags = sorted({r.label.rpartition(" [")[2][:-1] for r in results if r.label.endswith("]")}) or [""]
+    for tag in tags:  # one ratio per code version (--before) or facts mode (--facts both)
+        mine = [r for r in results if not tag or r.label.endswith(f" [{tag}]")]
+        alone = next((r for r in mine if r.label.startswith("ingest alone")), None)
+        with_worker = next(
+            (r for r in mine if r.label.partition(" [")[0] in ("c=8 serve", "c=8 serve (worker inside)")),
+            None,
         )
+        if alone and with_worker and alone.accepted_per_s > 0:
+            ratio = with_worker.accepted_per_s / alone.accepted_per_s
+            print(
+                f"ingest with its worker / ingest alone at c=8{f' [{tag}]' if tag else ''}: "
+                f"{with_worker.accepted_per_s:.0f} / {alone.accepted_per_s:.0f} = {ratio:.2f} (target >= 0.5)"
+            )
 
 
 def run_backend(
@@ -508,6 +517,12 @@ def run_backend(
     phases.append(("ingest alone c=8 (serve --no-worker)", 8, None, "none"))
     if args.offered:
         phases.append((f"offered {args.offered:.0f}/s c=8 {desc}", 8, args.offered, topology))
+    if args.before:  # every phase with the earlier code, then with this tree's, in turn
+        phases = [
+            (f"{label} [{tag}]", conc, rate, worker)
+            for label, conc, rate, worker in phases
+            for tag in (args.before, "now")
+        ]
     modes = ["deferred", "row-triggers"] if args.facts == "both" else [args.facts]
     if len(modes) > 1:  # each phase with a worker once per mode, in turn; the ingest alone once
         phases = [
@@ -515,8 +530,9 @@ def run_backend(
             for label, conc, rate, worker in phases
             for mode in (modes if worker != "none" else modes[:1])
         ]
-    global FACTS_MODE
+    global FACTS_MODE, CODE_ROOT
     for i, (label, conc, rate, worker) in enumerate(phases):
+        CODE_ROOT = args.before_root if args.before and f"[{args.before}]" in label else REPO
         FACTS_MODE = (
             "row-triggers" if label.endswith("[row-triggers]") or modes == ["row-triggers"] else "deferred"
         )
@@ -542,6 +558,30 @@ def run_backend(
             flush=True,
         )
     report(backend.name, noop_rate, results)
+
+
+def extract(ref: str, into: Path) -> Path:
+    """The code of commit ``ref`` in ``into`` (``git archive``); it must share this tree's newest
+    migration, since every phase starts from one database seeded by this tree's code."""
+    into.mkdir(parents=True)
+    archive = subprocess.run(["git", "-C", str(REPO), "archive", ref], capture_output=True, check=False)
+    if archive.returncode:
+        raise SystemExit(f"--before {ref}: {archive.stderr.decode(errors='replace').strip()}")
+    subprocess.run(["tar", "-x", "-C", str(into)], input=archive.stdout, check=True)
+    ask = "from feedback.storage.db import head_revision; print(head_revision())"
+    heads = [
+        subprocess.run(
+            [sys.executable, "-c", ask], env={**os.environ, "PYTHONPATH": str(code)}, cwd=code,
+            capture_output=True, text=True, check=True,
+        ).stdout.strip()
+        for code in (into, REPO)
+    ]  # fmt: skip
+    if heads[0] != heads[1]:
+        raise SystemExit(
+            f"--before {ref}: its newest migration is {heads[0]}, this tree's {heads[1]}; pick a commit "
+            "with the same schema (the phases share one seeded database)"
+        )
+    return into
 
 
 @contextlib.contextmanager
@@ -572,6 +612,12 @@ def main() -> None:
         default="deferred",
         help="deferred (the product), row-triggers (before: no deferral), or both, each phase per mode",
     )
+    ap.add_argument(
+        "--before",
+        default=None,
+        metavar="REF",
+        help="also run every phase with the code of git commit REF (in turn with this tree's)",
+    )
     args = ap.parse_args()
     modes = ["deferred", "row-triggers"] if args.facts == "both" else [args.facts]
     for mode in modes:
@@ -584,6 +630,7 @@ def main() -> None:
             ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("spawn"))
         )
         client.submit(time.sleep, 0).result()  # the client process exists before anything is timed
+        args.before_root = extract(args.before, root / "before") if args.before else None
         secret = secrets.token_hex(32)
         for name in args.backends.split(","):
             common = dict(
