@@ -41,7 +41,9 @@ from feedback.reports import (
     trends,
     winloss,
 )
+from feedback.reports import queries as q
 from feedback.reports.render import ROLE_COLORS
+from feedback.reports.sql import fact_frame
 from feedback.runtime.settings import Settings, load_settings
 from feedback.storage.db import make_engine, upgrade
 from feedback.storage.models import Deal, FeedbackRequest, Lead, Rep, Response, ResponseReason
@@ -330,7 +332,7 @@ def test_funnel_stages_nest_and_outside_deals_are_apart(engine: Engine) -> None:
 
 def _lead_spec() -> st.SearchStrategy[tuple[Any, ...]]:
     return st.tuples(
-        st.sampled_from(["A", "B"]),  # campaign
+        st.sampled_from(["A", "B", None]),  # campaign
         st.sampled_from(["none", "unanswered", "no_outcome", "clarifying", "review", "answered"]),
         st.sampled_from(["accepted", "rejected", "recycled", None]),
         st.lists(st.sampled_from(["won", "lost", "open"]), max_size=3),  # its deals' CRM results
@@ -413,6 +415,34 @@ def test_no_funnel_stage_exceeds_the_one_before(
     assert total["opportunity"] == sum(
         1 for spec in asked if spec[1] == "answered" and spec[2] == "accepted" and spec[3]
     )
+
+
+@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(
+    leads=st.lists(_lead_spec(), max_size=10),
+    loose=st.lists(st.sampled_from(["won", "lost"]), max_size=2),
+    by=st.sampled_from(["campaign", "source", "rep"]),
+)
+def test_funnel_in_one_scan_equals_its_definition(
+    empty_engine: Engine, leads: list[tuple[Any, ...]], loose: list[str], by: str
+) -> None:
+    """The report's funnel (one scan: ``queries.funnel_parts``) equals the funnel and the deals
+    outside it each computed on its own (``queries.funnel``, ``deals_outside_funnel``), row for
+    row, in the same order."""
+    _seed_random(empty_engine, leads, loose)
+    columns = [by, "kind", "status", "response_id", "outcome", "lead_id", "deal_lead_id", "deal_result"]
+    f = fact_frame(Filters(), columns=columns)
+    with empty_engine.connect() as conn:
+        one_scan = q.run_parts(conn, q.funnel_parts(f, [by], accepted="accepted"))
+        apart = q.run_parts(
+            conn,
+            {
+                "total": q.funnel(f, accepted="accepted"),
+                "per": q.funnel(f, [by], accepted="accepted"),
+                "outside": q.deals_outside_funnel(f, [by], accepted="accepted"),
+            },
+        )
+    assert one_scan == apart
 
 
 # item 15: reason charts coloured by outcome ----------------------------------------------------

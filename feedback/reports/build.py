@@ -484,9 +484,7 @@ def funnel(db: Db, filters: Filters, settings: Settings, *, now: datetime | None
     accepted = ctx.positive("disposition")
     f = ctx.facts(by, "kind", "status", "response_id", "outcome", "lead_id", "deal_lead_id", "deal_result")
     parts = {
-        "total": q.funnel(f, accepted=accepted),
-        "per": q.funnel(f, [by], accepted=accepted),
-        "outside": q.deals_outside_funnel(f, [by], accepted=accepted),
+        **q.funnel_parts(f, [by], accepted=accepted),
     }
     with connect(db) as conn:
         got = q.run_parts(conn, parts)

@@ -106,7 +106,8 @@ def funnel(f: FromClause, by: Sequence[str] = (), *, accepted: str) -> Select[An
     ``f`` holds the frame's disposition requests (one per lead). Answered is :func:`answer_state`;
     accepted an answer with the ``accepted`` outcome; opportunity an accepted lead with a CRM deal
     opened from it; won an opportunity with a deal won in the CRM. The states of the leads not
-    answered are counted too (``n_<state>``).
+    answered are counted too (``n_<state>``). The definition, as one query; the report computes
+    it with the deals outside it in one scan (:func:`funnel_parts`).
     """
     keys = _dims(f, by)
     d = _deals_per_lead()
@@ -128,6 +129,75 @@ def funnel(f: FromClause, by: Sequence[str] = (), *, accepted: str) -> Select[An
     if keys:
         query = query.group_by(*keys).order_by(func.count().desc(), *keys)
     return query
+
+
+def funnel_parts(f: FromClause, by: Sequence[str], *, accepted: str) -> dict[str, Select[Any]]:
+    """The funnel overall (part ``total``) and per ``by`` (``per``), and the deals outside it
+    from leads (``outside``): :func:`funnel` and :func:`deals_outside_funnel`, from one scan.
+
+    The frame's disposition requests joined to their deals are counted once, per ``by``, answer
+    state and outcome (``fl``: leads, leads with deals, with a won deal, and their deals); every
+    figure of both is a sum over those few groups: the overall funnel the sum of the groups', and
+    a group's deals outside the funnel its leads' deals unless accepted. Computed apart, they
+    scanned and joined the frame three times (tests/test_reports_trust.py compares both forms).
+    """
+    d = _deals_per_lead()
+    state = answer_state(f.c.status, f.c.response_id, f.c.outcome)
+    fl = (
+        select(
+            *_dims(f, by),
+            state.label("state"),
+            f.c.outcome,
+            func.count().label("leads"),
+            func.count(d.c.lead_id).label("with_deals"),
+            count_if(d.c.won > 0).label("with_won"),
+            func.sum(d.c.deals).label("deals"),
+            func.sum(d.c.won).label("won"),
+        )
+        .select_from(f.outerjoin(d, d.c.lead_id == f.c.lead_id))
+        .where(f.c.kind == "disposition")
+        .group_by(*_dims(f, by), state, f.c.outcome)
+        .cte("fl")
+    )
+    keys = _dims(fl, by)
+    answered = fl.c.state == ANSWERED
+    is_accepted = and_(answered, fl.c.outcome == accepted)
+
+    def total(value: ColumnElement[Any], cond: ColumnElement[bool] | None = None) -> ColumnElement[Any]:
+        summed = func.sum(value) if cond is None else func.sum(case((cond, value), else_=0))
+        return func.coalesce(summed, 0)
+
+    figures = [
+        total(fl.c.leads).label("handed"),
+        total(fl.c.leads, answered).label("answered"),
+        total(fl.c.leads, is_accepted).label("accepted"),
+        total(fl.c.with_deals, is_accepted).label("opportunity"),
+        total(fl.c.with_won, is_accepted).label("won"),
+        *[
+            total(fl.c.leads, fl.c.state == code).label(f"n_{code}")
+            for code in ANSWER_STATES
+            if code != ANSWERED
+        ],
+    ]
+    per = select(*keys, *figures).group_by(*keys).cte("fn")
+    overall = select(*[func.coalesce(func.sum(c), 0).label(c.key) for c in per.c if c.key not in by])
+    given = case((answered, fl.c.outcome))
+    from_leads = (
+        select(
+            *keys,
+            fl.c.state.label("why"),
+            given.label("outcome"),
+            func.sum(fl.c.deals).label("deals"),
+            func.sum(fl.c.won).label("won"),
+        )
+        .where(~is_accepted, fl.c.with_deals > 0)
+        .group_by(*keys, fl.c.state, given)
+    )
+    return {
+        "total": overall,
+        "per": select(per).order_by(per.c.handed.desc(), *_dims(per, by)),
+        "outside": _outside(f, by, from_leads),
+    }
 
 
 def _deals_per_lead() -> Subquery:
@@ -171,6 +241,13 @@ def deals_outside_funnel(f: FromClause, by: Sequence[str] = (), *, accepted: str
         )
         .group_by(*keys, state, given)
     )
+    return _outside(f, by, from_leads)
+
+
+def _outside(f: FromClause, by: Sequence[str], from_leads: Select[Any]) -> Select[Any]:
+    """``from_leads`` (the deals of leads not accepted, per ``by``, why and outcome) with the
+    closed deals asked about that have no lead or whose lead was never asked about, in order."""
+    keys = _dims(f, by)
     asked = select(REQ.c.id).where(REQ.c.kind == "disposition", REQ.c.lead_id == f.c.deal_lead_id)
     why = case((f.c.deal_lead_id.is_(None), text_constant("no_lead")), else_=text_constant("not_asked"))
     unasked = (

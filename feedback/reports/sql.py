@@ -377,11 +377,12 @@ def select_frame(
             conds.append(func.lower(table.c[name]).in_([v.lower() for v in values]))
     if filters.reps:
         wanted = [v.lower() for v in filters.reps]
+        # each side as migration 0024 indexes it; the '' written in, so SQLite matches the index
         conds.append(
             or_(
                 func.lower(table.c.rep_email).in_(wanted),
                 func.lower(table.c.rep_name).in_(wanted),
-                func.lower(func.coalesce(table.c.rep_crm_id, "")).in_(wanted),
+                func.lower(func.coalesce(table.c.rep_crm_id, literal_column("''", String()))).in_(wanted),
             )
         )
     return select(*cols).select_from(source).where(*conds)
