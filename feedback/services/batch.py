@@ -173,8 +173,8 @@ def process_batch(
             give_up.append(row)
         else:
             todo.append(row)
-    # a large message: the heap's free memory goes back to the system before each step that
-    # copies the message (SQLite copies its whole row twice for every update of it, 2x its size)
+    # a large message: the heap's free memory goes back to the system around each step, so what
+    # one step freed (storing it, its read prefix, its parse) is not held while the next runs
     large = any(row.size > READ_WHOLE for row in todo)
     if large:
         raw_bytes.give_back()

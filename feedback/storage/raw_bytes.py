@@ -120,10 +120,10 @@ _TRIM = _malloc_trim()
 def give_back() -> None:
     """Return the heap's free memory to the system (glibc ``malloc_trim``; elsewhere nothing).
 
-    Called once a large message's bytes are dropped: SQLite rewrites a whole row to update any
-    field of it, copying a 24 MiB message twice (48 MiB, measured), and the holes the message's
-    own bytes and parse left in the heap are too small for those copies, so they would add to
-    the peak instead of being reused.
+    Called around a large message's steps, once its bytes are dropped: glibc keeps freed heap
+    memory resident, so what reading and parsing one message left would otherwise count in the
+    worker's size until reused. (Before migration 0025 it also kept SQLite's two copies of the
+    whole row, made by every update of a message, from adding to the peak.)
     """
     if _TRIM is not None:
         _TRIM(0)
