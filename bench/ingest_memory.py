@@ -12,8 +12,9 @@ a multiple of senders x message size.
 ``--worker``: the worker's peak RSS growth for one big stored reply (plain body, then a base64
 attachment) through ``process_batch``, beside the floor of the database driver measured in the
 same run: on SQLite, a bare ``UPDATE`` of one field of a row holding the same bytes (SQLite
-rewrites the whole row, copying it twice); on PostgreSQL, a bare ``SELECT raw`` (what reading the
-whole message would cost the worker).
+rewrites the whole row, copying it twice: the floor while the bytes lived in ``inbound_message``)
+and of a row whose bytes are in a table of their own (``inbound_raw`` since migration 0025); on
+PostgreSQL, a bare ``SELECT raw`` (what reading the whole message would cost the worker).
 """
 
 from __future__ import annotations
@@ -101,15 +102,22 @@ async def _send(port: int, size: int, senders: int) -> None:
     await asyncio.gather(*(one(i) for i in range(senders)))
 
 
-def _floor_child(size: int, url: str | None, conn: mp.connection.Connection) -> None:
-    """The driver's own cost for a row holding ``size`` bytes (see the module docstring)."""
+def _floor_child(size: int, url: str | None, apart: bool, conn: mp.connection.Connection) -> None:
+    """The driver's own cost for a row holding ``size`` bytes (see the module docstring);
+    ``apart``: the bytes in a table of their own, the row holding only the state."""
     if url is None:
         import sqlite3
 
         path = Path(tempfile.mkdtemp()) / "floor.db"
         db = sqlite3.connect(path)
-        db.execute("CREATE TABLE t (id INTEGER PRIMARY KEY, status TEXT, raw BLOB)")
-        db.execute("INSERT INTO t VALUES (1, 'received', ?)", (b"x" * size,))
+        if apart:
+            db.execute("CREATE TABLE t (id INTEGER PRIMARY KEY, status TEXT)")
+            db.execute("CREATE TABLE r (id INTEGER PRIMARY KEY REFERENCES t (id), raw BLOB)")
+            db.execute("INSERT INTO t VALUES (1, 'received')")
+            db.execute("INSERT INTO r VALUES (1, ?)", (b"x" * size,))
+        else:
+            db.execute("CREATE TABLE t (id INTEGER PRIMARY KEY, status TEXT, raw BLOB)")
+            db.execute("INSERT INTO t VALUES (1, 'received', ?)", (b"x" * size,))
         db.commit()
         db.close()
         db = sqlite3.connect(path)
@@ -127,9 +135,9 @@ def _floor_child(size: int, url: str | None, conn: mp.connection.Connection) -> 
     conn.send(_status("VmHWM") - base)
 
 
-def driver_floor(size: int, url: str | None) -> int:
+def driver_floor(size: int, url: str | None, apart: bool = False) -> int:
     parent, child = mp.Pipe()
-    proc = mp.get_context("spawn").Process(target=_floor_child, args=(size, url, child))
+    proc = mp.get_context("spawn").Process(target=_floor_child, args=(size, url, apart, child))
     proc.start()
     peak: int = parent.recv()
     proc.join()
@@ -229,10 +237,6 @@ def _load_average() -> str:
     return " ".join(Path("/proc/loadavg").read_text().split()[:3])
 
 
-def _load_average() -> str:
-    return " ".join(Path("/proc/loadavg").read_text().split()[:3])
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -255,12 +259,18 @@ def main() -> None:
                     f"worker, one {length / MiB:.1f} MiB message ({what}, {when}): peak RSS growth "
                     f"{peak / MiB:.1f} MiB = {peak / length:.2f}x its size (target <= 2x); {status}"
                 )
-        floor = driver_floor(size, url)
-        what = "bare UPDATE of one field of its row" if url is None else "bare SELECT of the whole message"
-        print(
-            f"driver alone, a {what}: peak RSS growth {floor / MiB:.1f} MiB = {floor / size:.2f}x "
-            f"the {size / MiB:.1f} MiB"
-        )
+        floors = [(False, "bare SELECT of the whole message")]
+        if url is None:
+            floors = [
+                (False, "bare UPDATE of one field of its row"),
+                (True, "bare UPDATE of one field of its row, its bytes in a table of their own"),
+            ]
+        for apart, what in floors:
+            floor = driver_floor(size, url, apart)
+            print(
+                f"driver alone, a {what}: peak RSS growth {floor / MiB:.1f} MiB = {floor / size:.2f}x "
+                f"the {size / MiB:.1f} MiB"
+            )
         return
     raw = measure("raw", size, args.senders)
     product = measure("product", size, args.senders)

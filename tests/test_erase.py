@@ -21,6 +21,7 @@ from feedback.reports.filters import Filters
 from feedback.runtime.settings import Settings
 from feedback.services.erase import EraseError, erase
 from feedback.services.processing import process_message
+from feedback.storage import raw_bytes
 from feedback.storage.models import (
     FeedbackRequest,
     InboundMessage,
@@ -74,7 +75,8 @@ def test_erasing_a_lead_keeps_the_figures(engine: Engine, answered: Settings) ->
     with Session(engine) as s:
         lead = s.exec(select(Lead)).one()
         assert (lead.name, lead.email, lead.company, lead.title) == ("(erased)", None, None, None)
-        assert all(m.raw is None for m in s.exec(select(InboundMessage)).all())
+        ids = [m.id or 0 for m in s.exec(select(InboundMessage)).all()]
+        assert ids and raw_bytes.read_many(s.connection(), ids) == {}  # the bytes are gone
         assert all("Peter" not in r.reply_text for r in s.exec(select(Response)).all())
         assert all("Peter" not in m.subject for m in s.exec(select(OutboundMail)).all())
         assert s.exec(select(Response)).one().outcome == "rejected"  # the figure stays

@@ -21,6 +21,7 @@ import feedback.ingress.store
 from feedback.core.tokens import make_token, reply_address
 from feedback.ingress.smtp import IngestServer
 from feedback.runtime.settings import Settings, load_settings
+from feedback.storage import raw_bytes
 from feedback.storage.db import make_engine, upgrade
 from feedback.storage.models import FeedbackRequest, InboundMessage, Lead, Refusal, Rep, RequestStatus, utcnow
 
@@ -235,7 +236,9 @@ async def test_over_long_line_is_accepted(
     assert errors == {} and answer.startswith("2.0.0")
     with Session(engine) as session:
         (stored,) = session.exec(select(InboundMessage)).all()
-    assert stored.raw is not None and line in stored.raw
+    with engine.connect() as conn:
+        kept = raw_bytes.read(conn, stored.id or 0)
+    assert kept is not None and line in kept
 
 
 async def test_stop_finishes_transaction_in_flight_then_421(

@@ -32,6 +32,7 @@ from sqlalchemy.sql.dml import Update
 
 from feedback.ingress.dedup import dedup_key
 from feedback.runtime.errors import PermanentError, TransientError
+from feedback.storage import raw_bytes
 from feedback.storage.db import write_lock
 from feedback.storage.dbtext import clean_text
 from feedback.storage.models import FeedbackRequest, InboundMessage, MessageStatus, Refusal, utcnow
@@ -104,7 +105,7 @@ def is_data_error(exc: BaseException) -> bool:
 
 
 _COLUMNS = (
-    "dedup_key", "message_id", "mail_from", "rcpt_to", "peer", "size", "raw", "received_at", "status",
+    "dedup_key", "message_id", "mail_from", "rcpt_to", "peer", "size", "received_at", "status",
     "attempts", "deliveries",
 )  # fmt: skip
 
@@ -139,7 +140,7 @@ def _rows(batch: Sequence[Incoming], sqlite: bool, *, bare: bool = False) -> lis
             peer = _ascii(peer) if peer is not None else None
         rows.append((
             key, clean_text(message_id) if message_id else None, clean_text(mail_from), clean_text(rcpt_to),
-            clean_text(peer) if peer else peer, len(item.raw), item.raw, received,
+            clean_text(peer) if peer else peer, len(item.raw), received,
             MessageStatus.received.value, 0, 1,
         ))  # fmt: skip
     return rows
@@ -153,7 +154,9 @@ def _store_on(
     bare: bool = False,
     rows: list[tuple[object, ...]] | None = None,
 ) -> list[Stored]:
-    """The batch's upserts and the queued marks, on ``conn`` inside its open transaction.
+    """The batch's upserts, the new messages' bytes and the queued marks, on ``conn`` inside its
+    open transaction (one commit holds a message's row and its bytes: the 250 follows it).
+    A redelivery stores no bytes: the first copy's are kept (or stay purged).
 
     ``rows``: the batch's parameters computed beforehand (the dedup keys read whole bodies: the
     writer computes them before it takes SQLite's write lock, not while holding it).
@@ -179,6 +182,7 @@ def _store_on(
                     break
         finally:
             cursor.close()
+    raw_bytes.store(conn, [(s.id, item.raw) for s, item in zip(out, batch, strict=True) if not s.duplicate])
     if enqueued:
         conn.execute(_mark_stmt(enqueued))
     return out

@@ -54,7 +54,7 @@ from feedback.mail import LearnedSignature, ParsedMessage
 from feedback.mail.parse import MAX_BYTES
 from feedback.runtime.settings import Settings
 from feedback.services.signatures import encode_signature, load_signatures
-from feedback.storage import fact_upkeep
+from feedback.storage import fact_upkeep, raw_bytes
 from feedback.storage.db import write_lock
 from feedback.storage.lifecycle import MESSAGE_FINAL, TRANSITIONS, move
 from feedback.storage.models import (
@@ -71,7 +71,6 @@ from feedback.storage.models import (
     ReviewType,
     utcnow,
 )
-from feedback.storage.raw_bytes import give_back, read_start
 
 log = logging.getLogger("feedback.services.processing")
 
@@ -174,11 +173,11 @@ def process_batch(
             give_up.append(row)
         else:
             todo.append(row)
-    # a large message: the heap's free memory goes back to the system before each step that
-    # copies the message (SQLite copies its whole row twice for every update of it, 2x its size)
+    # a large message: the heap's free memory goes back to the system around each step, so what
+    # one step freed (storing it, its read prefix, its parse) is not held while the next runs
     large = any(row.size > READ_WHOLE for row in todo)
     if large:
-        give_back()
+        raw_bytes.give_back()
     _begin_attempts(engine, todo, give_up, now=now)
     for row in give_up:
         log.error("message %s failed: gave up after %d attempts", row.id, row.attempts)
@@ -230,7 +229,7 @@ def process_batch(
             parsed_ok.append(row)
         del part, raw  # the loop's last bytes too: no message's bytes outlive its slice
         if large:
-            give_back()
+            raw_bytes.give_back()
 
     plans, slow = _plan(settings, parsed_ok, now=now)
     # a rep whose signature was learned from a reply that still goes one by one: all of that rep's
@@ -273,7 +272,7 @@ def process_batch(
         except Exception as exc:
             results[row.id] = exc
     if large:
-        give_back()
+        raw_bytes.give_back()
     return results
 
 
@@ -340,14 +339,11 @@ def _raw_slices(
             end += 1
         part = todo[start:end]
         small = [r.id for r in part if r.size <= READ_WHOLE]
-        query = select(_M.c.id, _M.c.raw).where(_M.c.id.in_(small))
         with engine.connect() as conn:
-            raws: dict[int, bytes | bytearray | None] = (
-                {int(i): raw for i, raw in conn.execute(query)} if small else {}
-            )
+            raws: dict[int, bytes | bytearray | None] = dict(raw_bytes.read_many(conn, small))
             for row in part:
                 if row.size > READ_WHOLE:  # its start only, alone: what the parser reads of it
-                    raws[row.id] = read_start(conn, row.id, MAX_BYTES)
+                    raws[row.id] = raw_bytes.read_start(conn, row.id, MAX_BYTES)
         yield [(row, raws.pop(row.id, None)) for row in part]
         del raws
         start = end

@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from sqlmodel import Session, col, or_, select
 
 from feedback.runtime.errors import FeedbackError
+from feedback.storage import raw_bytes
 from feedback.storage.models import (
     Deal,
     FeedbackRequest,
@@ -66,7 +67,7 @@ def _erase_request_mail(session: Session, requests: list[FeedbackRequest], out: 
     if not ids:
         return
     for msg in session.exec(select(InboundMessage).where(col(InboundMessage.request_id).in_(ids))).all():
-        _erase_message(msg, out)
+        _erase_message(session, msg, out)
         session.add(msg)
     for resp in session.exec(select(Response).where(col(Response.request_id).in_(ids))).all():
         if resp.reply_text:
@@ -80,10 +81,9 @@ def _erase_request_mail(session: Session, requests: list[FeedbackRequest], out: 
             session.add(mail)
 
 
-def _erase_message(msg: InboundMessage, out: Erased) -> None:
-    if msg.raw is not None:
-        msg.raw = None
-        out.add("inbound_message.raw")
+def _erase_message(session: Session, msg: InboundMessage, out: Erased) -> None:
+    if msg.id is not None and raw_bytes.drop(session.connection(), [msg.id]):
+        out.add("inbound_message.raw")  # the label people read: the message's raw bytes
     if msg.from_addr or msg.mail_from:
         msg.from_addr, msg.mail_from, msg.message_id = None, "", None
         out.add("inbound_message.sender")
@@ -188,7 +188,7 @@ def erase(
             out.add("response.answered_by")
             session.add(resp)
     for msg in messages:
-        _erase_message(msg, out)
+        _erase_message(session, msg, out)
         session.add(msg)
         for resp in session.exec(select(Response).where(Response.inbound_message_id == msg.id)).all():
             if resp.reply_text:

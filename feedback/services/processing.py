@@ -19,7 +19,6 @@ from typing import Any
 
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import defer
 from sqlmodel import Session, col, func, select
 
 from feedback.classify import ClassificationResult, LearnedExamples
@@ -31,9 +30,11 @@ from feedback.core.tokens import TokenError, find_token, verify_token
 from feedback.mail import ParsedMessage, parse_message, with_learned_signature
 from feedback.mail.absence import return_date
 from feedback.mail.authres import AuthVerdict, verdict
+from feedback.mail.parse import MAX_BYTES
 from feedback.runtime.settings import Settings
 from feedback.services.classifier_models import active_model
 from feedback.services.signatures import load_signature, record_signature
+from feedback.storage import raw_bytes
 from feedback.storage.db import write_lock
 from feedback.storage.lifecycle import MESSAGE_FINAL, WAITING, finish_message, move
 from feedback.storage.models import (
@@ -375,7 +376,6 @@ def process_parsed(
                 InboundMessage,
                 message_id,
                 with_for_update=engine.dialect.name == "postgresql",
-                options=[defer(InboundMessage.raw)] if parsed is not None else [],  # type: ignore[arg-type]
             )
             if message is None:
                 return Outcome(message_id, "missing", skipped=True)
@@ -420,10 +420,11 @@ def _process(
 ) -> Outcome:
     assert message.id is not None
     if parsed is None:
-        if message.raw is None:
+        raw = raw_bytes.read_start(session.connection(), message.id, MAX_BYTES)  # all the parser reads
+        if raw is None:
             message.error = "raw message was purged before it was processed"
             return Outcome(message.id, MessageStatus.failed)
-        parsed = parse_message(message.raw)
+        parsed = parse_message(raw)
     message.classification = parsed.classification
     message.from_addr = parsed.from_addr or (parseaddr(message.mail_from)[1].lower() or None)
     message.auth_results = trusted_auth_results(parsed, settings.authserv_id)

@@ -10,11 +10,11 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from sqlalchemy import func, update
+from sqlalchemy import select
 from sqlalchemy.engine import Engine
-from sqlmodel import select
 
 from feedback.runtime.errors import FeedbackError
+from feedback.storage import raw_bytes
 from feedback.storage.models import InboundMessage, MessageStatus
 
 _UNREAD = (MessageStatus.received, MessageStatus.queued)
@@ -30,13 +30,11 @@ def purge_raw(engine: Engine, *, older_than_days: int, now: datetime, apply: boo
         raise RetentionError("--older-than must be at least 1 day", hint="e.g. --older-than 90")
     cutoff = now - timedelta(days=older_than_days)
     table = InboundMessage.__table__  # type: ignore[attr-defined]
-    where = (
-        (table.c.received_at < cutoff)
-        & table.c.raw.is_not(None)
-        & table.c.status.not_in([s.value for s in _UNREAD])
+    old = select(table.c.id).where(
+        (table.c.received_at < cutoff) & table.c.status.not_in([s.value for s in _UNREAD])
     )
     with engine.begin() as conn:
-        n = int(conn.execute(select(func.count()).select_from(table).where(where)).scalar_one())
+        n = raw_bytes.count_held(conn, old)
         if apply and n:
-            conn.execute(update(table).where(where).values(raw=None))
+            n = raw_bytes.drop(conn, old)
     return n

@@ -16,9 +16,11 @@ from typing import Any
 from sqlmodel import Session, col, func, select
 
 from feedback.mail import parse_message
+from feedback.mail.parse import MAX_BYTES
 from feedback.outbound.requesting import about
 from feedback.runtime.settings import Settings
 from feedback.services.answers import AnswerError, correct_answer
+from feedback.storage import raw_bytes
 from feedback.storage.lifecycle import close_review, reopen_message_for
 from feedback.storage.models import (
     FeedbackRequest,
@@ -44,11 +46,12 @@ class Written:
     recipients: str  # envelope recipients
 
 
-def written(message: InboundMessage) -> Written | None:
+def written(session: Session, message: InboundMessage) -> Written | None:
     """The message parsed again (None once its raw bytes were purged)."""
-    if message.raw is None:
+    raw = raw_bytes.read_start(session.connection(), message.id, MAX_BYTES) if message.id else None
+    if raw is None:  # all the parser reads, not the whole message
         return None
-    parsed = parse_message(message.raw)
+    parsed = parse_message(raw)
     sender = parsed.from_addr or message.from_addr or message.mail_from
     return Written(
         sender=formataddr((parsed.from_name or "", sender)) if sender else "",
@@ -101,7 +104,7 @@ def describe_item(session: Session, item: ReviewItem, *, full: bool = False) -> 
     request = session.get(FeedbackRequest, item.request_id) if item.request_id else None
     if request is None and response is not None:
         request = session.get(FeedbackRequest, response.request_id)
-    mail = written(message) if message is not None and (response is None or full) else None
+    mail = written(session, message) if message is not None and (response is None or full) else None
     text = response.reply_text if response is not None else (mail.reply_text if mail else "")
     reasons: list[str] = []
     if response is not None:
@@ -132,7 +135,7 @@ def describe_item(session: Session, item: ReviewItem, *, full: bool = False) -> 
         row["signature"] = mail.signature if mail else None
         row["received"] = mail.received_at if mail else None
         row["to"] = mail.recipients if mail else None
-        if message is not None and message.raw is None:
+        if message is not None and mail is None:  # its bytes were purged
             row["reply"] = text or "(the raw message was purged)"
     return row
 
@@ -168,7 +171,7 @@ def resolve_item(
     text: str | None = reviewed.reply_text if reviewed is not None else None
     waiting = message is not None and message.status in (MessageStatus.quarantined, MessageStatus.unmatched)
     if message is not None and not text:
-        mail = written(message)
+        mail = written(session, message)
         text = mail.reply_text if mail else None
     response = correct_answer(
         session=session,

@@ -11,7 +11,7 @@ from datetime import UTC, date, datetime
 from enum import StrEnum
 
 from pydantic import NaiveDatetime
-from sqlalchemy import Column, Index, LargeBinary, Text, UniqueConstraint
+from sqlalchemy import Column, ForeignKey, Index, Integer, LargeBinary, Text, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 
@@ -169,7 +169,7 @@ class FeedbackRequest(SQLModel, table=True):
 
 
 class InboundMessage(SQLModel, table=True):
-    """A raw message exactly as received; kept until an explicit retention purge."""
+    """A message as received: its envelope and state. Its bytes are an ``InboundRaw`` row."""
 
     __tablename__ = "inbound_message"
     __table_args__ = (Index("ix_inbound_status_received", "status", "received_at"),)
@@ -180,8 +180,7 @@ class InboundMessage(SQLModel, table=True):
     mail_from: str = ""
     rcpt_to: str = ""  # comma-separated envelope recipients
     peer: str | None = None
-    size: int = 0
-    raw: bytes | None = Field(default=None, sa_column=Column(LargeBinary, nullable=True))
+    size: int = 0  # of its raw bytes, kept after they are purged
     received_at: NaiveDatetime = Field(default_factory=utcnow)
     status: str = Field(default=MessageStatus.received)
     classification: str | None = None  # reply | auto_reply | bounce | unreadable
@@ -193,6 +192,29 @@ class InboundMessage(SQLModel, table=True):
     processed_at: NaiveDatetime | None = None
     attempts: int = 0
     deliveries: int = 1  # how many times the same message arrived
+
+
+class InboundRaw(SQLModel, table=True):
+    """A stored message's bytes exactly as received; kept until an explicit retention purge or erase.
+
+    Apart from ``inbound_message`` because SQLite rewrites a whole row to update any field of it:
+    with the bytes in the message's row, counting an attempt or storing an outcome copied them
+    twice in the worker (48 MiB for a 24 MiB message). No row: the bytes were purged or erased.
+    Written and read only by ``feedback.storage.raw_bytes``; ``message_id`` is SQLite's rowid
+    (incremental blob I/O reads it by rowid).
+    """
+
+    __tablename__ = "inbound_raw"
+
+    message_id: int = Field(
+        sa_column=Column(
+            Integer,
+            ForeignKey("inbound_message.id", ondelete="CASCADE"),
+            primary_key=True,
+            autoincrement=False,
+        )
+    )
+    raw: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
 
 
 class Refusal(SQLModel, table=True):
