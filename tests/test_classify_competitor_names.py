@@ -140,3 +140,35 @@ def test_choice_phrases_are_found_where_the_full_scan_finds_them(text: str) -> N
     from feedback.classify.competitors import _TRIGGER, _choice_phrases
 
     assert [m.span() for m in _choice_phrases(text)] == [m.span() for m in _TRIGGER.finditer(text)]
+
+
+def test_the_start_words_are_exactly_the_choice_pattern_s_first_words() -> None:
+    """The start words are a second list beside the pattern: a branch added to the pattern with a
+    new first word would never be tried. Read the first words out of the compiled pattern (the
+    stdlib's own regex parser) and hold the list to them."""
+    import re._constants as c
+    import re._parser as parser
+
+    from feedback.classify.competitors import _TRIGGER, _TRIGGER_STARTS
+
+    def heads(items: list[tuple[object, object]], prefix: str = "") -> set[str]:
+        """The letter runs a sequence of parsed items can start with."""
+        if not items:
+            return {prefix}
+        (op, av), rest = items[0], items[1:]
+        if op is c.AT:
+            return heads(rest, prefix)
+        if op is c.LITERAL and chr(av).isalpha():
+            return heads(rest, prefix + chr(av))
+        if op is c.IN and all(o is c.LITERAL and chr(v).isalpha() for o, v in av):
+            return set().union(*(heads(rest, prefix + chr(v)) for _, v in av))
+        if op is c.SUBPATTERN:
+            return heads([*av[3], *rest], prefix)
+        if op is c.BRANCH:
+            return set().union(*(heads([*b, *rest], prefix) for b in av[1]))
+        if op is c.MAX_REPEAT and av[:2] == (0, 1):
+            return heads(rest, prefix) | heads([*av[2], *rest], prefix)
+        return {prefix}
+
+    firsts = {w.lower() for w in heads(list(parser.parse(_TRIGGER.pattern)))}
+    assert "" not in firsts and firsts == _TRIGGER_STARTS
