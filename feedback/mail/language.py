@@ -139,11 +139,18 @@ _STOPWORDS: dict[str, frozenset[str]] = {
     ),
 }
 _WORDS = re.compile(r"[^\W\d_]+", re.UNICODE)
-# each stop word's languages: one lookup per word of the reply instead of one per language
-_LANGS_OF: dict[str, tuple[str, ...]] = {}
-for _lang, _words in _STOPWORDS.items():
-    for _word in _words:
-        _LANGS_OF[_word] = (*_LANGS_OF.get(_word, ()), _lang)
+
+
+def _languages_by_word() -> dict[str, tuple[str, ...]]:
+    """Each stop word's languages: one lookup per word of a reply instead of one per language."""
+    out: dict[str, tuple[str, ...]] = {}
+    for lang, words in _STOPWORDS.items():
+        for word in words:
+            out[word] = (*out.get(word, ()), lang)
+    return out
+
+
+_LANGS_OF = _languages_by_word()
 
 
 def guess_language(text: str, content_language: str = "") -> str | None:
