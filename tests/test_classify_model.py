@@ -344,6 +344,11 @@ def test_nightly_retrain_is_a_setting_off_by_default(settings: Settings, engine:
     assert not any("retrain" in name for name in crons(settings))
     nightly = settings.model_copy(update={"model_retrain_nightly": True, "model_retrain_hour": 4})
     assert any("retrain_model" in name for name in crons(nightly))
+    # eighteen writers' folds in one process take most of an hour: the job must not be cut off
+    (retrain,) = [
+        c for c in build_worker(nightly, engine, "redis://127.0.0.1:1/0").cron_jobs if "retrain" in c.name
+    ]
+    assert retrain.timeout_s is not None and retrain.timeout_s >= 4 * 3600
 
 
 def test_the_shipped_model_crosses_to_the_analysis_processes_by_reference() -> None:
@@ -422,3 +427,18 @@ def test_leaving_one_writer_out_scores_each_writer_with_a_model_that_never_saw_i
     assert kept.kinds is both.kinds and kept.meta["combine"] == model.meta["combine"]
     with pytest.raises(ValueError, match="C=10"):
         train_by_writers(corpus, c_grid=(30.0,), scored_folds=folds, fitted=both)
+
+
+@pytest.mark.timeout(900)  # fits three models twice: minutes on a busy shared machine
+def test_the_folds_fitted_in_processes_give_the_serial_result() -> None:
+    """``jobs`` > 1 (``feedback model train --jobs``, ``model_train_jobs``) only spreads the same
+    fits over processes: the same settings, figures and weights as one process."""
+    corpus = [*shipped_corpus(("W1",))[:80], *shipped_corpus(("W2",))[:80]]
+    seen: list[str] = []
+    serial, report = train_by_writers(corpus, c_grid=(10.0,))
+    spread, report_spread = train_by_writers(corpus, c_grid=(10.0,), jobs=2, progress=seen.append)
+    assert report_spread.settings == report.settings and report_spread.dev == report.dev
+    for kind, kw in serial.kinds.items():
+        assert kw.vocab == spread.kinds[kind].vocab
+        assert np.allclose(kw.weights, spread.kinds[kind].weights)
+    assert any("fold W1" in line and "(1 of 2)" in line for line in seen)

@@ -146,7 +146,9 @@ def build_worker(
                         minute=17,
                         second=0,
                         unique=True,
-                        timeout=3600,
+                        # eighteen writers' folds and the final fit: about 40 minutes of CPU
+                        # in one process (model_train_jobs divides it)
+                        timeout=4 * 3600,
                     )
                 ]
                 if settings.model_retrain_nightly

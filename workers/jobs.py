@@ -241,7 +241,10 @@ async def retrain_model(ctx: dict[str, Any]) -> int:
         from feedback.services.classifier_models import train_version
 
         with Session(ctx["engine"]) as session:
-            row = train_version(session, taxonomy=ctx["settings"].taxonomy, note="nightly retrain")
+            settings = ctx["settings"]
+            row = train_version(
+                session, taxonomy=settings.taxonomy, note="nightly retrain", jobs=settings.model_train_jobs
+            )
             return row.version
 
     version = await asyncio.to_thread(run)

@@ -213,6 +213,15 @@ class Settings(BaseSettings):
         False, description="Retrain the model from every correction each night and activate it."
     )
     model_retrain_hour: int = Field(3, ge=0, le=23, description="UTC hour of the nightly retrain.")
+    model_train_jobs: int = Field(
+        1,
+        ge=1,
+        le=64,
+        description=(
+            "Processes a retrain fits its models in (one per writer left out, and one on all of "
+            "them: about two minutes of CPU each); `feedback model train --jobs` overrides it."
+        ),
+    )
 
     # classification config (from feedback.toml)
     competitors: list[Competitor] = Field(default_factory=list)

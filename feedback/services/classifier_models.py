@@ -80,6 +80,7 @@ def train_version(
     refit: bool = True,
     note: str | None = None,
     now: datetime | None = None,
+    jobs: int = 1,
     progress: Callable[[str], None] = lambda _m: None,
 ) -> ClassifierModelVersion:
     """Fit a model on the shipped corpus plus every correction, store it as the next version.
@@ -88,7 +89,7 @@ def train_version(
     chosen by leaving one writer out (C fixed), the weights fitted on every writer plus the
     corrections. ``corpus`` = (train, dev) instead chooses on that dev set: ``c_grid`` the
     regularisation strengths tried and ``refit=False`` keeps the fit on train (tests: a small,
-    quick fit)."""
+    quick fit). ``jobs``: processes the leave-one-writer-out fits run in."""
     from feedback.classify.model import train as fitting
 
     now = now or utcnow()
@@ -107,7 +108,9 @@ def train_version(
         shipped = fitting.shipped_corpus()
         if not shipped and not fixes:
             raise ModelError("nothing to train on: no shipped corpus and no corrections")
-        model, report = fitting.train_by_writers(shipped, extra=fixes, taxonomy=taxonomy, progress=progress)
+        model, report = fitting.train_by_writers(
+            shipped, extra=fixes, taxonomy=taxonomy, jobs=jobs, progress=progress
+        )
         corpus_count = len(shipped)
     else:
         train_set, dev_set = corpus
