@@ -60,9 +60,10 @@ class Context:
     def frame(self, kind: str | None = None) -> Any:
         return frame(self.filters, kind=kind, offset_minutes=self.offset_minutes)
 
-    def facts(self, *columns: str) -> CTE:
-        """The frame as one narrow CTE (all kinds, the filters applied) for a one-statement report."""
-        return fact_frame(self.filters, offset_minutes=self.offset_minutes, columns=columns)
+    def facts(self, *columns: str, inline: bool = False) -> CTE:
+        """The frame as one narrow CTE (all kinds, the filters applied) for a one-statement report
+        (``inline``: see :func:`~feedback.reports.sql.fact_frame`)."""
+        return fact_frame(self.filters, offset_minutes=self.offset_minutes, columns=columns, inline=inline)
 
     def reasons(self, *columns: str) -> CTE:
         """The reasons of :meth:`facts`'s answers (``code``, ``rank`` and ``columns``), filtered alike."""
@@ -823,7 +824,7 @@ def responsiveness(db: Db, filters: Filters, settings: Settings, *, now: datetim
     sections = []
     # one statement: the table per rep and team reads the SLA's distribution per rep (one scan
     # for both), the medians of hours to answer their own index
-    f = ctx.facts(*dict.fromkeys(["rep", "team", "hours", *SLA_KEYS, *sla.FRAME_COLUMNS]))
+    f = ctx.facts(*dict.fromkeys(["rep", "team", "hours", *SLA_KEYS, *sla.FRAME_COLUMNS]), inline=True)
     groupings = ((["rep", "team"], "By rep"), (["team"], "By team"))
     parts = _sla_parts(ctx, f, before=before)
     for by, _ in groupings:
@@ -881,7 +882,7 @@ def _sla_note(settings: Settings) -> str:
 def sla_sections(ctx: Context, db: Db) -> list[Section]:
     """The follow-up SLA figures (feedback/reports/sla.py defines each): headline figures, the
     distribution of time to answer, and per rep, team, campaign and source."""
-    f = ctx.facts(*dict.fromkeys([*SLA_KEYS, *sla.FRAME_COLUMNS]))
+    f = ctx.facts(*dict.fromkeys([*SLA_KEYS, *sla.FRAME_COLUMNS]), inline=True)
     with connect(db) as conn:
         got = q.run_parts(conn, _sla_parts(ctx, f))
     return _sla_sections_from(ctx, got)
