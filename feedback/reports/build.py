@@ -60,9 +60,10 @@ class Context:
     def frame(self, kind: str | None = None) -> Any:
         return frame(self.filters, kind=kind, offset_minutes=self.offset_minutes)
 
-    def facts(self, *columns: str) -> CTE:
-        """The frame as one narrow CTE (all kinds, the filters applied) for a one-statement report."""
-        return fact_frame(self.filters, offset_minutes=self.offset_minutes, columns=columns)
+    def facts(self, *columns: str, inline: bool = False) -> CTE:
+        """The frame as one narrow CTE (all kinds, the filters applied) for a one-statement report
+        (``inline``: see :func:`~feedback.reports.sql.fact_frame`)."""
+        return fact_frame(self.filters, offset_minutes=self.offset_minutes, columns=columns, inline=inline)
 
     def reasons(self, *columns: str) -> CTE:
         """The reasons of :meth:`facts`'s answers (``code``, ``rank`` and ``columns``), filtered alike."""
@@ -821,12 +822,12 @@ def responsiveness(db: Db, filters: Filters, settings: Settings, *, now: datetim
         "(sent, clarification asked or escalated to the manager)."
     )
     sections = []
-    f = ctx.facts("rep", "team", *FACT_MEASURES)
-    g = q.grouped(f, ["rep", "team"], before=before)
+    # one statement: the table per rep and team reads the SLA's distribution per rep (one scan
+    # for both), the medians of hours to answer their own index
+    f = ctx.facts(*dict.fromkeys(["rep", "team", "hours", *SLA_KEYS, *sla.FRAME_COLUMNS]), inline=True)
     groupings = ((["rep", "team"], "By rep"), (["team"], "By team"))
-    parts: dict[str, Any] = {}
+    parts = _sla_parts(ctx, f, before=before)
     for by, _ in groupings:
-        parts[f"vol_{by[0]}"] = q.rollup(g, by)
         parts[f"med_{by[0]}"] = median_by(f, f.c.hours, [f.c[k] for k in by], dialect=ctx.dialect)
     with connect(db) as conn:
         got = q.run_parts(conn, parts)
@@ -860,11 +861,12 @@ def responsiveness(db: Db, filters: Filters, settings: Settings, *, now: datetim
                 note=f"{q.ANSWER_NOTE} {overdue_note}",
             )
         )
-    sections += sla_sections(ctx, db)
+    sections += _sla_sections_from(ctx, got)
     return ctx.report("responsiveness", "Responsiveness", sections)
 
 
 SLA_GROUPS = (("rep", "By rep"), ("team", "By team"), ("campaign", "By campaign"), ("source", "By source"))
+SLA_KEYS = [k for k, _ in SLA_GROUPS]
 
 
 def _sla_note(settings: Settings) -> str:
@@ -880,33 +882,44 @@ def _sla_note(settings: Settings) -> str:
 def sla_sections(ctx: Context, db: Db) -> list[Section]:
     """The follow-up SLA figures (feedback/reports/sla.py defines each): headline figures, the
     distribution of time to answer, and per rep, team, campaign and source."""
+    f = ctx.facts(*dict.fromkeys([*SLA_KEYS, *sla.FRAME_COLUMNS]), inline=True)
+    with connect(db) as conn:
+        got = q.run_parts(conn, _sla_parts(ctx, f))
+    return _sla_sections_from(ctx, got)
+
+
+def _sla_parts(ctx: Context, f: CTE, *, before: datetime | None = None) -> dict[str, Any]:
+    """The SLA statement's parts over the frame ``f``; with ``before``, also the per rep and per
+    team answer counts of the responsiveness table (``vol_rep``, ``vol_team``).
+
+    Two scans of the frame: one distribution per rep and team (team rolls up from it) and one
+    per campaign and source (each rolls up from it, the overall figures and histogram too).
+    """
     sla_hours = ctx.settings.sla_business_hours
-    keys = [k for k, _ in SLA_GROUPS]
-    f = ctx.facts(*dict.fromkeys([*keys, *sla.FRAME_COLUMNS]))
-    s = sla.sla_frame(f, keys)
-    # one distribution per scan of the frame: rep (team rolls up from it), campaign, source (and
-    # the overall figures and the histogram from the smallest)
-    dist = {
-        "rep": sla.distribution(s, ["rep", "team"], "d_rep"),
-        "campaign": sla.distribution(s, ["campaign"], "d_campaign"),
-        "source": sla.distribution(s, ["source"], "d_source"),
-    }
-    dist["team"] = dist["rep"]
-    edges = sla.bucket_edges(sla_hours)
-    d0 = dist["source"]
+    d_rep = sla.distribution(f, ["rep", "team"], "d_rep", before=before)
+    d_cs = sla.distribution(f, ["campaign", "source"], "d_cs")
+    dist = {"rep": d_rep, "team": d_rep, "campaign": d_cs, "source": d_cs}
     parts: dict[str, Any] = {
-        "all": sla.counts(d0, [], sla_hours=sla_hours),
-        "hist": sla.histogram(d0, edges),
-        "q_all": sla.quantiles(d0, d0.c.bh, []),
-        "r_all": sla.quantiles(d0, d0.c.reminders, [], [d0.c.answered == 1]),
+        "all": sla.counts(d_cs, [], sla_hours=sla_hours),
+        "hist": sla.histogram(d_cs, sla.bucket_edges(sla_hours)),
+        "q_all": sla.quantiles(d_cs, d_cs.c.bh, []),
+        "r_all": sla.quantiles(d_cs, d_cs.c.r, []),
     }
     for key, _ in SLA_GROUPS:
         d = dist[key]
         parts[f"n_{key}"] = sla.counts(d, [key], sla_hours=sla_hours)
         parts[f"q_{key}"] = sla.quantiles(d, d.c.bh, [key])
-        parts[f"r_{key}"] = sla.quantiles(d, d.c.reminders, [key], [d.c.answered == 1])
-    with connect(db) as conn:
-        got = q.run_parts(conn, parts)
+        parts[f"r_{key}"] = sla.quantiles(d, d.c.r, [key])
+    if before is not None:
+        parts["vol_rep"] = sla.answer_counts(d_rep, ["rep", "team"])
+        parts["vol_team"] = sla.answer_counts(d_rep, ["team"])
+    return parts
+
+
+def _sla_sections_from(ctx: Context, got: dict[str, list[q.Row]]) -> list[Section]:
+    """The SLA sections from the rows of :func:`_sla_parts`."""
+    sla_hours = ctx.settings.sla_business_hours
+    edges = sla.bucket_edges(sla_hours)
     note = _sla_note(ctx.settings)
 
     def figures(n: q.Row, qh: q.Row | None, qr: q.Row | None) -> dict[str, Any]:

@@ -33,7 +33,7 @@ from sqlalchemy.engine import Connection
 from sqlalchemy.sql import ColumnElement
 from sqlalchemy.sql.selectable import CTE, FromClause, Select, Subquery
 
-from feedback.reports.sql import DEAL, REASON, REQ, bind_time, count_if
+from feedback.reports.sql import DEAL, REASON, REQ, bind_time, count_if, scanned
 from feedback.storage.lifecycle import WAITING
 
 Row = dict[str, Any]
@@ -369,6 +369,12 @@ GRAIN = ("kind", "outcome", "deal_result", "currency")
 CRM figure is then a sum over groups, and amounts never mix currencies."""
 
 
+def overdue(f: FromClause, before: datetime) -> ColumnElement[bool]:
+    """Sent before ``before`` and still waiting for an answer (sent, clarifying or escalated)."""
+    waiting = f.c.status.in_([s.value for s in WAITING])
+    return and_(waiting, f.c.sent_at < bind_time(f.c.sent_at, before))
+
+
 def grouped(
     f: FromClause,
     keys: Sequence[str],
@@ -384,7 +390,7 @@ def grouped(
     few thousand groups, in :func:`metrics`. ``overdue`` (sent before ``before`` and still
     waiting for an answer: sent, clarifying or escalated) is counted when ``before`` is given.
     """
-    kcols = [f.c[k] for k in dict.fromkeys([*keys, *GRAIN])]
+    kcols = [scanned(f.c[k]) for k in dict.fromkeys([*keys, *GRAIN])]
     answer = answer_state(f.c.status, f.c.response_id, f.c.outcome)
     cols: list[ColumnElement[Any]] = [
         func.count().label("requests"),
@@ -392,10 +398,9 @@ def grouped(
         func.sum(f.c.amount).label("amount"),
     ]
     if before is not None:
-        waiting = f.c.status.in_([s.value for s in WAITING])  # sent, clarifying, escalated
-        overdue = and_(waiting, f.c.sent_at < bind_time(f.c.sent_at, before))
-        cols.append(count_if(overdue).label("overdue"))
-    return select(*kcols, answer.label("answer"), *cols).group_by(*kcols, answer).cte(name)
+        cols.append(count_if(overdue(f, before)).label("overdue"))
+    named = [c.label(k) for c, k in zip(kcols, dict.fromkeys([*keys, *GRAIN]), strict=True)]
+    return select(*named, answer.label("answer"), *cols).group_by(*kcols, answer).cte(name)
 
 
 def metrics(g: FromClause, outcomes: Sequence[str] = ()) -> dict[str, ColumnElement[Any]]:

@@ -25,13 +25,15 @@ nearest-rank value: the ``ceil(0.9 n)``-th smallest. Both come from running coun
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import datetime
 from typing import Any
 
-from sqlalchemy import BigInteger, Float, Integer, case, cast, func, literal_column, select
+from sqlalchemy import BigInteger, Float, Integer, and_, case, cast, func, literal_column, select
 from sqlalchemy.sql import ColumnElement
 from sqlalchemy.sql.selectable import CTE, FromClause, Select
 
-from feedback.reports.queries import is_answered
+from feedback.reports.queries import ANSWER_STATES, ANSWERED, NOT_YET, answer_state, overdue, text_constant
+from feedback.reports.sql import count_if, scanned
 from feedback.storage.models import RequestSla
 
 SLA = RequestSla.__table__  # type: ignore[attr-defined]
@@ -40,6 +42,11 @@ FRAME_COLUMNS = (
     "status", "response_id", "outcome", "sent_at", "business_hours", "reminders", "escalations",
 )  # fmt: skip
 """Frame columns the SLA figures read (besides the keys they group by)."""
+
+OTHER_STATES = tuple(s for s in ANSWER_STATES if s != ANSWERED)
+"""The answer states besides answered, each counted by a :func:`distribution` made with ``before``."""
+
+STATE_COLUMNS = (*[f"n_{s}" for s in OTHER_STATES], "overdue")
 
 BUCKET_EDGES = (2.0, 4.0, 8.0, 16.0, 24.0, 40.0, 80.0)
 """Upper bounds (business hours, inclusive) of the time-to-answer histogram; the SLA is added."""
@@ -50,39 +57,63 @@ def started_at(t: Any) -> ColumnElement[Any]:
     return func.coalesce(case((t.c.deal_id.is_not(None), t.c.closed_at)), t.c.created_at, t.c.sent_at)
 
 
-def sla_frame(f: FromClause, keys: Sequence[str]) -> CTE:
-    """One row per frame request: ``keys``, sent (0/1), answered (0/1), ``bh`` (business hours to
-    answer, answered requests with a current ``request_sla`` row only), reminders, escalated,
-    expired.
-
-    The fact carries the fresh ``request_sla`` hours and the request's reminder and escalation
-    mails (migration 0023, its triggers), so this reads ``report_fact`` alone.
-    """
-    answered = is_answered(f.c.status, f.c.response_id, f.c.outcome)
-    return select(
-        *[f.c[k] for k in keys],
-        case((f.c.sent_at.is_not(None), 1), else_=0).label("sent"),
-        case((answered, 1), else_=0).label("answered"),
-        case((answered, f.c.business_hours)).label("bh"),
-        f.c.reminders.label("reminders"),
-        case((f.c.escalations > 0, 1), else_=0).label("escalated"),
-        case((f.c.status == "expired", 1), else_=0).label("expired"),
-    ).cte("sla")
+def answered_here(f: FromClause) -> ColumnElement[bool]:
+    """``queries.is_answered`` with its statuses written into the SQL (not bound), so the
+    grouped values below read exactly as migration 0026's statistics define them."""
+    return and_(
+        f.c.status.not_in([text_constant(s) for s in NOT_YET]),
+        f.c.response_id.is_not(None),
+        f.c.outcome.is_not(None),
+    )
 
 
-MEASURES = ("bh", "reminders", "sent", "answered", "escalated", "expired")
+def grouped_values(f: FromClause) -> tuple[ColumnElement[Any], ColumnElement[Any]]:
+    """The two values a distribution is cut by: ``bh``, the business hours to answer, and ``r``,
+    the reminders needed; each only for an answered request (null otherwise)."""
+    answered = answered_here(f)
+    return case((answered, f.c.business_hours)), case((answered, f.c.reminders))
 
 
-def distribution(s: FromClause, keys: Sequence[str], name: str) -> CTE:
-    """``s`` counted per ``keys`` and every distinct (business hours, reminders, flags): ``cnt``.
+def distribution(f: FromClause, keys: Sequence[str], name: str, *, before: datetime | None = None) -> CTE:
+    """The frame ``f`` counted per ``keys`` and distinct (``bh``, ``r``): ``cnt`` requests, of
+    which ``sent``, ``answered``, ``escalated`` (an escalation mail) and ``expired``; with
+    ``before``, also each other answer state (``n_<state>``, ``queries.answer_state``) and the
+    requests ``overdue`` at ``before`` (``queries.overdue``), so :func:`answer_counts` reads the
+    responsiveness table from the same scan.
 
     Every SLA figure of a grouping is a sum over these rows, and a quantile a running sum over
-    them: one hash aggregate of the frame per grouping instead of one scan per figure. Business
-    hours are stored to the tenth of an hour and reminders are small numbers, so the rows are
-    few (a few hundred values per group).
+    them: one aggregate of the frame per grouping instead of one scan per figure. Business hours
+    are stored to the tenth of an hour and reminders are small numbers, so the rows are few (a few
+    hundred per group). The flags are counted, not grouped by: a group key the planner cannot
+    estimate made PostgreSQL expect a group per request and aggregate every row in the leader;
+    ``bh`` and ``r`` have statistics (migration 0026), so the workers aggregate their share.
     """
-    cols = [s.c[k] for k in [*keys, *MEASURES]]
-    return select(*cols, func.count().label("cnt")).group_by(*cols).cte(name)
+    kcols = [scanned(f.c[k]) for k in keys]
+    bh, r = grouped_values(f)
+    cols = [
+        func.count().label("cnt"),
+        func.count(f.c.sent_at).label("sent"),
+        count_if(answered_here(f)).label("answered"),
+        count_if(f.c.escalations > 0).label("escalated"),
+        count_if(f.c.status == text_constant("expired")).label("expired"),
+    ]
+    if before is not None:
+        state = answer_state(f.c.status, f.c.response_id, f.c.outcome)
+        cols += [count_if(state == text_constant(s)).label(f"n_{s}") for s in OTHER_STATES]
+        cols.append(count_if(overdue(f, before)).label("overdue"))
+    named = [c.label(k) for c, k in zip(kcols, keys, strict=True)]
+    return select(*named, bh.label("bh"), r.label("r"), *cols).group_by(*kcols, bh, r).cte(name)
+
+
+def answer_counts(d: FromClause, keys: Sequence[str]) -> Select[Any]:
+    """Per ``keys`` (from a :func:`distribution` made with ``before``), as ``queries.rollup``
+    names them: requests, sent, answered, ``n_<state>`` of the other states, overdue; the
+    groups with the most requests first."""
+    kcols = [d.c[k] for k in keys]
+    requests = func.sum(d.c.cnt)
+    sums = [cast(func.sum(d.c[n]), BigInteger()).label(n) for n in ("sent", "answered", *STATE_COLUMNS)]
+    query = select(*kcols, cast(requests, BigInteger()).label("requests"), *sums).select_from(d)
+    return query.group_by(*kcols).order_by(requests.desc(), *kcols)
 
 
 def counts(d: FromClause, keys: Sequence[str], *, sla_hours: float) -> Select[Any]:
@@ -90,8 +121,7 @@ def counts(d: FromClause, keys: Sequence[str], *, sla_hours: float) -> Select[An
     (answers with business hours), escalated, expired."""
     kcols = [d.c[k] for k in keys]
 
-    def total(weight: ColumnElement[Any] | None = None, where: ColumnElement[bool] | None = None) -> Any:
-        value = d.c.cnt if weight is None else d.c.cnt * weight
+    def total(value: ColumnElement[Any], where: ColumnElement[bool] | None = None) -> Any:
         summed = func.sum(value) if where is None else func.sum(value).filter(where)
         return cast(func.coalesce(summed, 0), BigInteger())
 
@@ -101,8 +131,8 @@ def counts(d: FromClause, keys: Sequence[str], *, sla_hours: float) -> Select[An
         *kcols,
         sent.label("sent"),
         total(d.c.answered).label("answered"),
-        total(where=d.c.bh <= sla).label("within"),
-        total(where=d.c.bh.is_not(None)).label("timed"),
+        total(d.c.cnt, d.c.bh <= sla).label("within"),
+        total(d.c.cnt, d.c.bh.is_not(None)).label("timed"),
         total(d.c.escalated).label("escalated"),
         total(d.c.expired).label("expired"),
     ).select_from(d)
