@@ -137,8 +137,8 @@ def test_model_file_round_trips_and_the_shipped_model_loads() -> None:
     for kw in model.kinds.values():
         assert kw.weights.dtype == np.float32
     path = Path(__file__).resolve().parent.parent / "feedback" / "classify" / "model" / "classifier.npz"
-    # 11.6 MB since the refit on eighteen writers (10,200 replies): the vocabulary grows with them
-    assert path.stat().st_size < 15_000_000
+    # 13.8 MB since the refit on twenty-six writers (14,200 replies): the vocabulary grows with them
+    assert path.stat().st_size < 20_000_000
 
 
 def test_explanation_says_which_part_decided() -> None:
