@@ -16,12 +16,12 @@ sys.path.insert(0, str(ROOT / "bench"))
 from compare_model import test_writers as bench_test_writers  # noqa: E402
 
 
-def test_training_writers_are_w1_to_w6_and_w10_to_w29_and_never_test_writers() -> None:
+def test_training_writers_are_w1_to_w6_and_w10_to_w37_and_never_test_writers() -> None:
     corpus = shipped_corpus()
-    expected = (*("W1", "W2", "W3", "W4", "W5", "W6"), *(f"W{n}" for n in range(10, 30)))
+    expected = (*("W1", "W2", "W3", "W4", "W5", "W6"), *(f"W{n}" for n in range(10, 38)))
     assert expected == TRAIN_WRITERS
     assert {e.writer for e in corpus} == set(TRAIN_WRITERS)
-    assert len(corpus) == 14200
+    assert len(corpus) == 18200
     shipped_files = {p.stem for p in (ROOT / "feedback" / "data" / "labelled").glob("W*.jsonl")}
     test_files = {p.stem for p in (ROOT / "bench" / "labelled").glob("W*.jsonl")}
     assert shipped_files == set(TRAIN_WRITERS)

@@ -58,6 +58,7 @@ TRAIN_WRITERS = (
     *("W10", "W11", "W12", "W13"),
     *("W14", "W15", "W16", "W17", "W18", "W19", "W20", "W21"),
     *("W22", "W23", "W24", "W25", "W26", "W27", "W28", "W29"),
+    *("W30", "W31", "W32", "W33", "W34", "W35", "W36", "W37"),
 )
 # the older single-dev-writer procedure (``train``, ``--dev-writer``): fit on W1-W3, choose on W4
 EARLY_TRAIN_WRITERS = ("W1", "W2", "W3")
