@@ -345,7 +345,7 @@ def test_nightly_retrain_is_a_setting_off_by_default(settings: Settings, engine:
     assert not any("retrain" in name for name in crons(settings))
     nightly = settings.model_copy(update={"model_retrain_nightly": True, "model_retrain_hour": 4})
     assert any("retrain_model" in name for name in crons(nightly))
-    # eighteen writers' folds in one process take most of an hour: the job must not be cut off
+    # thirty-four writers' folds in one process take about ninety minutes: the job must not be cut off
     (retrain,) = [
         c for c in build_worker(nightly, engine, "redis://127.0.0.1:1/0").cron_jobs if "retrain" in c.name
     ]

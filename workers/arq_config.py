@@ -146,8 +146,8 @@ def build_worker(
                         minute=17,
                         second=0,
                         unique=True,
-                        # eighteen writers' folds and the final fit: about 40 minutes of CPU
-                        # in one process (model_train_jobs divides it)
+                        # thirty-four writers' folds and the final fit: about 90 minutes of
+                        # CPU in one process (model_train_jobs divides it)
                         timeout=4 * 3600,
                     )
                 ]

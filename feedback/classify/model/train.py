@@ -5,7 +5,7 @@
         # the folds of bench/lowo.py --cache; ALL.npz: fitted on every writer at C (not refitted)
 
 Data: the labelled corpus shipped in ``feedback/data/labelled/`` (one file per independent writer,
-W1-W6 and W10-W21; the test writers' replies are in ``bench/labelled/`` and never read here), plus, for
+W1-W6 and W10-W37; the test writers' replies are in ``bench/labelled/`` and never read here), plus, for
 ``feedback model train``, every correction people made (weighted, newest most). Per kind: a
 multinomial logistic regression for the outcome and for the primary reason, one binary one per
 reason code (one-vs-rest) and one for review, on the features of ``features.featurise``.
@@ -560,8 +560,8 @@ def train_by_writers(
     --cache``), one per writer of ``corpus``; with ten writers a fold takes minutes, and the folds
     measured are then exactly the ones the settings are chosen on. ``fitted``: the weights already
     fitted on all of ``corpus`` + ``extra`` at that C (fitted beside the folds, in another process),
-    kept instead of the last fit. ``jobs``: the fits run in that many processes (a fold of eighteen
-    writers fits some 9,600 replies: about two minutes of CPU; one C is nineteen fits), the fit on
+    kept instead of the last fit. ``jobs``: the fits run in that many processes (a fold of thirty-four
+    writers fits some 17,700 replies: two to three minutes of CPU; one C is thirty-five fits), the fit on
     every writer beside the folds when there is one C to fit it at."""
     t0 = time.perf_counter()
     taxonomy = taxonomy or default_taxonomy()
