@@ -50,8 +50,7 @@ def train(
 ) -> None:
     """Fit a new version on the shipped corpus plus every correction (newest weigh most).
 
-    One model per writer of the corpus left out, then one on all of them: about two minutes of
-    CPU each, so `--jobs` as many as the machine has cores to spare."""
+    One fit per writer left out, then one on all (2-3 min of CPU each): --jobs spreads them."""
     from sqlmodel import Session
 
     from feedback.services.classifier_models import train_version
