@@ -5,6 +5,7 @@ writers that folder holds (bench/labelled/README.md)."""
 from __future__ import annotations
 
 import json
+import re
 import sys
 from pathlib import Path
 
@@ -40,3 +41,15 @@ def test_accuracy_bench_reads_whichever_test_writers_the_folder_holds(tmp_path: 
     assert writers == ["W7", "W8", "W10"]  # in number order, the README left alone
     assert [r["writer"] for r in rows] == ["W7", "W7", "W8", "W8", "W8", "W10"]
     assert bench_test_writers(tmp_path / "missing") == ([], [])
+
+
+def test_the_shipped_model_was_fitted_on_every_shipped_writer() -> None:
+    """Adding a writer's file (or dropping one) without refitting would ship weights that never
+    saw it while the docs and ``feedback model train`` say otherwise."""
+    from feedback.classify.model.scorer import shipped_model
+
+    model = shipped_model()
+    assert model is not None
+    assert model.meta["counts"]["train"] == len(shipped_corpus())
+    named = set(re.findall(r"\bW\d+\b", model.meta["selection"]))
+    assert set(TRAIN_WRITERS) <= named and not named & {"W7", "W8", "W9"}
