@@ -219,7 +219,7 @@ class Settings(BaseSettings):
         le=64,
         description=(
             "Processes a retrain fits its models in (one per writer left out, and one on all of "
-            "them: about two minutes of CPU each); `feedback model train --jobs` overrides it."
+            "them: two to three minutes of CPU each); `feedback model train --jobs` overrides it."
         ),
     )
 
