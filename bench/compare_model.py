@@ -39,6 +39,11 @@ CORPUS_COMPETITORS = (
     Competitor(name="Litware Cloud", aliases=("litware",)),
 )
 METHODS = ("rules", "model", "combined")
+# The TEST writers in parts, each printed on its own: W7-W9 were scored at the end of each of
+# three model versions (stops 13-15) and so have seen the choice of which version shipped; W38-W41
+# were written at stop 16 and are scored once, for the model that stop ships, decided before they
+# were read.
+TEST_PARTS = (("TEST", ("W7", "W8", "W9")), ("TEST-B", ("W38", "W39", "W40", "W41")))
 
 
 def _read(path: Path) -> list[dict[str, Any]]:
@@ -58,8 +63,14 @@ def labelled_sets(corpus_dir: Path) -> list[tuple[str, list[dict[str, Any]], tup
         heldout_comps = tuple(Competitor(**c) for c in tomllib.load(f).get("competitors", []))
     sets = []
     writers, test = test_writers()
-    if test:
-        sets.append((f"TEST writers {'+'.join(writers)}", test, CORPUS_COMPETITORS))
+    parts = [(name, [w for w in writers if w in members]) for name, members in TEST_PARTS]
+    parts.append(("TEST (other)", [w for w in writers if not any(w in m for _, m in TEST_PARTS)]))
+    for name, part in parts:
+        rows = [r for r in test if r.get("writer") in part]
+        if rows:
+            sets.append((f"{name} writers {'+'.join(part)}", rows, CORPUS_COMPETITORS))
+    if len([p for p in parts if p[1]]) > 1:
+        sets.append((f"all TEST writers {'+'.join(writers)}", test, CORPUS_COMPETITORS))
     for path in sorted((BENCH / "heldout").glob("set_*.jsonl")):
         sets.append((f"held-out {path.stem}", _read(path), heldout_comps))
     sets.append(("tests/corpus", _read(corpus_dir / "cases.jsonl"), CORPUS_COMPETITORS))
