@@ -47,10 +47,19 @@ def train(
         int | None,
         typer.Option(min=1, max=64, help="Processes to fit in (default: the model_train_jobs setting)."),
     ] = None,
+    groups: Annotated[
+        int | None,
+        typer.Option(
+            min=0,
+            max=64,
+            help="Groups of writers left out in turn; 0: one writer at a time (default: model_train_groups).",
+        ),
+    ] = None,
 ) -> None:
     """Fit a new version on the shipped corpus plus every correction (newest weigh most).
 
-    One fit per writer left out, then one on all (2-3 min of CPU each): --jobs spreads them."""
+    One fit per group of writers left out, then one on all (2-3 min of CPU each): --jobs spreads
+    them."""
     from sqlmodel import Session
 
     from feedback.services.classifier_models import train_version
@@ -63,6 +72,7 @@ def train(
             activate=activate,
             note=note,
             jobs=jobs or settings.model_train_jobs,
+            groups=settings.model_train_groups if groups is None else groups,
             progress=lambda line: console.print(line, markup=False, highlight=False),
         )
         console.print(

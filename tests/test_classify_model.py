@@ -421,7 +421,7 @@ def test_leaving_one_writer_out_scores_each_writer_with_a_model_that_never_saw_i
     again, report_again = train_by_writers(corpus, c_grid=(10.0,), scored_folds=folds)
     assert report_again.settings == report.settings and report_again.dev == report.dev
     assert np.allclose(again.kinds["winloss"].weights, model.kinds["winloss"].weights)
-    with pytest.raises(ValueError, match="one fold per writer"):
+    with pytest.raises(ValueError, match="each writer of the corpus in one fold"):
         train_by_writers(corpus, c_grid=(10.0,), scored_folds=folds[:1])
     # and the weights fitted on every writer beforehand are kept (no fit at all)
     kept, _ = train_by_writers(corpus, c_grid=(10.0,), scored_folds=folds, fitted=both)

@@ -146,8 +146,8 @@ def build_worker(
                         minute=17,
                         second=0,
                         unique=True,
-                        # thirty-four writers' folds and the final fit: about 90 minutes of
-                        # CPU in one process (model_train_jobs divides it)
+                        # four groups' folds and the final fit: about 15 minutes of CPU in one
+                        # process; one writer at a time (model_train_groups = 0) about 90
                         timeout=4 * 3600,
                     )
                 ]

@@ -243,7 +243,11 @@ async def retrain_model(ctx: dict[str, Any]) -> int:
         with Session(ctx["engine"]) as session:
             settings = ctx["settings"]
             row = train_version(
-                session, taxonomy=settings.taxonomy, note="nightly retrain", jobs=settings.model_train_jobs
+                session,
+                taxonomy=settings.taxonomy,
+                note="nightly retrain",
+                jobs=settings.model_train_jobs,
+                groups=settings.model_train_groups,
             )
             return row.version
 

@@ -218,8 +218,19 @@ class Settings(BaseSettings):
         ge=1,
         le=64,
         description=(
-            "Processes a retrain fits its models in (one per writer left out, and one on all of "
-            "them: two to three minutes of CPU each); `feedback model train --jobs` overrides it."
+            "Processes a retrain fits its models in (one per group of writers left out, and one "
+            "on all of them: two to three minutes of CPU each); `feedback model train --jobs` "
+            "overrides it."
+        ),
+    )
+    model_train_groups: int = Field(
+        4,
+        ge=0,
+        le=64,
+        description=(
+            "Groups of writers a retrain leaves out in turn to choose its settings and review stack "
+            "(the shipped model's procedure: 4, five fits); 0 leaves one writer out at a time "
+            "(thirty-five fits); `feedback model train --groups` overrides it."
         ),
     )
 

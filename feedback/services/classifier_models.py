@@ -81,15 +81,17 @@ def train_version(
     note: str | None = None,
     now: datetime | None = None,
     jobs: int = 1,
+    groups: int = 4,
     progress: Callable[[str], None] = lambda _m: None,
 ) -> ClassifierModelVersion:
     """Fit a model on the shipped corpus plus every correction, store it as the next version.
 
-    The shipped corpus is fitted as the shipped file is: the combination and review settings
-    chosen by leaving one writer out (C fixed), the weights fitted on every writer plus the
-    corrections. ``corpus`` = (train, dev) instead chooses on that dev set: ``c_grid`` the
-    regularisation strengths tried and ``refit=False`` keeps the fit on train (tests: a small,
-    quick fit). ``jobs``: processes the leave-one-writer-out fits run in."""
+    The shipped corpus is fitted as the shipped file is: the combination settings and the review
+    stack chosen by leaving a group of writers out in turn (``groups``; 0: one writer at a time;
+    C fixed), the weights fitted on every writer plus the corrections. ``corpus`` = (train, dev)
+    instead chooses on that dev set: ``c_grid`` the regularisation strengths tried and
+    ``refit=False`` keeps the fit on train (tests: a small, quick fit). ``jobs``: processes the
+    fits run in."""
     from feedback.classify.model import train as fitting
 
     now = now or utcnow()
@@ -109,7 +111,7 @@ def train_version(
         if not shipped and not fixes:
             raise ModelError("nothing to train on: no shipped corpus and no corrections")
         model, report = fitting.train_by_writers(
-            shipped, extra=fixes, taxonomy=taxonomy, jobs=jobs, progress=progress
+            shipped, extra=fixes, taxonomy=taxonomy, jobs=jobs, groups=groups, progress=progress
         )
         corpus_count = len(shipped)
     else:

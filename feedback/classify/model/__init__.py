@@ -12,6 +12,7 @@ from feedback.classify.classification import ClassificationResult
 from feedback.classify.classifier import classify
 from feedback.classify.learning import LearnedExamples
 from feedback.classify.model.combine import combine, knows
+from feedback.classify.model.review import ReviewStack
 from feedback.classify.model.scorer import ClassifierModel, Scores, shipped_model
 from feedback.core.competitor_list import Competitor
 from feedback.core.taxonomy import Taxonomy
@@ -47,7 +48,8 @@ def classify_with_model(
         return rules
     kt = taxonomy.kind(kind)
     settings = {**model.meta.get("combine", {}).get("*", {}), **model.meta.get("combine", {}).get(kind, {})}
-    return combine(rules, scores, kt, settings=settings)
+    stack = ReviewStack.from_meta(model.meta.get("review_stack"))
+    return combine(rules, scores, kt, settings=settings, stack=stack)
 
 
 def _noted(result: ClassificationResult, note: str) -> ClassificationResult:

@@ -16,9 +16,10 @@ Decided by leaving one writer out (the settings travel in the model file, ``meta
   model's answer is taken;
 - a code the model does not know (a taxonomy extended or replaced since it was fitted) leaves the
   decision to the rules, and a model code the taxonomy no longer has is never given;
-- ``needs_review``: the review head's probability, plus ``review_mix`` x (1 - the confidence of
-  the answer given), plus ``review_rules`` when the rules flagged it, at or above
-  ``review_threshold``.
+- ``needs_review``: with a review stack in the model file (``review.ReviewStack``), its probability
+  from the model's and the rules' whole reading at or above ``review_threshold``; without one, the
+  review head's probability, plus ``review_mix`` x (1 - the confidence of the answer given), plus
+  ``review_rules`` when the rules flagged it, at or above ``review_threshold``.
 
 The competitor always comes from the rules (and the configured list).
 """
@@ -29,6 +30,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, replace
 
 from feedback.classify.classification import ClassificationResult
+from feedback.classify.model.review import ReviewStack, review_features
 from feedback.classify.model.scorer import NONE, ClassifierModel, Scores
 from feedback.core.taxonomy import KindTaxonomy
 
@@ -130,6 +132,7 @@ def combine(
     kt: KindTaxonomy,
     *,
     settings: dict[str, float],
+    stack: ReviewStack | None = None,
 ) -> ClassificationResult:
     """One result from the rules' reading and the model's scores (see the module doc)."""
     s = {**DEFAULTS, **settings}
@@ -157,7 +160,10 @@ def combine(
         rules_read = _describe(rules.outcome, rules.reasons)
         note = f"model decided (p={m.confidence:.2f}); the rules read {rules_read}"
         decided_by = "model"
-    review_score = scores.review + s["review_mix"] * (1.0 - conf) + s["review_rules"] * rules.needs_review
+    if stack is not None:
+        review_score = stack.probability(review_features(rules, scores, kt, m))
+    else:
+        review_score = scores.review + s["review_mix"] * (1.0 - conf) + s["review_rules"] * rules.needs_review
     needs_review = review_score >= s["review_threshold"]
     if decided_by != "both":
         conf *= 0.7  # disagreement: the first place a reviewer's correction teaches something

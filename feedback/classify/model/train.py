@@ -41,6 +41,7 @@ from feedback.classify.classifier import classify
 from feedback.classify.model.combine import DEFAULTS, combine, model_answer
 from feedback.classify.model.features import featurise
 from feedback.classify.model.figures import Figures
+from feedback.classify.model.review import ReviewStack, review_features
 from feedback.classify.model.scorer import (
     HEADS,
     NONE,
@@ -417,12 +418,17 @@ REVIEW_RECALL = 0.85  # the issue's bar: recall >= 85 %, at the best precision t
 def choose_review(scored: Sequence[Scored] | Folds) -> dict[str, float]:
     """The review threshold of the review head: of the thresholds whose recall (averaged over the
     folds when given several) is at least ``REVIEW_RECALL``, the one with the best precision;
-    when none reaches it, the one with the best recall. (Adding the rules' flag or the answer's
-    confidence to the head, even stacked by a logistic regression inside the folds, gave no
-    better precision at that recall: the head alone decides.)"""
+    when none reaches it, the one with the best recall. This is the head's own threshold (the model
+    alone, and the combination of a model file without a review stack: ``fit_review_stack``)."""
     folds = [f for f in _as_folds(scored) if f]
     heads = [np.asarray([s.scores.review for s in f]) for f in folds]
     gold = [np.asarray([s.example.needs_review for s in f], dtype=bool) for f in folds]
+    return {"review_mix": 0.0, "review_rules": 0.0, "review_threshold": review_threshold(heads, gold)}
+
+
+def review_threshold(heads: Sequence[Any], gold: Sequence[Any]) -> float:
+    """Of the thresholds whose recall (averaged over the folds) is at least ``REVIEW_RECALL``, the
+    one with the best mean precision; when none reaches it, the one with the best recall."""
     best: tuple[tuple[float, float], float] | None = None
     for t in [x / 100 for x in range(95, 1, -1)]:
         precision = recall = 0.0
@@ -431,12 +437,62 @@ def choose_review(scored: Sequence[Scored] | Folds) -> dict[str, float]:
             tp, fp, fn = float((flag & y).sum()), float((flag & ~y).sum()), float((~flag & y).sum())
             precision += tp / (tp + fp) if tp + fp else 0.0
             recall += tp / (tp + fn) if tp + fn else 0.0
-        precision, recall = precision / (len(folds) or 1), recall / (len(folds) or 1)
+        precision, recall = precision / (len(heads) or 1), recall / (len(heads) or 1)
         key = (1.0, precision) if recall >= REVIEW_RECALL else (0.0, recall)
         if best is None or key > best[0]:
             best = (key, t)
-    threshold = best[1] if best is not None else 0.5
-    return {"review_mix": 0.0, "review_rules": 0.0, "review_threshold": threshold}
+    return best[1] if best is not None else 0.5
+
+
+STACK_C = 1.0  # the stack's regularisation: 0.1, 1 and 10 gave the same precision (docs)
+
+
+def _stack_rows(fold: Sequence[Scored], taxonomy: Taxonomy, settings: dict[str, float]) -> Any:
+    rows = []
+    for s in fold:
+        kt = taxonomy.kind(s.example.kind)
+        m = model_answer(s.scores, kt, settings=settings)
+        rows.append(review_features(s.rules, s.scores, kt, m))
+    return np.asarray(rows, dtype=np.float64)
+
+
+def _fit_stack(X: Any, y: Any) -> ReviewStack:
+    mean, scale = X.mean(axis=0), X.std(axis=0)
+    scale[scale < 1e-9] = 1.0  # a feature constant in the data: it adds nothing, divides by nothing
+    clf = LogisticRegression(C=STACK_C, max_iter=2000)
+    clf.fit((X - mean) / scale, y)
+    return ReviewStack(
+        coef=tuple(float(c) for c in clf.coef_[0]),
+        bias=float(clf.intercept_[0]),
+        mean=tuple(float(m) for m in mean),
+        scale=tuple(float(x) for x in scale),
+    )
+
+
+def fit_review_stack(
+    folds: Folds, taxonomy: Taxonomy, settings: dict[str, float]
+) -> tuple[ReviewStack, float] | None:
+    """The review stack fitted on every fold's held-out replies, and its threshold.
+
+    The threshold is chosen (``review_threshold``) on probabilities each fold gets from a stack
+    fitted on the other folds, so it is chosen for replies the stack never saw, as the model's
+    settings are. ``None`` with fewer than two folds, or no review label on either side."""
+    parts = [f for f in folds if f]
+    if len(parts) < 2:
+        return None
+    X = [_stack_rows(f, taxonomy, settings) for f in parts]
+    y = [np.asarray([s.example.needs_review for s in f], dtype=bool) for f in parts]
+    every = np.concatenate(y)
+    if every.all() or not every.any():
+        return None
+    held_out = []
+    for k in range(len(parts)):
+        rest_y = np.concatenate([y[j] for j in range(len(parts)) if j != k])
+        if rest_y.all() or not rest_y.any():
+            return None
+        stack = _fit_stack(np.concatenate([X[j] for j in range(len(parts)) if j != k]), rest_y)
+        held_out.append(np.asarray([stack.probability(row) for row in X[k]]))
+    return _fit_stack(np.concatenate(X), every), review_threshold(held_out, y)
 
 
 @dataclass
@@ -490,21 +546,21 @@ def train(
 
 @dataclass(frozen=True)
 class _Fit:
-    """One fit of the leave-one-writer-out procedure, as sent to a process of the pool: every
-    writer but ``held`` (all of them when ``held`` is empty) plus ``extra`` at ``C``."""
+    """One fit of the leave-writers-out procedure, as sent to a process of the pool: every writer
+    but those ``held`` (all of them when ``held`` is empty) plus ``extra`` at ``C``."""
 
     corpus: Sequence[Labelled]
     extra: Sequence[Labelled]
     taxonomy: Taxonomy
     competitors: Sequence[Competitor]
     C: float
-    held: str = ""
+    held: tuple[str, ...] = ()
 
     def fold(self) -> list[Scored]:
-        """The held-out writer's replies scored by a model fitted without them."""
+        """The held-out writers' replies scored by a model fitted without them."""
         rules = RulesCache(self.taxonomy, self.competitors)
-        m = fit([*(e for e in self.corpus if e.writer != self.held), *self.extra], rules, C=self.C)
-        return score_all(m, [e for e in self.corpus if e.writer == self.held], rules)
+        m = fit([*(e for e in self.corpus if e.writer not in self.held), *self.extra], rules, C=self.C)
+        return score_all(m, [e for e in self.corpus if e.writer in self.held], rules)
 
     def everything(self) -> ClassifierModel:
         return fit([*self.corpus, *self.extra], RulesCache(self.taxonomy, self.competitors), C=self.C)
@@ -547,12 +603,16 @@ def train_by_writers(
     scored_folds: Sequence[Sequence[Scored]] | None = None,
     fitted: ClassifierModel | None = None,
     jobs: int = 1,
+    groups: int = 0,
     progress: Callable[[str], None] = lambda _m: None,
 ) -> tuple[ClassifierModel, TrainReport]:
     """Leave one writer out: for each writer of ``corpus``, fit on the others (plus ``extra``, the
     corrections) and score that writer's replies; choose C (the model alone, when ``c_grid`` has
-    several) and then the combination and review settings on the average over those folds; then
-    fit the weights shipped on all of ``corpus`` + ``extra``.
+    several) and then the combination and review settings on the average over those folds, and fit
+    the review stack on them (``fit_review_stack``); then fit the weights shipped on all of
+    ``corpus`` + ``extra``. ``groups`` > 0 leaves out a group of writers at a time instead (the
+    writers dealt into that many groups in number order): ``groups`` + 1 fits instead of one per
+    writer and one, each held-out writer still new to the model that scores it.
 
     Each fold's held-out writer is new to its model, as a customer's reps are to the shipped one,
     so the settings are chosen for writers the model never saw rather than for one dev writer.
@@ -565,15 +625,24 @@ def train_by_writers(
     every writer beside the folds when there is one C to fit it at."""
     t0 = time.perf_counter()
     taxonomy = taxonomy or default_taxonomy()
-    writers = sorted({e.writer for e in corpus})
+    held = writer_groups(sorted({e.writer for e in corpus}), groups)
     if scored_folds is not None:
-        if len(c_grid) != 1 or sorted(f[0].example.writer for f in scored_folds if f) != writers:
-            raise ValueError("scored_folds must hold one fold per writer of the corpus, at one C")
-        writers = [f[0].example.writer for f in scored_folds]
+        given = [tuple(sorted({s.example.writer for s in f})) for f in scored_folds if f]
+        if len(c_grid) != 1 or sorted(w for g in given for w in g) != sorted(w for g in held for w in g):
+            raise ValueError("scored_folds must hold each writer of the corpus in one fold, at one C")
+        held = given
     with _executor(jobs) as pool:
         return _by_writers(
-            pool, corpus, extra, taxonomy, competitors, c_grid, scored_folds, fitted, writers, progress, t0
+            pool, corpus, extra, taxonomy, competitors, c_grid, scored_folds, fitted, held, progress, t0
         )
+
+
+def writer_groups(writers: Sequence[str], groups: int = 0) -> list[tuple[str, ...]]:
+    """The folds' held-out writers: one each, or dealt into ``groups`` groups in number order."""
+    ordered = sorted(writers, key=lambda w: (len(w), w))
+    if groups <= 0 or groups >= len(ordered):
+        return [(w,) for w in ordered]
+    return [tuple(ordered[i::groups]) for i in range(groups)]
 
 
 def _by_writers(
@@ -585,7 +654,7 @@ def _by_writers(
     c_grid: Sequence[float],
     scored_folds: Sequence[Sequence[Scored]] | None,
     fitted: ClassifierModel | None,
-    writers: list[str],
+    held: list[tuple[str, ...]],
     progress: Callable[[str], None],
     t0: float,
 ) -> tuple[ClassifierModel, TrainReport]:
@@ -597,10 +666,11 @@ def _by_writers(
     for C in c_grid:
         folds: list[list[Scored]] = [list(f) for f in scored_folds or ()]
         if scored_folds is None:
-            pending = [pool.submit(_run_fold, replace(task, C=C, held=w)) for w in writers]
-            for n, (w, fut) in enumerate(zip(writers, pending, strict=True), 1):
+            pending = [pool.submit(_run_fold, replace(task, C=C, held=g)) for g in held]
+            for n, (g, fut) in enumerate(zip(held, pending, strict=True), 1):
                 folds.append(fut.result())
-                progress(f"C={C:g}: fold {w} scored by a model fitted without it ({n} of {len(writers)})")
+                name = "+".join(g)
+                progress(f"C={C:g}: fold {name} scored by a model fitted without it ({n} of {len(held)})")
         f = _mean_figures(folds, lambda s: model_only(s, taxonomy, {}), taxonomy)
         key = f["outcome"] + f["primary"] + f["f1"]
         progress(
@@ -612,9 +682,15 @@ def _by_writers(
     assert best is not None
     _, C, folds = best
     settings = tune_combination(folds, taxonomy) if any(folds) else dict(DEFAULTS)
-    per_writer = {w: _three(scored, taxonomy, settings) for w, scored in zip(writers, folds, strict=True)}
+    fitted_stack = fit_review_stack(folds, taxonomy, settings)
+    stack = None
+    if fitted_stack is not None:
+        stack, settings["review_threshold"] = fitted_stack
+    per_fold = {
+        "+".join(g): _three(scored, taxonomy, settings, stack) for g, scored in zip(held, folds, strict=True)
+    }
     pooled = [s for fold in folds for s in fold]
-    dev: dict[str, Any] = {**_three(pooled, taxonomy, settings), "folds": per_writer}
+    dev: dict[str, Any] = {**_three(pooled, taxonomy, settings, stack), "folds": per_fold}
     progress(f"chosen C={C:g}, combination {settings}; out-of-fold {dev}")
     if fitted is not None and fitted.meta.get("C") != C:
         raise ValueError(f"the fitted weights are at C={fitted.meta.get('C')}, the folds at C={C:g}")
@@ -626,19 +702,22 @@ def _by_writers(
         model = pool.submit(_run_everything, replace(task, C=C)).result()
     counts = {"train": len(corpus), "dev": 0, "corrections": len(extra)}
     grid = ", ".join(f"{c:g}" for c in c_grid)
+    how = "leave one writer out over " if all(len(g) == 1 for g in held) else "leave a group of writers out: "
     meta = {
         **model.meta,
         "combine": {"*": settings},
         "dev": dev,
         "counts": counts,
-        "selection": f"leave one writer out over {', '.join(writers)}; C={C:g} of {grid}",
+        "selection": f"{how}{', '.join('+'.join(g) for g in held)}; C={C:g} of {grid}",
     }
+    if stack is not None:
+        meta["review_stack"] = stack.to_meta()
     report = TrainReport(C=C, counts=counts, dev=dev, settings=settings, seconds=time.perf_counter() - t0)
     return ClassifierModel(kinds=model.kinds, meta=meta), report
 
 
 def _three(
-    scored: Sequence[Scored], taxonomy: Taxonomy, settings: dict[str, float]
+    scored: Sequence[Scored], taxonomy: Taxonomy, settings: dict[str, float], stack: ReviewStack | None = None
 ) -> dict[str, dict[str, float | int | None]]:
     """Rules alone, model alone and combined figures of scored replies."""
     return {
@@ -647,7 +726,9 @@ def _three(
         "combined": figures_of(
             scored,
             taxonomy,
-            lambda s: combine(s.rules, s.scores, taxonomy.kind(s.example.kind), settings=settings),
+            lambda s: combine(
+                s.rules, s.scores, taxonomy.kind(s.example.kind), settings=settings, stack=stack
+            ),
         ).as_dict(),
     }
 
@@ -674,6 +755,9 @@ def main() -> None:
     )
     ap.add_argument("--weights", type=Path, help="a model file fitted on all the writers at that C: kept")
     ap.add_argument("--jobs", type=int, default=1, help="fit the folds in this many processes")
+    ap.add_argument(
+        "--groups", type=int, default=0, help="leave a group of writers out at a time, in this many groups"
+    )
     args = ap.parse_args()
     if args.dev_writer:
         model, report = train(
@@ -688,6 +772,7 @@ def main() -> None:
             scored_folds=folds,
             fitted=fitted,
             jobs=args.jobs,
+            groups=args.groups,
             progress=print,
         )
     args.out.write_bytes(model.to_bytes())
