@@ -1,4 +1,4 @@
-"""The review flag stacked on the model's whole reading (``feedback.classify.model.review``): one
+"""The review flag stacked on the model's whole reading (``feedback.classify.model.review_flag``): one
 number per named feature, a model file's stack round-trips (and one fitted on other features is
 ignored), the stack alone decides the flag when the file carries one, and folds of grouped
 writers hold every writer once, each scored by a model that never saw it."""
@@ -12,7 +12,7 @@ import pytest
 from feedback.classify import classify
 from feedback.classify.model import classify_with_model, shipped_model
 from feedback.classify.model.combine import combine, model_answer
-from feedback.classify.model.review import FEATURES, ReviewStack, review_features
+from feedback.classify.model.review_flag import FEATURES, ReviewStack, review_features
 from feedback.classify.model.train import (
     TRAIN_WRITERS,
     fit_review_stack,

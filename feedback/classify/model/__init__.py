@@ -12,7 +12,7 @@ from feedback.classify.classification import ClassificationResult
 from feedback.classify.classifier import classify
 from feedback.classify.learning import LearnedExamples
 from feedback.classify.model.combine import combine, knows
-from feedback.classify.model.review import ReviewStack
+from feedback.classify.model.review_flag import ReviewStack
 from feedback.classify.model.scorer import ClassifierModel, Scores, shipped_model
 from feedback.core.competitor_list import Competitor
 from feedback.core.taxonomy import Taxonomy

@@ -16,7 +16,7 @@ Decided by leaving one writer out (the settings travel in the model file, ``meta
   model's answer is taken;
 - a code the model does not know (a taxonomy extended or replaced since it was fitted) leaves the
   decision to the rules, and a model code the taxonomy no longer has is never given;
-- ``needs_review``: with a review stack in the model file (``review.ReviewStack``), its probability
+- ``needs_review``: with a review stack in the model file (``review_flag.ReviewStack``), its probability
   from the model's and the rules' whole reading at or above ``review_threshold``; without one, the
   review head's probability, plus ``review_mix`` x (1 - the confidence of the answer given), plus
   ``review_rules`` when the rules flagged it, at or above ``review_threshold``.
@@ -30,7 +30,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, replace
 
 from feedback.classify.classification import ClassificationResult
-from feedback.classify.model.review import ReviewStack, review_features
+from feedback.classify.model.review_flag import ReviewStack, review_features
 from feedback.classify.model.scorer import NONE, ClassifierModel, Scores
 from feedback.core.taxonomy import KindTaxonomy
 

@@ -41,7 +41,7 @@ from feedback.classify.classifier import classify
 from feedback.classify.model.combine import DEFAULTS, combine, model_answer
 from feedback.classify.model.features import featurise
 from feedback.classify.model.figures import Figures
-from feedback.classify.model.review import ReviewStack, review_features
+from feedback.classify.model.review_flag import ReviewStack, review_features
 from feedback.classify.model.scorer import (
     HEADS,
     NONE,
