@@ -58,8 +58,7 @@ def train(
 ) -> None:
     """Fit a new version on the shipped corpus plus every correction (newest weigh most).
 
-    One fit per group of writers left out, then one on all (2-3 min of CPU each): --jobs spreads
-    them."""
+    One fit per group of writers left out, then one on all (2-3 min of CPU each): --jobs spreads them."""
     from sqlmodel import Session
 
     from feedback.services.classifier_models import train_version
