@@ -15,10 +15,12 @@ from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import (
+    BigInteger,
     Column,
     DateTime,
     Float,
     Integer,
+    SmallInteger,
     String,
     Table,
     func,
@@ -124,6 +126,39 @@ REASON_FACT = Table(
     Column("answered_at", DateTime, index=True),
     Column("created_at", DateTime, index=True),
     Column("closed_at", DateTime, index=True),
+)
+
+# Sums of the facts per UTC month of each date and the summary's grain (migration 0027), rows
+# added by triggers as deltas: read with sum() per group, never row by row (reports/rollup.py).
+MONTH_COLUMNS = {
+    "sent": "sent_month",
+    "answered": "answered_month",
+    "created": "created_month",
+    "closed": "closed_month",
+}
+"""The rollup column holding the month ('YYYY-MM', UTC) of each ``--date-by`` date."""
+
+ROLLUP = Table(
+    "report_rollup",
+    SQLModel.metadata,
+    *[Column(name, String) for name in MONTH_COLUMNS.values()],
+    *[Column(name, String) for name in ("kind", "campaign", "source", "outcome", "competitor")],
+    *[Column(name, String) for name in ("deal_result", "currency", "answer")],
+    Column("requests", BigInteger, nullable=False),
+    Column("sent", BigInteger, nullable=False),
+    Column("amount_n", BigInteger, nullable=False),  # deals with an amount
+    Column("amount_micros", BigInteger, nullable=False),  # their amounts, in millionths
+    Column("delta", SmallInteger, nullable=False),  # 1 until rollup_upkeep.compact merges it
+)
+
+REASON_ROLLUP = Table(
+    "report_reason_rollup",
+    SQLModel.metadata,
+    *[Column(name, String) for name in MONTH_COLUMNS.values()],
+    *[Column(name, String) for name in ("kind", "campaign", "source", "outcome", "competitor", "code")],
+    Column("mentions", BigInteger, nullable=False),  # reasons of answered requests
+    Column("firsts", BigInteger, nullable=False),  # of which given first (rank 0)
+    Column("delta", SmallInteger, nullable=False),
 )
 
 DATE_COLUMNS = {"sent": "at", "answered": "answered_at", "created": "created_at", "closed": "closed_at"}

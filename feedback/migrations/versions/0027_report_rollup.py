@@ -1,0 +1,188 @@
+"""Report rollup: the facts counted per month of each date and the summary's grain, kept by triggers
+
+The all-time summary read every fact and every reason fact (2.4 M rows at a million answers)
+to add up a few thousand groups. ``report_rollup`` holds those sums per UTC month of each of
+the four dates (``sent_month`` from ``at``, ``answered_month``, ``created_month``,
+``closed_month``: 'YYYY-MM', null where the date is) and the summary's grain (kind, campaign,
+source, outcome, competitor, CRM result, currency, answer state): requests, sent, deals with an
+amount and their amounts in millionths (integers, so adding and taking away a fact leaves the
+sum exact). ``report_reason_rollup`` counts the reasons of answered requests likewise (mentions,
+as main reason). A report sums whole months from them and reads only the partial months at
+either end of its range from the facts (``feedback/reports/rollup.py``).
+
+Rows are deltas: a trigger on ``report_fact`` (``report_reason_fact``) adds a row per group a
+write touches, +1 per fact inserted and -1 per fact deleted (an update is both), in the same
+transaction; nothing is updated in place, so concurrent writers never wait on one another for
+a rollup row and never deadlock on one. Readers sum the rows per group, so the sums are exact
+whether or not they were merged. ``feedback/storage/rollup_upkeep.compact`` merges them
+(``delta`` = 1 marks the rows not yet merged). The triggers fire while the facts are deferred
+too (0022): they follow ``report_fact`` itself, whoever writes it. PostgreSQL: statement
+triggers over the transition tables (one grouped insert per statement, which suits the
+set-based writes of ``fact_upkeep``); SQLite: row triggers.
+
+Revision ID: 0027_report_rollup
+Revises: 0026_sla_statistics
+Create Date: 2026-12-07 11:40:00
+"""
+
+from __future__ import annotations
+
+from alembic import op
+
+revision = "0027_report_rollup"
+down_revision = "0026_sla_statistics"
+branch_labels = None
+depends_on = None
+
+MONTHS = {
+    "sent_month": "at",
+    "answered_month": "answered_at",
+    "created_month": "created_at",
+    "closed_month": "closed_at",
+}
+FACT_KEYS = ["kind", "campaign", "source", "outcome", "competitor", "deal_result", "currency"]
+REASON_KEYS = ["kind", "campaign", "source", "outcome", "competitor", "code"]
+FACT_MEASURES = ["requests", "sent", "amount_n", "amount_micros"]
+REASON_MEASURES = ["mentions", "firsts"]
+
+ROLLUPS = {
+    # table -> (fact table, key columns, measures)
+    "report_rollup": ("report_fact", [*MONTHS, *FACT_KEYS, "answer"], FACT_MEASURES),
+    "report_reason_rollup": ("report_reason_fact", [*MONTHS, *REASON_KEYS], REASON_MEASURES),
+}
+
+ANSWERED = (
+    "({x}.status NOT IN ('review', 'clarifying') AND {x}.response_id IS NOT NULL AND {x}.outcome IS NOT NULL)"
+)
+"""``queries.is_answered``: only these reasons count."""
+
+
+def _month(dialect: str, column: str) -> str:
+    return f"to_char({column}, 'YYYY-MM')" if dialect == "postgresql" else f"strftime('%Y-%m', {column})"
+
+
+def _micros(dialect: str, column: str) -> str:
+    if dialect == "postgresql":
+        return f"CAST(round({column} * 1000000) AS BIGINT)"
+    return f"CAST(round({column} * 1000000) AS INTEGER)"
+
+
+def _keys(dialect: str, table: str, x: str) -> list[str]:
+    """The key expressions over fact row ``x``, in the rollup's key order."""
+    months = [_month(dialect, f"{x}.{col}") for col in MONTHS.values()]
+    if table == "report_reason_rollup":
+        return months + [f"{x}.{k}" for k in REASON_KEYS]
+    answer = (
+        f"CASE WHEN {x}.status = 'review' THEN 'review' WHEN {x}.status = 'clarifying' THEN 'clarifying' "
+        f"WHEN {x}.response_id IS NULL THEN 'unanswered' WHEN {x}.outcome IS NULL THEN 'no_outcome' "
+        "ELSE 'answered' END"
+    )
+    return months + [f"{x}.{k}" for k in FACT_KEYS] + [answer]
+
+
+def grouped_select(dialect: str, table: str, x: str, *, sign: int = 1, delta: int = 1) -> str:
+    """The rollup rows of the facts in ``x`` (a table or transition table aliased ``x``), times ``sign``."""
+    exprs = _keys(dialect, table, x)
+    s = "-" if sign < 0 else ""
+    if table == "report_rollup":
+        measures = [
+            f"{s}count(*)",
+            f"{s}count({x}.sent_at)",
+            f"{s}count({x}.amount)",
+            f"{s}coalesce(sum({_micros(dialect, f'{x}.amount')}), 0)",
+        ]
+        where = ""
+    else:
+        measures = [f"{s}count(*)", f"{s}count(*) FILTER (WHERE {x}.rank = 0)"]
+        where = f" WHERE {ANSWERED.format(x=x)}"
+    group = ", ".join(str(i + 1) for i in range(len(exprs)))
+    return f"SELECT {', '.join(exprs + measures)}, {delta} FROM {{src}} {x}{where} GROUP BY {group}"
+
+
+def _insert(table: str) -> str:
+    _, keys, measures = ROLLUPS[table]
+    return f"INSERT INTO {table} ({', '.join([*keys, *measures, 'delta'])}) "
+
+
+def _pg_triggers(table: str) -> list[str]:
+    source = ROLLUPS[table][0]
+    plus = _insert(table) + grouped_select("postgresql", table, "n").format(src="new_rows")
+    minus = _insert(table) + grouped_select("postgresql", table, "o", sign=-1).format(src="old_rows")
+    bodies = {"insert": [plus], "delete": [minus], "update": [minus, plus]}
+    out = []
+    for event, stmts in bodies.items():
+        fn = f"{table}_on_{event}"
+        body = ";\n    ".join(stmts)
+        out.append(
+            f"CREATE FUNCTION {fn}() RETURNS trigger LANGUAGE plpgsql AS $$\nBEGIN\n    {body};\n"
+            "    RETURN NULL;\nEND $$"
+        )
+        referencing = {
+            "insert": "NEW TABLE AS new_rows",
+            "delete": "OLD TABLE AS old_rows",
+            "update": "OLD TABLE AS old_rows NEW TABLE AS new_rows",
+        }[event]
+        out.append(
+            f"CREATE TRIGGER {fn} AFTER {event.upper()} ON {source} REFERENCING {referencing} "
+            f"FOR EACH STATEMENT EXECUTE FUNCTION {fn}()"
+        )
+    return out
+
+
+def _sqlite_row(table: str, x: str, sign: int) -> str:
+    """One row's delta (SQLite row trigger): the grouped select over the one row ``x``."""
+    exprs = _keys("sqlite", table, x)
+    s = "-" if sign < 0 else ""
+    if table == "report_rollup":
+        measures = [
+            f"{s}1",
+            f"{s}({x}.sent_at IS NOT NULL)",
+            f"{s}({x}.amount IS NOT NULL)",
+            f"{s}coalesce({_micros('sqlite', f'{x}.amount')}, 0)",
+        ]
+        where = ""
+    else:
+        measures = [f"{s}1", f"{s}({x}.rank = 0)"]
+        where = f" WHERE {ANSWERED.format(x=x)}"
+    return _insert(table) + f"SELECT {', '.join(exprs + measures)}, 1{where};"
+
+
+def _sqlite_triggers(table: str) -> list[str]:
+    source = ROLLUPS[table][0]
+    bodies = {
+        "insert": [_sqlite_row(table, "NEW", 1)],
+        "delete": [_sqlite_row(table, "OLD", -1)],
+        "update": [_sqlite_row(table, "OLD", -1), _sqlite_row(table, "NEW", 1)],
+    }
+    return [
+        f"CREATE TRIGGER {table}_on_{event} AFTER {event.upper()} ON {source} FOR EACH ROW\nBEGIN\n    "
+        + "\n    ".join(stmts)
+        + "\nEND"
+        for event, stmts in bodies.items()
+    ]
+
+
+def upgrade() -> None:
+    dialect = op.get_bind().dialect.name
+    big = "BIGINT" if dialect == "postgresql" else "INTEGER"
+    for table, (source, keys, measures) in ROLLUPS.items():
+        cols = [f"{k} VARCHAR" for k in keys] + [f"{m} {big} NOT NULL" for m in measures]
+        op.execute(f"CREATE TABLE {table} ({', '.join(cols)}, delta SMALLINT NOT NULL)")
+        op.execute(f"CREATE INDEX ix_{table}_delta ON {table} (delta) WHERE delta = 1")
+        op.execute(_insert(table) + grouped_select(dialect, table, "x", delta=0).format(src=source))
+        for stmt in _pg_triggers(table) if dialect == "postgresql" else _sqlite_triggers(table):
+            op.execute(stmt)
+        if dialect == "postgresql":
+            op.execute(f"ANALYZE {table}")
+
+
+def downgrade() -> None:
+    dialect = op.get_bind().dialect.name
+    for table, (source, _, _) in ROLLUPS.items():
+        for event in ("insert", "delete", "update"):
+            name = f"{table}_on_{event}"
+            on = f" ON {source}" if dialect == "postgresql" else ""
+            op.execute(f"DROP TRIGGER IF EXISTS {name}{on}")
+            if dialect == "postgresql":
+                op.execute(f"DROP FUNCTION IF EXISTS {name}()")
+        op.execute(f"DROP TABLE {table}")
