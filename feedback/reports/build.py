@@ -395,13 +395,10 @@ def summary(
     with connect(db) as conn:
         got = q.run_parts(conn, parts)
         if by_rank:
-            groups = {
-                f"med_{dim}": (dim, [r[dim] for r in got[f"vol_{dim}"]]) for dim in ("campaign", "source")
-            }
-            found = rollup.medians(conn, {"median": (None, [None]), **groups})
-            got["median"] = [{"median": found["median"].get(None)}]
+            found = rollup.medians(conn, ("campaign", "source"))
+            got["median"] = [{"median": found[""].get(None)}]
             for dim in ("campaign", "source"):
-                got[f"med_{dim}"] = [{dim: k, "median": v} for k, v in found[f"med_{dim}"].items()]
+                got[f"med_{dim}"] = [{dim: k, "median": v} for k, v in found[dim].items()]
         lead, deal = got["lead"][0], got["deal"][0]
         med = q.median_map(got["median"], []).get((), None)
         accepted = ctx.positive("disposition")

@@ -46,7 +46,9 @@ from feedback.reports.sql import (
     MONTH_COLUMNS,
     REASON_FACT,
     REASON_ROLLUP,
+    REASON_ROLLUP_ALL,
     ROLLUP,
+    ROLLUP_ALL,
     bind_time,
     bytewise,
     select_frame,
@@ -67,8 +69,18 @@ class Split:
     first: datetime | None
     end: datetime | None
 
+    @property
+    def all_time(self) -> bool:
+        """Every request (dated by the send, which each has): the ``_all`` tables, no months."""
+        return self.filters.date_by == "sent" and self.filters.since is None and self.filters.until is None
+
+    def table(self, monthly: Table, whole: Table) -> Table:
+        return whole if self.all_time else monthly
+
     def months(self, table: Table) -> list[ColumnElement[bool]]:
         """The rollup rows of the whole months, of the report's kind."""
+        if self.all_time:
+            return [table.c.kind == self.filters.kind] if self.filters.kind else []
         month = table.c[MONTH_COLUMNS[self.filters.date_by]]
         conds: list[ColumnElement[bool]] = [month.is_not(None)]
         if self.first is not None:
@@ -133,7 +145,7 @@ def _edge_frame(s: Split, table: Table, columns: Iterable[str]) -> Select[Any] |
 def grouped(s: Split, keys: Sequence[str], *, name: str = "g") -> CTE:
     """:func:`queries.grouped` of the report's frame (``keys`` from :data:`KEYS`), from the rollup."""
     names = list(dict.fromkeys([*keys, *q.GRAIN]))
-    r = ROLLUP
+    r = s.table(ROLLUP, ROLLUP_ALL)
     amount = case(
         (func.sum(r.c.amount_n) > 0, cast(func.sum(r.c.amount_micros), Float) / 1000000.0),
         else_=None,
@@ -170,7 +182,7 @@ def grouped(s: Split, keys: Sequence[str], *, name: str = "g") -> CTE:
 def reason_grouped(s: Split, keys: Sequence[str], *, name: str = "rc") -> CTE:
     """:func:`queries.reason_grouped` of the report's reasons (``keys`` from :data:`KEYS`), from
     the rollup."""
-    r = REASON_ROLLUP
+    r = s.table(REASON_ROLLUP, REASON_ROLLUP_ALL)
     summed = (
         select(
             *[r.c[k].label(k) for k in keys],
@@ -200,26 +212,17 @@ def reason_grouped(s: Split, keys: Sequence[str], *, name: str = "rc") -> CTE:
 
 def unfiltered(filters: Filters) -> bool:
     """No filter at all: the whole fact table is the frame, so the medians' indexes hold it."""
-    return (
-        filters.date_by == "sent"
-        and filters.since is None
-        and filters.until is None
-        and filters.kind is None
-        and split(filters) is not None
-    )
+    cut = split(filters)
+    return cut is not None and cut.all_time and filters.kind is None
 
 
-def _median(part: str, key: str | None, conds: Sequence[ColumnElement[bool]]) -> Select[Any]:
-    """The median of ``hours`` over the facts where ``conds``: the mean of the values ranked
-    (n+1) div 2 and (n+2) div 2 (as :func:`sql.median_by`), reached through the index's order.
-
-    The count and the skip read the same index range in one statement, so they agree.
-    """
-    where = [*conds, FACT.c.hours.is_not(None)]
-    n = select(func.count()).select_from(FACT).where(*where).scalar_subquery()
+def _median(part: str, key: str | None, n: int, conds: Sequence[ColumnElement[bool]]) -> Select[Any]:
+    """The median of the ``n`` hours of the facts where ``conds``: the mean of the values
+    ranked (n+1) div 2 and (n+2) div 2 (as :func:`sql.median_by`), reached in the index's order
+    (0004's ``(hours)`` and ``(kind, campaign or source, hours)``): a skip, no sort."""
     middle = (
         select(FACT.c.hours.label("h"))
-        .where(*where)
+        .where(*conds, FACT.c.hours.is_not(None))
         .order_by(FACT.c.hours)
         .limit(2 - n % 2)
         .offset((n - 1) // 2)
@@ -233,25 +236,64 @@ def _median(part: str, key: str | None, conds: Sequence[ColumnElement[bool]]) ->
     )
 
 
-def medians(conn: Connection, groups: dict[str, tuple[str | None, Sequence[str | None]]]) -> dict[str, Any]:
-    """The summary's medians with no filter: ``{"": median}`` over every fact, and per part
-    name ``{part: {key: median}}`` of the disposition facts per ``column`` value, for
-    ``groups = {part: (column, values)}`` (column None: the one overall median).
+def medians(conn: Connection, dims: Sequence[str]) -> dict[str, dict[str | None, float | None]]:
+    """The summary's medians with no filter: hours to answer over every fact (part ``""``, key
+    None) and over the disposition facts per value of each of ``dims`` (part ``dim``).
+
+    The counts come from the rollup, read in the same snapshot as the facts (``sql.connect``
+    reads a report in one), so each rank is the one the facts hold.
     """
+    if conn.dialect.name == "postgresql":
+        return _medians_correlated(conn, dims)
+    r = ROLLUP_ALL
+    whole: list[ColumnElement[Any]] = [literal("", String()), literal(None, String()), func.sum(r.c.hours_n)]
+    counted = [select(*whole)]
+    for dim in dims:
+        per: list[ColumnElement[Any]] = [literal(dim, String()), r.c[dim], func.sum(r.c.hours_n)]
+        counted.append(select(*per).where(r.c.kind == "disposition").group_by(r.c[dim]))
     selects: list[Select[Any]] = []
-    for part, (column, values) in groups.items():
-        if column is None:
-            selects.append(_median(part, None, []))
+    for dim, value, n in conn.execute(union_all(*counted)):
+        if not n:
             continue
-        for value in values:
-            col = FACT.c[column]
-            match = col.is_(None) if value is None else bytewise(col) == value
-            selects.append(_median(part, value, [FACT.c.kind == "disposition", match]))
-    out: dict[str, Any] = {part: {} for part in groups}
+        if dim == "":
+            selects.append(_median("", None, int(n), []))
+            continue
+        col = FACT.c[dim]
+        match = col.is_(None) if value is None else bytewise(col) == value
+        selects.append(_median(dim, value, int(n), [FACT.c.kind == "disposition", match]))
+    out: dict[str, dict[str | None, float | None]] = {part: {} for part in ["", *dims]}
     for start in range(0, len(selects), MEDIAN_CHUNK):
         chunk = selects[start : start + MEDIAN_CHUNK]
         statement = chunk[0] if len(chunk) == 1 else union_all(*chunk)
         for row in conn.execute(statement):
             m = row._mapping
             out[m["part"]][m["key"]] = m["median"]
+    return out
+
+
+def _medians_correlated(conn: Connection, dims: Sequence[str]) -> dict[str, dict[str | None, float | None]]:
+    """PostgreSQL: each ``dims`` value's median in one statement with its count from the rollup
+    (a LIMIT may read the outer row there), planned once rather than once per value."""
+    r = ROLLUP_ALL
+    out: dict[str, dict[str | None, float | None]] = {}
+    for dim in ["", *dims]:
+        keys = [r.c[dim].label("key")] if dim else [literal(None, String()).label("key")]
+        n = cast(func.sum(r.c.hours_n), BigInteger)
+        counted = select(*keys, n.label("n"))
+        if dim:
+            counted = counted.where(r.c.kind == "disposition").group_by(r.c[dim])
+        v = counted.subquery("v")
+        conds = [FACT.c.kind == "disposition", bytewise(FACT.c[dim]) == v.c.key] if dim else []
+        middle = (
+            select(FACT.c.hours.label("h"))
+            .where(*conds, FACT.c.hours.is_not(None))
+            .order_by(FACT.c.hours)
+            .limit(2 - v.c.n % 2)
+            .offset((v.c.n - 1) // 2)
+            .correlate(v)
+            .subquery("m")
+        )
+        value = select(func.avg(middle.c.h)).scalar_subquery()
+        query = select(v.c.key, cast(value, Float).label("median")).where(v.c.n > 0)
+        out[dim] = {row.key: row.median for row in conn.execute(query)}
     return out

@@ -11,27 +11,23 @@ it every few minutes. This module is the only one that writes the rollups beside
 
 from __future__ import annotations
 
-from sqlalchemy import text
+from sqlalchemy import String, text
 from sqlalchemy.engine import Connection, Engine
 
-from feedback.reports.sql import REASON_ROLLUP, ROLLUP
+from feedback.reports.sql import ROLLUPS
 from feedback.storage.db import write_lock
 
 MIN_DELTAS = 1000
 """Below this many unmerged rows a rollup is left as it is: summing them costs nothing."""
 
-_MEASURES = {
-    ROLLUP.name: ["requests", "sent", "amount_n", "amount_micros"],
-    REASON_ROLLUP.name: ["mentions", "firsts"],
-}
-"""Each rollup's summed columns, the first counting its facts (a group summing to 0 is empty)."""
+_TABLES = {t.name: t for t in ROLLUPS}
 
 
 def _parts(table: str) -> tuple[str, str, str, str]:
     """Column list, key list, keys with summed measures, and the test of a group not empty."""
-    columns = {ROLLUP.name: ROLLUP, REASON_ROLLUP.name: REASON_ROLLUP}[table].columns
-    measures = _MEASURES[table]
-    keys = [c.name for c in columns if c.name not in measures and c.name != "delta"]
+    columns = _TABLES[table].columns
+    keys = [c.name for c in columns if isinstance(c.type, String)]
+    measures = [c.name for c in columns if c.name not in keys and c.name != "delta"]
     summed = ", ".join([*keys, *[f"sum({m})" for m in measures]])
     return ", ".join([*keys, *measures]), ", ".join(keys), summed, f"sum({measures[0]}) <> 0"
 
@@ -46,7 +42,7 @@ def stored(conn: Connection, table: str) -> list[tuple[object, ...]]:
 def compact(engine: Engine, *, force: bool = False) -> int:
     """Merge each rollup's rows into one per group when enough are unmerged; the rows merged."""
     merged = 0
-    for table in _MEASURES:
+    for table in _TABLES:
         with write_lock(engine), engine.begin() as conn:
             deltas = conn.execute(text(f"SELECT count(*) FROM {table} WHERE delta = 1")).scalar_one()
             if not deltas or (not force and deltas < MIN_DELTAS):

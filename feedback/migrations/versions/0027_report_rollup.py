@@ -6,9 +6,11 @@ the four dates (``sent_month`` from ``at``, ``answered_month``, ``created_month`
 ``closed_month``: 'YYYY-MM', null where the date is) and the summary's grain (kind, campaign,
 source, outcome, competitor, CRM result, currency, answer state): requests, sent, deals with an
 amount and their amounts in millionths (integers, so adding and taking away a fact leaves the
-sum exact). ``report_reason_rollup`` counts the reasons of answered requests likewise (mentions,
-as main reason). A report sums whole months from them and reads only the partial months at
-either end of its range from the facts (``feedback/reports/rollup.py``).
+sum exact), answers with hours to answer (the medians' counts). ``report_reason_rollup``
+counts the reasons of answered requests likewise (mentions, as main reason). The ``_all``
+tables hold the same sums without the months, for the all-time report. A report sums whole
+months from them and reads only the partial months at either end of its range from the facts
+(``feedback/reports/rollup.py``).
 
 Rows are deltas: a trigger on ``report_fact`` (``report_reason_fact``) adds a row per group a
 write touches, +1 per fact inserted and -1 per fact deleted (an update is both), in the same
@@ -42,14 +44,18 @@ MONTHS = {
 }
 FACT_KEYS = ["kind", "campaign", "source", "outcome", "competitor", "deal_result", "currency"]
 REASON_KEYS = ["kind", "campaign", "source", "outcome", "competitor", "code"]
-FACT_MEASURES = ["requests", "sent", "amount_n", "amount_micros"]
+FACT_MEASURES = ["requests", "sent", "amount_n", "amount_micros", "hours_n"]
 REASON_MEASURES = ["mentions", "firsts"]
 
 ROLLUPS = {
     # table -> (fact table, key columns, measures)
     "report_rollup": ("report_fact", [*MONTHS, *FACT_KEYS, "answer"], FACT_MEASURES),
+    "report_rollup_all": ("report_fact", [*FACT_KEYS, "answer"], FACT_MEASURES),
     "report_reason_rollup": ("report_reason_fact", [*MONTHS, *REASON_KEYS], REASON_MEASURES),
+    "report_reason_rollup_all": ("report_reason_fact", REASON_KEYS, REASON_MEASURES),
 }
+"""The ``_all`` tables are the same sums over all time (no month keys): the all-time report
+(dated by the send, which every request has) reads a few thousand groups, not one per month."""
 
 ANSWERED = (
     "({x}.status NOT IN ('review', 'clarifying') AND {x}.response_id IS NOT NULL AND {x}.outcome IS NOT NULL)"
@@ -69,8 +75,12 @@ def _micros(dialect: str, column: str) -> str:
 
 def _keys(dialect: str, table: str, x: str) -> list[str]:
     """The key expressions over fact row ``x``, in the rollup's key order."""
-    months = [_month(dialect, f"{x}.{col}") for col in MONTHS.values()]
-    if table == "report_reason_rollup":
+    months = (
+        [_month(dialect, f"{x}.{col}") for col in MONTHS.values()]
+        if "sent_month" in ROLLUPS[table][1]
+        else []
+    )
+    if ROLLUPS[table][0] == "report_reason_fact":
         return months + [f"{x}.{k}" for k in REASON_KEYS]
     answer = (
         f"CASE WHEN {x}.status = 'review' THEN 'review' WHEN {x}.status = 'clarifying' THEN 'clarifying' "
@@ -84,12 +94,13 @@ def grouped_select(dialect: str, table: str, x: str, *, sign: int = 1, delta: in
     """The rollup rows of the facts in ``x`` (a table or transition table aliased ``x``), times ``sign``."""
     exprs = _keys(dialect, table, x)
     s = "-" if sign < 0 else ""
-    if table == "report_rollup":
+    if ROLLUPS[table][0] == "report_fact":
         measures = [
             f"{s}count(*)",
             f"{s}count({x}.sent_at)",
             f"{s}count({x}.amount)",
             f"{s}coalesce(sum({_micros(dialect, f'{x}.amount')}), 0)",
+            f"{s}count({x}.hours)",
         ]
         where = ""
     else:
@@ -104,14 +115,26 @@ def _insert(table: str) -> str:
     return f"INSERT INTO {table} ({', '.join([*keys, *measures, 'delta'])}) "
 
 
-def _pg_triggers(table: str) -> list[str]:
-    source = ROLLUPS[table][0]
-    plus = _insert(table) + grouped_select("postgresql", table, "n").format(src="new_rows")
-    minus = _insert(table) + grouped_select("postgresql", table, "o", sign=-1).format(src="old_rows")
-    bodies = {"insert": [plus], "delete": [minus], "update": [minus, plus]}
+SOURCES = {"report_fact": ["report_rollup", "report_rollup_all"]}
+SOURCES["report_reason_fact"] = ["report_reason_rollup", "report_reason_rollup_all"]
+
+
+def _pg_triggers(source: str) -> list[str]:
+    def plus(table: str) -> str:
+        return _insert(table) + grouped_select("postgresql", table, "n").format(src="new_rows")
+
+    def minus(table: str) -> str:
+        return _insert(table) + grouped_select("postgresql", table, "o", sign=-1).format(src="old_rows")
+
+    tables = SOURCES[source]
+    bodies = {
+        "insert": [plus(t) for t in tables],
+        "delete": [minus(t) for t in tables],
+        "update": [minus(t) for t in tables] + [plus(t) for t in tables],
+    }
     out = []
     for event, stmts in bodies.items():
-        fn = f"{table}_on_{event}"
+        fn = f"{source}_rollup_on_{event}"
         body = ";\n    ".join(stmts)
         out.append(
             f"CREATE FUNCTION {fn}() RETURNS trigger LANGUAGE plpgsql AS $$\nBEGIN\n    {body};\n"
@@ -133,12 +156,13 @@ def _sqlite_row(table: str, x: str, sign: int) -> str:
     """One row's delta (SQLite row trigger): the grouped select over the one row ``x``."""
     exprs = _keys("sqlite", table, x)
     s = "-" if sign < 0 else ""
-    if table == "report_rollup":
+    if ROLLUPS[table][0] == "report_fact":
         measures = [
             f"{s}1",
             f"{s}({x}.sent_at IS NOT NULL)",
             f"{s}({x}.amount IS NOT NULL)",
             f"{s}coalesce({_micros('sqlite', f'{x}.amount')}, 0)",
+            f"{s}({x}.hours IS NOT NULL)",
         ]
         where = ""
     else:
@@ -147,15 +171,16 @@ def _sqlite_row(table: str, x: str, sign: int) -> str:
     return _insert(table) + f"SELECT {', '.join(exprs + measures)}, 1{where};"
 
 
-def _sqlite_triggers(table: str) -> list[str]:
-    source = ROLLUPS[table][0]
+def _sqlite_triggers(source: str) -> list[str]:
+    tables = SOURCES[source]
     bodies = {
-        "insert": [_sqlite_row(table, "NEW", 1)],
-        "delete": [_sqlite_row(table, "OLD", -1)],
-        "update": [_sqlite_row(table, "OLD", -1), _sqlite_row(table, "NEW", 1)],
+        "insert": [_sqlite_row(t, "NEW", 1) for t in tables],
+        "delete": [_sqlite_row(t, "OLD", -1) for t in tables],
+        "update": [_sqlite_row(t, "OLD", -1) for t in tables] + [_sqlite_row(t, "NEW", 1) for t in tables],
     }
     return [
-        f"CREATE TRIGGER {table}_on_{event} AFTER {event.upper()} ON {source} FOR EACH ROW\nBEGIN\n    "
+        f"CREATE TRIGGER {source}_rollup_on_{event} AFTER {event.upper()} ON {source} "
+        + "FOR EACH ROW\nBEGIN\n    "
         + "\n    ".join(stmts)
         + "\nEND"
         for event, stmts in bodies.items()
@@ -170,19 +195,25 @@ def upgrade() -> None:
         op.execute(f"CREATE TABLE {table} ({', '.join(cols)}, delta SMALLINT NOT NULL)")
         op.execute(f"CREATE INDEX ix_{table}_delta ON {table} (delta) WHERE delta = 1")
         op.execute(_insert(table) + grouped_select(dialect, table, "x", delta=0).format(src=source))
-        for stmt in _pg_triggers(table) if dialect == "postgresql" else _sqlite_triggers(table):
-            op.execute(stmt)
         if dialect == "postgresql":
+            # the groups the reports make of it: without, the planner multiplies the keys'
+            # distinct counts, expects a tenth of the groups and sorts where it should hash
+            key_list = ", ".join(k for k in keys if not k.endswith("_month"))
+            op.execute(f"CREATE STATISTICS st_{table}_keys (ndistinct) ON {key_list} FROM {table}")
             op.execute(f"ANALYZE {table}")
+    for source in SOURCES:
+        for stmt in _pg_triggers(source) if dialect == "postgresql" else _sqlite_triggers(source):
+            op.execute(stmt)
 
 
 def downgrade() -> None:
     dialect = op.get_bind().dialect.name
-    for table, (source, _, _) in ROLLUPS.items():
+    for source in SOURCES:
         for event in ("insert", "delete", "update"):
-            name = f"{table}_on_{event}"
+            name = f"{source}_rollup_on_{event}"
             on = f" ON {source}" if dialect == "postgresql" else ""
             op.execute(f"DROP TRIGGER IF EXISTS {name}{on}")
             if dialect == "postgresql":
                 op.execute(f"DROP FUNCTION IF EXISTS {name}()")
+    for table in ROLLUPS:
         op.execute(f"DROP TABLE {table}")
