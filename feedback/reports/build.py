@@ -372,7 +372,6 @@ def summary(
         rc = q.reason_grouped(ctx.reasons(*grain, *REASON_MEASURES), grain)
     else:
         g, rc = rollup.grouped(cut, grain), rollup.reason_grouped(cut, grain)
-    by_rank = cut is not None and rollup.unfiltered(filters)  # medians from the indexes' order
     is_lead, is_deal = g.c.kind == "disposition", g.c.kind == "winloss"
     parts: dict[str, Any] = {
         "lead": q.rollup(g, [], outcomes=disp, where=[is_lead]),
@@ -381,24 +380,26 @@ def summary(
         **_reason_parts(g, rc, "winloss"),
         **_competitor_parts(ctx, g, rc),
     }
-    if not by_rank:
-        parts["median"] = median_by(f, f.c.hours, [], dialect=ctx.dialect)
+    sorted_medians: dict[str, Any] = {"median": median_by(f, f.c.hours, [], dialect=ctx.dialect)}
     for dim in ("campaign", "source"):
         parts[f"vol_{dim}"] = q.rollup(g, [dim], outcomes=disp, where=[is_lead])
-        if not by_rank:
-            parts[f"med_{dim}"] = median_by(
-                f, f.c.hours, [f.c[dim]], where=[f.c.kind == "disposition"], dialect=ctx.dialect
-            )
+        sorted_medians[f"med_{dim}"] = median_by(
+            f, f.c.hours, [f.c[dim]], where=[f.c.kind == "disposition"], dialect=ctx.dialect
+        )
         parts[f"top_{dim}"] = q.top_reason(
             rc, [dim], exclude_outcomes=[ctx.positive("disposition")], where=[rc.c.kind == "disposition"]
         )
+    if cut is None:  # the facts alone: the medians in the same statement
+        parts.update(sorted_medians)
     with connect(db) as conn:
         got = q.run_parts(conn, parts)
-        if by_rank:
-            found = rollup.medians(conn, ("campaign", "source"))
+        found = rollup.medians(conn, cut, ("campaign", "source")) if cut is not None else None
+        if found is not None:  # by rank, from the medians' indexes
             got["median"] = [{"median": found[""].get(None)}]
             for dim in ("campaign", "source"):
                 got[f"med_{dim}"] = [{dim: k, "median": v} for k, v in found[dim].items()]
+        elif cut is not None:  # a short range: its few facts sorted
+            got.update(q.run_parts(conn, sorted_medians))
         lead, deal = got["lead"][0], got["deal"][0]
         med = q.median_map(got["median"], []).get((), None)
         accepted = ctx.positive("disposition")

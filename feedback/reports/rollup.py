@@ -8,9 +8,10 @@ exactly what the facts alone give. A filter the rollup does not key (campaign, s
 team, segment) reads the facts alone (:func:`split` is None): those read a small indexed
 slice anyway (migration 0024).
 
-The medians cannot be summed: with no filter at all they are taken by rank from the medians'
-indexes (:func:`medians`: the middle one or two of the ordered values, counted and skipped to
-in one index range, no sort); otherwise the report computes them from the facts as before.
+The medians cannot be summed: they are taken by rank from the medians' indexes (:func:`medians`:
+the middle one or two of the ordered values, n from the rollup, skipped to in the index, which
+carries the four dates so the range is checked there, no sort), unless the range holds few of
+the answers (then its facts are sorted, as before).
 """
 
 from __future__ import annotations
@@ -36,7 +37,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.engine import Connection
 from sqlalchemy.sql import ColumnElement
-from sqlalchemy.sql.selectable import CTE, Select
+from sqlalchemy.sql.selectable import CTE, Select, Subquery
 
 from feedback.reports import queries as q
 from feedback.reports.filters import Filters
@@ -210,90 +211,103 @@ def reason_grouped(s: Split, keys: Sequence[str], *, name: str = "rc") -> CTE:
     )
 
 
-def unfiltered(filters: Filters) -> bool:
-    """No filter at all: the whole fact table is the frame, so the medians' indexes hold it."""
-    cut = split(filters)
-    return cut is not None and cut.all_time and filters.kind is None
+RANK_SHARE = 10
+"""Medians by rank when the range holds at least 1/RANK_SHARE of the answers: the skip reads
+about half of an index whatever the range, a sort reads only the range."""
 
 
-def _median(part: str, key: str | None, n: int, conds: Sequence[ColumnElement[bool]]) -> Select[Any]:
-    """The median of the ``n`` hours of the facts where ``conds``: the mean of the values
-    ranked (n+1) div 2 and (n+2) div 2 (as :func:`sql.median_by`), reached in the index's order
-    (0004's ``(hours)`` and ``(kind, campaign or source, hours)``): a skip, no sort."""
+def _frame(s: Split) -> list[ColumnElement[bool]]:
+    """The report's frame on ``report_fact`` (no filter but the kind and the range: see :func:`split`)."""
+    f = s.filters
+    at = FACT.c[DATE_COLUMNS[f.date_by]]
+    conds: list[ColumnElement[bool]] = [FACT.c.kind == f.kind] if f.kind else []
+    if f.date_by != "sent":
+        conds.append(at.is_not(None))
+    if f.since is not None:
+        conds.append(at >= bind_time(at, f.since))
+    if f.until is not None:
+        conds.append(at < bind_time(at, f.until))
+    return conds
+
+
+def _counts(s: Split, dim: str) -> Subquery:
+    """Per value of ``dim`` (``""``: one row, key null) the frame's answers with hours to answer
+    (of disposition requests per value): whole months from the rollup, the edges from the facts."""
+    r = s.table(ROLLUP, ROLLUP_ALL)
+    per = [r.c.kind == "disposition"] if dim else []
+    key: ColumnElement[Any] = r.c[dim] if dim else literal(None, String())
+    summed = select(key.label("key"), cast(func.sum(r.c.hours_n), BigInteger).label("n")).where(
+        *s.months(r), *per
+    )
+    parts: list[Select[Any]] = [summed.group_by(r.c[dim]) if dim else summed]
+    edges = s.edges(FACT)
+    if edges:
+        f = s.filters
+        at = FACT.c[DATE_COLUMNS[f.date_by]]
+        conds = [FACT.c.kind == f.kind] if f.kind else []
+        fkey: ColumnElement[Any] = FACT.c[dim] if dim else literal(None, String())
+        edge = select(fkey.label("key"), cast(func.count(FACT.c.hours), BigInteger).label("n")).where(
+            *conds, at.is_not(None), or_(*edges), *([FACT.c.kind == "disposition"] if dim else [])
+        )
+        parts.append(edge.group_by(FACT.c[dim]) if dim else edge)
+    both = union_all(*parts).subquery("c")
+    total = select(both.c.key, cast(func.sum(both.c.n), BigInteger).label("n")).group_by(both.c.key)
+    return total.subquery("v")
+
+
+def _median(s: Split, dim: str, key: Any, n: Any) -> ColumnElement[Any]:
+    """The median of hours to answer in the frame (of the disposition requests with ``dim`` =
+    ``key``): the mean of the values ranked (n+1) div 2 and (n+2) div 2, as
+    :func:`sql.median_by` defines it, reached in the order of the medians' indexes (0004's,
+    carrying the four dates since 0027, so the range is checked in the index): a skip, no sort."""
+    conds = _frame(s)
+    if dim:
+        col = FACT.c[dim]
+        conds += [FACT.c.kind == "disposition", bytewise(col) == key]
     middle = (
         select(FACT.c.hours.label("h"))
         .where(*conds, FACT.c.hours.is_not(None))
         .order_by(FACT.c.hours)
         .limit(2 - n % 2)
         .offset((n - 1) // 2)
+        .correlate_except(FACT)  # ``key`` and ``n`` may be the outer row's (PostgreSQL)
         .subquery("m")
     )
-    value = select(func.avg(middle.c.h)).scalar_subquery()
-    return select(
-        literal(part, String()).label("part"),
-        literal(key, String()).label("key"),
-        cast(value, Float).label("median"),
-    )
+    return cast(select(func.avg(middle.c.h)).scalar_subquery(), Float)
 
 
-def medians(conn: Connection, dims: Sequence[str]) -> dict[str, dict[str | None, float | None]]:
-    """The summary's medians with no filter: hours to answer over every fact (part ``""``, key
-    None) and over the disposition facts per value of each of ``dims`` (part ``dim``).
+def medians(
+    conn: Connection, s: Split, dims: Sequence[str]
+) -> dict[str, dict[str | None, float | None]] | None:
+    """The summary's medians of hours to answer by rank: over the frame (part ``""``, key None)
+    and over its disposition requests per value of each of ``dims``; None when the range holds
+    under 1/:data:`RANK_SHARE` of the answers (the report then sorts its few facts).
 
-    The counts come from the rollup, read in the same snapshot as the facts (``sql.connect``
-    reads a report in one), so each rank is the one the facts hold.
+    Each value's count comes from the rollup (and the range's edges), read in the report's one
+    snapshot (``sql.connect``), so each rank is the one the facts hold. Text keys never null:
+    the facts store ``(none)`` for a missing campaign or source.
     """
-    if conn.dialect.name == "postgresql":
-        return _medians_correlated(conn, dims)
-    r = ROLLUP_ALL
-    whole: list[ColumnElement[Any]] = [literal("", String()), literal(None, String()), func.sum(r.c.hours_n)]
-    counted = [select(*whole)]
-    for dim in dims:
-        per: list[ColumnElement[Any]] = [literal(dim, String()), r.c[dim], func.sum(r.c.hours_n)]
-        counted.append(select(*per).where(r.c.kind == "disposition").group_by(r.c[dim]))
-    selects: list[Select[Any]] = []
-    for dim, value, n in conn.execute(union_all(*counted)):
-        if not n:
-            continue
-        if dim == "":
-            selects.append(_median("", None, int(n), []))
-            continue
-        col = FACT.c[dim]
-        match = col.is_(None) if value is None else bytewise(col) == value
-        selects.append(_median(dim, value, int(n), [FACT.c.kind == "disposition", match]))
-    out: dict[str, dict[str | None, float | None]] = {part: {} for part in ["", *dims]}
-    for start in range(0, len(selects), MEDIAN_CHUNK):
-        chunk = selects[start : start + MEDIAN_CHUNK]
-        statement = chunk[0] if len(chunk) == 1 else union_all(*chunk)
-        for row in conn.execute(statement):
-            m = row._mapping
-            out[m["part"]][m["key"]] = m["median"]
-    return out
-
-
-def _medians_correlated(conn: Connection, dims: Sequence[str]) -> dict[str, dict[str | None, float | None]]:
-    """PostgreSQL: each ``dims`` value's median in one statement with its count from the rollup
-    (a LIMIT may read the outer row there), planned once rather than once per value."""
-    r = ROLLUP_ALL
+    if not s.all_time:
+        r = ROLLUP_ALL
+        everything = conn.execute(select(func.sum(r.c.hours_n))).scalar_one() or 0
+        wanted = select(_counts(s, "").c.n)
+        if (conn.execute(wanted).scalar() or 0) * RANK_SHARE < everything:
+            return None
     out: dict[str, dict[str | None, float | None]] = {}
     for dim in ["", *dims]:
-        keys = [r.c[dim].label("key")] if dim else [literal(None, String()).label("key")]
-        n = cast(func.sum(r.c.hours_n), BigInteger)
-        counted = select(*keys, n.label("n"))
-        if dim:
-            counted = counted.where(r.c.kind == "disposition").group_by(r.c[dim])
-        v = counted.subquery("v")
-        conds = [FACT.c.kind == "disposition", bytewise(FACT.c[dim]) == v.c.key] if dim else []
-        middle = (
-            select(FACT.c.hours.label("h"))
-            .where(*conds, FACT.c.hours.is_not(None))
-            .order_by(FACT.c.hours)
-            .limit(2 - v.c.n % 2)
-            .offset((v.c.n - 1) // 2)
-            .correlate(v)
-            .subquery("m")
-        )
-        value = select(func.avg(middle.c.h)).scalar_subquery()
-        query = select(v.c.key, cast(value, Float).label("median")).where(v.c.n > 0)
-        out[dim] = {row.key: row.median for row in conn.execute(query)}
+        v = _counts(s, dim)
+        if conn.dialect.name == "postgresql":  # a LIMIT may read the outer row: planned once
+            value = _median(s, dim, v.c.key, v.c.n)
+            query = select(v.c.key, value.label("median")).where(v.c.n > 0)
+            out[dim] = {row.key: row.median for row in conn.execute(query)}
+            continue
+        counts = [(key, int(n)) for key, n in conn.execute(select(v.c.key, v.c.n)) if n]
+        out[dim] = {}
+        for start in range(0, len(counts), MEDIAN_CHUNK):
+            chunk: list[Select[Any]] = [
+                select(literal(key, String()).label("key"), _median(s, dim, key, n).label("median"))
+                for key, n in counts[start : start + MEDIAN_CHUNK]
+            ]
+            statement = chunk[0] if len(chunk) == 1 else union_all(*chunk)
+            out[dim].update({row.key: row.median for row in conn.execute(statement)})
     return out
