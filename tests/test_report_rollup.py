@@ -218,13 +218,14 @@ def _figures(report: Report) -> list[Any]:
     return [(s.key, _plain(s.rows)) for s in report.sections]
 
 
-@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(max_examples=50, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(
     requests=st.lists(REQUEST, max_size=30),
     writes=st.lists(WRITE, max_size=6),
     compact=st.sampled_from(["never", "before", "after"]),
     since=BOUND,
     until=BOUND,
+    span=st.one_of(st.none(), st.integers(20 * 24 * 60, 120 * 24 * 60)),  # minutes: a range by its length
     date_by=st.sampled_from(["sent", "answered", "created", "closed"]),
     kind=st.sampled_from([None, None, "disposition", "winloss"]),
     campaign=st.sampled_from([(), (), ("A",)]),
@@ -236,10 +237,13 @@ def test_summary_from_the_rollup_equals_the_facts(
     compact: str,
     since: datetime | None,
     until: datetime | None,
+    span: int | None,
     date_by: str,
     kind: str | None,
     campaign: tuple[str, ...],
 ) -> None:
+    if span is not None and since is not None:
+        until = since + timedelta(minutes=span)
     if since is not None and until is not None and since >= until:
         since, until = until - timedelta(minutes=1), since + timedelta(minutes=1)
     ids = _seed(engine, requests)
