@@ -1,12 +1,14 @@
 """The report rollup's upkeep: merging the delta rows its triggers add (migration 0027).
 
-Every write to the facts adds a row per group it touches to ``report_rollup`` and
-``report_reason_rollup`` (+1 for a fact inserted, -1 for one deleted), so the tables grow with
-the writes while the groups they sum stay a few per month. Reports sum rows per group, so the
+Every write to the facts adds a row per group it touches to each rollup (``report_rollup``,
+``report_rollup_all``, ``report_reason_rollup``, ``report_reason_rollup_all``: +1 for a fact
+inserted, -1 for one deleted), so the tables grow with the writes while the groups they sum
+stay a few per month. Reports sum rows per group, so the
 figures are exact either way; merging keeps the tables small enough to be worth reading.
 :func:`compact` rewrites a rollup as one row per group (dropping the groups that sum to
-nothing) once its unmerged rows reach a tenth of the merged ones; the follow-up round calls
-it every few minutes. This module is the only one that writes the rollups besides the triggers.
+nothing) once its unmerged rows reach :data:`MIN_DELTAS` and a tenth of the merged ones; the
+follow-up round calls it every 5 minutes. This module is the only one that writes the rollups
+besides the triggers.
 """
 
 from __future__ import annotations
