@@ -11,6 +11,8 @@ same way, one per mode:
   triggers recompute each request's facts on every write, as they did before;
 - ``deferred`` (the product): the batch defers the triggers and recomputes its requests' facts
   in four set-based statements before its commit (``feedback/storage/fact_upkeep.py``);
+- ``deferred, no rollup``: as ``deferred``, with the report rollup's triggers (migration 0027)
+  dropped (SQLite) or disabled (PostgreSQL): what the rollup adds to each answer's write;
 - ``no facts``: the triggers dropped (SQLite) or disabled (PostgreSQL) and nothing recomputed:
   the write's floor.
 
@@ -63,6 +65,24 @@ def without_triggers(engine: Engine) -> None:
                 conn.exec_driver_sql(f"ALTER TABLE {table} DISABLE TRIGGER USER")
 
 
+def without_rollup(engine: Engine) -> None:
+    """The report rollup's triggers (0027) off: the facts as they were before it."""
+    with engine.begin() as conn:
+        if engine.dialect.name == "sqlite":
+            names = [
+                r[0]
+                for r in conn.exec_driver_sql(
+                    "SELECT name FROM sqlite_master WHERE type='trigger' AND name LIKE '%_rollup_on_%'"
+                )
+            ]
+            for name in names:
+                conn.exec_driver_sql(f'DROP TRIGGER "{name}"')
+        else:
+            for table in ("report_fact", "report_reason_fact"):
+                for event in ("insert", "delete", "update"):
+                    conn.exec_driver_sql(f"ALTER TABLE {table} DISABLE TRIGGER {table}_rollup_on_{event}")
+
+
 def measure(engine: Engine, settings: Settings, n: int, size: int, root: Path) -> float:
     """Seconds spent in the batch write per answer."""
     upgrade(engine)
@@ -101,7 +121,7 @@ def main() -> None:
     ap.add_argument("--database-url", default="postgresql://postgres@127.0.0.1:5432/postgres")
     ap.add_argument("--rounds", type=int, default=1, help="the three modes in turn, this many times")
     args = ap.parse_args()
-    modes = ("row triggers", "deferred", "no facts")
+    modes = ("row triggers", "deferred", "deferred, no rollup", "no facts")
     for backend in args.backends.split(","):
         runs: dict[str, list[float]] = {label: [] for label in modes}
         for label in [m for _ in range(args.rounds) for m in modes]:
@@ -134,7 +154,9 @@ def main() -> None:
                     upgrade(engine)
                     if label == "no facts":
                         without_triggers(engine)
-                    if label != "deferred":
+                    if label == "deferred, no rollup":
+                        without_rollup(engine)
+                    if not label.startswith("deferred"):
                         fact_upkeep.defer = lambda conn: None  # type: ignore[assignment]
                         fact_upkeep.refresh = lambda conn, ids: None  # type: ignore[assignment]
                     runs[label].append(measure(engine, settings, args.n, args.batch, root))
@@ -156,6 +178,12 @@ def main() -> None:
             for label in modes
         )
         print(f"{backend}: batch write: {shown}; {args.n} answers, batches of {args.batch}", flush=True)
+        plain = figures["deferred, no rollup"]
+        print(
+            f"{backend}: the rollup adds {(figures['deferred'] - plain) * 1e3:.2f} ms/answer "
+            f"({figures['deferred'] / plain - 1:+.0%} on the deferred write)",
+            flush=True,
+        )
 
 
 if __name__ == "__main__":

@@ -221,6 +221,10 @@ def copy_to_sqlite(source: Engine, path: Path, fraction: int) -> dict[str, int]:
             dst.execute(text(f"DELETE FROM {fact.name}"))
             dst.execute(text(f"INSERT INTO {fact.name} ({names}) SELECT {names} FROM {view}"))
         fact_upkeep.refresh(dst, [])  # ends the deferral
+    if "report_rollup" in inspect(target).get_table_names():
+        from feedback.storage import rollup_upkeep
+
+        rollup_upkeep.compact(target, force=True)  # the follow-up round's, within five minutes
     with target.connect() as conn:
         conn.execute(text("ANALYZE"))
     target.dispose()

@@ -7,17 +7,21 @@ each test database gets its own schema-free database created and dropped here.
 
 from __future__ import annotations
 
+import importlib.util
 import os
 import uuid
 from collections.abc import Iterator
+from decimal import Decimal
 from pathlib import Path
+from typing import Any
 
 import pytest
 from sqlalchemy import create_engine, inspect, text
-from sqlalchemy.engine import Engine, make_url
+from sqlalchemy.engine import Connection, Engine, make_url
 
 from feedback.runtime.redis_embedded import EmbeddedRedis
 from feedback.runtime.settings import Settings, load_settings
+from feedback.storage import rollup_upkeep
 from feedback.storage.db import make_engine, upgrade
 
 TEST_DB_URL = os.environ.get("FEEDBACK_TEST_DATABASE_URL")
@@ -46,10 +50,31 @@ def _facts_as_recomputed(url: str) -> None:
                 )
                 fresh = sorted((tuple(r) for r in conn.execute(text(f"SELECT {cols} FROM {view}"))), key=repr)
                 assert stored == fresh, f"{table} differs from a recompute after this test"
+            if "report_rollup" in names:
+                _rollups_as_recomputed(conn)
             if "report_fact_deferral" in names:
                 assert conn.execute(text("SELECT count(*) FROM report_fact_deferral")).scalar_one() == 0
     finally:
         eng.dispose()
+
+
+def _rollups_as_recomputed(conn: Connection) -> None:
+    """The report rollups (migration 0027), summed per group as reports read them, equal the
+    facts grouped from scratch (the migration's backfill query), merged or not."""
+    path = Path(__file__).parents[1] / "feedback/migrations/versions/0027_report_rollup.py"
+    spec = importlib.util.spec_from_file_location("_rollup_migration", path)
+    assert spec is not None and spec.loader is not None
+    migration = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(migration)
+
+    def plain(row: Any) -> tuple[Any, ...]:
+        return tuple(int(v) if isinstance(v, Decimal) else v for v in row)
+
+    for table, (source, _, _) in migration.ROLLUPS.items():
+        fresh_sql = migration.grouped_select(conn.dialect.name, table, "x", delta=0).format(src=source)
+        fresh = sorted((plain(r)[:-1] for r in conn.execute(text(fresh_sql))), key=repr)
+        stored = [plain(r) for r in rollup_upkeep.stored(conn, table)]
+        assert sorted(stored, key=repr) == fresh, f"{table} differs from the facts grouped after this test"
 
 
 @pytest.fixture

@@ -395,6 +395,7 @@ def test_worker_cron_sends_due_requests(engine: Engine, settings: Settings, tmp_
         "clarifications": 0,
         "handed_over": 0,  # no rep left
         "sla_refreshed": 0,  # no answers to time
+        "rollup_merged": 0,  # under rollup_upkeep.MIN_DELTAS: nothing merged
     }
 
     def cron_names(worker: object) -> set[str]:

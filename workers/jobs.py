@@ -24,6 +24,7 @@ from feedback.services import processing
 from feedback.services.batch import analysis_pool
 from feedback.services.handover import hand_over_open_requests
 from feedback.services.sla_facts import refresh_sla
+from feedback.storage import rollup_upkeep
 from feedback.storage.models import InboundMessage, MessageStatus, utcnow
 
 log = logging.getLogger("feedback.worker")
@@ -216,6 +217,7 @@ async def followups(ctx: dict[str, Any]) -> dict[str, int]:
         counts["clarifications"] = await requesting.send_clarifications(engine, settings, transport, now=now)
         counts["handed_over"] = len(moved)
         counts["sla_refreshed"] = refresh_sla(engine, settings, now=now)
+        counts["rollup_merged"] = rollup_upkeep.compact(engine)  # the report rollup's deltas
         return counts
 
     return await _off_loop(round_)

@@ -16,7 +16,7 @@ from sqlalchemy.sql.selectable import CTE
 
 from feedback.core.taxonomy import Taxonomy, TaxonomyError
 from feedback.reports import queries as q
-from feedback.reports import sla
+from feedback.reports import rollup, sla
 from feedback.reports.filters import VARIANT, Filters
 from feedback.reports.model import ROLE_ORDER, Chart, Column, Money, Rate, Report, Section
 from feedback.reports.sql import Db, connect, dialect_of, fact_frame, frame, median_by, reason_frame
@@ -353,33 +353,53 @@ def _kpi(label: str, value: Any, kind: str = "text") -> dict[str, Any]:
 KPI_COLUMNS = [Column("metric", "Figure"), Column("value", "Value")]
 
 
-def summary(db: Db, filters: Filters, settings: Settings, *, now: datetime | None = None) -> Report:
-    """Lead acceptance and answer rates, outcomes and reasons by campaign/source, win/loss, competitors."""
+def summary(
+    db: Db, filters: Filters, settings: Settings, *, now: datetime | None = None, use_rollup: bool = True
+) -> Report:
+    """Lead acceptance and answer rates, outcomes and reasons by campaign/source, win/loss, competitors.
+
+    The counts come from the rollup where it can answer (whole months; ``reports.rollup``), the
+    rest from the facts; ``use_rollup=False`` reads the facts alone (the same figures: the tests
+    compare both).
+    """
     ctx = make_context(db, settings, filters, now)
     disp, wl = ctx.outcomes("disposition"), ctx.outcomes("winloss")
     f = ctx.facts("kind", "campaign", "source", "outcome", "competitor", *FACT_MEASURES)
     grain = ["kind", "campaign", "source", "outcome", "competitor"]
-    g = q.grouped(f, grain)
-    rc = q.reason_grouped(ctx.reasons(*grain, *REASON_MEASURES), grain)
+    cut = rollup.split(filters) if use_rollup else None
+    if cut is None:
+        g = q.grouped(f, grain)
+        rc = q.reason_grouped(ctx.reasons(*grain, *REASON_MEASURES), grain)
+    else:
+        g, rc = rollup.grouped(cut, grain), rollup.reason_grouped(cut, grain)
     is_lead, is_deal = g.c.kind == "disposition", g.c.kind == "winloss"
     parts: dict[str, Any] = {
         "lead": q.rollup(g, [], outcomes=disp, where=[is_lead]),
         "deal": q.rollup(g, [], outcomes=wl, where=[is_deal]),
-        "median": median_by(f, f.c.hours, [], dialect=ctx.dialect),
         **_reason_parts(g, rc, "disposition"),
         **_reason_parts(g, rc, "winloss"),
         **_competitor_parts(ctx, g, rc),
     }
+    sorted_medians: dict[str, Any] = {"median": median_by(f, f.c.hours, [], dialect=ctx.dialect)}
     for dim in ("campaign", "source"):
         parts[f"vol_{dim}"] = q.rollup(g, [dim], outcomes=disp, where=[is_lead])
-        parts[f"med_{dim}"] = median_by(
+        sorted_medians[f"med_{dim}"] = median_by(
             f, f.c.hours, [f.c[dim]], where=[f.c.kind == "disposition"], dialect=ctx.dialect
         )
         parts[f"top_{dim}"] = q.top_reason(
             rc, [dim], exclude_outcomes=[ctx.positive("disposition")], where=[rc.c.kind == "disposition"]
         )
+    if cut is None:  # the facts alone: the medians in the same statement
+        parts.update(sorted_medians)
     with connect(db) as conn:
         got = q.run_parts(conn, parts)
+        found = rollup.medians(conn, cut, ("campaign", "source")) if cut is not None else None
+        if found is not None:  # by rank, from the medians' indexes
+            got["median"] = [{"median": found[""].get(None)}]
+            for dim in ("campaign", "source"):
+                got[f"med_{dim}"] = [{dim: k, "median": v} for k, v in found[dim].items()]
+        elif cut is not None:  # a short range: its few facts sorted
+            got.update(q.run_parts(conn, sorted_medians))
         lead, deal = got["lead"][0], got["deal"][0]
         med = q.median_map(got["median"], []).get((), None)
         accepted = ctx.positive("disposition")

@@ -390,6 +390,11 @@ def grouped(
     few thousand groups, in :func:`metrics`. ``overdue`` (sent before ``before`` and still
     waiting for an answer: sent, clarifying or escalated) is counted when ``before`` is given.
     """
+    return grouped_select(f, keys, before=before).cte(name)
+
+
+def grouped_select(f: FromClause, keys: Sequence[str], *, before: datetime | None = None) -> Select[Any]:
+    """:func:`grouped`'s SELECT (the rollup adds it to the months it sums: ``reports.rollup``)."""
     kcols = [scanned(f.c[k]) for k in dict.fromkeys([*keys, *GRAIN])]
     answer = answer_state(f.c.status, f.c.response_id, f.c.outcome)
     cols: list[ColumnElement[Any]] = [
@@ -400,7 +405,7 @@ def grouped(
     if before is not None:
         cols.append(count_if(overdue(f, before)).label("overdue"))
     named = [c.label(k) for c, k in zip(kcols, dict.fromkeys([*keys, *GRAIN]), strict=True)]
-    return select(*named, answer.label("answer"), *cols).group_by(*kcols, answer).cte(name)
+    return select(*named, answer.label("answer"), *cols).group_by(*kcols, answer)
 
 
 def metrics(g: FromClause, outcomes: Sequence[str] = ()) -> dict[str, ColumnElement[Any]]:
@@ -481,6 +486,11 @@ def reason_grouped(rf: FromClause, keys: Sequence[str], *, name: str = "rc") -> 
     Only answered requests' reasons count (:func:`answer_state`: ``rf`` holds ``status`` and
     ``response_id``), the answers every outcome figure counts.
     """
+    return reason_grouped_select(rf, keys).cte(name)
+
+
+def reason_grouped_select(rf: FromClause, keys: Sequence[str]) -> Select[Any]:
+    """:func:`reason_grouped`'s SELECT."""
     kcols = [rf.c[k] for k in keys]
     return (
         select(
@@ -491,7 +501,6 @@ def reason_grouped(rf: FromClause, keys: Sequence[str], *, name: str = "rc") -> 
         )
         .where(is_answered(rf.c.status, rf.c.response_id, rf.c.outcome))
         .group_by(*kcols, rf.c.code)
-        .cte(name)
     )
 
 

@@ -15,10 +15,12 @@ from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import (
+    BigInteger,
     Column,
     DateTime,
     Float,
     Integer,
+    SmallInteger,
     String,
     Table,
     func,
@@ -126,6 +128,44 @@ REASON_FACT = Table(
     Column("closed_at", DateTime, index=True),
 )
 
+# Sums of the facts per UTC month of each date and the summary's grain (migration 0027), rows
+# added by triggers as deltas: read with sum() per group, never row by row (reports/rollup.py).
+MONTH_COLUMNS = {
+    "sent": "sent_month",
+    "answered": "answered_month",
+    "created": "created_month",
+    "closed": "closed_month",
+}
+"""The rollup column holding the month ('YYYY-MM', UTC) of each ``--date-by`` date."""
+
+ROLLUP_KEYS = ("kind", "campaign", "source", "outcome", "competitor", "deal_result", "currency", "answer")
+REASON_ROLLUP_KEYS = ("kind", "campaign", "source", "outcome", "competitor", "code")
+
+
+def _rollup(name: str, keys: Sequence[str], measures: Sequence[str], *, months: bool) -> Table:
+    return Table(
+        name,
+        SQLModel.metadata,
+        *[Column(k, String) for k in ([*MONTH_COLUMNS.values()] if months else [])],
+        *[Column(k, String) for k in keys],
+        *[Column(m, BigInteger, nullable=False) for m in measures],
+        Column("delta", SmallInteger, nullable=False),  # 1 until rollup_upkeep.compact merges it
+    )
+
+
+FACT_ROLLUP_MEASURES = ("requests", "sent", "amount_n", "amount_micros", "hours_n")
+"""Requests, sent, deals with an amount, their amounts in millionths, answers with hours."""
+REASON_ROLLUP_MEASURES = ("mentions", "firsts")
+"""Reasons of answered requests, and of those the ones given first (rank 0)."""
+
+ROLLUP = _rollup("report_rollup", ROLLUP_KEYS, FACT_ROLLUP_MEASURES, months=True)
+ROLLUP_ALL = _rollup("report_rollup_all", ROLLUP_KEYS, FACT_ROLLUP_MEASURES, months=False)
+REASON_ROLLUP = _rollup("report_reason_rollup", REASON_ROLLUP_KEYS, REASON_ROLLUP_MEASURES, months=True)
+REASON_ROLLUP_ALL = _rollup(
+    "report_reason_rollup_all", REASON_ROLLUP_KEYS, REASON_ROLLUP_MEASURES, months=False
+)
+ROLLUPS = (ROLLUP, ROLLUP_ALL, REASON_ROLLUP, REASON_ROLLUP_ALL)
+
 DATE_COLUMNS = {"sent": "at", "answered": "answered_at", "created": "created_at", "closed": "closed_at"}
 """The fact column each ``--date-by`` reads (both fact tables have all four)."""
 assert DATE_COLUMNS.keys() == DATE_BY.keys()
@@ -144,11 +184,26 @@ def connect(db: Db) -> Iterator[Connection]:
         conn = db.connection()
     else:
         with db.connect() as conn:
+            _one_snapshot(conn)
             _tune(conn)
             yield conn
         return
     _tune(conn)
     yield conn
+
+
+def _one_snapshot(conn: Connection) -> None:
+    """A report's statements read one snapshot of the database (a connection of our own only).
+
+    The summary reads its counts from the rollup and then its medians from the facts at the
+    ranks those counts give (``reports.rollup.medians``): a write between the two must not
+    move a rank. PostgreSQL: a repeatable-read transaction; SQLite: a read transaction (its
+    driver begins none for a SELECT), ended by the rollback that closes the connection.
+    """
+    if conn.dialect.name == "postgresql":
+        conn.exec_driver_sql("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
+    elif conn.dialect.name == "sqlite":
+        conn.exec_driver_sql("BEGIN")
 
 
 def _tune(conn: Connection) -> None:
