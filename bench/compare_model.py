@@ -25,6 +25,7 @@ from feedback.classify import ClassificationResult, classify
 from feedback.classify.model import ClassifierModel, shipped_model
 from feedback.classify.model.combine import combine, knows, model_answer
 from feedback.classify.model.figures import Figures
+from feedback.classify.model.review_flag import ReviewStack
 from feedback.core.analysis import AnalysisConfig, analyse
 from feedback.core.competitor_list import Competitor
 from feedback.core.taxonomy import Taxonomy, default_taxonomy
@@ -94,7 +95,9 @@ def three_ways(
     out["model"] = replace(
         rules, outcome=m.outcome, reasons=m.reasons, needs_review=scores.review >= threshold
     )
-    out["combined"] = combine(rules, scores, kt, settings=settings)
+    # the review stack the file carries, as the worker uses it (classify_with_model)
+    stack = ReviewStack.from_meta(model.meta.get("review_stack"))
+    out["combined"] = combine(rules, scores, kt, settings=settings, stack=stack)
     return out
 
 

@@ -53,3 +53,21 @@ def test_the_shipped_model_was_fitted_on_every_shipped_writer() -> None:
     assert model.meta["counts"]["train"] == len(shipped_corpus())
     named = set(re.findall(r"\bW\d+\b", model.meta["selection"]))
     assert set(TRAIN_WRITERS) <= named and not named & {"W7", "W8", "W9"}
+
+
+def test_the_bench_scores_combined_as_the_worker_does() -> None:
+    """``bench/classify_accuracy.py``'s "combined" is ``classify_with_model`` (review stack
+    included): a bench that combined otherwise would print figures of a product nobody runs."""
+    from compare_model import CORPUS_COMPETITORS, three_ways
+
+    from feedback.classify.model import classify_with_model, shipped_model
+    from feedback.core.taxonomy import default_taxonomy
+
+    model, taxonomy = shipped_model(), default_taxonomy()
+    assert model is not None
+    for e in shipped_corpus(("W1",))[:40]:
+        bench = three_ways(e.text, e.kind, taxonomy, model, CORPUS_COMPETITORS)["combined"]
+        worker = classify_with_model(
+            e.text, kind=e.kind, taxonomy=taxonomy, model=model, competitors=CORPUS_COMPETITORS
+        )
+        assert bench == worker

@@ -8,8 +8,8 @@ answer's (a won deal "lost on price"). A logistic regression over these numbers,
 folds' held-out replies (each scored by a model that never saw its writer: ``train``), gives the
 probability the review flag is set from. Measured by leaving a group of writers out over the
 thirty-four training writers: the head alone 36 % precision at 85 % recall, the stack 38.7 % at
-86.3 %; on the new TEST-B writers 56.5 % / 72 % against the head's 42 % / 79 %
-(docs/classification.md, "Eighth version").
+86.3 %; on the new TEST-B writers 38.9 % / 82.8 % against the seventh version's head at its
+threshold, 42.2 % / 79.0 % (docs/classification.md, "Eighth version").
 
 Scoring is plain Python: twenty numbers, a dot product, a sigmoid.
 """
