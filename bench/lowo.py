@@ -30,11 +30,13 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from feedback.classify.classification import ClassificationResult
 from feedback.classify.model.combine import combine
+from feedback.classify.model.review_flag import ReviewStack
 from feedback.classify.model.train import (
     SHIPPED_C,
     RulesCache,
     Scored,
     fit,
+    fit_review_stack,
     model_only,
     score_all,
     shipped_corpus,
@@ -96,11 +98,15 @@ def means(
     }
 
 
-def report(folds: Folds, settings: dict[str, float], taxonomy: Taxonomy) -> None:
+def report(
+    folds: Folds, settings: dict[str, float], taxonomy: Taxonomy, stack: ReviewStack | None = None
+) -> None:
     ways: dict[str, Callable[[Scored], ClassificationResult]] = {
         "rules": lambda s: s.rules,
         "model": lambda s: model_only(s, taxonomy, settings),
-        "combined": lambda s: combine(s.rules, s.scores, taxonomy.kind(s.example.kind), settings=settings),
+        "combined": lambda s: combine(
+            s.rules, s.scores, taxonomy.kind(s.example.kind), settings=settings, stack=stack
+        ),
     }
     writers = [fold[0].example.writer for fold in folds if fold]
     print(
@@ -133,11 +139,16 @@ def main() -> None:
         if args.cache:
             args.cache.write_bytes(pickle.dumps(folds))
     settings = tune_combination(folds, taxonomy)
+    # the review stack and its threshold, as train_by_writers fits them (combined = the product)
+    fitted = fit_review_stack(folds, taxonomy, settings)
+    stack = None
+    if fitted is not None:
+        stack, settings["review_threshold"] = fitted
     print(f"settings chosen on the fold means: {settings}")
-    report(folds, settings, taxonomy)
+    report(folds, settings, taxonomy, stack)
     if args.also:
         print()
-        report([f for f in folds if f and f[0].example.writer in args.also], settings, taxonomy)
+        report([f for f in folds if f and f[0].example.writer in args.also], settings, taxonomy, stack)
 
 
 if __name__ == "__main__":

@@ -62,14 +62,10 @@ def _logit(p: float) -> float:
     return math.log(p / (1.0 - p))
 
 
-def _margin(probs: Mapping[str, float]) -> float:
-    top = sorted(probs.values(), reverse=True)
-    return (top[0] - top[1]) if len(top) > 1 else (top[0] if top else 0.0)
-
-
-def _second(probs: Mapping[str, float]) -> float:
-    top = sorted(probs.values(), reverse=True)
-    return top[1] if len(top) > 1 else 0.0
+def _top_two(probs: Mapping[str, float]) -> tuple[float, float]:
+    """The two largest probabilities (0 for a missing one)."""
+    top = [*sorted(probs.values(), reverse=True)[:2], 0.0, 0.0]
+    return top[0], top[1]
 
 
 def _entropy(probs: Mapping[str, float]) -> float:
@@ -98,12 +94,14 @@ def review_features(
     other_outcome_reason = max(
         (p for code, p in scores.reasons.items() if kt.reason_outcome.get(code) != outcome), default=0.0
     )
+    o1, o2 = _top_two(scores.outcome)
+    p1, p2 = _top_two(scores.primary)
     return [
         _logit(scores.review),
-        _margin(scores.outcome),
+        o1 - o2,
         _entropy(scores.outcome),
-        _second(scores.outcome),
-        _margin(scores.primary),
+        o2,
+        p1 - p2,
         _entropy(scores.primary),
         confidence,
         float(rules.outcome != outcome),
