@@ -40,21 +40,30 @@ class Batcher:
     """Gathers the message jobs arq runs at the same moment and processes them as batches.
 
     arq starts up to ``max_jobs`` jobs at a time, each for one message id; each job hands its id
-    here and awaits its own outcome. Up to ``concurrency`` batches run at a time (in threads); the
-    ids that arrive meanwhile form the next. Under no load a batch is one message and waits for
-    nothing; under load batches grow to what arrived, so a commit serves many messages. Two
-    batches in flight let one be parsed (in the analysis pool) while the other writes. A job cut
-    short (timeout, shutdown) leaves its message to its batch, which is idempotent.
+    here and awaits its own outcome. A batch has two stages: its analysis (reads, parse, classify,
+    in the analysis pool) and its write. Up to ``concurrency`` batches are in flight, but one at a
+    time in its analysis: the next batch takes its ids only when the one before has finished its
+    analysis, so it holds everything that arrived meanwhile and is parsed while the other writes.
+    (A batch that took its ids at once held the one id that arrived first, queued behind the
+    other in the pool and the write lock, and paid a batch's fixed cost for one message: half the
+    batches were of one message under load.) Under no load a batch is one message and waits for
+    nothing. A job cut short (timeout, shutdown) leaves its message to its batch, which is
+    idempotent.
     """
 
     def __init__(
-        self, run: Callable[[list[int]], dict[int, Any]], *, max_batch: int = 200, concurrency: int = 1
+        self,
+        run: Callable[[list[int], Callable[[], None]], dict[int, Any]],
+        *,
+        max_batch: int = 200,
+        concurrency: int = 1,
     ) -> None:
         self.run = run
         self.max_batch = max_batch
         self.concurrency = max(1, concurrency)
         self._pending: dict[int, list[asyncio.Future[Any]]] = {}
         self._running: set[asyncio.Task[None]] = set()
+        self._analysing = asyncio.Lock()
 
     async def submit(self, message_id: int) -> processing.Outcome:
         fut: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
@@ -69,14 +78,39 @@ class Batcher:
         assert isinstance(result, processing.Outcome)
         return result
 
+    def _releaser(self) -> Callable[[], None]:
+        """Releases the analysis stage once, for one batch: the call the batch's thread schedules
+        and the one after the batch ends may come in either order."""
+        done = False
+
+        def release() -> None:
+            nonlocal done
+            if not done:
+                done = True
+                self._analysing.release()
+
+        return release
+
     async def _drain(self) -> None:
+        loop = asyncio.get_running_loop()
         while self._pending:
+            await self._analysing.acquire()
+            if not self._pending:  # another batch took them while this one waited
+                self._analysing.release()
+                return
             ids = list(self._pending)[: self.max_batch]
             batch = {mid: self._pending.pop(mid) for mid in ids}
+            release = self._releaser()
+
+            def analysed(release: Callable[[], None] = release) -> None:  # from the batch's thread
+                loop.call_soon_threadsafe(release)
+
             try:
-                results: dict[int, Any] = await asyncio.to_thread(self.run, ids)
+                results: dict[int, Any] = await asyncio.to_thread(self.run, ids, analysed)
             except Exception as exc:  # shared by the batch (a database fault): every job retries
                 results = dict.fromkeys(ids, exc)
+            finally:
+                release()  # a batch that failed before its analysis ended, or never reported it
             for mid, futures in batch.items():
                 for fut in futures:
                     if not fut.done():
@@ -89,9 +123,9 @@ def make_batcher(ctx: dict[str, Any]) -> Batcher:
     engine, settings = ctx["engine"], ctx["settings"]
     pool = analysis_pool(settings.analysis_processes)
 
-    def run(ids: list[int]) -> dict[int, Any]:
+    def run(ids: list[int], analysed: Callable[[], None]) -> dict[int, Any]:
         return processing.process_batch(
-            engine, settings, ids, learned=ctx.get("learned"), now=_now(ctx), pool=pool
+            engine, settings, ids, learned=ctx.get("learned"), now=_now(ctx), pool=pool, on_analysed=analysed
         )
 
     return Batcher(run, concurrency=2 if pool is not None else 1)

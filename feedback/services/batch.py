@@ -145,11 +145,14 @@ def process_batch(
     learned: LearnedExamples | None = None,
     now: datetime | None = None,
     pool: Executor | None = None,
+    on_analysed: Callable[[], None] | None = None,
 ) -> dict[int, Result]:
     """Process ``message_ids``; an ``Outcome`` per id, or the exception that message raised.
 
     ``pool``: processes that parse and classify (``analysis_pool``), so that CPU work neither holds
     this process's GIL (the SMTP ingest shares it under ``feedback serve``) nor one core only.
+    ``on_analysed``: called once the batch's parsing and classification are done and only its
+    write is left (the worker's ``Batcher`` then lets the next batch into its analysis).
 
     A database fault in a step shared by the batch (the reads, the attempt commit, the write)
     propagates: every job of the batch retries.
@@ -231,6 +234,8 @@ def process_batch(
         if large:
             raw_bytes.give_back()
 
+    if on_analysed is not None:
+        on_analysed()
     plans, slow = _plan(settings, parsed_ok, now=now)
     # a rep whose signature was learned from a reply that still goes one by one: all of that rep's
     # replies go one by one (in order), so nothing is learned twice or out of order

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import logging
+from collections.abc import Callable
 from concurrent.futures import Executor
 from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, time, timedelta
@@ -319,13 +320,15 @@ def process_batch(
     learned: LearnedExamples | None = None,
     now: datetime | None = None,
     pool: Executor | None = None,
+    on_analysed: Callable[[], None] | None = None,
 ) -> dict[int, Outcome | Exception]:
     """Process several stored messages together (``feedback.services.batch``): an Outcome per id, or the
     exception that message's attempt raised; a fault shared by the batch raises. ``pool``: the
-    processes that parse and classify (``feedback.services.batch.analysis_pool``)."""
+    processes that parse and classify (``feedback.services.batch.analysis_pool``); ``on_analysed``:
+    called once their analysis is done, before the write."""
     from feedback.services.batch import process_batch as run
 
-    return run(engine, settings, message_ids, learned=learned, now=now, pool=pool)
+    return run(engine, settings, message_ids, learned=learned, now=now, pool=pool, on_analysed=on_analysed)
 
 
 def process_message(
