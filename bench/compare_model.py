@@ -41,10 +41,10 @@ CORPUS_COMPETITORS = (
 )
 METHODS = ("rules", "model", "combined")
 # The TEST writers in parts, each printed on its own: W7-W9 were scored at the end of each of
-# three model versions (stops 13-15) and so have seen the choice of which version shipped; W38-W41
-# were written at stop 16 and are scored once, for the model that stop ships, decided before they
-# were read.
-TEST_PARTS = (("TEST", ("W7", "W8", "W9")), ("TEST-B", ("W38", "W39", "W40", "W41")))
+# four model versions (stops 13-16) and so have seen the choice of which version shipped; W42-W45
+# were written at stop 17 and are scored once, for the model that stop ships, decided before they
+# were read. (TEST-B, W38-W41, scored once at stop 16, is training data since.)
+TEST_PARTS = (("TEST", ("W7", "W8", "W9")), ("TEST-C", ("W42", "W43", "W44", "W45")))
 
 
 def _read(path: Path) -> list[dict[str, Any]]:

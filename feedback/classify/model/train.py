@@ -53,13 +53,15 @@ from feedback.classify.model.scorer import (
 from feedback.core.competitor_list import Competitor
 from feedback.core.taxonomy import Taxonomy, default_taxonomy
 
-# every writer shipped (bench/labelled/README.md); W7-W9 are the TEST writers, never shipped
+# every writer shipped (bench/labelled/README.md); W7-W9 and W42-W45 are the TEST writers, never shipped
 TRAIN_WRITERS = (
     *("W1", "W2", "W3", "W4", "W5", "W6"),
     *("W10", "W11", "W12", "W13"),
     *("W14", "W15", "W16", "W17", "W18", "W19", "W20", "W21"),
     *("W22", "W23", "W24", "W25", "W26", "W27", "W28", "W29"),
     *("W30", "W31", "W32", "W33", "W34", "W35", "W36", "W37"),
+    # TEST-B, scored once at stop 16, then moved to training (bench/labelled/README.md)
+    *("W38", "W39", "W40", "W41"),
 )
 # the older single-dev-writer procedure (``train``, ``--dev-writer``): fit on W1-W3, choose on W4
 EARLY_TRAIN_WRITERS = ("W1", "W2", "W3")
