@@ -14,7 +14,7 @@ from sqlalchemy.engine import Engine
 from feedback.storage import fact_upkeep
 from feedback.storage.db import downgrade, make_engine, upgrade
 from feedback.storage.models import Deal, FeedbackRequest
-from tests.test_report_fact import T0, add_rows, assert_exact, fact_of, seed_parents
+from tests.test_report_fact import T0, add_rows, fact_of, seed_parents
 
 
 def _deals(engine: Engine, request_id: int) -> tuple[int, int]:

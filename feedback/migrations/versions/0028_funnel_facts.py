@@ -151,7 +151,10 @@ END $$""")
             conds = {
                 "insert": ("INSERT", f"{new} AND {guard}"),
                 "delete": ("DELETE", f"{old} AND {guard}"),
-                "update": (f"UPDATE OF {', '.join(watched)}", f"(({old}) OR ({new})) AND ({changed}) AND {guard}"),
+                "update": (
+                    f"UPDATE OF {', '.join(watched)}",
+                    f"(({old}) OR ({new})) AND ({changed}) AND {guard}",
+                ),
             }
             for event, (what, cond) in conds.items():
                 out.append(
@@ -219,7 +222,8 @@ WHERE report_fact.kind = 'disposition' AND report_fact.lead_id = x.lead_id
     """
 UPDATE report_fact SET lead_asked = 1
 WHERE kind = 'winloss'
-  AND deal_lead_id IN (SELECT lead_id FROM feedback_request WHERE kind = 'disposition' AND lead_id IS NOT NULL)
+  AND deal_lead_id IN (SELECT lead_id FROM feedback_request
+                       WHERE kind = 'disposition' AND lead_id IS NOT NULL)
 """,
 ]
 
