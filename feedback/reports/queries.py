@@ -137,6 +137,7 @@ FUNNEL_COLUMNS = (
     "response_id",
     "outcome",
     "deal_result",
+    "deal_lead_id",
     "lead_deals",
     "lead_deals_won",
     "lead_asked",
