@@ -270,9 +270,11 @@ def _outside(
     Whether a lead was asked about: a disposition request for it, looked up per deal, or with
     ``cached`` the fact's ``lead_asked`` (0 also where the deal has no lead)."""
     keys = _dims(f, by)
-    if cached:
-        not_asked: ColumnElement[bool] = f.c.lead_asked == 0
+    if cached:  # as migration 0028's partial index reads, constants written in so it matches
+        not_asked: ColumnElement[bool] = f.c.lead_asked == literal_column("0", Integer())
+        winloss = f.c.kind == text_constant("winloss")
     else:
+        winloss = f.c.kind == "winloss"
         asked = select(REQ.c.id).where(REQ.c.kind == "disposition", REQ.c.lead_id == f.c.deal_lead_id)
         not_asked = or_(f.c.deal_lead_id.is_(None), ~asked.exists())
     why = case((f.c.deal_lead_id.is_(None), text_constant("no_lead")), else_=text_constant("not_asked"))
@@ -284,7 +286,7 @@ def _outside(
             func.count().label("deals"),
             count_if(f.c.deal_result == "won").label("won"),
         )
-        .where(f.c.kind == "winloss", not_asked)
+        .where(winloss, not_asked)
         .group_by(*keys, why)
     )
     both = union_all(from_leads, unasked).subquery("o")

@@ -24,6 +24,10 @@ the row from the view, new columns included: 0023's column list grows by three, 
 ``report_fact_refresh`` (PostgreSQL) and the SQLite fact and SLA triggers that name it are made
 again with it.
 
+A partial index holds the winloss facts whose lead was never asked about (``lead_asked`` = 0):
+the funnel's "deals outside the funnel" reads them through it instead of scanning every fact for
+a handful (none in the 1M benchmark data: funnel 1.17 -> 0.59 s under load).
+
 Backfill: two set-based updates (the deals grouped per lead; the leads asked, as a semi-join),
 only of the rows whose value is not the default 0, deferred (no reason fact is redone) and with
 the rollup's update trigger (0027) off: its keys and measures read none of these columns, so it
@@ -227,6 +231,10 @@ WHERE kind = 'winloss'
 """,
 ]
 
+UNASKED_INDEX = "ix_report_fact_unasked"
+UNASKED = "kind = 'winloss' AND lead_asked = 0"
+"""The partial index's rows: ``queries._outside`` writes this condition with literals to match it."""
+
 ROLLUP_UPDATE = "report_fact_rollup_on_update"
 """0027's trigger adding a fact update's rollup deltas (the backfill changes no rollup key)."""
 
@@ -260,10 +268,12 @@ def upgrade() -> None:
     _backfill(dialect)
     for stmt in _column_triggers(dialect, new=True) + _funnel_triggers(dialect):
         op.execute(stmt)
+    op.execute(f"CREATE INDEX {UNASKED_INDEX} ON report_fact (deal_lead_id) WHERE {UNASKED}")
 
 
 def downgrade() -> None:
     dialect = op.get_bind().dialect.name
+    op.execute(f"DROP INDEX {UNASKED_INDEX}")
     _drop_funnel_triggers(dialect)
     if dialect != "postgresql":
         _drop_sqlite_column_triggers()
