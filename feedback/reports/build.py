@@ -503,7 +503,7 @@ def funnel(db: Db, filters: Filters, settings: Settings, *, now: datetime | None
     ctx = make_context(db, settings, filters, now)
     by = filters.by or "campaign"
     accepted = ctx.positive("disposition")
-    f = ctx.facts(by, "kind", "status", "response_id", "outcome", "lead_id", "deal_lead_id", "deal_result")
+    f = ctx.facts(by, *q.FUNNEL_COLUMNS)
     parts = {
         **q.funnel_parts(f, [by], accepted=accepted),
     }

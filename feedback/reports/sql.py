@@ -87,6 +87,11 @@ FACT = Table(
     Column("business_hours", Float),
     Column("reminders", Integer, nullable=False, server_default="0"),
     Column("escalations", Integer, nullable=False, server_default="0"),
+    # what the funnel joined for (migration 0028): a disposition request's lead's CRM deals and
+    # those won (else 0); a winloss request's deal's lead has a disposition request (1, else 0)
+    Column("lead_deals", Integer, nullable=False, server_default="0"),
+    Column("lead_deals_won", Integer, nullable=False, server_default="0"),
+    Column("lead_asked", Integer, nullable=False, server_default="0"),
 )
 
 

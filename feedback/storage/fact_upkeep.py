@@ -18,7 +18,8 @@ commits, so a rollback takes the deferral with it.
 
 Every write between the two calls must change the facts of the requests given to ``refresh``
 only (their own rows, their responses and reasons); a change to a lead, deal or rep reaches
-other requests and must not be made while deferred.
+other requests and must not be made while deferred, nor may a disposition request be inserted,
+deleted or given another kind or lead (its lead's winloss facts carry ``lead_asked``: 0028).
 """
 
 from __future__ import annotations
