@@ -14,12 +14,13 @@ from workers.jobs import Batcher
 
 
 class Stages:
-    """A batch runner whose analysis and write each wait for the test's say-so (threading events:
-    the Batcher runs batches in threads)."""
+    """A batch runner whose analysis ends at the test's say-so (a threading event: the Batcher
+    runs batches in threads); each batch's start is announced on the loop's queue."""
 
     def __init__(self) -> None:
+        self.loop = asyncio.get_running_loop()
         self.batches: list[list[int]] = []
-        self.started = threading.Semaphore(0)
+        self.starts: asyncio.Queue[list[int]] = asyncio.Queue()
         self.analysis_may_end: list[threading.Event] = []
         self.fail_before_analysis: set[int] = set()
 
@@ -27,7 +28,7 @@ class Stages:
         gate = threading.Event()
         self.analysis_may_end.append(gate)
         self.batches.append(list(ids))
-        self.started.release()
+        self.loop.call_soon_threadsafe(self.starts.put_nowait, list(ids))
         if set(ids) & self.fail_before_analysis:
             raise ConnectionError("database went away")
         assert gate.wait(10)
@@ -36,15 +37,9 @@ class Stages:
 
 
 async def _started(stages: Stages, n: int) -> None:
-    """Wait until ``n`` batches have started (polling a semaphore from the loop without blocking it)."""
+    """Wait until ``n`` more batches have started."""
     for _ in range(n):
-        while not stages.started.acquire(blocking=False):
-            await asyncio.sleep(0)
-
-
-async def _until(cond: Callable[[], bool]) -> None:
-    while not cond():
-        await asyncio.sleep(0)
+        await asyncio.wait_for(stages.starts.get(), 10)
 
 
 async def test_a_message_under_no_load_is_a_batch_of_its_own_at_once() -> None:
@@ -63,7 +58,8 @@ async def test_ids_arriving_during_an_analysis_go_together_once_it_ends() -> Non
     first = asyncio.create_task(batcher.submit(1))
     await _started(stages, 1)
     later = [asyncio.create_task(batcher.submit(i)) for i in (2, 3, 4)]
-    await _until(lambda: len(batcher._pending) == 3)
+    await asyncio.sleep(0)  # one turn of the loop: each new job runs up to awaiting its outcome
+    assert sorted(batcher._pending) == [2, 3, 4]
     # the second batch waits for the first's analysis instead of taking the first id that came
     assert stages.batches == [[1]]
     stages.analysis_may_end[0].set()
