@@ -1,10 +1,11 @@
-"""The summary from the rollup (migration 0027) equals the summary from the facts alone.
+"""Every report read from the rollup (migration 0027) equals the same report from the facts alone.
 
 On random requests spread over months (both kinds, every answer state, reasons, competitors,
 amounts in two currencies, the four dates), then random writes the facts' triggers follow
 (corrections: a new current answer; retirements: the current answer made not current; status
 changes into review or clarification; reasons replaced; erasure of a request), with the rollup
-merged or not, the summary with ``use_rollup=True`` (whole months from the rollup, the edges
+merged or not, each report that reads it (summary, reasons alone and by campaign or rep,
+win/loss alone and by source, competitors) with ``use_rollup=True`` (whole months from the rollup, the edges
 and medians as ``reports.rollup`` reads them) equals ``use_rollup=False`` (today's query over
 the facts) for random filters: ``--since``/``--until`` at any instant (month starts among
 them), each ``--date-by``, ``--kind``, and a campaign (which the rollup does not key: the facts
@@ -16,6 +17,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterator
+from dataclasses import replace
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -28,7 +30,7 @@ from sqlmodel import Session
 from test_reports_figures import BACKENDS
 from test_reports_trust import _engine
 
-from feedback.reports import Filters, Money, Report, summary
+from feedback.reports import Filters, Money, Report, competitors, reasons, summary, winloss
 from feedback.reports import rollup as rollup_reads
 from feedback.runtime.settings import load_settings
 from feedback.storage import rollup_upkeep
@@ -38,6 +40,15 @@ NOW = datetime(2026, 6, 1, 12, 0)
 START = datetime(2025, 11, 20)  # the data spans about four months from here
 SETTINGS = load_settings({}, timezone="UTC")
 REASONS = ["price", "no_budget", "not_a_fit", "meeting_booked"]
+READERS = (  # every report that reads the rollup, with the --by values it may take
+    (summary, None),
+    (reasons, None),
+    (reasons, "campaign"),
+    (reasons, "rep"),  # not keyed by the rollup: the facts on both sides
+    (winloss, None),
+    (winloss, "source"),
+    (competitors, None),
+)
 OUTCOMES = {"disposition": ["accepted", "rejected", "recycled"], "winloss": ["won", "lost", "no_decision"]}
 
 
@@ -230,7 +241,7 @@ def _figures(report: Report) -> list[Any]:
     kind=st.sampled_from([None, None, "disposition", "winloss"]),
     campaign=st.sampled_from([(), (), ("A",)]),
 )
-def test_summary_from_the_rollup_equals_the_facts(
+def test_reports_from_the_rollup_equal_the_facts(
     engine: Engine,
     requests: list[dict[str, Any]],
     writes: list[tuple[str, int]],
@@ -257,9 +268,11 @@ def test_summary_from_the_rollup_equals_the_facts(
         Filters(since=since, until=until, date_by=date_by, kind=kind, campaigns=campaign),
         Filters(),  # no filter at all: the medians by rank too
     ):
-        from_rollup = summary(engine, filters, SETTINGS, now=NOW)
-        from_facts = summary(engine, filters, SETTINGS, now=NOW, use_rollup=False)
-        assert _figures(from_rollup) == _figures(from_facts), filters
+        for report, by in READERS:
+            wanted = replace(filters, by=by)
+            from_rollup = report(engine, wanted, SETTINGS, now=NOW)
+            from_facts = report(engine, wanted, SETTINGS, now=NOW, use_rollup=False)
+            assert _figures(from_rollup) == _figures(from_facts), (report.__name__, wanted)
 
 
 def test_split_cuts_whole_utc_months() -> None:

@@ -345,6 +345,22 @@ def _any_reason_label(ctx: Context, code: str) -> str:
     return code
 
 
+def _counts(
+    ctx: Context, f: CTE, keys: Sequence[str], reason_keys: Sequence[str], *, use_rollup: bool
+) -> tuple[CTE, CTE, rollup.Split | None]:
+    """The grouped counts (:func:`queries.grouped` by ``keys``) and reason counts
+    (:func:`queries.reason_grouped` by ``reason_keys``) of the report's frame ``f``: from the rollup
+    where it can answer (whole months, keys it holds: ``reports.rollup``), else from the facts.
+    Both give the same figures (``tests/test_report_rollup.py`` compares every report that reads
+    them); ``use_rollup=False`` reads the facts alone. The split is returned for the medians."""
+    cut = rollup.split(ctx.filters) if use_rollup else None
+    if cut is not None and set(keys) | set(reason_keys) <= set(rollup.KEYS):
+        return rollup.grouped(cut, keys), rollup.reason_grouped(cut, reason_keys), cut
+    extra = [k for k in reason_keys if k not in REASON_MEASURES]
+    rf = ctx.reasons(*dict.fromkeys([*extra, *REASON_MEASURES]))
+    return q.grouped(f, keys), q.reason_grouped(rf, reason_keys), None
+
+
 def _kpi(label: str, value: Any, kind: str = "text") -> dict[str, Any]:
     """One headline figure; ``kind`` tells renderers how to print it (hours, money...)."""
     return {"metric": label, "value": value, "kind": kind}
@@ -366,12 +382,7 @@ def summary(
     disp, wl = ctx.outcomes("disposition"), ctx.outcomes("winloss")
     f = ctx.facts("kind", "campaign", "source", "outcome", "competitor", *FACT_MEASURES)
     grain = ["kind", "campaign", "source", "outcome", "competitor"]
-    cut = rollup.split(filters) if use_rollup else None
-    if cut is None:
-        g = q.grouped(f, grain)
-        rc = q.reason_grouped(ctx.reasons(*grain, *REASON_MEASURES), grain)
-    else:
-        g, rc = rollup.grouped(cut, grain), rollup.reason_grouped(cut, grain)
+    g, rc, cut = _counts(ctx, f, grain, grain, use_rollup=use_rollup)
     is_lead, is_deal = g.c.kind == "disposition", g.c.kind == "winloss"
     parts: dict[str, Any] = {
         "lead": q.rollup(g, [], outcomes=disp, where=[is_lead]),
@@ -613,15 +624,18 @@ def funnel(db: Db, filters: Filters, settings: Settings, *, now: datetime | None
 # reasons -----------------------------------------------------------------------------------------
 
 
-def reasons(db: Db, filters: Filters, settings: Settings, *, now: datetime | None = None) -> Report:
-    """Why: each outcome's reasons, optionally crossed with campaign, source, segment, rep, team or period."""
+def reasons(
+    db: Db, filters: Filters, settings: Settings, *, now: datetime | None = None, use_rollup: bool = True
+) -> Report:
+    """Why: each outcome's reasons, optionally crossed with campaign, source, segment, rep, team or period.
+
+    Counts from the rollup where it can answer (see :func:`_counts`)."""
     ctx = make_context(db, settings, filters, now)
     kinds = [filters.kind] if filters.kind else ["disposition", "winloss"]
     sections: list[Section] = []
     dims = [filters.by] if filters.by else []
-    f = ctx.facts("kind", "outcome", *dims, *FACT_MEASURES)
-    g = q.grouped(f, dims)
-    rc = q.reason_grouped(ctx.reasons(*dims, *REASON_MEASURES), ["kind", "outcome", *dims])
+    f = ctx.facts(*dims, *FACT_MEASURES)
+    g, rc, _ = _counts(ctx, f, dims, ["kind", "outcome", *dims], use_rollup=use_rollup)
     parts: dict[str, Any] = {}
     for kind in kinds:
         parts[f"reasons_{kind}"] = q.reason_counts(rc, dims, where=[rc.c.kind == kind])
@@ -706,15 +720,18 @@ def _deal_table(ctx: Context, got: dict[str, list[q.Row]], dim: str) -> Section:
     )
 
 
-def winloss(db: Db, filters: Filters, settings: Settings, *, now: datetime | None = None) -> Report:
-    """Win rate and amounts by campaign and source (CRM), reasons (reps), and where the two disagree."""
+def winloss(
+    db: Db, filters: Filters, settings: Settings, *, now: datetime | None = None, use_rollup: bool = True
+) -> Report:
+    """Win rate and amounts by campaign and source (CRM), reasons (reps), and where the two disagree.
+
+    Counts from the rollup where it can answer (see :func:`_counts`)."""
     ctx = make_context(db, settings, filters, now)
     limit = filters.limit or 50
     dims = [filters.by] if filters.by else ["campaign", "source"]
     wl = ctx.outcomes("winloss")
-    fx = ctx.facts("kind", "outcome", *dims, *FACT_MEASURES)
-    g = q.grouped(fx, dims)
-    rc = q.reason_grouped(ctx.reasons(*REASON_MEASURES), ["kind", "outcome"])
+    fx = ctx.facts(*dims, *FACT_MEASURES)
+    g, rc, _ = _counts(ctx, fx, dims, ["kind", "outcome"], use_rollup=use_rollup)
     is_deal = g.c.kind == "winloss"
     parts: dict[str, Any] = {
         "total": q.rollup(g, [], outcomes=wl, where=[is_deal]),
@@ -789,12 +806,15 @@ def winloss(db: Db, filters: Filters, settings: Settings, *, now: datetime | Non
 # competitors -------------------------------------------------------------------------------------
 
 
-def competitors(db: Db, filters: Filters, settings: Settings, *, now: datetime | None = None) -> Report:
-    """Which competitors reps name, how often we win against each, and the reasons given."""
+def competitors(
+    db: Db, filters: Filters, settings: Settings, *, now: datetime | None = None, use_rollup: bool = True
+) -> Report:
+    """Which competitors reps name, how often we win against each, and the reasons given.
+
+    Counts from the rollup where it can answer (see :func:`_counts`)."""
     ctx = make_context(db, settings, filters, now)
-    f = ctx.facts("kind", "outcome", "competitor", *FACT_MEASURES)
-    g = q.grouped(f, ["competitor"])
-    rc = q.reason_grouped(ctx.reasons("competitor", *REASON_MEASURES), ["kind", "outcome", "competitor"])
+    f = ctx.facts("competitor", *FACT_MEASURES)
+    g, rc, _ = _counts(ctx, f, ["competitor"], ["kind", "outcome", "competitor"], use_rollup=use_rollup)
     parts = {**_competitor_parts(ctx, g, rc), "counts": q.reason_counts(rc, ["competitor"])}
     with connect(db) as conn:
         got = q.run_parts(conn, parts)
