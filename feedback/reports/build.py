@@ -19,7 +19,16 @@ from feedback.reports import queries as q
 from feedback.reports import rollup, sla
 from feedback.reports.filters import VARIANT, Filters
 from feedback.reports.model import ROLE_ORDER, Chart, Column, Money, Rate, Report, Section
-from feedback.reports.sql import Db, connect, dialect_of, fact_frame, frame, median_by, reason_frame
+from feedback.reports.sql import (
+    FACT_COLUMNS,
+    Db,
+    connect,
+    dialect_of,
+    fact_frame,
+    frame,
+    median_by,
+    reason_frame,
+)
 from feedback.reports.variants import by_variant
 from feedback.runtime.settings import Settings
 
@@ -58,7 +67,10 @@ class Context:
         return int(delta.total_seconds() // 60) if delta else 0
 
     def frame(self, kind: str | None = None) -> Any:
-        return frame(self.filters, kind=kind, offset_minutes=self.offset_minutes)
+        """The frame as a subquery, without the reply text (:func:`queries.responses` reads it
+        for the rows it returns only)."""
+        columns = [*FACT_COLUMNS, "week", "month"]
+        return frame(self.filters, kind=kind, offset_minutes=self.offset_minutes, columns=columns)
 
     def facts(self, *columns: str, inline: bool = False) -> CTE:
         """The frame as one narrow CTE (all kinds, the filters applied) for a one-statement report
@@ -1161,6 +1173,8 @@ def verbatims(db: Db, filters: Filters, settings: Settings, *, now: datetime | N
 def export(db: Db, filters: Filters, settings: Settings, *, now: datetime | None = None) -> Report:
     """Every current answer keyed by the CRM's lead or deal id, for import back into the CRM."""
     ctx = make_context(db, settings, filters, now)
+    # every answer of the range: its reasons read from the reason facts' slice, not probed per answer
+    rf = None if filters.limit else ctx.reasons("request_id")
     with connect(db) as conn:
         found = q.responses(
             conn,
@@ -1169,6 +1183,7 @@ def export(db: Db, filters: Filters, settings: Settings, *, now: datetime | None
             competitors=filters.competitors,
             outcomes=filters.outcomes,
             limit=filters.limit,
+            reason_frame=rf,
         )
     out = []
     for r in found:
