@@ -620,8 +620,8 @@ def test_verbatims_and_export(engine: Engine) -> None:
     assert rows["L-2"]["primary_reason"] == "opportunity_created" and rows["L-2"]["crm_deal_id"] == ""
     assert rows["D-3"]["crm_result"] == "won" and rows["D-3"]["outcome"] == "lost"
     assert rows["L-8"]["answered_at"] == "2026-01-15T05:00:00+00:00"  # from the response time
-    # a page with a limit probes each answer's reasons, a whole export reads the reason facts:
-    # the same rows, reasons in the same rank order, the same texts
+    # a page with a limit probes each answer's reasons, a whole export on PostgreSQL reads the
+    # reason facts: the same rows, reasons in the same rank order, the same texts
     whole = export(engine, Filters(), SETTINGS, now=NOW).section("responses").rows
     for n in (1, 5, len(whole)):
         assert export(engine, Filters(limit=n), SETTINGS, now=NOW).section("responses").rows == whole[:n]

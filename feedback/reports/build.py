@@ -1173,8 +1173,11 @@ def verbatims(db: Db, filters: Filters, settings: Settings, *, now: datetime | N
 def export(db: Db, filters: Filters, settings: Settings, *, now: datetime | None = None) -> Report:
     """Every current answer keyed by the CRM's lead or deal id, for import back into the CRM."""
     ctx = make_context(db, settings, filters, now)
-    # every answer of the range: its reasons read from the reason facts' slice, not probed per answer
-    rf = None if filters.limit else ctx.reasons("request_id")
+    # every answer of the range on PostgreSQL: its reasons read from the reason facts' slice, not
+    # probed per answer (SQLite's in-process probes are the cheaper: 0.07 against 0.27 s for the
+    # bench's month at 100,000 answers)
+    whole = not filters.limit and ctx.dialect == "postgresql"
+    rf = ctx.reasons("request_id") if whole else None
     with connect(db) as conn:
         found = q.responses(
             conn,
