@@ -1,7 +1,8 @@
 """Report figures from the rollup: whole months summed, the partial months at either end from the facts.
 
 ``report_rollup`` and ``report_reason_rollup`` (migration 0027, kept by the facts' triggers)
-hold the summary's grouped counts per UTC month of each date. A range (any instant) is cut into
+hold the grouped counts of the summary, reasons, win/loss and competitors reports
+(``build._counts`` picks them) per UTC month of each date. A range (any instant) is cut into
 the whole months it covers, summed from the rollup, and the parts of a month at either end, read
 from the facts with the report's own SQL (:func:`queries.grouped_select`); the two add up to
 exactly what the facts alone give. A filter the rollup does not key (campaign, source, rep,
