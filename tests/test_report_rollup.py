@@ -30,7 +30,7 @@ from sqlmodel import Session
 from test_reports_figures import BACKENDS
 from test_reports_trust import _engine
 
-from feedback.reports import Filters, Money, Report, competitors, reasons, summary, winloss
+from feedback.reports import Filters, Money, Report, competitors, reasons, summary, trends, winloss
 from feedback.reports import rollup as rollup_reads
 from feedback.runtime.settings import load_settings
 from feedback.storage import rollup_upkeep
@@ -311,3 +311,67 @@ def test_compact_merges_deltas_and_keeps_the_sums(engine: Engine) -> None:
         assert conn.execute(text("SELECT count(*) FROM report_rollup WHERE delta = 1")).scalar_one() == 0
         groups = conn.execute(text("SELECT count(*) FROM report_rollup")).scalar_one()
     assert groups == len(before)
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(
+    requests=st.lists(REQUEST, min_size=20, max_size=40),
+    writes=st.lists(WRITE, max_size=4),
+    since=st.one_of(st.none(), st.none(), BOUND),
+    until=st.one_of(st.none(), st.none(), BOUND),
+    date_by=st.sampled_from(["sent", "answered", "created", "closed"]),
+    kind=st.sampled_from([None, "disposition", "winloss"]),
+    period=st.sampled_from(["week", "month"]),
+    zone=st.sampled_from(["UTC", "Europe/Berlin", "America/New_York", "Asia/Kolkata", "Asia/Kathmandu"]),
+)
+def test_trends_medians_per_period_equal_the_grouped_medians(
+    engine: Engine,
+    requests: list[dict[str, Any]],
+    writes: list[tuple[str, int]],
+    since: datetime | None,
+    until: datetime | None,
+    date_by: str,
+    kind: str | None,
+    period: str,
+    zone: str,
+) -> None:
+    """``trends`` reads each period's median from its own range of the date (migration 0029's
+    indexes, PostgreSQL) or groups every fact by period: the same medians, in zones a whole hour,
+    half an hour and three quarters off UTC, for weeks and months (on SQLite both sides group)."""
+    if since is not None and until is not None and since >= until:
+        since, until = until - timedelta(minutes=1), since + timedelta(minutes=1)
+    ids = _seed(engine, requests)
+    for op, pick in writes:
+        _write(engine, ids, op, pick)
+    zoned = load_settings({}, timezone=zone)
+    filters = Filters(since=since, until=until, date_by=date_by, kind=kind, period=period)
+    by_range = trends(engine, filters, zoned, now=NOW)
+    grouped = trends(engine, filters, zoned, now=NOW, per_period=False)
+    assert _figures(by_range) == _figures(grouped), filters
+
+
+def test_period_bounds_are_the_periods_in_utc() -> None:
+    from feedback.reports.period_medians import bounds
+
+    # the week of Monday 2 March 2026 at UTC+1 starts Sunday 23:00 UTC; at UTC-5 Monday 05:00
+    assert bounds("2026-03-02", "week", 60) == (datetime(2026, 3, 1, 23), datetime(2026, 3, 8, 23))
+    assert bounds("2026-03-02", "week", -300) == (datetime(2026, 3, 2, 5), datetime(2026, 3, 9, 5))
+    assert bounds("2026-12-01", "month", 345) == (
+        datetime(2026, 11, 30, 18, 15),
+        datetime(2026, 12, 31, 18, 15),
+    )
+
+
+def test_period_median_indexes_exist(engine: Engine) -> None:
+    """On PostgreSQL migration 0029 gives each date an index carrying the hours and the kind, of
+    the answered facts only (what ``period_medians.query`` reads; its speed is bench/reports.py's)."""
+    if engine.dialect.name != "postgresql":
+        pytest.skip("0029's indexes are PostgreSQL's")
+    with engine.connect() as conn:
+        listed = conn.execute(
+            text("SELECT indexname, indexdef FROM pg_indexes WHERE indexname LIKE '%hours'")
+        )
+        found = {name: definition for name, definition in listed}
+    for date in ("at", "answered_at", "created_at", "closed_at"):
+        definition = found[f"ix_report_fact_{date}_hours"]
+        assert f"({date}) INCLUDE (hours, kind) WHERE (hours IS NOT NULL)" in definition, definition

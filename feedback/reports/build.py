@@ -15,8 +15,8 @@ from zoneinfo import ZoneInfo
 from sqlalchemy.sql.selectable import CTE
 
 from feedback.core.taxonomy import Taxonomy, TaxonomyError
+from feedback.reports import period_medians, rollup, sla
 from feedback.reports import queries as q
-from feedback.reports import rollup, sla
 from feedback.reports.filters import VARIANT, Filters
 from feedback.reports.model import ROLE_ORDER, Chart, Column, Money, Rate, Report, Section
 from feedback.reports.sql import (
@@ -1062,8 +1062,14 @@ def _sla_sections_from(ctx: Context, got: dict[str, list[q.Row]]) -> list[Sectio
 # trends ------------------------------------------------------------------------------------------
 
 
-def trends(db: Db, filters: Filters, settings: Settings, *, now: datetime | None = None) -> Report:
-    """Week by week (or month by month): answer, acceptance and win rates, and volumes."""
+def trends(
+    db: Db, filters: Filters, settings: Settings, *, now: datetime | None = None, per_period: bool = True
+) -> Report:
+    """Week by week (or month by month): answer, acceptance and win rates, and volumes.
+
+    The medians are read period by period from 0029's date indexes where they can be
+    (:mod:`~feedback.reports.period_medians`); ``per_period=False`` groups every fact instead
+    (the same figures: the tests compare both)."""
     ctx = make_context(db, settings, filters, now)
     period = filters.by if filters.by in ("week", "month") else filters.period
     f = ctx.facts("kind", period, *FACT_MEASURES)
@@ -1072,13 +1078,19 @@ def trends(db: Db, filters: Filters, settings: Settings, *, now: datetime | None
     parts = {
         "leads": q.rollup(g, [period], outcomes=[accepted], where=[g.c.kind == "disposition"]),
         "deals": q.rollup(g, [period], where=[g.c.kind == "winloss"]),
-        "median": median_by(f, f.c.hours, [f.c[period]], dialect=ctx.dialect),
     }
+    by_range = per_period and period_medians.applies(filters, ctx.dialect)
+    if not by_range:
+        parts["median"] = median_by(f, f.c.hours, [f.c[period]], dialect=ctx.dialect)
     with connect(db) as conn:
         got = q.run_parts(conn, parts)
         leads = {r[period]: r for r in got["leads"]}
         deals = {r[period]: r for r in got["deals"]}
-        med = q.median_map(got["median"], [period])
+        if by_range:  # every period with a fact, each median from its own range (one snapshot)
+            keys = sorted(set(leads) | set(deals))
+            med = period_medians.medians(conn, filters, period, ctx.offset_minutes, keys)
+        else:
+            med = q.median_map(got["median"], [period])
     out = []
     for p in sorted(set(leads) | set(deals)):
         lr, dr = leads.get(p), deals.get(p)
