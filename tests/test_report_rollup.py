@@ -324,7 +324,7 @@ def test_compact_merges_deltas_and_keeps_the_sums(engine: Engine) -> None:
     period=st.sampled_from(["week", "month"]),
     zone=st.sampled_from(["UTC", "Europe/Berlin", "America/New_York", "Asia/Kolkata", "Asia/Kathmandu"]),
 )
-def test_trends_medians_per_period_equal_the_grouped_medians(
+def test_trends_per_period_equal_trends_grouped(
     engine: Engine,
     requests: list[dict[str, Any]],
     writes: list[tuple[str, int]],
@@ -335,9 +335,10 @@ def test_trends_medians_per_period_equal_the_grouped_medians(
     period: str,
     zone: str,
 ) -> None:
-    """``trends`` reads each period's median from its own range of the date (migration 0029's
-    indexes, PostgreSQL) or groups every fact by period: the same medians, in zones a whole hour,
-    half an hour and three quarters off UTC, for weeks and months (on SQLite both sides group)."""
+    """``trends`` reads each period from its own range of the date (migration 0029's indexes,
+    PostgreSQL) or groups every fact by period: the same figures, medians included, in zones a
+    whole hour, half an hour and three quarters off UTC, for weeks and months (on SQLite both
+    sides group)."""
     if since is not None and until is not None and since >= until:
         since, until = until - timedelta(minutes=1), since + timedelta(minutes=1)
     ids = _seed(engine, requests)
@@ -351,7 +352,7 @@ def test_trends_medians_per_period_equal_the_grouped_medians(
 
 
 def test_period_bounds_are_the_periods_in_utc() -> None:
-    from feedback.reports.period_medians import bounds
+    from feedback.reports.periods import bounds, period_key
 
     # the week of Monday 2 March 2026 at UTC+1 starts Sunday 23:00 UTC; at UTC-5 Monday 05:00
     assert bounds("2026-03-02", "week", 60) == (datetime(2026, 3, 1, 23), datetime(2026, 3, 8, 23))
@@ -360,18 +361,24 @@ def test_period_bounds_are_the_periods_in_utc() -> None:
         datetime(2026, 11, 30, 18, 15),
         datetime(2026, 12, 31, 18, 15),
     )
+    # and back: the instant's period in the zone
+    assert period_key(datetime(2026, 3, 1, 23, 30), "week", 60) == "2026-03-02"
+    assert period_key(datetime(2026, 3, 1, 22, 59), "week", 60) == "2026-02-23"
+    assert period_key(datetime(2026, 11, 30, 18, 15), "month", 345) == "2026-12-01"
 
 
-def test_period_median_indexes_exist(engine: Engine) -> None:
-    """On PostgreSQL migration 0029 gives each date an index carrying the hours and the kind, of
-    the answered facts only (what ``period_medians.query`` reads; its speed is bench/reports.py's)."""
+def test_date_indexes_cover_what_a_period_reads(engine: Engine) -> None:
+    """On PostgreSQL migration 0029 makes each date's index carry what ``reports.periods`` reads
+    (its speed is bench/reports.py's)."""
     if engine.dialect.name != "postgresql":
-        pytest.skip("0029's indexes are PostgreSQL's")
+        pytest.skip("0029's covering indexes are PostgreSQL's")
+    from feedback.reports.periods import CARRIED
+
     with engine.connect() as conn:
         listed = conn.execute(
-            text("SELECT indexname, indexdef FROM pg_indexes WHERE indexname LIKE '%hours'")
+            text("SELECT indexname, indexdef FROM pg_indexes WHERE tablename = 'report_fact'")
         )
         found = {name: definition for name, definition in listed}
     for date in ("at", "answered_at", "created_at", "closed_at"):
-        definition = found[f"ix_report_fact_{date}_hours"]
-        assert f"({date}) INCLUDE (hours, kind) WHERE (hours IS NOT NULL)" in definition, definition
+        definition = found[f"ix_report_fact_{date}"]
+        assert f"({date}) INCLUDE ({', '.join(CARRIED)})" in definition, definition

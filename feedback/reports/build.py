@@ -15,7 +15,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy.sql.selectable import CTE
 
 from feedback.core.taxonomy import Taxonomy, TaxonomyError
-from feedback.reports import period_medians, rollup, sla
+from feedback.reports import periods, rollup, sla
 from feedback.reports import queries as q
 from feedback.reports.filters import VARIANT, Filters
 from feedback.reports.model import ROLE_ORDER, Chart, Column, Money, Rate, Report, Section
@@ -1067,30 +1067,31 @@ def trends(
 ) -> Report:
     """Week by week (or month by month): answer, acceptance and win rates, and volumes.
 
-    The medians are read period by period from 0029's date indexes where they can be
-    (:mod:`~feedback.reports.period_medians`); ``per_period=False`` groups every fact instead
-    (the same figures: the tests compare both)."""
+    Each period is read from its own range of its date's index where it can be
+    (:mod:`~feedback.reports.periods`); ``per_period=False`` groups every fact instead (the same
+    figures: the tests compare both)."""
     ctx = make_context(db, settings, filters, now)
     period = filters.by if filters.by in ("week", "month") else filters.period
-    f = ctx.facts("kind", period, *FACT_MEASURES)
-    g = q.grouped(f, [period])
     accepted = ctx.positive("disposition")
-    parts = {
-        "leads": q.rollup(g, [period], outcomes=[accepted], where=[g.c.kind == "disposition"]),
-        "deals": q.rollup(g, [period], where=[g.c.kind == "winloss"]),
-    }
-    by_range = per_period and period_medians.applies(filters, ctx.dialect)
-    if not by_range:
-        parts["median"] = median_by(f, f.c.hours, [f.c[period]], dialect=ctx.dialect)
     with connect(db) as conn:
+        by_range = per_period and periods.applies(filters, ctx.dialect)
+        found = periods.keys(conn, filters, period, ctx.offset_minutes) if by_range else []
+        if 0 < len(found) <= periods.MAX_PERIODS:
+            g = periods.grouped(filters, period, ctx.offset_minutes, found, name=period)
+            median: Any = periods.medians(filters, period, ctx.offset_minutes, found, name=period)
+        else:
+            f = ctx.facts("kind", period, *FACT_MEASURES)
+            g = q.grouped(f, [period])
+            median = median_by(f, f.c.hours, [f.c[period]], dialect=ctx.dialect)
+        parts = {
+            "leads": q.rollup(g, [period], outcomes=[accepted], where=[g.c.kind == "disposition"]),
+            "deals": q.rollup(g, [period], where=[g.c.kind == "winloss"]),
+            "median": median,
+        }
         got = q.run_parts(conn, parts)
         leads = {r[period]: r for r in got["leads"]}
         deals = {r[period]: r for r in got["deals"]}
-        if by_range:  # every period with a fact, each median from its own range (one snapshot)
-            keys = sorted(set(leads) | set(deals))
-            med = period_medians.medians(conn, filters, period, ctx.offset_minutes, keys)
-        else:
-            med = q.median_map(got["median"], [period])
+        med = q.median_map(got["median"], [period])
     out = []
     for p in sorted(set(leads) | set(deals)):
         lr, dr = leads.get(p), deals.get(p)
