@@ -30,7 +30,17 @@ from sqlmodel import Session
 from test_reports_figures import BACKENDS
 from test_reports_trust import _engine
 
-from feedback.reports import Filters, Money, Report, competitors, reasons, summary, trends, winloss
+from feedback.reports import (
+    Filters,
+    Money,
+    Report,
+    competitors,
+    reasons,
+    render_to_string,
+    summary,
+    trends,
+    winloss,
+)
 from feedback.reports import rollup as rollup_reads
 from feedback.runtime.settings import load_settings
 from feedback.storage import rollup_upkeep
@@ -382,3 +392,36 @@ def test_date_indexes_cover_what_a_period_reads(engine: Engine) -> None:
     for date in ("at", "answered_at", "created_at", "closed_at"):
         definition = found[f"ix_report_fact_{date}"]
         assert f"({date}) INCLUDE ({', '.join(CARRIED)})" in definition, definition
+
+
+def test_trends_with_placeholder_dates_fall_back_to_grouping(engine: Engine) -> None:
+    """A CRM's 9999-12-31 close date, in a zone ahead of UTC, has no period Python's dates can
+    hold, and decades of weeks are more than ``periods.MAX_PERIODS``: ``trends`` groups instead
+    (no error, no long loop) and gives the grouped figures."""
+    from feedback.reports import periods
+
+    ids = _seed(
+        engine,
+        [
+            {"deal": True, "campaign": "A", "source": "x", "state": "answered", "outcome": i % 3,
+             "reasons": [], "competitor": None, "sent": 60 * 24 * i, "assigned": 0, "hours": 8 + i,
+             "result": "won", "amount": None, "currency": "USD"}
+            for i in range(4)
+        ],
+    )  # fmt: skip
+    placeholder = (
+        "UPDATE deal SET close_date = '{}' WHERE id = (SELECT deal_id FROM feedback_request WHERE id = {})"
+    )
+    with engine.begin() as conn:
+        conn.execute(text(placeholder.format("9999-12-31", ids[0])))
+        conn.execute(text(placeholder.format("1900-01-01", ids[1])))
+    auckland = load_settings({}, timezone="Pacific/Auckland")
+    filters = Filters(date_by="closed")
+    with engine.connect() as conn:
+        assert periods.keys(conn, filters, "week", 780) == []  # too far out: grouped instead
+        assert periods.keys(conn, Filters(date_by="closed", until=datetime(2030, 1, 1)), "week", 780) == []
+    grouped = trends(engine, filters, auckland, now=NOW, per_period=False)
+    assert _figures(trends(engine, filters, auckland, now=NOW)) == _figures(grouped)
+    assert sum(r["deals"] for r in grouped.sections[0].rows) == 4  # none left out
+    for fmt in ("table", "html", "csv", "json", "md"):
+        assert render_to_string(grouped, fmt)  # the period-less row renders

@@ -12,6 +12,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from sqlalchemy.engine import Engine
 from sqlalchemy.sql.selectable import CTE
 
 from feedback.core.taxonomy import Taxonomy, TaxonomyError
@@ -1074,9 +1075,10 @@ def trends(
     period = filters.by if filters.by in ("week", "month") else filters.period
     accepted = ctx.positive("disposition")
     with connect(db) as conn:
-        by_range = per_period and periods.applies(filters, ctx.dialect)
+        # two statements (the periods, then their figures): one snapshot only on our own connection
+        by_range = per_period and isinstance(db, Engine) and periods.applies(filters, ctx.dialect)
         found = periods.keys(conn, filters, period, ctx.offset_minutes) if by_range else []
-        if 0 < len(found) <= periods.MAX_PERIODS:
+        if found:
             g = periods.grouped(filters, period, ctx.offset_minutes, found, name=period)
             median: Any = periods.medians(filters, period, ctx.offset_minutes, found, name=period)
         else:
@@ -1093,7 +1095,9 @@ def trends(
         deals = {r[period]: r for r in got["deals"]}
         med = q.median_map(got["median"], [period])
     out = []
-    for p in sorted(set(leads) | set(deals)):
+    # a date beyond what the database's date functions hold (SQLite: year 10000 in the report's
+    # zone, a CRM's 9999-12-31 placeholder) has no period: its row comes last, still counted
+    for p in sorted(set(leads) | set(deals), key=lambda k: (k is None, k or "")):
         lr, dr = leads.get(p), deals.get(p)
         won = int(dr["crm_won"]) if dr else 0
         lost = int(dr["crm_lost"]) if dr else 0
@@ -1190,7 +1194,7 @@ def export(db: Db, filters: Filters, settings: Settings, *, now: datetime | None
     # probed per answer (SQLite's in-process probes are the cheaper: 0.07 against 0.27 s for the
     # bench's month at 100,000 answers)
     whole = not filters.limit and ctx.dialect == "postgresql"
-    rf = ctx.reasons("request_id") if whole else None
+    rf = ctx.reasons("request_id", "response_id") if whole else None
     with connect(db) as conn:
         found = q.responses(
             conn,

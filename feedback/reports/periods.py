@@ -11,8 +11,10 @@ migration 0029's covering index on the date (it carries :data:`CARRIED`): counts
 outcome, CRM result and answer state, and the median hours to answer, each an index-only scan of
 the period's few thousand entries (0.4 and 0.2 s for 109 weeks at a million answers).
 
-PostgreSQL only (SQLite has no covering indexes and its grouped trends are within target), and
-only when the frame is the kind and the date range: a campaign, source, rep, team or segment
+PostgreSQL only (SQLite has no covering indexes and its grouped trends are within target), only
+for a report that holds its own connection (listing the periods and reading them are two
+statements, which ``sql.connect`` puts in one snapshot only then), and only when the frame is the
+kind and the date range: a campaign, source, rep, team or segment
 filter is not in the index, so those frames (small indexed slices) are grouped as before. Both
 give the same figures (``tests/test_report_rollup.py`` compares them in several zones).
 """
@@ -82,17 +84,27 @@ def _frame(filters: Filters) -> list[ColumnElement[bool]]:
 
 
 def keys(conn: Connection, filters: Filters, unit: str, offset_minutes: int) -> list[str]:
-    """Every period from the frame's first date to its last (the two ends of the date's index)."""
+    """Every period from the frame's first date to its last (the two ends of the date's index);
+    none (the caller groups instead) for an empty frame, more than :data:`MAX_PERIODS` periods,
+    or dates so far out (a CRM's 9999-12-31 placeholder) that Python's dates cannot hold their
+    periods."""
     at = FACT.c[DATE_COLUMNS[filters.date_by]]
     first, last = conn.execute(select(func.min(at), func.max(at)).where(*_frame(filters))).one()
     if first is None or last is None:
         return []
-    out = [period_key(first, unit, offset_minutes)]
-    end = period_key(last, unit, offset_minutes)
-    while out[-1] < end:
-        _, after = bounds(out[-1], unit, 0)  # the next period's start, as a local date
-        out.append(after.date().isoformat())
-    return out
+    days = 7 if unit == "week" else 28  # a period is at least this long
+    if (last - first).days > days * MAX_PERIODS:
+        return []
+    try:
+        out = [period_key(first, unit, offset_minutes)]
+        end = period_key(last, unit, offset_minutes)
+        while out[-1] < end:
+            _, after = bounds(out[-1], unit, 0)  # the next period's start, as a local date
+            out.append(after.date().isoformat())
+        bounds(end, unit, offset_minutes)  # the last period's end exists too
+    except (OverflowError, ValueError):  # beyond year 1 or 9999 in the report's zone
+        return []
+    return out if len(out) <= MAX_PERIODS else []
 
 
 def _periods(unit: str, offset_minutes: int, keys: Sequence[str]) -> Values:

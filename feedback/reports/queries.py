@@ -375,18 +375,22 @@ def responses(
     page = page_query.cte("page")
     if reason_frame is None:
         key, by = REASON.c.response_id, page.c.response_id
-        ranks = select(key.label("k"), REASON.c.rank, REASON.c.code).where(
+        resp = REASON.c.response_id
+        ranks = select(key.label("k"), resp.label("resp"), REASON.c.rank, REASON.c.code).where(
             key.in_(select(page.c.response_id))  # only the rows shown
         )
-    else:
-        key, by = reason_frame.c.request_id, page.c.request_id
-        ranks = select(key.label("k"), reason_frame.c.rank, reason_frame.c.code)
+    else:  # by request, and by response too: only the current answer's reasons, whatever happens
+        rf = reason_frame
+        key, by = rf.c.request_id, page.c.request_id
+        ranks = select(key.label("k"), rf.c.response_id.label("resp"), rf.c.rank, rf.c.code)
     rr = ranks.subquery("rk")
     ranked = (
         select(
-            rr.c.k, *[func.max(case((rr.c.rank == i, rr.c.code))).label(f"r{i}") for i in range(MAX_RANKS)]
+            rr.c.k,
+            rr.c.resp,
+            *[func.max(case((rr.c.rank == i, rr.c.code))).label(f"r{i}") for i in range(MAX_RANKS)],
         )
-        .group_by(rr.c.k)
+        .group_by(rr.c.k, rr.c.resp)
         .subquery("rr")
     )
     # the text of the rows returned only, one primary-key probe each (a join hashed all of
@@ -398,7 +402,7 @@ def responses(
             text.label("reply_text"),
             *[ranked.c[f"r{i}"] for i in range(MAX_RANKS)],
         )
-        .select_from(page.outerjoin(ranked, ranked.c.k == by))
+        .select_from(page.outerjoin(ranked, and_(ranked.c.k == by, ranked.c.resp == page.c.response_id)))
         .order_by(page.c.answered_at.desc(), page.c.request_id.desc())
     )
     result = conn.execute(query)
