@@ -32,7 +32,7 @@ from sqlalchemy.sql.selectable import CTE, Select, Values
 
 from feedback.reports.filters import Filters
 from feedback.reports.queries import answer_state
-from feedback.reports.sql import DATE_COLUMNS, FACT, bind_time, median_of
+from feedback.reports.sql import DATE_COLUMNS, FACT, kind_and_range, median_of
 
 CARRIED = ("kind", "status", "outcome", "deal_result", "response_id", "sent_at", "hours")
 """What a period's counts and median read of each fact: migration 0029's indexes carry these."""
@@ -70,26 +70,13 @@ def bounds(key: str, unit: str, offset_minutes: int) -> tuple[datetime, datetime
     return start - shift, end - shift
 
 
-def _frame(filters: Filters) -> list[ColumnElement[bool]]:
-    """The frame's conditions (the kind and the date range: see :func:`applies`)."""
-    at = FACT.c[DATE_COLUMNS[filters.date_by]]
-    conds: list[ColumnElement[bool]] = [at.is_not(None)]
-    if filters.kind:
-        conds.append(FACT.c.kind == filters.kind)
-    if filters.since:
-        conds.append(at >= bind_time(at, filters.since))
-    if filters.until:
-        conds.append(at < bind_time(at, filters.until))
-    return conds
-
-
 def keys(conn: Connection, filters: Filters, unit: str, offset_minutes: int) -> list[str]:
     """Every period from the frame's first date to its last (the two ends of the date's index);
     none (the caller groups instead) for an empty frame, more than :data:`MAX_PERIODS` periods,
     or dates so far out (a CRM's 9999-12-31 placeholder) that Python's dates cannot hold their
     periods."""
     at = FACT.c[DATE_COLUMNS[filters.date_by]]
-    first, last = conn.execute(select(func.min(at), func.max(at)).where(*_frame(filters))).one()
+    first, last = conn.execute(select(func.min(at), func.max(at)).where(*kind_and_range(filters))).one()
     if first is None or last is None:
         return []
     days = 7 if unit == "week" else 28  # a period is at least this long
@@ -116,7 +103,7 @@ def _periods(unit: str, offset_minutes: int, keys: Sequence[str]) -> Values:
 
 def _in(filters: Filters, p: Values) -> list[ColumnElement[bool]]:
     at = FACT.c[DATE_COLUMNS[filters.date_by]]
-    return [*_frame(filters), at >= p.c.lo, at < p.c.hi]
+    return [*kind_and_range(filters), at >= p.c.lo, at < p.c.hi]
 
 
 def grouped(filters: Filters, unit: str, offset_minutes: int, keys: Sequence[str], *, name: str) -> CTE:

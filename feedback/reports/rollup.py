@@ -53,6 +53,7 @@ from feedback.reports.sql import (
     ROLLUP_ALL,
     bind_time,
     bytewise,
+    kind_and_range,
     select_frame,
 )
 
@@ -217,20 +218,6 @@ RANK_SHARE = 10
 about half of an index whatever the range, a sort reads only the range."""
 
 
-def _frame(s: Split) -> list[ColumnElement[bool]]:
-    """The report's frame on ``report_fact`` (no filter but the kind and the range: see :func:`split`)."""
-    f = s.filters
-    at = FACT.c[DATE_COLUMNS[f.date_by]]
-    conds: list[ColumnElement[bool]] = [FACT.c.kind == f.kind] if f.kind else []
-    if f.date_by != "sent":
-        conds.append(at.is_not(None))
-    if f.since is not None:
-        conds.append(at >= bind_time(at, f.since))
-    if f.until is not None:
-        conds.append(at < bind_time(at, f.until))
-    return conds
-
-
 def _counts(s: Split, dim: str) -> Subquery:
     """Per value of ``dim`` (``""``: one row, key null) the frame's answers with hours to answer
     (of disposition requests per value): whole months from the rollup, the edges from the facts."""
@@ -261,7 +248,7 @@ def _median(s: Split, dim: str, key: Any, n: Any) -> ColumnElement[Any]:
     ``key``): the mean of the values ranked (n+1) div 2 and (n+2) div 2, as
     :func:`sql.median_by` defines it, reached in the order of the medians' indexes (0004's,
     carrying the four dates since 0027, so the range is checked in the index): a skip, no sort."""
-    conds = _frame(s)
+    conds = kind_and_range(s.filters)
     if dim:
         col = FACT.c[dim]
         conds += [FACT.c.kind == "disposition", bytewise(col) == key]

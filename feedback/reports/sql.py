@@ -485,6 +485,21 @@ def select_frame(
     return select(*cols).select_from(source).where(*conds)
 
 
+def kind_and_range(filters: Filters) -> list[ColumnElement[bool]]:
+    """The frame's conditions on ``report_fact`` when it is filtered by nothing but the kind and
+    the date range (as :func:`select_frame` writes them): what the rollup's medians and the
+    trends' periods read through the date and median indexes."""
+    at = FACT.c[DATE_COLUMNS[filters.date_by]]
+    conds: list[ColumnElement[bool]] = [FACT.c.kind == filters.kind] if filters.kind else []
+    if filters.date_by != "sent":  # the send date (else the creation) is never null
+        conds.append(at.is_not(None))
+    if filters.since is not None:
+        conds.append(at >= bind_time(at, filters.since))
+    if filters.until is not None:
+        conds.append(at < bind_time(at, filters.until))
+    return conds
+
+
 def count_if(cond: ColumnElement[bool]) -> ColumnElement[int]:
     """``count(*) FILTER (WHERE cond)``: both databases have it (SQLite since 3.30), and on
     PostgreSQL it costs a quarter less than ``sum(CASE ...)`` over a million rows."""

@@ -16,7 +16,7 @@ uses them; ``at`` 87 -> about 100 MB at a million answers). The cost: an update 
 only one of the carried columns (a status, an outcome) can no longer be a heap-only update.
 PostgreSQL only: SQLite has no ``INCLUDE``, and its grouped trends are within target at 100,000.
 
-Revision ID: 0029_period_median_indexes
+Revision ID: 0029_covering_date_indexes
 Revises: 0028_funnel_facts
 Create Date: 2026-12-07 17:00:00
 """
@@ -25,7 +25,7 @@ from __future__ import annotations
 
 from alembic import op
 
-revision = "0029_period_median_indexes"
+revision = "0029_covering_date_indexes"
 down_revision = "0028_funnel_facts"
 branch_labels = None
 depends_on = None
