@@ -11,8 +11,9 @@ same way, one per mode:
   triggers recompute each request's facts on every write, as they did before;
 - ``deferred`` (the product): the batch defers the triggers and recomputes its requests' facts
   in four set-based statements before its commit (``feedback/storage/fact_upkeep.py``);
-- ``deferred, no rollup``: as ``deferred``, with the report rollup's triggers (migration 0027)
-  dropped (SQLite) or disabled (PostgreSQL): what the rollup adds to each answer's write;
+- ``deferred, no SLA rollup``: as ``deferred``, with the SLA rollup's triggers (migration 0030)
+  dropped (SQLite) or disabled (PostgreSQL): what that rollup adds to each answer's write;
+- ``deferred, no rollup``: as ``deferred``, with both rollups' triggers (0027 and 0030) off;
 - ``no facts``: the triggers dropped (SQLite) or disabled (PostgreSQL) and nothing recomputed:
   the write's floor.
 
@@ -65,22 +66,27 @@ def without_triggers(engine: Engine) -> None:
                 conn.exec_driver_sql(f"ALTER TABLE {table} DISABLE TRIGGER USER")
 
 
-def without_rollup(engine: Engine) -> None:
-    """The report rollup's triggers (0027) off: the facts as they were before it."""
+ROLLUP_TRIGGERS = {
+    "0027": [
+        ("report_fact", "report_fact_rollup_on"),
+        ("report_reason_fact", "report_reason_fact_rollup_on"),
+    ],
+    "0030": [("report_fact", "report_fact_sla_rollup_on")],
+}
+"""Each migration's rollup triggers: (table, name without the ``_<event>``)."""
+
+
+def without_rollup(engine: Engine, *migrations: str) -> None:
+    """The rollup triggers of ``migrations`` (0027's report rollup, 0030's SLA rollup) off: the
+    facts' write as it was before them."""
     with engine.begin() as conn:
-        if engine.dialect.name == "sqlite":
-            names = [
-                r[0]
-                for r in conn.exec_driver_sql(
-                    "SELECT name FROM sqlite_master WHERE type='trigger' AND name LIKE '%_rollup_on_%'"
-                )
-            ]
-            for name in names:
-                conn.exec_driver_sql(f'DROP TRIGGER "{name}"')
-        else:
-            for table in ("report_fact", "report_reason_fact"):
+        for migration in migrations:
+            for table, prefix in ROLLUP_TRIGGERS[migration]:
                 for event in ("insert", "delete", "update"):
-                    conn.exec_driver_sql(f"ALTER TABLE {table} DISABLE TRIGGER {table}_rollup_on_{event}")
+                    if engine.dialect.name == "sqlite":
+                        conn.exec_driver_sql(f'DROP TRIGGER "{prefix}_{event}"')
+                    else:
+                        conn.exec_driver_sql(f"ALTER TABLE {table} DISABLE TRIGGER {prefix}_{event}")
 
 
 def measure(engine: Engine, settings: Settings, n: int, size: int, root: Path) -> float:
@@ -119,9 +125,9 @@ def main() -> None:
     ap.add_argument("--batch", type=int, default=100)
     ap.add_argument("--backends", default="sqlite,postgresql")
     ap.add_argument("--database-url", default="postgresql://postgres@127.0.0.1:5432/postgres")
-    ap.add_argument("--rounds", type=int, default=1, help="the three modes in turn, this many times")
+    ap.add_argument("--rounds", type=int, default=1, help="the modes in turn, this many times")
     args = ap.parse_args()
-    modes = ("row triggers", "deferred", "deferred, no rollup", "no facts")
+    modes = ("row triggers", "deferred", "deferred, no SLA rollup", "deferred, no rollup", "no facts")
     for backend in args.backends.split(","):
         runs: dict[str, list[float]] = {label: [] for label in modes}
         for label in [m for _ in range(args.rounds) for m in modes]:
@@ -155,7 +161,9 @@ def main() -> None:
                     if label == "no facts":
                         without_triggers(engine)
                     if label == "deferred, no rollup":
-                        without_rollup(engine)
+                        without_rollup(engine, "0027", "0030")
+                    if label == "deferred, no SLA rollup":
+                        without_rollup(engine, "0030")
                     if not label.startswith("deferred"):
                         fact_upkeep.defer = lambda conn: None  # type: ignore[assignment]
                         fact_upkeep.refresh = lambda conn, ids: None  # type: ignore[assignment]
@@ -178,12 +186,16 @@ def main() -> None:
             for label in modes
         )
         print(f"{backend}: batch write: {shown}; {args.n} answers, batches of {args.batch}", flush=True)
-        plain = figures["deferred, no rollup"]
-        print(
-            f"{backend}: the rollup adds {(figures['deferred'] - plain) * 1e3:.2f} ms/answer "
-            f"({figures['deferred'] / plain - 1:+.0%} on the deferred write)",
-            flush=True,
-        )
+        for without, what in (
+            ("deferred, no rollup", "the rollups (0027 and 0030)"),
+            ("deferred, no SLA rollup", "the SLA rollup (0030)"),
+        ):
+            plain = figures[without]
+            print(
+                f"{backend}: {what} add {(figures['deferred'] - plain) * 1e3:.2f} ms/answer "
+                f"({figures['deferred'] / plain - 1:+.0%} on the deferred write)",
+                flush=True,
+            )
 
 
 if __name__ == "__main__":

@@ -50,18 +50,22 @@ def _facts_as_recomputed(url: str) -> None:
                 )
                 fresh = sorted((tuple(r) for r in conn.execute(text(f"SELECT {cols} FROM {view}"))), key=repr)
                 assert stored == fresh, f"{table} differs from a recompute after this test"
-            if "report_rollup" in names:
-                _rollups_as_recomputed(conn)
+            for table, migration in (
+                ("report_rollup", "0027_report_rollup"),
+                ("report_sla_rollup_rep", "0030_sla_rollup"),
+            ):
+                if table in names:
+                    _rollups_as_recomputed(conn, migration)
             if "report_fact_deferral" in names:
                 assert conn.execute(text("SELECT count(*) FROM report_fact_deferral")).scalar_one() == 0
     finally:
         eng.dispose()
 
 
-def _rollups_as_recomputed(conn: Connection) -> None:
-    """The report rollups (migration 0027), summed per group as reports read them, equal the
-    facts grouped from scratch (the migration's backfill query), merged or not."""
-    path = Path(__file__).parents[1] / "feedback/migrations/versions/0027_report_rollup.py"
+def _rollups_as_recomputed(conn: Connection, name: str) -> None:
+    """The report rollups of migration ``name`` (0027, 0030), summed per group as reports read
+    them, equal the facts grouped from scratch (the migration's backfill query), merged or not."""
+    path = Path(__file__).parents[1] / f"feedback/migrations/versions/{name}.py"
     spec = importlib.util.spec_from_file_location("_rollup_migration", path)
     assert spec is not None and spec.loader is not None
     migration = importlib.util.module_from_spec(spec)
@@ -70,7 +74,7 @@ def _rollups_as_recomputed(conn: Connection) -> None:
     def plain(row: Any) -> tuple[Any, ...]:
         return tuple(int(v) if isinstance(v, Decimal) else v for v in row)
 
-    for table, (source, _, _) in migration.ROLLUPS.items():
+    for table, (source, *_) in migration.ROLLUPS.items():
         fresh_sql = migration.grouped_select(conn.dialect.name, table, "x", delta=0).format(src=source)
         fresh = sorted((plain(r)[:-1] for r in conn.execute(text(fresh_sql))), key=repr)
         stored = [plain(r) for r in rollup_upkeep.stored(conn, table)]

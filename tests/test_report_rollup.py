@@ -5,7 +5,8 @@ amounts in two currencies, the four dates), then random writes the facts' trigge
 (corrections: a new current answer; retirements: the current answer made not current; status
 changes into review or clarification; reasons replaced; erasure of a request), with the rollup
 merged or not, each report that reads it (summary, reasons alone and by campaign or rep,
-win/loss alone and by source, competitors) with ``use_rollup=True`` (whole months from the rollup, the edges
+win/loss alone and by source, competitors, and responsiveness, whose all-time figures 0030's
+SLA rollups give) with ``use_rollup=True`` (whole months from the rollup, the edges
 and medians as ``reports.rollup`` reads them) equals ``use_rollup=False`` (today's query over
 the facts) for random filters: ``--since``/``--until`` at any instant (month starts among
 them), each ``--date-by``, ``--kind``, and a campaign (which the rollup does not key: the facts
@@ -37,6 +38,7 @@ from feedback.reports import (
     competitors,
     reasons,
     render_to_string,
+    responsiveness,
     summary,
     trends,
     winloss,
@@ -58,6 +60,7 @@ READERS = (  # every report that reads the rollup, with the --by values it may t
     (winloss, None),
     (winloss, "source"),
     (competitors, None),
+    (responsiveness, None),  # all time: 0030's SLA rollups (else the facts on both sides)
 )
 OUTCOMES = {"disposition": ["accepted", "rejected", "recycled"], "winloss": ["won", "lost", "no_decision"]}
 
@@ -310,17 +313,18 @@ def test_compact_merges_deltas_and_keeps_the_sums(engine: Engine) -> None:
     )  # fmt: skip
     for pick in range(10):
         _write(engine, ids, "correct", pick)
+    tables = ("report_rollup", "report_sla_rollup_rep", "report_sla_rollup_cs")
     with engine.connect() as conn:
-        before = rollup_upkeep.stored(conn, "report_rollup")
-        deltas = conn.execute(text("SELECT count(*) FROM report_rollup WHERE delta = 1")).scalar_one()
-    assert deltas > 0
+        before = {t: rollup_upkeep.stored(conn, t) for t in tables}
+        for t in tables:
+            assert conn.execute(text(f"SELECT count(*) FROM {t} WHERE delta = 1")).scalar_one() > 0, t
     assert rollup_upkeep.compact(engine) == 0  # under MIN_DELTAS: left as it is
     assert rollup_upkeep.compact(engine, force=True) > 0
     with engine.connect() as conn:
-        assert rollup_upkeep.stored(conn, "report_rollup") == before
-        assert conn.execute(text("SELECT count(*) FROM report_rollup WHERE delta = 1")).scalar_one() == 0
-        groups = conn.execute(text("SELECT count(*) FROM report_rollup")).scalar_one()
-    assert groups == len(before)
+        for t in tables:
+            assert rollup_upkeep.stored(conn, t) == before[t], t
+            assert conn.execute(text(f"SELECT count(*) FROM {t} WHERE delta = 1")).scalar_one() == 0, t
+            assert conn.execute(text(f"SELECT count(*) FROM {t}")).scalar_one() == len(before[t]), t
 
 
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])

@@ -39,9 +39,10 @@ from test_reports_trust import _engine
 
 from feedback.reports import Filters, sla
 from feedback.reports import queries as q
-from feedback.reports.build import _sla_parts, make_context
+from feedback.reports.build import _sla_parts, make_context, responsiveness
 from feedback.reports.sql import FACT
 from feedback.runtime.settings import load_settings
+from feedback.storage import rollup_upkeep
 from feedback.storage.db import downgrade, upgrade
 from tests.test_report_speed import _estimated_rows, _plan, _seed
 
@@ -199,7 +200,7 @@ def test_two_scans_give_every_figure_its_definition(
     f = select(SAMPLE).cte("f")
     ctx = make_context(sample_engine, SETTINGS, Filters(), NOW)
     with sample_engine.connect() as conn:
-        got = q.run_parts(conn, _sla_parts(ctx, f, before=BEFORE))
+        got = q.run_parts(conn, _sla_parts(ctx, f, before=BEFORE, use_rollup=False))
     sla_hours = SETTINGS.sla_business_hours
 
     def want(keys: list[str]) -> dict[Any, Any]:
@@ -225,6 +226,70 @@ def test_two_scans_give_every_figure_its_definition(
     for v in timed:
         want_hist[bucket(v)] = want_hist.get(bucket(v), 0) + 1
     assert {int(r["bucket"]): int(r["answers"]) for r in got["hist"]} == want_hist
+
+
+# migration 0030: the SLA rollup ---------------------------------------------------------------
+
+
+def _fact_row(i: int, r: dict[str, Any]) -> dict[str, Any]:
+    sent = r["sent_at"]
+    return {
+        **r,
+        "request_id": i + 1,
+        "at": sent or NOW - timedelta(days=3),
+        "hours": None if r["business_hours"] is None else r["business_hours"] * 1.5,
+    }
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(
+    old=st.lists(_row().map(lambda r: {**r, "kind": "disposition"}), max_size=10),
+    rows=st.lists(
+        st.tuples(_row(), st.sampled_from(["disposition", "winloss"])).map(lambda t: {**t[0], "kind": t[1]}),
+        max_size=40,
+    ),
+    merge=st.sampled_from(["never", "between", "after"]),
+    kind=st.sampled_from([None, "disposition", "winloss"]),
+)
+def test_the_sla_rollup_gives_the_figures_the_facts_give(
+    engine: Engine, old: list[dict[str, Any]], rows: list[dict[str, Any]], merge: str, kind: str | None
+) -> None:
+    """Facts written straight into ``report_fact`` (the rollup's triggers follow it, whoever
+    writes), some deleted and replaced, the deltas merged or not: the all-time responsiveness
+    read through 0030's rollups equals the same report read from the facts alone, and each SLA
+    figure its definition (in a transaction rolled back, so the suite's recompute check at
+    teardown sees the database as it was)."""
+    with engine.connect() as conn:
+        trans = conn.begin()
+        try:
+            conn.execute(FACT.delete())
+            if old:
+                conn.execute(insert(FACT), [_fact_row(1000 + i, r) for i, r in enumerate(old)])
+            if merge == "between":
+                for table in ("report_sla_rollup_rep", "report_sla_rollup_cs"):
+                    rollup_upkeep._merge(conn, table)
+            conn.execute(FACT.delete())  # the old facts go: their deltas must cancel
+            if rows:
+                conn.execute(insert(FACT), [_fact_row(i, r) for i, r in enumerate(rows)])
+            if merge == "after":
+                for table in ("report_sla_rollup_rep", "report_sla_rollup_cs"):
+                    rollup_upkeep._merge(conn, table)
+            filters = Filters(kind=kind)
+            rolled = responsiveness(conn, filters, SETTINGS, now=NOW)
+            plain = responsiveness(conn, filters, SETTINGS, now=NOW, use_rollup=False)
+            assert [(x.key, x.rows) for x in rolled.sections] == [(x.key, x.rows) for x in plain.sections]
+            ctx = make_context(conn, SETTINGS, filters, NOW)
+            got = q.run_parts(conn, _sla_parts(ctx, FACT.select().cte("unused"), before=BEFORE))
+        finally:
+            trans.rollback()
+    mine = [r for r in rows if kind in (None, r["kind"])]
+    sla_hours = SETTINGS.sla_business_hours
+    for name in ("rep", "team", "campaign", "source"):
+        want = {k: _figures(v, sla_hours) for k, v in _by(mine, [name]).items()}
+        assert _rounded(_got_figures(got, name, [name])) == _rounded(want), name
+    for name, keys in (("rep", ["rep", "team"]), ("team", ["team"])):
+        vol = {tuple(r[k] for k in keys): {c: int(r[c]) for c in _volumes([])} for r in got[f"vol_{name}"]}
+        assert vol == {k: _volumes(v) for k, v in _by(mine, keys).items()}, name
 
 
 # migration 0026 -------------------------------------------------------------------------------

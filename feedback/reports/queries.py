@@ -427,8 +427,11 @@ CRM figure is then a sum over groups, and amounts never mix currencies."""
 
 
 def overdue(f: FromClause, before: datetime) -> ColumnElement[bool]:
-    """Sent before ``before`` and still waiting for an answer (sent, clarifying or escalated)."""
-    waiting = f.c.status.in_([s.value for s in WAITING])
+    """Sent before ``before`` and still waiting for an answer (sent, clarifying or escalated).
+
+    The statuses are written into the SQL (not bound), so SQLite can read migration 0030's
+    partial index of the waiting requests."""
+    waiting = f.c.status.in_([text_constant(s.value) for s in WAITING])
     return and_(waiting, f.c.sent_at < bind_time(f.c.sent_at, before))
 
 

@@ -28,12 +28,28 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import BigInteger, Float, Integer, and_, case, cast, func, literal_column, select
+from sqlalchemy import (
+    BigInteger,
+    Float,
+    Integer,
+    String,
+    Table,
+    and_,
+    case,
+    cast,
+    func,
+    literal,
+    literal_column,
+    null,
+    select,
+    union_all,
+)
+from sqlalchemy.engine import Connection
 from sqlalchemy.sql import ColumnElement
 from sqlalchemy.sql.selectable import CTE, FromClause, Select
 
 from feedback.reports.queries import ANSWER_STATES, ANSWERED, NOT_YET, answer_state, overdue, text_constant
-from feedback.reports.sql import count_if, scanned
+from feedback.reports.sql import FACT, SLA_ROLLUP_REP, bytewise, count_if, scanned
 from feedback.storage.models import RequestSla
 
 SLA = RequestSla.__table__  # type: ignore[attr-defined]
@@ -105,6 +121,122 @@ def distribution(f: FromClause, keys: Sequence[str], name: str, *, before: datet
     return select(*named, bh.label("bh"), r.label("r"), *cols).group_by(*kcols, bh, r).cte(name)
 
 
+def rolled_distribution(
+    table: Table,
+    keys: Sequence[str],
+    name: str,
+    *,
+    kind: str | None,
+    before: datetime | None = None,
+) -> CTE:
+    """:func:`distribution` of the all-time frame (of ``kind``, if set) per ``keys``, read from an
+    SLA rollup (migration 0030: ``sql.SLA_ROLLUP_REP`` or ``sql.SLA_ROLLUP_CS``) instead of the
+    facts; the same columns and the same sums.
+
+    The rollup's rows are read as they are, deltas and all: a group may come in several rows,
+    some of them negative, which is what a distribution's readers expect anyway (they sum its
+    rows, and leave out a group or value whose rows sum to no request), so nothing is grouped
+    twice. *Overdue* depends on the time of the report, so with ``before`` it is counted
+    from the facts (the waiting requests, through migration 0030's partial index) and added as
+    rows of their own, with no requests and null values: every reader of a distribution sums its
+    rows and takes quantiles of non-null values only, so extra rows change nothing else.
+    """
+    kinds = [table.c.kind == kind] if kind else []
+    zero = literal_column("0", BigInteger())
+
+    def of_state(state: str) -> ColumnElement[Any]:
+        return case((table.c.answer == text_constant(state), table.c.requests), else_=zero)
+
+    cols = [
+        cast(table.c.requests, Integer()).label("cnt"),
+        cast(table.c.sent, Integer()).label("sent"),
+        cast(of_state(ANSWERED), Integer()).label("answered"),
+        cast(table.c.escalated, Integer()).label("escalated"),
+        cast(table.c.expired, Integer()).label("expired"),
+    ]
+    if before is None:
+        return select(*[table.c[k] for k in keys], table.c.bh, table.c.r, *cols).where(*kinds).cte(name)
+    cols += [cast(of_state(s), Integer()).label(f"n_{s}") for s in OTHER_STATES]
+    rolled = select(*[table.c[k] for k in keys], table.c.bh, table.c.r, *cols, zero.label("overdue")).where(
+        *kinds
+    )
+    fact = FACT
+    nothing = [zero.label(c) for c in ("cnt", "sent", "answered", "escalated", "expired")]
+    nothing += [zero.label(f"n_{s}") for s in OTHER_STATES]
+    # ``scanned``: SQLite would otherwise walk an index in the keys' order for the GROUP BY (the
+    # whole table, 0.25 s at 100,000 answers) instead of the partial index of the waiting requests
+    late_keys = [scanned(fact.c[k]) for k in keys]
+    late = (
+        select(
+            *[c.label(k) for c, k in zip(late_keys, keys, strict=True)],
+            cast(null(), Float()).label("bh"),
+            cast(null(), Integer()).label("r"),
+            *nothing,
+            cast(func.count(), BigInteger()).label("overdue"),
+        )
+        .where(*([fact.c.kind == kind] if kind else []), overdue(fact, before))
+        .group_by(*late_keys)
+    )
+    return union_all(rolled, late).cte(name)
+
+
+MEDIAN_CHUNK = 100
+"""Medians by rank per statement (SQLite allows 500 terms in one UNION ALL)."""
+
+
+def medians_by_rank(conn: Connection, keys: Sequence[str]) -> list[dict[str, Any]]:
+    """The median hours to answer of every request per ``keys`` (``rep, team`` or ``team``), as
+    :func:`sql.median_by` gives them over the all-time frame of both kinds, taken by rank.
+
+    Each group's n comes from ``report_sla_rollup_rep`` (``hours_n``; read in the report's one
+    snapshot, so the ranks are the facts'), and its middle one or two values are skipped to in
+    migration 0004's ``(rep, team, hours)`` or ``(team, hours)`` index: about half of each
+    group's entries read, none sorted, where ``median_by`` reads and orders them all. The indexes
+    hold no kind, so a report of one kind sorts its facts as before.
+    """
+    t = SLA_ROLLUP_REP
+    kcols = [t.c[k] for k in keys]
+    counted = conn.execute(select(*kcols, func.sum(t.c.hours_n)).group_by(*kcols)).all()
+    groups = [(tuple(row[:-1]), int(row[-1])) for row in counted if row[-1]]
+    out: list[dict[str, Any]] = []
+    for start in range(0, len(groups), MEDIAN_CHUNK):
+        chunk: list[Select[Any]] = []
+        for values, n in groups[start : start + MEDIAN_CHUNK]:
+            cols: list[ColumnElement[Any]] = [
+                literal(v, String()).label(k) for k, v in zip(keys, values, strict=True)
+            ]
+            chunk.append(select(*cols, _middle(keys, values, n).label("median")))
+        statement = chunk[0] if len(chunk) == 1 else union_all(*chunk)
+        out += [dict(row._mapping) for row in conn.execute(statement)]
+    return out
+
+
+def _middle(keys: Sequence[str], values: Sequence[Any], n: int) -> ColumnElement[Any]:
+    """The mean of the hours ranked (n+1) div 2 and (n+2) div 2 among the facts with ``keys`` =
+    ``values`` (a null value: the facts where that key is null)."""
+    conds = [
+        FACT.c[k].is_(None) if v is None else bytewise(FACT.c[k]) == v
+        for k, v in zip(keys, values, strict=True)
+    ]
+    middle = (
+        select(FACT.c.hours.label("h"))
+        .where(*conds, FACT.c.hours.is_not(None))
+        .order_by(FACT.c.hours)
+        .limit(2 - n % 2)
+        .offset((n - 1) // 2)
+        .subquery("m")
+    )
+    return cast(select(func.avg(middle.c.h)).scalar_subquery(), Float())
+
+
+def regrouped(d: CTE, of: Sequence[str], keys: Sequence[str], name: str) -> CTE:
+    """A :func:`distribution` ``d`` (grouped by ``of``) summed to ``keys``, a subset of ``of``: the
+    same columns, so every part that reads a coarser grouping scans these few rows, not ``d``'s."""
+    kcols = [d.c[k] for k in keys]
+    sums = [cast(func.sum(c), BigInteger()).label(c.key) for c in d.c if c.key not in {*of, "bh", "r"}]
+    return select(*kcols, d.c.bh, d.c.r, *sums).group_by(*kcols, d.c.bh, d.c.r).cte(name)
+
+
 def answer_counts(d: FromClause, keys: Sequence[str]) -> Select[Any]:
     """Per ``keys`` (from a :func:`distribution` made with ``before``), as ``queries.rollup``
     names them: requests, sent, answered, ``n_<state>`` of the other states, overdue; the
@@ -113,7 +245,7 @@ def answer_counts(d: FromClause, keys: Sequence[str]) -> Select[Any]:
     requests = func.sum(d.c.cnt)
     sums = [cast(func.sum(d.c[n]), BigInteger()).label(n) for n in ("sent", "answered", *STATE_COLUMNS)]
     query = select(*kcols, cast(requests, BigInteger()).label("requests"), *sums).select_from(d)
-    return query.group_by(*kcols).order_by(requests.desc(), *kcols)
+    return query.group_by(*kcols).having(requests != 0).order_by(requests.desc(), *kcols)
 
 
 def counts(d: FromClause, keys: Sequence[str], *, sla_hours: float) -> Select[Any]:
@@ -136,8 +268,8 @@ def counts(d: FromClause, keys: Sequence[str], *, sla_hours: float) -> Select[An
         total(d.c.escalated).label("escalated"),
         total(d.c.expired).label("expired"),
     ).select_from(d)
-    if kcols:
-        query = query.group_by(*kcols).order_by(sent.desc(), *kcols)
+    if kcols:  # a group whose rows sum to no request (a rollup's cancelled deltas) is none
+        query = query.group_by(*kcols).having(func.sum(d.c.cnt) != 0).order_by(sent.desc(), *kcols)
     return query
 
 
@@ -159,7 +291,8 @@ def histogram(d: FromClause, edges: Sequence[float]) -> Select[Any]:
     )
     b = bucket.label("bucket")
     answers = cast(func.sum(d.c.cnt), BigInteger()).label("answers")
-    return select(b, answers).where(d.c.bh.is_not(None)).group_by(b).order_by(b)
+    query = select(b, answers).where(d.c.bh.is_not(None)).group_by(b)
+    return query.having(func.sum(d.c.cnt) != 0).order_by(b)
 
 
 def quantiles(
@@ -176,13 +309,15 @@ def quantiles(
     """
     kcols = [d.c[k] for k in keys]
     c = (
-        select(*kcols, value.label("v"), func.sum(d.c.cnt).label("cnt"))
+        # an integer count: PostgreSQL's window sums of a bigint are numeric, several times slower
+        select(*kcols, value.label("v"), cast(func.sum(d.c.cnt), Integer()).label("cnt"))
         .where(value.is_not(None), *where)
         .group_by(*kcols, value)
+        .having(func.sum(d.c.cnt) != 0)  # a value whose rows cancel out (rollup deltas) is none
         .subquery("qc")
     )
     ck = [c.c[k] for k in keys]
-    part = ck or None
+    part = [bytewise(k) for k in ck] or None  # sorted byte by byte: the order does not matter
     w = select(
         *ck,
         c.c.v,
@@ -190,7 +325,7 @@ def quantiles(
         cast(func.sum(c.c.cnt).over(partition_by=part), BigInteger()).label("n"),
     ).subquery("qw")
     n, cum, v = w.c.n, w.c.cum, w.c.v
-    wk = [w.c[k] for k in keys]
+    wk: list[ColumnElement[Any]] = [bytewise(w.c[k]).label(k) for k in keys]  # in the windows' order
 
     def at(rank: ColumnElement[Any]) -> ColumnElement[Any]:
         return func.min(v).filter(cum >= rank)
@@ -200,4 +335,4 @@ def quantiles(
         cast((at((n + 1) // 2) + at((n + 2) // 2)) / 2.0, Float()).label("median"),
         cast(at((n * 9 + 9) // 10), Float()).label("p90"),
     )
-    return query.group_by(*wk) if wk else query
+    return query.group_by(*[bytewise(w.c[k]) for k in keys]) if wk else query

@@ -147,14 +147,25 @@ ROLLUP_KEYS = ("kind", "campaign", "source", "outcome", "competitor", "deal_resu
 REASON_ROLLUP_KEYS = ("kind", "campaign", "source", "outcome", "competitor", "code")
 
 
-def _rollup(name: str, keys: Sequence[str], measures: Sequence[str], *, months: bool) -> Table:
+def _rollup(
+    name: str,
+    keys: Sequence[str],
+    measures: Sequence[str],
+    *,
+    months: bool,
+    values: Sequence[Column[Any]] = (),
+) -> Table:
+    """A rollup table: text keys (the months first, if any), then ``values`` (more keys), the
+    measures, and ``delta``; ``info["keys"]`` names the keys, in order."""
+    texts = [*(MONTH_COLUMNS.values() if months else ()), *keys]
     return Table(
         name,
         SQLModel.metadata,
-        *[Column(k, String) for k in ([*MONTH_COLUMNS.values()] if months else [])],
-        *[Column(k, String) for k in keys],
+        *[Column(k, String) for k in texts],
+        *values,
         *[Column(m, BigInteger, nullable=False) for m in measures],
         Column("delta", SmallInteger, nullable=False),  # 1 until rollup_upkeep.compact merges it
+        info={"keys": (*texts, *(v.name for v in values))},
     )
 
 
@@ -169,7 +180,20 @@ REASON_ROLLUP = _rollup("report_reason_rollup", REASON_ROLLUP_KEYS, REASON_ROLLU
 REASON_ROLLUP_ALL = _rollup(
     "report_reason_rollup_all", REASON_ROLLUP_KEYS, REASON_ROLLUP_MEASURES, months=False
 )
-ROLLUPS = (ROLLUP, ROLLUP_ALL, REASON_ROLLUP, REASON_ROLLUP_ALL)
+
+SLA_ROLLUP_MEASURES = ("requests", "sent", "escalated", "expired", "hours_n")
+"""Requests, sent, escalated (an escalation mail), expired, with hours to answer: per ``bh`` and
+``r`` (migration 0030)."""
+
+
+def _sla_rollup(name: str, keys: Sequence[str]) -> Table:
+    values = [Column("bh", Float), Column("r", Integer)]  # ``sla.grouped_values``: answered only
+    return _rollup(name, [*keys, "answer"], SLA_ROLLUP_MEASURES, months=False, values=values)
+
+
+SLA_ROLLUP_REP = _sla_rollup("report_sla_rollup_rep", ("kind", "rep", "team"))
+SLA_ROLLUP_CS = _sla_rollup("report_sla_rollup_cs", ("kind", "campaign", "source"))
+ROLLUPS = (ROLLUP, ROLLUP_ALL, REASON_ROLLUP, REASON_ROLLUP_ALL, SLA_ROLLUP_REP, SLA_ROLLUP_CS)
 
 DATE_COLUMNS = {"sent": "at", "answered": "answered_at", "created": "created_at", "closed": "closed_at"}
 """The fact column each ``--date-by`` reads (both fact tables have all four)."""
@@ -553,7 +577,7 @@ def median_by(
     )
     key_cols = [numbered.c[k.key] for k in keys if k.key is not None]
     n = numbered.c.n
-    query = select(*key_cols, func.avg(numbered.c.v).label("median")).where(
+    query = select(*key_cols, func.avg(numbered.c.v, type_=Float()).label("median")).where(
         numbered.c.rn.in_([(n + 1) // 2, (n + 2) // 2])
     )
     return query.group_by(*key_cols) if key_cols else query

@@ -1,8 +1,9 @@
 """The report rollup's upkeep: merging the delta rows its triggers add (migration 0027).
 
 Every write to the facts adds a row per group it touches to each rollup (``report_rollup``,
-``report_rollup_all``, ``report_reason_rollup``, ``report_reason_rollup_all``: +1 for a fact
-inserted, -1 for one deleted), so the tables grow with the writes while the groups they sum
+``report_rollup_all``, ``report_reason_rollup``, ``report_reason_rollup_all``, and 0030's
+``report_sla_rollup_rep`` and ``report_sla_rollup_cs``: +1 for a fact inserted, -1 for one
+deleted), so the tables grow with the writes while the groups they sum
 stay a few per month. Reports sum rows per group, so the
 figures are exact either way; merging keeps the tables small enough to be worth reading.
 :func:`compact` rewrites a rollup as one row per group (dropping the groups that sum to
@@ -13,7 +14,7 @@ besides the triggers.
 
 from __future__ import annotations
 
-from sqlalchemy import String, text
+from sqlalchemy import text
 from sqlalchemy.engine import Connection, Engine
 
 from feedback.reports.sql import ROLLUPS
@@ -28,7 +29,7 @@ _TABLES = {t.name: t for t in ROLLUPS}
 def _parts(table: str) -> tuple[str, str, str, str]:
     """Column list, key list, keys with summed measures, and the test of a group not empty."""
     columns = _TABLES[table].columns
-    keys = [c.name for c in columns if isinstance(c.type, String)]
+    keys = list(_TABLES[table].info["keys"])
     measures = [c.name for c in columns if c.name not in keys and c.name != "delta"]
     summed = ", ".join([*keys, *[f"sum({m})" for m in measures]])
     return ", ".join([*keys, *measures]), ", ".join(keys), summed, f"sum({measures[0]}) <> 0"
