@@ -18,7 +18,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import (
     Column,
@@ -245,12 +245,25 @@ def _fact_row(i: int, r: dict[str, Any]) -> dict[str, Any]:
 @given(
     old=st.lists(_row().map(lambda r: {**r, "kind": "disposition"}), max_size=10),
     rows=st.lists(
-        st.tuples(_row(), st.sampled_from(["disposition", "winloss"])).map(lambda t: {**t[0], "kind": t[1]}),
+        st.tuples(_row(), st.sampled_from(["disposition", "winloss"]), st.integers(0, 9)).map(
+            # now and then no status (the facts allow it): not answered, though its state says so
+            lambda t: {**t[0], "kind": t[1], "status": None if t[2] == 0 else t[0]["status"]}
+        ),
         max_size=40,
     ),
     merge=st.sampled_from(["never", "between", "after"]),
     kind=st.sampled_from([None, "disposition", "winloss"]),
 )
+@example(  # an answer with no status: its answer state says answered, the SLA figures do not
+    old=[],
+    rows=[
+        {"rep": "Ann", "team": "East", "campaign": "Webinar", "source": "ppc", "status": None,
+         "response_id": 1, "outcome": "accepted", "sent_at": BEFORE, "business_hours": 2.5,
+         "reminders": 1, "escalations": 0, "kind": "disposition"},
+    ],
+    merge="never",
+    kind=None,
+)  # fmt: skip
 def test_the_sla_rollup_gives_the_figures_the_facts_give(
     engine: Engine, old: list[dict[str, Any]], rows: list[dict[str, Any]], merge: str, kind: str | None
 ) -> None:
@@ -282,6 +295,8 @@ def test_the_sla_rollup_gives_the_figures_the_facts_give(
             got = q.run_parts(conn, _sla_parts(ctx, FACT.select().cte("unused"), before=BEFORE))
         finally:
             trans.rollback()
+    if any(r["status"] is None for r in rows):
+        return  # the definitions below read a status; the two paths were compared above
     mine = [r for r in rows if kind in (None, r["kind"])]
     sla_hours = SETTINGS.sla_business_hours
     for name in ("rep", "team", "campaign", "source"):

@@ -150,7 +150,7 @@ def rolled_distribution(
     cols = [
         cast(table.c.requests, Integer()).label("cnt"),
         cast(table.c.sent, Integer()).label("sent"),
-        cast(of_state(ANSWERED), Integer()).label("answered"),
+        cast(table.c.answered, Integer()).label("answered"),  # :func:`answered_here`
         cast(table.c.escalated, Integer()).label("escalated"),
         cast(table.c.expired, Integer()).label("expired"),
     ]

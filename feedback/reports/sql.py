@@ -181,9 +181,9 @@ REASON_ROLLUP_ALL = _rollup(
     "report_reason_rollup_all", REASON_ROLLUP_KEYS, REASON_ROLLUP_MEASURES, months=False
 )
 
-SLA_ROLLUP_MEASURES = ("requests", "sent", "escalated", "expired", "hours_n")
-"""Requests, sent, escalated (an escalation mail), expired, with hours to answer: per ``bh`` and
-``r`` (migration 0030)."""
+SLA_ROLLUP_MEASURES = ("requests", "sent", "answered", "escalated", "expired", "hours_n")
+"""Requests, sent, answered, escalated (an escalation mail), expired, with hours to answer: per
+``bh`` and ``r`` (migration 0030)."""
 
 
 def _sla_rollup(name: str, keys: Sequence[str]) -> Table:

@@ -7,12 +7,13 @@ hash aggregates of 1.18 M facts at a million answers, about 1.2 s each; and it s
 fact's hours to answer twice for the medians per rep and per team (0.5 s each). The groups are
 far fewer than the facts and they are sums, so triggers can keep them as 0027 keeps the
 summary's: ``report_sla_rollup_rep`` holds per kind, rep, team, answer state, ``bh`` and ``r``
-the requests, those sent, those escalated (an escalation mail), those expired and those with
-hours to answer (``hours_n``, the n of the medians, now taken by rank: a skip to the middle of
-0004's ``(rep, team, hours)`` and ``(team, hours)`` indexes); ``report_sla_rollup_cs`` the same
-per kind, campaign and source. The all-time report reads them (``reports.sla.rolled_distribution``,
-``reports.sla.medians_by_rank``); *overdue*, which depends on the time of the report, is still
-counted from the facts, through a new partial index of the waiting requests.
+the requests, those sent, those answered, those escalated (an escalation mail), those expired and
+those with hours to answer (``hours_n``, the n of the medians, now taken by rank: a skip to the
+middle of 0004's ``(rep, team, hours)`` and ``(team, hours)`` indexes); ``report_sla_rollup_cs``
+the same per kind, campaign and source. The all-time report reads them
+(``reports.sla.rolled_distribution``, ``reports.sla.medians_by_rank``); *overdue*, which depends
+on the time of the report, is still counted from the facts, through a new partial index of the
+waiting requests.
 
 Rows are deltas, kept and merged exactly as 0027's (``storage/rollup_upkeep``): PostgreSQL
 statement triggers over the transition tables, SQLite row triggers.
@@ -39,8 +40,10 @@ ROLLUPS = {
 }
 """Each table's keys are its text keys, then ``bh`` and ``r``; its measures :data:`MEASURES`."""
 
-MEASURES = ["requests", "sent", "escalated", "expired", "hours_n"]
-"""``hours_n``: requests with hours to answer (``hours``), the n of the medians by rank."""
+MEASURES = ["requests", "sent", "answered", "escalated", "expired", "hours_n"]
+"""``answered``: ``queries.is_answered`` as the SLA figures count it (a fact with no status is
+not, though its answer state says answered); ``hours_n``: requests with hours to answer
+(``hours``), the n of the medians by rank."""
 
 WAITING = ("sent", "clarifying", "escalated")
 """``storage.lifecycle.WAITING``: the statuses *overdue* counts (``queries.overdue``)."""
@@ -79,6 +82,7 @@ def grouped_select(dialect: str, table: str, x: str, *, sign: int = 1, delta: in
     measures = [
         f"{s}count(*)",
         f"{s}count({x}.sent_at)",
+        f"{s}count(*) FILTER (WHERE {ANSWERED.format(x=x)})",
         f"{s}count(*) FILTER (WHERE {x}.escalations > 0)",
         f"{s}count(*) FILTER (WHERE {x}.status = 'expired')",
         f"{s}count({x}.hours)",
@@ -129,6 +133,7 @@ def _sqlite_row(table: str, x: str, sign: int) -> str:
     measures = [
         f"{s}1",
         f"{s}({x}.sent_at IS NOT NULL)",
+        f"{s}(CASE WHEN {ANSWERED.format(x=x)} THEN 1 ELSE 0 END)",
         f"{s}({x}.escalations > 0)",
         f"{s}({x}.status IS 'expired')",
         f"{s}({x}.hours IS NOT NULL)",
