@@ -49,6 +49,7 @@ from sqlalchemy.sql import ColumnElement
 from sqlalchemy.sql.selectable import CTE, FromClause, Select
 
 from feedback.reports.queries import ANSWER_STATES, ANSWERED, NOT_YET, answer_state, overdue, text_constant
+from feedback.reports.rollup import MEDIAN_CHUNK
 from feedback.reports.sql import FACT, SLA_ROLLUP_REP, bytewise, count_if, scanned
 from feedback.storage.models import RequestSla
 
@@ -160,12 +161,11 @@ def rolled_distribution(
     rolled = select(*[table.c[k] for k in keys], table.c.bh, table.c.r, *cols, zero.label("overdue")).where(
         *kinds
     )
-    fact = FACT
     nothing = [zero.label(c) for c in ("cnt", "sent", "answered", "escalated", "expired")]
     nothing += [zero.label(f"n_{s}") for s in OTHER_STATES]
     # ``scanned``: SQLite would otherwise walk an index in the keys' order for the GROUP BY (the
     # whole table, 0.25 s at 100,000 answers) instead of the partial index of the waiting requests
-    late_keys = [scanned(fact.c[k]) for k in keys]
+    late_keys = [scanned(FACT.c[k]) for k in keys]
     late = (
         select(
             *[c.label(k) for c, k in zip(late_keys, keys, strict=True)],
@@ -174,14 +174,10 @@ def rolled_distribution(
             *nothing,
             cast(func.count(), BigInteger()).label("overdue"),
         )
-        .where(*([fact.c.kind == kind] if kind else []), overdue(fact, before))
+        .where(*([FACT.c.kind == kind] if kind else []), overdue(FACT, before))
         .group_by(*late_keys)
     )
     return union_all(rolled, late).cte(name)
-
-
-MEDIAN_CHUNK = 100
-"""Medians by rank per statement (SQLite allows 500 terms in one UNION ALL)."""
 
 
 def medians_by_rank(conn: Connection, keys: Sequence[str]) -> list[dict[str, Any]]:
