@@ -53,6 +53,7 @@ def _facts_as_recomputed(url: str) -> None:
             for table, migration in (
                 ("report_rollup", "0027_report_rollup"),
                 ("report_sla_rollup_rep", "0030_sla_rollup"),
+                ("report_hours_rollup_rep", "0031_hours_buckets"),
             ):
                 if table in names:
                     _rollups_as_recomputed(conn, migration)
@@ -63,7 +64,7 @@ def _facts_as_recomputed(url: str) -> None:
 
 
 def _rollups_as_recomputed(conn: Connection, name: str) -> None:
-    """The report rollups of migration ``name`` (0027, 0030), summed per group as reports read
+    """The report rollups of migration ``name`` (0027, 0030, 0031), summed per group as reports read
     them, equal the facts grouped from scratch (the migration's backfill query), merged or not."""
     path = Path(__file__).parents[1] / f"feedback/migrations/versions/{name}.py"
     spec = importlib.util.spec_from_file_location("_rollup_migration", path)

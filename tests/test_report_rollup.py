@@ -313,7 +313,7 @@ def test_compact_merges_deltas_and_keeps_the_sums(engine: Engine) -> None:
     )  # fmt: skip
     for pick in range(10):
         _write(engine, ids, "correct", pick)
-    tables = ("report_rollup", "report_sla_rollup_rep", "report_sla_rollup_cs")
+    tables = ("report_rollup", "report_sla_rollup_rep", "report_sla_rollup_cs", "report_hours_rollup_rep")
     with engine.connect() as conn:
         before = {t: rollup_upkeep.stored(conn, t) for t in tables}
         for t in tables:

@@ -230,6 +230,9 @@ def test_two_scans_give_every_figure_its_definition(
 
 # migration 0030: the SLA rollup ---------------------------------------------------------------
 
+ROLLED = ("report_sla_rollup_rep", "report_sla_rollup_cs", "report_hours_rollup_rep", "report_hours_rollup_cs")
+"""The rollups the all-time responsiveness reads (0030's, and 0031's for its medians)."""
+
 
 def _fact_row(i: int, r: dict[str, Any]) -> dict[str, Any]:
     sent = r["sent_at"]
@@ -279,13 +282,13 @@ def test_the_sla_rollup_gives_the_figures_the_facts_give(
             if old:
                 conn.execute(insert(FACT), [_fact_row(1000 + i, r) for i, r in enumerate(old)])
             if merge == "between":
-                for table in ("report_sla_rollup_rep", "report_sla_rollup_cs"):
+                for table in ROLLED:
                     rollup_upkeep._merge(conn, table)
             conn.execute(FACT.delete())  # the old facts go: their deltas must cancel
             if rows:
                 conn.execute(insert(FACT), [_fact_row(i, r) for i, r in enumerate(rows)])
             if merge == "after":
-                for table in ("report_sla_rollup_rep", "report_sla_rollup_cs"):
+                for table in ROLLED:
                     rollup_upkeep._merge(conn, table)
             filters = Filters(kind=kind)
             rolled = responsiveness(conn, filters, SETTINGS, now=NOW)

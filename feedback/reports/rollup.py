@@ -41,10 +41,13 @@ from sqlalchemy.sql import ColumnElement
 from sqlalchemy.sql.selectable import CTE, Select, Subquery
 
 from feedback.reports import queries as q
+from feedback.reports import ranks
 from feedback.reports.filters import Filters
+from feedback.reports.ranks import MEDIAN_CHUNK
 from feedback.reports.sql import (
     DATE_COLUMNS,
     FACT,
+    HOURS_ROLLUP_CS,
     MONTH_COLUMNS,
     REASON_FACT,
     REASON_ROLLUP,
@@ -59,9 +62,6 @@ from feedback.reports.sql import (
 
 KEYS = ("kind", "campaign", "source", "outcome", "competitor")
 """The keys a report may group the rollup by (with :data:`queries.GRAIN` and the answer state)."""
-
-MEDIAN_CHUNK = 100
-"""Medians per statement (SQLite allows 500 terms in one UNION ALL)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -272,15 +272,17 @@ def medians(
     under 1/:data:`RANK_SHARE` of the answers (the report then sorts its few facts).
 
     Each value's count comes from the rollup (and the range's edges), read in the report's one
-    snapshot (``sql.connect``), so each rank is the one the facts hold. Text keys never null:
-    the facts store ``(none)`` for a missing campaign or source.
+    snapshot (``sql.connect``), so each rank is the one the facts hold; all time, the answers
+    per whole hour too, so each skip starts at the hour holding its rank
+    (:func:`_medians_from_hours`). Text keys never null: the facts store ``(none)`` for a
+    missing campaign or source.
     """
-    if not s.all_time:
-        r = ROLLUP_ALL
-        everything = conn.execute(select(func.sum(r.c.hours_n))).scalar_one() or 0
-        wanted = select(_counts(s, "").c.n)
-        if (conn.execute(wanted).scalar() or 0) * RANK_SHARE < everything:
-            return None
+    if s.all_time:
+        return _medians_from_hours(conn, s, dims)
+    everything = conn.execute(select(func.sum(ROLLUP_ALL.c.hours_n))).scalar_one() or 0
+    wanted = select(_counts(s, "").c.n)
+    if (conn.execute(wanted).scalar() or 0) * RANK_SHARE < everything:
+        return None
     out: dict[str, dict[str | None, float | None]] = {}
     for dim in ["", *dims]:
         v = _counts(s, dim)
@@ -298,4 +300,28 @@ def medians(
             ]
             statement = chunk[0] if len(chunk) == 1 else union_all(*chunk)
             out[dim].update({row.key: row.median for row in conn.execute(statement)})
+    return out
+
+
+def _medians_from_hours(
+    conn: Connection, s: Split, dims: Sequence[str]
+) -> dict[str, dict[str | None, float | None]]:
+    """:func:`medians` of the all-time frame: each median skipped to from the whole hour that
+    holds it (``reports.ranks``; the answers per hour from migration 0031's
+    ``report_hours_rollup_cs``), an hour's index entries read instead of half the group's."""
+    t = HOURS_ROLLUP_CS
+    kinds = [t.c.kind == s.filters.kind] if s.filters.kind else []
+    frame = kind_and_range(s.filters)
+    out: dict[str, dict[str | None, float | None]] = {}
+    for dim in ["", *dims]:
+        keys = [dim] if dim else []
+        per = [t.c.kind == "disposition"] if dim else []
+
+        def conds(values: tuple[Any, ...], dim: str = dim) -> list[ColumnElement[bool]]:
+            if not dim:
+                return frame
+            return [*frame, FACT.c.kind == "disposition", bytewise(FACT.c[dim]) == values[0]]
+
+        found = ranks.medians(conn, ranks.buckets(conn, t, keys, [*kinds, *per]), keys, conds)
+        out[dim] = {(values[0] if dim else None): median for values, median in found.items()}
     return out

@@ -32,13 +32,11 @@ from sqlalchemy import (
     BigInteger,
     Float,
     Integer,
-    String,
     Table,
     and_,
     case,
     cast,
     func,
-    literal,
     literal_column,
     null,
     select,
@@ -48,9 +46,9 @@ from sqlalchemy.engine import Connection
 from sqlalchemy.sql import ColumnElement
 from sqlalchemy.sql.selectable import CTE, FromClause, Select
 
+from feedback.reports import ranks
 from feedback.reports.queries import ANSWER_STATES, ANSWERED, NOT_YET, answer_state, overdue, text_constant
-from feedback.reports.rollup import MEDIAN_CHUNK
-from feedback.reports.sql import FACT, SLA_ROLLUP_REP, bytewise, count_if, scanned
+from feedback.reports.sql import FACT, HOURS_ROLLUP_REP, bytewise, count_if, scanned
 from feedback.storage.models import RequestSla
 
 SLA = RequestSla.__table__  # type: ignore[attr-defined]
@@ -184,45 +182,22 @@ def medians_by_rank(conn: Connection, keys: Sequence[str]) -> list[dict[str, Any
     """The median hours to answer of every request per ``keys`` (``rep, team`` or ``team``), as
     :func:`sql.median_by` gives them over the all-time frame of both kinds, taken by rank.
 
-    Each group's n comes from ``report_sla_rollup_rep`` (``hours_n``; read in the report's one
-    snapshot, so the ranks are the facts'), and its middle one or two values are skipped to in
-    migration 0004's ``(rep, team, hours)`` or ``(team, hours)`` index: about half of each
-    group's entries read, none sorted, where ``median_by`` reads and orders them all. The indexes
-    hold no kind, so a report of one kind sorts its facts as before.
+    Each group's answers per whole hour come from ``report_hours_rollup_rep`` (migration 0031;
+    read in the report's one snapshot, so the ranks are the facts'), and its middle one or two
+    values are skipped to from their hour on in migration 0004's ``(rep, team, hours)`` or
+    ``(team, hours)`` index (``reports.ranks``): an hour's entries read, none sorted, where
+    ``median_by`` reads and orders them all. The indexes hold no kind, so a report of one kind
+    sorts its facts as before.
     """
-    t = SLA_ROLLUP_REP
-    kcols = [t.c[k] for k in keys]
-    counted = conn.execute(select(*kcols, func.sum(t.c.hours_n)).group_by(*kcols)).all()
-    groups = [(tuple(row[:-1]), int(row[-1])) for row in counted if row[-1]]
-    out: list[dict[str, Any]] = []
-    for start in range(0, len(groups), MEDIAN_CHUNK):
-        chunk: list[Select[Any]] = []
-        for values, n in groups[start : start + MEDIAN_CHUNK]:
-            cols: list[ColumnElement[Any]] = [
-                literal(v, String()).label(k) for k, v in zip(keys, values, strict=True)
-            ]
-            chunk.append(select(*cols, _middle(keys, values, n).label("median")))
-        statement = chunk[0] if len(chunk) == 1 else union_all(*chunk)
-        out += [dict(row._mapping) for row in conn.execute(statement)]
-    return out
 
+    def conds(values: tuple[Any, ...]) -> list[ColumnElement[bool]]:
+        return [
+            FACT.c[k].is_(None) if v is None else bytewise(FACT.c[k]) == v
+            for k, v in zip(keys, values, strict=True)
+        ]
 
-def _middle(keys: Sequence[str], values: Sequence[Any], n: int) -> ColumnElement[Any]:
-    """The mean of the hours ranked (n+1) div 2 and (n+2) div 2 among the facts with ``keys`` =
-    ``values`` (a null value: the facts where that key is null)."""
-    conds = [
-        FACT.c[k].is_(None) if v is None else bytewise(FACT.c[k]) == v
-        for k, v in zip(keys, values, strict=True)
-    ]
-    middle = (
-        select(FACT.c.hours.label("h"))
-        .where(*conds, FACT.c.hours.is_not(None))
-        .order_by(FACT.c.hours)
-        .limit(2 - n % 2)
-        .offset((n - 1) // 2)
-        .subquery("m")
-    )
-    return cast(select(func.avg(middle.c.h)).scalar_subquery(), Float())
+    found = ranks.medians(conn, ranks.buckets(conn, HOURS_ROLLUP_REP, keys), keys, conds)
+    return [{**dict(zip(keys, values, strict=True)), "median": m} for values, m in found.items()]
 
 
 def regrouped(d: CTE, of: Sequence[str], keys: Sequence[str], name: str) -> CTE:

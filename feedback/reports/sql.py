@@ -193,7 +193,20 @@ def _sla_rollup(name: str, keys: Sequence[str]) -> Table:
 
 SLA_ROLLUP_REP = _sla_rollup("report_sla_rollup_rep", ("kind", "rep", "team"))
 SLA_ROLLUP_CS = _sla_rollup("report_sla_rollup_cs", ("kind", "campaign", "source"))
-ROLLUPS = (ROLLUP, ROLLUP_ALL, REASON_ROLLUP, REASON_ROLLUP_ALL, SLA_ROLLUP_REP, SLA_ROLLUP_CS)
+
+
+def _hours_rollup(name: str, keys: Sequence[str]) -> Table:
+    return _rollup(name, keys, ("n",), months=False, values=[Column("hb", BigInteger)])
+
+
+HOURS_ROLLUP_REP = _hours_rollup("report_hours_rollup_rep", ("kind", "rep", "team"))
+HOURS_ROLLUP_CS = _hours_rollup("report_hours_rollup_cs", ("kind", "campaign", "source"))
+"""Facts with hours to answer (``n``) per whole hour ``hb`` (the floor of ``hours``): where the
+medians by rank start their skip (migration 0031, ``reports.ranks``)."""
+ROLLUPS = (
+    ROLLUP, ROLLUP_ALL, REASON_ROLLUP, REASON_ROLLUP_ALL, SLA_ROLLUP_REP, SLA_ROLLUP_CS,
+    HOURS_ROLLUP_REP, HOURS_ROLLUP_CS,
+)  # fmt: skip
 
 DATE_COLUMNS = {"sent": "at", "answered": "answered_at", "created": "created_at", "closed": "closed_at"}
 """The fact column each ``--date-by`` reads (both fact tables have all four)."""

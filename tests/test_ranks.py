@@ -1,0 +1,34 @@
+"""``reports.ranks.middle``: where the middle values of a group lie, from its answers per hour.
+
+The positions must name exactly the values ``sql.median_by`` averages: ranks (n+1) div 2 and
+(n+2) div 2 of the sorted values. Checked against the sorted list itself for any counts per hour.
+"""
+
+from __future__ import annotations
+
+from hypothesis import example, given
+from hypothesis import strategies as st
+
+from feedback.reports.ranks import middle
+
+HOURS = st.dictionaries(st.integers(-5, 60), st.integers(1, 6), max_size=12)
+
+
+@given(HOURS)
+@example({3: 1, 4: 1})  # an even n whose middle two lie in different hours
+@example({3: 2})  # both middle values in one hour
+@example({-2: 1, 0: 2})  # hours below zero (a clock skew) are ordinary hours
+@example({})
+def test_middle_names_the_middle_ranks(counts: dict[int, int]) -> None:
+    buckets = sorted(counts.items())
+    # each value as (hour, its index within the hour): sorted, as an index by hours reads them
+    values = [(hour, i) for hour, count in buckets for i in range(count)]
+    n = len(values)
+    positions = middle(buckets)
+    if n == 0:
+        assert positions == []
+        return
+    wanted = [values[r - 1] for r in sorted({(n + 1) // 2, (n + 2) // 2})]
+    got = [(hour, skip + i) for hour, skip, take in positions for i in range(take)]
+    assert got == wanted
+    assert len({hour for hour, _, _ in positions}) == len(positions)  # one run per hour
