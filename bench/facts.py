@@ -13,7 +13,9 @@ same way, one per mode:
   in four set-based statements before its commit (``feedback/storage/fact_upkeep.py``);
 - ``deferred, no SLA rollup``: as ``deferred``, with the SLA rollup's triggers (migration 0030)
   dropped (SQLite) or disabled (PostgreSQL): what that rollup adds to each answer's write;
-- ``deferred, no rollup``: as ``deferred``, with both rollups' triggers (0027 and 0030) off;
+- ``deferred, no hours rollup``: as ``deferred``, with the hours buckets' triggers (migration
+  0031) off: what they add;
+- ``deferred, no rollup``: as ``deferred``, with every rollup's triggers (0027, 0030, 0031) off;
 - ``no facts``: the triggers dropped (SQLite) or disabled (PostgreSQL) and nothing recomputed:
   the write's floor.
 
@@ -72,12 +74,14 @@ ROLLUP_TRIGGERS = {
         ("report_reason_fact", "report_reason_fact_rollup_on"),
     ],
     "0030": [("report_fact", "report_fact_sla_rollup_on")],
+    "0031": [("report_fact", "report_fact_hours_rollup_on")],
 }
 """Each migration's rollup triggers: (table, name without the ``_<event>``)."""
 
 
 def without_rollup(engine: Engine, *migrations: str) -> None:
-    """The rollup triggers of ``migrations`` (0027's report rollup, 0030's SLA rollup) off: the
+    """The rollup triggers of ``migrations`` (0027's report rollup, 0030's SLA rollup, 0031's
+    hours buckets) off: the
     facts' write as it was before them."""
     with engine.begin() as conn:
         for migration in migrations:
@@ -127,7 +131,10 @@ def main() -> None:
     ap.add_argument("--database-url", default="postgresql://postgres@127.0.0.1:5432/postgres")
     ap.add_argument("--rounds", type=int, default=1, help="the modes in turn, this many times")
     args = ap.parse_args()
-    modes = ("row triggers", "deferred", "deferred, no SLA rollup", "deferred, no rollup", "no facts")
+    modes = (
+        "row triggers", "deferred", "deferred, no hours rollup", "deferred, no SLA rollup",
+        "deferred, no rollup", "no facts",
+    )  # fmt: skip
     for backend in args.backends.split(","):
         runs: dict[str, list[float]] = {label: [] for label in modes}
         for label in [m for _ in range(args.rounds) for m in modes]:
@@ -161,7 +168,9 @@ def main() -> None:
                     if label == "no facts":
                         without_triggers(engine)
                     if label == "deferred, no rollup":
-                        without_rollup(engine, "0027", "0030")
+                        without_rollup(engine, "0027", "0030", "0031")
+                    if label == "deferred, no hours rollup":
+                        without_rollup(engine, "0031")
                     if label == "deferred, no SLA rollup":
                         without_rollup(engine, "0030")
                     if not label.startswith("deferred"):
@@ -187,7 +196,8 @@ def main() -> None:
         )
         print(f"{backend}: batch write: {shown}; {args.n} answers, batches of {args.batch}", flush=True)
         for without, what in (
-            ("deferred, no rollup", "the rollups (0027 and 0030)"),
+            ("deferred, no rollup", "the rollups (0027, 0030, 0031)"),
+            ("deferred, no hours rollup", "the hours buckets (0031)"),
             ("deferred, no SLA rollup", "the SLA rollup (0030)"),
         ):
             plain = figures[without]

@@ -188,8 +188,17 @@ def _rounded(value: Any) -> Any:
     return round(value, 9) if isinstance(value, float) else value
 
 
+def _answered_row(campaign: str | None, hours: float) -> dict[str, Any]:
+    return {"rep": "Ann", "team": "East", "campaign": campaign, "source": "ppc", "status": "answered",
+            "response_id": 1, "outcome": "accepted", "sent_at": BEFORE, "business_hours": hours,
+            "reminders": 0, "escalations": 0}  # fmt: skip
+
+
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(rows=st.lists(_row(), max_size=40))
+@example(  # an empty key beside a null one: two groups, each its own quantiles (quantiles_by_hour)
+    rows=[_answered_row("", 1.5), _answered_row("", 2.5), _answered_row(None, 1.2), _answered_row(None, 2.7)]
+)
 def test_two_scans_give_every_figure_its_definition(
     sample_engine: Engine, rows: list[dict[str, Any]]
 ) -> None:

@@ -987,13 +987,13 @@ def _sla_parts(
     parts: dict[str, Any] = {
         "all": sla.counts(d_source, [], sla_hours=sla_hours),
         "hist": sla.histogram(d_source, sla.bucket_edges(sla_hours)),
-        "q_all": sla.quantiles(d_source, d_source.c.bh, []),
+        "q_all": sla.quantiles_by_hour(d_source, d_source.c.bh, []),
         "r_all": sla.quantiles(d_source, d_source.c.r, []),
     }
     for key, _ in SLA_GROUPS:
         d = dist[key]
         parts[f"n_{key}"] = sla.counts(d, [key], sla_hours=sla_hours)
-        parts[f"q_{key}"] = sla.quantiles(d, d.c.bh, [key])
+        parts[f"q_{key}"] = sla.quantiles_by_hour(d, d.c.bh, [key])
         parts[f"r_{key}"] = sla.quantiles(d, d.c.r, [key])
     if before is not None:
         parts["vol_rep"] = sla.answer_counts(d_rep, ["rep", "team"])

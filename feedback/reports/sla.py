@@ -39,7 +39,9 @@ from sqlalchemy import (
     func,
     literal_column,
     null,
+    or_,
     select,
+    tuple_,
     union_all,
 )
 from sqlalchemy.engine import Connection
@@ -48,7 +50,7 @@ from sqlalchemy.sql.selectable import CTE, FromClause, Select
 
 from feedback.reports import ranks
 from feedback.reports.queries import ANSWER_STATES, ANSWERED, NOT_YET, answer_state, overdue, text_constant
-from feedback.reports.sql import FACT, HOURS_ROLLUP_REP, bytewise, count_if, scanned
+from feedback.reports.sql import FACT, HOURS_ROLLUP_REP, bytewise, count_if, hour_of, scanned
 from feedback.storage.models import RequestSla
 
 SLA = RequestSla.__table__  # type: ignore[attr-defined]
@@ -305,5 +307,99 @@ def quantiles(
         *wk,
         cast((at((n + 1) // 2) + at((n + 2) // 2)) / 2.0, Float()).label("median"),
         cast(at((n * 9 + 9) // 10), Float()).label("p90"),
+    )
+    return query.group_by(*[bytewise(w.c[k]) for k in keys]) if wk else query
+
+
+def quantiles_by_hour(
+    d: FromClause,
+    value: ColumnElement[Any],
+    keys: Sequence[str],
+    where: Sequence[ColumnElement[bool]] = (),
+) -> Select[Any]:
+    """:func:`quantiles` of business hours, the same figures read in two steps: first the
+    counts per whole hour (a few dozen rows per group), whose running sums tell which hours hold
+    the three ranks (the median's two and the p90's) and how many values lie below each; then
+    the distinct values of those hours only, ranked from that count on.
+
+    :func:`quantiles` groups and sorts every distinct value of every group (112,000 campaign x
+    business-hour values at a million answers, a third of the all-time report); the hours that
+    hold a rank are a few per group.
+    """
+    kcols = [d.c[k] for k in keys]
+    hour = hour_of(value)
+    cnt = func.sum(d.c.cnt)
+    per_hour = (
+        select(*kcols, hour.label("b"), cast(cnt, Integer()).label("cnt"))
+        .where(value.is_not(None), *where)
+        .group_by(*kcols, hour)
+        .having(cnt != 0)
+        .subquery("qh")
+    )
+    hk = [per_hour.c[k] for k in keys]
+    part = [bytewise(k) for k in hk] or None
+    running = select(
+        *hk,
+        per_hour.c.b,
+        per_hour.c.cnt,
+        cast(func.sum(per_hour.c.cnt).over(partition_by=part, order_by=per_hour.c.b), BigInteger()).label(
+            "cum"
+        ),
+        cast(func.sum(per_hour.c.cnt).over(partition_by=part), BigInteger()).label("n"),
+    ).subquery("qhw")
+    n, cum = running.c.n, running.c.cum
+    below = cum - running.c.cnt
+
+    def holds(rank: ColumnElement[Any]) -> ColumnElement[bool]:
+        return and_(cum >= rank, below < rank)
+
+    picked = (
+        select(*[running.c[k] for k in keys], running.c.b, below.label("below"), n.label("n"))
+        .where(or_(holds((n + 1) // 2), holds((n + 2) // 2), holds((n * 9 + 9) // 10)))
+        .cte(f"qp_{getattr(d, 'name', 'd')}_{'_'.join(keys)}")  # read twice below: computed once
+    )
+
+    # the values of the picked hours only: the filter is a hashed lookup in the few picked
+    # rows (a join let PostgreSQL misjudge them and sort every row to merge); a key compared
+    # null-safe as its text (null as '') and whether it is null
+    def sig(t: FromClause, h: ColumnElement[Any]) -> list[ColumnElement[Any]]:
+        named = [x for k in keys for x in (func.coalesce(t.c[k], ""), t.c[k].is_(None))]
+        return [*named, h]
+
+    in_picked = tuple_(*sig(d, hour)).in_(select(*sig(picked, picked.c.b)))
+    values = (
+        select(*kcols, value.label("v"), cast(cnt, Integer()).label("cnt"))
+        .where(value.is_not(None), *where, in_picked)
+        .group_by(*kcols, value)
+        .having(cnt != 0)
+        .subquery("qv")
+    )
+    same = and_(
+        *[a == b for a, b in zip(sig(values, hour_of(values.c.v)), sig(picked, picked.c.b), strict=True)]
+    )
+    pk = [picked.c[k] for k in keys]
+    fine = (
+        select(*pk, values.c.v, picked.c.b, picked.c.below, picked.c.n, values.c.cnt)
+        .select_from(values.join(picked, same))
+        .subquery("qf")
+    )
+    fk = [fine.c[k] for k in keys]
+    fpart = [*[bytewise(k) for k in fk], fine.c.b]
+    w = select(
+        *fk,
+        fine.c.v,
+        fine.c.n,
+        (fine.c.below + func.sum(fine.c.cnt).over(partition_by=fpart, order_by=fine.c.v)).label("cum"),
+    ).subquery("qw")
+    wn, wcum, v = w.c.n, w.c.cum, w.c.v
+    wk: list[ColumnElement[Any]] = [bytewise(w.c[k]).label(k) for k in keys]
+
+    def at(rank: ColumnElement[Any]) -> ColumnElement[Any]:
+        return func.min(v).filter(wcum >= rank)
+
+    query = select(
+        *wk,
+        cast((at((wn + 1) // 2) + at((wn + 2) // 2)) / 2.0, Float()).label("median"),
+        cast(at((wn * 9 + 9) // 10), Float()).label("p90"),
     )
     return query.group_by(*[bytewise(w.c[k]) for k in keys]) if wk else query

@@ -357,6 +357,27 @@ def _median_pg(element: median_of, compiler: SQLCompiler, **kw: Any) -> str:
     return f"(({middle})[1] + ({middle})[2]) / 2"
 
 
+class hour_of(FunctionElement[int]):
+    """``hour_of(hours)``: the whole hour below a value, ``floor`` as an integer (migration 0031's
+    ``hb``). SQLite's ``floor`` needs its math functions, which not every build has: a cast
+    truncates toward zero, so one is taken off below zero."""
+
+    type = BigInteger()
+    name = "hour_of"
+    inherit_cache = True
+
+
+@compiles(hour_of)
+def _hour_of(element: hour_of, compiler: SQLCompiler, **kw: Any) -> str:
+    v = compiler.process(element.clauses, **kw)
+    return f"(CAST({v} AS INTEGER) - ({v} < CAST({v} AS INTEGER)))"
+
+
+@compiles(hour_of, "postgresql")
+def _hour_of_pg(element: hour_of, compiler: SQLCompiler, **kw: Any) -> str:
+    return f"CAST(floor({compiler.process(element.clauses, **kw)}) AS BIGINT)"
+
+
 class bytewise(FunctionElement[str]):
     """``bytewise(text)``: the same text, compared byte by byte (``COLLATE "C"`` on PostgreSQL).
 

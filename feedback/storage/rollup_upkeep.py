@@ -1,11 +1,11 @@
 """The report rollup's upkeep: merging the delta rows its triggers add (migration 0027).
 
 Every write to the facts adds a row per group it touches to each rollup (``report_rollup``,
-``report_rollup_all``, ``report_reason_rollup``, ``report_reason_rollup_all``, and 0030's
-``report_sla_rollup_rep`` and ``report_sla_rollup_cs``: +1 for a fact inserted, -1 for one
-deleted), so the tables grow with the writes while the groups they sum
-stay a few per month. Reports sum rows per group, so the
-figures are exact either way; merging keeps the tables small enough to be worth reading.
+``report_rollup_all``, ``report_reason_rollup``, ``report_reason_rollup_all``, 0030's
+``report_sla_rollup_rep`` and ``report_sla_rollup_cs``, and 0031's ``report_hours_rollup_rep``
+and ``report_hours_rollup_cs``: +1 for a fact inserted, -1 for one deleted), so the tables
+grow with the writes while the groups they sum stay a few per month. Reports sum rows per
+group, so the figures are exact either way; merging keeps the tables small enough to be worth reading.
 :func:`compact` rewrites a rollup as one row per group (dropping the groups that sum to
 nothing) once its unmerged rows reach :data:`MIN_DELTAS` and a tenth of the merged ones; the
 follow-up round calls it every 5 minutes. This module is the only one that writes the rollups
