@@ -80,11 +80,12 @@ def buckets(
         .where(*where)
         .group_by(*kcols, table.c.hb)
         .having(n != 0)
-        .order_by(table.c.hb)
     ).all()
     out: dict[tuple[Any, ...], list[tuple[int, int]]] = {}
     for row in rows:
         out.setdefault(tuple(row[: len(keys)]), []).append((int(row[-2]), int(row[-1])))
+    for hours in out.values():
+        hours.sort()
     return out
 
 

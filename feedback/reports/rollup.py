@@ -272,12 +272,12 @@ def medians(
     under 1/:data:`RANK_SHARE` of the answers (the report then sorts its few facts).
 
     Each value's count comes from the rollup (and the range's edges), read in the report's one
-    snapshot (``sql.connect``), so each rank is the one the facts hold; all time, the answers
-    per whole hour too, so each skip starts at the hour holding its rank
+    snapshot (``sql.connect``), so each rank is the one the facts hold; all time on
+    PostgreSQL, the answers per whole hour too, so each skip starts at the hour holding its rank
     (:func:`_medians_from_hours`). Text keys never null: the facts store ``(none)`` for a
     missing campaign or source.
     """
-    if s.all_time:
+    if s.all_time and conn.dialect.name == "postgresql":
         return _medians_from_hours(conn, s, dims)
     everything = conn.execute(select(func.sum(ROLLUP_ALL.c.hours_n))).scalar_one() or 0
     wanted = select(_counts(s, "").c.n)
@@ -306,9 +306,12 @@ def medians(
 def _medians_from_hours(
     conn: Connection, s: Split, dims: Sequence[str]
 ) -> dict[str, dict[str | None, float | None]]:
-    """:func:`medians` of the all-time frame: each median skipped to from the whole hour that
-    holds it (``reports.ranks``; the answers per hour from migration 0031's
-    ``report_hours_rollup_cs``), an hour's index entries read instead of half the group's."""
+    """:func:`medians` of the all-time frame on PostgreSQL: each median skipped to from the whole
+    hour that holds it (``reports.ranks``; the answers per hour from migration 0031's
+    ``report_hours_rollup_cs``), an hour's index entries read instead of half the group's
+    (0.49 -> 0.40 s for the all-time summary at a million answers, interleaved in one process).
+    SQLite steps through an index in process, so its plain skip costs less than reading the
+    buckets of 200 campaigns (0.23 s against 0.35 at 100,000 answers, measured the same way)."""
     t = HOURS_ROLLUP_CS
     kinds = [t.c.kind == s.filters.kind] if s.filters.kind else []
     frame = kind_and_range(s.filters)
