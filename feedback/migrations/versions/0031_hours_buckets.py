@@ -9,6 +9,10 @@ million answers, 0.28 s of ``responsiveness`` and 0.36 s of the all-time summary
 holds the middle rank and how many answers lie below that hour, so the skip can start at the
 hour in the index (``hours >= hb``) and read only that hour's entries.
 
+A range's median (the summary by a date over some months) counts its answers per hour from
+the facts, through the date's covering index (0029); statistics on the hour expression let
+PostgreSQL count in its parallel workers.
+
 ``report_hours_rollup_rep`` holds per kind, rep, team and ``hb`` the facts with hours to answer
 (``n``), ``report_hours_rollup_cs`` the same per kind, campaign and source: a few rows per group
 and hour. Rows are deltas, kept and merged as 0027's and 0030's (``storage/rollup_upkeep``):
@@ -35,6 +39,9 @@ ROLLUPS = {
     "report_hours_rollup_cs": (SOURCE, ["kind", "campaign", "source"]),
 }
 """Each table's keys are its text keys, then ``hb``; its one measure ``n``."""
+
+HOUR_STATISTICS = "st_report_fact_hour"
+"""PostgreSQL's statistics on the whole hour of ``report_fact.hours``."""
 
 
 def keys(table: str) -> list[str]:
@@ -131,10 +138,17 @@ def upgrade() -> None:
             op.execute(f"ANALYZE {table}")
     for stmt in _pg_triggers() if dialect == "postgresql" else _sqlite_triggers():
         op.execute(stmt)
+    if dialect == "postgresql":
+        # a range's answers counted per whole hour (``reports.rollup._range_median``): with no
+        # statistics on the hour PostgreSQL expects a group per row and counts in the leader
+        op.execute(f"CREATE STATISTICS {HOUR_STATISTICS} ON ({floor_of(dialect, 'hours')}) FROM report_fact")
+        op.execute("ANALYZE report_fact")
 
 
 def downgrade() -> None:
     dialect = op.get_bind().dialect.name
+    if dialect == "postgresql":
+        op.execute(f"DROP STATISTICS IF EXISTS {HOUR_STATISTICS}")
     for event in ("insert", "delete", "update"):
         name = f"{SOURCE}_hours_rollup_on_{event}"
         on = f" ON {SOURCE}" if dialect == "postgresql" else ""
