@@ -239,7 +239,9 @@ def test_two_scans_give_every_figure_its_definition(
 
 # migration 0030: the SLA rollup ---------------------------------------------------------------
 
-ROLLED = ("report_sla_rollup_rep", "report_sla_rollup_cs", "report_hours_rollup_rep", "report_hours_rollup_cs")
+ROLLED = (
+    "report_sla_rollup_rep", "report_sla_rollup_cs", "report_hours_rollup_rep", "report_hours_rollup_cs",
+)  # fmt: skip
 """The rollups the all-time responsiveness reads (0030's, and 0031's for its medians)."""
 
 
