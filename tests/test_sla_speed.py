@@ -277,6 +277,16 @@ def _fact_row(i: int, r: dict[str, Any]) -> dict[str, Any]:
     ],
     merge="never",
     kind=None,
+)
+@example(  # hours no clock gives (huge, infinite): written like any other, each in the outermost hour
+    old=[],
+    rows=[
+        {**_answered_row("Webinar", bh), "rep": rep, "kind": "disposition"}
+        for rep, bh in [("Ann", 2.5), ("Ann", 1e19), ("Ann", math.inf),
+                        ("Bob", -2e19), ("Bob", -math.inf), ("Bob", 1.0)]
+    ],
+    merge="after",
+    kind=None,
 )  # fmt: skip
 def test_the_sla_rollup_gives_the_figures_the_facts_give(
     engine: Engine, old: list[dict[str, Any]], rows: list[dict[str, Any]], merge: str, kind: str | None

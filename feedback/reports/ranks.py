@@ -21,7 +21,7 @@ from sqlalchemy.engine import Connection
 from sqlalchemy.sql import ColumnElement
 from sqlalchemy.sql.selectable import Select
 
-from feedback.reports.sql import FACT
+from feedback.reports.sql import FACT, HOUR_LIMIT
 
 MEDIAN_CHUNK = 100
 """Medians per statement (SQLite allows 500 terms in one UNION ALL)."""
@@ -53,12 +53,13 @@ def middle(buckets: Sequence[tuple[int, int]]) -> list[Position]:
 
 def median_at(conds: Sequence[ColumnElement[bool]], positions: Sequence[Position]) -> ColumnElement[Any]:
     """The mean of the facts' hours at ``positions`` (from :func:`middle`) among the facts
-    passing ``conds``, each run read from its hour on in the index the conditions lead to."""
+    passing ``conds``, each run read from its hour on in the index the conditions lead to (the
+    lowest hour, -:data:`sql.HOUR_LIMIT`, holds every value below it too: read from the start)."""
     if not positions:
         return cast(literal(None), Float())
     runs = [
         select(FACT.c.hours.label("h"))
-        .where(*conds, FACT.c.hours >= literal(hour, BigInteger()))
+        .where(*conds, *([FACT.c.hours >= literal(hour, BigInteger())] if hour > -HOUR_LIMIT else []))
         .order_by(FACT.c.hours)
         .limit(take)
         .offset(skip)

@@ -359,23 +359,30 @@ def _median_pg(element: median_of, compiler: SQLCompiler, **kw: Any) -> str:
 
 class hour_of(FunctionElement[int]):
     """``hour_of(hours)``: the whole hour below a value, ``floor`` as an integer (migration 0031's
-    ``hb``). SQLite's ``floor`` needs its math functions, which not every build has: a cast
-    truncates toward zero, so one is taken off below zero."""
+    ``hb``), the value held within +-:data:`HOUR_LIMIT`. SQLite's ``floor`` needs its math
+    functions, which not every build has: a cast truncates toward zero, so one is taken off
+    below zero."""
 
     type = BigInteger()
     name = "hour_of"
     inherit_cache = True
 
 
+HOUR_LIMIT = 10**15
+"""``hour_of`` holds a value within +-10^15 hours first (migration 0031's ``HOUR_LIMIT``): the
+outermost hours take everything beyond, infinities included, so no value fails a cast."""
+
+
 @compiles(hour_of)
 def _hour_of(element: hour_of, compiler: SQLCompiler, **kw: Any) -> str:
-    v = compiler.process(element.clauses, **kw)
+    v = f"MIN(MAX({compiler.process(element.clauses, **kw)}, -1e15), 1e15)"
     return f"(CAST({v} AS INTEGER) - ({v} < CAST({v} AS INTEGER)))"
 
 
 @compiles(hour_of, "postgresql")
 def _hour_of_pg(element: hour_of, compiler: SQLCompiler, **kw: Any) -> str:
-    return f"CAST(floor({compiler.process(element.clauses, **kw)}) AS BIGINT)"
+    v = compiler.process(element.clauses, **kw)
+    return f"CAST(floor(LEAST(GREATEST({v}, -1e15), 1e15)) AS BIGINT)"
 
 
 class bytewise(FunctionElement[str]):

@@ -49,12 +49,19 @@ def keys(table: str) -> list[str]:
     return [*ROLLUPS[table][1], "hb"]
 
 
+HOUR_LIMIT = "1e15"
+"""Hours beyond +-10^15 (a hundred billion years; none a clock gives) share the outermost hour:
+an infinite or huge value must not fail a fact's write on an integer cast."""
+
+
 def floor_of(dialect: str, value: str) -> str:
-    """``floor(value)`` as an integer; SQLite's ``floor`` needs its math functions, which not
-    every build has: a cast truncates toward zero, so one is taken off below zero."""
+    """``floor(value)`` as an integer, the value held within +-:data:`HOUR_LIMIT`; SQLite's
+    ``floor`` needs its math functions, which not every build has: a cast truncates toward
+    zero, so one is taken off below zero."""
     if dialect == "postgresql":
-        return f"CAST(floor({value}) AS BIGINT)"
-    return f"(CAST({value} AS INTEGER) - ({value} < CAST({value} AS INTEGER)))"
+        return f"CAST(floor(LEAST(GREATEST({value}, -{HOUR_LIMIT}), {HOUR_LIMIT})) AS BIGINT)"
+    held = f"MIN(MAX({value}, -{HOUR_LIMIT}), {HOUR_LIMIT})"
+    return f"(CAST({held} AS INTEGER) - ({held} < CAST({held} AS INTEGER)))"
 
 
 def grouped_select(dialect: str, table: str, x: str, *, sign: int = 1, delta: int = 1) -> str:
