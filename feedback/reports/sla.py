@@ -297,6 +297,13 @@ def quantiles(
         cast(func.sum(c.c.cnt).over(partition_by=part, order_by=c.c.v), BigInteger()).label("cum"),
         cast(func.sum(c.c.cnt).over(partition_by=part), BigInteger()).label("n"),
     ).subquery("qw")
+    return _at_ranks(w, keys)
+
+
+def _at_ranks(w: FromClause, keys: Sequence[str]) -> Select[Any]:
+    """Per ``keys``, the median (mean of the values ranked (n+1) div 2 and (n+2) div 2) and the
+    p90 (ranked (9n+9) div 10) from rows of a value ``v``, its group's ``n`` and ``cum``, the
+    values of its group up to it: the value at rank r is the smallest whose ``cum`` reaches r."""
     n, cum, v = w.c.n, w.c.cum, w.c.v
     wk: list[ColumnElement[Any]] = [bytewise(w.c[k]).label(k) for k in keys]  # in the windows' order
 
@@ -391,15 +398,4 @@ def quantiles_by_hour(
         fine.c.n,
         (fine.c.below + func.sum(fine.c.cnt).over(partition_by=fpart, order_by=fine.c.v)).label("cum"),
     ).subquery("qw")
-    wn, wcum, v = w.c.n, w.c.cum, w.c.v
-    wk: list[ColumnElement[Any]] = [bytewise(w.c[k]).label(k) for k in keys]
-
-    def at(rank: ColumnElement[Any]) -> ColumnElement[Any]:
-        return func.min(v).filter(wcum >= rank)
-
-    query = select(
-        *wk,
-        cast((at((wn + 1) // 2) + at((wn + 2) // 2)) / 2.0, Float()).label("median"),
-        cast(at((wn * 9 + 9) // 10), Float()).label("p90"),
-    )
-    return query.group_by(*[bytewise(w.c[k]) for k in keys]) if wk else query
+    return _at_ranks(w, keys)
