@@ -280,10 +280,11 @@ def medians(
     """
     if s.all_time and conn.dialect.name == "postgresql":
         return _medians_from_hours(conn, s, dims)
-    everything = conn.execute(select(func.sum(ROLLUP_ALL.c.hours_n))).scalar_one() or 0
-    wanted = select(_counts(s, "").c.n)
-    if (conn.execute(wanted).scalar() or 0) * RANK_SHARE < everything:
-        return None
+    if not s.all_time:  # all time holds every answer: no count needed to know it is enough
+        everything = conn.execute(select(func.sum(ROLLUP_ALL.c.hours_n))).scalar_one() or 0
+        wanted = select(_counts(s, "").c.n)
+        if (conn.execute(wanted).scalar() or 0) * RANK_SHARE < everything:
+            return None
     out: dict[str, dict[str | None, float | None]] = {}
     for dim in ["", *dims]:
         if not dim and conn.dialect.name == "postgresql":

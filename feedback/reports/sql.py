@@ -368,21 +368,24 @@ class hour_of(FunctionElement[int]):
     inherit_cache = True
 
 
-HOUR_LIMIT = 10**15
+_HOUR_LIMIT_SQL = "1e15"
+"""Written as migration 0031 writes it: PostgreSQL matches its statistics on the hour by the
+expression, constants included."""
+HOUR_LIMIT = int(float(_HOUR_LIMIT_SQL))
 """``hour_of`` holds a value within +-10^15 hours first (migration 0031's ``HOUR_LIMIT``): the
 outermost hours take everything beyond, infinities included, so no value fails a cast."""
 
 
 @compiles(hour_of)
 def _hour_of(element: hour_of, compiler: SQLCompiler, **kw: Any) -> str:
-    v = f"MIN(MAX({compiler.process(element.clauses, **kw)}, -1e15), 1e15)"
-    return f"(CAST({v} AS INTEGER) - ({v} < CAST({v} AS INTEGER)))"
+    held = f"MIN(MAX({compiler.process(element.clauses, **kw)}, -{_HOUR_LIMIT_SQL}), {_HOUR_LIMIT_SQL})"
+    return f"(CAST({held} AS INTEGER) - ({held} < CAST({held} AS INTEGER)))"
 
 
 @compiles(hour_of, "postgresql")
 def _hour_of_pg(element: hour_of, compiler: SQLCompiler, **kw: Any) -> str:
     v = compiler.process(element.clauses, **kw)
-    return f"CAST(floor(LEAST(GREATEST({v}, -1e15), 1e15)) AS BIGINT)"
+    return f"CAST(floor(LEAST(GREATEST({v}, -{_HOUR_LIMIT_SQL}), {_HOUR_LIMIT_SQL})) AS BIGINT)"
 
 
 class bytewise(FunctionElement[str]):
