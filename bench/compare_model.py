@@ -41,10 +41,11 @@ CORPUS_COMPETITORS = (
 )
 METHODS = ("rules", "model", "combined")
 # The TEST writers in parts, each printed on its own: W7-W9 were scored at the end of each of
-# four model versions (stops 13-16) and so have seen the choice of which version shipped; W42-W45
-# were written at stop 17 and are scored once, for the model that stop ships, decided before they
-# were read. (TEST-B, W38-W41, scored once at stop 16, is training data since.)
-TEST_PARTS = (("TEST", ("W7", "W8", "W9")), ("TEST-C", ("W42", "W43", "W44", "W45")))
+# four model versions (stops 13-16) and so have seen the choice of which version shipped; W46-W49
+# were written at stop 21 and are scored once, for the model that stop ships, decided before they
+# were read. (TEST-B, W38-W41, scored once at stop 16, and TEST-C, W42-W45, scored once at stop
+# 17, are training data since.)
+TEST_PARTS = (("TEST", ("W7", "W8", "W9")), ("TEST-D", ("W46", "W47", "W48", "W49")))
 
 
 def _read(path: Path) -> list[dict[str, Any]]:

@@ -10,7 +10,8 @@ probability the review flag is set from. Measured by leaving a group of writers 
 thirty-four training writers: the head alone 36 % precision at 85 % recall, the stack 38.7 % at
 86.3 %; on the new TEST-B writers 38.9 % / 82.8 % against the seventh version's head at its
 threshold, 42.2 % / 79.0 % (docs/classification.md, "Eighth version"); the ninth version (38
-writers) on the newer TEST-C writers 43.3 % / 92.4 % ("Ninth version").
+writers) on the newer TEST-C writers 43.3 % / 92.4 % ("Ninth version"); the tenth (42 writers) on
+TEST-D 42.5 % / 78.5 % ("Tenth version").
 
 Scoring is plain Python: twenty numbers, a dot product, a sigmoid.
 """

@@ -53,7 +53,7 @@ from feedback.classify.model.scorer import (
 from feedback.core.competitor_list import Competitor
 from feedback.core.taxonomy import Taxonomy, default_taxonomy
 
-# every writer shipped (bench/labelled/README.md); W7-W9 and W42-W45 are the TEST writers, never shipped
+# every writer shipped (bench/labelled/README.md); W7-W9 and W46-W49 are the TEST writers, never shipped
 TRAIN_WRITERS = (
     *("W1", "W2", "W3", "W4", "W5", "W6"),
     *("W10", "W11", "W12", "W13"),
@@ -62,6 +62,8 @@ TRAIN_WRITERS = (
     *("W30", "W31", "W32", "W33", "W34", "W35", "W36", "W37"),
     # TEST-B, scored once at stop 16, then moved to training (bench/labelled/README.md)
     *("W38", "W39", "W40", "W41"),
+    # TEST-C, scored once at stop 17, then moved to training (bench/labelled/README.md, stop 21)
+    *("W42", "W43", "W44", "W45"),
 )
 # the older single-dev-writer procedure (``train``, ``--dev-writer``): fit on W1-W3, choose on W4
 EARLY_TRAIN_WRITERS = ("W1", "W2", "W3")
