@@ -34,6 +34,7 @@ import uuid
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
 from sqlalchemy import create_engine, insert, text
@@ -620,6 +621,14 @@ def test_verbatims_and_export(engine: Engine) -> None:
     assert rows["L-2"]["primary_reason"] == "opportunity_created" and rows["L-2"]["crm_deal_id"] == ""
     assert rows["D-3"]["crm_result"] == "won" and rows["D-3"]["outcome"] == "lost"
     assert rows["L-8"]["answered_at"] == "2026-01-15T05:00:00+00:00"  # from the response time
+    # each time in the report's zone, as ``astimezone`` writes it (``reports.localtime``)
+    ny = export(engine, Filters(), make_settings("America/New_York"), now=NOW).section("responses").rows
+    zone = ZoneInfo("America/New_York")
+    assert [r["answered_at"] for r in ny] == [
+        datetime.fromisoformat(r["answered_at"]).astimezone(zone).isoformat(timespec="seconds")
+        for r in export(engine, Filters(), SETTINGS, now=NOW).section("responses").rows
+    ]
+    assert ny[0]["answered_at"].endswith("-05:00")
     # a page with a limit probes each answer's reasons, a whole export on PostgreSQL reads the
     # reason facts: the same rows, reasons in the same rank order, the same texts
     whole = export(engine, Filters(), SETTINGS, now=NOW).section("responses").rows
