@@ -8,7 +8,8 @@ the floor of ``hours``), so the k-th value is the (k - answers below hb)-th from
 the skip starts at that hour in the index and reads only its entries.
 
 :func:`middle` finds the hours and offsets (pure); :func:`median_at` writes the SQL;
-:func:`medians` reads the buckets and every group's median in a few statements.
+:func:`medians` reads the buckets and every group's median in a few statements (on PostgreSQL
+one, whatever the number of groups: their positions passed as arrays).
 """
 
 from __future__ import annotations
@@ -16,7 +17,8 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from sqlalchemy import BigInteger, Float, String, Table, cast, func, literal, select, union_all
+from sqlalchemy import BigInteger, Float, String, Table, bindparam, cast, func, literal, select, union_all
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.engine import Connection
 from sqlalchemy.sql import ColumnElement
 from sqlalchemy.sql.selectable import Select
@@ -97,9 +99,16 @@ def medians(
     conds: Callable[[tuple[Any, ...]], list[ColumnElement[bool]]],
 ) -> dict[tuple[Any, ...], float | None]:
     """Each group's median of hours (its buckets in ``found``, from :func:`buckets`), its facts
-    those passing ``conds(values)``: :data:`MEDIAN_CHUNK` groups per statement."""
+    those passing ``conds(values)``: on PostgreSQL the groups without a null key in one
+    statement of a fixed shape (:func:`_medians_lateral`), the rest :data:`MEDIAN_CHUNK` groups
+    per statement. ``conds`` is given each group's values, or the columns of a row holding them."""
     groups = list(found.items())
     out: dict[tuple[Any, ...], float | None] = {}
+    if conn.dialect.name == "postgresql" and keys:
+        plain = [(values, hours) for values, hours in groups if None not in values]
+        if plain:
+            out.update(_medians_lateral(conn, plain, keys, conds))
+            groups = [(values, hours) for values, hours in groups if None in values]
     for start in range(0, len(groups), MEDIAN_CHUNK):
         chunk: list[Select[Any]] = []
         for values, hours in groups[start : start + MEDIAN_CHUNK]:
@@ -111,3 +120,51 @@ def medians(
         for row in conn.execute(statement):
             out[tuple(row[: len(keys)])] = row[-1]
     return out
+
+
+def _medians_lateral(
+    conn: Connection,
+    groups: Sequence[tuple[tuple[Any, ...], list[tuple[int, int]]]],
+    keys: Sequence[str],
+    conds: Callable[[tuple[Any, ...]], list[ColumnElement[bool]]],
+) -> dict[tuple[Any, ...], float | None]:
+    """:func:`medians` of groups with no null key on PostgreSQL, in one statement: each group's
+    values and its two runs (hour, skip, take; the second run empty, ``LIMIT 0``, when both
+    middle values share an hour; the lowest hour read from -infinity) are arrays, unnested into
+    rows, and each row's median is read by a subquery of the rows' columns. Writing a subquery
+    per group (:data:`MEDIAN_CHUNK` to a statement) cost SQLAlchemy about 1 ms of Python each
+    to build and compile: 0.23 s of the all-time summary's 0.55 at a million answers."""
+    columns: dict[str, list[Any]] = {f"k{i}": [] for i in range(len(keys))}
+    runs: dict[str, list[Any]] = {name: [] for name in ("hb1", "skip1", "take1", "hb2", "skip2", "take2")}
+    for values, hours in groups:
+        for i, value in enumerate(values):
+            columns[f"k{i}"].append(value)
+        at = [*middle(hours), (0, 0, 0)][:2] if hours else [(0, 0, 0), (0, 0, 0)]
+        for n, (hour, skip, take) in enumerate(at, start=1):
+            runs[f"hb{n}"].append(float(hour) if hour > -HOUR_LIMIT else float("-inf"))
+            runs[f"skip{n}"].append(skip)
+            runs[f"take{n}"].append(take)
+    arrays = [
+        *(bindparam(name, value, type_=ARRAY(String())) for name, value in columns.items()),
+        *(
+            bindparam(name, value, type_=ARRAY(Float() if name.startswith("hb") else BigInteger()))
+            for name, value in runs.items()
+        ),
+    ]
+    v = func.unnest(*arrays).table_valued(*columns, *runs).render_derived(name="v", with_types=False)
+    mine = tuple(v.c[name] for name in columns)
+
+    def run(n: int) -> Select[Any]:
+        return (
+            select(FACT.c.hours.label("h"))
+            .where(*conds(mine), FACT.c.hours >= v.c[f"hb{n}"])
+            .order_by(FACT.c.hours)
+            .limit(v.c[f"take{n}"])
+            .offset(v.c[f"skip{n}"])
+            .correlate(v)  # the row's values, two subqueries down
+        )
+
+    both = union_all(run(1).subquery().select(), run(2).subquery().select()).subquery("m")
+    median = cast(select(func.avg(both.c.h)).scalar_subquery(), Float())
+    rows = conn.execute(select(*mine, median)).all()
+    return {tuple(row[:-1]): row[-1] for row in rows}
