@@ -9,7 +9,7 @@ from __future__ import annotations
 from hypothesis import example, given
 from hypothesis import strategies as st
 
-from feedback.reports.ranks import middle
+from feedback.reports.ranks import middle, two_runs
 
 HOURS = st.dictionaries(st.integers(-5, 60), st.integers(1, 6), max_size=12)
 
@@ -32,3 +32,19 @@ def test_middle_names_the_middle_ranks(counts: dict[int, int]) -> None:
     got = [(hour, skip + i) for hour, skip, take in positions for i in range(take)]
     assert got == wanted
     assert len({hour for hour, _, _ in positions}) == len(positions)  # one run per hour
+
+
+@given(st.dictionaries(st.integers(-5, 60), st.integers(-3, 6).filter(bool), max_size=12))
+@example({})
+@example({3: -2, 4: 1})  # counts whose sum is not positive (only a broken rollup has them)
+def test_two_runs_always_fill_one_row(counts: dict[int, int]) -> None:
+    """Each group is one row of the PostgreSQL statement's arrays: always two runs, whatever the
+    counts (a group's hours from ``buckets``: each hour once, its count not zero); for counts a
+    rollup holds, :func:`middle`'s runs first and the rest empty (nothing taken)."""
+    buckets = sorted(counts.items())
+    runs = two_runs(buckets)
+    assert len(runs) == 2
+    if all(count > 0 for _, count in buckets):
+        real = middle(buckets)
+        assert runs[: len(real)] == real
+        assert all(take == 0 for _, _, take in runs[len(real) :])

@@ -53,6 +53,13 @@ def middle(buckets: Sequence[tuple[int, int]]) -> list[Position]:
     return found
 
 
+def two_runs(buckets: Sequence[tuple[int, int]]) -> list[Position]:
+    """:func:`middle`'s runs padded to exactly two with empty ones (take 0), so every group fills
+    one row of :func:`_medians_lateral`'s arrays whatever its counts (none, or a sum that is not
+    positive): a shorter row would shift every later group's runs."""
+    return [*middle(buckets), (0, 0, 0), (0, 0, 0)][:2]
+
+
 def median_at(conds: Sequence[ColumnElement[bool]], positions: Sequence[Position]) -> ColumnElement[Any]:
     """The mean of the facts' hours at ``positions`` (from :func:`middle`) among the facts
     passing ``conds``, each run read from its hour on in the index the conditions lead to (the
@@ -139,8 +146,7 @@ def _medians_lateral(
     for values, hours in groups:
         for i, value in enumerate(values):
             columns[f"k{i}"].append(value)
-        at = [*middle(hours), (0, 0, 0)][:2] if hours else [(0, 0, 0), (0, 0, 0)]
-        for n, (hour, skip, take) in enumerate(at, start=1):
+        for n, (hour, skip, take) in enumerate(two_runs(hours), start=1):
             runs[f"hb{n}"].append(float(hour) if hour > -HOUR_LIMIT else float("-inf"))
             runs[f"skip{n}"].append(skip)
             runs[f"take{n}"].append(take)
